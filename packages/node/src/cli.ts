@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/** The `venn` command line: one module per subcommand under ./commands. */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { VennError } from '@venn/errors';
+
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/** A subcommand returns the process exit code; it throws VennError for user-facing failures. */
+export type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  id: { summary: 'canonicalize and hash identifiers (venn id hash --kind KIND VALUE...)', load: async () => (await import('./commands/id.js')).run },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
+  return ['usage: venn <command> [options]', '', 'commands:', ...lines, '', 'Every command takes --help.'].join('\n');
+}
+
+export async function main(argv: string[], io: CommandIo = process): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    io.stderr.write(`venn: unknown command "${name}"; expected one of ${Object.keys(commands).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    return await (await entry.load())(rest, io);
+  } catch (error) {
+    if (error instanceof VennError) {
+      io.stderr.write(`venn ${name}: ${error.message} [${error.code}]\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+// Through the `venn` bin, argv[1] is a symlink; compare real paths.
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}
