@@ -1,0 +1,275 @@
+/** The node's one configuration file, venn.config.json, validated by ajv against a JSON schema. */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { ValidationError, describe } from '@venn/errors';
+
+export const CONFIG_FILE = 'venn.config.json';
+export const CONFIG_VERSION = 1;
+
+export type RoundMode = 'intersection' | 'cardinality';
+export type LabelField = 'category' | 'first_seen' | 'reason';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** What this node accepts from one peer; enforced by this node when it evaluates the peer's set. */
+export interface PeerPolicy {
+  /** Largest set the peer may declare in its OFFER; larger sets are refused before any evaluation. */
+  readonly maxPeerSetSize: number;
+  /** Distinct rounds (scheduled and ad-hoc) per UTC day with this peer. */
+  readonly maxRoundsPerDay: number;
+  /** Ad-hoc rounds (outside any scheduled slot) per UTC day with this peer. */
+  readonly maxAdHocRoundsPerDay: number;
+  readonly modes: readonly RoundMode[];
+  /** Label fields this node reveals to the peer for matched items; empty shares none. */
+  readonly shareLabels: readonly LabelField[];
+}
+
+export interface RetryPolicy {
+  readonly initialDelaySeconds: number;
+  readonly maxDelaySeconds: number;
+  readonly multiplier: number;
+}
+
+export interface NodeConfig {
+  readonly version: 1;
+  readonly id: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly admin: { readonly host: string; readonly port: number };
+  /** Absolute paths, resolved against the node directory. */
+  readonly paths: { readonly dir: string; readonly store: string; readonly identityKey: string; readonly roster: string; readonly adminToken: string };
+  readonly logLevel: LogLevel;
+  /** How far a peer's clock may differ from ours when it opens a scheduled round (seconds). */
+  readonly clockSkewSeconds: number;
+  readonly retry: RetryPolicy;
+  /** A round that has not finished after this long is aborted with reason "timeout". */
+  readonly roundTimeoutSeconds: number;
+  /** Worker threads for round crypto. */
+  readonly workers: number;
+  readonly policy: PeerPolicy;
+  readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
+}
+
+const policyProperties = {
+  maxPeerSetSize: { type: 'integer', minimum: 0, maximum: 100_000_000 },
+  maxRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
+  maxAdHocRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
+  modes: { type: 'array', items: { enum: ['intersection', 'cardinality'] }, uniqueItems: true, maxItems: 2 },
+  shareLabels: { type: 'array', items: { enum: ['category', 'first_seen', 'reason'] }, uniqueItems: true, maxItems: 3 },
+} as const;
+
+const hostPort = { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', maxLength: 300, expected: 'HOST:PORT (e.g. 127.0.0.1:7001)' } as const;
+const labIdPattern = '^[a-z0-9][a-z0-9._-]{0,62}$';
+const labIdExpected = 'a lab id: lowercase letters, digits, ".", "_" or "-", at most 63 characters';
+const relativeOrAbsolutePath = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+
+/** The JSON schema of venn.config.json (draft-07); defaults are filled in by ajv. */
+export const configSchema = {
+  $id: 'https://venn.invalid/schemas/venn.config.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'id', 'listen'],
+  properties: {
+    version: { const: CONFIG_VERSION },
+    id: { type: 'string', pattern: labIdPattern, expected: labIdExpected },
+    listen: hostPort,
+    admin: { ...hostPort, default: '127.0.0.1:7100' },
+    store: { ...relativeOrAbsolutePath, default: 'venn.db' },
+    identityKey: { ...relativeOrAbsolutePath, default: 'identity.key' },
+    roster: { ...relativeOrAbsolutePath, default: 'roster.json' },
+    adminToken: { ...relativeOrAbsolutePath, default: 'admin.token' },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 120 },
+    retry: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        initialDelaySeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 5 },
+        maxDelaySeconds: { type: 'number', exclusiveMinimum: 0, maximum: 86_400, default: 300 },
+        multiplier: { type: 'number', minimum: 1, maximum: 10, default: 2 },
+      },
+    },
+    roundTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 900 },
+    workers: { type: 'integer', minimum: 1, maximum: 64, default: 2 },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxPeerSetSize: { ...policyProperties.maxPeerSetSize, default: 1_000_000 },
+        maxRoundsPerDay: { ...policyProperties.maxRoundsPerDay, default: 8 },
+        maxAdHocRoundsPerDay: { ...policyProperties.maxAdHocRoundsPerDay, default: 4 },
+        modes: { ...policyProperties.modes, default: ['intersection', 'cardinality'] },
+        shareLabels: { ...policyProperties.shareLabels, default: [] },
+      },
+    },
+    peers: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: labIdPattern },
+      additionalProperties: { type: 'object', additionalProperties: false, properties: policyProperties },
+    },
+  },
+} as const;
+
+/** One schema violation: the field path, the offending value and what was expected. */
+export interface ConfigIssue {
+  readonly field: string;
+  readonly value: string;
+  readonly expected: string;
+}
+
+/** A config file that does not satisfy the schema; `issues` lists every violation. */
+export class ConfigError extends ValidationError {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(source: string, issues: readonly ConfigIssue[]) {
+    const lines = issues.map((issue) => `"${issue.field}" expected ${issue.expected}, got ${issue.value}`);
+    super('invalid-config', `${source}: ${lines.join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+ajv.addKeyword({ keyword: 'expected', schemaType: 'string' });
+const validateConfig = ajv.compile(configSchema);
+
+/** `/peers/lab-b/modes/0` → `peers.lab-b.modes[0]`. */
+function fieldPath(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (extra !== undefined) parts.push(extra);
+  let path = '';
+  for (const part of parts) path += /^[0-9]+$/.test(part) ? `[${part}]` : path === '' ? part : `.${part}`;
+  return path === '' ? '(root)' : path;
+}
+
+function valueAt(root: unknown, instancePath: string): unknown {
+  let value = root;
+  for (const part of instancePath.split('/').slice(1)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return value;
+}
+
+function expectation(error: ErrorObject): string {
+  // Schemas may carry a human phrase for what they expect (the "expected" annotation keyword).
+  const annotated = (error.parentSchema as { expected?: unknown } | undefined)?.expected;
+  if (typeof annotated === 'string') return annotated;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'type':
+      return `${String(params['type'])}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const ops: Record<string, string> = { minimum: '>=', maximum: '<=', exclusiveMinimum: '>', exclusiveMaximum: '<' };
+      return `a number ${ops[error.keyword] ?? ''} ${String(params['limit'])}`;
+    }
+    case 'enum':
+      return `one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return JSON.stringify(params['allowedValue']);
+    case 'uniqueItems':
+      return 'no duplicate items';
+    case 'minLength':
+      return 'a non-empty string';
+    case 'maxLength':
+      return `at most ${String(params['limit'])} characters`;
+    case 'maxItems':
+      return `at most ${String(params['limit'])} items`;
+    default:
+      return error.message ?? error.keyword;
+  }
+}
+
+function toIssues(errors: readonly ErrorObject[], root: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const error of errors) {
+    const params = error.params as Record<string, unknown>;
+    if (error.keyword === 'additionalProperties') {
+      const name = String(params['additionalProperty']);
+      issues.push({ field: fieldPath(error.instancePath, name), value: describe(valueAt(root, `${error.instancePath}/${name}`)), expected: 'no such field (unknown field)' });
+    } else if (error.keyword === 'required') {
+      issues.push({ field: fieldPath(error.instancePath, String(params['missingProperty'])), value: 'nothing (missing)', expected: 'a value (required field)' });
+    } else if (error.keyword === 'propertyNames') {
+      issues.push({ field: fieldPath(error.instancePath), value: `a key ${JSON.stringify(params['propertyName'])}`, expected: `keys that are lab ids (${labIdExpected})` });
+    } else if (error.keyword === 'pattern' && error.propertyName !== undefined) {
+      continue; // reported once through the propertyNames error above
+    } else {
+      issues.push({ field: fieldPath(error.instancePath), value: describe(valueAt(root, error.instancePath)), expected: expectation(error) });
+    }
+  }
+  return issues;
+}
+
+function parseHostPort(text: string, field: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(text.slice(colon + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(CONFIG_FILE, [{ field, value: JSON.stringify(text), expected: 'a port between 0 and 65535' }]);
+  }
+  return { host, port };
+}
+
+/**
+ * Validates a parsed config document and resolves it against the node directory. Every schema
+ * violation is reported at once, each naming its field path, the value and what was expected.
+ */
+export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE): NodeConfig {
+  // ajv fills defaults in place; work on a copy so the caller's object is untouched.
+  const copy = structuredClone(document) as unknown;
+  if (!validateConfig(copy)) throw new ConfigError(source, toIssues(validateConfig.errors ?? [], copy));
+  const raw = copy as unknown as {
+    id: string; listen: string; admin: string; store: string; identityKey: string; roster: string; adminToken: string;
+    logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
+    policy: PeerPolicy; peers: Record<string, Partial<PeerPolicy>>;
+  };
+  if (raw.retry.initialDelaySeconds > raw.retry.maxDelaySeconds) {
+    throw new ConfigError(source, [{ field: 'retry.initialDelaySeconds', value: String(raw.retry.initialDelaySeconds), expected: `a number <= retry.maxDelaySeconds (${raw.retry.maxDelaySeconds})` }]);
+  }
+  if (Object.hasOwn(raw.peers, raw.id)) {
+    throw new ConfigError(source, [{ field: `peers.${raw.id}`, value: 'a policy for this node itself', expected: 'policies for other labs only' }]);
+  }
+  const resolve = (path: string): string => (isAbsolute(path) ? path : join(dir, path));
+  return {
+    version: CONFIG_VERSION,
+    id: raw.id,
+    listen: parseHostPort(raw.listen, 'listen'),
+    admin: parseHostPort(raw.admin, 'admin'),
+    paths: { dir, store: resolve(raw.store), identityKey: resolve(raw.identityKey), roster: resolve(raw.roster), adminToken: resolve(raw.adminToken) },
+    logLevel: raw.logLevel,
+    clockSkewSeconds: raw.clockSkewSeconds,
+    retry: raw.retry,
+    roundTimeoutSeconds: raw.roundTimeoutSeconds,
+    workers: raw.workers,
+    policy: raw.policy,
+    peers: raw.peers,
+  };
+}
+
+/** Reads DIR/venn.config.json; a missing file or bad JSON is a ValidationError naming the file. */
+export function loadConfig(dir: string): NodeConfig {
+  const path = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ValidationError('config-not-found', `"${path}" expected a Venn node config file (run venn init --dir ${dir}), got ${(cause as NodeJS.ErrnoException).code ?? 'an unreadable file'}`, { cause });
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (cause) {
+    throw new ValidationError('invalid-config', `"${path}" expected JSON, got a parse error: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(document, dir, path);
+}
+
+/** The policy this node applies to `peerId`: the node-wide policy with the peer's overrides. */
+export function policyFor(config: NodeConfig, peerId: string): PeerPolicy {
+  const override = config.peers[peerId] ?? {};
+  return { ...config.policy, ...override };
+}
