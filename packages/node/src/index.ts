@@ -1,3 +1,10 @@
 /** @venn/node: the matching node daemon's building blocks, used by the `venn` CLI. */
 export { CONFIG_FILE, ConfigError, configSchema, loadConfig, parseConfig, policyFor } from './internal/config.js';
 export type { ConfigIssue, LabelField, LogLevel, NodeConfig, PeerPolicy, RetryPolicy, RoundMode } from './internal/config.js';
+export { FINAL_STATUSES, Store, utcDay } from './internal/store.js';
+export type {
+  ListItem, ListSummary, LogLeafInput, MatchInput, MatchRecord, PeerHead, QuotaDecision, RoundOrigin, RoundOutcome, RoundRecord,
+  RoundRole, RoundStatus, StoreOptions, TreeHeadRecord,
+} from './internal/store.js';
+export { migrations } from './internal/migrations.js';
+export type { Migration } from './internal/migrations.js';

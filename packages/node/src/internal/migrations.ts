@@ -1,0 +1,163 @@
+/**
+ * The store's schema as an ordered list of migrations. Each runs once, in its own transaction,
+ * and records itself in schema_version; a migration is never edited after release, only appended.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'identifier lists, rounds, matches, quotas, peer heads, audit log, transcripts',
+    sql: `
+      -- Identifier lists hold digests and metadata only; raw identifier values never reach the store.
+      CREATE TABLE lists (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT    NOT NULL UNIQUE,
+        kind        TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE ingests (
+        id           INTEGER PRIMARY KEY,
+        list_id      INTEGER NOT NULL REFERENCES lists(id),
+        source       TEXT    NOT NULL,
+        accepted     INTEGER NOT NULL,
+        duplicates   INTEGER NOT NULL,
+        rejected     INTEGER NOT NULL,
+        rejects_path TEXT,
+        ingested_at  INTEGER NOT NULL
+      ) STRICT;
+
+      -- One row per (list, digest, local account); '' stands for "no account reference".
+      CREATE TABLE list_items (
+        list_id     INTEGER NOT NULL REFERENCES lists(id),
+        digest      BLOB    NOT NULL CHECK (length(digest) = 32),
+        account_ref TEXT    NOT NULL DEFAULT '',
+        category    TEXT,
+        first_seen  TEXT,
+        reason      TEXT,
+        ingest_id   INTEGER REFERENCES ingests(id),
+        PRIMARY KEY (list_id, digest, account_ref)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX list_items_digest ON list_items (digest);
+
+      -- One row per attempt of a round; the round id is shared by its attempts.
+      CREATE TABLE rounds (
+        id                 INTEGER PRIMARY KEY,
+        round_id           BLOB    NOT NULL CHECK (length(round_id) = 32),
+        attempt            INTEGER NOT NULL CHECK (attempt >= 1),
+        peer_id            TEXT    NOT NULL,
+        role               TEXT    NOT NULL CHECK (role IN ('initiator', 'responder')),
+        origin             TEXT    NOT NULL CHECK (origin IN ('scheduled', 'ad-hoc')),
+        slot               INTEGER,
+        mode               TEXT    NOT NULL CHECK (mode IN ('intersection', 'cardinality')),
+        status             TEXT    NOT NULL CHECK (status IN ('scheduled', 'running', 'completed', 'aborted', 'disputed')),
+        reason             TEXT,
+        detail             TEXT,
+        created_at         INTEGER NOT NULL,
+        started_at         INTEGER,
+        finished_at        INTEGER,
+        local_set_size     INTEGER,
+        peer_set_size      INTEGER,
+        intersection_size  INTEGER,
+        peer_claimed_size  INTEGER,
+        transcript_hash    BLOB,
+        UNIQUE (round_id, attempt)
+      ) STRICT;
+      CREATE INDEX rounds_peer ON rounds (peer_id, created_at);
+      CREATE INDEX rounds_status ON rounds (status);
+
+      -- The round state machine, enforced by the database itself:
+      -- scheduled -> running -> completed | aborted | disputed, and scheduled -> aborted.
+      CREATE TRIGGER rounds_status_transition BEFORE UPDATE OF status ON rounds
+      WHEN NOT (
+        (OLD.status = NEW.status AND OLD.status IN ('scheduled', 'running')) OR
+        (OLD.status = 'scheduled' AND NEW.status IN ('running', 'aborted')) OR
+        (OLD.status = 'running' AND NEW.status IN ('completed', 'aborted', 'disputed'))
+      )
+      BEGIN
+        SELECT RAISE(ABORT, 'illegal round status transition');
+      END;
+      -- A finished round is history: its row never changes again.
+      CREATE TRIGGER rounds_final BEFORE UPDATE ON rounds
+      WHEN OLD.status IN ('completed', 'aborted', 'disputed')
+      BEGIN
+        SELECT RAISE(ABORT, 'a finished round is immutable');
+      END;
+
+      CREATE TABLE matches (
+        round_row        INTEGER NOT NULL REFERENCES rounds(id),
+        digest           BLOB    NOT NULL CHECK (length(digest) = 32),
+        peer_category    TEXT,
+        peer_first_seen  TEXT,
+        peer_reason      TEXT,
+        PRIMARY KEY (round_row, digest)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX matches_digest ON matches (digest);
+
+      -- Distinct round ids accepted per peer and UTC day (retries of one round count once).
+      CREATE TABLE quota_usage (
+        peer_id        TEXT    NOT NULL,
+        day            TEXT    NOT NULL,
+        rounds         INTEGER NOT NULL DEFAULT 0,
+        ad_hoc_rounds  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (peer_id, day)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE quota_rounds (
+        round_id  BLOB    NOT NULL PRIMARY KEY,
+        peer_id   TEXT    NOT NULL,
+        day       TEXT    NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- Signed tree heads received from peers in their OFFERs, kept to detect split views.
+      CREATE TABLE peer_heads (
+        peer_id      TEXT    NOT NULL,
+        tree_size    INTEGER NOT NULL,
+        root         BLOB    NOT NULL,
+        timestamp    INTEGER NOT NULL,
+        signature    BLOB    NOT NULL,
+        round_row    INTEGER REFERENCES rounds(id),
+        received_at  INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, tree_size, root, timestamp)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The RFC 9162 log: one leaf per finished round, cached subtree hashes, signed heads.
+      CREATE TABLE log_leaves (
+        idx          INTEGER PRIMARY KEY,
+        leaf         BLOB    NOT NULL,
+        leaf_hash    BLOB    NOT NULL CHECK (length(leaf_hash) = 32),
+        round_row    INTEGER UNIQUE REFERENCES rounds(id),
+        appended_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE log_nodes (
+        level  INTEGER NOT NULL,
+        idx    INTEGER NOT NULL,
+        hash   BLOB    NOT NULL CHECK (length(hash) = 32),
+        PRIMARY KEY (level, idx)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE tree_heads (
+        tree_size  INTEGER NOT NULL PRIMARY KEY,
+        root       BLOB    NOT NULL,
+        timestamp  INTEGER NOT NULL,
+        signature  BLOB    NOT NULL
+      ) STRICT;
+      -- The log is append-only: rows are never changed or removed.
+      CREATE TRIGGER log_leaves_no_update BEFORE UPDATE ON log_leaves BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER log_leaves_no_delete BEFORE DELETE ON log_leaves BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+      -- Every message of a round as sent or received, for transcript bundles.
+      CREATE TABLE transcript_messages (
+        round_row  INTEGER NOT NULL REFERENCES rounds(id),
+        seq        INTEGER NOT NULL,
+        direction  TEXT    NOT NULL CHECK (direction IN ('sent', 'received')),
+        message    BLOB    NOT NULL,
+        PRIMARY KEY (round_row, seq)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+];

@@ -1,0 +1,529 @@
+/**
+ * The node's SQLite store (better-sqlite3): WAL journal with synchronous=FULL, so a transaction
+ * that returned has reached the disk and survives kill -9 or power loss.
+ */
+import Database from 'better-sqlite3';
+import { InternalError, ValidationError } from '@venn/errors';
+import { migrations, type Migration } from './migrations.js';
+import type { PeerPolicy, RoundMode } from './config.js';
+
+export type RoundStatus = 'scheduled' | 'running' | 'completed' | 'aborted' | 'disputed';
+export type RoundRole = 'initiator' | 'responder';
+export type RoundOrigin = 'scheduled' | 'ad-hoc';
+export const FINAL_STATUSES: readonly RoundStatus[] = ['completed', 'aborted', 'disputed'];
+
+export interface RoundRecord {
+  readonly row: number;
+  readonly roundId: Uint8Array;
+  readonly attempt: number;
+  readonly peerId: string;
+  readonly role: RoundRole;
+  readonly origin: RoundOrigin;
+  /** Slot start in Unix seconds; null for ad-hoc rounds. */
+  readonly slot: number | null;
+  readonly mode: RoundMode;
+  readonly status: RoundStatus;
+  readonly reason: string | null;
+  readonly detail: string | null;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly localSetSize: number | null;
+  readonly peerSetSize: number | null;
+  readonly intersectionSize: number | null;
+  readonly peerClaimedSize: number | null;
+  readonly transcriptHash: Uint8Array | null;
+}
+
+export interface ListItem {
+  readonly digest: Uint8Array;
+  readonly accountRef?: string | undefined;
+  readonly category?: string | undefined;
+  readonly firstSeen?: string | undefined;
+  readonly reason?: string | undefined;
+}
+
+export interface ListSummary {
+  readonly name: string;
+  readonly kind: string;
+  readonly items: number;
+  readonly digests: number;
+}
+
+export interface MatchInput {
+  readonly digest: Uint8Array;
+  readonly peerLabels?: { readonly category?: string | undefined; readonly firstSeen?: string | undefined; readonly reason?: string | undefined } | undefined;
+}
+
+/** One local identifier (list item) matched in one round. */
+export interface MatchRecord {
+  readonly kind: string;
+  readonly list: string;
+  readonly accountRef: string | null;
+  readonly digest: Uint8Array;
+  readonly peerId: string;
+  readonly roundId: Uint8Array;
+  readonly attempt: number;
+  readonly finishedAt: number;
+  readonly peerLabels: { readonly category?: string; readonly firstSeen?: string; readonly reason?: string };
+}
+
+export interface PeerHead {
+  readonly peerId: string;
+  readonly treeSize: number;
+  readonly root: Uint8Array;
+  readonly timestamp: number;
+  readonly signature: Uint8Array;
+}
+
+export interface TreeHeadRecord {
+  readonly treeSize: number;
+  readonly root: Uint8Array;
+  readonly timestamp: number;
+  readonly signature: Uint8Array;
+}
+
+export interface LogLeafInput {
+  readonly leaf: Uint8Array;
+  readonly leafHash: Uint8Array;
+}
+
+export interface RoundOutcome {
+  readonly status: 'completed' | 'aborted' | 'disputed';
+  readonly reason?: string | undefined;
+  readonly detail?: string | undefined;
+  readonly peerSetSize?: number | undefined;
+  readonly intersectionSize?: number | undefined;
+  readonly peerClaimedSize?: number | undefined;
+  readonly transcriptHash?: Uint8Array | undefined;
+  readonly matches?: readonly MatchInput[] | undefined;
+  readonly peerHead?: PeerHead | undefined;
+  /** Builds the audit-log leaf from the finished row, inside the same transaction. */
+  readonly logLeaf?: ((finished: RoundRecord, index: number) => LogLeafInput) | undefined;
+}
+
+export type QuotaDecision = { readonly ok: true; readonly counted: boolean } | { readonly ok: false; readonly reason: 'quota-exceeded'; readonly detail: string };
+
+interface RoundRowSql {
+  id: number; round_id: Buffer; attempt: number; peer_id: string; role: RoundRole; origin: RoundOrigin; slot: number | null;
+  mode: RoundMode; status: RoundStatus; reason: string | null; detail: string | null; created_at: number; started_at: number | null;
+  finished_at: number | null; local_set_size: number | null; peer_set_size: number | null; intersection_size: number | null;
+  peer_claimed_size: number | null; transcript_hash: Buffer | null;
+}
+
+function toRound(row: RoundRowSql): RoundRecord {
+  return {
+    row: row.id, roundId: new Uint8Array(row.round_id), attempt: row.attempt, peerId: row.peer_id, role: row.role, origin: row.origin,
+    slot: row.slot, mode: row.mode, status: row.status, reason: row.reason, detail: row.detail, createdAt: row.created_at,
+    startedAt: row.started_at, finishedAt: row.finished_at, localSetSize: row.local_set_size, peerSetSize: row.peer_set_size,
+    intersectionSize: row.intersection_size, peerClaimedSize: row.peer_claimed_size,
+    transcriptHash: row.transcript_hash === null ? null : new Uint8Array(row.transcript_hash),
+  };
+}
+
+/** UTC calendar day of a millisecond timestamp, the unit of daily quotas. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function bytes32(value: Uint8Array, field: string): Buffer {
+  if (!(value instanceof Uint8Array) || value.length !== 32) {
+    throw new ValidationError('invalid-length', `"${field}" expected Uint8Array of length 32, got ${value instanceof Uint8Array ? `length=${value.length}` : typeof value}`);
+  }
+  return Buffer.from(value.buffer, value.byteOffset, value.length);
+}
+
+export interface StoreOptions {
+  readonly now?: () => number;
+  readonly readonly?: boolean;
+  /** For tests of the migration runner; production always uses the built-in list. */
+  readonly migrations?: readonly Migration[];
+}
+
+export class Store {
+  readonly path: string;
+  readonly db: Database.Database;
+  private readonly now: () => number;
+
+  private constructor(path: string, db: Database.Database, now: () => number) {
+    this.path = path;
+    this.db = db;
+    this.now = now;
+  }
+
+  /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
+  static open(path: string, options: StoreOptions = {}): Store {
+    const readonly = options.readonly ?? false;
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly, fileMustExist: readonly });
+    } catch (cause) {
+      throw new ValidationError('store-unavailable', `"store" expected a readable SQLite file at ${path}, got ${(cause as Error).message}`, { cause });
+    }
+    try {
+      db.pragma('busy_timeout = 10000');
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        // FULL: the WAL is fsynced at every commit, so committed rows survive power loss too.
+        db.pragma('synchronous = FULL');
+      }
+      db.pragma('foreign_keys = ON');
+      const store = new Store(path, db, options.now ?? Date.now);
+      if (!readonly) store.migrate(options.migrations ?? migrations);
+      else store.checkVersion(options.migrations ?? migrations);
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private checkVersion(list: readonly Migration[]): void {
+    const latest = list.at(-1)?.version ?? 0;
+    const current = this.schemaVersion();
+    if (current > latest) {
+      throw new ValidationError('store-too-new', `"store" expected schema version <= ${latest}, got ${current} (written by a newer Venn)`);
+    }
+  }
+
+  private migrate(list: readonly Migration[]): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+      version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`);
+    this.checkVersion(list);
+    for (let i = 1; i < list.length; i++) {
+      if (list[i]!.version !== list[i - 1]!.version + 1) throw new InternalError('bad-migrations', `migration versions expected consecutive, got ${list[i - 1]!.version} then ${list[i]!.version}`);
+    }
+    const apply = this.db.transaction((migration: Migration) => {
+      this.db.exec(migration.sql);
+      this.db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.description, this.now());
+    });
+    for (const migration of list) {
+      // IMMEDIATE: two processes opening a fresh store at once must not both apply a migration.
+      if (migration.version > this.schemaVersion()) apply.immediate(migration);
+    }
+  }
+
+  schemaVersion(): number {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+    if (exists === undefined) return 0;
+    const row = this.db.prepare('SELECT max(version) AS version FROM schema_version').get() as { version: number | null };
+    return row.version ?? 0;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- identifier lists -------------------------------------------------------------------
+
+  /** The list called `name`, created for `kind` if new; a list never changes kind. */
+  ensureList(name: string, kind: string): { id: number; name: string; kind: string } {
+    const existing = this.db.prepare('SELECT id, kind FROM lists WHERE name = ?').get(name) as { id: number; kind: string } | undefined;
+    if (existing !== undefined) {
+      if (existing.kind !== kind) throw new ValidationError('list-kind-mismatch', `"--list" ${JSON.stringify(name)} expected kind ${existing.kind} (the kind it was created with), got ${kind}`);
+      return { id: existing.id, name, kind };
+    }
+    const now = this.now();
+    const result = this.db.prepare('INSERT INTO lists (name, kind, created_at, updated_at) VALUES (?, ?, ?, ?)').run(name, kind, now, now);
+    return { id: Number(result.lastInsertRowid), name, kind };
+  }
+
+  /** Inserts a batch of items in one transaction; an item already in the list counts as a duplicate. */
+  addItems(listId: number, items: readonly ListItem[], ingestId: number | null = null): { inserted: number; duplicates: number } {
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO list_items (list_id, digest, account_ref, category, first_seen, reason, ingest_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    return this.db.transaction(() => {
+      let inserted = 0;
+      for (const item of items) {
+        const result = insert.run(listId, bytes32(item.digest, 'digest'), item.accountRef ?? '', item.category ?? null, item.firstSeen ?? null, item.reason ?? null, ingestId);
+        inserted += result.changes;
+      }
+      this.db.prepare('UPDATE lists SET updated_at = ? WHERE id = ?').run(this.now(), listId);
+      return { inserted, duplicates: items.length - inserted };
+    })();
+  }
+
+  beginIngest(listId: number, source: string): number {
+    const result = this.db.prepare('INSERT INTO ingests (list_id, source, accepted, duplicates, rejected, rejects_path, ingested_at) VALUES (?, ?, 0, 0, 0, NULL, ?)').run(listId, source, this.now());
+    return Number(result.lastInsertRowid);
+  }
+
+  finishIngest(ingestId: number, counts: { accepted: number; duplicates: number; rejected: number; rejectsPath: string | null }): void {
+    this.db.prepare('UPDATE ingests SET accepted = ?, duplicates = ?, rejected = ?, rejects_path = ? WHERE id = ?').run(counts.accepted, counts.duplicates, counts.rejected, counts.rejectsPath, ingestId);
+  }
+
+  listSummaries(): ListSummary[] {
+    return this.db.prepare(`SELECT l.name AS name, l.kind AS kind, count(i.digest) AS items, count(DISTINCT i.digest) AS digests
+      FROM lists l LEFT JOIN list_items i ON i.list_id = l.id GROUP BY l.id ORDER BY l.name`).all() as ListSummary[];
+  }
+
+  distinctDigestCount(): number {
+    return (this.db.prepare('SELECT count(DISTINCT digest) AS n FROM list_items').get() as { n: number }).n;
+  }
+
+  /**
+   * This node's round input: every distinct digest across all lists, packed 32 bytes each in
+   * digest order, with the labels of one item per digest (the first list's, by list id).
+   */
+  localElements(): { digests: Uint8Array; count: number; labels: Map<string, { category?: string; firstSeen?: string; reason?: string }> } {
+    // One read transaction: the count and the rows come from the same snapshot while ingests run.
+    return this.db.transaction(() => this.readLocalElements()).deferred();
+  }
+
+  private readLocalElements(): { digests: Uint8Array; count: number; labels: Map<string, { category?: string; firstSeen?: string; reason?: string }> } {
+    const count = this.distinctDigestCount();
+    const digests = new Uint8Array(count * 32);
+    const labels = new Map<string, { category?: string; firstSeen?: string; reason?: string }>();
+    let i = 0;
+    const rows = this.db.prepare('SELECT digest, category, first_seen, reason FROM list_items ORDER BY digest, list_id').raw().iterate() as IterableIterator<[Buffer, string | null, string | null, string | null]>;
+    let previous: Buffer | undefined;
+    for (const [digest, category, firstSeen, reason] of rows) {
+      if (previous !== undefined && previous.equals(digest)) continue;
+      previous = digest;
+      digests.set(digest, i * 32);
+      i++;
+      if (category !== null || firstSeen !== null || reason !== null) {
+        const entry: { category?: string; firstSeen?: string; reason?: string } = {};
+        if (category !== null) entry.category = category;
+        if (firstSeen !== null) entry.firstSeen = firstSeen;
+        if (reason !== null) entry.reason = reason;
+        labels.set(digest.toString('hex'), entry);
+      }
+    }
+    if (i !== count) throw new InternalError('store-changed', `local elements expected ${count} distinct digests, read ${i}`);
+    return { digests, count, labels };
+  }
+
+  // ---- rounds -----------------------------------------------------------------------------
+
+  /** Records a new attempt of `roundId` (attempt = previous attempts + 1) in state `scheduled`. */
+  createRound(input: { roundId: Uint8Array; peerId: string; role: RoundRole; origin: RoundOrigin; slot: number | null; mode: RoundMode }): RoundRecord {
+    const roundId = bytes32(input.roundId, 'roundId');
+    return this.db.transaction(() => {
+      const previous = this.db.prepare('SELECT max(attempt) AS attempt FROM rounds WHERE round_id = ?').get(roundId) as { attempt: number | null };
+      const result = this.db.prepare(`INSERT INTO rounds (round_id, attempt, peer_id, role, origin, slot, mode, status, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)`).run(roundId, (previous.attempt ?? 0) + 1, input.peerId, input.role, input.origin, input.slot, input.mode, this.now());
+      return this.round(Number(result.lastInsertRowid));
+    }).immediate();
+  }
+
+  round(row: number): RoundRecord {
+    const found = this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(row) as RoundRowSql | undefined;
+    if (found === undefined) throw new InternalError('round-not-found', `round row ${row} expected to exist`);
+    return toRound(found);
+  }
+
+  markRunning(row: number, localSetSize: number): RoundRecord {
+    this.db.prepare("UPDATE rounds SET status = 'running', started_at = ?, local_set_size = ? WHERE id = ?").run(this.now(), localSetSize, row);
+    return this.round(row);
+  }
+
+  /**
+   * Moves a round to its final state and, in the same transaction, stores its matches, the peer's
+   * tree head and its audit-log leaf, so either all of it is committed or none.
+   */
+  finishRound(row: number, outcome: RoundOutcome): RoundRecord {
+    return this.db.transaction(() => {
+      const now = this.now();
+      this.db.prepare(`UPDATE rounds SET status = ?, reason = ?, detail = ?, finished_at = ?, peer_set_size = coalesce(?, peer_set_size),
+        intersection_size = ?, peer_claimed_size = ?, transcript_hash = ? WHERE id = ?`).run(
+        outcome.status, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now, outcome.peerSetSize ?? null,
+        outcome.intersectionSize ?? null, outcome.peerClaimedSize ?? null,
+        outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), row);
+      if (outcome.matches !== undefined && outcome.matches.length > 0) {
+        const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
+        for (const match of outcome.matches) {
+          insert.run(row, bytes32(match.digest, 'match.digest'), match.peerLabels?.category ?? null, match.peerLabels?.firstSeen ?? null, match.peerLabels?.reason ?? null);
+        }
+      }
+      if (outcome.peerHead !== undefined) this.recordPeerHead(outcome.peerHead, row);
+      const finished = this.round(row);
+      if (outcome.logLeaf !== undefined) {
+        const index = this.logSize();
+        const leaf = outcome.logLeaf(finished, index);
+        this.appendLogLeaf(leaf, row);
+      }
+      return finished;
+    }).immediate();
+  }
+
+  /** At start-up: every round a previous process left scheduled or running is aborted with `reason`. */
+  abortUnfinished(reason: string, detail: string): RoundRecord[] {
+    const rows = this.db.prepare("SELECT id FROM rounds WHERE status IN ('scheduled', 'running') ORDER BY id").pluck().all() as number[];
+    return rows.map((row) => this.finishRound(row, { status: 'aborted', reason, detail }));
+  }
+
+  attempts(roundId: Uint8Array): RoundRecord[] {
+    return (this.db.prepare('SELECT * FROM rounds WHERE round_id = ? ORDER BY attempt').all(bytes32(roundId, 'roundId')) as RoundRowSql[]).map(toRound);
+  }
+
+  /** True if some attempt of `roundId` completed (or was disputed): the id may never run again. */
+  isFinalized(roundId: Uint8Array): boolean {
+    return this.db.prepare("SELECT 1 FROM rounds WHERE round_id = ? AND status IN ('completed', 'disputed')").get(bytes32(roundId, 'roundId')) !== undefined;
+  }
+
+  /** True if an attempt of `roundId` is scheduled or running now. */
+  isActive(roundId: Uint8Array): boolean {
+    return this.db.prepare("SELECT 1 FROM rounds WHERE round_id = ? AND status IN ('scheduled', 'running')").get(bytes32(roundId, 'roundId')) !== undefined;
+  }
+
+  listRounds(filter: { peerId?: string | undefined; roundId?: Uint8Array | undefined; limit?: number | undefined } = {}): RoundRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.peerId !== undefined) { where.push('peer_id = ?'); params.push(filter.peerId); }
+    if (filter.roundId !== undefined) { where.push('round_id = ?'); params.push(bytes32(filter.roundId, 'roundId')); }
+    const sql = `SELECT * FROM rounds ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    params.push(filter.limit ?? 1000);
+    return (this.db.prepare(sql).all(...params) as RoundRowSql[]).map(toRound);
+  }
+
+  /** The most recent attempt with each peer. */
+  lastRoundByPeer(): Map<string, RoundRecord> {
+    const rows = this.db.prepare('SELECT r.* FROM rounds r JOIN (SELECT peer_id, max(id) AS id FROM rounds GROUP BY peer_id) last ON last.id = r.id').all() as RoundRowSql[];
+    return new Map(rows.map((row) => [row.peer_id, toRound(row)]));
+  }
+
+  // ---- matches ----------------------------------------------------------------------------
+
+  /** One row per (local list item, round) matched; completed rounds only. */
+  matches(filter: { peerId?: string | undefined; roundId?: Uint8Array | undefined } = {}): MatchRecord[] {
+    const where = ["r.status = 'completed'"];
+    const params: unknown[] = [];
+    if (filter.peerId !== undefined) { where.push('r.peer_id = ?'); params.push(filter.peerId); }
+    if (filter.roundId !== undefined) { where.push('r.round_id = ?'); params.push(bytes32(filter.roundId, 'roundId')); }
+    const rows = this.db.prepare(`SELECT l.kind, l.name AS list, i.account_ref, m.digest, r.peer_id, r.round_id, r.attempt, r.finished_at,
+        m.peer_category, m.peer_first_seen, m.peer_reason
+      FROM matches m JOIN rounds r ON r.id = m.round_row JOIN list_items i ON i.digest = m.digest JOIN lists l ON l.id = i.list_id
+      WHERE ${where.join(' AND ')} ORDER BY l.kind, i.account_ref, m.digest, r.id`).all(...params) as Array<{
+      kind: string; list: string; account_ref: string; digest: Buffer; peer_id: string; round_id: Buffer; attempt: number; finished_at: number;
+      peer_category: string | null; peer_first_seen: string | null; peer_reason: string | null;
+    }>;
+    return rows.map((row) => {
+      const peerLabels: { category?: string; firstSeen?: string; reason?: string } = {};
+      if (row.peer_category !== null) peerLabels.category = row.peer_category;
+      if (row.peer_first_seen !== null) peerLabels.firstSeen = row.peer_first_seen;
+      if (row.peer_reason !== null) peerLabels.reason = row.peer_reason;
+      return {
+        kind: row.kind, list: row.list, accountRef: row.account_ref === '' ? null : row.account_ref, digest: new Uint8Array(row.digest),
+        peerId: row.peer_id, roundId: new Uint8Array(row.round_id), attempt: row.attempt, finishedAt: row.finished_at, peerLabels,
+      };
+    });
+  }
+
+  matchCount(row: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM matches WHERE round_row = ?').get(row) as { n: number }).n;
+  }
+
+  // ---- quotas -----------------------------------------------------------------------------
+
+  /**
+   * Counts `roundId` against the peer's daily quota unless it was counted before (a retry);
+   * refuses when the day's allowance is used up. Check and increment are one transaction.
+   */
+  consumeQuota(roundId: Uint8Array, peerId: string, origin: RoundOrigin, policy: Pick<PeerPolicy, 'maxRoundsPerDay' | 'maxAdHocRoundsPerDay'>): QuotaDecision {
+    const id = bytes32(roundId, 'roundId');
+    return this.db.transaction((): QuotaDecision => {
+      if (this.db.prepare('SELECT 1 FROM quota_rounds WHERE round_id = ?').get(id) !== undefined) return { ok: true, counted: false };
+      const day = utcDay(this.now());
+      const usage = (this.db.prepare('SELECT rounds, ad_hoc_rounds FROM quota_usage WHERE peer_id = ? AND day = ?').get(peerId, day) as { rounds: number; ad_hoc_rounds: number } | undefined) ?? { rounds: 0, ad_hoc_rounds: 0 };
+      if (usage.rounds >= policy.maxRoundsPerDay) {
+        return { ok: false, reason: 'quota-exceeded', detail: `"maxRoundsPerDay" for ${peerId} expected at most ${policy.maxRoundsPerDay} rounds on ${day}, got round ${usage.rounds + 1}` };
+      }
+      if (origin === 'ad-hoc' && usage.ad_hoc_rounds >= policy.maxAdHocRoundsPerDay) {
+        return { ok: false, reason: 'quota-exceeded', detail: `"maxAdHocRoundsPerDay" for ${peerId} expected at most ${policy.maxAdHocRoundsPerDay} ad-hoc rounds on ${day}, got round ${usage.ad_hoc_rounds + 1}` };
+      }
+      this.db.prepare('INSERT INTO quota_rounds (round_id, peer_id, day) VALUES (?, ?, ?)').run(id, peerId, day);
+      this.db.prepare(`INSERT INTO quota_usage (peer_id, day, rounds, ad_hoc_rounds) VALUES (?, ?, 1, ?)
+        ON CONFLICT (peer_id, day) DO UPDATE SET rounds = rounds + 1, ad_hoc_rounds = ad_hoc_rounds + excluded.ad_hoc_rounds`).run(peerId, day, origin === 'ad-hoc' ? 1 : 0);
+      return { ok: true, counted: true };
+    }).immediate();
+  }
+
+  quotaUsage(peerId: string, day: string): { rounds: number; adHocRounds: number } {
+    const usage = this.db.prepare('SELECT rounds, ad_hoc_rounds FROM quota_usage WHERE peer_id = ? AND day = ?').get(peerId, day) as { rounds: number; ad_hoc_rounds: number } | undefined;
+    return { rounds: usage?.rounds ?? 0, adHocRounds: usage?.ad_hoc_rounds ?? 0 };
+  }
+
+  // ---- transcripts ------------------------------------------------------------------------
+
+  appendTranscript(row: number, messages: ReadonlyArray<{ direction: 'sent' | 'received'; message: Uint8Array }>): void {
+    if (messages.length === 0) return;
+    this.db.transaction(() => {
+      const next = (this.db.prepare('SELECT coalesce(max(seq), -1) + 1 AS seq FROM transcript_messages WHERE round_row = ?').get(row) as { seq: number }).seq;
+      const insert = this.db.prepare('INSERT INTO transcript_messages (round_row, seq, direction, message) VALUES (?, ?, ?, ?)');
+      messages.forEach((entry, i) => insert.run(row, next + i, entry.direction, Buffer.from(entry.message.buffer, entry.message.byteOffset, entry.message.length)));
+    })();
+  }
+
+  transcript(row: number): Array<{ seq: number; direction: 'sent' | 'received'; message: Uint8Array }> {
+    return (this.db.prepare('SELECT seq, direction, message FROM transcript_messages WHERE round_row = ? ORDER BY seq').all(row) as Array<{ seq: number; direction: 'sent' | 'received'; message: Buffer }>)
+      .map((entry) => ({ seq: entry.seq, direction: entry.direction, message: new Uint8Array(entry.message) }));
+  }
+
+  // ---- peer heads -------------------------------------------------------------------------
+
+  recordPeerHead(head: PeerHead, row: number | null): void {
+    this.db.prepare(`INSERT OR IGNORE INTO peer_heads (peer_id, tree_size, root, timestamp, signature, round_row, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(head.peerId, head.treeSize, Buffer.from(head.root), head.timestamp, Buffer.from(head.signature), row, this.now());
+  }
+
+  peerHeads(peerId?: string): PeerHead[] {
+    const rows = (peerId === undefined
+      ? this.db.prepare('SELECT * FROM peer_heads ORDER BY peer_id, tree_size, timestamp').all()
+      : this.db.prepare('SELECT * FROM peer_heads WHERE peer_id = ? ORDER BY tree_size, timestamp').all(peerId)) as Array<{ peer_id: string; tree_size: number; root: Buffer; timestamp: number; signature: Buffer }>;
+    return rows.map((row) => ({ peerId: row.peer_id, treeSize: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) }));
+  }
+
+  // ---- the audit log (storage only; hashing and proofs live in @venn/audit) ----------------
+
+  logSize(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM log_leaves').get() as { n: number }).n;
+  }
+
+  logLeafHash(index: number): Uint8Array {
+    const found = this.db.prepare('SELECT leaf_hash FROM log_leaves WHERE idx = ?').pluck().get(index) as Buffer | undefined;
+    if (found === undefined) throw new InternalError('log-index', `log leaf index expected < ${this.logSize()}, got ${index}`);
+    return new Uint8Array(found);
+  }
+
+  logLeaf(index: number): { leaf: Uint8Array; leafHash: Uint8Array; roundRow: number | null } {
+    const found = this.db.prepare('SELECT leaf, leaf_hash, round_row FROM log_leaves WHERE idx = ?').get(index) as { leaf: Buffer; leaf_hash: Buffer; round_row: number | null } | undefined;
+    if (found === undefined) throw new InternalError('log-index', `log leaf index expected < ${this.logSize()}, got ${index}`);
+    return { leaf: new Uint8Array(found.leaf), leafHash: new Uint8Array(found.leaf_hash), roundRow: found.round_row };
+  }
+
+  logIndexOfRound(row: number): number | undefined {
+    return this.db.prepare('SELECT idx FROM log_leaves WHERE round_row = ?').pluck().get(row) as number | undefined;
+  }
+
+  appendLogLeaf(leaf: LogLeafInput, row: number | null): number {
+    const index = this.logSize();
+    this.db.prepare('INSERT INTO log_leaves (idx, leaf, leaf_hash, round_row, appended_at) VALUES (?, ?, ?, ?, ?)')
+      .run(index, Buffer.from(leaf.leaf), bytes32(leaf.leafHash, 'leafHash'), row, this.now());
+    return index;
+  }
+
+  logNode(level: number, index: number): Uint8Array | undefined {
+    const found = this.db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck().get(level, index) as Buffer | undefined;
+    return found === undefined ? undefined : new Uint8Array(found);
+  }
+
+  putLogNode(level: number, index: number, hash: Uint8Array): void {
+    this.db.prepare('INSERT OR IGNORE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)').run(level, index, bytes32(hash, 'node hash'));
+  }
+
+  saveTreeHead(head: TreeHeadRecord): void {
+    this.db.prepare('INSERT OR REPLACE INTO tree_heads (tree_size, root, timestamp, signature) VALUES (?, ?, ?, ?)')
+      .run(head.treeSize, Buffer.from(head.root), head.timestamp, Buffer.from(head.signature));
+  }
+
+  latestTreeHead(): TreeHeadRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM tree_heads ORDER BY tree_size DESC LIMIT 1').get() as { tree_size: number; root: Buffer; timestamp: number; signature: Buffer } | undefined;
+    return row === undefined ? undefined : { treeSize: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) };
+  }
+
+  treeHead(size: number): TreeHeadRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM tree_heads WHERE tree_size = ?').get(size) as { tree_size: number; root: Buffer; timestamp: number; signature: Buffer } | undefined;
+    return row === undefined ? undefined : { treeSize: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) };
+  }
+}

@@ -1,0 +1,282 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '@venn/errors';
+import { Store, utcDay } from '../src/internal/store.js';
+import { migrations } from '../src/internal/migrations.js';
+import { ensureBuilt } from './helpers/build.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'venn-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (text: string): Uint8Array => new Uint8Array(createHash('sha256').update(text).digest());
+let counter = 0;
+const freshPath = (): string => join(dir, `store-${++counter}.db`);
+
+function clock(start = Date.UTC(2025, 0, 15, 12)): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => { t += ms; } };
+}
+
+describe('store: opening and migrations', () => {
+  it('creates a WAL store with synchronous=FULL and the latest schema version', () => {
+    const store = Store.open(freshPath());
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(store.schemaVersion()).toBe(migrations.at(-1)!.version);
+    store.close();
+  });
+
+  it('applies only new migrations on reopen and records each once', () => {
+    const path = freshPath();
+    Store.open(path).close();
+    const extra = [...migrations, { version: migrations.length + 1, description: 'test column', sql: 'ALTER TABLE lists ADD COLUMN note TEXT' }];
+    const store = Store.open(path, { migrations: extra });
+    expect(store.schemaVersion()).toBe(extra.length);
+    const versions = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all();
+    expect(versions).toEqual(extra.map((m) => m.version));
+    store.close();
+    // Reopening with the same list is a no-op (a second ALTER would fail).
+    Store.open(path, { migrations: extra }).close();
+  });
+
+  it('refuses a store written by a newer schema', () => {
+    const path = freshPath();
+    const extra = [...migrations, { version: migrations.length + 1, description: 'future', sql: 'CREATE TABLE future (x INTEGER)' }];
+    Store.open(path, { migrations: extra }).close();
+    expect(() => Store.open(path)).toThrow(expect.objectContaining({ code: 'store-too-new' }) as Error);
+  });
+
+  it('rolls back a failing migration entirely', () => {
+    const path = freshPath();
+    Store.open(path).close();
+    const broken = [...migrations, { version: migrations.length + 1, description: 'broken', sql: 'CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);' }];
+    expect(() => Store.open(path, { migrations: broken })).toThrow();
+    const store = Store.open(path);
+    expect(store.schemaVersion()).toBe(migrations.length);
+    expect(store.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    store.close();
+  });
+
+  it('reports an unreadable store with a typed error', () => {
+    expect(() => Store.open(join(dir, 'missing', 'x.db'))).toThrow(ValidationError);
+    expect(() => Store.open(join(dir, 'absent.db'), { readonly: true })).toThrow(expect.objectContaining({ code: 'store-unavailable' }) as Error);
+  });
+});
+
+describe('store: identifier lists', () => {
+  it('stores digests with metadata, counts duplicates and keeps raw values out', () => {
+    const store = Store.open(freshPath());
+    const list = store.ensureList('fraud', 'email');
+    const items = [
+      { digest: sha('a'), accountRef: 'acct-1', category: 'distillation' },
+      { digest: sha('b'), accountRef: 'acct-2' },
+      { digest: sha('a'), accountRef: 'acct-1' },
+      { digest: sha('a'), accountRef: 'acct-3' },
+    ];
+    expect(store.addItems(list.id, items)).toEqual({ inserted: 3, duplicates: 1 });
+    expect(store.listSummaries()).toEqual([{ name: 'fraud', kind: 'email', items: 3, digests: 2 }]);
+    expect(store.distinctDigestCount()).toBe(2);
+    const elements = store.localElements();
+    expect(elements.count).toBe(2);
+    const packed = Buffer.from(elements.digests);
+    const sorted = [sha('a'), sha('b')].map((d) => Buffer.from(d)).sort(Buffer.compare);
+    expect(packed.equals(Buffer.concat(sorted))).toBe(true);
+    expect(elements.labels.get(Buffer.from(sha('a')).toString('hex'))).toEqual({ category: 'distillation' });
+    store.close();
+  });
+
+  it('refuses to reuse a list name for another kind, and non-32-byte digests', () => {
+    const store = Store.open(freshPath());
+    store.ensureList('x', 'email');
+    expect(() => store.ensureList('x', 'phone')).toThrow(expect.objectContaining({ code: 'list-kind-mismatch' }) as Error);
+    const list = store.ensureList('y', 'phone');
+    expect(() => store.addItems(list.id, [{ digest: sha('ok') }, { digest: new Uint8Array(31) }])).toThrow(/"digest" expected Uint8Array of length 32, got length=31/);
+    // The failing batch is rolled back as a whole.
+    expect(store.distinctDigestCount()).toBe(0);
+    store.close();
+  });
+});
+
+describe('store: the round state machine', () => {
+  const base = { peerId: 'lab-b', role: 'initiator' as const, origin: 'scheduled' as const, slot: 1_700_000_000, mode: 'intersection' as const };
+
+  it('numbers attempts per round id and goes scheduled → running → completed', () => {
+    const store = Store.open(freshPath());
+    const roundId = sha('round');
+    const first = store.createRound({ ...base, roundId });
+    expect(first).toMatchObject({ attempt: 1, status: 'scheduled', slot: base.slot });
+    store.markRunning(first.row, 5);
+    store.finishRound(first.row, { status: 'aborted', reason: 'peer-disconnected', detail: 'socket closed' });
+    expect(store.isFinalized(roundId)).toBe(false);
+    const second = store.createRound({ ...base, roundId });
+    expect(second.attempt).toBe(2);
+    store.markRunning(second.row, 5);
+    const done = store.finishRound(second.row, { status: 'completed', intersectionSize: 1, peerClaimedSize: 1, transcriptHash: sha('t'), matches: [{ digest: sha('m') }] });
+    expect(done).toMatchObject({ status: 'completed', intersectionSize: 1, reason: null });
+    expect(store.isFinalized(roundId)).toBe(true);
+    expect(store.attempts(roundId).map((r) => [r.attempt, r.status, r.reason])).toEqual([[1, 'aborted', 'peer-disconnected'], [2, 'completed', null]]);
+    store.close();
+  });
+
+  it('rejects illegal transitions in the database itself', () => {
+    const store = Store.open(freshPath());
+    const round = store.createRound({ ...base, roundId: sha('illegal') });
+    expect(() => store.finishRound(round.row, { status: 'completed' })).toThrow(/illegal round status transition/);
+    expect(store.round(round.row).status).toBe('scheduled');
+    store.markRunning(round.row, 1);
+    store.finishRound(round.row, { status: 'disputed', reason: 'size-mismatch' });
+    expect(() => store.markRunning(round.row, 1)).toThrow(/immutable/);
+    expect(() => store.db.prepare("UPDATE rounds SET reason = 'rewritten' WHERE id = ?").run(round.row)).toThrow(/immutable/);
+    store.close();
+  });
+
+  it('aborts what a previous process left unfinished', () => {
+    const path = freshPath();
+    const store = Store.open(path);
+    const a = store.createRound({ ...base, roundId: sha('a') });
+    const b = store.createRound({ ...base, roundId: sha('b') });
+    store.markRunning(b.row, 3);
+    const c = store.createRound({ ...base, roundId: sha('c') });
+    store.markRunning(c.row, 3);
+    store.finishRound(c.row, { status: 'completed' });
+    store.close();
+    const reopened = Store.open(path);
+    const aborted = reopened.abortUnfinished('daemon-restart', 'the node restarted during the round');
+    expect(aborted.map((r) => r.row)).toEqual([a.row, b.row]);
+    expect(reopened.round(b.row)).toMatchObject({ status: 'aborted', reason: 'daemon-restart' });
+    expect(reopened.round(c.row).status).toBe('completed');
+    reopened.close();
+  });
+
+  it('commits matches, the peer head and the log leaf with the final status, or none of them', () => {
+    const store = Store.open(freshPath());
+    const round = store.createRound({ ...base, roundId: sha('atomic') });
+    store.markRunning(round.row, 2);
+    expect(() => store.finishRound(round.row, {
+      status: 'completed', matches: [{ digest: sha('x') }],
+      logLeaf: () => { throw new Error('leaf encoding failed'); },
+    })).toThrow('leaf encoding failed');
+    expect(store.round(round.row).status).toBe('running');
+    expect(store.matchCount(round.row)).toBe(0);
+    expect(store.logSize()).toBe(0);
+    store.finishRound(round.row, {
+      status: 'completed', matches: [{ digest: sha('x') }],
+      peerHead: { peerId: 'lab-b', treeSize: 4, root: sha('root'), timestamp: 10, signature: new Uint8Array(64) },
+      logLeaf: (finished, index) => ({ leaf: new Uint8Array([index, finished.row]), leafHash: sha('leaf') }),
+    });
+    expect(store.matchCount(round.row)).toBe(1);
+    expect(store.logSize()).toBe(1);
+    expect(store.logIndexOfRound(round.row)).toBe(0);
+    expect(store.peerHeads('lab-b')).toHaveLength(1);
+    expect(() => store.db.prepare('DELETE FROM log_leaves').run()).toThrow(/append-only/);
+    store.close();
+  });
+
+  it('lists matches per local account with kind, peer and peer labels', () => {
+    const store = Store.open(freshPath());
+    const emails = store.ensureList('emails', 'email');
+    const devices = store.ensureList('devices', 'device_id');
+    store.addItems(emails.id, [{ digest: sha('e1'), accountRef: 'acct-1' }, { digest: sha('e1'), accountRef: 'acct-2' }, { digest: sha('e2'), accountRef: 'acct-3' }]);
+    store.addItems(devices.id, [{ digest: sha('d1'), accountRef: 'acct-1' }]);
+    const round = store.createRound({ ...base, roundId: sha('m') });
+    store.markRunning(round.row, 3);
+    store.finishRound(round.row, { status: 'completed', matches: [{ digest: sha('e1'), peerLabels: { category: 'fraud' } }, { digest: sha('d1') }] });
+    const rows = store.matches({ peerId: 'lab-b' });
+    expect(rows.map((r) => [r.kind, r.accountRef, r.peerId, r.peerLabels])).toEqual([
+      ['device_id', 'acct-1', 'lab-b', {}],
+      ['email', 'acct-1', 'lab-b', { category: 'fraud' }],
+      ['email', 'acct-2', 'lab-b', { category: 'fraud' }],
+    ]);
+    expect(store.matches({ peerId: 'lab-c' })).toEqual([]);
+    expect(store.matches({ roundId: sha('m') })).toHaveLength(3);
+    store.close();
+  });
+});
+
+describe('store: quotas', () => {
+  it('counts distinct round ids per peer and UTC day, retries once, ad-hoc separately', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    const policy = { maxRoundsPerDay: 3, maxAdHocRoundsPerDay: 1 };
+    expect(store.consumeQuota(sha('r1'), 'lab-b', 'scheduled', policy)).toEqual({ ok: true, counted: true });
+    expect(store.consumeQuota(sha('r1'), 'lab-b', 'scheduled', policy)).toEqual({ ok: true, counted: false });
+    expect(store.consumeQuota(sha('r2'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true });
+    const adHoc = store.consumeQuota(sha('r3'), 'lab-b', 'ad-hoc', policy);
+    expect(adHoc).toMatchObject({ ok: false, reason: 'quota-exceeded' });
+    expect(adHoc.ok ? '' : adHoc.detail).toMatch(/"maxAdHocRoundsPerDay" for lab-b expected at most 1 ad-hoc rounds on 2025-01-15, got round 2/);
+    expect(store.consumeQuota(sha('r4'), 'lab-b', 'scheduled', policy).ok).toBe(true);
+    const full = store.consumeQuota(sha('r5'), 'lab-b', 'scheduled', policy);
+    expect(full).toMatchObject({ ok: false, reason: 'quota-exceeded' });
+    expect(store.consumeQuota(sha('r5'), 'lab-c', 'scheduled', policy).ok).toBe(true);
+    expect(store.quotaUsage('lab-b', utcDay(time.now()))).toEqual({ rounds: 3, adHocRounds: 1 });
+    time.advance(24 * 3600 * 1000);
+    expect(store.consumeQuota(sha('r5'), 'lab-b', 'scheduled', policy).ok).toBe(true);
+    store.close();
+  });
+});
+
+describe('store: transcripts', () => {
+  it('appends messages in order across calls', () => {
+    const store = Store.open(freshPath());
+    const round = store.createRound({ peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: 'cardinality', roundId: sha('t') });
+    store.appendTranscript(round.row, [{ direction: 'received', message: new Uint8Array([1]) }, { direction: 'sent', message: new Uint8Array([2, 2]) }]);
+    store.appendTranscript(round.row, [{ direction: 'received', message: new Uint8Array([3]) }]);
+    expect(store.transcript(round.row).map((m) => [m.seq, m.direction, [...m.message]])).toEqual([[0, 'received', [1]], [1, 'sent', [2, 2]], [2, 'received', [3]]]);
+    store.close();
+  });
+});
+
+describe('store: crash safety', () => {
+  beforeAll(() => ensureBuilt());
+
+  it('loses no committed row and duplicates none when the writer is killed with SIGKILL', async () => {
+    const path = freshPath();
+    Store.open(path).close();
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/store-writer.mjs'), path, 'lab-b'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const committed: number[] = [];
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    let buffered = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) committed.push(Number(line.split(' ')[1]));
+        // Kill while the writer is in the middle of its stream of transactions.
+        if (committed.length >= 150 && child.exitCode === null && !child.killed) { child.kill('SIGKILL'); resolve(); }
+      });
+      child.on('exit', () => (committed.length >= 150 ? resolve() : reject(new Error(`writer exited early: ${stderr}`))));
+    });
+    expect(await exited).toBe('SIGKILL');
+
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+    const store = Store.open(path);
+    const rounds = store.listRounds({ limit: 100_000 });
+    const completed = new Set(rounds.filter((r) => r.status === 'completed').map((r) => r.row));
+    for (const row of committed) expect(completed.has(row)).toBe(true);
+    // Any row beyond what was printed is either complete (committed, not yet printed) or still open.
+    for (const round of rounds) {
+      if (round.status === 'completed') {
+        expect(store.matchCount(round.row)).toBe(3);
+        expect(store.logIndexOfRound(round.row)).toBeTypeOf('number');
+      } else {
+        expect(['scheduled', 'running']).toContain(round.status);
+        expect(store.matchCount(round.row)).toBe(0);
+      }
+    }
+    expect(store.logSize()).toBe(completed.size);
+    const indexes = store.db.prepare('SELECT idx FROM log_leaves ORDER BY idx').pluck().all() as number[];
+    expect(indexes).toEqual(indexes.map((_, i) => i));
+    expect(new Set(rounds.map((r) => Buffer.from(r.roundId).toString('hex'))).size).toBe(rounds.length);
+    store.close();
+  });
+});
