@@ -8,3 +8,5 @@ export type {
 } from './internal/store.js';
 export { migrations } from './internal/migrations.js';
 export type { Migration } from './internal/migrations.js';
+export { PASSPHRASE_ENV, createKeyFile, isSealed, loadKeyFile, readPublicKey } from './internal/keyfile.js';
+export type { Identity, KdfParams } from './internal/keyfile.js';
