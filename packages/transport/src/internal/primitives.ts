@@ -1,0 +1,98 @@
+/**
+ * The libsodium primitives the transport uses (transport.md §2): X25519 (RFC 7748), Ed25519
+ * (RFC 8032), keyed BLAKE2b-256 (RFC 7693) and XChaCha20-Poly1305-IETF. All secret-key work runs in
+ * libsodium's constant-time code; nothing here touches @noble/curves with a secret.
+ */
+import sodium from 'libsodium-wrappers-sumo';
+import { CryptoError, InternalError } from '@venn/errors';
+
+let loaded = false;
+
+/** Resolves once libsodium's WebAssembly module is loaded; every other function here needs it. */
+export async function transportReady(): Promise<void> {
+  await sodium.ready;
+  loaded = true;
+}
+
+function lib(): typeof sodium {
+  if (!loaded) throw new InternalError('sodium-not-ready', 'libsodium used before transportReady() resolved');
+  return sodium;
+}
+
+export const KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const AEAD_TAG_BYTES = 16;
+export const AEAD_NONCE_BYTES = 24;
+
+export interface X25519KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+/** Ephemeral key pair from 32 bytes of injected randomness; libsodium clamps the scalar (RFC 7748 §5). */
+export function x25519KeyPair(secretKey: Uint8Array): X25519KeyPair {
+  return { publicKey: lib().crypto_scalarmult_base(secretKey), secretKey };
+}
+
+/**
+ * X25519(secret, peerPublic). RFC 7748 §6.1: an all-zero output means the peer sent a low-order
+ * point and MUST be refused, or the "shared" secret is known to everyone. libsodium already
+ * refuses known low-order points; the zero check stays as a second, independent guard.
+ */
+export function x25519(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
+  const s = lib();
+  let shared: Uint8Array;
+  try {
+    shared = s.crypto_scalarmult(secretKey, peerPublicKey);
+  } catch (cause) {
+    throw new CryptoError('x25519-low-order', 'X25519 peer key is of low order (RFC 7748 §6.1)', { cause });
+  }
+  if (s.is_zero(shared)) {
+    throw new CryptoError('x25519-low-order', 'X25519 shared secret is all zero (RFC 7748 §6.1)');
+  }
+  return shared;
+}
+
+/** BLAKE2b-256 of `message`, keyed with a 32-byte key when one is given (RFC 7693 §2.5). */
+export function blake2b256(message: Uint8Array, key?: Uint8Array): Uint8Array {
+  return lib().crypto_generichash(32, message, key ?? null);
+}
+
+export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return lib().crypto_sign_detached(message, secretKey);
+}
+
+export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    return lib().crypto_sign_verify_detached(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+export function ed25519PublicKey(secretKey: Uint8Array): Uint8Array {
+  return lib().crypto_sign_ed25519_sk_to_pk(secretKey);
+}
+
+export function aeadSeal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+  return lib().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+}
+
+/** Returns undefined when the tag does not verify, so callers choose the typed error. */
+export function aeadOpen(ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined {
+  if (ciphertext.length < AEAD_TAG_BYTES) return undefined;
+  try {
+    return lib().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key);
+  } catch {
+    return undefined;
+  }
+}
+
+export function randomBytes(n: number): Uint8Array {
+  return lib().randombytes_buf(n);
+}
+
+/** Overwrites secret bytes in place once they are no longer needed. */
+export function wipe(...buffers: (Uint8Array | undefined)[]): void {
+  for (const b of buffers) if (b !== undefined) lib().memzero(b);
+}
