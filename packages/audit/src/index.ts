@@ -1,1 +1,7 @@
-export {};
+/** @venn/audit: the RFC 9162 Merkle log of rounds, its proofs and signed tree heads. */
+export { HASH_BYTES, emptyRoot, hashChildren, hashLeaf } from './internal/hash.js';
+export { MAX_PROOF_HASHES, verifyConsistency, verifyInclusion } from './internal/verify.js';
+export { MemoryLogStorage } from './internal/storage.js';
+export type { LogAppend, LogStorage, SubtreeHash } from './internal/storage.js';
+export { MerkleLog } from './internal/log.js';
+export type { TreeHead } from './internal/log.js';
