@@ -1,1 +1,41 @@
-export {};
+/** @venn/wire: Venn protocol v1 messages and their strict msgpack codec (protocol-spec/SPEC.md §5). */
+export {
+  FIRST_SEEN_BYTES,
+  MAX_ABORT_CODE_BYTES,
+  MAX_ABORT_DETAIL_BYTES,
+  MAX_CATEGORY_BYTES,
+  MAX_CHUNK_POINTS,
+  MAX_FRAME_BYTES,
+  MAX_LABEL_ENTRIES,
+  MAX_MEMBER_ID_BYTES,
+  MAX_NESTING_DEPTH,
+  MAX_REASON_BYTES,
+  MAX_SET_SIZE,
+  POINT_BYTES,
+  PROOF_BYTES,
+  PROTOCOL_VERSION,
+  ROSTER_DIGEST_BYTES,
+  ROUND_ID_BYTES,
+  SIGNATURE_BYTES,
+} from './internal/constants.js';
+export {
+  LABEL_FIELDS,
+  MODES,
+  MessageType,
+  type AbortMessage,
+  type BlindedMessage,
+  type EvaluatedMessage,
+  type FinishMessage,
+  type LabelEntry,
+  type LabelField,
+  type LabelValues,
+  type LabelsMessage,
+  type LogHead,
+  type Message,
+  type MessageKind,
+  type Mode,
+  type OfferMessage,
+  type ProofMessage,
+} from './internal/messages.js';
+export { MAX_LABEL_CHUNKS, MAX_POINT_CHUNKS, decodeMessage, encodeMessage } from './internal/codec.js';
+export { pointChunkCount, pointChunkLength } from './internal/chunking.js';

@@ -1,0 +1,50 @@
+/** Venn protocol v1 constants (protocol-spec/SPEC.md §2 and §5); the transport sizes its frames from these. */
+
+/** SPEC §5.1: the only protocol version this implementation speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** SPEC §2.1: encoded ristretto255 element (RFC 9496 §4.3.2) and scalar length. */
+export const POINT_BYTES = 32;
+
+/** SPEC §5.2: round ids and roster digests are 32 opaque bytes. */
+export const ROUND_ID_BYTES = 32;
+export const ROSTER_DIGEST_BYTES = 32;
+
+/** SPEC §6: a batched DLEQ proof is c || s, two 32-byte scalars (RFC 9497 §2.2.1). */
+export const PROOF_BYTES = 64;
+
+/** Ed25519 signature length (RFC 8032 §5.1.6). */
+export const SIGNATURE_BYTES = 64;
+
+/** SPEC §5.4: every BLINDED/EVALUATED chunk but the last carries exactly this many points (128 KiB). */
+export const MAX_CHUNK_POINTS = 4096;
+
+/**
+ * SPEC §5.3: the largest set a party may declare. RFC 9497 §2.2.1 encodes the composite index as
+ * I2OSP(i, 2), so one batched proof covers at most 2^16 elements.
+ */
+export const MAX_SET_SIZE = 65_536;
+
+/** SPEC §5.7: every LABELS chunk but the last carries exactly this many entries. */
+export const MAX_LABEL_ENTRIES = 512;
+
+/** SPEC §5.7: UTF-8 byte bounds of label values. */
+export const MAX_CATEGORY_BYTES = 64;
+export const FIRST_SEEN_BYTES = 10;
+export const MAX_REASON_BYTES = 256;
+
+/** SPEC §5.3: member ids are 1..128 bytes of UTF-8. */
+export const MAX_MEMBER_ID_BYTES = 128;
+
+/** SPEC §5.9: ABORT reason code and detail bounds. */
+export const MAX_ABORT_CODE_BYTES = 64;
+export const MAX_ABORT_DETAIL_BYTES = 256;
+
+/**
+ * SPEC §5.1: the largest frame (one encoded message) a receiver accepts. A full BLINDED chunk is
+ * just over 128 KiB and a full LABELS chunk just under 194 KiB, so 256 KiB covers every valid message.
+ */
+export const MAX_FRAME_BYTES = 262_144;
+
+/** SPEC §5.1: the deepest nesting of msgpack containers in a valid message (LABELS entries). */
+export const MAX_NESTING_DEPTH = 3;

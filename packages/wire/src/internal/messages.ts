@@ -1,0 +1,124 @@
+/** Venn protocol v1 message types (protocol-spec/SPEC.md §5), as seen by code on either side of the codec. */
+
+/** SPEC §5.1: the numeric `t` of each message on the wire, also the type byte of its transcript frame. */
+export const MessageType = {
+  offer: 1,
+  blinded: 2,
+  evaluated: 3,
+  proof: 4,
+  labels: 5,
+  finish: 6,
+  abort: 7,
+} as const;
+
+export type MessageKind = keyof typeof MessageType;
+
+/** SPEC §4: what the round reveals. */
+export type Mode = 'intersection' | 'cardinality';
+export const MODES: readonly Mode[] = ['intersection', 'cardinality'];
+
+/** SPEC §5.7: label fields a party may share for matched items, in canonical order. */
+export type LabelField = 'category' | 'first_seen' | 'reason';
+export const LABEL_FIELDS: readonly LabelField[] = ['category', 'first_seen', 'reason'];
+
+/** SPEC §5.3: the sender's latest signed log head (RFC 9162 style tree head), carried verbatim. */
+export interface LogHead {
+  /** number of leaves in the sender's transcript log */
+  readonly size: number;
+  /** Merkle tree root, 32 bytes */
+  readonly root: Uint8Array;
+  /** milliseconds since the Unix epoch */
+  readonly timestamp: number;
+  /** Ed25519 signature by the sender's identity key, 64 bytes */
+  readonly signature: Uint8Array;
+}
+
+export interface OfferMessage {
+  readonly kind: 'offer';
+  readonly version: number;
+  readonly roundId: Uint8Array;
+  readonly rosterDigest: Uint8Array;
+  readonly sender: string;
+  readonly receiver: string;
+  readonly mode: Mode;
+  /** number of distinct elements the sender will blind */
+  readonly setSize: number;
+  /** the largest peer set the sender accepts (its policy, recorded in the transcript) */
+  readonly maxPeerSetSize: number;
+  /** label fields the sender is willing to share, in LABEL_FIELDS order */
+  readonly labelFields: readonly LabelField[];
+  /** K = k·G, the sender's per-round public key */
+  readonly publicKey: Uint8Array;
+  readonly logHead: LogHead | null;
+}
+
+/** A chunk of the sender's own blinded elements, k·H(x), packed as 32·m bytes. */
+export interface BlindedMessage {
+  readonly kind: 'blinded';
+  readonly roundId: Uint8Array;
+  readonly seq: number;
+  readonly points: Uint8Array;
+}
+
+/** The sender's key applied to the peer's BLINDED chunk `seq`, packed as 32·m bytes. */
+export interface EvaluatedMessage {
+  readonly kind: 'evaluated';
+  readonly roundId: Uint8Array;
+  readonly seq: number;
+  readonly points: Uint8Array;
+}
+
+/** Batched DLEQ proof c || s (64 bytes), or empty when the peer's set is empty. */
+export interface ProofMessage {
+  readonly kind: 'proof';
+  readonly roundId: Uint8Array;
+  readonly proof: Uint8Array;
+}
+
+export interface LabelValues {
+  readonly category?: string;
+  /** RFC 3339 full-date, YYYY-MM-DD */
+  readonly firstSeen?: string;
+  readonly reason?: string;
+}
+
+export interface LabelEntry extends LabelValues {
+  /** the doubly blinded value of the matched item */
+  readonly key: Uint8Array;
+}
+
+export interface LabelsMessage {
+  readonly kind: 'labels';
+  readonly roundId: Uint8Array;
+  readonly seq: number;
+  /** true on the sender's last LABELS chunk */
+  readonly end: boolean;
+  readonly entries: readonly LabelEntry[];
+}
+
+export interface FinishMessage {
+  readonly kind: 'finish';
+  readonly roundId: Uint8Array;
+  /** the intersection size the sender computed */
+  readonly intersectionSize: number;
+  /** Ed25519 signature over the FINISH input (SPEC §8) */
+  readonly signature: Uint8Array;
+}
+
+export interface AbortMessage {
+  readonly kind: 'abort';
+  readonly roundId: Uint8Array;
+  /** kebab-case reason code (SPEC §9) */
+  readonly reason: string;
+  /** short human-readable detail; never secret material */
+  readonly detail: string;
+}
+
+export type Message =
+  | OfferMessage
+  | BlindedMessage
+  | EvaluatedMessage
+  | ProofMessage
+  | LabelsMessage
+  | FinishMessage
+  | AbortMessage;

@@ -1,0 +1,189 @@
+import { CodecError, ValidationError } from '@venn/errors';
+import {
+  LABEL_FIELDS,
+  MAX_CHUNK_POINTS,
+  MAX_FRAME_BYTES,
+  MessageType,
+  decodeMessage,
+  encodeMessage,
+  pointChunkCount,
+  pointChunkLength,
+  type LabelField,
+  type Message,
+} from '@venn/wire';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bytes, roundId, samples } from './fixtures.js';
+
+const hex = (value: Uint8Array): string => Buffer.from(value).toString('hex');
+
+describe('round trip', () => {
+  it.each(Object.entries(samples))('%s decodes to what was encoded', (_, message) => {
+    const frame = encodeMessage(message);
+    expect(frame.length).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(decodeMessage(frame)).toEqual(message);
+    // Canonical: encoding the decoded message reproduces the frame byte for byte.
+    expect(hex(encodeMessage(decodeMessage(frame)))).toBe(hex(frame));
+  });
+
+  it('writes the t field as the message type code first', () => {
+    for (const message of Object.values(samples)) {
+      const frame = encodeMessage(message);
+      // fixmap header, fixstr "t", positive fixint type
+      expect([frame[1], frame[2], frame[3]]).toEqual([0xa1, 0x74, MessageType[message.kind]]);
+    }
+  });
+
+  it('encodes an ABORT to the exact canonical bytes of SPEC §5.9', () => {
+    const frame = encodeMessage({ kind: 'abort', roundId: bytes(32, 0xab), reason: 'bad-proof', detail: '' });
+    expect(hex(frame)).toBe(
+      '84' + 'a174' + '07' + 'a3726964' + 'c420' + 'ab'.repeat(32) + 'a4636f6465' + 'a9' + hex(Buffer.from('bad-proof')) + 'a36d7367' + 'a0',
+    );
+  });
+
+  it('decodes from a Buffer view with a non-zero offset and returns copies', () => {
+    const frame = encodeMessage(samples['evaluated']!);
+    const backing = Buffer.alloc(frame.length + 7);
+    backing.set(frame, 7);
+    const view = backing.subarray(7);
+    const message = decodeMessage(view);
+    expect(message).toEqual(samples['evaluated']);
+    backing.fill(0);
+    expect(message).toEqual(samples['evaluated']);
+  });
+
+  it('fits a full LABELS chunk with maximal values in one frame', () => {
+    expect(encodeMessage(samples['labelsFull']!).length).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+  });
+
+  const arbitraryMessage: fc.Arbitrary<Message> = (() => {
+    const id = fc.uint8Array({ minLength: 32, maxLength: 32 });
+    const text = (max: number, min = 0) =>
+      fc.string({ unit: 'grapheme', minLength: min, maxLength: max }).filter((s) => {
+        const length = Buffer.byteLength(s);
+        return length >= min && length <= max && Buffer.from(s).toString() === s;
+      });
+    const points = fc.integer({ min: 1, max: 64 }).chain((m) => fc.uint8Array({ minLength: 32 * m, maxLength: 32 * m }));
+    const fields = fc.subarray([...LABEL_FIELDS]) as fc.Arbitrary<LabelField[]>;
+    const offer = fc.record({
+      kind: fc.constant('offer' as const),
+      version: fc.constant(1),
+      roundId: id,
+      rosterDigest: id,
+      sender: text(128, 1),
+      receiver: text(128, 1),
+      mode: fc.constantFrom('intersection' as const, 'cardinality' as const),
+      setSize: fc.integer({ min: 0, max: 65_536 }),
+      maxPeerSetSize: fc.integer({ min: 0, max: 65_536 }),
+      labelFields: fields,
+      publicKey: id,
+      logHead: fc.option(
+        fc.record({
+          size: fc.maxSafeNat(),
+          root: id,
+          timestamp: fc.maxSafeNat(),
+          signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        }),
+        { nil: null },
+      ),
+    });
+    const chunk = (kind: 'blinded' | 'evaluated') =>
+      fc.record({ kind: fc.constant(kind), roundId: id, seq: fc.integer({ min: 0, max: 15 }), points });
+    const date = fc
+      .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
+      .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+    const entry = fc
+      .record(
+        { key: id, category: text(64, 1), firstSeen: date, reason: text(256, 1) },
+        { requiredKeys: ['key'] },
+      )
+      .filter((e) => e.category !== undefined || e.firstSeen !== undefined || e.reason !== undefined);
+    const labels = fc.record({
+      kind: fc.constant('labels' as const),
+      roundId: id,
+      seq: fc.integer({ min: 0, max: 127 }),
+      end: fc.constant(true),
+      entries: fc.array(entry, { maxLength: 8 }),
+    });
+    return fc.oneof(
+      offer,
+      chunk('blinded'),
+      chunk('evaluated'),
+      fc.record({ kind: fc.constant('proof' as const), roundId: id, proof: fc.constantFrom(0, 64).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })) }),
+      labels,
+      fc.record({ kind: fc.constant('finish' as const), roundId: id, intersectionSize: fc.integer({ min: 0, max: 65_536 }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+      fc.record({
+        kind: fc.constant('abort' as const),
+        roundId: id,
+        reason: fc.stringMatching(/^[a-z0-9]{1,10}(-[a-z0-9]{1,10}){0,3}$/),
+        detail: text(256),
+      }),
+    ) as fc.Arbitrary<Message>;
+  })();
+
+  it('round-trips arbitrary valid messages (property)', () => {
+    fc.assert(
+      fc.property(arbitraryMessage, (message) => {
+        const frame = encodeMessage(message);
+        expect(decodeMessage(frame)).toEqual(message);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects every single-byte corruption with a CodecError or decodes to a valid message (property)', () => {
+    fc.assert(
+      fc.property(arbitraryMessage, fc.nat(), fc.integer({ min: 1, max: 255 }), (message, at, flip) => {
+        const frame = encodeMessage(message);
+        const corrupt = frame.slice();
+        const index = at % corrupt.length;
+        corrupt[index] = corrupt[index]! ^ flip;
+        try {
+          const decoded = decodeMessage(corrupt);
+          // A flip inside a byte string still yields a valid message, which must re-encode to itself.
+          expect(encodeMessage(decoded)).toEqual(corrupt);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CodecError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('encoder validation', () => {
+  it.each<[string, Message, string]>([
+    ['short round id', { kind: 'proof', roundId: bytes(31, 1), proof: bytes(64, 2) }, 'wrong-length'],
+    ['empty chunk', { kind: 'blinded', roundId, seq: 0, points: new Uint8Array(0) }, 'wrong-length'],
+    ['oversized chunk', { kind: 'blinded', roundId, seq: 0, points: bytes(32 * (MAX_CHUNK_POINTS + 1), 1) }, 'wrong-length'],
+    ['negative size', { kind: 'finish', roundId, intersectionSize: -1, signature: bytes(64, 1) }, 'out-of-range'],
+    ['fractional size', { kind: 'finish', roundId, intersectionSize: 1.5, signature: bytes(64, 1) }, 'out-of-range'],
+    ['upper-case abort code', { kind: 'abort', roundId, reason: 'BadProof', detail: '' }, 'unknown-value'],
+  ])('refuses to encode a message with %s', (_, message, code) => {
+    let caught: unknown;
+    try {
+      encodeMessage(message);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect((caught as ValidationError).code).toBe(code);
+  });
+});
+
+describe('chunking', () => {
+  it.each([
+    [0, []],
+    [1, [1]],
+    [4096, [4096]],
+    [4097, [4096, 1]],
+    [10_000, [4096, 4096, 1808]],
+    [65_536, Array.from({ length: 16 }, () => 4096)],
+  ])('splits %i points into full chunks and one remainder', (size, lengths) => {
+    expect(pointChunkCount(size)).toBe(lengths.length);
+    expect(Array.from({ length: pointChunkCount(size) + 1 }, (_, seq) => pointChunkLength(size, seq))).toEqual([
+      ...lengths,
+      0,
+    ]);
+  });
+});

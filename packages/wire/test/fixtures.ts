@@ -1,0 +1,70 @@
+/** Sample messages shared by the wire tests: one of each kind, at realistic sizes. */
+import { MAX_CHUNK_POINTS, MAX_LABEL_ENTRIES, type Message } from '@venn/wire';
+
+export function bytes(length: number, fill: number): Uint8Array {
+  return new Uint8Array(length).fill(fill);
+}
+
+export const roundId = bytes(32, 0x11);
+
+export const samples: Record<string, Message> = {
+  offer: {
+    kind: 'offer',
+    version: 1,
+    roundId,
+    rosterDigest: bytes(32, 0x22),
+    sender: 'lab-a',
+    receiver: 'lab-b',
+    mode: 'intersection',
+    setSize: 10_000,
+    maxPeerSetSize: 65_536,
+    labelFields: ['category', 'reason'],
+    publicKey: bytes(32, 0x33),
+    logHead: { size: 42, root: bytes(32, 0x44), timestamp: 1_767_225_600_000, signature: bytes(64, 0x55) },
+  },
+  offerWithoutHead: {
+    kind: 'offer',
+    version: 1,
+    roundId,
+    rosterDigest: bytes(32, 0x22),
+    sender: 'lab-b',
+    receiver: 'lab-a',
+    mode: 'cardinality',
+    setSize: 0,
+    maxPeerSetSize: 0,
+    labelFields: [],
+    publicKey: bytes(32, 0x33),
+    logHead: null,
+  },
+  blinded: { kind: 'blinded', roundId, seq: 0, points: bytes(32 * MAX_CHUNK_POINTS, 0x66) },
+  blindedShort: { kind: 'blinded', roundId, seq: 15, points: bytes(32, 0x67) },
+  evaluated: { kind: 'evaluated', roundId, seq: 3, points: bytes(32 * 17, 0x77) },
+  proof: { kind: 'proof', roundId, proof: bytes(64, 0x88) },
+  emptyProof: { kind: 'proof', roundId, proof: new Uint8Array(0) },
+  labels: {
+    kind: 'labels',
+    roundId,
+    seq: 0,
+    end: true,
+    entries: [
+      { key: bytes(32, 1), category: 'distillation', firstSeen: '2025-11-03', reason: 'scripted harvesting; 40k req/h' },
+      { key: bytes(32, 2), reason: 'shared card with known ring ✓' },
+      { key: bytes(32, 3), firstSeen: '2024-02-29' },
+    ],
+  },
+  labelsFull: {
+    kind: 'labels',
+    roundId,
+    seq: 127,
+    end: false,
+    entries: Array.from({ length: MAX_LABEL_ENTRIES }, (_, i) => ({
+      key: bytes(32, i & 0xff),
+      category: 'c'.repeat(64),
+      firstSeen: '2025-01-31',
+      reason: 'r'.repeat(256),
+    })),
+  },
+  labelsEmpty: { kind: 'labels', roundId, seq: 0, end: true, entries: [] },
+  finish: { kind: 'finish', roundId, intersectionSize: 1234, signature: bytes(64, 0x99) },
+  abort: { kind: 'abort', roundId, reason: 'set-too-large', detail: 'peer set 70000 exceeds cap 65536' },
+};
