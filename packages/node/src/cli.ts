@@ -13,6 +13,11 @@ export interface CommandIo {
 export type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  init: { summary: 'create a node directory and print its roster entry', load: async () => (await import('./commands/init.js')).run },
+  roster: { summary: 'build a roster from entries (roster build) or install one (roster use)', load: async () => (await import('./commands/roster.js')).run },
+  rounds: { summary: 'list rounds with their status and reason', load: async () => (await import('./commands/rounds.js')).run },
+  matches: { summary: 'list local identifiers matched by peers', load: async () => (await import('./commands/matches.js')).run },
+  status: { summary: 'daemon, peers, next slot, list sizes and log head', load: async () => (await import('./commands/status.js')).run },
   id: { summary: 'canonicalize and hash identifiers (venn id hash --kind KIND VALUE...)', load: async () => (await import('./commands/id.js')).run },
 };
 
@@ -37,10 +42,15 @@ export async function main(argv: string[], io: CommandIo = process): Promise<num
     return await (await entry.load())(rest, io);
   } catch (error) {
     if (error instanceof VennError) {
-      io.stderr.write(`venn ${name}: ${error.message} [${error.code}]\n`);
-      return 1;
+      // One line: the reason is the message, newlines folded.
+      io.stderr.write(`venn ${name}: ${error.message.replace(/\s*\n\s*/g, '; ')} [${error.code}]\n`);
+      return error.code === 'usage' ? 2 : 1;
     }
-    throw error;
+    // A bug, not a user error: still one line, the stack only on request.
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`venn ${name}: internal error: ${message.replace(/\s*\n\s*/g, '; ')}\n`);
+    if (process.env['VENN_DEBUG'] !== undefined && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
+    return 70;
   }
 }
 

@@ -51,15 +51,16 @@ export interface NodeConfig {
 
 const policyProperties = {
   maxPeerSetSize: { type: 'integer', minimum: 0, maximum: 100_000_000 },
-  maxRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
+  maxRoundsPerDay: { type: 'integer', minimum: 0, maximum: 1440 },
   maxAdHocRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
   modes: { type: 'array', items: { enum: ['intersection', 'cardinality'] }, uniqueItems: true, maxItems: 2 },
   shareLabels: { type: 'array', items: { enum: ['category', 'first_seen', 'reason'] }, uniqueItems: true, maxItems: 3 },
 } as const;
 
 const hostPort = { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', maxLength: 300, expected: 'HOST:PORT (e.g. 127.0.0.1:7001)' } as const;
-const labIdPattern = '^[a-z0-9][a-z0-9._-]{0,62}$';
-const labIdExpected = 'a lab id: lowercase letters, digits, ".", "_" or "-", at most 63 characters';
+// The roster's member id syntax (protocol-spec/roster.md).
+const labIdPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
+const labIdExpected = 'a lab id: 1 to 63 characters a-z, 0-9 and "-", not starting with "-"';
 const relativeOrAbsolutePath = { type: 'string', minLength: 1, maxLength: 4096 } as const;
 
 /** The JSON schema of venn.config.json (draft-07); defaults are filled in by ajv. */
@@ -96,10 +97,12 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        maxPeerSetSize: { ...policyProperties.maxPeerSetSize, default: 1_000_000 },
-        maxRoundsPerDay: { ...policyProperties.maxRoundsPerDay, default: 8 },
+        // The node-wide policy is published in the roster, whose caps start at 1; a per-peer
+        // override of 0 blocks that peer.
+        maxPeerSetSize: { ...policyProperties.maxPeerSetSize, minimum: 1, default: 1_000_000 },
+        maxRoundsPerDay: { ...policyProperties.maxRoundsPerDay, minimum: 1, default: 8 },
         maxAdHocRoundsPerDay: { ...policyProperties.maxAdHocRoundsPerDay, default: 4 },
-        modes: { ...policyProperties.modes, default: ['intersection', 'cardinality'] },
+        modes: { ...policyProperties.modes, minItems: 1, default: ['intersection', 'cardinality'] },
         shareLabels: { ...policyProperties.shareLabels, default: [] },
       },
     },
@@ -177,6 +180,8 @@ function expectation(error: ErrorObject): string {
       return 'a non-empty string';
     case 'maxLength':
       return `at most ${String(params['limit'])} characters`;
+    case 'minItems':
+      return `at least ${String(params['limit'])} items`;
     case 'maxItems':
       return `at most ${String(params['limit'])} items`;
     default:

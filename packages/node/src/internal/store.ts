@@ -377,6 +377,15 @@ export class Store {
     return (this.db.prepare(sql).all(...params) as RoundRowSql[]).map(toRound);
   }
 
+  /** The round id whose hex form starts with `prefix` (at least 8 hex digits); typed error otherwise. */
+  resolveRoundId(prefix: string): Uint8Array {
+    if (!/^[0-9a-fA-F]{8,64}$/.test(prefix)) throw new ValidationError('invalid-round-id', `"round" expected 8 to 64 hex digits of a round id, got ${JSON.stringify(prefix.slice(0, 80))}`);
+    const found = this.db.prepare("SELECT DISTINCT round_id FROM rounds WHERE hex(round_id) LIKE ? || '%' LIMIT 2").pluck().all(prefix.toUpperCase()) as Buffer[];
+    if (found.length === 0) throw new ValidationError('unknown-round', `"round" expected the id of a round in this store, got ${prefix}`);
+    if (found.length > 1) throw new ValidationError('ambiguous-round', `"round" expected a prefix matching one round, got ${prefix} which matches several`);
+    return new Uint8Array(found[0]!);
+  }
+
   /** The most recent attempt with each peer. */
   lastRoundByPeer(): Map<string, RoundRecord> {
     const rows = this.db.prepare('SELECT r.* FROM rounds r JOIN (SELECT peer_id, max(id) AS id FROM rounds GROUP BY peer_id) last ON last.id = r.id').all() as RoundRowSql[];
