@@ -3,7 +3,7 @@ export { CONFIG_FILE, ConfigError, configSchema, loadConfig, parseConfig, policy
 export type { ConfigIssue, LabelField, LogLevel, NodeConfig, PeerPolicy, RetryPolicy, RoundMode } from './internal/config.js';
 export { FINAL_STATUSES, Store, utcDay } from './internal/store.js';
 export type {
-  ListItem, ListSummary, LogLeafInput, MatchInput, MatchRecord, PeerHead, QuotaDecision, RoundOrigin, RoundOutcome, RoundRecord,
+  ListItem, ListSummary, MatchInput, MatchRecord, PeerHead, QuotaDecision, RoundOrigin, RoundOutcome, RoundRecord,
   RoundRole, RoundStatus, StoreOptions, TreeHeadRecord,
 } from './internal/store.js';
 export { migrations } from './internal/migrations.js';

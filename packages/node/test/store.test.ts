@@ -167,13 +167,44 @@ describe('store: the round state machine', () => {
     store.finishRound(round.row, {
       status: 'completed', matches: [{ digest: sha('x') }],
       peerHead: { peerId: 'lab-b', treeSize: 4, root: sha('root'), timestamp: 10, signature: new Uint8Array(64) },
-      logLeaf: (finished, index) => ({ leaf: new Uint8Array([index, finished.row]), leafHash: sha('leaf') }),
+      logLeaf: (finished) => new Uint8Array([7, finished.row]),
     });
     expect(store.matchCount(round.row)).toBe(1);
     expect(store.logSize()).toBe(1);
     expect(store.logIndexOfRound(round.row)).toBe(0);
+    expect([...store.log.leaf(0)]).toEqual([7, round.row]);
+    // RFC 9162 §2.1.1: the root of a one-leaf tree is SHA-256(0x00 || leaf).
+    expect(Buffer.from(store.log.root()).toString('hex')).toBe(createHash('sha256').update(Buffer.from([0, 7, round.row])).digest('hex'));
     expect(store.peerHeads('lab-b')).toHaveLength(1);
     expect(() => store.db.prepare('DELETE FROM log_leaves').run()).toThrow(/append-only/);
+    expect(() => store.db.prepare('UPDATE log_nodes SET hash = zeroblob(32)').run()).toThrow(/append-only/);
+    store.close();
+  });
+
+  it('keeps the Merkle log across reopen: roots and proofs of past sizes stay valid', async () => {
+    const { verifyConsistency, verifyInclusion } = await import('@venn/audit');
+    const path = freshPath();
+    let store = Store.open(path);
+    const finishOne = (i: number): void => {
+      const round = store.createRound({ ...base, roundId: sha(`log-${i}`) });
+      store.markRunning(round.row, 1);
+      store.finishRound(round.row, { status: 'aborted', reason: 'timeout', logLeaf: () => new TextEncoder().encode(`record ${i}`) });
+    };
+    for (let i = 0; i < 5; i++) finishOne(i);
+    const root5 = store.log.root();
+    store.close();
+    store = Store.open(path);
+    for (let i = 5; i < 13; i++) finishOne(i);
+    expect(store.logSize()).toBe(13);
+    expect(Buffer.from(store.log.root(5)).equals(Buffer.from(root5))).toBe(true);
+    const root13 = store.log.root();
+    expect(verifyConsistency(5, 13, root5, root13, store.log.consistencyProof(5, 13))).toBe(true);
+    const leafHash = store.log.leafHash(9);
+    expect(verifyInclusion(leafHash, 9, 13, store.log.inclusionProof(9, 13), root13)).toBe(true);
+    expect(verifyInclusion(leafHash, 8, 13, store.log.inclusionProof(9, 13), root13)).toBe(false);
+    const row = store.roundOfLogIndex(9);
+    expect(row).toBeTypeOf('number');
+    expect(store.logIndexOfRound(row!)).toBe(9);
     store.close();
   });
 
@@ -268,6 +299,7 @@ describe('store: crash safety', () => {
       if (round.status === 'completed') {
         expect(store.matchCount(round.row)).toBe(3);
         expect(store.logIndexOfRound(round.row)).toBeTypeOf('number');
+        expect(new TextDecoder().decode(store.log.leaf(store.logIndexOfRound(round.row)!))).toBe(`leaf ${round.row}`);
       } else {
         expect(['scheduled', 'running']).toContain(round.status);
         expect(store.matchCount(round.row)).toBe(0);

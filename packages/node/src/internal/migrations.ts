@@ -126,12 +126,11 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (peer_id, tree_size, root, timestamp)
       ) STRICT, WITHOUT ROWID;
 
-      -- The RFC 9162 log: one leaf per finished round, cached subtree hashes, signed heads.
+      -- The RFC 9162 log (@venn/audit LogStorage): one leaf per finished round attempt, the hashes
+      -- of complete subtrees (level 0 = leaf hashes), the round each leaf records, signed heads.
       CREATE TABLE log_leaves (
         idx          INTEGER PRIMARY KEY,
         leaf         BLOB    NOT NULL,
-        leaf_hash    BLOB    NOT NULL CHECK (length(leaf_hash) = 32),
-        round_row    INTEGER UNIQUE REFERENCES rounds(id),
         appended_at  INTEGER NOT NULL
       ) STRICT;
       CREATE TABLE log_nodes (
@@ -140,6 +139,10 @@ export const migrations: readonly Migration[] = [
         hash   BLOB    NOT NULL CHECK (length(hash) = 32),
         PRIMARY KEY (level, idx)
       ) STRICT, WITHOUT ROWID;
+      CREATE TABLE log_rounds (
+        idx        INTEGER NOT NULL PRIMARY KEY REFERENCES log_leaves(idx),
+        round_row  INTEGER NOT NULL UNIQUE REFERENCES rounds(id)
+      ) STRICT;
       CREATE TABLE tree_heads (
         tree_size  INTEGER NOT NULL PRIMARY KEY,
         root       BLOB    NOT NULL,
@@ -149,6 +152,8 @@ export const migrations: readonly Migration[] = [
       -- The log is append-only: rows are never changed or removed.
       CREATE TRIGGER log_leaves_no_update BEFORE UPDATE ON log_leaves BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       CREATE TRIGGER log_leaves_no_delete BEFORE DELETE ON log_leaves BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER log_nodes_no_update BEFORE UPDATE ON log_nodes BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER log_nodes_no_delete BEFORE DELETE ON log_nodes BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
       -- Every message of a round as sent or received, for transcript bundles.
       CREATE TABLE transcript_messages (

@@ -3,6 +3,7 @@
  * that returned has reached the disk and survives kill -9 or power loss.
  */
 import Database from 'better-sqlite3';
+import { MerkleLog, type LogAppend, type LogStorage } from '@venn/audit';
 import { InternalError, ValidationError } from '@venn/errors';
 import { migrations, type Migration } from './migrations.js';
 import type { PeerPolicy, RoundMode } from './config.js';
@@ -83,11 +84,6 @@ export interface TreeHeadRecord {
   readonly signature: Uint8Array;
 }
 
-export interface LogLeafInput {
-  readonly leaf: Uint8Array;
-  readonly leafHash: Uint8Array;
-}
-
 export interface RoundOutcome {
   readonly status: 'completed' | 'aborted' | 'disputed';
   readonly reason?: string | undefined;
@@ -98,8 +94,8 @@ export interface RoundOutcome {
   readonly transcriptHash?: Uint8Array | undefined;
   readonly matches?: readonly MatchInput[] | undefined;
   readonly peerHead?: PeerHead | undefined;
-  /** Builds the audit-log leaf from the finished row, inside the same transaction. */
-  readonly logLeaf?: ((finished: RoundRecord, index: number) => LogLeafInput) | undefined;
+  /** Encodes the audit-log leaf of the finished attempt; appended in the same transaction. */
+  readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
 }
 
 export type QuotaDecision = { readonly ok: true; readonly counted: boolean } | { readonly ok: false; readonly reason: 'quota-exceeded'; readonly detail: string };
@@ -143,12 +139,15 @@ export interface StoreOptions {
 export class Store {
   readonly path: string;
   readonly db: Database.Database;
+  /** The RFC 9162 log of finished rounds, kept in this store. */
+  readonly log: MerkleLog;
   private readonly now: () => number;
 
   private constructor(path: string, db: Database.Database, now: () => number) {
     this.path = path;
     this.db = db;
     this.now = now;
+    this.log = new MerkleLog(this.logStorage());
   }
 
   /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
@@ -339,9 +338,8 @@ export class Store {
       if (outcome.peerHead !== undefined) this.recordPeerHead(outcome.peerHead, row);
       const finished = this.round(row);
       if (outcome.logLeaf !== undefined) {
-        const index = this.logSize();
-        const leaf = outcome.logLeaf(finished, index);
-        this.appendLogLeaf(leaf, row);
+        const { index } = this.log.append(outcome.logLeaf(finished));
+        this.db.prepare('INSERT INTO log_rounds (idx, round_row) VALUES (?, ?)').run(index, row);
       }
       return finished;
     }).immediate();
@@ -486,39 +484,44 @@ export class Store {
   // ---- the audit log (storage only; hashing and proofs live in @venn/audit) ----------------
 
   logSize(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM log_leaves').get() as { n: number }).n;
-  }
-
-  logLeafHash(index: number): Uint8Array {
-    const found = this.db.prepare('SELECT leaf_hash FROM log_leaves WHERE idx = ?').pluck().get(index) as Buffer | undefined;
-    if (found === undefined) throw new InternalError('log-index', `log leaf index expected < ${this.logSize()}, got ${index}`);
-    return new Uint8Array(found);
-  }
-
-  logLeaf(index: number): { leaf: Uint8Array; leafHash: Uint8Array; roundRow: number | null } {
-    const found = this.db.prepare('SELECT leaf, leaf_hash, round_row FROM log_leaves WHERE idx = ?').get(index) as { leaf: Buffer; leaf_hash: Buffer; round_row: number | null } | undefined;
-    if (found === undefined) throw new InternalError('log-index', `log leaf index expected < ${this.logSize()}, got ${index}`);
-    return { leaf: new Uint8Array(found.leaf), leafHash: new Uint8Array(found.leaf_hash), roundRow: found.round_row };
+    // Indexes are dense from 0 (append refuses gaps), so max+1 is the size, read from the B-tree edge.
+    return (this.db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM log_leaves').get() as { n: number }).n;
   }
 
   logIndexOfRound(row: number): number | undefined {
-    return this.db.prepare('SELECT idx FROM log_leaves WHERE round_row = ?').pluck().get(row) as number | undefined;
+    return this.db.prepare('SELECT idx FROM log_rounds WHERE round_row = ?').pluck().get(row) as number | undefined;
   }
 
-  appendLogLeaf(leaf: LogLeafInput, row: number | null): number {
-    const index = this.logSize();
-    this.db.prepare('INSERT INTO log_leaves (idx, leaf, leaf_hash, round_row, appended_at) VALUES (?, ?, ?, ?, ?)')
-      .run(index, Buffer.from(leaf.leaf), bytes32(leaf.leafHash, 'leafHash'), row, this.now());
-    return index;
+  roundOfLogIndex(index: number): number | undefined {
+    return this.db.prepare('SELECT round_row FROM log_rounds WHERE idx = ?').pluck().get(index) as number | undefined;
   }
 
-  logNode(level: number, index: number): Uint8Array | undefined {
-    const found = this.db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck().get(level, index) as Buffer | undefined;
-    return found === undefined ? undefined : new Uint8Array(found);
-  }
-
-  putLogNode(level: number, index: number, hash: Uint8Array): void {
-    this.db.prepare('INSERT OR IGNORE INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)').run(level, index, bytes32(hash, 'node hash'));
+  /**
+   * @venn/audit's LogStorage over the log tables. append is one transaction (a savepoint when the
+   * caller already holds one) and refuses any index but the current size, so the log cannot fork.
+   */
+  private logStorage(): LogStorage {
+    const size = (): number => this.logSize();
+    return {
+      size,
+      leaf: (index) => {
+        const found = this.db.prepare('SELECT leaf FROM log_leaves WHERE idx = ?').pluck().get(index) as Buffer | undefined;
+        if (found === undefined) throw new ValidationError('out-of-range', `"index" expected < ${size()}, got ${index}`);
+        return new Uint8Array(found);
+      },
+      node: (level, index) => {
+        const found = this.db.prepare('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?').pluck().get(level, index) as Buffer | undefined;
+        if (found === undefined) throw new InternalError('missing-node', `log storage has no subtree hash at level=${level} index=${index}`);
+        return new Uint8Array(found);
+      },
+      append: this.db.transaction((entry: LogAppend) => {
+        const current = size();
+        if (entry.index !== current) throw new InternalError('append-conflict', `"index" expected the current log size ${current}, got ${entry.index}`);
+        this.db.prepare('INSERT INTO log_leaves (idx, leaf, appended_at) VALUES (?, ?, ?)').run(entry.index, Buffer.from(entry.leaf), this.now());
+        const insert = this.db.prepare('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
+        for (const node of entry.nodes) insert.run(node.level, node.index, bytes32(node.hash, 'node hash'));
+      }),
+    };
   }
 
   saveTreeHead(head: TreeHeadRecord): void {
