@@ -90,7 +90,7 @@ function computeComposites(B: Uint8Array, C: Uint8Array, D: Uint8Array, m: numbe
   const s = slots();
   // seed = Hash(I2OSP(len(Bm), 2) || Bm || I2OSP(len(seedDST), 2) || seedDST)
   sha512Into(lengthPrefixed(B, context.seedDst), s.wide);
-  // compositeTranscript = I2OSP(64, 2) || seed || I2OSP(i, 2) || I2OSP(32, 2) || Ci || I2OSP(32, 2) || Di || X
+  // compositeTranscript = I2OSP(64, 2) || seed || I2OSP(i, 2) || I2OSP(32, 2) || Ci || I2OSP(32, 2) || Di || "Composite"
   const transcript = new Uint8Array(2 + 64 + 2 + 2 + POINT_BYTES + 2 + POINT_BYTES + COMPOSITE.length);
   transcript[1] = 64;
   transcript.set(lib_.HEAPU8.subarray(s.wide, s.wide + 64), 2);

@@ -13,6 +13,6 @@ export {
   sumPacked,
 } from './ristretto255.js';
 export { expandMessageXmd, hashToGroup, hashToGroupMany, hashToScalar } from './hash.js';
-export { generateProof, verifyProof } from './dleq.js';
+export { MAX_PROOF_PAIRS, generateProof, verifyProof } from './dleq.js';
 export { constantTimeEqual, wipe } from './bytes.js';
 export { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from './ed25519.js';
