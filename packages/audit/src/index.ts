@@ -1,7 +1,14 @@
-/** @venn/audit: the RFC 9162 Merkle log of rounds, its proofs and signed tree heads. */
+/** @venn/audit: the RFC 9162 Merkle log of rounds, its proofs, round-record leaves and signed tree heads. */
 export { HASH_BYTES, emptyRoot, hashChildren, hashLeaf } from './internal/hash.js';
 export { MAX_PROOF_HASHES, verifyConsistency, verifyInclusion } from './internal/verify.js';
 export { MemoryLogStorage } from './internal/storage.js';
 export type { LogAppend, LogStorage, SubtreeHash } from './internal/storage.js';
 export { MerkleLog } from './internal/log.js';
 export type { TreeHead } from './internal/log.js';
+export {
+  MAX_ROUND_RECORD_BYTES,
+  ROUND_RECORD_VERSION,
+  decodeRoundRecord,
+  encodeRoundRecord,
+} from './internal/round-record.js';
+export type { RoundRecord, RoundStatus } from './internal/round-record.js';

@@ -24,7 +24,11 @@ function readProof(proof: unknown, field: string): readonly Uint8Array[] | null 
     throw new ValidationError('invalid-type', `"${field}" expected an array of hashes, got ${describe(proof)}`);
   }
   if (proof.length > MAX_PROOF_HASHES) return null;
-  proof.forEach((hash, i) => abytes(hash, HASH_BYTES, `${field}[${i}]`));
+  for (let i = 0; i < proof.length; i++) {
+    const hash: unknown = proof[i];
+    // Label built only on failure: this runs for every hash of every proof checked.
+    if (!(hash instanceof Uint8Array) || hash.length !== HASH_BYTES) abytes(hash, HASH_BYTES, `${field}[${i}]`);
+  }
   return proof as readonly Uint8Array[];
 }
 

@@ -1,0 +1,239 @@
+/** The round-record leaf (audit.md §3): round trips, canonical bytes, and a junk table of typed errors. */
+import fc from 'fast-check';
+import { CodecError, ValidationError } from '@venn/errors';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_ROUND_RECORD_BYTES,
+  decodeRoundRecord,
+  encodeRoundRecord,
+  type RoundRecord,
+} from '../src/index.js';
+
+const id = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/);
+const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+/** Records that obey the status rules of audit.md §3. */
+const record: fc.Arbitrary<RoundRecord> = fc
+  .record({
+    roundId: bytes32,
+    attempt: fc.integer({ min: 0, max: 0xffff_ffff }),
+    rosterDigest: bytes32,
+    slot: fc.option(count, { nil: null }),
+    ids: fc.uniqueArray(id, { minLength: 2, maxLength: 2 }),
+    status: fc.constantFrom('completed', 'aborted', 'disputed') as fc.Arbitrary<RoundRecord['status']>,
+    reasonCode: id,
+    transcriptHash: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+    claims: fc.tuple(count, count),
+    optionalClaims: fc.tuple(fc.option(count, { nil: null }), fc.option(count, { nil: null })),
+    timestamp: count,
+    abortedEarly: fc.boolean(),
+  })
+  .map((r) => {
+    const [initiatorId, responderId] = r.ids as [string, string];
+    let [initiatorClaim, responderClaim]: [number | null, number | null] = r.claims;
+    let reason = r.reasonCode;
+    let transcriptHash = r.transcriptHash;
+    if (r.status === 'completed') {
+      responderClaim = initiatorClaim;
+      reason = '';
+    } else if (r.status === 'disputed') {
+      if (initiatorClaim === responderClaim) responderClaim = initiatorClaim === 0 ? 1 : initiatorClaim - 1;
+    } else {
+      [initiatorClaim, responderClaim] = r.optionalClaims;
+      if (r.abortedEarly) transcriptHash = new Uint8Array(0);
+    }
+    return {
+      roundId: r.roundId,
+      attempt: r.attempt,
+      rosterDigest: r.rosterDigest,
+      slot: r.slot,
+      initiatorId,
+      responderId,
+      status: r.status,
+      reason,
+      transcriptHash,
+      initiatorClaim,
+      responderClaim,
+      timestamp: r.timestamp,
+    };
+  });
+
+const completed: RoundRecord = {
+  roundId: new Uint8Array(32).fill(0xaa),
+  attempt: 2,
+  rosterDigest: new Uint8Array(32).fill(0xbb),
+  slot: 1_767_225_600,
+  initiatorId: 'lab-a',
+  responderId: 'lab-b',
+  status: 'completed',
+  reason: '',
+  transcriptHash: new Uint8Array(64).fill(0xcc),
+  initiatorClaim: 1234,
+  responderClaim: 1234,
+  timestamp: 1_767_225_612_345,
+};
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+
+describe('round record encoding', () => {
+  it('lays out the fields exactly as audit.md §3 says', () => {
+    const u64 = (n: number): string => n.toString(16).padStart(16, '0');
+    const expected =
+      '01' +
+      'aa'.repeat(32) +
+      'bb'.repeat(32) +
+      '00000002' + // attempt
+      '07' + // flags: slot, initiator claim, responder claim
+      u64(1_767_225_600) +
+      '01' + // completed
+      u64(1234) +
+      u64(1234) +
+      u64(1_767_225_612_345) +
+      '40' + 'cc'.repeat(64) +
+      '05' + hex(new TextEncoder().encode('lab-a')) +
+      '05' + hex(new TextEncoder().encode('lab-b')) +
+      '00';
+    expect(hex(encodeRoundRecord(completed))).toBe(expected);
+  });
+
+  it('round-trips every valid record, and decoding then encoding gives the same bytes', () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        const encoded = encodeRoundRecord(r);
+        expect(encoded.length).toBeLessThanOrEqual(MAX_ROUND_RECORD_BYTES);
+        const decoded = decodeRoundRecord(encoded);
+        expect(decoded).toEqual(r);
+        expect(hex(encodeRoundRecord(decoded))).toBe(hex(encoded));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any single-byte change either fails to decode or decodes to a record with exactly those bytes', () => {
+    fc.assert(
+      fc.property(record, fc.nat(), fc.integer({ min: 1, max: 255 }), (r, position, delta) => {
+        const mutated = encodeRoundRecord(r);
+        const at = position % mutated.length;
+        mutated[at] = (mutated[at]! + delta) & 0xff;
+        let decoded: RoundRecord;
+        try {
+          decoded = decodeRoundRecord(mutated);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CodecError);
+          return;
+        }
+        expect(hex(encodeRoundRecord(decoded))).toBe(hex(mutated));
+        expect(decoded).not.toEqual(r);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('every truncation is a CodecError', () => {
+    const encoded = encodeRoundRecord(completed);
+    for (let length = 0; length < encoded.length; length++) {
+      expect(() => decodeRoundRecord(encoded.slice(0, length)), `length ${length}`).toThrow(CodecError);
+    }
+  });
+});
+
+describe('round record junk table', () => {
+  const good = encodeRoundRecord(completed);
+  const patched = (offset: number, ...values: number[]): Uint8Array => {
+    const copy = good.slice();
+    copy.set(values, offset);
+    return copy;
+  };
+  const FLAGS = 1 + 32 + 32 + 4;
+  const SLOT = FLAGS + 1;
+  const STATUS = SLOT + 8;
+  const CLAIM_A = STATUS + 1;
+  const TIMESTAMP = CLAIM_A + 16;
+  const TH_LEN = TIMESTAMP + 8;
+  const INITIATOR_LEN = TH_LEN + 1 + 64;
+
+  const cases: [string, unknown, string][] = [
+    ['not bytes', 'hello', 'invalid-type'],
+    ['an array', [1, 2, 3], 'invalid-type'],
+    ['empty', new Uint8Array(0), 'truncated'],
+    ['one trailing byte', Uint8Array.from([...good, 0]), 'trailing-bytes'],
+    ['far too large', new Uint8Array(1 << 20), 'too-large'],
+    ['version 0', patched(0, 0), 'unsupported-version'],
+    ['version 2', patched(0, 2), 'unsupported-version'],
+    ['unknown flag bit', patched(FLAGS, 0x0f), 'invalid-field'],
+    ['slot absent but non-zero', patched(FLAGS, 0x06), 'non-canonical'],
+    ['status 0', patched(STATUS, 0), 'invalid-field'],
+    ['status 4', patched(STATUS, 4), 'invalid-field'],
+    ['claim above 2^53', patched(CLAIM_A, 0x00, 0x20), 'out-of-range'],
+    ['timestamp of 2^64 - 1', patched(TIMESTAMP, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 'out-of-range'],
+    ['transcript hash longer than 64', patched(TH_LEN, 65), 'invalid-length'],
+    ['id with an upper-case letter', patched(INITIATOR_LEN + 1, 0x4c), 'invalid-field'],
+    ['empty initiator id', patched(INITIATOR_LEN, 0), 'invalid-field'],
+    ['initiator id starting with "-"', patched(INITIATOR_LEN + 1, 0x2d), 'invalid-field'],
+    ['completed with unequal claims', patched(CLAIM_A + 7, 0xd3), 'inconsistent-record'],
+    ['completed without the responder claim', patched(FLAGS, 0x03, ...new Array(8).fill(0)), 'non-canonical'],
+    ['same initiator and responder', (() => {
+      const copy = good.slice();
+      copy[INITIATOR_LEN + 11] = 0x61; // responder "lab-b" -> "lab-a"
+      return copy;
+    })(), 'invalid-field'],
+  ];
+
+  it.each(cases)('%s', (_name, input, code) => {
+    try {
+      decodeRoundRecord(input as Uint8Array);
+      expect.unreachable('decoded junk');
+    } catch (error) {
+      expect(error).toBeInstanceOf(CodecError);
+      expect((error as CodecError).code).toBe(code);
+    }
+  });
+});
+
+describe('encoding refuses invalid records with ValidationError', () => {
+  const bad: [string, Partial<Record<keyof RoundRecord, unknown>>][] = [
+    ['short round id', { roundId: new Uint8Array(31) }],
+    ['roster digest of wrong type', { rosterDigest: 'ab'.repeat(32) }],
+    ['negative attempt', { attempt: -1 }],
+    ['attempt above u32', { attempt: 2 ** 32 }],
+    ['fractional slot', { slot: 1.5 }],
+    ['unsafe timestamp', { timestamp: 2 ** 53 }],
+    ['unknown status', { status: 'done' }],
+    ['id too long', { initiatorId: 'a'.repeat(64) }],
+    ['id with a space', { responderId: 'lab b' }],
+    ['same ids', { responderId: 'lab-a' }],
+    ['completed with a reason', { reason: 'peer-abort' }],
+    ['completed with one claim', { responderClaim: null }],
+    ['completed with unequal claims', { responderClaim: 1235 }],
+    ['completed without transcript hash', { transcriptHash: new Uint8Array(0) }],
+    ['disputed with equal claims', { status: 'disputed' }],
+    ['aborted without a reason', { status: 'aborted' }],
+    ['reason not kebab-case', { status: 'aborted', reason: 'Bad Proof' }],
+    ['transcript hash of 65 bytes', { transcriptHash: new Uint8Array(65) }],
+    ['negative claim', { initiatorClaim: -1, responderClaim: -1 }],
+  ];
+
+  it.each(bad)('%s', (_name, change) => {
+    const input = { ...completed, ...change } as RoundRecord;
+    expect(() => encodeRoundRecord(input)).toThrow(ValidationError);
+  });
+
+  it('accepts the statuses in their valid shapes', () => {
+    const aborted: RoundRecord = {
+      ...completed,
+      status: 'aborted',
+      reason: 'bad-proof',
+      transcriptHash: new Uint8Array(0),
+      initiatorClaim: null,
+      responderClaim: null,
+      slot: null,
+    };
+    const disputed: RoundRecord = { ...completed, status: 'disputed', responderClaim: 1233 };
+    expect(decodeRoundRecord(encodeRoundRecord(aborted))).toEqual(aborted);
+    expect(decodeRoundRecord(encodeRoundRecord(disputed))).toEqual(disputed);
+    expect(() => encodeRoundRecord(null as unknown as RoundRecord)).toThrow(ValidationError);
+  });
+});
