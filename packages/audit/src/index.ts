@@ -12,3 +12,15 @@ export {
   encodeRoundRecord,
 } from './internal/round-record.js';
 export type { RoundRecord, RoundStatus } from './internal/round-record.js';
+export {
+  SIGNED_TREE_HEAD_BYTES,
+  SIGNED_TREE_HEAD_VERSION,
+  TREE_HEAD_DOMAIN,
+  decodeSignedTreeHead,
+  encodeSignedTreeHead,
+  signTreeHead,
+  treeHeadSigningInput,
+  verifyHeadConsistency,
+  verifyTreeHead,
+} from './internal/tree-head.js';
+export type { SignedTreeHead } from './internal/tree-head.js';
