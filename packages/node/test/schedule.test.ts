@@ -23,8 +23,8 @@ describe('slots', () => {
   it('accepts a slot from its start to the end of its window, widened by the clock skew', () => {
     const start = at('2025-03-01T06:00:00Z');
     expect(currentSlots(schedule, start, 0).map((s) => s.start)).toEqual([start / 1000]);
-    expect(currentSlots(schedule, start + 30 * 60_000, 0).map((s) => s.start)).toEqual([start / 1000]);
-    expect(currentSlots(schedule, start + 30 * 60_000 + 1, 0)).toEqual([]);
+    expect(currentSlots(schedule, start + 30 * 60_000 - 1, 0).map((s) => s.start)).toEqual([start / 1000]);
+    expect(currentSlots(schedule, start + 30 * 60_000, 0)).toEqual([]);
     expect(currentSlots(schedule, start - 1, 0)).toEqual([]);
     // A peer 90 s ahead opens the round before our slot starts; 120 s of skew covers it.
     expect(currentSlots(schedule, start - 90_000, 120).map((s) => s.start)).toEqual([start / 1000]);

@@ -37,16 +37,17 @@ export function nextSlot(schedule: RosterSchedule, afterMs: number): Slot | null
 }
 
 /**
- * Slots whose window contains `nowMs`, widened by `skewSeconds` on both sides: a peer whose
- * clock is up to `skewSeconds` off still names a slot we accept. Oldest first.
+ * Slots whose window [start, start + windowMinutes) contains `nowMs`, widened by `skewSeconds`
+ * on both sides: a peer whose clock is up to `skewSeconds` off still names a slot we accept.
+ * Oldest first.
  */
 export function currentSlots(schedule: RosterSchedule, nowMs: number, skewSeconds: number): Slot[] {
   const cron = pattern(schedule);
   const windowMs = schedule.windowMinutes * 60_000;
   const skewMs = skewSeconds * 1000;
   const slots: Slot[] = [];
-  // croner's nextRun(t) is strictly after t; start 1 ms early so a slot exactly on the edge counts.
-  let cursor: Date | null = new Date(nowMs - windowMs - skewMs - 1);
+  // croner's nextRun(t) is strictly after t, i.e. start > now - window - skew: the window is open.
+  let cursor: Date | null = new Date(nowMs - windowMs - skewMs);
   for (let i = 0; i < MAX_SLOTS_PER_LOOKUP; i++) {
     cursor = cron.nextRun(cursor);
     if (cursor === null || cursor.getTime() > nowMs + skewMs) break;
