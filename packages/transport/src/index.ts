@@ -10,3 +10,16 @@ export {
   SHARE_LABELS,
 } from './internal/roster.js';
 export type { Roster, RosterMember, RosterSchedule, MemberPolicy, RoundMode, ShareLabel } from './internal/roster.js';
+export { createServer } from './internal/server.js';
+export type { ServerOptions, TransportServer, PurposeDecision } from './internal/server.js';
+export { connect } from './internal/client.js';
+export type { ConnectOptions } from './internal/client.js';
+export type { Session, SessionCloseInfo, SessionRole } from './internal/session.js';
+export type { NodeIdentity } from './internal/handshake.js';
+export { PROTOCOL_VERSION, MAX_PURPOSE_BYTES } from './internal/handshake.js';
+export { TransportMetrics, DEFAULT_LIMITS, DEFAULT_MAX_MESSAGE_BYTES } from './internal/options.js';
+export type { TransportLimits, TransportLogger, TransportMetricsSnapshot, Timers, TimerHandle } from './internal/options.js';
+export { CLOSE_CODES, CLOSE_REASONS } from './internal/reasons.js';
+export type { CloseReason } from './internal/reasons.js';
+export { transportReady } from './internal/primitives.js';
+export { sealedFrameLength } from './internal/frames.js';

@@ -26,6 +26,9 @@ export const CLOSE_CODES = {
   'too-many-unauthenticated': 4017,
   'too-many-from-address': 4018,
   'protocol-violation': 4019,
+  'too-many-sessions': 4020,
+  // Sockets over the server's connection cap are dropped by the kernel-facing layer unanswered.
+  'too-many-connections': 4021,
   // Never sent: recorded locally when the socket ends without an authenticated CLOSE frame,
   // which is how a truncated session shows up (transport.md §5.4).
   'connection-lost': 1006,
