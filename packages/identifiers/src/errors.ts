@@ -1,0 +1,47 @@
+/** The typed rejection of one identifier value, carrying the reason code of protocol-spec/identifiers.md §9. */
+import { ValidationError } from '@venn/errors';
+import type { IdentifierKind } from './kinds.js';
+
+/** Reason codes, exactly as in protocol-spec/identifiers.md §9. */
+export type RejectReason =
+  | 'malformed-unicode'
+  | 'replacement-character'
+  | 'too-long'
+  | 'empty'
+  | 'control-character'
+  | 'placeholder'
+  | 'email-at-sign'
+  | 'email-local-part'
+  | 'email-domain'
+  | 'email-too-long'
+  | 'phone-region-required'
+  | 'phone-syntax'
+  | 'phone-extension'
+  | 'phone-invalid'
+  | 'opaque-charset'
+  | 'ip-syntax'
+  | 'ip-unspecified'
+  | 'ip-loopback'
+  | 'ip-family'
+  | 'ip-prefix-length'
+  | 'wallet-syntax'
+  | 'wallet-checksum'
+  | 'prehashed-syntax';
+
+/** What was being parsed: a kind, or a prehashed digest (§8.1). */
+export type IdentifierSubject = IdentifierKind | 'prehashed';
+
+/**
+ * Thrown by canonicalize and parsePrehashed. `code` is `invalid-<kind>` with hyphens
+ * (`invalid-device-id`, `invalid-prehashed`); `reason` is the spec's reason code.
+ */
+export class InvalidIdentifierError extends ValidationError {
+  readonly kind: IdentifierSubject;
+  readonly reason: RejectReason;
+
+  constructor(kind: IdentifierSubject, reason: RejectReason, message: string) {
+    super(`invalid-${kind.replaceAll('_', '-')}`, message);
+    this.kind = kind;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,91 @@
+// Junk inputs against every public canonicalization entry point: each gives a typed VennError,
+// never a TypeError or a hang.
+import { ValidationError, VennError } from '@venn/errors';
+import { describe, expect, test } from 'vitest';
+import { IDENTIFIER_KINDS, InvalidIdentifierError, canonicalize, hashIdentifier, identifierDigest, parsePrehashed, type IdentifierKind } from '../src/index.js';
+
+const binary = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i));
+const opaque: IdentifierKind[] = ['account', 'device_id', 'payment_fingerprint'];
+/** [name, value, kinds that legitimately accept it] */
+const junkStrings: [string, string, IdentifierKind[]][] = [
+  ['empty', '', []],
+  ['white space only', ' \t\r\n\u3000\ufeff', []],
+  ['NUL', '\u0000', []],
+  ['all byte values as Latin-1', binary, []],
+  // Mojibake is well-formed Unicode; no rule can tell it from a real non-ASCII name.
+  ['UTF-8 bytes decoded as Latin-1', Buffer.from('jürgen@exämple.com').toString('latin1'), ['email', 'email_folded', 'account', 'device_id']],
+  ['replacement characters from a bad decode', Buffer.from([0xff, 0xfe, 0x41, 0xc3]).toString('utf8'), []],
+  ['lone high surrogate', '\ud83d', []],
+  ['lone low surrogate', 'a\ude00b', []],
+  ['1 MB line', 'a'.repeat(1 << 20), []],
+  ['1 MB of separators', '@.:'.repeat(350_000), []],
+  ['a CSV row', '"alice@example.com",1,2', opaque],
+  ['a JSON object', '{"email":"alice@example.com"}', opaque],
+  ['deeply repeated colons', ':'.repeat(1000), opaque],
+  ['many dots', '.'.repeat(1000), opaque],
+];
+const junkValues: [string, unknown][] = [
+  ['undefined', undefined],
+  ['null', null],
+  ['number', 42],
+  ['object', { value: 'alice@example.com' }],
+  ['bytes', new Uint8Array([0x61])],
+];
+
+describe.each(IDENTIFIER_KINDS)('canonicalize(%s, junk)', (kind) => {
+  test.each(junkStrings)('%s', (_name, raw, acceptedBy) => {
+    const started = performance.now();
+    let outcome: unknown;
+    try {
+      outcome = canonicalize(kind, raw, { region: 'US' });
+    } catch (error) {
+      outcome = error;
+    }
+    if (acceptedBy.includes(kind)) {
+      expect(typeof outcome).toBe('string');
+      expect(canonicalize(kind, outcome as string)).toBe(outcome);
+    } else {
+      expect(outcome).toBeInstanceOf(InvalidIdentifierError);
+    }
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  test.each(junkValues)('non-string %s', (_name, raw) => {
+    expect(() => canonicalize(kind, raw as string)).toThrowError(ValidationError);
+    expect(() => hashIdentifier(kind, raw as string)).toThrowError(ValidationError);
+  });
+});
+
+test('an unknown kind is a ValidationError naming the allowed kinds', () => {
+  for (const kind of ['Email', 'ipv4', '', 'email ', null, 7]) {
+    expect(() => canonicalize(kind as IdentifierKind, 'alice@example.com')).toThrowError(expect.objectContaining({ code: 'invalid-kind', message: expect.stringContaining('email_folded') as string }) as Error);
+    expect(() => identifierDigest(kind as IdentifierKind, 'alice@example.com')).toThrowError(VennError);
+  }
+});
+
+test('an unknown phone region is a ValidationError, whatever the value', () => {
+  for (const region of ['ZZ', 'USA', 'u', '', '１２', 'XX']) {
+    expect(() => canonicalize('phone', '+14155550100', { region })).toThrowError(expect.objectContaining({ code: 'invalid-region' }) as Error);
+  }
+  // Lowercase codes are accepted; other kinds ignore the region.
+  expect(canonicalize('phone', '(415) 555-0100', { region: 'us' })).toBe('+14155550100');
+  expect(canonicalize('email', 'a@example.com', { region: 'ZZ' })).toBe('a@example.com');
+});
+
+test('identifierDigest takes only non-empty strings', () => {
+  for (const canonical of ['', undefined, null, 5, new Uint8Array(3)]) {
+    expect(() => identifierDigest('email', canonical as string)).toThrowError(ValidationError);
+  }
+  expect(identifierDigest('account', '\u{1f600}')).toHaveLength(32);
+});
+
+test.each([...junkStrings.map(([n, v]) => [n, v] as [string, unknown]), ...junkValues])('parsePrehashed(junk: %s)', (_name, raw) => {
+  expect(() => parsePrehashed(raw as string)).toThrowError(VennError);
+});
+
+test('messages name the kind, the value and the reason', () => {
+  expect(() => canonicalize('email', 'alice')).toThrowError('email "alice" rejected (email-at-sign): expected exactly one "@", found 0');
+  expect(() => canonicalize('ip', '010.0.0.1')).toThrowError(/ip "010\.0\.0\.1" rejected \(ip-syntax\)/);
+  // Long values are described by length instead of being echoed whole.
+  expect(() => canonicalize('account', 'x'.repeat(2000))).toThrowError(/account string of length 2000 rejected \(too-long\)/);
+});
