@@ -7,6 +7,7 @@ import {
   decodeRoundRecord,
   emptyRoot,
   encodeRoundRecord,
+  hashChildren,
   hashLeaf,
   verifyConsistency,
   verifyInclusion,
@@ -195,6 +196,9 @@ describe('junk arguments are ValidationErrors', () => {
   const proof = log.inclusionProof(3);
 
   const cases: [string, () => unknown][] = [
+    ['hashLeaf of a string', () => hashLeaf('leaf' as unknown as Uint8Array)],
+    ['hashChildren with a 31-byte left', () => hashChildren(new Uint8Array(31), root)],
+    ['hashChildren with a 33-byte right', () => hashChildren(root, new Uint8Array(33))],
     ['append a string', () => log.append('leaf' as unknown as Uint8Array)],
     ['leaf index = size', () => log.leaf(10)],
     ['leaf hash at -1', () => log.leafHash(-1)],

@@ -102,6 +102,16 @@ describe('tree head signatures', () => {
     expect(accepted).toBe(0);
   });
 
+  it('rejects malformed signatures, keys and heads with ValidationError', () => {
+    expect(() => verifyTreeHead({ ...signed, signature: new Uint8Array(63) }, 'lab-a', owner.publicKey)).toThrow(ValidationError);
+    expect(() => verifyTreeHead({ ...head } as SignedTreeHead, 'lab-a', owner.publicKey)).toThrow(ValidationError);
+    expect(() => verifyTreeHead(signed, 'lab-a', new Uint8Array(31))).toThrow(ValidationError);
+    expect(() => verifyTreeHead(signed, 'LAB', owner.publicKey)).toThrow(ValidationError);
+    expect(() => signTreeHead(head, 'lab-a', new Uint8Array(32))).toThrow(ValidationError);
+    expect(() => signTreeHead({ ...head, root: new Uint8Array(0) }, 'lab-a', owner.secretKey)).toThrow(ValidationError);
+    expect(() => verifyHeadConsistency(head, { ...head, size: -2 }, [])).toThrow(ValidationError);
+  });
+
   it('signing is deterministic (Ed25519) and copies the root', () => {
     const again = signTreeHead(head, 'lab-a', owner.secretKey);
     expect(hex(again.signature)).toBe(hex(signed.signature));
