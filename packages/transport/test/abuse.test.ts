@@ -27,16 +27,15 @@ async function serve(f: Federation, extra: Partial<ServerOptions> = {}) {
   const server = await createServer({
     roster: f.roster,
     identity: f.identity('lab-b'),
-    onSession: (s) => {
+    // onSession holds its session until the end, as a round runner does.
+    onSession: async (s) => {
       sessions.push(s);
-      void (async () => {
-        try {
-          for await (const m of s) await s.send(m);
-          endings.push('done');
-        } catch (e) {
-          endings.push((e as TransportError).code);
-        }
-      })();
+      try {
+        for await (const m of s) await s.send(m);
+        endings.push('done');
+      } catch (e) {
+        endings.push((e as TransportError).code);
+      }
     },
     ...extra,
   });

@@ -265,13 +265,14 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
         return session.endWith('too-many-sessions', 'too-many-sessions', `${sessions.size} sessions already open`);
       }
       stage = 'deciding';
-      void decide(ws, link, adm, session).then((accepted) => {
-        if (accepted) stage = 'session';
+      void decide(ws, link, adm, session, () => {
+        stage = 'session';
       });
     });
   }
 
-  async function decide(ws: WebSocket, link: Link, adm: Admission, session: SessionImpl): Promise<boolean> {
+  /** Runs acceptPurpose, then ACCEPT and onSession; `enterSession` switches the reader to frames first. */
+  async function decide(ws: WebSocket, link: Link, adm: Admission, session: SessionImpl, enterSession: () => void): Promise<void> {
     ws.pause();
     let decision: PurposeDecision;
     try {
@@ -279,15 +280,16 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     } catch (error) {
       logger.error({ role: 'responder', peerId: session.peerId, error: (error as Error).message }, 'acceptPurpose threw');
       session.endWith('internal-error', 'internal-error', 'the responder could not decide on the purpose');
-      return false;
+      return;
     }
-    if (link.ended) return false;
+    if (link.ended) return;
     stopDeadline(adm);
     ws.resume();
     if (!decision.accept) {
       session.endWith('purpose-refused', decision.code, decision.detail ?? '');
-      return false;
+      return;
     }
+    enterSession();
     session.sendAccept();
     session.markOpen();
     sessions.add(session);
@@ -298,7 +300,6 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
       logger.error({ role: 'responder', peerId: session.peerId, error: (error as Error).message }, 'onSession threw; closing its session');
       session.endWith('internal-error', 'internal-error', 'the responder failed while handling the session');
     }
-    return true;
   }
 
   await new Promise<void>((resolve, reject) => {
