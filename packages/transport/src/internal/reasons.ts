@@ -1,5 +1,5 @@
 /**
- * Why a connection ended (transport.md §6). Each reason is a stable kebab-case code, logged and
+ * Why a connection ended (transport.md §6.5). Each reason is a stable kebab-case code, logged and
  * counted, with the WebSocket close code sent for it (RFC 6455 §7.4; 4000-4999 are private use).
  */
 export const CLOSE_CODES = {

@@ -219,7 +219,14 @@ export class SessionImpl implements Session {
   /** Sends an authenticated CLOSE with `code` before the socket close, so the peer can trust why. */
   endWith(reason: CloseReason, code: string, detail: string): void {
     if (this.link.ended) return;
-    if (this.link.ws.readyState === this.link.ws.OPEN) this.link.ws.send(this.sealer.seal(FRAME_KIND_CLOSE, encodeCloseBody(code, detail)));
+    let body: Uint8Array;
+    try {
+      body = encodeCloseBody(code, detail);
+    } catch {
+      // An application refusal code that is not kebab-case is replaced by the reason itself.
+      body = encodeCloseBody(reason, `${code}: ${detail}`);
+    }
+    if (this.link.ws.readyState === this.link.ws.OPEN) this.link.ws.send(this.sealer.seal(FRAME_KIND_CLOSE, body));
     this.link.end(reason, code === reason ? detail : `${code}: ${detail}`);
   }
 
