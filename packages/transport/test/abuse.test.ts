@@ -4,7 +4,7 @@ import sodium from 'libsodium-wrappers-sumo';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '@venn/errors';
 import { CLOSE_CODES, connect, createServer, parseRoster, rosterDigest, transportReady, type ServerOptions, type Session, type TransportServer } from '../src/index.js';
-import { FRAME_KIND_ACCEPT, FRAME_KIND_DATA, decodeCloseBody } from '../src/internal/frames.js';
+import { FRAME_KIND_ACCEPT, FRAME_KIND_DATA } from '../src/internal/frames.js';
 import { InitiatorHandshake } from '../src/internal/handshake.js';
 import { ManualClock, recordingLogger, until } from './helpers/clock.js';
 import { makeFederation, type Federation } from './helpers/federation.js';
@@ -253,13 +253,20 @@ describe('size limits', () => {
     oversizedHello.send(new Uint8Array(1000).fill(1));
     expect((await oversizedHello.closed).code).toBe(1009);
 
-    // Bytes past the pre-authentication budget are cut off even inside one unfinished message.
-    const flood = openRaw(server.url);
-    await flood.opened;
-    const socket = (flood.ws as unknown as { _socket: Socket })._socket;
-    socket.write(Buffer.from([0x82, 0x7f, 0, 0, 0, 0, 0, 0x10, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd]));
-    socket.write(Buffer.alloc(64 * 1024));
-    expect((await flood.closed).code).toBe(1009);
+    // Bytes past the pre-authentication budget are cut off even inside one unfinished message
+    // that ws alone would keep buffering (200 KiB declared, under maxPayload).
+    const flood = await tcp(server.port);
+    const received: Buffer[] = [];
+    flood.on('data', (chunk: Buffer) => received.push(chunk));
+    flood.write(upgradeRequest(server.port));
+    await until(() => Buffer.concat(received).includes('\r\n\r\n'));
+    const header = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0x03, 0x20, 0x00, 0x11, 0x22, 0x33, 0x44]);
+    flood.write(Buffer.concat([header, Buffer.alloc(64 * 1024)]));
+    await closedSocket(flood);
+    const all = Buffer.concat(received);
+    const frame = all.subarray(all.indexOf('\r\n\r\n') + 4);
+    expect(frame[0]).toBe(0x88);
+    expect(frame.readUInt16BE(2)).toBe(1009);
     await until(() => server.snapshot().closes['frame-too-large'] === 3);
     await honestRoundTrip(f, server);
   });

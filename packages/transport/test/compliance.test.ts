@@ -104,6 +104,14 @@ describe('session establishment', () => {
     expect(lines.some((l) => l.obj['reason'] === 'purpose-refused' && l.obj['peerId'] === 'lab-a')).toBe(true);
   });
 
+  it('carries a refusal code that is not kebab-case as purpose-refused with the code in the detail', async () => {
+    const f = makeFederation(['lab-a', 'lab-b']);
+    const { server } = await serve(f, { acceptPurpose: () => ({ accept: false, code: 'Quota Exceeded' }) });
+    const error = await errorOf(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url }));
+    expect(error.code).toBe('purpose-refused');
+    expect(error.message).toContain('Quota Exceeded');
+  });
+
   it('refuses a peer with another roster, saying so plainly in both logs', async () => {
     const f = makeFederation(['lab-a', 'lab-b']);
     const server = recordingLogger();

@@ -1,14 +1,14 @@
 /** Limits, clocks, logging and counters shared by the server and the client (transport.md §6). */
+import { MAX_FRAME_BYTES } from '@venn/wire';
 import type { CloseReason } from './reasons.js';
 import { CLOSE_REASONS } from './reasons.js';
 import { MAX_HANDSHAKE_MESSAGE_BYTES } from './handshake.js';
 
 /**
- * Largest application payload one frame may carry. It must be at least the largest message the
- * round protocol sends (the wire codec's frame limit); until @venn/wire exports that limit this
- * default stands in for it, and the daemon passes the wire value through `limits.maxMessageBytes`.
+ * Largest application payload one frame carries by default: the wire codec's largest round
+ * message, so every valid message fits and nothing larger is ever buffered.
  */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = MAX_FRAME_BYTES;
 
 export interface TransportLimits {
   /** Largest application payload per frame; `maxPayload` is set to the sealed size of this. */
