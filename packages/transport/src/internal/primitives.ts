@@ -4,13 +4,14 @@
  * libsodium's constant-time code; nothing here touches @noble/curves with a secret.
  */
 import sodium from 'libsodium-wrappers-sumo';
+import { ed25519Sign as cryptoSign, ed25519Verify as cryptoVerify, ready as cryptoReady } from '@venn/crypto';
 import { CryptoError, InternalError } from '@venn/errors';
 
 let loaded = false;
 
 /** Resolves once libsodium's WebAssembly module is loaded; every other function here needs it. */
 export async function transportReady(): Promise<void> {
-  await sodium.ready;
+  await Promise.all([sodium.ready, cryptoReady()]);
   loaded = true;
 }
 
@@ -58,13 +59,16 @@ export function blake2b256(message: Uint8Array, key?: Uint8Array): Uint8Array {
   return lib().crypto_generichash(32, message, key ?? null);
 }
 
+/** Identity signatures go through @venn/crypto, which wipes the secret key from libsodium's heap. */
 export function ed25519Sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return lib().crypto_sign_detached(message, secretKey);
+  lib();
+  return cryptoSign(secretKey, message);
 }
 
 export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  lib();
   try {
-    return lib().crypto_sign_verify_detached(signature, message, publicKey);
+    return cryptoVerify(publicKey, message, signature);
   } catch {
     return false;
   }
