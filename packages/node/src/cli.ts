@@ -15,6 +15,8 @@ export type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   init: { summary: 'create a node directory and print its roster entry', load: async () => (await import('./commands/init.js')).run },
   roster: { summary: 'build a roster from entries (roster build) or install one (roster use)', load: async () => (await import('./commands/roster.js')).run },
+  start: { summary: 'run the node daemon in the foreground', load: async () => (await import('./commands/start.js')).run },
+  round: { summary: 'ask the running daemon for an ad-hoc round with a peer and wait for it', load: async () => (await import('./commands/round.js')).run },
   rounds: { summary: 'list rounds with their status and reason', load: async () => (await import('./commands/rounds.js')).run },
   matches: { summary: 'list local identifiers matched by peers', load: async () => (await import('./commands/matches.js')).run },
   status: { summary: 'daemon, peers, next slot, list sizes and log head', load: async () => (await import('./commands/status.js')).run },
@@ -57,5 +59,10 @@ export async function main(argv: string[], io: CommandIo = process): Promise<num
 // Through the `venn` bin, argv[1] is a symlink; compare real paths.
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
+  // `venn matches | head`: a closed pipe is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

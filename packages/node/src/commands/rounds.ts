@@ -54,7 +54,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     io.stdout.write(formatTable(
       ['ROUND', 'ATTEMPT', 'PEER', 'ROLE', 'ORIGIN', 'MODE', 'STATUS', 'REASON', 'SIZES', 'MATCHED', 'FINISHED'],
       rounds.map((round) => [
-        hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, round.origin, round.mode, round.status,
+        hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, round.origin, round.mode ?? '', round.status,
         round.reason ?? '', round.localSetSize === null ? '' : `${round.localSetSize}/${round.peerSetSize ?? '?'}`,
         round.intersectionSize === null ? '' : String(round.intersectionSize), isoTime(round.finishedAt),
       ]),

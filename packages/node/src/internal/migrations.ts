@@ -55,7 +55,8 @@ export const migrations: readonly Migration[] = [
         role               TEXT    NOT NULL CHECK (role IN ('initiator', 'responder')),
         origin             TEXT    NOT NULL CHECK (origin IN ('scheduled', 'ad-hoc')),
         slot               INTEGER,
-        mode               TEXT    NOT NULL CHECK (mode IN ('intersection', 'cardinality')),
+        -- NULL until the responder has read the initiator's OFFER.
+        mode               TEXT    CHECK (mode IS NULL OR mode IN ('intersection', 'cardinality')),
         status             TEXT    NOT NULL CHECK (status IN ('scheduled', 'running', 'completed', 'aborted', 'disputed')),
         reason             TEXT,
         detail             TEXT,

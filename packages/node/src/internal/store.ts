@@ -22,7 +22,8 @@ export interface RoundRecord {
   readonly origin: RoundOrigin;
   /** Slot start in Unix seconds; null for ad-hoc rounds. */
   readonly slot: number | null;
-  readonly mode: RoundMode;
+  /** Null until a responder has read the OFFER. */
+  readonly mode: RoundMode | null;
   readonly status: RoundStatus;
   readonly reason: string | null;
   readonly detail: string | null;
@@ -86,6 +87,8 @@ export interface TreeHeadRecord {
 
 export interface RoundOutcome {
   readonly status: 'completed' | 'aborted' | 'disputed';
+  /** The mode the round ran in, when it was not known at creation (responder). */
+  readonly mode?: RoundMode | undefined;
   readonly reason?: string | undefined;
   readonly detail?: string | undefined;
   readonly peerSetSize?: number | undefined;
@@ -102,7 +105,7 @@ export type QuotaDecision = { readonly ok: true; readonly counted: boolean } | {
 
 interface RoundRowSql {
   id: number; round_id: Buffer; attempt: number; peer_id: string; role: RoundRole; origin: RoundOrigin; slot: number | null;
-  mode: RoundMode; status: RoundStatus; reason: string | null; detail: string | null; created_at: number; started_at: number | null;
+  mode: RoundMode | null; status: RoundStatus; reason: string | null; detail: string | null; created_at: number; started_at: number | null;
   finished_at: number | null; local_set_size: number | null; peer_set_size: number | null; intersection_size: number | null;
   peer_claimed_size: number | null; transcript_hash: Buffer | null;
 }
@@ -296,7 +299,7 @@ export class Store {
   // ---- rounds -----------------------------------------------------------------------------
 
   /** Records a new attempt of `roundId` (attempt = previous attempts + 1) in state `scheduled`. */
-  createRound(input: { roundId: Uint8Array; peerId: string; role: RoundRole; origin: RoundOrigin; slot: number | null; mode: RoundMode }): RoundRecord {
+  createRound(input: { roundId: Uint8Array; peerId: string; role: RoundRole; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): RoundRecord {
     const roundId = bytes32(input.roundId, 'roundId');
     return this.db.transaction(() => {
       const previous = this.db.prepare('SELECT max(attempt) AS attempt FROM rounds WHERE round_id = ?').get(roundId) as { attempt: number | null };
@@ -324,9 +327,9 @@ export class Store {
   finishRound(row: number, outcome: RoundOutcome): RoundRecord {
     return this.db.transaction(() => {
       const now = this.now();
-      this.db.prepare(`UPDATE rounds SET status = ?, reason = ?, detail = ?, finished_at = ?, peer_set_size = coalesce(?, peer_set_size),
+      this.db.prepare(`UPDATE rounds SET status = ?, mode = coalesce(mode, ?), reason = ?, detail = ?, finished_at = ?, peer_set_size = coalesce(?, peer_set_size),
         intersection_size = ?, peer_claimed_size = ?, transcript_hash = ? WHERE id = ?`).run(
-        outcome.status, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now, outcome.peerSetSize ?? null,
+        outcome.status, outcome.mode ?? null, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now, outcome.peerSetSize ?? null,
         outcome.intersectionSize ?? null, outcome.peerClaimedSize ?? null,
         outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), row);
       if (outcome.matches !== undefined && outcome.matches.length > 0) {

@@ -1,0 +1,680 @@
+/**
+ * The matching node daemon: transport listener, slot scheduler, round runner, admin endpoint.
+ * One instance per node directory; `venn start` runs it in the foreground.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes, randomInt } from 'node:crypto';
+import { encodeRoundRecord, signTreeHead, verifyTreeHead } from '@venn/audit';
+import { ready as cryptoReady } from '@venn/crypto';
+import { TransportError, VennError } from '@venn/errors';
+import {
+  TransportMetrics, connect, createServer, type PurposeDecision, type RosterMember, type Session, type TransportServer,
+} from '@venn/transport';
+import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
+import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
+import { systemTimers, type TimerHandle, type Timers } from './clock.js';
+import { hex } from './command.js';
+import { loadConfig, policyFor, type NodeConfig, type RoundMode } from './config.js';
+import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
+import { createLogger, type Logger } from './logger.js';
+import { NodeMetrics } from './metrics.js';
+import { loadInstalledRoster, type InstalledRoster } from './roster.js';
+import { RoundCompute, type ComputeJob, type ComputeOutcome, type WireLogHead } from './round-compute.js';
+import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, type Slot } from './schedule.js';
+import { Scheduler } from './scheduler.js';
+import { Store, type RoundOrigin, type RoundRecord } from './store.js';
+import { WorkerPool } from './worker-pool.js';
+import type { DestinationStream } from 'pino';
+
+export interface DaemonOptions {
+  readonly dir: string;
+  /** The node's clock (Unix ms); defaults to Date.now. */
+  readonly now?: () => number;
+  readonly timers?: Timers;
+  /** Uniform [0, 1) for retry jitter. */
+  readonly random?: () => number;
+  /** Secret randomness (ad-hoc round nonces, transport ephemerals). */
+  readonly rng?: (n: number) => Uint8Array;
+  /** Defaults to the VENN_KEY_PASSPHRASE environment variable. */
+  readonly passphrase?: string | undefined;
+  readonly logDestination?: DestinationStream;
+}
+
+/** Reasons after which the initiator tries the slot's round again (fresh keys, new attempt). */
+const RETRYABLE = new Set([
+  'daemon-restart', 'peer-unreachable', 'connection-lost', 'timeout', 'round-in-progress', 'heartbeat-timeout', 'idle-timeout',
+  'handshake-timeout', 'internal-error', 'shutdown', 'shutting-down', 'too-many-sessions', 'too-many-unauthenticated', 'cancelled',
+]);
+
+interface ActiveRound {
+  readonly record: RoundRecord;
+  readonly startedAt: number;
+  processed: number;
+  total: number;
+  /** Ends the attempt now with `reason` (ABORT to the peer, session closed, row aborted). */
+  abort(reason: string, detail: string): void;
+  readonly done: Promise<RoundRecord>;
+}
+
+interface Claim {
+  readonly origin: RoundOrigin;
+  readonly slot: number | null;
+}
+
+/** Transport close reasons that mean the peer could not be reached at all. */
+const UNREACHABLE = new Set(['connection-lost', 'handshake-timeout', 'handshake-malformed']);
+
+export class Daemon {
+  readonly config: NodeConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: NodeMetrics;
+  readonly roster: InstalledRoster;
+  private readonly identity: Identity;
+  private readonly now: () => number;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly rng: (n: number) => Uint8Array;
+  private readonly pool: WorkerPool;
+  private readonly transportMetrics = new TransportMetrics();
+  private readonly events = new EventEmitter();
+  private readonly active = new Map<number, ActiveRound>();
+  private readonly claims = new Map<string, Claim>();
+  private readonly retries = new Set<TimerHandle>();
+  private scheduler: Scheduler | undefined;
+  private server: TransportServer | undefined;
+  private admin: AdminServer | undefined;
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  readonly startedAt: number;
+
+  private constructor(config: NodeConfig, store: Store, identity: Identity, roster: InstalledRoster, logger: Logger, options: DaemonOptions) {
+    this.config = config;
+    this.store = store;
+    this.identity = identity;
+    this.roster = roster;
+    this.logger = logger;
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? systemTimers;
+    this.random = options.random ?? (() => randomInt(0, 2 ** 32) / 2 ** 32);
+    this.rng = options.rng ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.metrics = new NodeMetrics({ node: config.id });
+    this.pool = new WorkerPool(config.workers);
+    this.startedAt = this.now();
+    this.events.setMaxListeners(0);
+  }
+
+  /** Loads the node directory, recovers from any crash, and starts listening, scheduling and serving admin requests. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const config = loadConfig(options.dir);
+    const now = options.now ?? Date.now;
+    const logger = createLogger({ level: config.logLevel, node: config.id, now, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
+    await cryptoReady();
+    const identity = await loadKeyFile(config.paths.identityKey, { passphrase: options.passphrase ?? process.env[PASSPHRASE_ENV] });
+    const roster = loadInstalledRoster(config, identity.publicKey);
+    const store = Store.open(config.paths.store, { now });
+    const daemon = new Daemon(config, store, identity, roster, logger, options);
+    try {
+      await daemon.boot();
+    } catch (error) {
+      await daemon.stop('start-failed').catch(() => undefined);
+      throw error;
+    }
+    return daemon;
+  }
+
+  private async boot(): Promise<void> {
+    const { config, logger } = this;
+    // node.md §6: rounds a previous process left open are aborted, never resumed: their keys are gone.
+    for (const record of this.store.abortUnfinished('daemon-restart', 'the node restarted during the round')) {
+      this.appendAbortLeaf(record);
+      logger.warn({ roundId: hex(record.roundId), attempt: record.attempt, peer: record.peerId, reason: 'daemon-restart' }, 'round left open by a previous run marked aborted');
+    }
+    this.signHeadIfBehind();
+    this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
+
+    const token = (await import('node:fs')).readFileSync(config.paths.adminToken, 'utf8').trim();
+    this.admin = await startAdminServer({
+      host: config.admin.host, port: config.admin.port, token, metrics: this.metrics, logger,
+      handlers: {
+        health: () => this.health(),
+        status: () => this.statusReport(),
+        startRound: (request) => this.startAdHoc(request),
+        roundStatus: (id, waitMs) => this.roundStatus(id, waitMs),
+      },
+    });
+    const transportLogger = logger.child({ component: 'transport' });
+    this.server = await createServer({
+      host: config.listen.host, port: config.listen.port, roster: this.roster.roster,
+      identity: { id: config.id, secretKey: this.identity.secretKey },
+      acceptPurpose: (peerId, purpose) => this.acceptPurpose(peerId, purpose),
+      onSession: (session) => this.onSession(session),
+      limits: { maxMessageBytes: MAX_FRAME_BYTES },
+      logger: transportLogger, metrics: this.transportMetrics, timers: this.timers, now: this.now, rng: this.rng,
+    });
+    this.scheduler = new Scheduler({
+      schedule: this.roster.roster.schedule, now: this.now, timers: this.timers,
+      onSlot: (slot, catchUp) => this.onSlot(slot, catchUp),
+      onError: (error, slot) => logger.error({ err: error, slot: new Date(slot.start * 1000).toISOString() }, 'slot handler failed'),
+    });
+    this.scheduler.start();
+    logger.info({
+      listen: `${this.server.host}:${this.server.port}`, admin: `${this.admin.host}:${this.admin.port}`, rosterDigest: hex(this.roster.digest),
+      peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(),
+    }, 'venn node started');
+  }
+
+  get listenPort(): number {
+    return this.server?.port ?? 0;
+  }
+
+  get adminPort(): number {
+    return this.admin?.port ?? 0;
+  }
+
+  private nextSlotIso(): string | null {
+    const next = this.scheduler?.next;
+    return next === null || next === undefined ? null : new Date(next.start * 1000).toISOString();
+  }
+
+  // ---- scheduling ---------------------------------------------------------------------------
+
+  /** node.md §4: every slot runs every pair this node belongs to; the initiator of each is derived. */
+  private onSlot(slot: Slot, catchUp: boolean): void {
+    if (this.stopping) return;
+    const slotIso = new Date(slot.start * 1000).toISOString();
+    this.logger.info({ slot: slotIso, catchUp }, 'slot started');
+    for (const peer of this.roster.peers) {
+      const roundId = scheduledRoundId(this.roster.digest, slot.start, this.config.id, peer.id);
+      if (scheduledInitiator(roundId, this.config.id, peer.id) !== this.config.id) continue;
+      void this.initiate({ peer, roundId, origin: 'scheduled', slot: slot.start, mode: null }).catch((error: unknown) => {
+        this.logger.error({ err: error, roundId: hex(roundId), peer: peer.id }, 'scheduled round failed to start');
+      });
+    }
+  }
+
+  /** Intersection if both policies allow it, else cardinality, else none. */
+  private commonMode(peer: RosterMember): RoundMode | null {
+    const ours = policyFor(this.config, peer.id).modes;
+    for (const mode of ['intersection', 'cardinality'] as const) {
+      if (ours.includes(mode) && peer.policy.modes.includes(mode)) return mode;
+    }
+    return null;
+  }
+
+  /** After a failed scheduled attempt: try again within the slot's window, with backoff and jitter. */
+  private scheduleRetry(record: RoundRecord, peer: RosterMember): void {
+    if (this.stopping || record.origin !== 'scheduled' || record.role !== 'initiator' || record.slot === null) return;
+    if (record.status !== 'aborted' || !RETRYABLE.has(record.reason ?? '')) return;
+    const windowEnd = (record.slot + this.roster.roster.schedule.windowMinutes * 60) * 1000;
+    const delay = backoffDelayMs(record.attempt, this.config.retry, this.random);
+    const log = this.logger.child({ roundId: hex(record.roundId), peer: peer.id });
+    if (this.now() + delay >= windowEnd) {
+      log.warn({ attempt: record.attempt, reason: record.reason }, 'slot window closes before another attempt; giving up on this slot');
+      return;
+    }
+    log.info({ attempt: record.attempt + 1, delayMs: delay }, 'retrying round');
+    const handle = this.timers.setTimeout(() => {
+      this.retries.delete(handle);
+      void this.initiate({ peer, roundId: record.roundId, origin: 'scheduled', slot: record.slot, mode: null }).catch((error: unknown) => log.error({ err: error }, 'retry failed to start'));
+    }, delay);
+    this.retries.add(handle);
+  }
+
+  // ---- initiator ----------------------------------------------------------------------------
+
+  /**
+   * Runs one attempt as initiator. Returns the finished record, or a refusal (no attempt made)
+   * when the round is already done or running, the quota is used up, or no mode is shared.
+   */
+  async initiate(params: { peer: RosterMember; roundId: Uint8Array; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): Promise<RoundRecord | { refused: string; detail: string }> {
+    const { peer, roundId, origin, slot } = params;
+    const log = this.logger.child({ roundId: hex(roundId), peer: peer.id, role: 'initiator', origin });
+    const refuse = (reason: string, detail: string): { refused: string; detail: string } => {
+      log.warn({ reason, detail }, 'round not started');
+      this.metrics.roundRefusals.inc({ reason });
+      return { refused: reason, detail };
+    };
+    if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
+    if (this.store.isFinalized(roundId)) return { refused: 'round-complete', detail: 'the round already completed' };
+    if (this.store.isActive(roundId) || this.claims.has(hex(roundId))) return refuse('round-in-progress', 'an attempt of this round is running');
+    const mode = params.mode ?? this.commonMode(peer);
+    if (mode === null) return refuse('policy-mismatch', `no mode allowed by both this node's policy for ${peer.id} and ${peer.id}'s roster policy`);
+    const policy = policyFor(this.config, peer.id);
+    if (!policy.modes.includes(mode)) return refuse('policy-mismatch', `mode ${mode} is not allowed for ${peer.id} by this node's policy`);
+    const quota = this.store.consumeQuota(roundId, peer.id, origin, policy);
+    if (!quota.ok) return refuse(quota.reason, quota.detail);
+
+    const record = this.store.createRound({ roundId, peerId: peer.id, role: 'initiator', origin, slot, mode });
+    const attemptLog = log.child({ attempt: record.attempt });
+    attemptLog.info({ mode, slot: slot === null ? null : new Date(slot * 1000).toISOString() }, 'round attempt starting');
+    let session: Session;
+    try {
+      session = await connect({
+        roster: this.roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
+        limits: { maxMessageBytes: MAX_FRAME_BYTES }, logger: this.logger.child({ component: 'transport', roundId: hex(roundId), attempt: record.attempt }), metrics: this.transportMetrics,
+        timers: this.timers, now: this.now, rng: this.rng,
+      });
+    } catch (error) {
+      const { reason, detail } = connectFailure(error);
+      attemptLog.warn({ reason, detail }, 'could not open a session with the peer');
+      const finished = this.finalize(record, { status: 'aborted', reason, detail, peerLogHead: null }, new Uint8Array(0));
+      this.scheduleRetry(finished, peer);
+      return finished;
+    }
+    const finished = await this.run(record, session, peer, mode);
+    this.scheduleRetry(finished, peer);
+    return finished;
+  }
+
+  // ---- responder ----------------------------------------------------------------------------
+
+  /**
+   * node.md §5: the responder accepts a round id only if it names a current slot of this pair
+   * (within the clock-skew tolerance) or fits the ad-hoc quota, never one that already completed.
+   */
+  private acceptPurpose(peerId: string, purpose: Uint8Array): PurposeDecision {
+    const refuse = (code: string, detail: string): PurposeDecision => {
+      this.metrics.roundRefusals.inc({ reason: code });
+      this.logger.warn({ roundId: purpose.length === 32 ? hex(purpose) : null, peer: peerId, role: 'responder', reason: code, detail }, 'round refused');
+      return { accept: false, code, detail };
+    };
+    if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
+    if (purpose.length !== 32) return refuse('round-mismatch', `round id expected 32 bytes, got ${purpose.length}`);
+    const key = hex(purpose);
+    if (this.store.isFinalized(purpose)) return refuse('round-replayed', `round ${key} already completed here; a round id never runs twice`);
+    if (this.store.isActive(purpose) || this.claims.has(key)) return refuse('round-in-progress', `an attempt of round ${key} is already running here`);
+    const policy = policyFor(this.config, peerId);
+    const slot = matchScheduledRound(purpose, this.roster.digest, this.roster.roster.schedule, this.now(), this.config.clockSkewSeconds, this.config.id, peerId);
+    let claim: Claim;
+    if (slot !== null) {
+      const initiator = scheduledInitiator(purpose, this.config.id, peerId);
+      if (initiator !== peerId) return refuse('not-initiator', `${peerId} is not the initiator of this slot's round; ${initiator} is`);
+      claim = { origin: 'scheduled', slot: slot.start };
+    } else {
+      claim = { origin: 'ad-hoc', slot: null };
+    }
+    const quota = this.store.consumeQuota(purpose, peerId, claim.origin, policy);
+    if (!quota.ok) return refuse(quota.reason, quota.detail);
+    this.claims.set(key, claim);
+    return { accept: true };
+  }
+
+  /** Called by the transport with an accepted session; must not block (the transport awaits it). */
+  private onSession(session: Session): void {
+    const key = hex(session.purpose);
+    const claim = this.claims.get(key);
+    const peer = this.roster.peers.find((m) => m.id === session.peerId);
+    if (claim === undefined || peer === undefined) {
+      void session.close('no claim for this round');
+      return;
+    }
+    let record: RoundRecord;
+    try {
+      record = this.store.createRound({ roundId: session.purpose, peerId: peer.id, role: 'responder', origin: claim.origin, slot: claim.slot, mode: null });
+    } finally {
+      this.claims.delete(key);
+    }
+    void this.run(record, session, peer, null).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
+  }
+
+  // ---- one attempt --------------------------------------------------------------------------
+
+  /**
+   * Runs one attempt over an open session: the protocol in a worker thread, messages pumped both
+   * ways with backpressure, every message recorded for the transcript, and the end committed once.
+   */
+  private run(record: RoundRecord, session: Session, peer: RosterMember, initiatorMode: RoundMode | null): Promise<RoundRecord> {
+    const log = this.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
+    const elements = this.store.localElements();
+    this.store.markRunning(record.row, elements.count);
+    this.metrics.roundsRunning.inc();
+    const startedAt = this.now();
+    let compute: RoundCompute | undefined;
+    let release: ((healthy: boolean) => void) | undefined;
+    let settled = false;
+    let sendChain: Promise<void> = Promise.resolve();
+    let sendFailure: Error | undefined;
+    let resolveDone!: (record: RoundRecord) => void;
+    const done = new Promise<RoundRecord>((resolve) => { resolveDone = resolve; });
+    const roundTimer = this.timers.setTimeout(() => abort('timeout', `round not finished within ${this.config.roundTimeoutSeconds} s`), this.config.roundTimeoutSeconds * 1000);
+    let reported = 0;
+
+    const send = (messages: readonly Uint8Array[]): void => {
+      for (const message of messages) {
+        this.store.appendTranscript(record.row, [{ direction: 'sent', message }]);
+        sendChain = sendChain.then(() => session.send(message)).catch((error: unknown) => {
+          sendFailure ??= error as Error;
+          if (!settled) void settle(transportOutcome(error, 'sending to the peer failed'));
+        });
+      }
+    };
+
+    const settle = async (outcome: ComputeOutcome, extra: readonly Uint8Array[] = []): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      this.timers.clearTimeout(roundTimer);
+      if (extra.length > 0) send(extra);
+      // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
+      await withTimeout(sendChain, 5000, this.timers);
+      await withTimeout(session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), 5000, this.timers);
+      if (compute !== undefined) {
+        const healthy = compute.detach();
+        release?.(healthy);
+      }
+      this.metrics.roundsRunning.dec();
+      this.active.delete(record.row);
+      const finished = this.finalize(record, outcome, elements.digests, startedAt);
+      log.info({ status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize, durationMs: this.now() - startedAt }, 'round attempt finished');
+      resolveDone(finished);
+    };
+
+    /** Local decision to stop (timeout, shutdown): ABORT to the peer, the worker is ended. */
+    const abort = (reason: string, detail: string): void => {
+      if (settled) return;
+      compute?.cancel(reason, detail);
+      const message = encodeMessage({ kind: 'abort', roundId: record.roundId, reason: reason === 'shutdown' ? 'cancelled' : reason, detail: detail.slice(0, 200) });
+      // The worker may be deep in a batch; it is ended rather than waited for.
+      if (compute !== undefined) {
+        compute.detach();
+        release?.(false);
+        compute = undefined;
+      }
+      void settle({ status: 'aborted', reason, detail, peerLogHead: null }, [message]);
+    };
+
+    const active: ActiveRound = { record, startedAt, processed: 0, total: elements.count, abort, done };
+    this.active.set(record.row, active);
+
+    const startCompute = async (mode: RoundMode): Promise<void> => {
+      const pooled = await this.pool.acquire();
+      release = pooled.release;
+      if (settled) {
+        release(true);
+        return;
+      }
+      compute = new RoundCompute(pooled.worker, {
+        onSend: (messages) => send(messages),
+        onProgress: (processed, total) => {
+          active.processed = processed;
+          active.total = total;
+          if (processed > reported) this.metrics.elementsProcessed.inc(processed - reported);
+          reported = processed;
+        },
+        onOutcome: (outcome) => void settle(outcome),
+      });
+      const policy = policyFor(this.config, peer.id);
+      const head = this.store.latestTreeHead();
+      const labels: Array<readonly [number, { category?: string; firstSeen?: string; reason?: string }]> = [];
+      if (policy.shareLabels.length > 0) {
+        for (let i = 0; i < elements.count; i++) {
+          const found = elements.labels.get(hex(elements.digests.subarray(i * 32, i * 32 + 32)));
+          if (found !== undefined) labels.push([i, found]);
+        }
+      }
+      const job: ComputeJob = {
+        role: record.role, roundId: record.roundId, rosterDigest: this.roster.digest, selfId: this.config.id, peerId: peer.id, mode,
+        policy: { maxPeerSetSize: policy.maxPeerSetSize, modes: policy.modes, labelFields: policy.shareLabels },
+        elements: elements.digests, labels, signingKey: this.identity.secretKey, peerPublicKey: peer.identityKey,
+        logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
+      };
+      compute.start(job);
+    };
+
+    const pump = async (): Promise<void> => {
+      if (initiatorMode !== null) await startCompute(initiatorMode);
+      try {
+        for await (const bytes of session) {
+          if (settled) break;
+          this.store.appendTranscript(record.row, [{ direction: 'received', message: bytes }]);
+          if (compute === undefined) {
+            // Responder: the initiator's OFFER names the mode; the protocol checks it against policy.
+            await startCompute(offeredMode(bytes) ?? policyFor(this.config, peer.id).modes[0] ?? 'intersection');
+          }
+          if (settled) break;
+          await compute?.receive(bytes);
+        }
+        if (!settled) await settle({ status: 'aborted', reason: 'connection-lost', detail: `${peer.id} closed the session before the round finished`, peerLogHead: null });
+      } catch (error) {
+        if (!settled) await settle(transportOutcome(error, 'the session failed'));
+      }
+    };
+    void pump().catch((error: unknown) => {
+      log.error({ err: error }, 'round pump failed');
+      void settle({ status: 'aborted', reason: 'internal-error', detail: (error as Error).message, peerLogHead: null });
+    });
+    return done;
+  }
+
+  /** Commits the attempt's end: row, matches, peer head and log leaf in one transaction; then a new signed head. */
+  private finalize(record: RoundRecord, outcome: ComputeOutcome, digests: Uint8Array, startedAt?: number): RoundRecord {
+    const peer = this.roster.peers.find((m) => m.id === record.peerId);
+    let peerHead;
+    if (outcome.peerLogHead !== null && peer !== undefined) {
+      const head = { size: outcome.peerLogHead.size, root: outcome.peerLogHead.root, timestamp: outcome.peerLogHead.timestamp, signature: outcome.peerLogHead.signature };
+      if (verifyTreeHead(head, peer.id, peer.identityKey)) {
+        peerHead = { peerId: peer.id, treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature };
+      } else {
+        this.logger.warn({ roundId: hex(record.roundId), peer: peer.id }, 'peer log head in OFFER does not verify; not stored');
+      }
+    }
+    const initiatorId = record.role === 'initiator' ? this.config.id : record.peerId;
+    const responderId = record.role === 'initiator' ? record.peerId : this.config.id;
+    let finished: RoundRecord;
+    if (outcome.status === 'aborted') {
+      // Record the peer's own code when it aborted, so both logs name the same cause.
+      const reason = kebab(outcome.peerReason ?? outcome.reason);
+      const detail = outcome.peerReason === undefined ? outcome.detail : `aborted by ${record.peerId}: ${outcome.detail}`;
+      finished = this.store.finishRound(record.row, {
+        status: 'aborted', reason, detail, peerSetSize: outcome.peerSetSize, peerHead,
+        logLeaf: (row) => encodeRoundRecord({
+          roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
+          status: 'aborted', reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, timestamp: this.now(),
+        }),
+      });
+    } else {
+      const ownClaim = outcome.intersectionSize;
+      const peerClaim = outcome.peerIntersectionSize;
+      finished = this.store.finishRound(record.row, {
+        status: outcome.status, mode: outcome.mode, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
+        transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
+        detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
+        matches: outcome.matches.map((match) => ({ digest: digests.slice(match.index * 32, match.index * 32 + 32), peerLabels: match.peerLabel })),
+        logLeaf: (row) => encodeRoundRecord({
+          roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
+          status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,
+          initiatorClaim: record.role === 'initiator' ? ownClaim : peerClaim, responderClaim: record.role === 'initiator' ? peerClaim : ownClaim,
+          timestamp: this.now(),
+        }),
+      });
+    }
+    this.signHead();
+    this.metrics.rounds.inc({ status: finished.status, role: finished.role, origin: finished.origin });
+    if (startedAt !== undefined) this.metrics.roundDuration.observe({ status: finished.status }, (this.now() - startedAt) / 1000);
+    this.events.emit('final', hex(finished.roundId), finished);
+    return finished;
+  }
+
+  private appendAbortLeaf(record: RoundRecord): void {
+    // Rows aborted at start-up get their leaf here (abortUnfinished has no roster at hand).
+    const initiatorId = record.role === 'initiator' ? this.config.id : record.peerId;
+    const responderId = record.role === 'initiator' ? record.peerId : this.config.id;
+    const leaf = encodeRoundRecord({
+      roundId: record.roundId, attempt: record.attempt, rosterDigest: this.roster.digest, slot: record.slot, initiatorId, responderId,
+      status: 'aborted', reason: record.reason ?? 'daemon-restart', transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null,
+      timestamp: record.finishedAt ?? this.now(),
+    });
+    this.store.db.transaction(() => {
+      const { index } = this.store.log.append(leaf);
+      this.store.db.prepare('INSERT INTO log_rounds (idx, round_row) VALUES (?, ?)').run(index, record.row);
+    }).immediate();
+  }
+
+  private signHead(): void {
+    const head = signTreeHead(this.store.log.treeHead(this.now()), this.config.id, this.identity.secretKey);
+    this.store.saveTreeHead({ treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature });
+  }
+
+  private signHeadIfBehind(): void {
+    const latest = this.store.latestTreeHead();
+    if (latest === undefined || latest.treeSize !== this.store.logSize()) this.signHead();
+  }
+
+  // ---- admin API ----------------------------------------------------------------------------
+
+  private health(): AdminReply {
+    return this.stopping
+      ? { status: 503, body: { status: 'stopping', node: this.config.id } }
+      : { status: 200, body: { status: 'ok', node: this.config.id, uptimeSeconds: Math.round((this.now() - this.startedAt) / 1000) } };
+  }
+
+  statusReport(): Record<string, unknown> {
+    return {
+      node: this.config.id,
+      pid: process.pid,
+      startedAt: new Date(this.startedAt).toISOString(),
+      rosterDigest: hex(this.roster.digest),
+      listen: `${this.server?.host ?? this.config.listen.host}:${this.listenPort}`,
+      peersConnected: this.transportMetrics.sessionsOpen,
+      nextSlot: this.nextSlotIso(),
+      workers: { size: this.config.workers, busy: this.pool.active, queued: this.pool.queued },
+      runningRounds: [...this.active.values()].map((round) => ({
+        roundId: hex(round.record.roundId), attempt: round.record.attempt, peer: round.record.peerId, role: round.record.role,
+        startedAt: new Date(round.startedAt).toISOString(), processed: round.processed, total: round.total,
+      })),
+    };
+  }
+
+  private async startAdHoc(request: { peer: unknown; mode: unknown }): Promise<AdminReply> {
+    const peer = this.roster.peers.find((m) => m.id === request.peer);
+    if (peer === undefined) {
+      return { status: 400, body: { error: { code: 'unknown-peer', message: `"peer" expected one of ${this.roster.peers.map((m) => m.id).join(', ')}, got ${JSON.stringify(request.peer)}` } } };
+    }
+    const mode = request.mode ?? 'intersection';
+    if (mode !== 'intersection' && mode !== 'cardinality') {
+      return { status: 400, body: { error: { code: 'invalid-mode', message: `"mode" expected intersection or cardinality, got ${JSON.stringify(mode)}` } } };
+    }
+    if (this.stopping) return { status: 503, body: { error: { code: 'shutting-down', message: 'the node is shutting down' } } };
+    const roundId = adHocRoundId(this.roster.digest, this.config.id, peer.id, this.rng(16));
+    const started = this.initiate({ peer, roundId, origin: 'ad-hoc', slot: null, mode });
+    // Answer once the attempt is recorded (or refused), not when it ends.
+    const first = await Promise.race([started, new Promise<'recorded'>((resolve) => {
+      const check = (): void => {
+        if (this.store.attempts(roundId).length > 0) resolve('recorded');
+        else setImmediate(check);
+      };
+      check();
+    })]);
+    if (first !== 'recorded' && 'refused' in first) {
+      const status = first.refused === 'quota-exceeded' ? 429 : 409;
+      return { status, body: { error: { code: first.refused, message: first.detail } } };
+    }
+    void started.catch((error: unknown) => this.logger.error({ err: error, roundId: hex(roundId) }, 'ad-hoc round failed'));
+    return { status: 202, body: { roundId: hex(roundId), peer: peer.id, mode } };
+  }
+
+  private async roundStatus(id: string, waitMs: number): Promise<AdminReply> {
+    const roundId = new Uint8Array(Buffer.from(id, 'hex'));
+    const latest = (): RoundRecord | undefined => this.store.attempts(roundId).at(-1);
+    let record = latest();
+    if (record === undefined) return { status: 404, body: { error: { code: 'unknown-round', message: `no round ${id} on this node` } } };
+    if (waitMs > 0 && (record.status === 'scheduled' || record.status === 'running')) {
+      await new Promise<void>((resolve) => {
+        const timer = this.timers.setTimeout(() => { this.events.off('final', onFinal); resolve(); }, waitMs);
+        const onFinal = (finalId: string): void => {
+          if (finalId !== id) return;
+          this.timers.clearTimeout(timer);
+          this.events.off('final', onFinal);
+          resolve();
+        };
+        this.events.on('final', onFinal);
+      });
+      record = latest() ?? record;
+    }
+    const running = this.active.get(record.row);
+    return {
+      status: 200,
+      body: {
+        roundId: id, attempt: record.attempt, peer: record.peerId, role: record.role, origin: record.origin, mode: record.mode, status: record.status,
+        reason: record.reason, detail: record.detail, localSetSize: record.localSetSize, peerSetSize: record.peerSetSize,
+        intersectionSize: record.intersectionSize, peerClaimedSize: record.peerClaimedSize, matches: this.store.matchCount(record.row),
+        transcriptHash: record.transcriptHash === null ? null : hex(record.transcriptHash),
+        progress: running === undefined ? null : { processed: running.processed, total: running.total },
+      },
+    };
+  }
+
+  // ---- shutdown -----------------------------------------------------------------------------
+
+  /**
+   * Graceful stop (SIGTERM): no new rounds; running ones are aborted with an ABORT to the peer and
+   * recorded as aborted (reason "shutdown"); then listeners close and the store is closed cleanly.
+   */
+  stop(reason = 'shutdown'): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      this.logger.info({ reason, running: this.active.size }, 'venn node stopping');
+      this.scheduler?.stop();
+      for (const handle of this.retries) this.timers.clearTimeout(handle);
+      this.retries.clear();
+      const running = [...this.active.values()];
+      for (const round of running) round.abort('shutdown', 'the node is shutting down');
+      await Promise.all(running.map((round) => round.done));
+      await this.server?.close().catch(() => undefined);
+      await this.admin?.close().catch(() => undefined);
+      await this.pool.close();
+      if (this.store.db.open) this.signHeadIfBehind();
+      this.store.close();
+      this.identity.secretKey.fill(0);
+      this.logger.info({ reason }, 'venn node stopped');
+    })();
+    return this.stopped;
+  }
+}
+
+function kebab(reason: string): string {
+  const cleaned = reason.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return cleaned === '' ? 'unknown' : cleaned;
+}
+
+/** The mode named by an OFFER, if these bytes are one. */
+function offeredMode(bytes: Uint8Array): RoundMode | null {
+  try {
+    const message = decodeMessage(bytes);
+    return message.kind === 'offer' ? message.mode : null;
+  } catch {
+    return null; // the protocol will reject the bytes with a typed reason
+  }
+}
+
+/** Maps a failed dial to a round abort reason: the responder's refusal code when it refused. */
+function connectFailure(error: unknown): { reason: string; detail: string } {
+  if (error instanceof TransportError) {
+    if (error.code === 'purpose-refused') {
+      const refused = /refused the session: ([a-z0-9-]+)(?::\s*(.*))?$/.exec(error.message);
+      if (refused !== null) return { reason: refused[1]!, detail: `refused by peer: ${refused[2] ?? refused[1]!}` };
+    }
+    if (UNREACHABLE.has(error.code)) return { reason: 'peer-unreachable', detail: error.message };
+    return { reason: kebab(error.code), detail: error.message };
+  }
+  if (error instanceof VennError) return { reason: kebab(error.code), detail: error.message };
+  return { reason: 'peer-unreachable', detail: (error as Error).message };
+}
+
+function transportOutcome(error: unknown, context: string): ComputeOutcome {
+  const code = error instanceof VennError ? error.code : 'connection-lost';
+  const detail = `${context}: ${(error as Error).message}`;
+  return { status: 'aborted', reason: code === 'normal' ? 'connection-lost' : kebab(code), detail, peerLogHead: null };
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number, timers: Timers): Promise<void> {
+  return new Promise((resolve) => {
+    const handle = timers.setTimeout(resolve, ms);
+    void promise.then(() => undefined, () => undefined).then(() => {
+      timers.clearTimeout(handle);
+      resolve();
+    });
+  });
+}
+
+export type { WireLogHead };

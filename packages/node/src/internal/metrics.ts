@@ -1,0 +1,62 @@
+/** The daemon's Prometheus metrics (prom-client), in a registry of its own. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface TransportCounters {
+  sessionsOpen(): number;
+  /** Connection ends by reason, cumulative. */
+  closes(): Readonly<Record<string, number>>;
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly rounds: Counter<'status' | 'role' | 'origin'>;
+  readonly roundDuration: Histogram<'status'>;
+  readonly elementsProcessed: Counter;
+  readonly roundsRunning: Gauge;
+  readonly roundRefusals: Counter<'reason'>;
+  readonly adminRequests: Counter<'route' | 'code'>;
+  private transport: TransportCounters | undefined;
+
+  constructor(labels: { node: string }) {
+    this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry, prefix: 'venn_' });
+    this.rounds = new Counter({ name: 'venn_rounds_total', help: 'Round attempts that ended, by final status', labelNames: ['status', 'role', 'origin'], registers: [this.registry] });
+    this.roundDuration = new Histogram({
+      name: 'venn_round_duration_seconds', help: 'Wall time of round attempts from start to end', labelNames: ['status'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [this.registry],
+    });
+    this.elementsProcessed = new Counter({ name: 'venn_elements_processed_total', help: 'Set elements blinded or evaluated by this node', registers: [this.registry] });
+    this.roundsRunning = new Gauge({ name: 'venn_rounds_running', help: 'Round attempts in progress', registers: [this.registry] });
+    this.roundRefusals = new Counter({ name: 'venn_round_refusals_total', help: 'Rounds this node refused before evaluating, by reason', labelNames: ['reason'], registers: [this.registry] });
+    this.adminRequests = new Counter({ name: 'venn_admin_requests_total', help: 'Admin endpoint requests', labelNames: ['route', 'code'], registers: [this.registry] });
+    const self = this;
+    new Gauge({
+      name: 'venn_peers_connected', help: 'Authenticated peer sessions open', registers: [this.registry],
+      collect() {
+        this.set(self.transport?.sessionsOpen() ?? 0);
+      },
+    });
+    new Counter({
+      name: 'venn_rejected_connections_total', help: 'Peer connections that ended other than normally, by transport reason', labelNames: ['reason'], registers: [this.registry],
+      collect() {
+        // The transport keeps the cumulative counts; mirror them at scrape time.
+        this.reset();
+        for (const [reason, count] of Object.entries(self.transport?.closes() ?? {})) {
+          if (reason !== 'normal' && count > 0) this.inc({ reason }, count);
+        }
+      },
+    });
+  }
+
+  attachTransport(counters: TransportCounters): void {
+    this.transport = counters;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Worker thread entry: runs one @venn/protocol round at a time for the main thread (see
+ * round-compute.ts). All scalar multiplications of a round happen here, off the main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { ready, wipe } from '@venn/crypto';
+import { MAX_SET_SIZE, decodeMessage, type LogHead } from '@venn/wire';
+import { createRound, isAbortReason, type Outbound, type Round, type RoundResult } from '@venn/protocol';
+import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
+
+const port = parentPort;
+if (port === null) throw new Error('round-worker.js must run in a worker thread');
+
+let round: Round | undefined;
+let job: ComputeJob | undefined;
+let processed = 0;
+let total = 0;
+let reported = false;
+
+function post(message: FromWorker): void {
+  port!.postMessage(message);
+}
+
+function sendAll(out: readonly Outbound[]): void {
+  if (out.length > 0) post({ type: 'send', messages: out.map((o) => o.bytes) });
+}
+
+function progress(): void {
+  post({ type: 'progress', processed, total });
+}
+
+function logHeadOf(head: LogHead | null | undefined): ComputeOutcome['peerLogHead'] {
+  return head === null || head === undefined ? null : { size: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature };
+}
+
+function outcomeOf(result: RoundResult): ComputeOutcome {
+  if (result.status === 'aborted') {
+    return {
+      status: 'aborted', reason: result.reason, detail: result.detail,
+      ...(result.peerReason === undefined ? {} : { peerReason: result.peerReason }),
+      ...(result.peerOffer === undefined ? {} : { peerSetSize: result.peerOffer.setSize }),
+      peerLogHead: logHeadOf(result.peerOffer?.logHead),
+    };
+  }
+  return {
+    status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
+    ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
+    matches: result.matches.map((match) => (match.peerLabel === undefined ? { index: match.index } : { index: match.index, peerLabel: match.peerLabel as LabelValues })),
+    peerLogHead: logHeadOf(result.peerOffer.logHead),
+  };
+}
+
+function finishIfDone(): void {
+  if (round === undefined || reported || !round.done || round.result === undefined) return;
+  reported = true;
+  post({ type: 'outcome', outcome: outcomeOf(round.result) });
+  if (job !== undefined) wipe(job.signingKey);
+  round = undefined;
+}
+
+function start(next: ComputeJob): void {
+  job = next;
+  processed = 0;
+  reported = false;
+  const count = next.elements.length / 32;
+  total = count;
+  const elements: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) elements.push(next.elements.subarray(i * 32, i * 32 + 32));
+  const labels: Array<LabelValues | undefined> = new Array<LabelValues | undefined>(count).fill(undefined);
+  for (const [index, label] of next.labels) labels[index] = label;
+  round = createRound({
+    role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode: next.mode,
+    // The wire format caps a declared set at MAX_SET_SIZE; a larger local cap cannot be expressed.
+    policy: { maxPeerSetSize: Math.min(next.policy.maxPeerSetSize, MAX_SET_SIZE), modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
+    elements, labels, signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
+    rng: (n) => new Uint8Array(randomBytes(n)),
+    phaseTimer: (phase, work) => {
+      const value = work();
+      if (phase === 'blind') {
+        processed += count;
+        progress();
+      }
+      return value;
+    },
+    onMessage: (record) => {
+      if (record.direction !== 'received') return;
+      if (record.kind === 'offer' || record.kind === 'blinded') {
+        try {
+          const message = decodeMessage(record.bytes);
+          if (message.kind === 'offer') total = count + message.setSize;
+          if (message.kind === 'blinded') processed += message.points.length / 32;
+        } catch {
+          // The round itself rejects undecodable bytes with a typed abort.
+        }
+      }
+    },
+  });
+  if (next.role === 'initiator') {
+    sendAll(round.start());
+    finishIfDone();
+  }
+}
+
+function fail(error: unknown): void {
+  // A local error (invalid options, a bug): end the round with an ABORT the peer can read.
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown }).code;
+  const reason = typeof code === 'string' && isAbortReason(code) ? code : 'internal-error';
+  if (round !== undefined && !round.done) sendAll(round.abort(reason, message.slice(0, 200)));
+  if (!reported) {
+    reported = true;
+    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null } });
+  }
+  round = undefined;
+}
+
+await ready();
+port.on('message', (message: ToWorker) => {
+  try {
+    switch (message.type) {
+      case 'start':
+        start(message.job);
+        return;
+      case 'receive':
+        if (round !== undefined && !round.done) {
+          sendAll(round.receive(message.bytes));
+          progress();
+          finishIfDone();
+        }
+        post({ type: 'consumed', seq: message.seq });
+        return;
+      case 'cancel':
+        if (round !== undefined && !round.done) {
+          sendAll(round.abort(isAbortReason(message.reason) ? message.reason : 'cancelled', message.detail));
+          finishIfDone();
+        }
+        return;
+    }
+  } catch (error) {
+    fail(error);
+    if (message.type === 'receive') post({ type: 'consumed', seq: message.seq });
+  }
+});
