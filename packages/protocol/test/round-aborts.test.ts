@@ -1,0 +1,401 @@
+/** SPEC §9: every abort reason, raised where the spec says, with the ABORT the peer receives. */
+import { ProtocolError } from '@venn/errors';
+import { ABORT_REASONS, createRound, type AbortReason, type Phase, type Round, type Role } from '@venn/protocol';
+import { decodeMessage, encodeMessage, type Message, type MessageKind } from '@venn/wire';
+import { describe, expect, it } from 'vitest';
+import { digest, options, pair, pump, type InFlight } from './harness.js';
+
+const setA = ['s1', 's2', 's3', 'a1', 'a2', 'a3'].map(digest);
+const setB = ['s1', 's2', 's3', 'b1', 'b2', 'b3', 'b4'].map(digest);
+
+function reasonOf(round: Round): string | undefined {
+  const result = round.result;
+  return result?.status === 'aborted' ? result.reason : undefined;
+}
+
+function expectAbort(honest: Round, other: Round, reason: AbortReason): void {
+  const result = honest.result;
+  expect(result?.status).toBe('aborted');
+  if (result?.status !== 'aborted') return;
+  expect(result.reason).toBe(reason);
+  expect(result.error).toBeInstanceOf(ProtocolError);
+  expect(result.error?.code).toBe(reason);
+  // The other side got the ABORT and ended too.
+  expect(other.result?.status).toBe('aborted');
+  if (other.result?.status === 'aborted') {
+    expect(other.result.reason).toBe('peer-abort');
+    expect(other.result.peerReason).toBe(reason);
+  }
+}
+
+/** Rewrites the first message of `kind` from `from` (the rewrite returns the frames to deliver). */
+function rewrite(from: Role, kind: MessageKind, change: (message: Message, bytes: Uint8Array) => Uint8Array[]) {
+  let done = false;
+  return (message: InFlight): Uint8Array[] => {
+    if (done || message.from !== from || message.kind !== kind) return [message.bytes];
+    done = true;
+    return change(decodeMessage(message.bytes), message.bytes);
+  };
+}
+
+/** Counts the work phases each side runs, to show refusals happen before any evaluation. */
+function phaseCounter(): { timer: <T>(phase: Phase, work: () => T) => T; counts: Map<Phase, number> } {
+  const counts = new Map<Phase, number>();
+  return {
+    counts,
+    timer: (phase, work) => {
+      counts.set(phase, (counts.get(phase) ?? 0) + 1);
+      return work();
+    },
+  };
+}
+
+describe('abort reasons', () => {
+  it('lists every reason once', () => {
+    expect(new Set(ABORT_REASONS).size).toBe(ABORT_REASONS.length);
+  });
+
+  it('version-mismatch: an OFFER of another version', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'offer', (_, bytes) => {
+        const frame = bytes.slice();
+        // Canonical OFFER: fixmap, "t" 01, "v" 01 — the version byte is at offset 6.
+        expect([frame[4], frame[5], frame[6]]).toEqual([0xa1, 0x76, 0x01]);
+        frame[6] = 0x02;
+        return [frame];
+      }),
+    });
+    expectAbort(responder, initiator, 'version-mismatch');
+  });
+
+  it('round-mismatch: a message carrying another round id', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'blinded', (m) => [encodeMessage({ ...m, roundId: new Uint8Array(32).fill(9) })]),
+    });
+    expectAbort(initiator, responder, 'round-mismatch');
+  });
+
+  it('roster-mismatch: another roster digest', () => {
+    const { initiator, responder } = pair(setA, setB, { responder: { rosterDigest: new Uint8Array(32).fill(7) } });
+    pump(initiator, responder);
+    expectAbort(responder, initiator, 'roster-mismatch');
+  });
+
+  it('roster-mismatch: an OFFER from a member other than the expected peer', () => {
+    const { initiator, responder } = pair(setA, setB, { responder: { peerId: 'lab-c' } });
+    pump(initiator, responder);
+    expectAbort(responder, initiator, 'roster-mismatch');
+  });
+
+  it('policy-mismatch: the two sides run different modes', () => {
+    const { initiator, responder } = pair(setA, setB, { responder: { mode: 'cardinality' } });
+    pump(initiator, responder);
+    expectAbort(responder, initiator, 'policy-mismatch');
+  });
+
+  it('policy-mismatch: label fields offered in cardinality mode', () => {
+    const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' } });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'offer', (m) => [encodeMessage({ ...m, labelFields: ['reason'] } as Message)]),
+    });
+    expectAbort(responder, initiator, 'policy-mismatch');
+  });
+
+  it('set-too-large: a peer set over the cap is refused at OFFER, before any evaluation', () => {
+    const responderPhases = phaseCounter();
+    const sent: MessageKind[] = [];
+    const { initiator, responder } = pair(setA, setB, {
+      responder: { policy: { maxPeerSetSize: setA.length - 1, modes: ['intersection'], labelFields: [] }, phaseTimer: responderPhases.timer },
+    });
+    pump(initiator, responder, {
+      intercept: (m) => {
+        if (m.from === 'responder') sent.push(m.kind);
+        return [m.bytes];
+      },
+    });
+    expectAbort(responder, initiator, 'set-too-large');
+    expect(sent).toEqual(['abort']);
+    expect(responderPhases.counts.get('evaluate')).toBeUndefined();
+  });
+
+  it("set-too-large: the initiator refuses a responder set over its own cap", () => {
+    const { initiator, responder } = pair(setA, setB, {
+      initiator: { policy: { maxPeerSetSize: setB.length - 1, modes: ['intersection'], labelFields: [] } },
+    });
+    pump(initiator, responder);
+    // The responder already knows the initiator's cap from its OFFER and refuses first.
+    expectAbort(responder, initiator, 'set-too-large');
+  });
+
+  it('malformed-message: a frame that does not decode', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, { intercept: rewrite('responder', 'blinded', () => [Uint8Array.of(0x81, 0xa1, 0x74)]) });
+    expectAbort(initiator, responder, 'malformed-message');
+  });
+
+  it('unexpected-message: BLINDED before the OFFER', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'offer', (m) => [
+        encodeMessage({ kind: 'blinded', roundId: m.roundId, seq: 0, points: (m as { publicKey: Uint8Array }).publicKey }),
+      ]),
+    });
+    expectAbort(responder, initiator, 'unexpected-message');
+  });
+
+  it('unexpected-message: a second OFFER', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, { intercept: rewrite('initiator', 'offer', (_, bytes) => [bytes, bytes]) });
+    expectAbort(responder, initiator, 'unexpected-message');
+  });
+
+  it('unexpected-message: a BLINDED chunk that skips one', () => {
+    const big = Array.from({ length: 4097 }, (_, i) => digest(`big-${i}`));
+    const { initiator, responder } = pair(big, setB);
+    pump(initiator, responder, { intercept: rewrite('initiator', 'blinded', () => []) });
+    expectAbort(responder, initiator, 'unexpected-message');
+  });
+
+  it('unexpected-message: FINISH before PROOF', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'proof', (m) => [
+        encodeMessage({ kind: 'finish', roundId: m.roundId, intersectionSize: 3, signature: new Uint8Array(64) }),
+      ]),
+    });
+    expectAbort(initiator, responder, 'unexpected-message');
+  });
+
+  it('unexpected-message: LABELS when no label fields were agreed', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'proof', (m, bytes) => [
+        encodeMessage({ kind: 'labels', roundId: m.roundId, seq: 0, end: true, entries: [] }),
+        bytes,
+      ]),
+    });
+    expectAbort(initiator, responder, 'unexpected-message');
+  });
+
+  it('duplicate-chunk: the same BLINDED chunk twice', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, { intercept: rewrite('responder', 'blinded', (_, bytes) => [bytes, bytes]) });
+    expectAbort(initiator, responder, 'duplicate-chunk');
+  });
+
+  it('duplicate-chunk: the same EVALUATED chunk twice', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, { intercept: rewrite('responder', 'evaluated', (_, bytes) => [bytes, bytes]) });
+    expectAbort(initiator, responder, 'duplicate-chunk');
+  });
+
+  it('count-mismatch: a BLINDED stream longer than declared aborts before the excess is evaluated', () => {
+    const phases = phaseCounter();
+    const { initiator, responder } = pair(setA, setB, { responder: { phaseTimer: phases.timer } });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'blinded', (m) => {
+        const chunk = m as { points: Uint8Array };
+        const longer = new Uint8Array(chunk.points.length + 32);
+        longer.set(chunk.points);
+        longer.set(chunk.points.subarray(0, 32), chunk.points.length);
+        return [encodeMessage({ ...m, points: longer } as Message)];
+      }),
+    });
+    expectAbort(responder, initiator, 'count-mismatch');
+    expect(phases.counts.get('evaluate')).toBeUndefined();
+  });
+
+  it('count-mismatch: an extra BLINDED chunk after the declared set', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'blinded', (m, bytes) => [bytes, encodeMessage({ ...m, seq: 1 } as Message)]),
+    });
+    expectAbort(responder, initiator, 'count-mismatch');
+  });
+
+  it('count-mismatch: PROOF before every EVALUATED chunk arrived', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, { intercept: rewrite('responder', 'evaluated', () => []) });
+    expectAbort(initiator, responder, 'count-mismatch');
+  });
+
+  it('bad-point: the identity inside a BLINDED chunk', () => {
+    const phases = phaseCounter();
+    const { initiator, responder } = pair(setA, setB, { responder: { phaseTimer: phases.timer } });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'blinded', (m) => {
+        const points = (m as { points: Uint8Array }).points.slice();
+        points.fill(0, 64, 96);
+        return [encodeMessage({ ...m, points } as Message)];
+      }),
+    });
+    expectAbort(responder, initiator, 'bad-point');
+    expect(responder.result?.status === 'aborted' && responder.result.detail).toMatch(/BLINDED\[0\]\[2\].*identity/);
+    expect(phases.counts.get('evaluate')).toBeUndefined();
+  });
+
+  it('bad-point: a non-canonical encoding inside an EVALUATED chunk', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'evaluated', (m) => {
+        const points = (m as { points: Uint8Array }).points.slice();
+        points.fill(0xff, 0, 32);
+        return [encodeMessage({ ...m, points } as Message)];
+      }),
+    });
+    expectAbort(initiator, responder, 'bad-point');
+  });
+
+  it('bad-point: an OFFER whose K is the identity', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'offer', (m) => [encodeMessage({ ...m, publicKey: new Uint8Array(32) } as Message)]),
+    });
+    expectAbort(responder, initiator, 'bad-point');
+  });
+
+  it('bad-proof: a tampered proof', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'proof', (m) => {
+        const proof = (m as { proof: Uint8Array }).proof.slice();
+        proof[40] = proof[40]! ^ 1;
+        return [encodeMessage({ ...m, proof } as Message)];
+      }),
+    });
+    expectAbort(responder, initiator, 'bad-proof');
+  });
+
+  it('bad-proof: a proof whose scalar is not canonical', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'proof', (m) => [encodeMessage({ ...m, proof: new Uint8Array(64).fill(0xff) } as Message)]),
+    });
+    expectAbort(responder, initiator, 'bad-proof');
+  });
+
+  it('bad-proof: an empty proof for a non-empty list', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'proof', (m) => [encodeMessage({ ...m, proof: new Uint8Array(0) } as Message)]),
+    });
+    expectAbort(responder, initiator, 'bad-proof');
+  });
+
+  it('bad-proof: a proof replayed from another round', () => {
+    const first = pair(setA, setB);
+    let replayed: Uint8Array | undefined;
+    pump(first.initiator, first.responder, {
+      intercept: (m) => {
+        const message = decodeMessage(m.bytes);
+        if (message.kind === 'proof' && m.from === 'initiator') replayed = message.proof;
+        return [m.bytes];
+      },
+    });
+    // Same keys and sets, another round id: only the transcript binding tells the rounds apart.
+    const second = pair(setA, setB, { both: { roundId: new Uint8Array(32).fill(0x5e) } });
+    pump(second.initiator, second.responder, {
+      intercept: rewrite('initiator', 'proof', (m) => [encodeMessage({ ...m, proof: replayed! } as Message)]),
+    });
+    expect(replayed).toBeDefined();
+    expectAbort(second.responder, second.initiator, 'bad-proof');
+  });
+
+  it('bad-label: a label keyed by a value that did not match', () => {
+    const policy = { maxPeerSetSize: 100, modes: ['intersection' as const], labelFields: ['reason' as const] };
+    const { initiator, responder } = pair(setA, setB, { both: { policy } });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'labels', (m) => [
+        encodeMessage({ ...m, entries: [{ key: new Uint8Array(32).fill(5), reason: 'guess' }] } as Message),
+      ]),
+    });
+    expectAbort(responder, initiator, 'bad-label');
+  });
+
+  it('bad-label: a field the parties did not agree on', () => {
+    const labels = setA.map(() => ({ reason: 'card testing', category: 'fraud' }));
+    const { initiator, responder } = pair(setA, setB, {
+      initiator: { labels, policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['reason'] } },
+      responder: { policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['category', 'reason'] } },
+    });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'labels', (m) => {
+        const entries = (m as { entries: Array<{ key: Uint8Array; reason?: string }> }).entries;
+        // Only the agreed field was sent; a cheating sender adds the other one.
+        expect(entries.map((e) => Object.keys(e).sort())).toEqual(entries.map(() => ['key', 'reason']));
+        return [encodeMessage({ ...m, entries: entries.map((e) => ({ ...e, category: 'fraud' })) } as Message)];
+      }),
+    });
+    expectAbort(responder, initiator, 'bad-label');
+  });
+
+  it('bad-label: the same key twice', () => {
+    const labels = setA.map(() => ({ reason: 'card testing' }));
+    const policy = { maxPeerSetSize: 100, modes: ['intersection' as const], labelFields: ['reason' as const] };
+    const { initiator, responder } = pair(setA, setB, { initiator: { labels }, both: { policy } });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'labels', (m) => {
+        const entries = (m as { entries: Array<{ key: Uint8Array; reason?: string }> }).entries;
+        expect(entries.length).toBe(3);
+        return [encodeMessage({ ...m, entries: [...entries, entries[0]!] } as Message)];
+      }),
+    });
+    expectAbort(responder, initiator, 'bad-label');
+  });
+
+  it('bad-signature: a FINISH that does not verify', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'finish', (m) => [
+        encodeMessage({ ...m, signature: new Uint8Array(64).fill(3) } as Message),
+      ]),
+    });
+    const result = initiator.result;
+    expect(result?.status).toBe('aborted');
+    if (result?.status === 'aborted') expect(result.reason).toBe('bad-signature');
+    // The responder may already have completed: it verified the initiator's valid FINISH.
+    expect(responder.result?.status).toBe('completed');
+  });
+
+  it('bad-signature: a FINISH signed by a key other than the roster key', () => {
+    const { initiator, responder } = pair(setA, setB, { initiator: { peerPublicKey: options('initiator', []).signingKey.slice(32) } });
+    pump(initiator, responder);
+    expect(reasonOf(initiator)).toBe('bad-signature');
+  });
+
+  it('timeout and cancelled: local aborts send an ABORT and end the round', () => {
+    for (const reason of ['timeout', 'cancelled'] as const) {
+      const { initiator, responder } = pair(setA, setB);
+      const offer = initiator.start();
+      responder.receive(offer[0]!.bytes);
+      const abort = initiator.abort(reason, 'no answer in 30 s');
+      expect(abort.map((m) => m.kind)).toEqual(['abort']);
+      expect(reasonOf(initiator)).toBe(reason);
+      expect(responder.receive(abort[0]!.bytes)).toEqual([]);
+      expect(responder.result?.status === 'aborted' && responder.result.peerReason).toBe(reason);
+      expect(initiator.abort('cancelled')).toEqual([]);
+    }
+  });
+
+  it('internal-error: a failing hook ends the round with an ABORT instead of half-way', () => {
+    const { initiator } = pair(setA, setB);
+    const responder = createRound(
+      options('responder', setB, {
+        onMessage: (record) => {
+          if (record.direction === 'received') throw new Error('disk full');
+        },
+      }),
+    );
+    const out = responder.receive(initiator.start()[0]!.bytes);
+    expect(out.map((m) => m.kind)).toEqual(['abort']);
+    expect(reasonOf(responder)).toBe('internal-error');
+  });
+
+  it('a finished round refuses further frames with a ProtocolError', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder);
+    expect(() => initiator.receive(Uint8Array.of(0x80))).toThrow(ProtocolError);
+  });
+});
