@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CryptoError } from '@venn/errors';
+import { CryptoError, ValidationError } from '@venn/errors';
 import { transportReady, x25519 } from '../src/internal/primitives.js';
 
 interface Case {
@@ -50,5 +50,15 @@ describe('Wycheproof x25519 low-order and zero-shared-secret cases', () => {
     const alicePrivate = bytes('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
     const bobPublic = bytes('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
     expect(Buffer.from(x25519(alicePrivate, bobPublic)).toString('hex')).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+  });
+});
+
+describe('x25519 input checks', () => {
+  it.each([
+    ['short public key', new Uint8Array(32).fill(1), new Uint8Array(31)],
+    ['long public key', new Uint8Array(32).fill(1), new Uint8Array(33)],
+    ['short secret', new Uint8Array(31), new Uint8Array(32).fill(9)],
+  ])('%s → ValidationError before touching the heap', (_, secret, pub) => {
+    expect(() => x25519(secret, pub)).toThrow(ValidationError);
   });
 });

@@ -6,6 +6,7 @@
 import sodium from 'libsodium-wrappers-sumo';
 import { ed25519Sign as cryptoSign, ed25519Verify as cryptoVerify, ready as cryptoReady } from '@venn/crypto';
 import { CryptoError, InternalError } from '@venn/errors';
+import { abytes } from './bytes.js';
 
 let loaded = false;
 
@@ -30,25 +31,59 @@ export interface X25519KeyPair {
   readonly secretKey: Uint8Array;
 }
 
+interface RawSodium {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  _crypto_scalarmult(q: number, n: number, p: number): number;
+  _crypto_scalarmult_base(q: number, n: number): number;
+}
+
+/**
+ * The wrappers copy arguments into heap memory and free it without zeroing, which would leave
+ * ephemeral secrets behind and weaken forward secrecy; X25519 therefore runs on the raw module
+ * in one region that is zeroed after every use.
+ */
+function withX25519Heap<T>(use: (m: RawSodium, q: number, n: number, p: number) => T): T {
+  const m = (lib() as unknown as { libsodium: RawSodium }).libsodium;
+  const base = m._malloc(96);
+  if (base === 0) throw new InternalError('sodium-malloc', 'libsodium malloc of 96 bytes failed');
+  try {
+    return use(m, base, base + 32, base + 64);
+  } finally {
+    m.HEAPU8.fill(0, base, base + 96);
+    m._free(base);
+  }
+}
+
 /** Ephemeral key pair from 32 bytes of injected randomness; libsodium clamps the scalar (RFC 7748 §5). */
 export function x25519KeyPair(secretKey: Uint8Array): X25519KeyPair {
-  return { publicKey: lib().crypto_scalarmult_base(secretKey), secretKey };
+  abytes(secretKey, KEY_BYTES, 'ephemeralSecret');
+  const publicKey = withX25519Heap((m, q, n) => {
+    m.HEAPU8.set(secretKey, n);
+    m._crypto_scalarmult_base(q, n);
+    return m.HEAPU8.slice(q, q + KEY_BYTES);
+  });
+  return { publicKey, secretKey };
 }
 
 /**
  * X25519(secret, peerPublic). RFC 7748 §6.1: an all-zero output means the peer sent a low-order
  * point and MUST be refused, or the "shared" secret is known to everyone. libsodium already
- * refuses known low-order points; the zero check stays as a second, independent guard.
+ * refuses known low-order points (non-zero return); the zero check stays as a second guard.
  */
 export function x25519(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
-  const s = lib();
-  let shared: Uint8Array;
-  try {
-    shared = s.crypto_scalarmult(secretKey, peerPublicKey);
-  } catch (cause) {
-    throw new CryptoError('x25519-low-order', 'X25519 peer key is of low order (RFC 7748 §6.1)', { cause });
+  abytes(secretKey, KEY_BYTES, 'secretKey');
+  abytes(peerPublicKey, KEY_BYTES, 'peerPublicKey');
+  const shared = withX25519Heap((m, q, n, p) => {
+    m.HEAPU8.set(secretKey, n);
+    m.HEAPU8.set(peerPublicKey, p);
+    return m._crypto_scalarmult(q, n, p) === 0 ? m.HEAPU8.slice(q, q + KEY_BYTES) : undefined;
+  });
+  if (shared === undefined) {
+    throw new CryptoError('x25519-low-order', 'X25519 peer key is of low order (RFC 7748 §6.1)');
   }
-  if (s.is_zero(shared)) {
+  if (lib().is_zero(shared)) {
     throw new CryptoError('x25519-low-order', 'X25519 shared secret is all zero (RFC 7748 §6.1)');
   }
   return shared;
