@@ -285,6 +285,7 @@ export class Daemon {
     if (this.store.isFinalized(purpose)) return refuse('round-replayed', `round ${key} already completed here; a round id never runs twice`);
     if (this.store.isActive(purpose) || this.claims.has(key)) return refuse('round-in-progress', `an attempt of round ${key} is already running here`);
     const policy = policyFor(this.config, peerId);
+    if (policy.modes.length === 0) return refuse('policy-mismatch', `this node's policy allows no mode for ${peerId}`);
     const slot = matchScheduledRound(purpose, this.roster.digest, this.roster.roster.schedule, this.now(), this.config.clockSkewSeconds, this.config.id, peerId);
     let claim: Claim;
     if (slot !== null) {
@@ -428,8 +429,11 @@ export class Daemon {
           if (settled) break;
           this.store.appendTranscript(record.row, [{ direction: 'received', message: bytes }]);
           if (compute === undefined) {
-            // Responder: the initiator's OFFER names the mode; the protocol checks it against policy.
-            await startCompute(offeredMode(bytes) ?? policyFor(this.config, peer.id).modes[0] ?? 'intersection');
+            // Responder: the initiator's OFFER names the mode. A mode our policy refuses is run as
+            // one it allows, so the protocol answers the OFFER with ABORT policy-mismatch.
+            const allowed = policyFor(this.config, peer.id).modes;
+            const offered = offeredMode(bytes);
+            await startCompute(offered !== null && allowed.includes(offered) ? offered : allowed[0] ?? 'intersection');
           }
           if (settled) break;
           await compute?.receive(bytes);
@@ -651,7 +655,10 @@ function offeredMode(bytes: Uint8Array): RoundMode | null {
 function connectFailure(error: unknown): { reason: string; detail: string } {
   if (error instanceof TransportError) {
     if (error.code === 'purpose-refused') {
-      const refused = /refused the session: ([a-z0-9-]+)(?::\s*(.*))?$/.exec(error.message);
+      // The responder's own refusal code travels in its authenticated CLOSE; the transport puts it
+      // in the message as "refused the session: CODE: DETAIL" or "purpose-refused by peer (CODE: DETAIL)".
+      const refused = /refused the session: ([a-z0-9-]+)(?::\s*(.*))?$/.exec(error.message)
+        ?? /purpose-refused by peer \(([a-z0-9-]+)(?::\s*(.*))?\)$/.exec(error.message);
       if (refused !== null) return { reason: refused[1]!, detail: `refused by peer: ${refused[2] ?? refused[1]!}` };
     }
     if (UNREACHABLE.has(error.code)) return { reason: 'peer-unreachable', detail: error.message };

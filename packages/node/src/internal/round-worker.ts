@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { ready, wipe } from '@venn/crypto';
-import { MAX_SET_SIZE, decodeMessage, type LogHead } from '@venn/wire';
+import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
 import { createRound, isAbortReason, type Outbound, type Round, type RoundResult } from '@venn/protocol';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
 
@@ -17,6 +17,8 @@ let job: ComputeJob | undefined;
 let processed = 0;
 let total = 0;
 let reported = false;
+/** The peer's OFFER as decoded here, kept for the record even when the round rejects it. */
+let peerOffer: { setSize: number; logHead: LogHead | null } | undefined;
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -39,8 +41,8 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
     return {
       status: 'aborted', reason: result.reason, detail: result.detail,
       ...(result.peerReason === undefined ? {} : { peerReason: result.peerReason }),
-      ...(result.peerOffer === undefined ? {} : { peerSetSize: result.peerOffer.setSize }),
-      peerLogHead: logHeadOf(result.peerOffer?.logHead),
+      ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
+      peerLogHead: logHeadOf(peerOffer?.logHead),
     };
   }
   return {
@@ -63,6 +65,7 @@ function start(next: ComputeJob): void {
   job = next;
   processed = 0;
   reported = false;
+  peerOffer = undefined;
   const count = next.elements.length / 32;
   total = count;
   const elements: Uint8Array[] = [];
@@ -88,7 +91,10 @@ function start(next: ComputeJob): void {
       if (record.kind === 'offer' || record.kind === 'blinded') {
         try {
           const message = decodeMessage(record.bytes);
-          if (message.kind === 'offer') total = count + message.setSize;
+          if (message.kind === 'offer') {
+            total = count + message.setSize;
+            peerOffer = { setSize: message.setSize, logHead: message.logHead };
+          }
           if (message.kind === 'blinded') processed += message.points.length / 32;
         } catch {
           // The round itself rejects undecodable bytes with a typed abort.
@@ -108,6 +114,10 @@ function fail(error: unknown): void {
   const code = (error as { code?: unknown }).code;
   const reason = typeof code === 'string' && isAbortReason(code) ? code : 'internal-error';
   if (round !== undefined && !round.done) sendAll(round.abort(reason, message.slice(0, 200)));
+  else if (round === undefined && job !== undefined && !reported) {
+    // The round could not even be created: still tell the peer, in its own language.
+    post({ type: 'send', messages: [encodeMessage({ kind: 'abort', roundId: job.roundId, reason, detail: message.slice(0, 200) })] });
+  }
   if (!reported) {
     reported = true;
     post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null } });
