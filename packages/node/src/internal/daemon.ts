@@ -344,9 +344,12 @@ export class Daemon {
     const send = (messages: readonly Uint8Array[]): void => {
       for (const message of messages) {
         this.store.appendTranscript(record.row, [{ direction: 'sent', message }]);
-        sendChain = sendChain.then(() => session.send(message)).catch((error: unknown) => {
+        this.metrics.roundBytes.inc({ direction: 'sent' }, message.length);
+        this.metrics.roundMessages.inc({ direction: 'sent' });
+        // After a failed send nothing more is sent; the reader still drains what the peer sent
+        // before its close (often an ABORT with its reason) and then settles the attempt.
+        sendChain = sendChain.then(() => (sendFailure === undefined ? session.send(message) : undefined)).catch((error: unknown) => {
           sendFailure ??= error as Error;
-          if (!settled) void settle(transportOutcome(error, 'sending to the peer failed'));
         });
       }
     };
@@ -428,6 +431,8 @@ export class Daemon {
         for await (const bytes of session) {
           if (settled) break;
           this.store.appendTranscript(record.row, [{ direction: 'received', message: bytes }]);
+          this.metrics.roundBytes.inc({ direction: 'received' }, bytes.length);
+          this.metrics.roundMessages.inc({ direction: 'received' });
           if (compute === undefined) {
             // Responder: the initiator's OFFER names the mode. A mode our policy refuses is run as
             // one it allows, so the protocol answers the OFFER with ABORT policy-mismatch.
@@ -438,7 +443,11 @@ export class Daemon {
           if (settled) break;
           await compute?.receive(bytes);
         }
-        if (!settled) await settle({ status: 'aborted', reason: 'connection-lost', detail: `${peer.id} closed the session before the round finished`, peerLogHead: null });
+        if (!settled) {
+          await settle(sendFailure === undefined
+            ? { status: 'aborted', reason: 'connection-lost', detail: `${peer.id} closed the session before the round finished`, peerLogHead: null }
+            : transportOutcome(sendFailure, 'sending to the peer failed'));
+        }
       } catch (error) {
         if (!settled) await settle(transportOutcome(error, 'the session failed'));
       }

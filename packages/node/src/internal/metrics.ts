@@ -15,6 +15,8 @@ export class NodeMetrics {
   readonly roundsRunning: Gauge;
   readonly roundRefusals: Counter<'reason'>;
   readonly adminRequests: Counter<'route' | 'code'>;
+  readonly roundBytes: Counter<'direction'>;
+  readonly roundMessages: Counter<'direction'>;
   private transport: TransportCounters | undefined;
 
   constructor(labels: { node: string }) {
@@ -28,6 +30,8 @@ export class NodeMetrics {
     this.elementsProcessed = new Counter({ name: 'venn_elements_processed_total', help: 'Set elements blinded or evaluated by this node', registers: [this.registry] });
     this.roundsRunning = new Gauge({ name: 'venn_rounds_running', help: 'Round attempts in progress', registers: [this.registry] });
     this.roundRefusals = new Counter({ name: 'venn_round_refusals_total', help: 'Rounds this node refused before evaluating, by reason', labelNames: ['reason'], registers: [this.registry] });
+    this.roundBytes = new Counter({ name: 'venn_round_bytes_total', help: 'Round message bytes (application payload, before session encryption) by direction', labelNames: ['direction'], registers: [this.registry] });
+    this.roundMessages = new Counter({ name: 'venn_round_messages_total', help: 'Round messages by direction', labelNames: ['direction'], registers: [this.registry] });
     this.adminRequests = new Counter({ name: 'venn_admin_requests_total', help: 'Admin endpoint requests', labelNames: ['route', 'code'], registers: [this.registry] });
     const self = this;
     new Gauge({
