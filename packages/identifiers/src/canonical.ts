@@ -1,5 +1,5 @@
 /** Canonical forms and digests of identifiers (protocol-spec/identifiers.md §3-§7, §10). */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hash } from 'node:crypto';
 import { ValidationError, describe } from '@venn/errors';
 import { canonicalEmail } from './internal/email.js';
 import { canonicalIp } from './internal/ip.js';
@@ -60,8 +60,7 @@ export function canonicalize(kind: IdentifierKind, raw: string, options: Canonic
   }
 }
 
-const encoder = new TextEncoder();
-const prefixes = new Map<IdentifierKind, Uint8Array>(IDENTIFIER_KINDS.map((kind) => [kind, encoder.encode(`${DIGEST_TAG}\0${kind}\0`)]));
+const prefixes = new Map<IdentifierKind, string>(IDENTIFIER_KINDS.map((kind) => [kind, `${DIGEST_TAG}\0${kind}\0`]));
 
 /**
  * §10: SHA-256(tag || 0x00 || kind || 0x00 || UTF-8(canonical)). `canonical` must come from
@@ -72,12 +71,10 @@ export function identifierDigest(kind: IdentifierKind, canonical: string): Uint8
   if (typeof canonical !== 'string' || canonical.length === 0) {
     throw new ValidationError('invalid-input', `"canonical" expected a non-empty string, got ${describe(canonical)}`);
   }
-  const prefix = prefixes.get(kind) as Uint8Array;
-  // Worst case 3 octets per UTF-16 code unit; encodeInto writes only what it needs.
-  const message = new Uint8Array(prefix.length + canonical.length * 3);
-  message.set(prefix);
-  const { written } = encoder.encodeInto(canonical, message.subarray(prefix.length));
-  return sha256(message.subarray(0, prefix.length + written));
+  // node:crypto's one-shot hash encodes the string as UTF-8 natively; at about 1.3 µs it is the
+  // largest single cost of ingesting a row, ahead of pure-JS SHA-256 at about 2 µs.
+  const digest = hash('sha256', `${prefixes.get(kind) as string}${canonical}`, 'buffer');
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 export function hashIdentifier(kind: IdentifierKind, raw: string, options: CanonicalizeOptions = {}): HashedIdentifier {
