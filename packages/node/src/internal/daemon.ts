@@ -390,7 +390,9 @@ export class Daemon {
     const active: ActiveRound = { record, startedAt, processed: 0, total: elements.count, abort, done };
     this.active.set(record.row, active);
 
-    const startCompute = async (mode: RoundMode): Promise<void> => {
+    let computeMode: RoundMode | undefined;
+    const startCompute = async (mode: RoundMode, prestart: boolean): Promise<void> => {
+      computeMode = mode;
       const pooled = await this.pool.acquire();
       release = pooled.release;
       if (settled) {
@@ -421,25 +423,40 @@ export class Daemon {
         policy: { maxPeerSetSize: policy.maxPeerSetSize, modes: policy.modes, labelFields: policy.shareLabels },
         elements: elements.digests, labels, signingKey: this.identity.secretKey, peerPublicKey: peer.identityKey,
         logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
+        prestart,
       };
       compute.start(job);
     };
 
     const pump = async (): Promise<void> => {
-      if (initiatorMode !== null) await startCompute(initiatorMode);
+      if (initiatorMode !== null) {
+        await startCompute(initiatorMode, false);
+      } else {
+        // Responder: blind the own set now, while the initiator blinds its own, instead of after
+        // its OFFER arrives; the mode is the one a scheduled round would use.
+        await startCompute(this.commonMode(peer) ?? policyFor(this.config, peer.id).modes[0] ?? 'intersection', true);
+      }
+      let first = true;
       try {
         for await (const bytes of session) {
           if (settled) break;
           this.store.appendTranscript(record.row, [{ direction: 'received', message: bytes }]);
           this.metrics.roundBytes.inc({ direction: 'received' }, bytes.length);
           this.metrics.roundMessages.inc({ direction: 'received' });
-          if (compute === undefined) {
-            // Responder: the initiator's OFFER names the mode. A mode our policy refuses is run as
-            // one it allows, so the protocol answers the OFFER with ABORT policy-mismatch.
-            const allowed = policyFor(this.config, peer.id).modes;
+          if (first && record.role === 'responder') {
+            // The initiator's OFFER names the mode. An allowed mode other than the one prepared
+            // restarts the computation; a refused one is left to the protocol (ABORT policy-mismatch).
             const offered = offeredMode(bytes);
-            await startCompute(offered !== null && allowed.includes(offered) ? offered : allowed[0] ?? 'intersection');
+            if (offered !== null && offered !== computeMode && policyFor(this.config, peer.id).modes.includes(offered)) {
+              if (compute !== undefined) {
+                compute.detach();
+                release?.(false);
+                compute = undefined;
+              }
+              await startCompute(offered, false);
+            }
           }
+          first = false;
           if (settled) break;
           await compute?.receive(bytes);
         }

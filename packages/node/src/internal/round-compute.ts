@@ -35,6 +35,8 @@ export interface ComputeJob {
   readonly signingKey: Uint8Array;
   readonly peerPublicKey: Uint8Array;
   readonly logHead: WireLogHead | null;
+  /** Responder: blind the own set before the peer's OFFER arrives. */
+  readonly prestart: boolean;
 }
 
 export type ComputeOutcome =

@@ -102,7 +102,7 @@ function start(next: ComputeJob): void {
       }
     },
   });
-  if (next.role === 'initiator') {
+  if (next.role === 'initiator' || next.prestart) {
     sendAll(round.start());
     finishIfDone();
   }

@@ -1,0 +1,198 @@
+/**
+ * bench:round — two daemons as separate processes on loopback run one full mutual round of
+ * n × n elements; prints wall time, CPU time and peak RSS per daemon, bytes on the wire, and
+ * the admin endpoint's latency sampled throughout the round.
+ *
+ *   npm run bench:round -- --n 100000 [--overlap 0.1] [--mode intersection|cardinality]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Store } from '@venn/node';
+import { sealedFrameLength } from '@venn/transport';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '../../dist/cli.js');
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100000' },
+    overlap: { type: 'string', default: '0.1' },
+    mode: { type: 'string', default: 'intersection' },
+    'sample-ms': { type: 'string', default: '50' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const n = Number(values.n);
+const overlap = Number(values.overlap);
+const sampleMs = Number(values['sample-ms']);
+if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--n expected a positive integer, got ${values.n}`);
+if (!(overlap >= 0 && overlap <= 1)) throw new Error(`--overlap expected a fraction in [0, 1], got ${values.overlap}`);
+
+function run(args: string[]): string {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`venn ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** utime + stime of a process in seconds, and its peak RSS (VmHWM) in MiB, from /proc. */
+function usage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
+}
+
+function digest(i: number): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(`bench-element-${i}`).digest());
+}
+
+function seed(dir: string, from: number, to: number): void {
+  const store = Store.open(join(dir, 'venn.db'));
+  const list = store.ensureList('bench', 'device_id');
+  for (let start = from; start < to; start += 20_000) {
+    const items = [];
+    for (let i = start; i < Math.min(to, start + 20_000); i++) items.push({ digest: digest(i), accountRef: `acct-${i}` });
+    store.addItems(list.id, items);
+  }
+  store.close();
+}
+
+async function admin(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any; ms: number }> {
+  const started = performance.now();
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), ms: performance.now() - started };
+}
+
+/** Bytes of one round message on the wire: sealed frame plus the WebSocket frame header (client frames masked). */
+function wireBytes(payload: number, fromClient: boolean): number {
+  const frame = sealedFrameLength(payload);
+  const header = frame < 126 ? 2 : frame < 65_536 ? 4 : 10;
+  return frame + header + (fromClient ? 4 : 0);
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'venn-bench-round-'));
+  const daemons: ChildProcess[] = [];
+  try {
+    const ids = ['lab-a', 'lab-b'] as const;
+    const ports = { 'lab-a': { listen: await freePort(), admin: await freePort() }, 'lab-b': { listen: await freePort(), admin: await freePort() } };
+    const entries: string[] = [];
+    for (const id of ids) {
+      const entry = run(['init', '--dir', join(root, id), '--id', id, '--listen', `127.0.0.1:${ports[id].listen}`, '--admin', `127.0.0.1:${ports[id].admin}`, '--max-peer-set-size', String(Math.max(n, 1))]);
+      const path = join(root, `${id}.json`);
+      writeFileSync(path, entry);
+      entries.push(path);
+    }
+    run(['roster', 'build', '--name', 'bench', '--schedule', '0 0 1 1 *', '--out', join(root, 'roster.json'), ...entries]);
+    for (const id of ids) run(['roster', 'use', '--dir', join(root, id), join(root, 'roster.json')]);
+    const shared = Math.round(n * overlap);
+    seed(join(root, 'lab-a'), 0, n);
+    seed(join(root, 'lab-b'), n - shared, 2 * n - shared);
+
+    const pids: Record<string, number> = {};
+    for (const id of ids) {
+      const child = spawn(process.execPath, [cli, 'start', '--dir', join(root, id)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env } });
+      daemons.push(child);
+      pids[id] = child.pid!;
+    }
+    for (const id of ids) {
+      for (let i = 0; ; i++) {
+        try {
+          if ((await admin(ports[id].admin, 'GET', '/healthz')).status === 200) break;
+        } catch {
+          if (i > 200) throw new Error(`${id} did not start`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    const before = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
+    const token = readFileSync(join(root, 'lab-a', 'admin.token'), 'utf8').trim();
+
+    const started = performance.now();
+    const request = await admin(ports['lab-a'].admin, 'POST', '/v1/rounds', { peer: 'lab-b', mode: values.mode }, token);
+    if (request.status !== 202) throw new Error(`round refused: ${JSON.stringify(request.body)}`);
+    const roundId = request.body.roundId as string;
+    const latencies: Record<string, number[]> = { 'lab-a': [], 'lab-b': [] };
+    let finished: any;
+    while (finished === undefined) {
+      for (const id of ids) latencies[id]!.push((await admin(ports[id].admin, 'GET', '/healthz')).ms);
+      const status = await admin(ports['lab-a'].admin, 'GET', `/v1/rounds/${roundId}`);
+      if (status.body.status !== 'running' && status.body.status !== 'scheduled') finished = status.body;
+      else await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    }
+    // The responder commits its end a moment after the initiator.
+    let responder: any;
+    for (;;) {
+      responder = (await admin(ports['lab-b'].admin, 'GET', `/v1/rounds/${roundId}?wait=30`)).body;
+      if (responder.status !== 'running') break;
+    }
+    const wallSeconds = (performance.now() - started) / 1000;
+    const after = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
+    for (const child of daemons) child.kill('SIGTERM');
+    await Promise.all(daemons.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+
+    const store = Store.open(join(root, 'lab-a', 'venn.db'));
+    const row = store.attempts(new Uint8Array(Buffer.from(roundId, 'hex'))).at(-1)!;
+    let payload = 0;
+    let wire = 0;
+    let messages = 0;
+    for (const message of store.transcript(row.row)) {
+      payload += message.message.length;
+      // lab-a dialed, so what it sent went out as masked client frames.
+      wire += wireBytes(message.message.length, message.direction === 'sent');
+      messages++;
+    }
+    store.close();
+
+    const percentile = (list: number[], p: number): number => [...list].sort((x, y) => x - y)[Math.min(list.length - 1, Math.floor((p / 100) * list.length))] ?? 0;
+    const report = {
+      n, overlap, mode: values.mode, roundId,
+      status: { 'lab-a': finished.status, 'lab-b': responder.status },
+      reason: finished.reason, intersectionSize: finished.intersectionSize, expectedIntersection: shared,
+      wallSeconds: Number(wallSeconds.toFixed(2)),
+      cpuSeconds: Object.fromEntries(ids.map((id) => [id, Number((after[id].cpuSeconds - before[id].cpuSeconds).toFixed(2))])),
+      peakRssMiB: Object.fromEntries(ids.map((id) => [id, Number(after[id].peakRssMiB.toFixed(1))])),
+      wire: { messages, payloadBytes: payload, bytesOnTheWire: wire },
+      adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
+        samples: latencies[id]!.length, p50: Number(percentile(latencies[id]!, 50).toFixed(1)), p99: Number(percentile(latencies[id]!, 99).toFixed(1)), max: Number(Math.max(...latencies[id]!).toFixed(1)),
+      }])),
+    };
+    console.log(`bench:round n=${n} per side, overlap ${overlap} (${shared} shared), mode ${values.mode}`);
+    console.log(`  outcome           ${report.status['lab-a']} / ${report.status['lab-b']}${report.reason === null ? '' : ` (${report.reason})`}, intersection ${report.intersectionSize} (expected ${shared})`);
+    console.log(`  wall time         ${report.wallSeconds} s`);
+    for (const id of ids) {
+      console.log(`  ${id}             CPU ${report.cpuSeconds[id]} s, peak RSS ${report.peakRssMiB[id]} MiB, admin /healthz p50 ${report.adminLatencyMs[id]!.p50} ms, p99 ${report.adminLatencyMs[id]!.p99} ms, max ${report.adminLatencyMs[id]!.max} ms over ${report.adminLatencyMs[id]!.samples} samples`);
+    }
+    console.log(`  on the wire       ${messages} messages, ${(wire / 1e6).toFixed(2)} MB (${(payload / 1e6).toFixed(2)} MB payload; handshake not counted)`);
+    console.log(JSON.stringify(report));
+    if (finished.status !== 'completed') process.exitCode = 1;
+  } finally {
+    for (const child of daemons) if (child.exitCode === null) child.kill('SIGKILL');
+    if (values.keep !== true) rmSync(root, { recursive: true, force: true });
+    else console.log(`kept ${root}`);
+  }
+}
+
+await main();
