@@ -1,0 +1,306 @@
+/**
+ * bench:core — one mutual verifiable Venn round at n elements per side against @openmined/psi.js
+ * 2.0.6 (one direction, Raw structure) on the same data, measured (a) on one thread and (b) with
+ * each party in its own worker thread.
+ *
+ *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--no-psi]
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
+import { createRound, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
+import type { Mode } from '@venn/wire';
+import {
+  PHASES,
+  benchSets,
+  hexStrings,
+  loadPsi,
+  pack,
+  phaseRecorder,
+  processCpuMs,
+  threadCpuMs,
+} from './common.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
+
+interface Args {
+  readonly n: number;
+  readonly overlap: number;
+  readonly mode: Mode;
+  readonly psi: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') continue;
+    const [key, inline] = arg.split('=', 2) as [string, string | undefined];
+    if (key === '--no-psi') flags.add(key);
+    else if (key.startsWith('--')) values.set(key, inline ?? argv[++i] ?? '');
+  }
+  const n = Number(values.get('--n') ?? 10_000);
+  const overlap = Number(values.get('--overlap') ?? 0.1);
+  const mode = (values.get('--mode') ?? 'intersection') as Mode;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 65_536) throw new Error(`--n expected an integer in 1..65536, got ${values.get('--n')}`);
+  if (!(overlap >= 0 && overlap <= 1)) throw new Error(`--overlap expected a fraction in 0..1, got ${values.get('--overlap')}`);
+  if (mode !== 'intersection' && mode !== 'cardinality') throw new Error(`--mode expected intersection or cardinality, got ${mode}`);
+  return { n, overlap, mode, psi: !flags.has('--no-psi') };
+}
+
+interface PartyStats {
+  busyMs: number;
+  cpuMs: number | undefined;
+  phases: Record<Phase, number>;
+  intersectionSize: number;
+  status: string;
+}
+
+interface VennRun {
+  wallMs: number;
+  initiator: PartyStats;
+  responder: PartyStats;
+}
+
+interface PsiRun {
+  wallMs: number;
+  steps: Record<'setup' | 'request' | 'process' | 'intersection', number>;
+  serverCpuMs: number | undefined;
+  clientCpuMs: number | undefined;
+  size: number;
+}
+
+const signingSeeds = { initiator: new Uint8Array(32).fill(0x11), responder: new Uint8Array(32).fill(0x22) };
+
+/** (a) Both parties on this thread, frames passed one at a time, alternating directions. */
+function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] }, mode: Mode): VennRun {
+  const stats: Record<Role, PartyStats> = {
+    initiator: { busyMs: 0, cpuMs: 0, phases: {} as Record<Phase, number>, intersectionSize: -1, status: '' },
+    responder: { busyMs: 0, cpuMs: 0, phases: {} as Record<Phase, number>, intersectionSize: -1, status: '' },
+  };
+  const make = (role: Role): Round => {
+    const recorder = phaseRecorder();
+    stats[role].phases = recorder.totals;
+    const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
+    return createRound({
+      role,
+      roundId: new Uint8Array(32).fill(7),
+      rosterDigest: new Uint8Array(32).fill(8),
+      selfId: role === 'initiator' ? 'lab-a' : 'lab-b',
+      peerId: role === 'initiator' ? 'lab-b' : 'lab-a',
+      mode,
+      policy: { maxPeerSetSize: 65_536, modes: [mode], labelFields: [] },
+      elements: sets[role],
+      rng: systemRng,
+      signingKey: ed25519KeyPairFromSeed(signingSeeds[role]).secretKey,
+      peerPublicKey: ed25519KeyPairFromSeed(signingSeeds[peer]).publicKey,
+      phaseTimer: recorder.timer,
+    });
+  };
+  const rounds: Record<Role, Round> = { initiator: make('initiator'), responder: make('responder') };
+  const inbox: Record<Role, Uint8Array[]> = { initiator: [], responder: [] };
+  const call = (role: Role, work: () => Outbound[]): void => {
+    const started = performance.now();
+    const cpu = processCpuMs();
+    const out = work();
+    stats[role].busyMs += performance.now() - started;
+    stats[role].cpuMs! += processCpuMs() - cpu;
+    inbox[role === 'initiator' ? 'responder' : 'initiator'].push(...out.map((o) => o.bytes));
+  };
+  const started = performance.now();
+  call('initiator', () => rounds.initiator.start());
+  call('responder', () => rounds.responder.start());
+  let turn: Role = 'responder';
+  while (inbox.initiator.length > 0 || inbox.responder.length > 0) {
+    const frame = inbox[turn].shift();
+    if (frame !== undefined && !rounds[turn].done) call(turn, () => rounds[turn].receive(frame));
+    turn = turn === 'initiator' ? 'responder' : 'initiator';
+  }
+  const wallMs = performance.now() - started;
+  for (const role of ['initiator', 'responder'] as const) {
+    const result = rounds[role].result!;
+    stats[role].status = result.status;
+    stats[role].intersectionSize = result.status === 'aborted' ? -1 : result.intersectionSize;
+  }
+  return { wallMs, ...stats };
+}
+
+function spawn(init: WorkerInit): Promise<Worker> {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: FromWorker) => (message.type === 'ready' ? resolve(worker) : reject(new Error('worker did not start'))));
+  });
+}
+
+/** (b) Each party in its own worker thread; this thread only relays frames. */
+async function vennWorkers(sets: { initiator: Uint8Array[]; responder: Uint8Array[] }, mode: Mode): Promise<VennRun> {
+  const init = (role: Role): WorkerInit => ({
+    kind: 'venn',
+    role,
+    mode,
+    elements: pack(sets[role]),
+    signingSeed: signingSeeds[role],
+    peerSigningSeed: signingSeeds[role === 'initiator' ? 'responder' : 'initiator'],
+  });
+  const workers: Record<Role, Worker> = { initiator: await spawn(init('initiator')), responder: await spawn(init('responder')) };
+  const done: Partial<Record<Role, PartyStats>> = {};
+  const started = performance.now();
+  const finished = new Promise<number>((resolve, reject) => {
+    for (const role of ['initiator', 'responder'] as const) {
+      const peer = workers[role === 'initiator' ? 'responder' : 'initiator'];
+      workers[role].on('error', reject);
+      workers[role].on('message', (message: FromWorker) => {
+        if (message.type === 'frames') {
+          for (const bytes of message.frames) peer.postMessage({ type: 'frame', bytes } satisfies ToWorker);
+        } else if (message.type === 'venn-done') {
+          done[role] = {
+            busyMs: message.busyMs,
+            cpuMs: message.cpuMs,
+            phases: message.phases as Record<Phase, number>,
+            intersectionSize: message.intersectionSize,
+            status: message.status,
+          };
+          if (done.initiator && done.responder) resolve(performance.now() - started);
+        }
+      });
+    }
+  });
+  workers.initiator.postMessage({ type: 'start' } satisfies ToWorker);
+  workers.responder.postMessage({ type: 'start' } satisfies ToWorker);
+  const wallMs = await finished;
+  await Promise.all([workers.initiator.terminate(), workers.responder.terminate()]);
+  return { wallMs, initiator: done.initiator!, responder: done.responder! };
+}
+
+/** (a) psi.js on this thread: the initiator's set is the client's, the responder's the server's. */
+async function psiOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] }): Promise<PsiRun> {
+  const psi = await loadPsi();
+  const server = psi.server.createWithNewKey(true);
+  const client = psi.client.createWithNewKey(true);
+  const serverSet = hexStrings(sets.responder);
+  const clientSet = hexStrings(sets.initiator);
+  const steps = { setup: 0, request: 0, process: 0, intersection: 0 };
+  const cpu = { server: 0, client: 0 };
+  const timed = <T>(step: keyof typeof steps, side: 'server' | 'client', work: () => T): T => {
+    const started = performance.now();
+    const cpuStart = processCpuMs();
+    const value = work();
+    steps[step] = performance.now() - started;
+    cpu[side] += processCpuMs() - cpuStart;
+    return value;
+  };
+  const started = performance.now();
+  const setup = timed('setup', 'server', () => server.createSetupMessage(0.0, -1, serverSet, psi.dataStructure.Raw));
+  const request = timed('request', 'client', () => client.createRequest(clientSet));
+  const response = timed('process', 'server', () => server.processRequest(request));
+  const size = timed('intersection', 'client', () => client.getIntersection(setup, response).length);
+  return { wallMs: performance.now() - started, steps, serverCpuMs: cpu.server, clientCpuMs: cpu.client, size };
+}
+
+/** (b) psi.js with server setup and client request in parallel workers, then process, then intersect. */
+async function psiWorkers(sets: { initiator: Uint8Array[]; responder: Uint8Array[] }): Promise<PsiRun> {
+  const server = await spawn({ kind: 'psi-server', elements: pack(sets.responder) });
+  const client = await spawn({ kind: 'psi-client', elements: pack(sets.initiator) });
+  const steps = { setup: 0, request: 0, process: 0, intersection: 0 };
+  const cpu: { server: number | undefined; client: number | undefined } = { server: undefined, client: undefined };
+  const started = performance.now();
+  const size = await new Promise<number>((resolve, reject) => {
+    let setup: Uint8Array | undefined;
+    let response: Uint8Array | undefined;
+    const finishIfReady = (): void => {
+      if (setup && response) client.postMessage({ type: 'psi-finish', setup, response } satisfies ToWorker);
+    };
+    for (const worker of [server, client]) {
+      worker.on('error', reject);
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'psi-message') {
+          steps[message.step as keyof typeof steps] = message.ms;
+          if (message.step === 'setup') setup = message.bytes;
+          if (message.step === 'request') server.postMessage({ type: 'psi-request', bytes: message.bytes } satisfies ToWorker);
+          if (message.step === 'process') response = message.bytes;
+          finishIfReady();
+        } else if (message.type === 'psi-done') {
+          if (worker === server) cpu.server = message.cpuMs;
+          else {
+            cpu.client = message.cpuMs;
+            resolve(message.size);
+          }
+        }
+      });
+    }
+    server.postMessage({ type: 'start' } satisfies ToWorker);
+    client.postMessage({ type: 'start' } satisfies ToWorker);
+  });
+  const wallMs = performance.now() - started;
+  await Promise.all([server.terminate(), client.terminate()]);
+  return { wallMs, steps, serverCpuMs: cpu.server, clientCpuMs: cpu.client, size };
+}
+
+// --- report ---
+
+const s = (ms: number | undefined): string => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+const pad = (text: string, width: number): string => text.padStart(width);
+
+function printVenn(label: string, run: VennRun, n: number): void {
+  console.log(`  Venn    wall ${s(run.wallMs)}   (${((run.wallMs * 1000) / n).toFixed(0)} µs per element of one side)`);
+  console.log(`          ${'party'.padEnd(10)}${pad('busy', 10)}${pad('CPU', 10)}${pad('µs/elem', 9)}${PHASES.map((p) => pad(p, 15)).join('')}${pad('other', 9)}`);
+  for (const role of ['initiator', 'responder'] as const) {
+    const party = run[role];
+    const phaseSum = PHASES.reduce((sum, p) => sum + party.phases[p], 0);
+    console.log(
+      `          ${role.padEnd(10)}${pad(s(party.busyMs), 10)}${pad(s(party.cpuMs), 10)}${pad(((party.busyMs * 1000) / n).toFixed(0), 9)}${PHASES.map((p) => pad(`${party.phases[p].toFixed(0)} ms`, 15)).join('')}${pad(`${(party.busyMs - phaseSum).toFixed(0)} ms`, 9)}`,
+    );
+  }
+  void label;
+}
+
+function printPsi(run: PsiRun, parallel: boolean): void {
+  const { setup, request, process, intersection } = run.steps;
+  const shape = parallel ? `setup ${s(setup)} ‖ request ${s(request)}, then` : `setup ${s(setup)}, request ${s(request)},`;
+  console.log(`  psi.js  wall ${s(run.wallMs)}   (${shape} process ${s(process)}, intersection ${s(intersection)})`);
+  console.log(`          server CPU ${s(run.serverCpuMs)}, client CPU ${s(run.clientCpuMs)}`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  await ready();
+  const shared = Math.round(args.n * args.overlap);
+  const sets = benchSets(args.n, shared);
+  console.log(
+    `bench:core  n = ${args.n} per side, ${shared} shared, mode ${args.mode}; Node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`,
+  );
+  console.log('Venn: mutual (both sides learn), verifiable (batched DLEQ both ways), signed FINISH. psi.js 2.0.6: one direction (client learns), Raw, unverified.');
+  if (threadCpuMs() === undefined) console.log('(per-thread CPU time is not available on this platform: worker CPU shows n/a)');
+
+  console.log('\n(a) one thread: both Venn parties on this thread; psi.js server and client on this thread');
+  const vennA = vennOneThread(sets, args.mode);
+  printVenn('a', vennA, args.n);
+  const psiA = args.psi ? await psiOneThread(sets) : undefined;
+  if (psiA) {
+    printPsi(psiA, false);
+    console.log(`  ratio psi.js / Venn = ${(psiA.wallMs / vennA.wallMs).toFixed(2)}`);
+  }
+
+  console.log('\n(b) parallel: each Venn party in its own worker thread; psi.js server setup and client request in parallel workers');
+  const vennB = await vennWorkers(sets, args.mode);
+  printVenn('b', vennB, args.n);
+  const psiB = args.psi ? await psiWorkers(sets) : undefined;
+  if (psiB) {
+    printPsi(psiB, true);
+    console.log(`  ratio psi.js / Venn = ${(psiB.wallMs / vennB.wallMs).toFixed(2)}`);
+  }
+
+  const totals = PHASES.map((p) => [p, vennA.initiator.phases[p] + vennA.responder.phases[p]] as const).sort((x, y) => y[1] - x[1]);
+  const busy = vennA.initiator.busyMs + vennA.responder.busyMs;
+  console.log(
+    `\nVenn phase shares (a): ${totals.map(([p, ms]) => `${p} ${((100 * ms) / busy).toFixed(0)}%`).join(', ')}, other ${((100 * (busy - totals.reduce((x, [, ms]) => x + ms, 0))) / busy).toFixed(0)}%`,
+  );
+  const sizes = [vennA.initiator, vennA.responder, vennB.initiator, vennB.responder].map((p) => p.intersectionSize);
+  const psiSizes = [psiA?.size, psiB?.size].filter((x): x is number => x !== undefined);
+  const ok = sizes.every((x) => x === shared) && psiSizes.every((x) => x === shared);
+  console.log(`intersection sizes: Venn ${sizes.join('/')}, psi.js ${psiSizes.join('/') || 'skipped'}, expected ${shared}: ${ok ? 'ok' : 'MISMATCH'}`);
+  if (!ok) process.exitCode = 1;
+}
+
+await main();
