@@ -90,6 +90,8 @@ async function* events(input: ByteInput, options: ReadIdentifiersOptions): Async
  * header, UTF-16 input, a CSV record over `maxRecordBytes`, an unreadable file.
  */
 export function readIdentifiers(input: string | AsyncIterable<Uint8Array | string>, options: ReadIdentifiersOptions): AsyncGenerator<IngestEvent> {
+  // Bad options throw here, at the call, rather than at the first iteration.
+  plan(options);
   return events(input, options);
 }
 
