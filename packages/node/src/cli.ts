@@ -15,6 +15,7 @@ export type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   init: { summary: 'create a node directory and print its roster entry', load: async () => (await import('./commands/init.js')).run },
   roster: { summary: 'build a roster from entries (roster build) or install one (roster use)', load: async () => (await import('./commands/roster.js')).run },
+  ingest: { summary: 'load identifiers from a CSV or JSONL file into a list', load: async () => (await import('./commands/ingest.js')).run },
   start: { summary: 'run the node daemon in the foreground', load: async () => (await import('./commands/start.js')).run },
   round: { summary: 'ask the running daemon for an ad-hoc round with a peer and wait for it', load: async () => (await import('./commands/round.js')).run },
   rounds: { summary: 'list rounds with their status and reason', load: async () => (await import('./commands/rounds.js')).run },
