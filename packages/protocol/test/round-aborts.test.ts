@@ -1,7 +1,7 @@
 /** SPEC §9: every abort reason, raised where the spec says, with the ABORT the peer receives. */
 import { ProtocolError } from '@venn/errors';
 import { ABORT_REASONS, createRound, type AbortReason, type Phase, type Round, type Role } from '@venn/protocol';
-import { decodeMessage, encodeMessage, type Message, type MessageKind } from '@venn/wire';
+import { decodeMessage, encodeMessage, type LabelsMessage, type Message, type MessageKind } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { digest, options, pair, pump, type InFlight } from './harness.js';
 
@@ -322,7 +322,7 @@ describe('abort reasons', () => {
     });
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'labels', (m) => {
-        const entries = (m as { entries: Array<{ key: Uint8Array; reason?: string }> }).entries;
+        const entries = (m as LabelsMessage).entries;
         // Only the agreed field was sent; a cheating sender adds the other one.
         expect(entries.map((e) => Object.keys(e).sort())).toEqual(entries.map(() => ['key', 'reason']));
         return [encodeMessage({ ...m, entries: entries.map((e) => ({ ...e, category: 'fraud' })) } as Message)];
@@ -337,7 +337,7 @@ describe('abort reasons', () => {
     const { initiator, responder } = pair(setA, setB, { initiator: { labels }, both: { policy } });
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'labels', (m) => {
-        const entries = (m as { entries: Array<{ key: Uint8Array; reason?: string }> }).entries;
+        const entries = (m as LabelsMessage).entries;
         expect(entries.length).toBe(3);
         return [encodeMessage({ ...m, entries: [...entries, entries[0]!] } as Message)];
       }),
