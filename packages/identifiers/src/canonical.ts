@@ -36,6 +36,7 @@ function assertKind(kind: unknown): asserts kind is IdentifierKind {
 export function canonicalize(kind: IdentifierKind, raw: string, options: CanonicalizeOptions = {}): string {
   assertKind(kind);
   if (typeof raw !== 'string') throw new ValidationError('invalid-input', `"raw" expected a string, got ${describe(raw)}`);
+  if (typeof options !== 'object' || options === null) throw new ValidationError('invalid-options', `"options" expected an object, got ${describe(options)}`);
   // The region is checked before the value so a wrong option fails every row the same way.
   const region = kind === 'phone' && options.region !== undefined ? normalizeRegion(options.region) : undefined;
   const trimmed = applyCommonRules(kind, raw);

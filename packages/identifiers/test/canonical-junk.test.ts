@@ -72,6 +72,12 @@ test('an unknown phone region is a ValidationError, whatever the value', () => {
   expect(canonicalize('email', 'a@example.com', { region: 'ZZ' })).toBe('a@example.com');
 });
 
+test('options that are not an object are a ValidationError', () => {
+  for (const options of [null, 'US', 1]) {
+    expect(() => canonicalize('phone', '+14155550100', options as { region?: string })).toThrowError(expect.objectContaining({ code: 'invalid-options' }) as Error);
+  }
+});
+
 test('identifierDigest takes only non-empty strings', () => {
   for (const canonical of ['', undefined, null, 5, new Uint8Array(3)]) {
     expect(() => identifierDigest('email', canonical as string)).toThrowError(ValidationError);
