@@ -52,6 +52,12 @@ describe('round ids', () => {
     expect(hex(scheduledRoundId(digest, slot, 'lab-a', 'lab-b'))).toBe(expected);
   });
 
+  it('reproduces the node.md §3 example', () => {
+    const id = scheduledRoundId(digest, Date.parse('2025-03-01T06:00:00Z') / 1000, 'lab-a', 'lab-b');
+    expect(hex(id)).toBe('7cc5eab0410901d2d76e322aff6e93d13878e1203fdc157464c01628b2809511');
+    expect(scheduledInitiator(id, 'lab-a', 'lab-b')).toBe('lab-b');
+  });
+
   it('changes with every input', () => {
     const base = hex(scheduledRoundId(digest, 1000, 'lab-a', 'lab-b'));
     const other = new Uint8Array(digest);
