@@ -1,6 +1,6 @@
 /** Labels, empty sets, option validation and the audit view of a round (SPEC §4, §5.7, §7). */
 import { ValidationError } from '@venn/errors';
-import { ed25519Verify, sumPacked, verifyProof } from '@venn/crypto';
+import { ed25519Sign, ed25519Verify, sumPacked, verifyProof } from '@venn/crypto';
 import {
   GENERATOR,
   Transcript,
@@ -12,7 +12,7 @@ import {
   type RoundOptions,
   type TranscriptRecord,
 } from '@venn/protocol';
-import { decodeMessage, type Message, type Mode } from '@venn/wire';
+import { decodeMessage, encodeMessage, type Message, type Mode } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { digest, keys, options, pair, pump } from './harness.js';
 
@@ -98,6 +98,50 @@ describe('labels (SPEC §5.7)', () => {
     const rr = completed(responder);
     expect(rr.matches.filter((m) => m.peerLabel !== undefined)).toHaveLength(600);
     for (const m of rr.matches) expect(m.peerLabel).toEqual({ category: `c${m.index}` });
+  });
+});
+
+describe('FINISH and disputes (SPEC §8)', () => {
+  it('a validly signed FINISH claiming another size makes the round disputed, not aborted', () => {
+    const a = ['s1', 's2', 'a1'].map(digest);
+    const b = ['s1', 's2', 'b1'].map(digest);
+    // Same seeds, same transcript: learn TH_final from an honest run first.
+    const honest = pair(a, b);
+    pump(honest.initiator, honest.responder);
+    const transcriptHash = completed(honest.initiator).transcriptHash;
+    expect(completed(honest.initiator).intersectionSize).toBe(2);
+    // The responder lies about its size but signs the lie with its own roster key.
+    const second = pair(a, b);
+    pump(second.initiator, second.responder, {
+      intercept: (m) => {
+        const message = decodeMessage(m.bytes);
+        if (m.from !== 'responder' || message.kind !== 'finish') return [m.bytes];
+        const input = finishSignatureInput('responder', message.roundId, transcriptHash, 3);
+        return [encodeMessage({ ...message, intersectionSize: 3, signature: ed25519Sign(keys.responder.secretKey, input) })];
+      },
+    });
+    const result = second.initiator.result;
+    expect(result?.status).toBe('disputed');
+    if (result?.status === 'disputed') {
+      expect(result.intersectionSize).toBe(2);
+      expect(result.peerIntersectionSize).toBe(3);
+      expect(result.matches).toHaveLength(2);
+    }
+    expect(second.responder.result?.status).toBe('completed');
+  });
+
+  it('cardinality mode sends no LABELS and no label fields even when both policies list them', () => {
+    const policy = { maxPeerSetSize: 100, modes: ['cardinality' as const], labelFields: ['reason' as const] };
+    const a = ['s1', 'a1'].map(digest);
+    const { initiator, responder } = pair(a, ['s1', 'b1'].map(digest), {
+      both: { mode: 'cardinality', policy },
+      initiator: { labels: a.map(() => ({ reason: 'r' })) },
+    });
+    const kinds: string[] = [];
+    pump(initiator, responder, { intercept: (m) => (kinds.push(m.kind), [m.bytes]) });
+    expect(kinds).not.toContain('labels');
+    expect(completed(initiator).ownOffer.labelFields).toEqual([]);
+    expect(completed(responder).intersectionSize).toBe(1);
   });
 });
 
