@@ -219,3 +219,12 @@ describe('decoder junk table', () => {
     expect(after.rss - before.rss).toBeLessThan(64 * 1024 * 1024);
   });
 });
+
+describe('map keys', () => {
+  it('reads str16 keys as keys (then the schema rejects the non-canonical form)', () => {
+    const frame = encodeMessage(samples['abort']!);
+    // Rewrite the first key "t" (a1 74) as str16 (da 0001 74).
+    const longKey = new Uint8Array([frame[0]!, 0xda, 0x00, 0x01, 0x74, ...frame.subarray(3)]);
+    expect(codeOf(longKey)).toBe('non-canonical-encoding');
+  });
+});

@@ -160,6 +160,8 @@ class Scanner {
     let length: number;
     if (token >= 0xa0 && token <= 0xbf) length = token & 0x1f;
     else if (token === 0xd9) length = this.u8('str8 length');
+    else if (token === 0xda) length = this.u16('str16 length');
+    else if (token === 0xdb) length = this.u32('str32 length');
     else throw new CodecError('non-string-key', `map key at offset ${at} is not a string`);
     this.need(length, 'map key');
     let key = '';
