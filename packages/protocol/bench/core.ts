@@ -262,6 +262,14 @@ function printPsi(run: PsiRun, parallel: boolean): void {
   console.log(`          server CPU ${s(run.serverCpuMs)}, client CPU ${s(run.clientCpuMs)}`);
 }
 
+/** Wall-clock ratio, plus the CPU ratio, which other load on the machine distorts less. */
+function printRatios(psi: PsiRun, venn: VennRun): void {
+  const vennCpu = venn.initiator.cpuMs !== undefined && venn.responder.cpuMs !== undefined ? venn.initiator.cpuMs + venn.responder.cpuMs : undefined;
+  const psiCpu = psi.serverCpuMs !== undefined && psi.clientCpuMs !== undefined ? psi.serverCpuMs + psi.clientCpuMs : undefined;
+  const cpu = vennCpu !== undefined && psiCpu !== undefined ? `; CPU psi.js / Venn = ${(psiCpu / vennCpu).toFixed(2)} (${s(psiCpu)} / ${s(vennCpu)})` : '';
+  console.log(`  ratio psi.js / Venn = ${(psi.wallMs / venn.wallMs).toFixed(2)} (wall)${cpu}`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   await ready();
@@ -279,7 +287,7 @@ async function main(): Promise<void> {
   const psiA = args.psi ? await psiOneThread(sets) : undefined;
   if (psiA) {
     printPsi(psiA, false);
-    console.log(`  ratio psi.js / Venn = ${(psiA.wallMs / vennA.wallMs).toFixed(2)}`);
+    printRatios(psiA, vennA);
   }
 
   console.log('\n(b) parallel: each Venn party in its own worker thread; psi.js server setup and client request in parallel workers');
@@ -288,7 +296,7 @@ async function main(): Promise<void> {
   const psiB = args.psi ? await psiWorkers(sets) : undefined;
   if (psiB) {
     printPsi(psiB, true);
-    console.log(`  ratio psi.js / Venn = ${(psiB.wallMs / vennB.wallMs).toFixed(2)}`);
+    printRatios(psiB, vennB);
   }
 
   const totals = PHASES.map((p) => [p, vennA.initiator.phases[p] + vennA.responder.phases[p]] as const).sort((x, y) => y[1] - x[1]);
