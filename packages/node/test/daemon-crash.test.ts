@@ -12,11 +12,16 @@ beforeAll(() => ensureBuilt());
 
 const SLOT = Date.parse('2031-01-01T00:00:00Z');
 
+/** Admin round-trip times observed while rounds were running. */
+const adminLatencies: number[] = [];
+
 /** Waits (on the daemon's own status endpoint) until a round is past its first elements. */
 async function whenRoundInProgress(node: NodeProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const asked = performance.now();
     const { body } = await node.admin('/v1/status');
+    adminLatencies.push(performance.now() - asked);
     const running = (body as { runningRounds: Array<{ processed: number; total: number }> }).runningRounds;
     if (running.length > 0 && running[0]!.processed > 0 && running[0]!.processed < running[0]!.total) return;
     if (Date.now() > deadline) throw new Error(`${node.id}: no round in progress within ${timeoutMs} ms`);
@@ -137,6 +142,9 @@ describe('SIGTERM during a round', () => {
       expect(summary.logSize).toBe(1);
     }
     // A clean stop leaves nothing for the next start to repair.
+    // The crypto runs in worker threads: the admin endpoint kept answering during the rounds.
+    expect(adminLatencies.length).toBeGreaterThan(1);
+    expect(Math.max(...adminLatencies)).toBeLessThan(500);
     b.start();
     await b.started();
     expect(b.runLogs().filter((line) => line.msg === 'round left open by a previous run marked aborted')).toEqual([]);

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '@venn/errors';
 import { connect, parseRoster } from '@venn/transport';
 import { loadKeyFile } from '../src/internal/keyfile.js';
+import { scheduledRoundId } from '../src/internal/schedule.js';
+import { rosterDigest } from '@venn/transport';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 import { Federation, emails } from './helpers/federation.js';
@@ -37,8 +39,8 @@ describe('refusals between roster members', () => {
 
   beforeAll(async () => {
     federation = await Federation.create({
-      ids: ['lab-a', 'lab-b', 'lab-c'], cron: NEVER_SOON,
-      config: { 'lab-b': { peers: { 'lab-c': { maxPeerSetSize: 50 }, 'lab-a': { maxRoundsPerDay: 2 } } } },
+      ids: ['lab-a', 'lab-b', 'lab-c', 'lab-d'], cron: NEVER_SOON,
+      config: { 'lab-b': { peers: { 'lab-c': { maxPeerSetSize: 50 }, 'lab-a': { maxRoundsPerDay: 2 }, 'lab-d': { maxAdHocRoundsPerDay: 0 } } } },
     });
     await federation.ingest('lab-a', emails(0, 40));
     await federation.ingest('lab-b', emails(20, 80));
@@ -88,6 +90,15 @@ describe('refusals between roster members', () => {
     const metrics = String((await b.admin('/metrics')).body);
     expect(metrics).toMatch(/venn_round_refusals_total\{reason="round-replayed",node="lab-b"\} 1/);
     expect(metrics).toMatch(/venn_round_refusals_total\{reason="quota-exceeded",node="lab-b"\} 1/);
+  });
+
+  it('a scheduled round id outside its slot window is an ad-hoc round, refused without ad-hoc quota', async () => {
+    const roster = parseRoster(readFileSync(federation.rosterPath, 'utf8'));
+    const identity = await loadKeyFile(join(federation.node('lab-d').dir, 'identity.key'));
+    // The slot of 2030-01-01 closed months before the nodes' clock (2030-06-01).
+    const stale = scheduledRoundId(rosterDigest(roster), Date.parse('2030-01-01T00:00:00Z') / 1000, 'lab-b', 'lab-d');
+    const attempt = connect({ roster, identity: { id: 'lab-d', secretKey: identity.secretKey }, peerId: 'lab-b', purpose: stale });
+    await expect(attempt).rejects.toMatchObject({ code: 'purpose-refused', message: expect.stringMatching(/quota-exceeded.*"maxAdHocRoundsPerDay" for lab-d expected at most 0 ad-hoc rounds/) as string });
   });
 
   it('a lab not in the roster is refused at the handshake', async () => {

@@ -1,4 +1,6 @@
 /** Scheduled and ad-hoc rounds between real daemons (child processes, sockets on 127.0.0.1, SQLite files). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
@@ -94,6 +96,20 @@ describe('two daemons', () => {
     const result = await venn(['round', '--dir', federation.node('lab-b').dir, '--peer', 'lab-a', '--mode', 'cardinality', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', mode: 'cardinality', intersectionSize: 60, matches: 0 });
+  });
+
+  it('never log a secret', () => {
+    for (const id of ['lab-a', 'lab-b']) {
+      const dir = federation.node(id).dir;
+      const key = JSON.parse(readFileSync(join(dir, 'identity.key'), 'utf8')) as { seed: string };
+      const token = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
+      for (const node of [federation.node('lab-a'), federation.node('lab-b')]) {
+        const text = node.logs.map((line) => JSON.stringify(line)).join('\n');
+        expect(text.length).toBeGreaterThan(1000);
+        expect(text).not.toContain(key.seed);
+        expect(text).not.toContain(token);
+      }
+    }
   });
 
   it('export metrics and status while serving', async () => {
