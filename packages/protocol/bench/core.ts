@@ -3,9 +3,9 @@
  * 2.0.6 (one direction, Raw structure) on the same data, measured (a) on one thread and (b) with
  * each party in its own worker thread.
  *
- *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--no-psi]
+ *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--only a|b] [--no-psi]
  */
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
 import { createRound, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
@@ -27,6 +27,8 @@ interface Args {
   readonly overlap: number;
   readonly mode: Mode;
   readonly psi: boolean;
+  /** which measurements to run: 'a' (one thread), 'b' (worker threads) or both */
+  readonly only: 'a' | 'b' | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -45,7 +47,9 @@ function parseArgs(argv: readonly string[]): Args {
   if (!Number.isSafeInteger(n) || n < 1 || n > 65_536) throw new Error(`--n expected an integer in 1..65536, got ${values.get('--n')}`);
   if (!(overlap >= 0 && overlap <= 1)) throw new Error(`--overlap expected a fraction in 0..1, got ${values.get('--overlap')}`);
   if (mode !== 'intersection' && mode !== 'cardinality') throw new Error(`--mode expected intersection or cardinality, got ${mode}`);
-  return { n, overlap, mode, psi: !flags.has('--no-psi') };
+  const only = values.get('--only');
+  if (only !== undefined && only !== 'a' && only !== 'b') throw new Error(`--only expected a or b, got ${only}`);
+  return { n, overlap, mode, psi: !flags.has('--no-psi'), only };
 }
 
 interface PartyStats {
@@ -242,7 +246,7 @@ async function psiWorkers(sets: { initiator: Uint8Array[]; responder: Uint8Array
 const s = (ms: number | undefined): string => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 const pad = (text: string, width: number): string => text.padStart(width);
 
-function printVenn(label: string, run: VennRun, n: number): void {
+function printVenn(run: VennRun, n: number): void {
   console.log(`  Venn    wall ${s(run.wallMs)}   (${((run.wallMs * 1000) / n).toFixed(0)} µs per element of one side)`);
   console.log(`          ${'party'.padEnd(10)}${pad('busy', 10)}${pad('CPU', 10)}${pad('µs/elem', 9)}${PHASES.map((p) => pad(p, 15)).join('')}${pad('other', 9)}`);
   for (const role of ['initiator', 'responder'] as const) {
@@ -252,7 +256,6 @@ function printVenn(label: string, run: VennRun, n: number): void {
       `          ${role.padEnd(10)}${pad(s(party.busyMs), 10)}${pad(s(party.cpuMs), 10)}${pad(((party.busyMs * 1000) / n).toFixed(0), 9)}${PHASES.map((p) => pad(`${party.phases[p].toFixed(0)} ms`, 15)).join('')}${pad(`${(party.busyMs - phaseSum).toFixed(0)} ms`, 9)}`,
     );
   }
-  void label;
 }
 
 function printPsi(run: PsiRun, parallel: boolean): void {
@@ -275,39 +278,49 @@ async function main(): Promise<void> {
   await ready();
   const shared = Math.round(args.n * args.overlap);
   const sets = benchSets(args.n, shared);
+  console.log(`load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} CPUs`);
   console.log(
     `bench:core  n = ${args.n} per side, ${shared} shared, mode ${args.mode}; Node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`,
   );
   console.log('Venn: mutual (both sides learn), verifiable (batched DLEQ both ways), signed FINISH. psi.js 2.0.6: one direction (client learns), Raw, unverified.');
   if (threadCpuMs() === undefined) console.log('(per-thread CPU time is not available on this platform: worker CPU shows n/a)');
 
-  console.log('\n(a) one thread: both Venn parties on this thread; psi.js server and client on this thread');
-  const vennA = vennOneThread(sets, args.mode);
-  printVenn('a', vennA, args.n);
-  const psiA = args.psi ? await psiOneThread(sets) : undefined;
-  if (psiA) {
-    printPsi(psiA, false);
-    printRatios(psiA, vennA);
+  const runs: Array<{ venn: VennRun; psi: PsiRun | undefined }> = [];
+  if (args.only !== 'b') {
+    console.log('\n(a) one thread: both Venn parties on this thread; psi.js server and client on this thread');
+    const venn = vennOneThread(sets, args.mode);
+    printVenn(venn, args.n);
+    const psi = args.psi ? await psiOneThread(sets) : undefined;
+    if (psi) {
+      printPsi(psi, false);
+      printRatios(psi, venn);
+    }
+    runs.push({ venn, psi });
+  }
+  if (args.only !== 'a') {
+    console.log('\n(b) parallel: each Venn party in its own worker thread; psi.js server setup and client request in parallel workers');
+    const venn = await vennWorkers(sets, args.mode);
+    printVenn(venn, args.n);
+    const psi = args.psi ? await psiWorkers(sets) : undefined;
+    if (psi) {
+      printPsi(psi, true);
+      printRatios(psi, venn);
+    }
+    runs.push({ venn, psi });
   }
 
-  console.log('\n(b) parallel: each Venn party in its own worker thread; psi.js server setup and client request in parallel workers');
-  const vennB = await vennWorkers(sets, args.mode);
-  printVenn('b', vennB, args.n);
-  const psiB = args.psi ? await psiWorkers(sets) : undefined;
-  if (psiB) {
-    printPsi(psiB, true);
-    printRatios(psiB, vennB);
-  }
-
-  const totals = PHASES.map((p) => [p, vennA.initiator.phases[p] + vennA.responder.phases[p]] as const).sort((x, y) => y[1] - x[1]);
-  const busy = vennA.initiator.busyMs + vennA.responder.busyMs;
+  const first = runs[0]!.venn;
+  const totals = PHASES.map((p) => [p, first.initiator.phases[p] + first.responder.phases[p]] as const).sort((x, y) => y[1] - x[1]);
+  const busy = first.initiator.busyMs + first.responder.busyMs;
   console.log(
-    `\nVenn phase shares (a): ${totals.map(([p, ms]) => `${p} ${((100 * ms) / busy).toFixed(0)}%`).join(', ')}, other ${((100 * (busy - totals.reduce((x, [, ms]) => x + ms, 0))) / busy).toFixed(0)}%`,
+    `\nVenn phase shares (${args.only ?? 'a'}): ${totals.map(([p, ms]) => `${p} ${((100 * ms) / busy).toFixed(0)}%`).join(', ')}, other ${((100 * (busy - totals.reduce((x, [, ms]) => x + ms, 0))) / busy).toFixed(0)}%`,
   );
-  const sizes = [vennA.initiator, vennA.responder, vennB.initiator, vennB.responder].map((p) => p.intersectionSize);
-  const psiSizes = [psiA?.size, psiB?.size].filter((x): x is number => x !== undefined);
+  const sizes = runs.flatMap(({ venn }) => [venn.initiator.intersectionSize, venn.responder.intersectionSize]);
+  const psiSizes = runs.flatMap(({ psi }) => (psi ? [psi.size] : []));
   const ok = sizes.every((x) => x === shared) && psiSizes.every((x) => x === shared);
   console.log(`intersection sizes: Venn ${sizes.join('/')}, psi.js ${psiSizes.join('/') || 'skipped'}, expected ${shared}: ${ok ? 'ok' : 'MISMATCH'}`);
+  // Other processes on the machine distort wall times; the load average shows how much.
+  console.log(`load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} CPUs`);
   if (!ok) process.exitCode = 1;
 }
 
