@@ -19,7 +19,9 @@ import { sealedFrameLength } from '@venn/transport';
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/cli.js');
 
+// `pnpm run bench:round -- --n 10` forwards the "--" itself; drop it.
 const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     n: { type: 'string', default: '100000' },
     overlap: { type: 'string', default: '0.1' },

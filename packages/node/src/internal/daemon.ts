@@ -258,7 +258,7 @@ export class Daemon {
     } catch (error) {
       const { reason, detail } = connectFailure(error);
       attemptLog.warn({ reason, detail }, 'could not open a session with the peer');
-      const finished = this.finalize(record, { status: 'aborted', reason, detail, peerLogHead: null }, new Uint8Array(0));
+      const finished = this.finalize(record, { status: 'aborted', reason, detail, peerLogHead: null });
       this.scheduleRetry(finished, peer);
       return finished;
     }
@@ -327,8 +327,8 @@ export class Daemon {
    */
   private run(record: RoundRecord, session: Session, peer: RosterMember, initiatorMode: RoundMode | null): Promise<RoundRecord> {
     const log = this.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
-    const elements = this.store.localElements();
-    this.store.markRunning(record.row, elements.count);
+    // The own set is read by the worker from the store, so the main thread never walks it.
+    this.store.markRunning(record.row, null);
     this.metrics.roundsRunning.inc();
     const startedAt = this.now();
     let compute: RoundCompute | undefined;
@@ -368,7 +368,7 @@ export class Daemon {
       }
       this.metrics.roundsRunning.dec();
       this.active.delete(record.row);
-      const finished = this.finalize(record, outcome, elements.digests, startedAt);
+      const finished = this.finalize(record, outcome, startedAt);
       log.info({ status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize, durationMs: this.now() - startedAt }, 'round attempt finished');
       resolveDone(finished);
     };
@@ -387,7 +387,7 @@ export class Daemon {
       void settle({ status: 'aborted', reason, detail, peerLogHead: null }, [message]);
     };
 
-    const active: ActiveRound = { record, startedAt, processed: 0, total: elements.count, abort, done };
+    const active: ActiveRound = { record, startedAt, processed: 0, total: 0, abort, done };
     this.active.set(record.row, active);
 
     let computeMode: RoundMode | undefined;
@@ -411,17 +411,10 @@ export class Daemon {
       });
       const policy = policyFor(this.config, peer.id);
       const head = this.store.latestTreeHead();
-      const labels: Array<readonly [number, { category?: string; firstSeen?: string; reason?: string }]> = [];
-      if (policy.shareLabels.length > 0) {
-        for (let i = 0; i < elements.count; i++) {
-          const found = elements.labels.get(hex(elements.digests.subarray(i * 32, i * 32 + 32)));
-          if (found !== undefined) labels.push([i, found]);
-        }
-      }
       const job: ComputeJob = {
         role: record.role, roundId: record.roundId, rosterDigest: this.roster.digest, selfId: this.config.id, peerId: peer.id, mode,
         policy: { maxPeerSetSize: policy.maxPeerSetSize, modes: policy.modes, labelFields: policy.shareLabels },
-        elements: elements.digests, labels, signingKey: this.identity.secretKey, peerPublicKey: peer.identityKey,
+        storePath: this.config.paths.store, signingKey: this.identity.secretKey, peerPublicKey: peer.identityKey,
         logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
         prestart,
       };
@@ -477,7 +470,7 @@ export class Daemon {
   }
 
   /** Commits the attempt's end: row, matches, peer head and log leaf in one transaction; then a new signed head. */
-  private finalize(record: RoundRecord, outcome: ComputeOutcome, digests: Uint8Array, startedAt?: number): RoundRecord {
+  private finalize(record: RoundRecord, outcome: ComputeOutcome, startedAt?: number): RoundRecord {
     const peer = this.roster.peers.find((m) => m.id === record.peerId);
     let peerHead;
     if (outcome.peerLogHead !== null && peer !== undefined) {
@@ -496,7 +489,7 @@ export class Daemon {
       const reason = kebab(outcome.peerReason ?? outcome.reason);
       const detail = outcome.peerReason === undefined ? outcome.detail : `aborted by ${record.peerId}: ${outcome.detail}`;
       finished = this.store.finishRound(record.row, {
-        status: 'aborted', reason, detail, peerSetSize: outcome.peerSetSize, peerHead,
+        status: 'aborted', reason, detail, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerHead,
         logLeaf: (row) => encodeRoundRecord({
           roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
           status: 'aborted', reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, timestamp: this.now(),
@@ -506,10 +499,10 @@ export class Daemon {
       const ownClaim = outcome.intersectionSize;
       const peerClaim = outcome.peerIntersectionSize;
       finished = this.store.finishRound(record.row, {
-        status: outcome.status, mode: outcome.mode, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
+        status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
         transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
         detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-        matches: outcome.matches.map((match) => ({ digest: digests.slice(match.index * 32, match.index * 32 + 32), peerLabels: match.peerLabel })),
+        matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })),
         logLeaf: (row) => encodeRoundRecord({
           roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
           status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,

@@ -28,10 +28,8 @@ export interface ComputeJob {
   readonly peerId: string;
   readonly mode: RoundMode;
   readonly policy: { readonly maxPeerSetSize: number; readonly modes: readonly RoundMode[]; readonly labelFields: readonly LabelField[] };
-  /** Own distinct digests, packed 32 bytes each. */
-  readonly elements: Uint8Array;
-  /** Labels of own elements by index, for the peer (only matched items, only shared fields leave). */
-  readonly labels: ReadonlyArray<readonly [number, LabelValues]>;
+  /** The node's store: the worker reads the own set (distinct digests and labels) from it. */
+  readonly storePath: string;
   readonly signingKey: Uint8Array;
   readonly peerPublicKey: Uint8Array;
   readonly logHead: WireLogHead | null;
@@ -48,8 +46,8 @@ export type ComputeOutcome =
       readonly ownSetSize: number;
       readonly peerSetSize: number;
       readonly transcriptHash: Uint8Array;
-      /** Indexes into the job's elements, with the peer's labels. */
-      readonly matches: ReadonlyArray<{ readonly index: number; readonly peerLabel?: LabelValues }>;
+      /** Own digests the peer also holds, with the peer's labels. */
+      readonly matches: ReadonlyArray<{ readonly digest: Uint8Array; readonly peerLabel?: LabelValues }>;
       readonly peerLogHead: WireLogHead | null;
     }
   | {
@@ -58,7 +56,7 @@ export type ComputeOutcome =
       /** The peer's own code when it sent ABORT. */
       readonly peerReason?: string;
       readonly detail: string;
-      /** Messages (e.g. ABORT) to send to the peer before closing. */
+      readonly ownSetSize?: number;
       readonly peerSetSize?: number;
       readonly peerLogHead: WireLogHead | null;
     };

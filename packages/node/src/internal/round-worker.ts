@@ -8,6 +8,7 @@ import { ready, wipe } from '@venn/crypto';
 import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
 import { createRound, isAbortReason, type Outbound, type Round, type RoundResult } from '@venn/protocol';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
+import { Store } from './store.js';
 
 const port = parentPort;
 if (port === null) throw new Error('round-worker.js must run in a worker thread');
@@ -19,6 +20,7 @@ let total = 0;
 let reported = false;
 /** The peer's OFFER as decoded here, kept for the record even when the round rejects it. */
 let peerOffer: { setSize: number; logHead: LogHead | null } | undefined;
+let ownSetSize: number | undefined;
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -41,6 +43,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
     return {
       status: 'aborted', reason: result.reason, detail: result.detail,
       ...(result.peerReason === undefined ? {} : { peerReason: result.peerReason }),
+      ...(ownSetSize === undefined ? {} : { ownSetSize }),
       ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
       peerLogHead: logHeadOf(peerOffer?.logHead),
     };
@@ -48,7 +51,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
   return {
     status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
     ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
-    matches: result.matches.map((match) => (match.peerLabel === undefined ? { index: match.index } : { index: match.index, peerLabel: match.peerLabel as LabelValues })),
+    matches: result.matches.map((match) => (match.peerLabel === undefined ? { digest: match.element } : { digest: match.element, peerLabel: match.peerLabel as LabelValues })),
     peerLogHead: logHeadOf(result.peerOffer.logHead),
   };
 }
@@ -66,17 +69,33 @@ function start(next: ComputeJob): void {
   processed = 0;
   reported = false;
   peerOffer = undefined;
-  const count = next.elements.length / 32;
+  ownSetSize = undefined;
+  // Read the own set here, off the main thread: one snapshot of every distinct digest.
+  const store = Store.open(next.storePath, { readonly: true });
+  let own;
+  try {
+    own = store.localElements();
+  } finally {
+    store.close();
+  }
+  const count = own.count;
+  ownSetSize = count;
   total = count;
   const elements: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) elements.push(next.elements.subarray(i * 32, i * 32 + 32));
-  const labels: Array<LabelValues | undefined> = new Array<LabelValues | undefined>(count).fill(undefined);
-  for (const [index, label] of next.labels) labels[index] = label;
+  for (let i = 0; i < count; i++) elements.push(own.digests.subarray(i * 32, i * 32 + 32));
+  let labels: Array<LabelValues | undefined> | undefined;
+  if (next.policy.labelFields.length > 0 && own.labels.size > 0) {
+    labels = new Array<LabelValues | undefined>(count).fill(undefined);
+    for (let i = 0; i < count; i++) {
+      const found = own.labels.get(Buffer.from(elements[i]!).toString('hex'));
+      if (found !== undefined) labels[i] = found;
+    }
+  }
   round = createRound({
     role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode: next.mode,
     // The wire format caps a declared set at MAX_SET_SIZE; a larger local cap cannot be expressed.
     policy: { maxPeerSetSize: Math.min(next.policy.maxPeerSetSize, MAX_SET_SIZE), modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
-    elements, labels, signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
+    elements, ...(labels === undefined ? {} : { labels }), signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
       const value = work();

@@ -91,6 +91,7 @@ export interface RoundOutcome {
   readonly mode?: RoundMode | undefined;
   readonly reason?: string | undefined;
   readonly detail?: string | undefined;
+  readonly localSetSize?: number | undefined;
   readonly peerSetSize?: number | undefined;
   readonly intersectionSize?: number | undefined;
   readonly peerClaimedSize?: number | undefined;
@@ -315,7 +316,7 @@ export class Store {
     return toRound(found);
   }
 
-  markRunning(row: number, localSetSize: number): RoundRecord {
+  markRunning(row: number, localSetSize: number | null): RoundRecord {
     this.db.prepare("UPDATE rounds SET status = 'running', started_at = ?, local_set_size = ? WHERE id = ?").run(this.now(), localSetSize, row);
     return this.round(row);
   }
@@ -327,9 +328,11 @@ export class Store {
   finishRound(row: number, outcome: RoundOutcome): RoundRecord {
     return this.db.transaction(() => {
       const now = this.now();
-      this.db.prepare(`UPDATE rounds SET status = ?, mode = coalesce(mode, ?), reason = ?, detail = ?, finished_at = ?, peer_set_size = coalesce(?, peer_set_size),
+      this.db.prepare(`UPDATE rounds SET status = ?, mode = coalesce(mode, ?), reason = ?, detail = ?, finished_at = ?,
+        local_set_size = coalesce(?, local_set_size), peer_set_size = coalesce(?, peer_set_size),
         intersection_size = ?, peer_claimed_size = ?, transcript_hash = ? WHERE id = ?`).run(
-        outcome.status, outcome.mode ?? null, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now, outcome.peerSetSize ?? null,
+        outcome.status, outcome.mode ?? null, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now,
+        outcome.localSetSize ?? null, outcome.peerSetSize ?? null,
         outcome.intersectionSize ?? null, outcome.peerClaimedSize ?? null,
         outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), row);
       if (outcome.matches !== undefined && outcome.matches.length > 0) {
