@@ -393,6 +393,15 @@ describe('abort reasons', () => {
     expect(reasonOf(responder)).toBe('internal-error');
   });
 
+  it('malformed-message: something that is not bytes at all', () => {
+    for (const junk of [null, undefined, 'offer', 42, { t: 1 }, [0x80]]) {
+      const responder = createRound(options('responder', setB));
+      const out = responder.receive(junk as unknown as Uint8Array);
+      expect(out.map((m) => m.kind)).toEqual(['abort']);
+      expect(reasonOf(responder)).toBe('malformed-message');
+    }
+  });
+
   it('a finished round refuses further frames with a ProtocolError', () => {
     const { initiator, responder } = pair(setA, setB);
     pump(initiator, responder);

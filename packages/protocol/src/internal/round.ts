@@ -186,7 +186,8 @@ class VennRound implements Round {
       try {
         message = decodeMessage(frame);
       } finally {
-        this.options.onMessage?.({ direction: 'received', sender: this.peerRole, kind: message?.kind, bytes: frame });
+        // A copy: the caller may reuse its receive buffer once this call returns.
+        this.options.onMessage?.({ direction: 'received', sender: this.peerRole, kind: message?.kind, bytes: frame instanceof Uint8Array ? frame.slice() : new Uint8Array(0) });
       }
       this.dispatch(message, frame, out);
     } catch (error) {
