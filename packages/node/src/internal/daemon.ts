@@ -342,8 +342,9 @@ export class Daemon {
     let reported = 0;
 
     const send = (messages: readonly Uint8Array[]): void => {
+      // One transaction (one fsync) per batch: a burst of BLINDED chunks must not stall the admin endpoint.
+      this.store.appendTranscript(record.row, messages.map((message) => ({ direction: 'sent' as const, message })));
       for (const message of messages) {
-        this.store.appendTranscript(record.row, [{ direction: 'sent', message }]);
         this.metrics.roundBytes.inc({ direction: 'sent' }, message.length);
         this.metrics.roundMessages.inc({ direction: 'sent' });
         // After a failed send nothing more is sent; the reader still drains what the peer sent
