@@ -580,12 +580,14 @@ export class Daemon {
     }
     if (this.stopping) return { status: 503, body: { error: { code: 'shutting-down', message: 'the node is shutting down' } } };
     const roundId = adHocRoundId(this.roster.digest, this.config.id, peer.id, this.rng(16));
-    const started = this.initiate({ peer, roundId, origin: 'ad-hoc', slot: null, mode });
-    // Answer once the attempt is recorded (or refused), not when it ends.
+    let settledStart = false;
+    const started = this.initiate({ peer, roundId, origin: 'ad-hoc', slot: null, mode }).finally(() => { settledStart = true; });
+    // Answer once the attempt is recorded (or refused), not when it ends. initiate() records the
+    // attempt within a few ticks of being called, before dialing.
     const first = await Promise.race([started, new Promise<'recorded'>((resolve) => {
       const check = (): void => {
         if (this.store.attempts(roundId).length > 0) resolve('recorded');
-        else setImmediate(check);
+        else if (!settledStart) setImmediate(check);
       };
       check();
     })]);
