@@ -1,0 +1,428 @@
+/**
+ * `venn demo`: the whole job in one command. Three labs (by default) with synthetic exports,
+ * real nodes set up through the same commands an operator types, three daemons on loopback,
+ * one scheduled slot with every pair, a per-lab report checked against the planted truth,
+ * an audit of the result, and a clean shutdown.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InternalError, ValidationError } from '@venn/errors';
+import type { RosterSchedule } from '@venn/transport';
+import type { CommandIo } from '../cli.js';
+import { formatTable, integerOption, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
+import type { LabelField } from '../internal/config.js';
+import { DemoDaemon, type LogLine } from '../internal/demo-daemons.js';
+import { ROUND_HEADERS, checkLab, labelLines, matchesByKind, roundLines, roundSeconds, type LabCheck, type MatchView, type RoundView } from '../internal/demo-report.js';
+import { nextSlot } from '../internal/schedule.js';
+import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, MAX_SYNTH_SIZE, writeSynth, type GroundTruth } from '../internal/synth.js';
+import { fractionOption } from './synth.js';
+
+export const spec: CommandSpec = {
+  name: 'demo',
+  summary: 'Run a whole Venn federation on this machine: synthetic exports for N labs (venn synth), venn init, roster build and use, venn ingest, N daemons on loopback, one scheduled slot in which every pair runs a round, a per-lab report checked against the planted ground truth, an audit of one round, and a clean shutdown. Exits 0 when every check passes.',
+  synopsis: '',
+  positionals: { min: 0, max: 0 },
+  details: 'The node clocks start a few seconds before the roster\'s next slot (venn start --clock-start), so the demo does not wait hours for it. Everything lives in a temporary directory, removed at the end unless --keep is given or a check fails.',
+  options: {
+    labs: { type: 'string', value: 'N', description: `number of labs, 2 to ${MAX_SYNTH_LABS} (default 3)` },
+    size: { type: 'string', value: 'N', description: 'distinct identifiers per lab (default 3000)' },
+    seed: { type: 'string', value: 'N', description: 'seed of the synthetic data (default 1)' },
+    overlap: { type: 'string', value: 'R', description: 'fraction of each lab\'s identifiers that peers also hold (default 0.1)' },
+    dir: { type: 'string', value: 'DIR', description: 'work in DIR (new or empty) instead of a temporary directory; implies --keep' },
+    keep: { type: 'boolean', description: 'keep the directory (nodes, data, logs) for a look around afterwards' },
+  },
+};
+
+/** Label policies the labs publish, in turn: so the report shows full, partial and pairwise-agreed sharing. */
+const LABEL_POLICIES: ReadonlyArray<readonly LabelField[]> = [['category', 'first_seen', 'reason'], ['category', 'first_seen'], ['category', 'reason']];
+const SCHEDULE: RosterSchedule = { cron: '0 */6 * * *', windowMinutes: 30, timezone: 'UTC' };
+/** How long before the slot the node clocks start: time for every daemon to come up. */
+const LEAD_MS = 4000;
+const SLOT_TIMEOUT_MS = 170_000;
+
+type Run = (argv: string[], io: CommandIo) => Promise<number>;
+// The demo runs its subcommands in-process, exactly as the CLI dispatches them.
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<{ run: Run }>>> = {
+  synth: () => import('./synth.js'),
+  init: () => import('./init.js'),
+  roster: () => import('./roster.js'),
+  ingest: () => import('./ingest.js'),
+  matches: () => import('./matches.js'),
+  rounds: () => import('./rounds.js'),
+  status: () => import('./status.js'),
+};
+
+class Capture {
+  text = '';
+  write(chunk: string | Uint8Array): boolean {
+    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+/** The demo's running commentary on stdout; progress is redrawn in place on a terminal. */
+class Narrator {
+  readonly tty: boolean;
+  private readonly begun = performance.now();
+
+  constructor(private readonly io: CommandIo, private readonly root: string) {
+    this.tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
+  }
+
+  line(text = ''): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  raw(text: string): void {
+    this.io.stdout.write(text);
+  }
+
+  section(title: string): void {
+    this.line();
+    this.line(`${this.tty ? '\x1b[1m' : ''}${title}${this.tty ? '\x1b[0m' : ''}  [${this.elapsed()}]`);
+  }
+
+  elapsed(): string {
+    return `${((performance.now() - this.begun) / 1000).toFixed(1)} s`;
+  }
+
+  /** Echoes a command as the user would type it, paths relative to the demo directory. */
+  command(args: readonly string[]): void {
+    const shown = args.map((arg) => {
+      const rel = arg.startsWith(this.root) ? relative(this.root, arg) || '.' : arg;
+      return /^[A-Za-z0-9_./:,=@+-]+$/.test(rel) ? rel : `'${rel.replace(/'/g, `'\\''`)}'`;
+    });
+    this.line(`  $ venn ${shown.join(' ')}`);
+  }
+
+  indent(text: string, by = 4): void {
+    for (const line of text.replace(/\n$/, '').split('\n')) this.line(`${' '.repeat(by)}${line}`);
+  }
+}
+
+interface Lab {
+  readonly id: string;
+  readonly dir: string;
+  readonly listenPort: number;
+  readonly adminPort: number;
+  readonly shareLabels: readonly LabelField[];
+  daemon?: DemoDaemon;
+}
+
+interface PairState {
+  readonly key: string;
+  readonly labs: readonly [string, string];
+  initiator: string | null;
+  attempts: number;
+  /** Per lab: the finished line of its latest attempt. */
+  readonly finished: Map<string, LogLine>;
+  /** Per lab: elements processed / total in the running attempt. */
+  readonly progress: Map<string, { processed: number; total: number }>;
+  note: string;
+}
+
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  const parsed = parseCommand(spec, argv, io);
+  if (parsed === null) return 0;
+  const { values } = parsed;
+  const labCount = integerOption(values, 'labs', spec, 2, MAX_SYNTH_LABS) ?? 3;
+  const size = integerOption(values, 'size', spec, 1, MAX_SYNTH_SIZE) ?? 3000;
+  const seed = integerOption(values, 'seed', spec, 0, Number.MAX_SAFE_INTEGER) ?? 1;
+  const overlap = fractionOption(stringOption(values, 'overlap', spec, true), 'overlap') ?? 0.1;
+  const chosenDir = stringOption(values, 'dir', spec, true);
+  let keep = values['keep'] === true || chosenDir !== undefined;
+
+  let root: string;
+  if (chosenDir === undefined) {
+    root = mkdtempSync(join(tmpdir(), 'venn-demo-'));
+  } else {
+    root = resolve(chosenDir);
+    mkdirSync(root, { recursive: true });
+    if (readdirSync(root).length > 0) throw new ValidationError('demo-dir-not-empty', `"--dir" expected a new or empty directory, got ${root} with ${readdirSync(root).length} entries`);
+  }
+  const say = new Narrator(io, root);
+  const labs: Lab[] = [];
+  const killAll = (): void => {
+    for (const lab of labs) lab.daemon?.kill();
+  };
+  // Whatever happens to the demo, no daemon outlives it.
+  process.once('exit', killAll);
+  const interrupted = (): void => {
+    killAll();
+    io.stderr.write(`\nvenn demo: interrupted; the daemons were stopped and ${root} was kept\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+
+  const failures: string[] = [];
+  const check = (ok: boolean, what: string): void => {
+    say.line(`    ${ok ? '✓' : '✗'} ${what}`);
+    if (!ok) failures.push(what);
+  };
+  const venn = async (args: string[], echo = true): Promise<string> => {
+    if (echo) say.command(args);
+    const [name = '', ...rest] = args;
+    const load = SUBCOMMANDS[name];
+    if (load === undefined) throw new InternalError('demo-command', `demo step expected a known venn command, got ${JSON.stringify(name)}`);
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await (await load()).run(rest, { stdout: stdout as unknown as NodeJS.WritableStream, stderr: stderr as unknown as NodeJS.WritableStream });
+    if (code !== 0) throw new InternalError('demo-step-failed', `venn ${args.join(' ')} expected exit code 0, got ${code}: ${stderr.text.trim()}`);
+    return stdout.text;
+  };
+
+  try {
+    say.line(`Venn demo: ${labCount} labs, ${n(size)} identifiers each, seed ${seed}, overlap ${overlap}`);
+    say.line(`working in ${root}${keep ? '' : ' (removed at the end; --keep keeps it)'}`);
+
+    // ---- 1. data ----------------------------------------------------------------------------
+    say.section('1. Synthetic exports with planted overlaps');
+    const data = join(root, 'data');
+    const synthArgs = ['synth', '--out', data, '--labs', String(labCount), '--size', String(size), '--seed', String(seed), '--overlap', String(overlap), '--kinds', DEFAULT_SYNTH_KINDS.join(',')];
+    say.command(synthArgs);
+    const truth: GroundTruth = writeSynth(data, { labs: labCount, size, seed, overlap, kinds: DEFAULT_SYNTH_KINDS });
+    const ring = truth.groups.find((g) => g.name === 'ring');
+    say.line(`    planted: a "distillation ring" of ${n(ring?.size ?? 0)} identifiers held by every lab${truth.groups.length > 1 ? `, and ${n(truth.groups[1]?.size ?? 0)} more shared by each pair of labs` : ''}`);
+    for (const id of truth.labs) {
+      const files = truth.files.filter((f) => f.lab === id);
+      say.line(`    ${id}: ${files.map((f) => `${f.path.split('/')[1]} (${n(f.rows)} rows)`).join(', ')}`);
+    }
+    const example = truth.files.find((f) => f.lab === truth.labs[0] && f.kind === 'email') ?? truth.files[0];
+    if (example !== undefined) say.line(`    messy like real exports, e.g. ${example.path}: ${example.quirks.join('; ')}`);
+
+    // ---- 2. nodes ---------------------------------------------------------------------------
+    say.section('2. One node per lab: identity key, config, store; then a roster everyone pins');
+    const entries: string[] = [];
+    for (const [index, id] of truth.labs.entries()) {
+      const lab: Lab = { id, dir: join(root, id), listenPort: await freePort(), adminPort: await freePort(), shareLabels: LABEL_POLICIES[index % LABEL_POLICIES.length]! };
+      labs.push(lab);
+      const entry = await venn(['init', '--dir', lab.dir, '--id', id, '--listen', `127.0.0.1:${lab.listenPort}`, '--admin', `127.0.0.1:${lab.adminPort}`, '--share-labels', lab.shareLabels.join(',')]);
+      const entryPath = join(root, `${id}.entry.json`);
+      writeFileSync(entryPath, entry);
+      entries.push(entryPath);
+      const parsedEntry = JSON.parse(entry) as { identityKey: string; endpoint: string };
+      say.line(`    ${id}: identity key ${parsedEntry.identityKey.slice(0, 16)}…, endpoint ${parsedEntry.endpoint}, shares labels: ${lab.shareLabels.join(', ')}`);
+    }
+    const rosterPath = join(root, 'roster.json');
+    const digest = (await venn(['roster', 'build', '--name', 'venn-demo', '--schedule', SCHEDULE.cron, '--window', String(SCHEDULE.windowMinutes), '--out', rosterPath, ...entries])).trim();
+    say.line(`    roster digest ${digest}`);
+    for (const lab of labs) await venn(['roster', 'use', '--dir', lab.dir, rosterPath]);
+
+    // ---- 3. ingest --------------------------------------------------------------------------
+    say.section('3. Ingest: canonical forms and digests only; the raw values stay in the exports');
+    const ingested: string[][] = [];
+    for (const [index, file] of truth.files.entries()) {
+      const lab = labs.find((l) => l.id === file.lab)!;
+      if (index === 1) say.line(`    (and likewise for each lab's other exports; each row's identifier is canonicalized, hashed and stored)`);
+      const counts = JSON.parse(await venn(['ingest', '--dir', lab.dir, ...file.ingest, '--json', join(data, file.path)], index === 0)) as { rows: number; accepted: number; duplicates: number; rejected: number };
+      const asPlanted = counts.rows === file.rows && counts.accepted === file.accepted && counts.duplicates === file.duplicates && counts.rejected === file.rejected;
+      if (!asPlanted) failures.push(`ingest of ${file.path}: got ${counts.accepted}/${counts.duplicates}/${counts.rejected}, planted ${file.accepted}/${file.duplicates}/${file.rejected}`);
+      ingested.push([file.path, n(counts.rows), n(counts.accepted), String(counts.duplicates), `${counts.rejected} (${Object.keys(file.rejectReasons).sort().join(', ')})`, asPlanted ? '✓' : '✗']);
+    }
+    say.indent(formatTable(['EXPORT', 'ROWS', 'ACCEPTED', 'REPEATED', 'REJECTED (REASONS; ROWS IN FILE.rejects.csv)', 'AS PLANTED'], ingested));
+
+    // ---- 4. daemons -------------------------------------------------------------------------
+    say.section(`4. Start ${labCount} daemons on loopback`);
+    const slot = nextSlot(SCHEDULE, Date.now());
+    if (slot === null) throw new InternalError('demo-schedule', `cron ${SCHEDULE.cron} expected a next slot, got none`);
+    const slotIso = new Date(slot.start * 1000).toISOString();
+    const origin = Date.now();
+    const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
+    for (const lab of labs) {
+      // Same clock on every node: each starts LEAD_MS before the slot, corrected for spawn order.
+      const clockStart = new Date(slot.start * 1000 - LEAD_MS + (Date.now() - origin)).toISOString();
+      lab.daemon = new DemoDaemon(lab.id, lab.dir, lab.adminPort);
+      say.command(['start', '--dir', lab.dir, '--clock-start', clockStart]);
+      lab.daemon.start(cliPath, clockStart);
+    }
+    await Promise.all(labs.map(async (lab) => {
+      const line = await lab.daemon!.started();
+      say.line(`    ${lab.id}: pid ${lab.daemon!.pid}, peers on ${String(line['listen'])}, admin on 127.0.0.1:${lab.adminPort}, next slot ${String(line['nextSlot'] ?? slotIso)}`);
+    }));
+    say.line(`    the roster's cron "${SCHEDULE.cron}" (UTC) next fires at ${slotIso}; the node clocks were started`);
+    say.line(`    ${LEAD_MS / 1000} s before it (--clock-start) so the demo need not wait; logs: ${relative(root, join(labs[0]!.dir, 'daemon.log'))} etc.`);
+
+    // ---- 5. the slot ------------------------------------------------------------------------
+    const pairs = new Map<string, PairState>();
+    for (let i = 0; i < labs.length; i++) {
+      for (let j = i + 1; j < labs.length; j++) {
+        const key = `${labs[i]!.id} ⇄ ${labs[j]!.id}`;
+        pairs.set(`${labs[i]!.id}|${labs[j]!.id}`, { key, labs: [labs[i]!.id, labs[j]!.id], initiator: null, attempts: 0, finished: new Map(), progress: new Map(), note: 'waiting for the slot' });
+      }
+    }
+    say.section(`5. Scheduled slot ${slotIso}: ${pairs.size} pair${pairs.size === 1 ? '' : 's'}, each a mutual PSI round`);
+    const pairOf = (a: string, b: string): PairState | undefined => pairs.get(a < b ? `${a}|${b}` : `${b}|${a}`);
+    await followSlot(say, labs, pairs, pairOf);
+
+    // ---- 6. report --------------------------------------------------------------------------
+    say.section('6. What each lab learned');
+    const shareLabels = Object.fromEntries(labs.map((lab) => [lab.id, lab.shareLabels]));
+    const checks: LabCheck[] = [];
+    const roundsByLab = new Map<string, RoundView[]>();
+    for (const lab of labs) {
+      const matches = JSON.parse(await venn(['matches', '--dir', lab.dir, '--format', 'json'], false)) as MatchView[];
+      const rounds = JSON.parse(await venn(['rounds', '--dir', lab.dir, '--json'], false)) as RoundView[];
+      roundsByLab.set(lab.id, rounds);
+      const peers = labs.filter((l) => l !== lab).map((l) => l.id);
+      say.line();
+      say.line(`  ${lab.id}: ${n(truth.expected[lab.id]?.identifiers ?? 0)} identifiers; ${n(matches.length)} of them are also held by a peer   (venn matches --dir ${lab.id})`);
+      const table = matchesByKind(matches, peers);
+      say.indent(formatTable(table.headers, table.rows));
+      say.line('    peer labels (fields both labs agreed to share):');
+      for (const text of labelLines(lab.id, matches, peers, shareLabels)) say.line(`      ${text}`);
+      say.line('    rounds (venn rounds):');
+      say.indent(formatTable(ROUND_HEADERS, roundLines(rounds.filter((r) => r.status === 'completed'))), 6);
+      const result = checkLab(lab.id, matches, truth, shareLabels);
+      checks.push(result);
+      check(result.ok, result.ok
+        ? `ground truth: all ${n(result.expected)} planted matches found, with the right peers and labels; nothing else matched`
+        : `ground truth: ${result.missing.length} missing, ${result.unexpected.length} unexpected, ${result.wrongPeers.length} with wrong peers, ${result.wrongLabels.length} with wrong labels (e.g. ${[...result.missing, ...result.unexpected, ...result.wrongPeers, ...result.wrongLabels].slice(0, 3).join('; ')})`);
+    }
+    say.line();
+    for (const pair of pairs.values()) {
+      const [a, b] = pair.labs;
+      const ra = roundsByLab.get(a)?.find((r) => r.peer === b && r.status === 'completed');
+      const rb = roundsByLab.get(b)?.find((r) => r.peer === a && r.status === 'completed');
+      const planted = truth.expected[a]?.matches.filter((m) => m.peers.includes(b)).length ?? 0;
+      check(ra !== undefined && rb !== undefined && ra.roundId === rb.roundId && ra.transcriptHash === rb.transcriptHash && ra.intersectionSize === planted && rb.intersectionSize === planted,
+        `${pair.key}: both sides recorded round ${ra?.roundId.slice(0, 12) ?? '?'}… with the same transcript hash and intersection ${ra?.intersectionSize ?? '?'} (planted ${planted})`);
+    }
+
+    // ---- 7. shutdown ------------------------------------------------------------------------
+    say.section('7. Shut down (SIGTERM)');
+    const exits = await Promise.all(labs.map(async (lab) => ({ lab, exit: await lab.daemon!.stop() })));
+    for (const { lab, exit } of exits) {
+      const last = lab.daemon!.logs.at(-1);
+      check(exit.code === 0 && last?.msg === 'venn node stopped', `${lab.id}: exit code ${exit.code ?? `signal ${exit.signal}`}, last log line "${last?.msg ?? ''}"`);
+    }
+
+    const slowest = Math.max(0, ...[...roundsByLab.values()].flat().map((r) => roundSeconds(r) ?? 0));
+    say.line();
+    if (failures.length === 0) {
+      say.line(`Done in ${say.elapsed()}: every check passed (slowest round ${slowest.toFixed(1)} s).`);
+    } else {
+      keep = true;
+      say.line(`Done in ${say.elapsed()}: ${failures.length} check${failures.length === 1 ? '' : 's'} failed.`);
+    }
+    if (keep) {
+      say.line(`Kept ${root}. Look around:`);
+      say.line(`  venn status --dir ${join(root, labs[0]!.id)}`);
+      say.line(`  venn matches --dir ${join(root, labs[0]!.id)}`);
+      say.line(`  venn rounds --dir ${join(root, labs[0]!.id)}`);
+    }
+    return failures.length === 0 ? 0 : 1;
+  } catch (error) {
+    keep = true;
+    killAll();
+    io.stderr.write(`venn demo: kept ${root} for inspection (daemon logs in LAB/daemon.log)\n`);
+    throw error;
+  } finally {
+    killAll();
+    process.off('exit', killAll);
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    if (!keep) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Follows the slot from the daemons' logs and admin status until every pair completed on both sides. */
+async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string, PairState>, pairOf: (a: string, b: string) => PairState | undefined): Promise<void> {
+  const events: string[] = [];
+  const emit = (text: string): void => {
+    if (say.tty) events.push(text);
+    else say.line(`    ${text}`);
+  };
+  const done = (pair: PairState): boolean => pair.labs.every((id) => pair.finished.get(id)?.['status'] === 'completed');
+  const offs = labs.map((lab) => lab.daemon!.onLog((line) => {
+    if (line.msg === 'slot started' && lab === labs[0]) emit(`slot ${String(line['slot'])} started${line['catchUp'] === true ? ' (caught up at start-up)' : ''}`);
+    const peer = typeof line['peer'] === 'string' ? line['peer'] : undefined;
+    if (peer === undefined) return;
+    const pair = pairOf(lab.id, peer);
+    if (pair === undefined) return;
+    if (line.msg === 'round attempt starting') {
+      pair.initiator = lab.id;
+      pair.attempts = Number(line['attempt'] ?? pair.attempts + 1);
+      pair.note = `${lab.id} initiates, attempt ${pair.attempts}`;
+      emit(`${pair.key}: ${pair.note} (round ${String(line['roundId']).slice(0, 12)}…)`);
+    } else if (line.msg === 'round attempt finished') {
+      pair.finished.set(lab.id, line);
+      pair.progress.delete(lab.id);
+      if (line['status'] === 'completed') {
+        if (done(pair)) {
+          pair.note = `completed: intersection ${String(line['intersectionSize'])}, ${(Number(line['durationMs'] ?? 0) / 1000).toFixed(1)} s`;
+          emit(`${pair.key}: ${pair.note}`);
+        }
+      } else {
+        pair.note = `attempt ${String(line['attempt'])} ${String(line['status'])} (${String(line['reason'])}) at ${lab.id}; the initiator retries within the slot window`;
+        emit(`${pair.key}: ${pair.note}`);
+      }
+    }
+  }));
+
+  const deadline = Date.now() + SLOT_TIMEOUT_MS;
+  let drawn = 0;
+  const marks = new Map<string, number>();
+  const draw = (): void => {
+    const lines = [...pairs.values()].map((pair) => {
+      const fraction = done(pair) ? 1 : pair.progress.size === 0 ? 0 : [...pair.progress.values()].reduce((sum, p) => sum + (p.total === 0 ? 0 : p.processed / p.total), 0) / 2;
+      const bar = `[${'#'.repeat(Math.round(fraction * 24)).padEnd(24, '.')}] ${String(Math.round(fraction * 100)).padStart(3)}%`;
+      return `    ${pair.key.padEnd(18)} ${bar}  ${pair.note}`;
+    });
+    if (say.tty) {
+      // Events scroll above; the pair lines below them are redrawn in place.
+      let text = drawn > 0 ? `\x1b[${drawn}A` : '';
+      for (const event of events.splice(0)) text += `\r\x1b[2K    ${event}\n`;
+      for (const line of lines) text += `\r\x1b[2K${line}\n`;
+      say.raw(text);
+      drawn = lines.length;
+    } else {
+      // Plain output (CI logs): a line at each quarter of a pair's progress.
+      for (const pair of pairs.values()) {
+        const fraction = pair.progress.size === 0 ? 0 : [...pair.progress.values()].reduce((sum, p) => sum + (p.total === 0 ? 0 : p.processed / p.total), 0) / 2;
+        const quarter = Math.floor(fraction * 4);
+        if (!done(pair) && quarter > (marks.get(pair.key) ?? 0) && quarter < 4) {
+          marks.set(pair.key, quarter);
+          say.line(`    ${pair.key}: ${quarter * 25}% of the elements blinded and evaluated`);
+        }
+      }
+    }
+  };
+  try {
+    while (![...pairs.values()].every(done)) {
+      if (Date.now() > deadline) {
+        const open = [...pairs.values()].filter((p) => !done(p)).map((p) => `${p.key} (${p.note})`);
+        throw new InternalError('demo-slot-timeout', `every pair expected to complete within ${SLOT_TIMEOUT_MS / 1000} s, still open: ${open.join('; ')}`);
+      }
+      for (const lab of labs) {
+        if (lab.daemon!.exitResult !== undefined) throw new InternalError('demo-daemon-exited', `${lab.id} expected to keep running, exited with code ${lab.daemon!.exitResult.code}: ${lab.daemon!.errorOutput.trim()}`);
+      }
+      const statuses = await Promise.all(labs.map(async (lab) => [lab, await lab.daemon!.admin('/v1/status')] as const));
+      for (const [lab, status] of statuses) {
+        const running = (status as { runningRounds?: Array<{ peer: string; processed: number; total: number }> } | null)?.runningRounds ?? [];
+        for (const round of running) pairOf(lab.id, round.peer)?.progress.set(lab.id, { processed: round.processed, total: round.total });
+      }
+      draw();
+      await new Promise((wake) => setTimeout(wake, 250));
+    }
+    draw();
+  } finally {
+    for (const off of offs) off();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The demo's per-lab report and its check against the planted ground truth: what each lab's
+ * rounds found (venn matches, venn rounds) compared with what venn synth planted.
+ */
+import type { LabelField } from './config.js';
+import type { ExpectedMatch, GroundTruth, SynthLabels } from './synth.js';
+
+/** A row of `venn matches --format json`. */
+export interface MatchView {
+  readonly kind: string;
+  readonly accountRef: string | null;
+  readonly peers: readonly string[];
+  readonly peerLabels: Readonly<Record<string, SynthLabels>>;
+}
+
+/** A row of `venn rounds --json`. */
+export interface RoundView {
+  readonly roundId: string;
+  readonly peer: string;
+  readonly role: string;
+  readonly origin: string;
+  readonly status: string;
+  readonly reason: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly localSetSize: number | null;
+  readonly peerSetSize: number | null;
+  readonly intersectionSize: number | null;
+  readonly transcriptHash: string | null;
+}
+
+export interface LabCheck {
+  readonly lab: string;
+  readonly expected: number;
+  readonly found: number;
+  /** Planted matches the rounds did not find (kind:account). */
+  readonly missing: readonly string[];
+  /** Matches found that were not planted. */
+  readonly unexpected: readonly string[];
+  /** Found with another set of peers than planted. */
+  readonly wrongPeers: readonly string[];
+  /** Peer labels that differ from what the peer holds under the agreed label fields. */
+  readonly wrongLabels: readonly string[];
+  readonly ok: boolean;
+}
+
+const FIELD_KEYS: Readonly<Record<LabelField, keyof SynthLabels>> = { category: 'category', first_seen: 'firstSeen', reason: 'reason' };
+
+/** Label fields a pair exchanges: those both labs' policies share (protocol SPEC §5.7). */
+export function agreedFields(shareLabels: Readonly<Record<string, readonly LabelField[]>>, a: string, b: string): LabelField[] {
+  const theirs = shareLabels[b] ?? [];
+  return (shareLabels[a] ?? []).filter((field) => theirs.includes(field));
+}
+
+function restrict(labels: SynthLabels | undefined, fields: readonly LabelField[]): SynthLabels | undefined {
+  if (labels === undefined) return undefined;
+  const out: SynthLabels = {};
+  for (const field of fields) {
+    const key = FIELD_KEYS[field];
+    if (labels[key] !== undefined) out[key] = labels[key];
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function sameLabels(a: SynthLabels | undefined, b: SynthLabels | undefined): boolean {
+  return (a?.category ?? null) === (b?.category ?? null) && (a?.firstSeen ?? null) === (b?.firstSeen ?? null) && (a?.reason ?? null) === (b?.reason ?? null);
+}
+
+/** Compares one lab's matches with the ground truth: every planted match found, nothing else, labels as agreed. */
+export function checkLab(lab: string, matches: readonly MatchView[], truth: GroundTruth, shareLabels: Readonly<Record<string, readonly LabelField[]>>): LabCheck {
+  const planted = new Map<string, ExpectedMatch>((truth.expected[lab]?.matches ?? []).map((m) => [`${m.kind}:${m.account}`, m]));
+  const seen = new Set<string>();
+  const unexpected: string[] = [];
+  const wrongPeers: string[] = [];
+  const wrongLabels: string[] = [];
+  for (const row of matches) {
+    const key = `${row.kind}:${row.accountRef ?? ''}`;
+    seen.add(key);
+    const expected = planted.get(key);
+    if (expected === undefined) {
+      unexpected.push(key);
+      continue;
+    }
+    if ([...row.peers].sort().join(',') !== [...expected.peers].sort().join(',')) wrongPeers.push(`${key} (found with ${row.peers.join(',')}, planted with ${expected.peers.join(',')})`);
+    for (const peer of expected.peers) {
+      const want = restrict(expected.peerLabels[peer], agreedFields(shareLabels, lab, peer));
+      if (!sameLabels(row.peerLabels[peer], want)) wrongLabels.push(`${key} from ${peer}`);
+    }
+  }
+  const missing = [...planted.keys()].filter((key) => !seen.has(key));
+  return {
+    lab, expected: planted.size, found: matches.length, missing, unexpected, wrongPeers, wrongLabels,
+    ok: missing.length === 0 && unexpected.length === 0 && wrongPeers.length === 0 && wrongLabels.length === 0,
+  };
+}
+
+const n = (value: number): string => value.toLocaleString('en-US');
+
+/** Matches by kind: how many each peer holds, how many every peer holds (the ring), the total. */
+export function matchesByKind(matches: readonly MatchView[], peers: readonly string[]): { headers: string[]; rows: string[][] } {
+  const kinds = [...new Set(matches.map((m) => m.kind))].sort();
+  const every = peers.length > 1 ? ['every peer'] : [];
+  const rows = kinds.map((kind) => {
+    const ofKind = matches.filter((m) => m.kind === kind);
+    return [kind, ...peers.map((peer) => n(ofKind.filter((m) => m.peers.includes(peer)).length)), ...(every.length > 0 ? [n(ofKind.filter((m) => peers.every((p) => m.peers.includes(p))).length)] : []), n(ofKind.length)];
+  });
+  const totals = ['all kinds', ...peers.map((peer) => n(matches.filter((m) => m.peers.includes(peer)).length)), ...(every.length > 0 ? [n(matches.filter((m) => peers.every((p) => m.peers.includes(p))).length)] : []), n(matches.length)];
+  return { headers: ['KIND', ...peers.map((peer) => `HELD BY ${peer}`), ...every.map((e) => e.toUpperCase()), 'MATCHES'], rows: [...rows, totals] };
+}
+
+/** One line per peer: which label fields it shared and the commonest categories. */
+export function labelLines(lab: string, matches: readonly MatchView[], peers: readonly string[], shareLabels: Readonly<Record<string, readonly LabelField[]>>): string[] {
+  return peers.map((peer) => {
+    const fields = agreedFields(shareLabels, lab, peer);
+    if (fields.length === 0) return `${peer}: no label fields agreed (${lab} shares ${describeFields(shareLabels[lab])}, ${peer} shares ${describeFields(shareLabels[peer])})`;
+    const labelled = matches.filter((m) => m.peerLabels[peer] !== undefined);
+    const categories = new Map<string, number>();
+    for (const m of labelled) {
+      const category = m.peerLabels[peer]?.category;
+      if (category !== undefined) categories.set(category, (categories.get(category) ?? 0) + 1);
+    }
+    const top = [...categories.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 3).map(([c, k]) => `${c} ×${k}`);
+    const example = labelled.find((m) => m.peerLabels[peer]?.reason !== undefined)?.peerLabels[peer]?.reason;
+    return `${peer}: ${fields.join(', ')} on ${n(labelled.length)} of ${n(matches.filter((m) => m.peers.includes(peer)).length)} matches${top.length > 0 ? `; ${top.join(', ')}` : ''}${example === undefined ? '' : `; e.g. reason "${example}"`}`;
+  });
+}
+
+function describeFields(fields: readonly LabelField[] | undefined): string {
+  return fields === undefined || fields.length === 0 ? 'none' : fields.join(', ');
+}
+
+/** Seconds between a round's start and end, from `venn rounds --json`. */
+export function roundSeconds(round: RoundView): number | null {
+  if (round.startedAt === null || round.finishedAt === null) return null;
+  return (Date.parse(round.finishedAt) - Date.parse(round.startedAt)) / 1000;
+}
+
+export function roundLines(rounds: readonly RoundView[]): string[][] {
+  return rounds.map((round) => {
+    const seconds = roundSeconds(round);
+    return [
+      round.peer, round.role, round.status + (round.reason === null ? '' : ` (${round.reason})`),
+      `${n(round.localSetSize ?? 0)} / ${n(round.peerSetSize ?? 0)}`, round.intersectionSize === null ? '-' : n(round.intersectionSize),
+      seconds === null ? '-' : `${seconds.toFixed(1)} s`, (round.transcriptHash ?? '').slice(0, 16),
+    ];
+  });
+}
+
+export const ROUND_HEADERS = ['PEER', 'ROLE', 'STATUS', 'SET SIZES (OURS / PEER)', 'INTERSECTION', 'TIME', 'TRANSCRIPT'];
