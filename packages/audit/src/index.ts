@@ -24,3 +24,16 @@ export {
   verifyTreeHead,
 } from './internal/tree-head.js';
 export type { SignedTreeHead } from './internal/tree-head.js';
+export { rosterMember } from './internal/audit-roster.js';
+export type { AuditRoster, AuditRosterMember, AuditSchedule } from './internal/audit-roster.js';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  MAX_BUNDLE_BYTES,
+  MAX_BUNDLE_FRAMES,
+  buildTranscriptBundle,
+  decodeTranscriptBundle,
+  emptyLabelsDigest,
+  encodeTranscriptBundle,
+} from './internal/bundle.js';
+export type { BundleParty, BundleSource, RecordedMessage, TranscriptBundle } from './internal/bundle.js';

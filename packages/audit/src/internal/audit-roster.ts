@@ -1,0 +1,39 @@
+/**
+ * What the auditor's checks need from the pinned roster (protocol-spec/roster.md, node.md §3–§4).
+ * The node builds it from roster.json; this package does not parse rosters or evaluate cron, so
+ * it stays free of the transport and scheduling code.
+ */
+import type { LabelField, Mode } from '@venn/wire';
+
+export interface AuditRosterMember {
+  readonly id: string;
+  /** Ed25519 identity public key (32 bytes): FINISH signatures and tree heads verify under it. */
+  readonly identityKey: Uint8Array;
+  /** The member's published policy (roster.md §1). */
+  readonly policy: {
+    readonly maxPeerSetSize: number;
+    readonly modes: readonly Mode[];
+    readonly shareLabels: readonly LabelField[];
+  };
+}
+
+/** The roster's schedule, as node.md §3–§4 define it. */
+export interface AuditSchedule {
+  /** True iff `slot` (Unix seconds) is an instant the roster's cron matches, in its time zone. */
+  isSlot(slot: number): boolean;
+  /** node.md §3: the round id of the scheduled round of members `a` and `b` at `slot`. */
+  scheduledRoundId(slot: number, a: string, b: string): Uint8Array;
+  /** node.md §4: which of `a` and `b` initiates the scheduled round `roundId`. */
+  scheduledInitiator(roundId: Uint8Array, a: string, b: string): string;
+}
+
+export interface AuditRoster {
+  /** roster.md §4 digest (32 bytes). */
+  readonly digest: Uint8Array;
+  readonly members: readonly AuditRosterMember[];
+  readonly schedule: AuditSchedule;
+}
+
+export function rosterMember(roster: AuditRoster, id: string): AuditRosterMember | undefined {
+  return roster.members.find((member) => member.id === id);
+}

@@ -1,0 +1,210 @@
+/**
+ * Real Venn rounds for the audit tests: two @venn/protocol parties pumped back to back, every frame
+ * recorded as each node records it (sent, and received while the round is open), then a log with
+ * the exporter's leaf, a signed head and the bundle, as `venn audit export` builds them.
+ */
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { ed25519KeyPairFromSeed, ready, type Rng } from '@venn/crypto';
+import { createRound, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
+import type { LabelField, LabelValues, MessageKind, Mode } from '@venn/wire';
+import {
+  MemoryLogStorage,
+  MerkleLog,
+  buildTranscriptBundle,
+  encodeRoundRecord,
+  signTreeHead,
+  type AuditRoster,
+  type RecordedMessage,
+  type RoundRecord,
+  type TranscriptBundle,
+} from '../src/index.js';
+
+await ready();
+
+export const ids: Record<Role, string> = { initiator: 'lab-a', responder: 'lab-b' };
+export const keys: Record<Role, { publicKey: Uint8Array; secretKey: Uint8Array }> = {
+  initiator: ed25519KeyPairFromSeed(new Uint8Array(32).fill(0x0a)),
+  responder: ed25519KeyPairFromSeed(new Uint8Array(32).fill(0x0b)),
+};
+export const rosterDigest = new Uint8Array(32).fill(0xd1);
+export const adHocRoundId = sha256(new TextEncoder().encode('audit-test/ad-hoc-round'));
+const encoder = new TextEncoder();
+
+/** A deterministic byte stream (test randomness only): SHA-512 of seed || counter blocks. */
+export function seededRng(seed: string): Rng {
+  let counter = 0;
+  let pool = new Uint8Array(0);
+  return (length: number): Uint8Array => {
+    while (pool.length < length) {
+      const block = sha512(encoder.encode(`${seed}/${counter++}`));
+      const next = new Uint8Array(pool.length + block.length);
+      next.set(pool);
+      next.set(block, pool.length);
+      pool = next;
+    }
+    const out = pool.slice(0, length);
+    pool = pool.slice(length);
+    return out;
+  };
+}
+
+export function digest(label: string): Uint8Array {
+  return sha256(encoder.encode(`identifier:${label}`));
+}
+
+function u64(value: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
+}
+
+function withLength(text: string): Uint8Array {
+  const bytes = encoder.encode(text);
+  return Uint8Array.of(bytes.length, ...bytes);
+}
+
+/** node.md §3–§4 for an hourly schedule: what the node builds from roster.json with croner. */
+export const hourlySchedule: AuditRoster['schedule'] = {
+  isSlot: (slot) => slot % 3600 === 0,
+  scheduledRoundId: (slot, a, b) => {
+    const [low, high] = a < b ? [a, b] : [b, a];
+    return sha256(Buffer.concat([encoder.encode('venn/round-id/v1'), Uint8Array.of(0), rosterDigest, u64(slot), withLength(low), withLength(high)]));
+  },
+  scheduledInitiator: (roundId, a, b) => {
+    const [low, high] = a < b ? [a, b] : [b, a];
+    const score = (id: string): Buffer => Buffer.from(sha256(Buffer.concat([encoder.encode('venn/initiator/v1'), Uint8Array.of(0), roundId, withLength(id)])));
+    return Buffer.compare(score(low), score(high)) <= 0 ? low : high;
+  },
+};
+
+export interface RosterPolicy {
+  readonly maxPeerSetSize: number;
+  readonly modes: readonly Mode[];
+  readonly shareLabels: readonly LabelField[];
+}
+
+const openPolicy: RosterPolicy = { maxPeerSetSize: 1_000_000, modes: ['intersection', 'cardinality'], shareLabels: ['category', 'first_seen', 'reason'] };
+
+export function auditRoster(policies: Partial<Record<Role, RosterPolicy>> = {}, digest = rosterDigest): AuditRoster {
+  return {
+    digest,
+    members: (['initiator', 'responder'] as const).map((role) => ({ id: ids[role], identityKey: keys[role].publicKey, policy: policies[role] ?? openPolicy })),
+    schedule: hourlySchedule,
+  };
+}
+
+export interface InFlight {
+  readonly from: Role;
+  readonly kind: MessageKind;
+  readonly bytes: Uint8Array;
+}
+
+export interface RoundSetup {
+  readonly elements: Record<Role, readonly Uint8Array[]>;
+  readonly mode?: Mode;
+  readonly roundId?: Uint8Array;
+  readonly labels?: Partial<Record<Role, ReadonlyArray<LabelValues | undefined>>>;
+  readonly policy?: Partial<Record<Role, Partial<RoundOptions['policy']>>>;
+  /** Replaces a frame in flight: what the sender "sends" is what this returns. */
+  readonly intercept?: (message: InFlight) => Uint8Array;
+}
+
+export interface PlayedRound {
+  readonly results: Record<Role, RoundResult>;
+  /** Each side's record of the round, as the node's transcript_messages table holds it. */
+  readonly records: Record<Role, RecordedMessage[]>;
+  readonly roundId: Uint8Array;
+}
+
+export function playRound(setup: RoundSetup): PlayedRound {
+  const roundId = setup.roundId ?? adHocRoundId;
+  const records: Record<Role, RecordedMessage[]> = { initiator: [], responder: [] };
+  const make = (role: Role): Round => {
+    const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
+    return createRound({
+      role,
+      roundId,
+      rosterDigest,
+      selfId: ids[role],
+      peerId: ids[peer],
+      mode: setup.mode ?? 'intersection',
+      policy: { maxPeerSetSize: 65_536, modes: ['intersection', 'cardinality'], labelFields: [], ...setup.policy?.[role] },
+      elements: setup.elements[role],
+      ...(setup.labels?.[role] === undefined ? {} : { labels: setup.labels[role] }),
+      rng: seededRng(`round/${role}/${Buffer.from(roundId).toString('hex')}`),
+      signingKey: keys[role].secretKey.slice(),
+      peerPublicKey: keys[peer].publicKey,
+      logHead: null,
+    });
+  };
+  const rounds: Record<Role, Round> = { initiator: make('initiator'), responder: make('responder') };
+  const queues: Record<Role, Uint8Array[]> = { initiator: [], responder: [] };
+  const send = (from: Role, outbound: ReadonlyArray<{ kind: MessageKind; bytes: Uint8Array }>): void => {
+    for (const { kind, bytes } of outbound) {
+      const wire = setup.intercept === undefined ? bytes : setup.intercept({ from, kind, bytes });
+      records[from].push({ direction: 'sent', bytes: wire });
+      queues[from === 'initiator' ? 'responder' : 'initiator'].push(wire);
+    }
+  };
+  send('initiator', rounds.initiator.start());
+  send('responder', rounds.responder.start());
+  let turn: Role = 'responder';
+  for (let step = 0; step < 100_000; step++) {
+    if (queues.initiator.length === 0 && queues.responder.length === 0) break;
+    turn = turn === 'initiator' ? 'responder' : 'initiator';
+    if (queues[turn].length === 0) turn = turn === 'initiator' ? 'responder' : 'initiator';
+    const frame = queues[turn].shift()!;
+    // A finished party has closed its session: later frames never reach its store.
+    if (rounds[turn].done) continue;
+    records[turn].push({ direction: 'received', bytes: frame });
+    send(turn, rounds[turn].receive(frame));
+  }
+  const results = { initiator: rounds.initiator.result!, responder: rounds.responder.result! };
+  return { results, records, roundId };
+}
+
+/** The leaf a node logs for its side of the round (as the daemon's finalize builds it). */
+export function leafRecord(played: PlayedRound, role: Role, overrides: Partial<RoundRecord> = {}): RoundRecord {
+  const result = played.results[role];
+  const base = { roundId: played.roundId, attempt: 1, rosterDigest, slot: null, initiatorId: ids.initiator, responderId: ids.responder, timestamp: 1_900_000_000_000 };
+  if (result.status === 'aborted') {
+    return { ...base, status: 'aborted', reason: result.peerReason ?? result.reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, ...overrides };
+  }
+  const own = result.intersectionSize;
+  const peer = result.peerIntersectionSize;
+  return {
+    ...base,
+    status: result.status,
+    reason: result.status === 'disputed' ? 'size-mismatch' : '',
+    transcriptHash: result.transcriptHash,
+    initiatorClaim: role === 'initiator' ? own : peer,
+    responderClaim: role === 'initiator' ? peer : own,
+    ...overrides,
+  };
+}
+
+export interface ExportOptions {
+  /** Leaves logged before this round's (other rounds), so the inclusion proof is not trivial. */
+  readonly earlierLeaves?: number;
+  readonly laterLeaves?: number;
+  readonly leaf?: Partial<RoundRecord>;
+  /** Signs the head with this key instead of the exporter's. */
+  readonly headKey?: Uint8Array;
+}
+
+/** The exporter's log, head and bundle for its side of `played`. */
+export function exportBundle(played: PlayedRound, exporter: Role, options: ExportOptions = {}): TranscriptBundle {
+  const log = new MerkleLog(new MemoryLogStorage());
+  for (let i = 0; i < (options.earlierLeaves ?? 5); i++) log.append(encoder.encode(`earlier round ${i}`));
+  const { index } = log.append(encodeRoundRecord(leafRecord(played, exporter, options.leaf)));
+  for (let i = 0; i < (options.laterLeaves ?? 2); i++) log.append(encoder.encode(`later round ${i}`));
+  const treeHead = signTreeHead(log.treeHead(1_900_000_100_000), ids[exporter], options.headKey ?? keys[exporter].secretKey.slice());
+  return buildTranscriptBundle({
+    exporter: ids[exporter],
+    leaf: log.leaf(index),
+    leafIndex: index,
+    treeHead,
+    inclusionProof: log.inclusionProof(index, treeHead.size),
+    messages: played.records[exporter],
+  });
+}

@@ -1,0 +1,154 @@
+/** Transcript bundles (audit.md §8): building from recorded frames, canonical round trips, and the decoder's junk table. */
+import { sha512 } from '@noble/hashes/sha2.js';
+import { CodecError, ValidationError } from '@venn/errors';
+import { Transcript, streamIndex } from '@venn/protocol';
+import { decodeMessage } from '@venn/wire';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_BUNDLE_BYTES,
+  MAX_BUNDLE_FRAMES,
+  buildTranscriptBundle,
+  decodeTranscriptBundle,
+  emptyLabelsDigest,
+  encodeTranscriptBundle,
+  type TranscriptBundle,
+} from '../src/index.js';
+import { digest, exportBundle, ids, keys, playRound, type PlayedRound } from './round-harness.js';
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const ascii = (text: string): number[] => [...new TextEncoder().encode(text)];
+
+const labelled: PlayedRound = playRound({
+  elements: { initiator: ['s1', 's2', 'a1'].map(digest), responder: ['s2', 'b1', 's1', 'b2'].map(digest) },
+  policy: { initiator: { labelFields: ['category', 'reason'] }, responder: { labelFields: ['category', 'first_seen', 'reason'] } },
+  labels: {
+    initiator: [{ category: 'distillation', reason: 'scripted prompts' }, undefined, undefined],
+    responder: [undefined, undefined, { category: 'card-testing', reason: 'shared card' }, undefined],
+  },
+});
+const valid = exportBundle(labelled, 'initiator');
+const validBytes = encodeTranscriptBundle(valid);
+
+/** Replaces the first occurrence of `find` (which must occur) by `replace`. */
+function splice(bytes: Uint8Array, find: readonly number[], replace: readonly number[]): Uint8Array {
+  const at = Buffer.from(bytes).indexOf(Buffer.from(find));
+  if (at < 0) throw new Error(`pattern ${Buffer.from(find).toString('hex')} not in the bundle`);
+  return Uint8Array.from([...bytes.subarray(0, at), ...replace, ...bytes.subarray(at + find.length)]);
+}
+
+describe('buildTranscriptBundle', () => {
+  it('keeps every non-LABELS frame of each party in sending order and hashes LABELS into their stream digest', () => {
+    for (const role of ['initiator', 'responder'] as const) {
+      const sent = labelled.records[role].filter((m) => m.direction === 'sent').map((m) => m.bytes);
+      const kinds = sent.map((bytes) => decodeMessage(bytes).kind);
+      expect(kinds).toContain('labels');
+      const expected = sent.filter((_, i) => kinds[i] !== 'labels').map(hex);
+      expect(valid[role].frames.map(hex)).toEqual(expected);
+      const transcript = new Transcript();
+      sent.forEach((bytes, i) => { if (kinds[i] === 'labels') transcript.absorb(role, 'labels', bytes); });
+      expect(hex(valid[role].labelsDigest)).toBe(hex(transcript.streamDigest(streamIndex(role, 'labels'))));
+      expect(hex(valid[role].labelsDigest)).not.toBe(hex(emptyLabelsDigest(role)));
+      expect(valid[role].rejectedFrameDigest).toBeNull();
+    }
+  });
+
+  it('the exporter\'s and the peer\'s bundles carry the same frames and digests', () => {
+    const other = exportBundle(labelled, 'responder');
+    for (const role of ['initiator', 'responder'] as const) {
+      expect(other[role].frames.map(hex)).toEqual(valid[role].frames.map(hex));
+      expect(hex(other[role].labelsDigest)).toBe(hex(valid[role].labelsDigest));
+    }
+  });
+
+  it('keeps a received frame that does not decode only as its SHA-512', () => {
+    const junk = Uint8Array.from([0x82, 0xa1, 0x74, 0x09, 0xa3, ...ascii('rid'), 0xc0]);
+    const bundle = buildTranscriptBundle({
+      exporter: valid.exporter,
+      leaf: valid.leaf,
+      leafIndex: valid.leafIndex,
+      treeHead: valid.treeHead,
+      inclusionProof: valid.inclusionProof,
+      messages: [...labelled.records.initiator, { direction: 'received', bytes: junk }, { direction: 'received', bytes: Uint8Array.of(0xc1) }],
+    });
+    expect(hex(bundle.responder.rejectedFrameDigest!)).toBe(hex(sha512(junk)));
+    expect(bundle.responder.frames.map(hex)).toEqual(valid.responder.frames.map(hex));
+    expect(bundle.initiator.rejectedFrameDigest).toBeNull();
+  });
+
+  const base = { exporter: valid.exporter, leaf: valid.leaf, leafIndex: valid.leafIndex, treeHead: valid.treeHead, inclusionProof: valid.inclusionProof, messages: labelled.records.initiator };
+  const junk: Array<[string, Record<string, unknown>, typeof ValidationError | typeof CodecError, string]> = [
+    ['an exporter that is not a party of the leaf', { exporter: 'lab-c' }, ValidationError, 'not-a-party'],
+    ['an exporter id with upper case', { exporter: 'Lab-A' }, ValidationError, 'invalid-field'],
+    ['a leaf that is not a round record', { leaf: Uint8Array.of(1, 2, 3) }, CodecError, 'truncated'],
+    ['a leaf index that is negative', { leafIndex: -1 }, ValidationError, 'invalid-integer'],
+    ['an inclusion proof hash of 31 bytes', { inclusionProof: [new Uint8Array(31)] }, ValidationError, 'invalid-length'],
+    ['messages that are not an array', { messages: 'frames' }, ValidationError, 'invalid-type'],
+    ['a message with an unknown direction', { messages: [{ direction: 'sideways', bytes: Uint8Array.of(0x80) }] }, ValidationError, 'invalid-field'],
+    ['a message without bytes', { messages: [{ direction: 'sent', bytes: 'x' }] }, ValidationError, 'invalid-type'],
+    ['more frames than a party can send', { messages: Array.from({ length: MAX_BUNDLE_FRAMES + 1 }, () => labelled.records.initiator[0]!) }, ValidationError, 'too-many-frames'],
+  ];
+  it.each(junk)('refuses %s', (_, change, type, code) => {
+    const attempt = (): unknown => buildTranscriptBundle({ ...base, ...change } as never);
+    expect(attempt).toThrow(type);
+    expect(attempt).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('encode / decode', () => {
+  it('round-trips to identical bytes', () => {
+    const decoded = decodeTranscriptBundle(validBytes);
+    expect(hex(encodeTranscriptBundle(decoded))).toBe(hex(validBytes));
+    expect(decoded.exporter).toBe(ids.initiator);
+    expect(decoded.leafIndex).toBe(valid.leafIndex);
+    expect(decoded.inclusionProof.map(hex)).toEqual(valid.inclusionProof.map(hex));
+    expect(decoded.treeHead.signature).toEqual(valid.treeHead.signature);
+  });
+
+  it('refuses to encode a bundle that breaks its schema', () => {
+    expect(() => encodeTranscriptBundle({ ...valid, initiator: { ...valid.initiator, labelsDigest: new Uint8Array(32) } })).toThrow(ValidationError);
+    expect(() => encodeTranscriptBundle({ ...valid, responder: { ...valid.responder, frames: [new Uint8Array(0)] } })).toThrow(ValidationError);
+    expect(() => encodeTranscriptBundle({ ...valid, exporter: '' })).toThrow(ValidationError);
+    expect(() => encodeTranscriptBundle(null as unknown as TranscriptBundle)).toThrow(ValidationError);
+  });
+
+  const index = ascii('index');
+  const head = ascii('head');
+  const exporterKey = [0xa8, ...ascii('exporter')];
+  const junk: Array<[string, () => unknown, string]> = [
+    ['a string', () => 'bundle', 'invalid-type'],
+    ['no bytes', () => new Uint8Array(0), 'empty'],
+    ['more bytes than any bundle', () => new Uint8Array(MAX_BUNDLE_BYTES + 1), 'too-large'],
+    ['an array instead of a map', () => Uint8Array.of(0x91, 0x01), 'wrong-type'],
+    ['the last byte missing', () => validBytes.subarray(0, validBytes.length - 1), 'truncated'],
+    ['only the first half', () => validBytes.subarray(0, validBytes.length >> 1), 'truncated'],
+    ['a trailing byte', () => Uint8Array.from([...validBytes, 0x00]), 'trailing-bytes'],
+    ['another file format', () => splice(validBytes, ascii('venn-transcript-bundle'), ascii('venn-transcript-bundlf')), 'wrong-format'],
+    ['version 2', () => splice(validBytes, [0xa1, 0x76, 0x01], [0xa1, 0x76, 0x02]), 'unsupported-version'],
+    ['a map with one key fewer', () => Uint8Array.from([validBytes[0]! - 1, ...validBytes.subarray(1)]), 'missing-field'],
+    ['a map with one key more', () => Uint8Array.from([validBytes[0]! + 1, ...validBytes.subarray(1)]), 'unknown-field'],
+    ['an unknown key', () => splice(validBytes, exporterKey, [0xa8, ...ascii('exported')]), 'unknown-field'],
+    ['keys out of canonical order', () => splice(validBytes, [0xa4, ...ascii('leaf')], [0xa4, ...head]), 'non-canonical-encoding'],
+    ['an index in a longer form than needed', () => splice(validBytes, [0xa5, ...index, valid.leafIndex], [0xa5, ...index, 0xcc, valid.leafIndex]), 'non-canonical-encoding'],
+    ['an index as a float', () => splice(validBytes, [0xa5, ...index, valid.leafIndex], [0xa5, ...index, 0xcb, 0x40, 0x14, 0, 0, 0, 0, 0, 0]), 'wrong-type'],
+    ['an index above 2^53 - 1', () => splice(validBytes, [0xa5, ...index, valid.leafIndex], [0xa5, ...index, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 'out-of-range'],
+    ['a head of 112 bytes', () => splice(validBytes, [0xa4, ...head, 0xc4, 113], [0xa4, ...head, 0xc4, 112]), 'wrong-length'],
+    ['a head of version 2', () => splice(validBytes, [0xa4, ...head, 0xc4, 113, 0x01], [0xa4, ...head, 0xc4, 113, 0x02]), 'unsupported-version'],
+    ['an exporter id in upper case', () => splice(validBytes, [...exporterKey, 0xa5, ...ascii('lab-a')], [...exporterKey, 0xa5, ...ascii('LAB-A')]), 'invalid-field'],
+    ['an exporter id that is not UTF-8', () => splice(validBytes, [...exporterKey, 0xa5, ...ascii('lab-a')], [...exporterKey, 0xa5, 0xff, 0xfe, 0x61, 0x62, 0x63]), 'invalid-utf8'],
+    ['a frames array claiming 2^32 - 1 items', () => splice(validBytes, [0xa6, ...ascii('frames'), 0x90 | valid.initiator.frames.length], [0xa6, ...ascii('frames'), 0xdd, 0xff, 0xff, 0xff, 0xff]), 'too-large'],
+    ['a frames array in a longer form than needed', () => splice(validBytes, [0xa6, ...ascii('frames'), 0x90 | valid.initiator.frames.length], [0xa6, ...ascii('frames'), 0xdc, 0x00, valid.initiator.frames.length]), 'non-canonical-encoding'],
+    ['a labels digest of 63 bytes', () => splice(validBytes, [0xa6, ...ascii('labels'), 0xc4, 64], [0xa6, ...ascii('labels'), 0xc4, 63]), 'wrong-length'],
+    ['a rejected frame digest that is a boolean', () => splice(validBytes, [0xa8, ...ascii('rejected'), 0xc0], [0xa8, ...ascii('rejected'), 0xc2]), 'wrong-type'],
+    ['a msgpack ext value', () => splice(validBytes, [0xa8, ...ascii('rejected'), 0xc0], [0xa8, ...ascii('rejected'), 0xd4, 0x01, 0x00]), 'wrong-type'],
+  ];
+  it.each(junk)('refuses %s with a typed CodecError', (_, input, code) => {
+    const attempt = (): unknown => decodeTranscriptBundle(input() as Uint8Array);
+    expect(attempt).toThrow(CodecError);
+    expect(attempt).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('keeps the signed head, so a decoded bundle still verifies its head signature', async () => {
+    const { verifyTreeHead } = await import('../src/index.js');
+    expect(verifyTreeHead(decodeTranscriptBundle(validBytes).treeHead, ids.initiator, keys.initiator.publicKey)).toBe(true);
+  });
+});
