@@ -37,3 +37,5 @@ export {
   encodeTranscriptBundle,
 } from './internal/bundle.js';
 export type { BundleParty, BundleSource, RecordedMessage, TranscriptBundle } from './internal/bundle.js';
+export { BUNDLE_CHECKS, verifyTranscriptBundle } from './internal/verify-bundle.js';
+export type { BundleCheck, BundleCheckName, BundleReport, BundleSummary, FaultParty } from './internal/verify-bundle.js';

@@ -1,0 +1,680 @@
+/**
+ * The auditor's verifier (audit.md §9): re-checks one transcript bundle against the pinned roster
+ * and names the first failing check and the party it shows at fault. Everything here is public
+ * data (frames, proofs, signatures), so early exits and variable-time comparisons leak nothing.
+ */
+import { sha512 } from '@noble/hashes/sha2.js';
+import { decodePoint, ed25519Verify, sumPacked, validatePackedPoints, verifyProof } from '@venn/crypto';
+import { CodecError, VennError } from '@venn/errors';
+import {
+  GENERATOR,
+  TRANSCRIPT_LABEL,
+  Transcript,
+  finishSignatureInput,
+  proofContextString,
+  streamIndex,
+  type Role,
+} from '@venn/protocol';
+import {
+  MAX_CHUNK_POINTS,
+  MAX_SET_SIZE,
+  POINT_BYTES,
+  decodeMessage,
+  type AbortMessage,
+  type FinishMessage,
+  type LabelField,
+  type Message,
+  type OfferMessage,
+  type ProofMessage,
+} from '@venn/wire';
+import { rosterMember, type AuditRoster } from './audit-roster.js';
+import { decodeTranscriptBundle, emptyLabelsDigest, type BundleParty, type TranscriptBundle } from './bundle.js';
+import { bytesEqual } from './bytes.js';
+import { hashLeaf } from './hash.js';
+import { decodeRoundRecord, type RoundRecord } from './round-record.js';
+import { verifyTreeHead } from './tree-head.js';
+import { verifyInclusion } from './verify.js';
+
+/** The checks, in the order they run; the first that fails is the verdict (audit.md §9.2). */
+export const BUNDLE_CHECKS = [
+  'bundle',
+  'round-record',
+  'roster',
+  'tree-head',
+  'log-inclusion',
+  'messages-initiator',
+  'messages-responder',
+  'policy',
+  'slot',
+  'transcript',
+  'proof-initiator',
+  'proof-responder',
+  'finish-initiator',
+  'finish-responder',
+  'intersection-size',
+  'record-status',
+  'completed',
+] as const;
+export type BundleCheckName = (typeof BUNDLE_CHECKS)[number];
+
+/** Whom a failed check shows at fault: a party of the round, or the lab that exported the bundle. */
+export type FaultParty = 'initiator' | 'responder' | 'exporter';
+
+export interface BundleCheck {
+  readonly name: BundleCheckName;
+  readonly status: 'pass' | 'fail' | 'skip';
+  /** On failure: who the bundle shows at fault; null when it cannot tell (e.g. a timeout). */
+  readonly party: FaultParty | null;
+  /** The roster member id of `party`, when known. */
+  readonly member: string | null;
+  readonly detail: string;
+}
+
+export interface BundleSummary {
+  readonly roundId: string | null;
+  readonly attempt: number | null;
+  readonly exporter: string | null;
+  readonly initiator: string | null;
+  readonly responder: string | null;
+  /** The status the exporter logged. */
+  readonly status: string | null;
+  readonly reason: string | null;
+  /** Slot start (Unix seconds), null for an ad-hoc round. */
+  readonly slot: number | null;
+  readonly mode: string | null;
+  readonly setSizes: Readonly<Record<Role, number | null>>;
+  readonly caps: Readonly<Record<Role, number | null>>;
+  /** Intersection sizes claimed in each party's FINISH. */
+  readonly claims: Readonly<Record<Role, number | null>>;
+  /** Intersection sizes recomputed from the two EVALUATED streams. */
+  readonly recomputed: Readonly<Record<Role, number | null>>;
+  /** SPEC §7.3 TH_final recomputed from the bundle (hex). */
+  readonly transcriptHash: string | null;
+  readonly leafIndex: number | null;
+  readonly treeHead: { readonly size: number; readonly root: string; readonly timestamp: number } | null;
+  /** ABORT codes each party sent, if any. */
+  readonly aborts: Readonly<Record<Role, string | null>>;
+}
+
+export interface BundleReport {
+  /** True iff every check passed: the round completed (or was disputed) and is fully re-verified. */
+  readonly valid: boolean;
+  /** The first failing check, or null when valid. */
+  readonly failure: BundleCheck | null;
+  readonly checks: readonly BundleCheck[];
+  readonly summary: BundleSummary;
+}
+
+const ROLES: readonly Role[] = ['initiator', 'responder'];
+const other = (role: Role): Role => (role === 'initiator' ? 'responder' : 'initiator');
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const chunkCount = (total: number): number => Math.ceil(total / MAX_CHUNK_POINTS);
+
+/**
+ * ABORT codes that name a fault in the peer's frames (SPEC §9), which the bundle holds. An ABORT
+ * with one of them while the bundle shows the peer did nothing of the kind is a fault of the party
+ * that aborted. Other codes (timeout, cancelled, set-too-large against a cap the refusing party
+ * never stated, node-level policy) cannot be checked and blame nobody.
+ */
+const CHECKABLE_ABORTS = new Set(['duplicate-chunk', 'count-mismatch', 'bad-point', 'bad-proof', 'bad-signature', 'round-mismatch']);
+
+/** What the verifier reconstructs of one party from its frames. */
+interface PartyView {
+  readonly role: Role;
+  readonly id: string;
+  readonly bundle: BundleParty;
+  /** Decoded frames in sending order, or the decoding error of the first that failed. */
+  readonly messages: Array<{ readonly message: Message; readonly bytes: Uint8Array }>;
+  decodeError: string | null;
+  offer?: { readonly message: OfferMessage; readonly bytes: Uint8Array };
+  readonly blinded: Uint8Array[];
+  readonly blindedPoints: Uint8Array[];
+  readonly evaluated: Uint8Array[];
+  readonly evaluatedPoints: Uint8Array[];
+  proof?: { readonly message: ProofMessage; readonly bytes: Uint8Array };
+  finish?: FinishMessage;
+  abort?: AbortMessage;
+  /** The first rule of SPEC §4–§5 this party's frames break, if any. */
+  violation: string | null;
+}
+
+class Checks {
+  readonly list: BundleCheck[] = [];
+  members: Partial<Record<FaultParty, string>> = {};
+
+  pass(name: BundleCheckName, detail: string): void {
+    this.list.push({ name, status: 'pass', party: null, member: null, detail });
+  }
+
+  skip(name: BundleCheckName, detail: string): void {
+    this.list.push({ name, status: 'skip', party: null, member: null, detail });
+  }
+
+  fail(name: BundleCheckName, party: FaultParty | null, detail: string): void {
+    this.list.push({ name, status: 'fail', party, member: party === null ? null : this.members[party] ?? null, detail });
+  }
+
+  failed(name: BundleCheckName): boolean {
+    return this.list.some((check) => check.name === name && check.status === 'fail');
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof VennError) return `${error.message} [${error.code}]`;
+  throw error;
+}
+
+/** TH(0x02, {0..9}) of SPEC §7.3 with the two LABELS stream digests given rather than hashed. */
+function finalTranscriptHash(transcript: Transcript, labels: Readonly<Record<Role, Uint8Array>>): Uint8Array {
+  const hasher = sha512.create();
+  hasher.update(TRANSCRIPT_LABEL);
+  hasher.update(Uint8Array.of(0x02)); // SPEC §7.3 purpose of TH_final
+  for (let j = 0; j < 10; j++) {
+    hasher.update(Uint8Array.of(j));
+    if (j === streamIndex('initiator', 'labels')) hasher.update(labels.initiator);
+    else if (j === streamIndex('responder', 'labels')) hasher.update(labels.responder);
+    else hasher.update(transcript.streamDigest(j));
+  }
+  return hasher.digest();
+}
+
+function concatPoints(chunks: readonly Uint8Array[]): Uint8Array {
+  return Buffer.concat(chunks);
+}
+
+/** |{ p : own[p] ∈ set(peer) }| over packed points, the count SPEC §4.2 step 5 defines. */
+function countMatches(own: Uint8Array, peer: Uint8Array): number {
+  // Doubly blinded values are public to both parties and the auditor; plain string keys are fine.
+  const peerBuffer = Buffer.from(peer.buffer, peer.byteOffset, peer.length);
+  const set = new Set<string>();
+  for (let at = 0; at < peer.length; at += POINT_BYTES) set.add(peerBuffer.toString('latin1', at, at + POINT_BYTES));
+  const ownBuffer = Buffer.from(own.buffer, own.byteOffset, own.length);
+  let count = 0;
+  for (let at = 0; at < own.length; at += POINT_BYTES) if (set.has(ownBuffer.toString('latin1', at, at + POINT_BYTES))) count++;
+  return count;
+}
+
+/**
+ * Verifies a transcript bundle (encoded, or already decoded) against the roster. Never throws for
+ * bad bundles: every problem becomes a failed check. Call @venn/crypto's ready() first.
+ */
+export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, roster: AuditRoster): BundleReport {
+  const checks = new Checks();
+  let bundle: TranscriptBundle;
+  try {
+    bundle = input instanceof Uint8Array ? decodeTranscriptBundle(input) : input;
+  } catch (error) {
+    checks.fail('bundle', 'exporter', `the bundle does not decode: ${describeError(error)}`);
+    return finish(checks, emptySummary(), 'the bundle did not decode');
+  }
+  checks.members.exporter = bundle.exporter;
+  const summary = mutableSummary(bundle);
+
+  // ---- the exporter's account: its log leaf under its signed head ----------------------------
+  const decoded = ROLES.map((role) => decodeParty(role, bundle[role]));
+  const labelsInClear = decoded.some((party) => party.messages.some(({ message }) => message.kind === 'labels'));
+  if (labelsInClear) {
+    checks.fail('bundle', 'exporter', 'a LABELS frame appears in clear; bundles carry only the LABELS stream digests (audit.md §8.1)');
+    return finish(checks, summary, 'the bundle is malformed');
+  }
+  checks.pass('bundle', `format v1; ${bundle.initiator.frames.length} initiator and ${bundle.responder.frames.length} responder frames`);
+
+  let record: RoundRecord;
+  try {
+    record = decodeRoundRecord(bundle.leaf);
+  } catch (error) {
+    checks.fail('round-record', 'exporter', `the exporter's log leaf does not decode: ${describeError(error)}`);
+    return finish(checks, summary, 'the log leaf did not decode');
+  }
+  Object.assign(summary, {
+    roundId: hex(record.roundId), attempt: record.attempt, initiator: record.initiatorId, responder: record.responderId,
+    status: record.status, reason: record.reason === '' ? null : record.reason, slot: record.slot,
+  });
+  checks.members.initiator = record.initiatorId;
+  checks.members.responder = record.responderId;
+  const [initiator, responder] = decoded as [PartyView, PartyView];
+  const parties: Record<Role, PartyView> = { initiator: { ...initiator, id: record.initiatorId }, responder: { ...responder, id: record.responderId } };
+  const frameRoundIds = ROLES.flatMap((role) => parties[role].messages.map(({ message }) => message.roundId));
+  if (bundle.exporter !== record.initiatorId && bundle.exporter !== record.responderId) {
+    checks.fail('round-record', 'exporter', `the exporter ${bundle.exporter} is neither party of the logged round (${record.initiatorId}, ${record.responderId})`);
+  } else if (frameRoundIds.length > 0 && !frameRoundIds.some((rid) => bytesEqual(rid, record.roundId))) {
+    // Every frame names another round: the leaf, not the parties, is what does not belong.
+    checks.fail('round-record', 'exporter', `the leaf records round ${hex(record.roundId)}, but every frame carries another round id (${hex(frameRoundIds[0]!)})`);
+  } else {
+    checks.pass('round-record', `round ${hex(record.roundId)} attempt ${record.attempt}, ${record.status}, logged by ${bundle.exporter}`);
+  }
+
+  const exporterMember = rosterMember(roster, bundle.exporter);
+  if (!bytesEqual(record.rosterDigest, roster.digest)) {
+    // Either the auditor holds another roster or the exporter logged a foreign one: the bundle cannot say which.
+    checks.fail('roster', null, `the round ran under roster ${hex(record.rosterDigest)}, the given roster has digest ${hex(roster.digest)}`);
+  } else if (rosterMember(roster, record.initiatorId) === undefined || rosterMember(roster, record.responderId) === undefined || exporterMember === undefined) {
+    checks.fail('roster', 'exporter', `the leaf names a lab that is not a roster member (${[record.initiatorId, record.responderId].filter((id) => rosterMember(roster, id) === undefined).join(', ')})`);
+  } else {
+    checks.pass('roster', `roster ${hex(roster.digest)}; ${record.initiatorId} and ${record.responderId} are members`);
+  }
+  if (checks.failed('round-record') || checks.failed('roster')) return finish(checks, summary, 'the round record or roster check failed');
+
+  // audit.md §4: a head is used only after its signature verifies under the roster key of its log.
+  const head = bundle.treeHead;
+  summary.treeHead = { size: head.size, root: hex(head.root), timestamp: head.timestamp };
+  summary.leafIndex = bundle.leafIndex;
+  if (verifyTreeHead(head, bundle.exporter, exporterMember!.identityKey)) {
+    checks.pass('tree-head', `${bundle.exporter}'s head of size ${head.size} at ${new Date(head.timestamp).toISOString()} is signed by its roster key`);
+  } else {
+    checks.fail('tree-head', 'exporter', `the tree head (size ${head.size}) is not signed by ${bundle.exporter}'s roster identity key`);
+  }
+  // audit.md §2.4: size and root from the one verified head.
+  if (verifyInclusion(hashLeaf(bundle.leaf), bundle.leafIndex, head.size, bundle.inclusionProof, head.root)) {
+    checks.pass('log-inclusion', `leaf ${bundle.leafIndex} is in ${bundle.exporter}'s log of size ${head.size}`);
+  } else {
+    checks.fail('log-inclusion', 'exporter', `the inclusion proof of leaf ${bundle.leafIndex} does not verify against the head of size ${head.size}`);
+  }
+
+  // ---- the round as the two parties' frames show it -----------------------------------------
+  for (const role of ROLES) checkPartyMessages(parties[role], parties[other(role)], record);
+  const offers = { initiator: parties.initiator.offer?.message, responder: parties.responder.offer?.message };
+  const mode = offers.initiator?.mode ?? offers.responder?.mode;
+  const agreed: LabelField[] = offers.initiator !== undefined && offers.responder !== undefined && mode === 'intersection'
+    ? offers.initiator.labelFields.filter((field) => offers.responder!.labelFields.includes(field))
+    : [];
+  for (const role of ROLES) {
+    const party = parties[role];
+    if (party.violation !== null || offers.initiator === undefined || offers.responder === undefined) continue;
+    const empty = bytesEqual(party.bundle.labelsDigest, emptyLabelsDigest(role));
+    // SPEC §5.7: LABELS flow iff at least one field is agreed, and then before FINISH.
+    if (agreed.length === 0 && !empty) party.violation = 'sent LABELS although no label field was agreed [unexpected-message]';
+    if (agreed.length > 0 && empty && party.finish !== undefined) party.violation = `sent FINISH without LABELS although ${agreed.join(', ')} were agreed [unexpected-message]`;
+  }
+  for (const role of ROLES) {
+    const party = parties[role];
+    summary.setSizes[role] = party.offer?.message.setSize ?? null;
+    summary.caps[role] = party.offer?.message.maxPeerSetSize ?? null;
+    summary.claims[role] = party.finish?.intersectionSize ?? null;
+    summary.aborts[role] = party.abort?.reason ?? null;
+    if (party.violation === null) {
+      checks.pass(`messages-${role}`, `${party.messages.length} frames in order: OFFER, ${party.blinded.length} BLINDED, ${party.evaluated.length} EVALUATED, ${party.proof === undefined ? 'no' : 'a'} PROOF, ${party.finish === undefined ? 'no' : 'a'} FINISH${party.abort === undefined ? '' : `, ABORT ${party.abort.reason}`}`);
+    } else {
+      checks.fail(`messages-${role}`, role, `${party.id} ${party.violation}`);
+    }
+  }
+  summary.mode = mode ?? null;
+
+  checkPolicy(checks, parties, roster);
+  checkSlot(checks, record, roster);
+
+  // ---- transcript, proofs, signatures and sizes --------------------------------------------
+  let transcript: Transcript | undefined;
+  let finalHash: Uint8Array | undefined;
+  if (parties.initiator.offer !== undefined && parties.responder.offer !== undefined) {
+    transcript = new Transcript();
+    for (const role of ROLES) transcript.absorb(role, 'offer', parties[role].offer!.bytes);
+    for (const kind of ['blinded', 'evaluated'] as const) {
+      for (const role of ROLES) for (const bytes of parties[role][kind]) transcript.absorb(role, kind, bytes);
+    }
+    for (const role of ROLES) if (parties[role].proof !== undefined) transcript.absorb(role, 'proof', parties[role].proof!.bytes);
+    finalHash = finalTranscriptHash(transcript, { initiator: parties.initiator.bundle.labelsDigest, responder: parties.responder.bundle.labelsDigest });
+    summary.transcriptHash = hex(finalHash);
+    if (record.transcriptHash.length === 0) {
+      checks.pass('transcript', `TH_final recomputed (${hex(finalHash).slice(0, 16)}…); the leaf logs none, as for a round aborted before FINISH`);
+    } else if (bytesEqual(record.transcriptHash, finalHash)) {
+      checks.pass('transcript', `TH_final ${hex(finalHash).slice(0, 16)}… recomputed from the frames equals the logged transcript hash`);
+    } else {
+      checks.fail('transcript', 'exporter', `TH_final recomputed from the frames (${hex(finalHash).slice(0, 16)}…) differs from the hash ${bundle.exporter} logged (${hex(record.transcriptHash).slice(0, 16)}…)`);
+    }
+  } else {
+    checks.skip('transcript', `no transcript: ${parties.initiator.offer === undefined ? 'the initiator' : 'the responder'} sent no OFFER`);
+  }
+
+  for (const role of ROLES) checkProof(checks, role, parties, transcript);
+  for (const role of ROLES) {
+    const party = parties[role];
+    const name = `finish-${role}` as const;
+    if (party.finish === undefined) {
+      checks.skip(name, `${party.id} sent no FINISH`);
+    } else if (finalHash === undefined) {
+      checks.skip(name, 'no transcript hash to check the signature against');
+    } else {
+      const input = finishSignatureInput(role, record.roundId, finalHash, party.finish.intersectionSize);
+      // SPEC §8: the signature covers role, round id, TH_final and the claimed size, under the roster key.
+      if (ed25519Verify(rosterMember(roster, party.id)!.identityKey, input, party.finish.signature)) {
+        checks.pass(name, `${party.id} signed TH_final and size ${party.finish.intersectionSize} with its roster key`);
+      } else {
+        checks.fail(name, role, `${party.id}'s FINISH signature (size ${party.finish.intersectionSize}) does not verify over the recomputed transcript under its roster key`);
+      }
+    }
+  }
+
+  checkSizes(checks, parties, summary);
+  checkRecordStatus(checks, record, parties);
+  checkCompleted(checks, record, parties);
+  return finish(checks, summary, null);
+}
+
+function decodeParty(role: Role, party: BundleParty): PartyView {
+  const view: PartyView = {
+    role, id: '', bundle: party, messages: [], decodeError: null, blinded: [], blindedPoints: [], evaluated: [], evaluatedPoints: [], violation: null,
+  };
+  for (let i = 0; i < party.frames.length; i++) {
+    const bytes = party.frames[i]!;
+    try {
+      view.messages.push({ message: decodeMessage(bytes), bytes });
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      view.decodeError = `frame ${i} does not decode: ${error.message} [${error.code} → malformed-message]`;
+      break;
+    }
+  }
+  return view;
+}
+
+/**
+ * Walks one party's frames through the sender's side of SPEC §4.4–§4.5: order, counts against the
+ * OFFERs, chunk sizes, canonical non-identity points, proof length. Records the first rule broken.
+ */
+function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundRecord): void {
+  const violate = (detail: string): void => {
+    party.violation ??= detail;
+  };
+  // The peer's OFFER fixes the EVALUATED totals; find it independently of the walk order.
+  const peerOffer = peer.messages.find(({ message }) => message.kind === 'offer')?.message as OfferMessage | undefined;
+  let position = 0;
+  for (const { message, bytes } of party.messages) {
+    const at = `frame ${position++}`;
+    if (party.violation !== null) break;
+    if (!bytesEqual(message.roundId, record.roundId)) {
+      violate(`${at}: ${message.kind.toUpperCase()} names round ${hex(message.roundId)} [round-mismatch]`);
+      break;
+    }
+    if (party.abort !== undefined) {
+      violate(`${at}: sent ${message.kind.toUpperCase()} after its ABORT [unexpected-message]`);
+      break;
+    }
+    if (message.kind !== 'abort' && party.finish !== undefined) {
+      violate(`${at}: sent ${message.kind.toUpperCase()} after its FINISH [unexpected-message]`);
+      break;
+    }
+    if (message.kind !== 'offer' && message.kind !== 'abort' && party.offer === undefined) {
+      violate(`${at}: sent ${message.kind.toUpperCase()} before its OFFER [unexpected-message]`);
+      break;
+    }
+    switch (message.kind) {
+      case 'offer': {
+        if (party.offer !== undefined) return violate(`${at}: a second OFFER [unexpected-message]`);
+        // SPEC §4.5 OFFER steps 1–2 and 7.
+        if (!bytesEqual(message.rosterDigest, record.rosterDigest)) return violate(`${at}: OFFER names roster ${hex(message.rosterDigest)} [roster-mismatch]`);
+        if (message.sender !== party.id || message.receiver !== peer.id) {
+          return violate(`${at}: OFFER from ${JSON.stringify(message.sender)} to ${JSON.stringify(message.receiver)}, expected from ${party.id} to ${peer.id} [roster-mismatch]`);
+        }
+        try {
+          decodePoint(message.publicKey, 'K');
+        } catch (error) {
+          return violate(`${at}: OFFER key K is not a valid element: ${describeError(error)} [bad-point]`);
+        }
+        party.offer = { message, bytes };
+        break;
+      }
+      case 'blinded':
+      case 'evaluated': {
+        if (party.proof !== undefined) return violate(`${at}: ${message.kind.toUpperCase()} after its PROOF [unexpected-message]`);
+        const stream = message.kind === 'blinded' ? party.blinded : party.evaluated;
+        const points = message.kind === 'blinded' ? party.blindedPoints : party.evaluatedPoints;
+        let total: number;
+        if (message.kind === 'blinded') {
+          total = party.offer!.message.setSize;
+        } else {
+          if (peerOffer === undefined) return violate(`${at}: EVALUATED without an OFFER from ${peer.id} [unexpected-message]`);
+          total = peerOffer.setSize;
+          // An evaluation needs the peer's chunk (intersection) or the peer's whole list (cardinality, SPEC §4.4 S4).
+          const peerChunks = peer.messages.filter((m) => m.message.kind === 'blinded').length;
+          const needed = party.offer!.message.mode === 'cardinality' ? chunkCount(total) : message.seq + 1;
+          if (peerChunks < needed) return violate(`${at}: EVALUATED chunk ${message.seq} without the BLINDED chunks of ${peer.id} it evaluates [unexpected-message]`);
+        }
+        // SPEC §4.5 chunk steps 1–5, in that order.
+        if (message.seq < stream.length) return violate(`${at}: ${message.kind.toUpperCase()} chunk ${message.seq} repeats a sequence number [duplicate-chunk]`);
+        if (message.seq >= chunkCount(total)) return violate(`${at}: ${message.kind.toUpperCase()} chunk ${message.seq} beyond the ${chunkCount(total)} chunks of ${total} points [count-mismatch]`);
+        if (message.seq > stream.length) return violate(`${at}: ${message.kind.toUpperCase()} chunk ${message.seq} skips chunk ${stream.length} [unexpected-message]`);
+        const expected = Math.min(MAX_CHUNK_POINTS, total - MAX_CHUNK_POINTS * message.seq);
+        if (message.points.length !== expected * POINT_BYTES) {
+          return violate(`${at}: ${message.kind.toUpperCase()} chunk ${message.seq} carries ${message.points.length / POINT_BYTES} points, expected ${expected} [count-mismatch]`);
+        }
+        try {
+          validatePackedPoints(message.points, `${message.kind} chunk ${message.seq}`);
+        } catch (error) {
+          return violate(`${at}: ${describeError(error)} [bad-point]`);
+        }
+        stream.push(bytes);
+        points.push(message.points);
+        break;
+      }
+      case 'proof': {
+        if (party.proof !== undefined) return violate(`${at}: a second PROOF [unexpected-message]`);
+        if (peerOffer === undefined) return violate(`${at}: PROOF without an OFFER from ${peer.id} [unexpected-message]`);
+        const own = chunkCount(party.offer!.message.setSize);
+        const evaluated = chunkCount(peerOffer.setSize);
+        if (party.blinded.length !== own || party.evaluated.length !== evaluated) {
+          return violate(`${at}: PROOF after ${party.blinded.length}/${own} BLINDED and ${party.evaluated.length}/${evaluated} EVALUATED chunks [count-mismatch]`);
+        }
+        // SPEC §4.5 PROOF: empty iff the peer's set is empty.
+        if ((peerOffer.setSize === 0) !== (message.proof.length === 0)) return violate(`${at}: PROOF of ${message.proof.length} bytes for a peer set of ${peerOffer.setSize} [bad-proof]`);
+        party.proof = { message, bytes };
+        break;
+      }
+      case 'labels':
+        // decodeParty's caller refuses bundles with LABELS in clear before this walk.
+        return violate(`${at}: LABELS in clear`);
+      case 'finish':
+        if (party.proof === undefined) return violate(`${at}: FINISH before its PROOF [unexpected-message]`);
+        party.finish = message;
+        break;
+      case 'abort':
+        party.abort = message;
+        break;
+    }
+  }
+  if (party.violation === null && party.decodeError !== null) violate(party.decodeError);
+  if (party.violation === null && party.bundle.rejectedFrameDigest !== null) {
+    violate(`sent a frame that does not decode as a Venn message (SHA-512 ${hex(party.bundle.rejectedFrameDigest).slice(0, 16)}…, as the exporter recorded it) [malformed-message]`);
+  }
+  if (party.violation === null && party.messages.length > 0 && party.offer === undefined && party.abort === undefined) {
+    violate('sent no OFFER [unexpected-message]');
+  }
+}
+
+function checkPolicy(checks: Checks, parties: Record<Role, PartyView>, roster: AuditRoster): void {
+  const offers = { initiator: parties.initiator.offer?.message, responder: parties.responder.offer?.message };
+  if (offers.initiator === undefined && offers.responder === undefined) {
+    checks.skip('policy', 'no OFFER in the bundle');
+    return;
+  }
+  for (const role of ROLES) {
+    const offer = offers[role];
+    if (offer === undefined) continue;
+    const id = parties[role].id;
+    const policy = rosterMember(roster, id)!.policy;
+    // roster.md §1: the member's published policy bounds what its OFFER states.
+    if (!policy.modes.includes(offer.mode)) return checks.fail('policy', role, `${id} offered mode ${offer.mode}, which its roster policy does not allow (${policy.modes.join(', ')})`);
+    if (offer.mode === 'cardinality' && offer.labelFields.length > 0) return checks.fail('policy', role, `${id} offered label fields in cardinality mode [policy-mismatch]`);
+    const unshared = offer.labelFields.filter((field) => !policy.shareLabels.includes(field));
+    if (unshared.length > 0) return checks.fail('policy', role, `${id} offered label fields ${unshared.join(', ')} that its roster policy does not share`);
+    const cap = Math.min(policy.maxPeerSetSize, MAX_SET_SIZE);
+    if (offer.maxPeerSetSize > cap) return checks.fail('policy', role, `${id} stated a cap of ${offer.maxPeerSetSize}, above its roster policy's ${cap}`);
+  }
+  if (offers.initiator !== undefined && offers.responder !== undefined) {
+    // SPEC §4.5 OFFER step 3: the responder answers only an OFFER in its own mode.
+    if (offers.initiator.mode !== offers.responder.mode) {
+      return checks.fail('policy', 'responder', `${parties.responder.id} answered a ${offers.initiator.mode} OFFER with a ${offers.responder.mode} one [policy-mismatch]`);
+    }
+    // SPEC §4.5 OFFER steps 5–6: the responder sends its OFFER only after accepting the initiator's,
+    // so an OFFER pair over a cap means the responder went on where it had to refuse.
+    const responderId = parties.responder.id;
+    if (offers.initiator.setSize > offers.responder.maxPeerSetSize) {
+      return checks.fail('policy', 'responder', `${responderId} accepted ${parties.initiator.id}'s ${offers.initiator.setSize} elements over its own cap of ${offers.responder.maxPeerSetSize} [set-too-large]`);
+    }
+    if (offers.responder.setSize > offers.initiator.maxPeerSetSize) {
+      return checks.fail('policy', 'responder', `${responderId} put ${offers.responder.setSize} elements into the round, over ${parties.initiator.id}'s cap of ${offers.initiator.maxPeerSetSize} [set-too-large]`);
+    }
+  }
+  const stated = ROLES.flatMap((role) => (offers[role] === undefined ? [] : [`${parties[role].id} n=${offers[role].setSize} cap=${offers[role].maxPeerSetSize}`]));
+  checks.pass('policy', `mode ${(offers.initiator ?? offers.responder)!.mode}; ${stated.join('; ')}; within both roster policies`);
+}
+
+function checkSlot(checks: Checks, record: RoundRecord, roster: AuditRoster): void {
+  if (record.slot === null) {
+    checks.pass('slot', 'ad-hoc round: not bound to a scheduled slot');
+    return;
+  }
+  const iso = new Date(record.slot * 1000).toISOString();
+  // node.md §3–§4: a scheduled round's id and initiator follow from the roster, the slot and the pair.
+  if (!roster.schedule.isSlot(record.slot)) return checks.fail('slot', 'exporter', `the leaf's slot ${iso} is not an instant of the roster schedule`);
+  const expected = roster.schedule.scheduledRoundId(record.slot, record.initiatorId, record.responderId);
+  if (!bytesEqual(expected, record.roundId)) return checks.fail('slot', 'exporter', `round ${hex(record.roundId)} is logged for slot ${iso}, whose round id is ${hex(expected)}`);
+  const initiator = roster.schedule.scheduledInitiator(record.roundId, record.initiatorId, record.responderId);
+  if (initiator !== record.initiatorId) return checks.fail('slot', 'initiator', `${record.initiatorId} opened the round of slot ${iso}, whose initiator is ${initiator} [not-initiator]`);
+  checks.pass('slot', `scheduled slot ${iso}; round id and initiator follow from the roster`);
+}
+
+function checkProof(checks: Checks, prover: Role, parties: Record<Role, PartyView>, transcript: Transcript | undefined): void {
+  const name = `proof-${prover}` as const;
+  const x = parties[prover];
+  const y = parties[other(prover)];
+  if (x.proof === undefined) return checks.skip(name, `${x.id} sent no PROOF`);
+  if (x.violation !== null || y.violation !== null || transcript === undefined) return checks.skip(name, 'the messages the proof covers failed their own checks');
+  if (y.blinded.length !== chunkCount(y.offer!.message.setSize)) return checks.skip(name, `the bundle lacks part of ${y.id}'s BLINDED stream`);
+  const n = y.offer!.message.setSize;
+  if (n === 0) return checks.pass(name, `${y.id}'s set is empty: nothing to prove, and the proof is empty`);
+  const B = x.offer!.message.publicKey;
+  const C = concatPoints(y.blindedPoints);
+  const D = concatPoints(x.evaluatedPoints);
+  // SPEC §6.1: the context binds the proof to TH_proof(X): both OFFERs, both BLINDED streams and X's EVALUATED.
+  const context = proofContextString(transcript.proofHash(prover));
+  const pi = x.proof.message.proof;
+  try {
+    if (x.offer!.message.mode === 'intersection') {
+      if (verifyProof(GENERATOR, B, C, D, pi, context)) return checks.pass(name, `${x.id} evaluated all ${n} points of ${y.id} with the key in its OFFER (batched DLEQ, SPEC §6)`);
+      return checks.fail(name, prover, `${x.id}'s proof does not verify: its EVALUATED points are not its committed key applied to ${y.id}'s BLINDED points [bad-proof]`);
+    }
+    // SPEC §6.3: in cardinality mode the proof covers the sums of the two lists only.
+    let sumC: Uint8Array;
+    try {
+      sumC = sumPacked(C);
+    } catch (error) {
+      return checks.fail(name, other(prover), `${y.id}'s BLINDED points sum to no usable element (${describeError(error)}); ${x.id} should have aborted [bad-point]`);
+    }
+    let sumD: Uint8Array;
+    try {
+      sumD = sumPacked(D);
+    } catch (error) {
+      return checks.fail(name, prover, `${x.id}'s EVALUATED points sum to no usable element: ${describeError(error)} [bad-proof]`);
+    }
+    if (verifyProof(GENERATOR, B, Uint8Array.from(sumC), Uint8Array.from(sumD), pi, context)) {
+      return checks.pass(name, `${x.id}'s evaluations sum to its committed key times the sum of ${y.id}'s ${n} points (cardinality mode proves the sum only, SPEC §6.3)`);
+    }
+    return checks.fail(name, prover, `${x.id}'s cardinality proof does not verify: the sum of its evaluations is not its committed key times the sum of ${y.id}'s points [bad-proof]`);
+  } catch (error) {
+    return checks.fail(name, prover, `${x.id}'s proof is malformed: ${describeError(error)} [bad-proof]`);
+  }
+}
+
+function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: MutableSummary): void {
+  const complete = (role: Role): boolean => {
+    const party = parties[role];
+    const peer = parties[other(role)];
+    return party.violation === null && peer.offer !== undefined && party.evaluated.length === chunkCount(peer.offer.message.setSize);
+  };
+  if (!complete('initiator') || !complete('responder')) {
+    checks.skip('intersection-size', 'the bundle lacks a complete EVALUATED stream from each party');
+    return;
+  }
+  const evaluations = { initiator: concatPoints(parties.initiator.evaluatedPoints), responder: concatPoints(parties.responder.evaluatedPoints) };
+  // SPEC §4.2 step 5: X's size counts X's own items (the peer's evaluations of X's list) found among
+  // the values X computed (its evaluations of the peer's list).
+  const recomputed = {
+    initiator: countMatches(evaluations.responder, evaluations.initiator),
+    responder: countMatches(evaluations.initiator, evaluations.responder),
+  };
+  summary.recomputed.initiator = recomputed.initiator;
+  summary.recomputed.responder = recomputed.responder;
+  for (const role of ROLES) {
+    const claim = parties[role].finish?.intersectionSize;
+    if (claim !== undefined && claim !== recomputed[role]) {
+      return checks.fail('intersection-size', role, `${parties[role].id} claimed ${claim} in FINISH, the evaluations give ${recomputed[role]}`);
+    }
+  }
+  const claims = ROLES.filter((role) => parties[role].finish !== undefined);
+  if (claims.length === 0) return checks.skip('intersection-size', `recomputed ${recomputed.initiator} (initiator) and ${recomputed.responder} (responder); no FINISH claims them`);
+  checks.pass('intersection-size', `recomputed ${recomputed.initiator} (initiator) and ${recomputed.responder} (responder), as claimed in ${claims.length === 2 ? 'both FINISH messages' : `${parties[claims[0]!].id}'s FINISH`}`);
+}
+
+/** audit.md §3: the exporter's leaf must say what its bundle shows. */
+function checkRecordStatus(checks: Checks, record: RoundRecord, parties: Record<Role, PartyView>): void {
+  const claims = { initiator: parties.initiator.finish?.intersectionSize, responder: parties.responder.finish?.intersectionSize };
+  const logged = { initiator: record.initiatorClaim, responder: record.responderClaim };
+  for (const role of ROLES) {
+    if (logged[role] !== null && logged[role] !== claims[role]) {
+      return checks.fail('record-status', 'exporter', `the leaf logs a ${role} claim of ${logged[role]}, the bundle's FINISH ${claims[role] === undefined ? 'is missing' : `says ${claims[role]}`}`);
+    }
+  }
+  const both = claims.initiator !== undefined && claims.responder !== undefined;
+  if (record.status === 'completed' && !(both && claims.initiator === claims.responder)) {
+    return checks.fail('record-status', 'exporter', 'the leaf logs the round completed, but the bundle lacks two FINISH messages with equal sizes');
+  }
+  if (record.status === 'disputed' && !(both && claims.initiator !== claims.responder)) {
+    return checks.fail('record-status', 'exporter', 'the leaf logs the round disputed, but the bundle lacks two FINISH messages with different sizes');
+  }
+  checks.pass('record-status', `the leaf's status (${record.status}) and claims agree with the bundle`);
+}
+
+function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Role, PartyView>): void {
+  if (record.status !== 'aborted' && parties.initiator.finish !== undefined && parties.responder.finish !== undefined) {
+    checks.pass('completed', `the round ${record.status === 'disputed' ? 'ended disputed' : 'completed'} with both FINISH messages`);
+    return;
+  }
+  const aborts = ROLES.filter((role) => parties[role].abort !== undefined);
+  const how = aborts.length === 0 ? `no ABORT in the bundle (the exporter logged ${record.reason || 'no reason'})` : aborts.map((role) => `${parties[role].id} sent ABORT ${parties[role].abort!.reason}`).join('; ');
+  // An ABORT whose cause the bundle could show, while it shows nothing of the kind: the aborting
+  // party ended the round without the cause it named.
+  const blamed = checks.list.some((check) => check.status === 'fail' && (check.party === 'initiator' || check.party === 'responder'));
+  const unfounded = aborts.find((role) => CHECKABLE_ABORTS.has(parties[role].abort!.reason) && !identitySum(parties[other(role)], parties[role].abort!.reason));
+  if (!blamed && unfounded !== undefined) {
+    return checks.fail('completed', unfounded, `the round was aborted: ${how}; the bundle shows no ${parties[unfounded].abort!.reason} by ${parties[other(unfounded)].id}`);
+  }
+  checks.fail('completed', null, `the round was aborted: ${how}`);
+}
+
+/**
+ * SPEC §6.3: in cardinality mode a prover aborts with bad-point when the peer's BLINDED points sum to
+ * the identity, a cause the bundle shows although no proof was made.
+ */
+function identitySum(peer: PartyView, code: string): boolean {
+  if (code !== 'bad-point' || peer.offer?.message.mode !== 'cardinality' || peer.blinded.length !== chunkCount(peer.offer.message.setSize)) return false;
+  try {
+    sumPacked(concatPoints(peer.blindedPoints));
+    return false;
+  } catch (error) {
+    if (error instanceof VennError) return true;
+    throw error;
+  }
+}
+
+type MutableSummary = { -readonly [K in keyof BundleSummary]: BundleSummary[K] extends Readonly<Record<Role, infer V>> ? Record<Role, V> : BundleSummary[K] };
+
+function emptySummary(): MutableSummary {
+  return {
+    roundId: null, attempt: null, exporter: null, initiator: null, responder: null, status: null, reason: null, slot: null, mode: null,
+    setSizes: { initiator: null, responder: null }, caps: { initiator: null, responder: null }, claims: { initiator: null, responder: null },
+    recomputed: { initiator: null, responder: null }, transcriptHash: null, leafIndex: null, treeHead: null, aborts: { initiator: null, responder: null },
+  };
+}
+
+function mutableSummary(bundle: TranscriptBundle): MutableSummary {
+  return { ...emptySummary(), exporter: bundle.exporter };
+}
+
+function finish(checks: Checks, summary: MutableSummary, skipReason: string | null): BundleReport {
+  const ran = new Set(checks.list.map((check) => check.name));
+  for (const name of BUNDLE_CHECKS) if (!ran.has(name)) checks.skip(name, skipReason ?? 'not reached');
+  const ordered = BUNDLE_CHECKS.map((name) => checks.list.find((check) => check.name === name)!);
+  const failure = ordered.find((check) => check.status === 'fail') ?? null;
+  return { valid: failure === null, failure, checks: ordered, summary };
+}

@@ -1,0 +1,307 @@
+/**
+ * The auditor's verifier (audit.md §9) on bundles of real rounds: valid rounds in both modes,
+ * fault injection, dishonest claims, policy breaches, a dishonest exporter, and 1,000 single-byte
+ * mutations of one valid bundle.
+ */
+import { ed25519Sign } from '@venn/crypto';
+import { finishSignatureInput } from '@venn/protocol';
+import { decodeMessage, encodeMessage, type LabelValues, type Message } from '@venn/wire';
+import { describe, expect, it } from 'vitest';
+import {
+  BUNDLE_CHECKS,
+  encodeTranscriptBundle,
+  verifyTranscriptBundle,
+  type BundleReport,
+  type TranscriptBundle,
+} from '../src/index.js';
+import { auditRoster, digest, exportBundle, hourlySchedule, ids, keys, playRound, seededRng, type InFlight } from './round-harness.js';
+
+const status = (report: BundleReport): Record<string, string> => Object.fromEntries(report.checks.map((check) => [check.name, check.status]));
+const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
+const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
+
+/** Labels for the first items, none for the rest: the protocol wants one entry per element. */
+function aligned(labels: ReadonlyArray<LabelValues | undefined>, length: number): Array<LabelValues | undefined> {
+  return Array.from({ length }, (_, i) => labels[i]);
+}
+
+function expectValid(report: BundleReport): void {
+  expect(report.failure).toBeNull();
+  expect(report.valid).toBe(true);
+  expect(report.checks.map((check) => check.name)).toEqual([...BUNDLE_CHECKS]);
+  expect(report.checks.every((check) => check.status === 'pass')).toBe(true);
+}
+
+describe('valid rounds verify from either party\'s bundle', () => {
+  it('intersection mode: sizes recomputed from the evaluations', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    for (const exporter of ['initiator', 'responder'] as const) {
+      const report = verifyTranscriptBundle(encodeTranscriptBundle(exportBundle(played, exporter)), auditRoster());
+      expectValid(report);
+      expect(report.summary).toMatchObject({
+        exporter: ids[exporter], initiator: 'lab-a', responder: 'lab-b', status: 'completed', mode: 'intersection',
+        setSizes: { initiator: 5, responder: 6 }, claims: { initiator: 3, responder: 3 }, recomputed: { initiator: 3, responder: 3 },
+      });
+    }
+  });
+
+  it('cardinality mode: the sum proofs verify and the count comes from the shuffled evaluations', () => {
+    const played = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expectValid(report);
+    expect(report.summary.recomputed).toEqual({ initiator: 3, responder: 3 });
+    expect(report.checks.find((check) => check.name === 'proof-initiator')!.detail).toContain('sum');
+  });
+
+  it('labels: the transcript recomputes from the LABELS stream digests', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      policy: { initiator: { labelFields: ['reason'] }, responder: { labelFields: ['reason'] } },
+      labels: { initiator: aligned([{ reason: 'scripted' }], a.length), responder: aligned([undefined, { reason: 'card' }], b.length) },
+    });
+    expectValid(verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster()));
+  });
+
+  it('an empty set on one side: empty proof, zero sizes', () => {
+    const played = playRound({ elements: { initiator: [], responder: b } });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expectValid(report);
+    expect(report.summary.recomputed).toEqual({ initiator: 0, responder: 0 });
+  });
+
+  it('more than one chunk per stream', () => {
+    const big = Array.from({ length: 4100 }, (_, i) => digest(`big-${i}`));
+    const played = playRound({ elements: { initiator: big, responder: [...big.slice(0, 10), digest('other')] } });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster());
+    expectValid(report);
+    expect(report.summary.recomputed).toEqual({ initiator: 10, responder: 10 });
+  }, 60_000);
+
+  it('a scheduled round: the round id and initiator follow from the slot', () => {
+    let slot = 1_900_000_800;
+    slot -= slot % 3600;
+    let roundId = hourlySchedule.scheduledRoundId(slot, 'lab-a', 'lab-b');
+    while (hourlySchedule.scheduledInitiator(roundId, 'lab-a', 'lab-b') !== 'lab-a') {
+      slot += 3600;
+      roundId = hourlySchedule.scheduledRoundId(slot, 'lab-a', 'lab-b');
+    }
+    const played = playRound({ elements: { initiator: a, responder: b }, roundId });
+    expectValid(verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { slot } }), auditRoster()));
+    // The same round logged for the next slot, or run by the wrong initiator, is out of schedule.
+    const wrongSlot = verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { slot: slot + 3600 } }), auditRoster());
+    expect(wrongSlot.failure).toMatchObject({ name: 'slot', party: 'exporter' });
+    const offSlot = verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { slot: slot + 1 } }), auditRoster());
+    expect(offSlot.failure).toMatchObject({ name: 'slot', party: 'exporter' });
+    let otherSlot = slot + 3600;
+    let otherId = hourlySchedule.scheduledRoundId(otherSlot, 'lab-a', 'lab-b');
+    while (hourlySchedule.scheduledInitiator(otherId, 'lab-a', 'lab-b') !== 'lab-b') {
+      otherSlot += 3600;
+      otherId = hourlySchedule.scheduledRoundId(otherSlot, 'lab-a', 'lab-b');
+    }
+    const usurped = playRound({ elements: { initiator: a, responder: b }, roundId: otherId });
+    const report = verifyTranscriptBundle(exportBundle(usurped, 'responder', { leaf: { slot: otherSlot } }), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'slot', party: 'initiator', member: 'lab-a' });
+  });
+});
+
+/** Replaces point `index` of the first EVALUATED chunk `from` sends with another valid point. */
+function wrongEvaluation(from: 'initiator' | 'responder', index = 2): (message: InFlight) => Uint8Array {
+  let done = false;
+  return (message) => {
+    if (done || message.from !== from || message.kind !== 'evaluated') return message.bytes;
+    done = true;
+    const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'evaluated' }>;
+    const points = chunk.points.slice();
+    // Another evaluation of the same chunk: a valid point, just not the right one at this position.
+    points.set(chunk.points.subarray(0, 32), index * 32);
+    return encodeMessage({ ...chunk, points });
+  };
+}
+
+describe('fault injection: one wrong evaluation', () => {
+  for (const cheater of ['initiator', 'responder'] as const) {
+    const honest = cheater === 'initiator' ? 'responder' : 'initiator';
+    it(`the ${honest} aborts with bad-proof and both bundles show the ${cheater} at fault`, () => {
+      const played = playRound({ elements: { initiator: a, responder: b }, intercept: wrongEvaluation(cheater) });
+      expect(played.results[honest]).toMatchObject({ status: 'aborted', reason: 'bad-proof' });
+      expect(played.results[cheater]).toMatchObject({ status: 'aborted', reason: 'peer-abort', peerReason: 'bad-proof' });
+      for (const exporter of [honest, cheater]) {
+        const report = verifyTranscriptBundle(exportBundle(played, exporter), auditRoster());
+        expect(report.valid).toBe(false);
+        expect(report.failure).toMatchObject({ name: `proof-${cheater}`, status: 'fail', party: cheater, member: ids[cheater] });
+        expect(report.summary.aborts[honest]).toBe('bad-proof');
+        expect(status(report)[`proof-${honest}`]).toBe('pass');
+        expect(status(report).completed).toBe('fail');
+      }
+    });
+  }
+
+  it('in cardinality mode the sum check catches the wrong evaluation too', () => {
+    const played = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality', intercept: wrongEvaluation('responder') });
+    expect(played.results.initiator).toMatchObject({ status: 'aborted', reason: 'bad-proof' });
+    expect(verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster()).failure).toMatchObject({ name: 'proof-responder', party: 'responder' });
+  });
+
+  it('a point that is not canonical is blamed on its sender at the messages check', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => {
+        if (message.from !== 'responder' || message.kind !== 'blinded') return message.bytes;
+        const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'blinded' }>;
+        const points = chunk.points.slice();
+        points.fill(0xff, 0, 32);
+        return encodeMessage({ ...chunk, points });
+      },
+    });
+    expect(played.results.initiator).toMatchObject({ status: 'aborted', reason: 'bad-point' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+    expect(report.failure!.detail).toContain('bad-point');
+  });
+
+  it('an undecodable frame is blamed on its sender, from its digest alone', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => (message.from === 'initiator' && message.kind === 'proof' ? Uint8Array.of(0x81, 0xa1, 0x74, 0xcb) : message.bytes),
+    });
+    expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'malformed-message' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator' });
+    expect(report.failure!.detail).toContain('malformed-message');
+  });
+});
+
+describe('claims, policy and the exporter', () => {
+  it('a validly signed but false FINISH claim makes the round disputed and names the party that lied', () => {
+    // Same inputs and seeds give the same frames, so the honest round's TH_final is the one the liar signs.
+    const honest = playRound({ elements: { initiator: a, responder: b } });
+    if (honest.results.responder.status !== 'completed') throw new Error('the honest round did not complete');
+    const transcriptHash = honest.results.responder.transcriptHash;
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => {
+        if (message.from !== 'responder' || message.kind !== 'finish') return message.bytes;
+        const finish = decodeMessage(message.bytes) as Extract<Message, { kind: 'finish' }>;
+        // The responder lies about its size and signs the lie with its own key.
+        const claim = finish.intersectionSize + 2;
+        return encodeMessage({ ...finish, intersectionSize: claim, signature: ed25519Sign(keys.responder.secretKey.slice(), finishSignatureInput('responder', finish.roundId, transcriptHash, claim)) });
+      },
+    });
+    expect(played.results.initiator).toMatchObject({ status: 'disputed', intersectionSize: 3, peerIntersectionSize: 5 });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'intersection-size', party: 'responder', member: 'lab-b' });
+    expect(report.summary).toMatchObject({ status: 'disputed', claims: { initiator: 3, responder: 5 }, recomputed: { initiator: 3, responder: 3 } });
+    expect(status(report)['finish-responder']).toBe('pass');
+  });
+
+  it('a cap above the member\'s roster policy, a mode its policy forbids and unshared label fields are each blamed on that member', () => {
+    const played = playRound({ elements: { initiator: a, responder: b }, policy: { responder: { maxPeerSetSize: 1000 } } });
+    const capped = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster({ responder: { maxPeerSetSize: 999, modes: ['intersection'], shareLabels: [] } }));
+    expect(capped.failure).toMatchObject({ name: 'policy', party: 'responder' });
+    expect(capped.failure!.detail).toContain('1000');
+    const mode = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster({ initiator: { maxPeerSetSize: 65_536, modes: ['cardinality'], shareLabels: [] } }));
+    expect(mode.failure).toMatchObject({ name: 'policy', party: 'initiator' });
+    const labelled = playRound({ elements: { initiator: a, responder: b }, policy: { initiator: { labelFields: ['category'] }, responder: { labelFields: ['category'] } } });
+    const unshared = verifyTranscriptBundle(exportBundle(labelled, 'responder'), auditRoster({ initiator: { maxPeerSetSize: 65_536, modes: ['intersection'], shareLabels: ['reason'] } }));
+    expect(unshared.failure).toMatchObject({ name: 'policy', party: 'initiator' });
+    // Within policy, the same bundles verify.
+    expectValid(verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster({ responder: { maxPeerSetSize: 1000, modes: ['intersection'], shareLabels: [] } })));
+  });
+
+  it('an OFFER pair over a cap is blamed on the responder, which had to refuse', () => {
+    // The responder states a cap of 3 after accepting the initiator's 5 elements.
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => {
+        if (message.from !== 'responder' || message.kind !== 'offer') return message.bytes;
+        return encodeMessage({ ...(decodeMessage(message.bytes) as Extract<Message, { kind: 'offer' }>), maxPeerSetSize: 3 });
+      },
+    });
+    expect(played.results.initiator).toMatchObject({ status: 'aborted', reason: 'set-too-large' });
+    for (const exporter of ['initiator', 'responder'] as const) {
+      const report = verifyTranscriptBundle(exportBundle(played, exporter), auditRoster());
+      expect(report.failure).toMatchObject({ name: 'policy', party: 'responder' });
+      expect(report.failure!.detail).toContain('set-too-large');
+    }
+  });
+
+  it('a refused OFFER is an aborted round whose cause the bundle shows', () => {
+    const played = playRound({ elements: { initiator: a, responder: b }, policy: { responder: { maxPeerSetSize: 4 } } });
+    expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'set-too-large' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expect(status(report)).toMatchObject({ 'messages-initiator': 'pass', 'messages-responder': 'pass', policy: 'pass', transcript: 'skip', 'proof-initiator': 'skip' });
+    // The initiator's 5 elements were over the responder's stated cap of 4, so the refusal was founded.
+    expect(report.failure).toMatchObject({ name: 'completed', party: null });
+    expect(report.failure!.detail).toContain('lab-b sent ABORT set-too-large');
+  });
+
+  it('an ABORT naming a cause the bundle does not show blames the party that aborted', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => (message.from === 'initiator' && message.kind === 'finish'
+        ? encodeMessage({ kind: 'abort', roundId: decodeMessage(message.bytes).roundId, reason: 'bad-proof', detail: 'pretend' })
+        : message.bytes),
+    });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'completed', party: 'initiator' });
+  });
+
+  it('a leaf that misstates the claims, a foreign head key, a broken inclusion proof: the exporter is at fault', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const misstated = verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { initiatorClaim: 4, responderClaim: 4 } }), auditRoster());
+    expect(misstated.failure).toMatchObject({ name: 'record-status', party: 'exporter', member: 'lab-a' });
+    const wrongHash = verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { transcriptHash: new Uint8Array(64).fill(7) } }), auditRoster());
+    expect(wrongHash.failure).toMatchObject({ name: 'transcript', party: 'exporter' });
+    const foreignKey = verifyTranscriptBundle(exportBundle(played, 'initiator', { headKey: keys.responder.secretKey.slice() }), auditRoster());
+    expect(foreignKey.failure).toMatchObject({ name: 'tree-head', party: 'exporter' });
+    const bundle = exportBundle(played, 'initiator');
+    const shifted: TranscriptBundle = { ...bundle, leafIndex: bundle.leafIndex + 1 };
+    expect(verifyTranscriptBundle(shifted, auditRoster()).failure).toMatchObject({ name: 'log-inclusion', party: 'exporter' });
+    const otherRound = playRound({ elements: { initiator: a, responder: b }, roundId: new Uint8Array(32).fill(9) });
+    const swapped: TranscriptBundle = { ...exportBundle(otherRound, 'initiator'), initiator: bundle.initiator, responder: bundle.responder };
+    expect(verifyTranscriptBundle(swapped, auditRoster()).failure).toMatchObject({ name: 'round-record', party: 'exporter' });
+  });
+
+  it('a roster other than the round\'s fails without blaming a party', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster({}, new Uint8Array(32).fill(0x33)));
+    expect(report.failure).toMatchObject({ name: 'roster', party: null });
+  });
+
+  it('a bundle with a frame left out fails: the transcript no longer matches the signatures', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const bundle = exportBundle(played, 'initiator');
+    const frames = bundle.responder.frames.filter((frame) => decodeMessage(frame).kind !== 'proof');
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+  });
+});
+
+describe('mutation', () => {
+  it('every one of 1,000 copies with one random byte changed fails verification', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      policy: { initiator: { labelFields: ['reason'] }, responder: { labelFields: ['reason'] } },
+      labels: { initiator: aligned([{ reason: 'scripted' }], a.length), responder: aligned([undefined, { reason: 'card' }], b.length) },
+    });
+    const bytes = encodeTranscriptBundle(exportBundle(played, 'initiator'));
+    const roster = auditRoster();
+    expectValid(verifyTranscriptBundle(bytes, roster));
+    const random = seededRng('mutation');
+    const failures = new Map<string, number>();
+    const positions = new Set<number>();
+    for (let copy = 0; copy < 1000; copy++) {
+      const [p0, p1, p2, flip] = random(4) as unknown as [number, number, number, number];
+      const position = ((p0 << 16) | (p1 << 8) | p2) % bytes.length;
+      positions.add(position);
+      const mutated = bytes.slice();
+      mutated[position] = mutated[position]! ^ (flip === 0 ? 0x01 : flip);
+      const report = verifyTranscriptBundle(mutated, roster);
+      if (report.valid) throw new Error(`flipping byte ${position} (of ${bytes.length}) left the bundle valid`);
+      failures.set(report.failure!.name, (failures.get(report.failure!.name) ?? 0) + 1);
+    }
+    // The flips spread over the whole bundle and are caught by many different checks.
+    expect(positions.size).toBeGreaterThan(600);
+    expect(failures.size).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+});
