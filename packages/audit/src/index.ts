@@ -39,3 +39,13 @@ export {
 export type { BundleParty, BundleSource, RecordedMessage, TranscriptBundle } from './internal/bundle.js';
 export { BUNDLE_CHECKS, verifyTranscriptBundle } from './internal/verify-bundle.js';
 export type { BundleCheck, BundleCheckName, BundleReport, BundleSummary, FaultParty } from './internal/verify-bundle.js';
+export {
+  EXPORTED_LOG_FORMAT,
+  EXPORTED_LOG_VERSION,
+  MAX_EXPORTED_LOG_BYTES,
+  decodeExportedLog,
+  encodeExportedLog,
+} from './internal/exported-log.js';
+export type { ExportedLog, PeerTreeHead } from './internal/exported-log.js';
+export { crossCheckLogs } from './internal/cross-check.js';
+export type { CrossCheckIssue, CrossCheckIssueKind, CrossCheckLogSummary, CrossCheckReport } from './internal/cross-check.js';

@@ -1,0 +1,242 @@
+/** Exported logs and the cross-check of two labs' logs (audit.md §10): codec junk table, missing rounds, transcript mismatches, split views. */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { CodecError, ValidationError } from '@venn/errors';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_EXPORTED_LOG_BYTES,
+  MemoryLogStorage,
+  MerkleLog,
+  crossCheckLogs,
+  decodeExportedLog,
+  encodeExportedLog,
+  encodeRoundRecord,
+  encodeSignedTreeHead,
+  encodeTranscriptBundle,
+  signTreeHead,
+  type CrossCheckReport,
+  type ExportedLog,
+  type RoundRecord,
+  type SignedTreeHead,
+} from '../src/index.js';
+import { auditRoster, digest, exportBundle, keys, playRound, rosterDigest } from './round-harness.js';
+
+const encoder = new TextEncoder();
+const roster = auditRoster();
+
+/** One lab's node: its log, its signed heads and the heads it received from the other lab. */
+class Lab {
+  readonly log = new MerkleLog(new MemoryLogStorage());
+  readonly heads: SignedTreeHead[] = [];
+  readonly received: Array<{ peerId: string; head: SignedTreeHead }> = [];
+  clock = 1_900_000_000_000;
+
+  constructor(readonly id: string, readonly secretKey: Uint8Array) {}
+
+  /** Appends a leaf and signs the new head, as the daemon does when an attempt ends. */
+  append(leaf: Uint8Array): void {
+    this.log.append(leaf);
+    this.clock += 1000;
+    this.heads.push(signTreeHead(this.log.treeHead(this.clock), this.id, this.secretKey.slice()));
+  }
+
+  latest(): SignedTreeHead | undefined {
+    return this.heads.at(-1);
+  }
+
+  exported(): ExportedLog {
+    return { logId: this.id, leaves: Array.from({ length: this.log.size }, (_, i) => this.log.leaf(i)), heads: this.heads, peerHeads: this.received };
+  }
+}
+
+function record(n: number, overrides: Partial<RoundRecord> = {}): RoundRecord {
+  return {
+    roundId: sha256(encoder.encode(`round ${n}`)), attempt: 1, rosterDigest, slot: 1_900_000_000 + n * 3600, initiatorId: 'lab-a', responderId: 'lab-b',
+    status: 'completed', reason: '', transcriptHash: sha256(encoder.encode(`transcript ${n}`)).slice(0, 32), initiatorClaim: n, responderClaim: n,
+    timestamp: 1_900_000_000_000 + n * 10_000, ...overrides,
+  };
+}
+
+interface Tamper {
+  /** What lab-b logs for round n (null: nothing). */
+  readonly leafB?: (n: number, leaf: RoundRecord) => RoundRecord | null;
+  /** Leaves lab-a logs before round n's (attempts that never reached lab-b). */
+  readonly beforeA?: (n: number) => RoundRecord[];
+  /** What lab-a logs for round n. */
+  readonly leafA?: (n: number, leaf: RoundRecord) => RoundRecord;
+}
+
+/**
+ * Two labs that ran `rounds` rounds together (and lab-a one with a third lab) on one clock: each
+ * round both send their latest heads in OFFERs, then each logs its leaf and signs a new head.
+ */
+function federation(rounds: number, tamper: Tamper = {}): { a: Lab; b: Lab } {
+  const a = new Lab('lab-a', keys.initiator.secretKey);
+  const b = new Lab('lab-b', keys.responder.secretKey);
+  for (let n = 0; n < rounds; n++) {
+    const headA = a.latest();
+    const headB = b.latest();
+    if (headA !== undefined) b.received.push({ peerId: 'lab-a', head: headA });
+    if (headB !== undefined) a.received.push({ peerId: 'lab-b', head: headB });
+    const leaf = record(n);
+    a.clock = leaf.timestamp;
+    b.clock = leaf.timestamp;
+    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecord(early));
+    a.append(encodeRoundRecord(tamper.leafA?.(n, leaf) ?? leaf));
+    const theirs = tamper.leafB === undefined ? leaf : tamper.leafB(n, leaf);
+    if (theirs !== null) b.append(encodeRoundRecord(theirs));
+    if (n === 1) a.append(encodeRoundRecord(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
+  }
+  return { a, b };
+}
+
+const kinds = (report: CrossCheckReport): string[] => report.issues.map((issue) => `${issue.kind}:${issue.lab ?? '-'}`);
+
+describe('cross-check', () => {
+  it('two honest logs are consistent: every shared round matched, every head verified, rounds with others ignored', () => {
+    const { a, b } = federation(6);
+    const report = crossCheckLogs(decodeExportedLog(encodeExportedLog(a.exported())), decodeExportedLog(encodeExportedLog(b.exported())), roster);
+    expect(report.issues).toEqual([]);
+    expect(report).toMatchObject({ consistent: true, matchedRounds: 6, pending: [] });
+    expect(report.logs).toMatchObject([{ id: 'lab-a', size: 7, heads: 7, sharedLeaves: 6, peerHeadsOfOther: 5 }, { id: 'lab-b', size: 6, heads: 6, sharedLeaves: 6, peerHeadsOfOther: 5 }]);
+  });
+
+  it('flags a round one lab left out of its log', () => {
+    const { a, b } = federation(6, { leafB: (n, leaf) => (n === 2 ? null : leaf) });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(report.consistent).toBe(false);
+    expect(kinds(report)).toEqual(['missing-round:lab-b']);
+    expect(report.issues[0]!.roundId).toBe(Buffer.from(record(2).roundId).toString('hex'));
+  });
+
+  it('a round newer than the other export\'s latest head is pending, not missing', () => {
+    const { a, b } = federation(6, { leafB: (n, leaf) => (n === 5 ? null : leaf) });
+    // lab-b exported before its last round ended: its latest head predates lab-a's last leaf.
+    const report = crossCheckLogs(a.exported(), b.exported(), auditRoster());
+    expect(b.latest()!.timestamp).toBeLessThan(record(5).timestamp);
+    expect(report.issues).toEqual([]);
+    expect(report.pending.map((issue) => issue.kind)).toEqual(['missing-round']);
+  });
+
+  it('flags rounds the two labs logged with different transcript hashes, and different shared fields', () => {
+    const { a, b } = federation(4, { leafB: (n, leaf) => (n === 1 ? { ...leaf, transcriptHash: new Uint8Array(32).fill(9) } : n === 3 ? { ...leaf, slot: (leaf.slot ?? 0) + 3600 } : leaf) });
+    expect(kinds(crossCheckLogs(a.exported(), b.exported(), roster)).sort()).toEqual(['record-mismatch:-', 'transcript-mismatch:-']);
+  });
+
+  it('pairs attempts by transcript: an attempt that never reached the peer shifts attempt numbers without an issue', () => {
+    // lab-a: attempt 1 could not reach lab-b, attempt 2 completed; lab-b logged that completion as its attempt 1.
+    const { a, b } = federation(3, {
+      beforeA: (n) => (n === 1 ? [record(1, { status: 'aborted', reason: 'peer-unreachable', transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null })] : []),
+      leafA: (n, leaf) => (n === 1 ? { ...leaf, attempt: 2 } : leaf),
+    });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(report.issues).toEqual([]);
+    expect(report.matchedRounds).toBe(3);
+  });
+
+  it('detects a split view: the head a lab showed its peer does not fit the log it exports', () => {
+    const { a, b } = federation(5);
+    // lab-a rewrites round 1 in the log it exports, and re-signs its own heads over the new history.
+    const forked = new Lab('lab-a', keys.initiator.secretKey);
+    for (let i = 0; i < a.log.size; i++) forked.append(i === 1 ? encodeRoundRecord(record(1, { initiatorClaim: 0, responderClaim: 0 })) : a.log.leaf(i));
+    const report = crossCheckLogs({ ...forked.exported(), peerHeads: a.received }, b.exported(), roster);
+    expect(report.consistent).toBe(false);
+    expect(report.issues.filter((issue) => issue.kind === 'split-view').every((issue) => issue.lab === 'lab-a')).toBe(true);
+    expect(kinds(report)).toContain('split-view:lab-a');
+    expect(kinds(report)).toContain('record-mismatch:-');
+  });
+
+  it('detects a log that shrank: a head the peer holds is larger than the export and older than its latest head', () => {
+    const { a, b } = federation(5);
+    const truncated = new Lab('lab-a', keys.initiator.secretKey);
+    truncated.clock = a.clock + 10_000;
+    for (let i = 0; i < 2; i++) truncated.append(a.log.leaf(i));
+    const report = crossCheckLogs({ ...truncated.exported(), peerHeads: a.received }, b.exported(), roster);
+    expect(kinds(report)).toContain('split-view:lab-a');
+    expect(kinds(report)).toContain('missing-round:lab-a');
+  });
+
+  it('flags two heads of one size with different roots even beyond the export', () => {
+    const { a, b } = federation(3);
+    const other = new Lab('lab-a', keys.initiator.secretKey);
+    for (let i = 0; i < 9; i++) other.append(encoder.encode(`x${i}`));
+    const twin = new Lab('lab-a', keys.initiator.secretKey);
+    for (let i = 0; i < 9; i++) twin.append(encoder.encode(`y${i}`));
+    const heads = [other.latest()!, twin.latest()!];
+    const report = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, ...heads.map((head) => ({ peerId: 'lab-a', head }))] }, roster);
+    expect(report.issues.filter((issue) => issue.kind === 'split-view' && issue.detail.includes('two heads of size 9'))).toHaveLength(1);
+  });
+
+  it('flags heads that do not verify, leaves that are not round records, and own heads beyond the export', () => {
+    const { a, b } = federation(3);
+    const forged = { ...a.latest()!, signature: new Uint8Array(64).fill(1) };
+    const badHead = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, { peerId: 'lab-a', head: forged }] }, roster);
+    expect(kinds(badHead)).toEqual(['invalid-head:lab-b']);
+    const broken = crossCheckLogs({ ...a.exported(), leaves: [...a.exported().leaves.slice(0, -1), encoder.encode('not a record')], heads: a.heads.slice(0, -1) }, b.exported(), roster);
+    expect(kinds(broken)).toContain('invalid-log:lab-a');
+    const short = crossCheckLogs({ ...a.exported(), leaves: a.exported().leaves.slice(0, 2) }, b.exported(), roster);
+    expect(short.issues.some((issue) => issue.kind === 'invalid-log' && issue.detail.includes('signed a head of size'))).toBe(true);
+    expect(() => crossCheckLogs(a.exported(), a.exported(), roster)).toThrow(ValidationError);
+  });
+});
+
+describe('exported log codec', () => {
+  const { a } = federation(3);
+  const valid = encodeExportedLog(a.exported());
+
+  it('round-trips to identical bytes and sorts heads canonically', () => {
+    const decoded = decodeExportedLog(valid);
+    expect(Buffer.from(encodeExportedLog(decoded)).equals(Buffer.from(valid))).toBe(true);
+    expect(decoded.leaves).toHaveLength(a.log.size);
+    expect(decoded.heads.map((head) => head.size)).toEqual(a.heads.map((head) => head.size));
+    const shuffled = encodeExportedLog({ ...a.exported(), heads: [...a.heads].reverse(), peerHeads: [...a.received].reverse() });
+    expect(Buffer.from(shuffled).equals(Buffer.from(valid))).toBe(true);
+    expect(() => encodeExportedLog({ ...a.exported(), heads: [a.heads[0]!, a.heads[0]!] })).toThrow(expect.objectContaining({ code: 'duplicate-head' }));
+  });
+
+  const splice = (find: readonly number[], replace: readonly number[]): Uint8Array => {
+    const at = Buffer.from(valid).indexOf(Buffer.from(find));
+    if (at < 0) throw new Error('pattern not found');
+    return Uint8Array.from([...valid.subarray(0, at), ...replace, ...valid.subarray(at + find.length)]);
+  };
+  const ascii = (text: string): number[] => [...encoder.encode(text)];
+  const bundle = encodeTranscriptBundle(exportBundle(playRound({ elements: { initiator: [digest('x')], responder: [digest('x')] } }), 'initiator'));
+  const headBytes = (): number[] => [0xa5, ...ascii('heads'), 0x90 | a.heads.length];
+  const junk: Array<[string, () => unknown, string]> = [
+    ['a number', () => 7, 'invalid-type'],
+    ['no bytes', () => new Uint8Array(0), 'empty'],
+    ['more bytes than any export', () => new Uint8Array(MAX_EXPORTED_LOG_BYTES + 1), 'too-large'],
+    ['a transcript bundle', () => bundle, 'wrong-format'],
+    ['version 9', () => splice([0xa1, 0x76, 0x01], [0xa1, 0x76, 0x09]), 'unsupported-version'],
+    ['a truncated file', () => valid.subarray(0, valid.length - 3), 'truncated'],
+    ['a trailing byte', () => Uint8Array.from([...valid, 0xc0]), 'trailing-bytes'],
+    ['a map with a missing key', () => Uint8Array.from([valid[0]! - 1, ...valid.subarray(1)]), 'missing-field'],
+    ['a log id that is not a member id', () => splice([0xa3, ...ascii('log'), 0xa5, ...ascii('lab-a')], [0xa3, ...ascii('log'), 0xa5, ...ascii('lab_a')]), 'invalid-field'],
+    ['heads out of order', () => {
+      // The two heads' 113-byte encodings trade places.
+      const file = Buffer.from(valid);
+      const [x, y] = [a.heads[0]!, a.heads[1]!].map((head) => Buffer.from(encodeSignedTreeHead(head)));
+      const at = [file.indexOf(x!), file.indexOf(y!)] as const;
+      y!.copy(file, at[0]);
+      x!.copy(file, at[1]);
+      return new Uint8Array(file);
+    }, 'non-canonical-encoding'],
+    ['a head of 114 bytes', () => splice([...headBytes(), 0xc4, 113], [...headBytes(), 0xc4, 114]), 'wrong-length'],
+    ['a leaf longer than any round record', () => encodeExportedLogUnchecked(valid, 400), 'wrong-length'],
+    ['a peer entry with an extra key', () => splice([0x82, 0xa4, ...ascii('peer')], [0x83, 0xa4, ...ascii('peer')]), 'unknown-field'],
+  ];
+  it.each(junk)('refuses %s with a typed CodecError', (_, input, code) => {
+    const attempt = (): unknown => decodeExportedLog(input() as Uint8Array);
+    expect(attempt).toThrow(CodecError);
+    expect(attempt).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+/** The valid file with its leaves array replaced by one leaf of `length` bytes (the encoder refuses to write that). */
+function encodeExportedLogUnchecked(valid: Uint8Array, length: number): Uint8Array {
+  const file = Buffer.from(valid);
+  const key = Buffer.from([0xa6, ...encoder.encode('leaves')]);
+  const at = file.indexOf(key) + key.length;
+  const headsKey = file.indexOf(Buffer.from([0xa5, ...encoder.encode('heads')]));
+  const leaf = Buffer.concat([Buffer.from([0x91, 0xc5, length >> 8, length & 0xff]), Buffer.alloc(length, 1)]);
+  return new Uint8Array(Buffer.concat([file.subarray(0, at), leaf, file.subarray(headsKey)]));
+}
