@@ -45,6 +45,7 @@ export interface RoundRow {
   slot: string | null;
   status: string;
   reason: string | null;
+  detail: string | null;
   localSetSize: number | null;
   peerSetSize: number | null;
   intersectionSize: number | null;
