@@ -132,6 +132,8 @@ async function main(): Promise<void> {
     const before = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
     const token = readFileSync(join(root, 'lab-a', 'admin.token'), 'utf8').trim();
 
+    // prom-client resets its event-loop histogram at each scrape: start measuring from here.
+    for (const id of ids) await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`)).text();
     const started = performance.now();
     const request = await admin(ports['lab-a'].admin, 'POST', '/v1/rounds', { peer: 'lab-b', mode: values.mode }, token);
     if (request.status !== 202) throw new Error(`round refused: ${JSON.stringify(request.body)}`);
@@ -152,6 +154,12 @@ async function main(): Promise<void> {
     }
     const wallSeconds = (performance.now() - started) / 1000;
     const after = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
+    // The main thread's own stalls (event-loop delay), to tell them apart from CPU contention.
+    const loopMaxMs: Record<string, number> = {};
+    for (const id of ids) {
+      const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`)).text();
+      loopMaxMs[id] = Number(/venn_nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
+    }
     for (const child of daemons) child.kill('SIGTERM');
     await Promise.all(daemons.map((child) => new Promise((resolve) => child.once('exit', resolve))));
 
@@ -177,6 +185,7 @@ async function main(): Promise<void> {
       cpuSeconds: Object.fromEntries(ids.map((id) => [id, Number((after[id].cpuSeconds - before[id].cpuSeconds).toFixed(2))])),
       peakRssMiB: Object.fromEntries(ids.map((id) => [id, Number(after[id].peakRssMiB.toFixed(1))])),
       wire: { messages, payloadBytes: payload, bytesOnTheWire: wire },
+      eventLoopLagMaxMs: loopMaxMs,
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
         samples: latencies[id]!.length, p50: Number(percentile(latencies[id]!, 50).toFixed(1)), p99: Number(percentile(latencies[id]!, 99).toFixed(1)), max: Number(Math.max(...latencies[id]!).toFixed(1)),
       }])),
@@ -184,7 +193,9 @@ async function main(): Promise<void> {
     console.log(`bench:round n=${n} per side, overlap ${overlap} (${shared} shared), mode ${values.mode}`);
     console.log(`  outcome           ${report.status['lab-a']} / ${report.status['lab-b']}${report.reason === null ? '' : ` (${report.reason})`}, intersection ${report.intersectionSize} (expected ${shared})`);
     console.log(`  wall time         ${report.wallSeconds} s`);
+    console.log(`  load average      ${(await import('node:os')).loadavg().map((v) => v.toFixed(2)).join(' ')} (2 cores)`);
     for (const id of ids) {
+      console.log(`  ${id}             event-loop lag max ${loopMaxMs[id]!.toFixed(1)} ms`);
       console.log(`  ${id}             CPU ${report.cpuSeconds[id]} s, peak RSS ${report.peakRssMiB[id]} MiB, admin /healthz p50 ${report.adminLatencyMs[id]!.p50} ms, p99 ${report.adminLatencyMs[id]!.p99} ms, max ${report.adminLatencyMs[id]!.max} ms over ${report.adminLatencyMs[id]!.samples} samples`);
     }
     console.log(`  on the wire       ${messages} messages, ${(wire / 1e6).toFixed(2)} MB (${(payload / 1e6).toFixed(2)} MB payload; handshake not counted)`);
