@@ -1,6 +1,7 @@
 /** `venn demo` as a newcomer runs it, then every lab's result checked against the planted ground truth with the CLI. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byAccount, ensureCli, matchesOf, roundsOf, venn, type CliResultLike } from './helpers.js';
@@ -34,10 +35,13 @@ describe('venn demo', () => {
   it('exits 0 after walking through every step and reporting every check passed', () => {
     expect(demo.stderr).toBe('');
     expect(demo.code).toBe(0);
-    for (const step of ['1. Synthetic exports', '2. One node per lab', '3. Ingest', '4. Start 3 daemons', '5. Scheduled slot', '6. What each lab learned', '7. Shut down']) {
+    for (const step of ['1. Synthetic exports', '2. One node per lab', '3. Ingest', '4. Start 3 daemons', '5. Scheduled slot', '6. What each lab learned', '7. Audit', '8. Shut down']) {
       expect(demo.stdout).toContain(step);
     }
     expect(demo.stdout).toMatch(/lab-a ⇄ lab-b: completed: intersection \d+/);
+    expect(demo.stdout).toMatch(/✓ verify: 17 checks passed/);
+    expect(demo.stdout).toMatch(/✓ the same bundle with one bit flipped is refused \(exit 1\): check "[a-z-]+" failed/);
+    expect(demo.stdout).toMatch(/✓ cross-check: 1 round in both logs/);
     expect(demo.stdout).not.toContain('✗');
     expect(demo.stdout).toMatch(/Done in [0-9.]+ s: every check passed/);
   });
@@ -99,5 +103,73 @@ describe('venn demo', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('venn demo: "--labs" expected an integer between 2 and 8, got "1" [usage]');
     expect((await venn(['demo', '--help'])).stdout).toMatch(/^usage: venn demo \[options\]/);
+  });
+});
+
+/**
+ * The auditor's side after the demo: bundles of every round from every lab and each lab's
+ * exported log, checked with nothing but those files and the roster.
+ */
+describe('auditing the demo federation from files alone', () => {
+  const auditor = join(root, 'auditor');
+  const bundles: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(auditor);
+    copyFileSync(join(dir, 'roster.json'), join(auditor, 'roster.json'));
+    for (const lab of truth.labs) {
+      for (const round of await roundsOf(join(dir, lab))) {
+        const out = join(auditor, `${lab}-${round.peer}.bundle`);
+        const result = await venn(['audit', 'export', '--dir', join(dir, lab), '--round', round.roundId, '--out', out]);
+        expect(result.code, result.stderr).toBe(0);
+        bundles.push(out);
+      }
+      const log = await venn(['audit', 'export-log', '--dir', join(dir, lab), '--out', join(auditor, `${lab}.log`)]);
+      expect(log.code, log.stderr).toBe(0);
+    }
+  }, 60_000);
+
+  it('every lab\'s bundle of every round verifies under the roster', async () => {
+    expect(bundles).toHaveLength(6);
+    for (const bundle of bundles) {
+      const result = await venn(['audit', 'verify', '--roster', join(auditor, 'roster.json'), '--json', bundle]);
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout) as { valid: boolean; summary: { status: string; claims: { initiator: number; responder: number }; recomputed: { initiator: number; responder: number } } };
+      expect(report).toMatchObject({ valid: true, summary: { status: 'completed' } });
+      expect(report.summary.recomputed).toEqual(report.summary.claims);
+    }
+  });
+
+  it('every pair of logs cross-checks: the same rounds, consistent heads', async () => {
+    for (const [a, b] of [['lab-a', 'lab-b'], ['lab-a', 'lab-c'], ['lab-b', 'lab-c']] as const) {
+      const result = await venn(['audit', 'cross-check', '--roster', join(auditor, 'roster.json'), '--json', join(auditor, `${a}.log`), join(auditor, `${b}.log`)]);
+      expect(result.code, result.stdout).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ consistent: true, matchedRounds: 1, issues: [] });
+    }
+  });
+
+  it('a mutated bundle fails, naming the check; so does a bundle read under another roster', async () => {
+    const original = readFileSync(bundles[0]!);
+    const cases: Array<[string, Buffer]> = [
+      ['a bit flipped in the frames', Buffer.from(original.map((byte, i) => (i === Math.floor(original.length / 2) ? byte ^ 0x01 : byte)))],
+      ['truncated', original.subarray(0, original.length - 40)],
+    ];
+    for (const [what, bytes] of cases) {
+      const path = join(auditor, 'mutated.bundle');
+      writeFileSync(path, bytes);
+      const result = await venn(['audit', 'verify', '--roster', join(auditor, 'roster.json'), path]);
+      expect(result.code, what).toBe(1);
+      expect(result.stderr.trim().split('\n'), what).toHaveLength(1);
+      expect(result.stderr, what).toMatch(/^venn audit verify: invalid: check "[a-z-]+" failed; party at fault: /);
+    }
+    // The same federation under a roster whose lab-a key was replaced: not the roster the round ran under.
+    const roster = JSON.parse(readFileSync(join(auditor, 'roster.json'), 'utf8')) as { members: Array<{ id: string; identityKey: string }> };
+    const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const other = Buffer.from(jwk.x!, 'base64url').toString('hex');
+    writeFileSync(join(auditor, 'forged-roster.json'), JSON.stringify({ ...roster, members: roster.members.map((m) => (m.id === 'lab-a' ? { ...m, identityKey: other } : m)) }));
+    const forged = await venn(['audit', 'verify', '--roster', join(auditor, 'forged-roster.json'), bundles[0]!]);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toMatch(/check "roster" failed; party at fault: undetermined: the round ran under roster [0-9a-f]{64}, the given roster has digest [0-9a-f]{64}/);
+    expect(readdirSync(auditor).filter((name) => name.endsWith('.bundle'))).toHaveLength(7);
   });
 });

@@ -4,12 +4,13 @@
  * one scheduled slot with every pair, a per-lab report checked against the planted truth,
  * an audit of the result, and a clean shutdown.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InternalError, ValidationError } from '@venn/errors';
+import { identifierDigest } from '@venn/identifiers';
 import type { RosterSchedule } from '@venn/transport';
 import type { CommandIo } from '../cli.js';
 import { formatTable, integerOption, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
@@ -53,6 +54,7 @@ const SUBCOMMANDS: Readonly<Record<string, () => Promise<{ run: Run }>>> = {
   matches: () => import('./matches.js'),
   rounds: () => import('./rounds.js'),
   status: () => import('./status.js'),
+  audit: () => import('./audit.js'),
 };
 
 class Capture {
@@ -176,7 +178,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     say.line(`    ${ok ? '✓' : '✗'} ${what}`);
     if (!ok) failures.push(what);
   };
-  const venn = async (args: string[], echo = true): Promise<string> => {
+  const vennResult = async (args: string[], echo = true): Promise<{ code: number; stdout: string; stderr: string }> => {
     if (echo) say.command(args);
     const [name = '', ...rest] = args;
     const load = SUBCOMMANDS[name];
@@ -184,8 +186,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const stdout = new Capture();
     const stderr = new Capture();
     const code = await (await load()).run(rest, { stdout: stdout as unknown as NodeJS.WritableStream, stderr: stderr as unknown as NodeJS.WritableStream });
-    if (code !== 0) throw new InternalError('demo-step-failed', `venn ${args.join(' ')} expected exit code 0, got ${code}: ${stderr.text.trim()}`);
-    return stdout.text;
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  };
+  const venn = async (args: string[], echo = true): Promise<string> => {
+    const result = await vennResult(args, echo);
+    if (result.code !== 0) throw new InternalError('demo-step-failed', `venn ${args.join(' ')} expected exit code 0, got ${result.code}: ${result.stderr.trim()}`);
+    return result.stdout;
   };
 
   try {
@@ -305,8 +311,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         `${pair.key}: both sides recorded round ${ra?.roundId.slice(0, 12) ?? '?'}… with the same transcript hash and intersection ${ra?.intersectionSize ?? '?'} (planted ${planted})`);
     }
 
-    // ---- 7. shutdown ------------------------------------------------------------------------
-    say.section('7. Shut down (SIGTERM)');
+    // ---- 7. audit ---------------------------------------------------------------------------
+    say.section('7. Audit: what an auditor receives and re-checks, without seeing an identifier');
+    await audit(labs, truth, rosterPath, join(root, 'audit'), roundsByLab, { say, vennResult, venn, check });
+
+    // ---- 8. shutdown ------------------------------------------------------------------------
+    say.section('8. Shut down (SIGTERM)');
     const exits = await Promise.all(labs.map(async (lab) => ({ lab, exit: await lab.daemon!.stop() })));
     for (const { lab, exit } of exits) {
       const last = lab.daemon!.logs.at(-1);
@@ -425,4 +435,56 @@ async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string
   } finally {
     for (const off of offs) off();
   }
+}
+
+interface Steps {
+  readonly say: Narrator;
+  readonly venn: (args: string[], echo?: boolean) => Promise<string>;
+  readonly vennResult: (args: string[], echo?: boolean) => Promise<{ code: number; stdout: string; stderr: string }>;
+  readonly check: (ok: boolean, what: string) => void;
+}
+
+/**
+ * One round's transcript bundle exported by a lab and re-verified against the roster; the same
+ * bundle with one byte changed fails; two labs' logs cross-checked for missing rounds and split views.
+ */
+async function audit(labs: readonly Lab[], truth: GroundTruth, rosterPath: string, dir: string, roundsByLab: ReadonlyMap<string, readonly RoundView[]>, steps: Steps): Promise<void> {
+  const { say, venn, vennResult, check } = steps;
+  mkdirSync(dir, { recursive: true });
+  const [first, second] = labs as [Lab, Lab];
+  const round = roundsByLab.get(first.id)?.find((r) => r.peer === second.id && r.status === 'completed');
+  if (round === undefined) {
+    check(false, `a completed round of ${first.id} with ${second.id} to audit`);
+    return;
+  }
+  const bundlePath = join(dir, `${first.id}-${second.id}.bundle`);
+  await venn(['audit', 'export', '--dir', first.dir, '--round', round.roundId.slice(0, 16), '--out', bundlePath]);
+  const bundle = readFileSync(bundlePath);
+  // The bundle carries blinded points, proofs and signatures: no identifier and no identifier digest.
+  const leaked = (truth.expected[first.id]?.matches ?? []).filter((m) => bundle.includes(Buffer.from(m.canonical)) || bundle.includes(Buffer.from(identifierDigest(m.kind, m.canonical))));
+  check(leaked.length === 0, `${n(bundle.length)} bytes; none of ${first.id}'s matched identifiers, in clear or as a digest, occurs in it`);
+
+  const verified = await vennResult(['audit', 'verify', '--roster', rosterPath, '--json', bundlePath]);
+  const report = JSON.parse(verified.stdout) as { valid: boolean; checks: Array<{ name: string; status: string }> };
+  const passed = report.checks.filter((c) => c.status === 'pass').map((c) => c.name);
+  check(verified.code === 0 && report.valid, `verify: ${passed.length} checks passed (${passed.join(', ')})`);
+
+  // An auditor's copy altered in transit (or by a lab): one flipped bit in the middle of the frames.
+  const tampered = join(dir, `${first.id}-${second.id}.tampered.bundle`);
+  const altered = Buffer.from(bundle);
+  altered[Math.floor(altered.length / 2)]! ^= 0x01;
+  writeFileSync(tampered, altered);
+  const refused = await vennResult(['audit', 'verify', '--roster', rosterPath, '--json', tampered]);
+  const failure = (JSON.parse(refused.stdout) as { failure: { name: string } | null }).failure;
+  check(refused.code === 1 && failure !== null, `the same bundle with one bit flipped is refused (exit ${refused.code}): check "${failure?.name ?? '?'}" failed`);
+
+  const logs: string[] = [];
+  for (const lab of [first, second]) {
+    const path = join(dir, `${lab.id}.log`);
+    await venn(['audit', 'export-log', '--dir', lab.dir, '--out', path]);
+    logs.push(path);
+  }
+  const crossed = await vennResult(['audit', 'cross-check', '--roster', rosterPath, '--json', ...logs]);
+  const cross = JSON.parse(crossed.stdout) as { consistent: boolean; matchedRounds: number; issues: unknown[]; logs: Array<{ id: string; peerHeadsOfOther: number }> };
+  check(crossed.code === 0 && cross.consistent, `cross-check: ${cross.matchedRounds} round${cross.matchedRounds === 1 ? '' : 's'} in both logs with equal records; the heads each lab received from the other (${cross.logs.map((l) => `${l.peerHeadsOfOther} in ${l.id}'s log`).join(', ')}) are consistent with the other's log; ${cross.issues.length === 0 ? 'no issue' : `${cross.issues.length} issues`}`);
 }
