@@ -1,12 +1,11 @@
 /**
  * bench:round — two daemons as separate processes on loopback run one full mutual round of
- * n × n elements; prints wall time, CPU time and peak RSS per daemon, bytes on the wire, and
+ * n × n elements (lists from venn synth, loaded with venn ingest); prints wall time, CPU time and peak RSS per daemon, bytes on the wire, and
  * the admin endpoint's latency sampled throughout the round.
  *
  *   npm run bench:round -- --n 100000 [--overlap 0.1] [--mode intersection|cardinality]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,19 +60,13 @@ function usage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
   return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
 }
 
-function digest(i: number): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(`bench-element-${i}`).digest());
-}
-
-function seed(dir: string, from: number, to: number): void {
-  const store = Store.open(join(dir, 'venn.db'));
-  const list = store.ensureList('bench', 'device_id');
-  for (let start = from; start < to; start += 20_000) {
-    const items = [];
-    for (let i = start; i < Math.min(to, start + 20_000); i++) items.push({ digest: digest(i), accountRef: `acct-${i}` });
-    store.addItems(list.id, items);
-  }
-  store.close();
+/** Both labs' lists from venn synth (n identifiers each, `overlap` of them shared), loaded with venn ingest as a lab would. */
+function seed(root: string): number {
+  const data = join(root, 'data');
+  run(['synth', '--out', data, '--labs', '2', '--size', String(n), '--seed', '1', '--overlap', String(overlap)]);
+  const truth = JSON.parse(readFileSync(join(data, 'ground-truth.json'), 'utf8')) as { files: Array<{ lab: string; path: string; ingest: string[] }>; groups: Array<{ size: number }> };
+  for (const file of truth.files) run(['ingest', '--dir', join(root, file.lab), ...file.ingest, join(data, file.path)]);
+  return truth.groups.reduce((sum, group) => sum + group.size, 0);
 }
 
 async function admin(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any; ms: number }> {
@@ -109,9 +102,7 @@ async function main(): Promise<void> {
     }
     run(['roster', 'build', '--name', 'bench', '--schedule', '0 0 1 1 *', '--out', join(root, 'roster.json'), ...entries]);
     for (const id of ids) run(['roster', 'use', '--dir', join(root, id), join(root, 'roster.json')]);
-    const shared = Math.round(n * overlap);
-    seed(join(root, 'lab-a'), 0, n);
-    seed(join(root, 'lab-b'), n - shared, 2 * n - shared);
+    const shared = seed(root);
 
     const pids: Record<string, number> = {};
     for (const id of ids) {
