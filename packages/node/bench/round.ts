@@ -1,7 +1,7 @@
 /**
  * bench:round — two daemons as separate processes on loopback run one full mutual round of
- * n × n elements (lists from venn synth, loaded with venn ingest); prints wall time, CPU time and peak RSS per daemon, bytes on the wire, and
- * the admin endpoint's latency sampled throughout the round.
+ * n × n elements (lists from venn synth, loaded with venn ingest); prints wall time, CPU time
+ * and peak RSS per daemon, bytes on the wire, and the admin endpoint's latency during the round.
  *
  *   npm run bench:round -- --n 100000 [--overlap 0.1] [--mode intersection|cardinality]
  */
