@@ -359,9 +359,13 @@ async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string
     if (say.tty) events.push(text);
     else say.line(`    ${text}`);
   };
+  let slotSeen = false;
   const done = (pair: PairState): boolean => pair.labs.every((id) => pair.finished.get(id)?.['status'] === 'completed');
   const offs = labs.map((lab) => lab.daemon!.onLog((line) => {
-    if (line.msg === 'slot started' && lab === labs[0]) emit(`slot ${String(line['slot'])} started${line['catchUp'] === true ? ' (caught up at start-up)' : ''}`);
+    if (line.msg === 'slot started' && !slotSeen) {
+      slotSeen = true;
+      emit(`slot ${String(line['slot'])} started at ${lab.id}${line['catchUp'] === true ? ' (caught up at start-up)' : ''}; each pair's initiator follows from the round id`);
+    }
     const peer = typeof line['peer'] === 'string' ? line['peer'] : undefined;
     if (peer === undefined) return;
     const pair = pairOf(lab.id, peer);
