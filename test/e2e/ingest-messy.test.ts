@@ -108,7 +108,7 @@ describe('ingest of a messy CSV export', () => {
     const hash = async (kind: string, values: string[], region?: string): Promise<Set<string>> => {
       const result = await venn(['id', 'hash', '--kind', kind, ...(region === undefined ? [] : ['--region', region]), ...values]);
       expect(result.code).toBe(0);
-      return new Set(result.stdout.trim().split('\n').map((line) => line.split('\t')[2]));
+      return new Set(result.stdout.trim().split('\n').map((line) => line.split('\t')[2] ?? ''));
     };
     expect((await hash('email', ['  Alice.Smith@Example.COM ', 'alice.smith@example.com'])).size).toBe(1);
     expect((await hash('phone', ['(415) 555-0142', '+14155550142', '+1 415-555-0142'], 'US')).size).toBe(1);

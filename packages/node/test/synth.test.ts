@@ -21,6 +21,17 @@ function option(args: readonly string[], name: string): string | undefined {
   return at < 0 ? undefined : args[at + 1];
 }
 
+function labelColumns(args: readonly string[]): { category?: string; first_seen?: string; reason?: string } {
+  const columns: { category?: string; first_seen?: string; reason?: string } = {};
+  const category = option(args, '--category-column');
+  const firstSeen = option(args, '--first-seen-column');
+  const reason = option(args, '--reason-column');
+  if (category !== undefined) columns.category = category;
+  if (firstSeen !== undefined) columns.first_seen = firstSeen;
+  if (reason !== undefined) columns.reason = reason;
+  return columns;
+}
+
 interface ReadBack { records: Array<{ account: string; digest: string; labels: Record<string, string> | undefined }>; rejects: Record<string, number>; rows: number }
 
 /** Reads a written file exactly as venn ingest would, from the ingest arguments in the ground truth. */
@@ -32,7 +43,7 @@ async function readBack(out: string, file: SynthFile): Promise<ReadBack> {
   for await (const event of readIdentifiers(join(out, file.path), {
     format: file.format, kind: option(args, '--kind') as IdentifierKind, column: option(args, '--column'), region: option(args, '--region'),
     accountColumn: option(args, '--account-column'),
-    labelColumns: { category: option(args, '--category-column'), first_seen: option(args, '--first-seen-column'), reason: option(args, '--reason-column') },
+    labelColumns: labelColumns(args),
   })) {
     rows++;
     if (event.type === 'reject') rejects[event.reason] = (rejects[event.reason] ?? 0) + 1;
