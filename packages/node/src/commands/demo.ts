@@ -12,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { InternalError, ValidationError } from '@venn/errors';
 import { identifierDigest } from '@venn/identifiers';
 import type { RosterSchedule } from '@venn/transport';
+import { MAX_SET_SIZE } from '@venn/wire';
 import type { CommandIo } from '../cli.js';
 import { formatTable, integerOption, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 import type { LabelField } from '../internal/config.js';
 import { DemoDaemon, type LogLine } from '../internal/demo-daemons.js';
 import { ROUND_HEADERS, checkLab, labelLines, matchesByKind, roundLines, roundSeconds, type LabCheck, type MatchView, type RoundView } from '../internal/demo-report.js';
 import { nextSlot } from '../internal/schedule.js';
-import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, MAX_SYNTH_SIZE, writeSynth, type GroundTruth } from '../internal/synth.js';
+import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, writeSynth, type GroundTruth } from '../internal/synth.js';
 import { fractionOption } from './synth.js';
 
 export const spec: CommandSpec = {
@@ -29,7 +30,7 @@ export const spec: CommandSpec = {
   details: 'The node clocks start a few seconds before the roster\'s next slot (venn start --clock-start), so the demo does not wait hours for it. Everything lives in a temporary directory, removed at the end unless --keep is given or a check fails.',
   options: {
     labs: { type: 'string', value: 'N', description: `number of labs, 2 to ${MAX_SYNTH_LABS} (default 3)` },
-    size: { type: 'string', value: 'N', description: 'distinct identifiers per lab (default 3000)' },
+    size: { type: 'string', value: 'N', description: `distinct identifiers per lab, 1 to ${MAX_SET_SIZE} (default 3000)` },
     seed: { type: 'string', value: 'N', description: 'seed of the synthetic data (default 1)' },
     overlap: { type: 'string', value: 'R', description: 'fraction of each lab\'s identifiers that peers also hold (default 0.1)' },
     dir: { type: 'string', value: 'DIR', description: 'work in DIR (new or empty) instead of a temporary directory; implies --keep' },
@@ -42,7 +43,10 @@ const LABEL_POLICIES: ReadonlyArray<readonly LabelField[]> = [['category', 'firs
 const SCHEDULE: RosterSchedule = { cron: '0 */6 * * *', windowMinutes: 30, timezone: 'UTC' };
 /** How long before the slot the node clocks start: time for every daemon to come up. */
 const LEAD_MS = 4000;
-const SLOT_TIMEOUT_MS = 170_000;
+/** How long the slot may take: generous for the defaults, growing with the work (about 3 ms per element and pair on 2 cores). */
+function slotTimeoutMs(labs: number, size: number): number {
+  return Math.max(170_000, ((labs * (labs - 1)) / 2) * size * 3);
+}
 
 type Run = (argv: string[], io: CommandIo) => Promise<number>;
 // The demo runs its subcommands in-process, exactly as the CLI dispatches them.
@@ -124,6 +128,7 @@ interface Lab {
   readonly listenPort: number;
   readonly adminPort: number;
   readonly shareLabels: readonly LabelField[];
+  readonly identifiers: number;
   daemon?: DemoDaemon;
 }
 
@@ -144,7 +149,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (parsed === null) return 0;
   const { values } = parsed;
   const labCount = integerOption(values, 'labs', spec, 2, MAX_SYNTH_LABS) ?? 3;
-  const size = integerOption(values, 'size', spec, 1, MAX_SYNTH_SIZE) ?? 3000;
+  // A round carries at most MAX_SET_SIZE elements per side (SPEC §5.3).
+  const size = integerOption(values, 'size', spec, 1, MAX_SET_SIZE) ?? 3000;
   const seed = integerOption(values, 'seed', spec, 0, Number.MAX_SAFE_INTEGER) ?? 1;
   const overlap = fractionOption(stringOption(values, 'overlap', spec, true), 'overlap') ?? 0.1;
   const chosenDir = stringOption(values, 'dir', spec, true);
@@ -217,7 +223,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     say.section('2. One node per lab: identity key, config, store; then a roster everyone pins');
     const entries: string[] = [];
     for (const [index, id] of truth.labs.entries()) {
-      const lab: Lab = { id, dir: join(root, id), listenPort: await freePort(), adminPort: await freePort(), shareLabels: LABEL_POLICIES[index % LABEL_POLICIES.length]! };
+      const lab: Lab = { id, dir: join(root, id), listenPort: await freePort(), adminPort: await freePort(), shareLabels: LABEL_POLICIES[index % LABEL_POLICIES.length]!, identifiers: truth.expected[id]?.identifiers ?? 0 };
       labs.push(lab);
       const entry = await venn(['init', '--dir', lab.dir, '--id', id, '--listen', `127.0.0.1:${lab.listenPort}`, '--admin', `127.0.0.1:${lab.adminPort}`, '--share-labels', lab.shareLabels.join(',')]);
       const entryPath = join(root, `${id}.entry.json`);
@@ -390,7 +396,8 @@ async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string
     }
   }));
 
-  const deadline = Date.now() + SLOT_TIMEOUT_MS;
+  const timeoutMs = slotTimeoutMs(labs.length, Math.max(...labs.map((lab) => lab.identifiers)));
+  const deadline = Date.now() + timeoutMs;
   let drawn = 0;
   const marks = new Map<string, number>();
   const draw = (): void => {
@@ -422,7 +429,7 @@ async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string
     while (![...pairs.values()].every(done)) {
       if (Date.now() > deadline) {
         const open = [...pairs.values()].filter((p) => !done(p)).map((p) => `${p.key} (${p.note})`);
-        throw new InternalError('demo-slot-timeout', `every pair expected to complete within ${SLOT_TIMEOUT_MS / 1000} s, still open: ${open.join('; ')}`);
+        throw new InternalError('demo-slot-timeout', `every pair expected to complete within ${Math.round(timeoutMs / 1000)} s, still open: ${open.join('; ')}`);
       }
       for (const lab of labs) {
         if (lab.daemon!.exitResult !== undefined) throw new InternalError('demo-daemon-exited', `${lab.id} expected to keep running, exited with code ${lab.daemon!.exitResult.code}: ${lab.daemon!.errorOutput.trim()}`);
