@@ -51,13 +51,11 @@ function slotTimeoutMs(labs: number, size: number): number {
 type Run = (argv: string[], io: CommandIo) => Promise<number>;
 // The demo runs its subcommands in-process, exactly as the CLI dispatches them.
 const SUBCOMMANDS: Readonly<Record<string, () => Promise<{ run: Run }>>> = {
-  synth: () => import('./synth.js'),
   init: () => import('./init.js'),
   roster: () => import('./roster.js'),
   ingest: () => import('./ingest.js'),
   matches: () => import('./matches.js'),
   rounds: () => import('./rounds.js'),
-  status: () => import('./status.js'),
   audit: () => import('./audit.js'),
 };
 
