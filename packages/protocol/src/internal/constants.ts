@@ -3,7 +3,7 @@
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /**
- * SPEC §3: DST for hash_to_ristretto255 of an identifier digest, following the RFC 9380 §3.1
+ * SPEC §3.2: DST for hash_to_ristretto255 of an identifier digest, following the RFC 9380 §3.1
  * "<application>-V<xx>-CS<yy>-with-<suite>" convention for suite ristretto255_XMD:SHA-512_R255MAP_RO_.
  */
 export const HASH_TO_GROUP_DST = ascii('VENN-V01-CS01-with-ristretto255_XMD:SHA-512_R255MAP_RO_');

@@ -113,7 +113,7 @@ class VennRound implements Round {
   private digests: Uint8Array[] = [];
   private firstIndex: number[] = [];
   private order: Uint32Array = new Uint32Array(0);
-  private key: Uint8Array | undefined; // k, the per-round secret scalar (SPEC §3.2)
+  private key: Uint8Array | undefined; // k, the per-round secret scalar (SPEC §3.3)
   private publicKey: Uint8Array = new Uint8Array(0); // K = k·G
   private ownBlinded: Uint8Array = new Uint8Array(0); // C: own blinded elements
   private ownOffer: OfferMessage | undefined;
@@ -214,10 +214,10 @@ class VennRound implements Round {
     this.prepared = true;
     const { rng } = this.options;
     const n = this.digests.length;
-    // SPEC §3.2: a fresh k for every round, from the injected rng, never stored.
+    // SPEC §3.3: a fresh k for every round, from the injected rng, never stored.
     this.key = randomScalar(rng);
     this.publicKey = scalarBaseMult(this.key);
-    // SPEC §5.4: the blinded list is sent in a uniformly random order.
+    // SPEC §4.2: the blinded list is sent in a uniformly random order.
     this.order = randomPermutation(n, rng);
     const shuffled = Array.from(this.order, (i) => this.digests[i]!);
     const hashed = this.time('hash-to-group', () => hashToGroupMany(shuffled, HASH_TO_GROUP_DST));
@@ -276,7 +276,7 @@ class VennRound implements Round {
   }
 
   private onOffer(offer: OfferMessage, frame: Uint8Array): void {
-    // SPEC §4.4: exactly one OFFER from each side; the initiator's comes first.
+    // SPEC §4.5: exactly one OFFER from each side; the initiator's comes first.
     if (this.peerOffer !== undefined) throw new ProtocolError('unexpected-message', 'a second OFFER arrived');
     const own = this.ownOffer!;
     if (Buffer.compare(offer.rosterDigest, own.rosterDigest) !== 0) {
@@ -538,7 +538,7 @@ class VennRound implements Round {
         return generateProof(key, GENERATOR, this.publicKey, C, D, context, this.options.rng);
       });
     } finally {
-      // SPEC §3.2: k is not needed after the proof; wipe it now.
+      // SPEC §3.3: k is not needed after the proof; wipe it now.
       wipe(key);
       this.key = undefined;
     }
