@@ -177,6 +177,17 @@ describe('cross-check', () => {
     expect(short.issues.some((issue) => issue.kind === 'invalid-log' && issue.detail.includes('signed a head of size'))).toBe(true);
     expect(() => crossCheckLogs(a.exported(), a.exported(), roster)).toThrow(ValidationError);
   });
+
+  const junk: Array<[string, () => unknown[]]> = [
+    ['a log that is null', () => [null, federation(1).b.exported(), roster]],
+    ['a log whose leaves are strings', () => [{ ...federation(1).a.exported(), leaves: ['leaf'] }, federation(1).b.exported(), roster]],
+    ['a log with an empty leaf', () => [{ ...federation(1).a.exported(), leaves: [new Uint8Array(0)] }, federation(1).b.exported(), roster]],
+    ['a log id that is not a member id', () => [{ ...federation(1).a.exported(), logId: 'Lab A' }, federation(1).b.exported(), roster]],
+    ['a roster without members', () => [federation(1).a.exported(), federation(1).b.exported(), { ...roster, members: null }]],
+  ];
+  it.each(junk)('refuses %s with a ValidationError', (_, args) => {
+    expect(() => (crossCheckLogs as (...values: unknown[]) => unknown)(...args())).toThrow(ValidationError);
+  });
 });
 
 describe('exported log codec', () => {

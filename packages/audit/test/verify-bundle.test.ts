@@ -4,6 +4,7 @@
  * mutations of one valid bundle.
  */
 import { ed25519Sign } from '@venn/crypto';
+import { ValidationError } from '@venn/errors';
 import { finishSignatureInput } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type LabelValues, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
@@ -274,6 +275,36 @@ describe('claims, policy and the exporter', () => {
     const frames = bundle.responder.frames.filter((frame) => decodeMessage(frame).kind !== 'proof');
     const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+  });
+});
+
+describe('junk arguments', () => {
+  const played = playRound({ elements: { initiator: a.slice(0, 2), responder: b.slice(0, 2) } });
+  const bundle = exportBundle(played, 'initiator');
+  const junkBundles: Array<[string, unknown]> = [
+    ['null', null],
+    ['a string', 'bundle'],
+    ['an object missing its parties', { ...bundle, initiator: undefined }],
+    ['frames that are not bytes', { ...bundle, responder: { ...bundle.responder, frames: ['frame'] } }],
+    ['a negative leaf index', { ...bundle, leafIndex: -1 }],
+  ];
+  it.each(junkBundles)('a bundle that is %s fails the bundle check, blaming the exporter', (_, junk) => {
+    const report = verifyTranscriptBundle(junk as TranscriptBundle, auditRoster());
+    expect(report.valid).toBe(false);
+    expect(report.failure).toMatchObject({ name: 'bundle', party: 'exporter' });
+    expect(report.checks.slice(1).every((check) => check.status === 'skip')).toBe(true);
+  });
+
+  const roster = auditRoster();
+  const junkRosters: Array<[string, unknown]> = [
+    ['null', null],
+    ['a digest of 31 bytes', { ...roster, digest: new Uint8Array(31) }],
+    ['members that are not an array', { ...roster, members: {} }],
+    ['a member without a key', { ...roster, members: [{ ...roster.members[0], identityKey: undefined }] }],
+    ['a schedule without functions', { ...roster, schedule: {} }],
+  ];
+  it.each(junkRosters)('a roster that is %s is refused with a ValidationError', (_, junk) => {
+    expect(() => verifyTranscriptBundle(bundle, junk as ReturnType<typeof auditRoster>)).toThrow(ValidationError);
   });
 });
 

@@ -3,6 +3,7 @@
  * The node builds it from roster.json; this package does not parse rosters or evaluate cron, so
  * it stays free of the transport and scheduling code.
  */
+import { ValidationError, describe } from '@venn/errors';
 import type { LabelField, Mode } from '@venn/wire';
 
 export interface AuditRosterMember {
@@ -36,4 +37,24 @@ export interface AuditRoster {
 
 export function rosterMember(roster: AuditRoster, id: string): AuditRosterMember | undefined {
   return roster.members.find((member) => member.id === id);
+}
+
+/** Refuses a roster without the shape the checks rely on; a caller's mistake, not a finding about a bundle. */
+export function checkRoster(roster: AuditRoster): void {
+  if (typeof roster !== 'object' || roster === null) throw new ValidationError('invalid-type', `"roster" expected an object, got ${describe(roster)}`);
+  if (!(roster.digest instanceof Uint8Array) || roster.digest.length !== 32) {
+    throw new ValidationError('invalid-field', `"roster.digest" expected Uint8Array of length 32, got ${describe(roster.digest)}`);
+  }
+  if (!Array.isArray(roster.members)) throw new ValidationError('invalid-field', `"roster.members" expected an array, got ${describe(roster.members)}`);
+  roster.members.forEach((member: AuditRosterMember, i) => {
+    const policy = member?.policy;
+    if (typeof member?.id !== 'string' || !(member.identityKey instanceof Uint8Array) || member.identityKey.length !== 32
+      || typeof policy?.maxPeerSetSize !== 'number' || !Array.isArray(policy.modes) || !Array.isArray(policy.shareLabels)) {
+      throw new ValidationError('invalid-field', `"roster.members[${i}]" expected { id, identityKey (32 bytes), policy { maxPeerSetSize, modes, shareLabels } }, got ${describe(member)}`);
+    }
+  });
+  const schedule = roster.schedule;
+  if (typeof schedule?.isSlot !== 'function' || typeof schedule.scheduledRoundId !== 'function' || typeof schedule.scheduledInitiator !== 'function') {
+    throw new ValidationError('invalid-field', '"roster.schedule" expected isSlot, scheduledRoundId and scheduledInitiator functions');
+  }
 }

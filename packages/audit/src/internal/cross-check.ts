@@ -4,9 +4,9 @@
  * rounds the two labs ran with each other matched leaf by leaf.
  */
 import { ValidationError } from '@venn/errors';
-import { rosterMember, type AuditRoster } from './audit-roster.js';
+import { checkRoster, rosterMember, type AuditRoster } from './audit-roster.js';
 import { bytesEqual } from './bytes.js';
-import type { ExportedLog } from './exported-log.js';
+import { encodeExportedLog, type ExportedLog } from './exported-log.js';
 import { MerkleLog } from './log.js';
 import { decodeRoundRecord, type RoundRecord } from './round-record.js';
 import { MemoryLogStorage } from './storage.js';
@@ -129,6 +129,10 @@ function checkHeads(owner: LogView, holder: LogView, roster: AuditRoster, issues
  * attempt that never reached the peer shifts them). Call @venn/crypto's ready() first.
  */
 export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRoster): CrossCheckReport {
+  checkRoster(roster);
+  // The encoder checks the schema of each log; a malformed one is the caller's mistake.
+  encodeExportedLog(a);
+  encodeExportedLog(b);
   if (a.logId === b.logId) throw new ValidationError('same-log', `cross-check expected the logs of two labs, got two of ${a.logId}`);
   const issues: CrossCheckIssue[] = [];
   const pending: CrossCheckIssue[] = [];

@@ -27,8 +27,8 @@ import {
   type OfferMessage,
   type ProofMessage,
 } from '@venn/wire';
-import { rosterMember, type AuditRoster } from './audit-roster.js';
-import { decodeTranscriptBundle, emptyLabelsDigest, type BundleParty, type TranscriptBundle } from './bundle.js';
+import { checkRoster, rosterMember, type AuditRoster } from './audit-roster.js';
+import { decodeTranscriptBundle, emptyLabelsDigest, encodeTranscriptBundle, type BundleParty, type TranscriptBundle } from './bundle.js';
 import { bytesEqual } from './bytes.js';
 import { hashLeaf } from './hash.js';
 import { decodeRoundRecord, type RoundRecord } from './round-record.js';
@@ -199,10 +199,12 @@ function countMatches(own: Uint8Array, peer: Uint8Array): number {
  * bad bundles: every problem becomes a failed check. Call @venn/crypto's ready() first.
  */
 export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, roster: AuditRoster): BundleReport {
+  checkRoster(roster);
   const checks = new Checks();
   let bundle: TranscriptBundle;
   try {
-    bundle = input instanceof Uint8Array ? decodeTranscriptBundle(input) : input;
+    // A decoded bundle passes through the codec too, so both forms meet the same schema checks.
+    bundle = decodeTranscriptBundle(input instanceof Uint8Array ? input : encodeTranscriptBundle(input));
   } catch (error) {
     checks.fail('bundle', 'exporter', `the bundle does not decode: ${describeError(error)}`);
     return finish(checks, emptySummary(), 'the bundle did not decode');
