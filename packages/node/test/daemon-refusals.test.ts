@@ -79,7 +79,7 @@ describe('refusals between roster members', () => {
     const identity = await loadKeyFile(join(a.dir, 'identity.key'));
     const replay = connect({ roster, identity: { id: 'lab-a', secretKey: identity.secretKey }, peerId: 'lab-b', purpose: new Uint8Array(Buffer.from(roundId, 'hex')) });
     await expect(replay).rejects.toBeInstanceOf(TransportError);
-    await expect(replay).rejects.toMatchObject({ code: 'purpose-refused', message: expect.stringContaining('round-replayed') as string });
+    await expect(replay).rejects.toMatchObject({ code: 'round-replayed', reason: 'purpose-refused', by: 'peer', detail: expect.stringContaining('already completed here') as string });
     await b.waitForLog((line) => line.msg === 'round refused' && line['reason'] === 'round-replayed' && line['roundId'] === roundId, 10_000);
 
     // lab-b allows lab-a two rounds a day; the replay did not count, so one more runs and the next is refused.
@@ -98,7 +98,7 @@ describe('refusals between roster members', () => {
     // The slot of 2030-01-01 closed months before the nodes' clock (2030-06-01).
     const stale = scheduledRoundId(rosterDigest(roster), Date.parse('2030-01-01T00:00:00Z') / 1000, 'lab-b', 'lab-d');
     const attempt = connect({ roster, identity: { id: 'lab-d', secretKey: identity.secretKey }, peerId: 'lab-b', purpose: stale });
-    await expect(attempt).rejects.toMatchObject({ code: 'purpose-refused', message: expect.stringMatching(/quota-exceeded.*"maxAdHocRoundsPerDay" for lab-d expected at most 0 ad-hoc rounds/) as string });
+    await expect(attempt).rejects.toMatchObject({ code: 'quota-exceeded', reason: 'purpose-refused', detail: expect.stringMatching(/^"maxAdHocRoundsPerDay" for lab-d expected at most 0 ad-hoc rounds/) as string });
   });
 
   it('a lab not in the roster is refused at the handshake', async () => {

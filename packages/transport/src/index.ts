@@ -14,6 +14,7 @@ export { createServer } from './internal/server.js';
 export type { ServerOptions, TransportServer, PurposeDecision } from './internal/server.js';
 export { connect } from './internal/client.js';
 export type { ConnectOptions } from './internal/client.js';
+export { SessionError } from './internal/session.js';
 export type { Session, SessionCloseInfo, SessionRole } from './internal/session.js';
 export type { NodeIdentity } from './internal/handshake.js';
 export { PROTOCOL_VERSION, MAX_PURPOSE_BYTES } from './internal/handshake.js';

@@ -5,11 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError, ValidationError } from '@venn/errors';
-import { CLOSE_CODES, connect, createServer, parseRoster, transportReady, type ServerOptions, type Session, type TransportServer } from '../src/index.js';
+import { CLOSE_CODES, SessionError, connect, createServer, parseRoster, transportReady, type ServerOptions, type Session, type TransportServer } from '../src/index.js';
 import { ManualClock, recordingLogger, until } from './helpers/clock.js';
 import { makeFederation, type Federation } from './helpers/federation.js';
 import { rawSession } from './helpers/raw.js';
 import { decodeCloseBody } from '../src/internal/frames.js';
+import { rosterDigest } from '../src/index.js';
+
+const toHexDigest = (roster: Parameters<typeof rosterDigest>[0]) => Buffer.from(rosterDigest(roster)).toString('hex');
 
 beforeAll(transportReady);
 
@@ -28,12 +31,13 @@ async function serve(f: Federation, extra: Partial<ServerOptions> = {}) {
   return { server, sessions };
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<TransportError> {
+async function errorOf(promise: Promise<unknown>): Promise<SessionError> {
   try {
     await promise;
   } catch (e) {
     expect(e).toBeInstanceOf(TransportError);
-    return e as TransportError;
+    expect(e).toBeInstanceOf(SessionError);
+    return e as SessionError;
   }
   throw new Error('expected a rejection');
 }
@@ -65,9 +69,9 @@ describe('session establishment', () => {
     expect(received.initiator).toEqual(toInitiator);
 
     const info = await client.close('round finished');
-    expect(info).toEqual({ reason: 'normal', by: 'local', detail: 'round finished' });
+    expect(info).toEqual({ reason: 'normal', code: 'normal', by: 'local', detail: 'round finished' });
     await reading;
-    expect(await responder.closed).toEqual({ reason: 'normal', by: 'peer', detail: 'round finished' });
+    expect(await responder.closed).toEqual({ reason: 'normal', code: 'normal', by: 'peer', detail: 'round finished' });
     expect(server.snapshot().sessionsEstablished).toBe(1);
     expect(server.snapshot().sessionsOpen).toBe(0);
     expect(server.snapshot().closes.normal).toBe(1);
@@ -95,12 +99,20 @@ describe('session establishment', () => {
         return { accept: false, code: 'outside-schedule', detail: 'no round is scheduled now' };
       },
     });
-    const error = await errorOf(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url }));
-    expect(error.code).toBe('purpose-refused');
+    const client = recordingLogger();
+    const error = await errorOf(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url, logger: client.logger }));
+    // The responder's own code is the error's code; the close reason and detail are fields.
+    expect(error.code).toBe('outside-schedule');
+    expect(error.reason).toBe('purpose-refused');
+    expect(error.by).toBe('peer');
+    expect(error.detail).toBe('no round is scheduled now');
     expect(error.message).toContain('outside-schedule: no round is scheduled now');
     expect(seen).toEqual([['lab-a', 'round-2025-01-01T00:00Z-1']]);
     expect(sessions).toHaveLength(0);
     await until(() => server.snapshot().closes['purpose-refused'] === 1);
+    for (const side of [lines, client.lines]) {
+      expect(side.find((l) => l.obj['reason'] === 'purpose-refused')?.obj).toMatchObject({ code: 'outside-schedule', detail: 'no round is scheduled now' });
+    }
     expect(lines.some((l) => l.obj['reason'] === 'purpose-refused' && l.obj['peerId'] === 'lab-a')).toBe(true);
   });
 
@@ -109,6 +121,8 @@ describe('session establishment', () => {
     const { server } = await serve(f, { acceptPurpose: () => ({ accept: false, code: 'Quota Exceeded' }) });
     const error = await errorOf(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url }));
     expect(error.code).toBe('purpose-refused');
+    expect(error.reason).toBe('purpose-refused');
+    expect(error.detail).toBe('Quota Exceeded: ');
     expect(error.message).toContain('Quota Exceeded');
   });
 
@@ -120,6 +134,9 @@ describe('session establishment', () => {
     const stale = parseRoster({ ...f.rosterJson, federation: { ...f.rosterJson.federation, epoch: 2 } });
     const error = await errorOf(connect({ roster: stale, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: s.url, logger: client.logger }));
     expect(error.code).toBe('roster-mismatch');
+    expect(error.reason).toBe('roster-mismatch');
+    expect(error.by).toBe('peer');
+    expect(error.detail).toContain(toHexDigest(f.roster));
     for (const side of [server, client]) {
       const line = side.lines.find((l) => l.obj['reason'] === 'roster-mismatch');
       expect(line?.level).toBe('warn');
@@ -236,6 +253,6 @@ describe('wss', () => {
     }
     await client.close();
     // Without the CA the TLS layer refuses before any Venn message is sent.
-    await expect(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url })).rejects.toThrow(TransportError);
+    await expect(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url })).rejects.toMatchObject({ code: 'tls-failed', reason: 'tls-failed' });
   });
 });

@@ -6,9 +6,9 @@ import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
 import { encodeRoundRecord, signTreeHead, verifyTreeHead } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
-import { TransportError, VennError } from '@venn/errors';
+import { VennError } from '@venn/errors';
 import {
-  TransportMetrics, connect, createServer, type PurposeDecision, type RosterMember, type Session, type TransportServer,
+  SessionError, TransportMetrics, connect, createServer, type PurposeDecision, type RosterMember, type Session, type TransportServer,
 } from '@venn/transport';
 import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
@@ -675,15 +675,10 @@ function offeredMode(bytes: Uint8Array): RoundMode | null {
 
 /** Maps a failed dial to a round abort reason: the responder's refusal code when it refused. */
 function connectFailure(error: unknown): { reason: string; detail: string } {
-  if (error instanceof TransportError) {
-    if (error.code === 'purpose-refused') {
-      // The responder's own refusal code travels in its authenticated CLOSE; the transport puts it
-      // in the message as "refused the session: CODE: DETAIL" or "purpose-refused by peer (CODE: DETAIL)".
-      const refused = /refused the session: ([a-z0-9-]+)(?::\s*(.*))?$/.exec(error.message)
-        ?? /purpose-refused by peer \(([a-z0-9-]+)(?::\s*(.*))?\)$/.exec(error.message);
-      if (refused !== null) return { reason: refused[1]!, detail: `refused by peer: ${refused[2] ?? refused[1]!}` };
-    }
-    if (UNREACHABLE.has(error.code)) return { reason: 'peer-unreachable', detail: error.message };
+  if (error instanceof SessionError) {
+    // The responder's own refusal code travels in its authenticated CLOSE and is the error's code.
+    if (error.reason === 'purpose-refused' && error.by === 'peer') return { reason: kebab(error.code), detail: `refused by peer: ${error.detail === '' ? error.code : error.detail}` };
+    if (UNREACHABLE.has(error.reason)) return { reason: 'peer-unreachable', detail: error.message };
     return { reason: kebab(error.code), detail: error.message };
   }
   if (error instanceof VennError) return { reason: kebab(error.code), detail: error.message };

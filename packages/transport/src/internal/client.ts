@@ -1,6 +1,7 @@
 /** The initiator side (transport.md §6): dial a roster member and run the handshake to ACCEPT. */
 import { readFileSync } from 'node:fs';
-import { ValidationError, TransportError } from '@venn/errors';
+import { rootCertificates } from 'node:tls';
+import { ValidationError } from '@venn/errors';
 import WebSocket from 'ws';
 import { toHex } from './bytes.js';
 import { sealedFrameLength } from './frames.js';
@@ -19,7 +20,7 @@ import {
 import { randomBytes, transportReady } from './primitives.js';
 import { isCloseReason } from './reasons.js';
 import { findMember, rosterDigest, type Roster } from './roster.js';
-import { Link, SessionImpl, type Session } from './session.js';
+import { Link, SessionError, SessionImpl, describeEnd, type Session } from './session.js';
 
 export interface ConnectOptions {
   readonly roster: Roster;
@@ -31,8 +32,11 @@ export interface ConnectOptions {
   /** Overrides the member's roster endpoint (tests, port forwarding). */
   readonly url?: string;
   readonly limits?: Partial<TransportLimits>;
-  /** Trust anchors for wss:// (PEM); the system store is used when absent. */
-  readonly tls?: { readonly caFile?: string };
+  /**
+   * Trust anchors for wss:// (transport.md §6.4). Without `caFile`, Node's default store. With it,
+   * only its PEM certificates, plus Node's bundled public CAs when `includeSystemCa` is true.
+   */
+  readonly tls?: { readonly caFile?: string; readonly includeSystemCa?: boolean };
   /** Source address to dial from. */
   readonly localAddress?: string;
   readonly logger?: TransportLogger;
@@ -71,7 +75,7 @@ export async function connect(options: ConnectOptions): Promise<Session> {
     perMessageDeflate: false,
     followRedirects: false,
     handshakeTimeout: limits.handshakeTimeoutMs,
-    ...(options.tls?.caFile === undefined ? {} : { ca: readFileSync(options.tls.caFile) }),
+    ...trustAnchors(options.tls),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });
   const link = new Link(ws, ctx, 'initiator', url, toHex(rosterDigest(options.roster)));
@@ -86,7 +90,7 @@ export async function connect(options: ConnectOptions): Promise<Session> {
       handshake.dispose();
       if (settled) return;
       settled = true;
-      reject(new TransportError(info.reason, `session with ${options.peerId} at ${url} failed: ${info.reason} by ${info.by} (${info.detail})`));
+      reject(new SessionError(info, `session with ${options.peerId} at ${url} failed: ${describeEnd(info)}`));
     });
     ws.on('unexpected-response', (_req, res) => {
       const header = res.headers['x-venn-reason'];
@@ -129,4 +133,17 @@ export async function connect(options: ConnectOptions): Promise<Session> {
       );
     });
   });
+}
+
+/** The `ca` option for the TLS client: absent keeps Node's default store. */
+function trustAnchors(tls: ConnectOptions['tls']): { ca?: Array<string | Buffer> } {
+  if (tls?.caFile === undefined) return {};
+  let pem: Buffer;
+  try {
+    pem = readFileSync(tls.caFile);
+  } catch (cause) {
+    throw new ValidationError('tls-ca-unreadable', `"tls.caFile" expected a readable PEM file, got ${(cause as NodeJS.ErrnoException).code ?? 'an error'} at ${tls.caFile}`, { cause });
+  }
+  // Node replaces its whole default store when `ca` is given, so the bundled roots are added back on request.
+  return { ca: tls.includeSystemCa === true ? [...rootCertificates, pem] : [pem] };
 }

@@ -32,14 +32,20 @@ export const CLOSE_CODES = {
   // Never sent: recorded locally when the socket ends without an authenticated CLOSE frame,
   // which is how a truncated session shows up (transport.md §5.4).
   'connection-lost': 1006,
+  // Never sent: recorded locally when the TLS handshake fails (an untrusted or invalid
+  // certificate, or no TLS at a wss:// endpoint). RFC 6455 §7.4.1 reserves 1015 for exactly this.
+  'tls-failed': 1015,
 } as const;
 
 export type CloseReason = keyof typeof CLOSE_CODES;
 
 export const CLOSE_REASONS = Object.keys(CLOSE_CODES) as CloseReason[];
 
+/** Reasons recorded locally that never travel in a close frame. */
+const LOCAL_ONLY: ReadonlySet<CloseReason> = new Set(['connection-lost', 'tls-failed']);
+
 const BY_CODE = new Map<number, CloseReason>(
-  CLOSE_REASONS.filter((r) => r !== 'connection-lost').map((r) => [CLOSE_CODES[r], r]),
+  CLOSE_REASONS.filter((r) => !LOCAL_ONLY.has(r)).map((r) => [CLOSE_CODES[r], r]),
 );
 
 /** Maps a received WebSocket close code back to a reason; unknown codes count as lost connections. */

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { ValidationError } from '@venn/errors';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toHex } from './bytes.js';
@@ -29,7 +31,7 @@ import {
 import { randomBytes, transportReady } from './primitives.js';
 import type { CloseReason } from './reasons.js';
 import { rosterDigest, type Roster } from './roster.js';
-import { Link, SessionImpl, type Session } from './session.js';
+import { Link, SessionImpl, tlsFailureDetail, type Session } from './session.js';
 
 /** The answer to a purpose: accept, or refuse with a kebab-case code the initiator sees authenticated. */
 export type PurposeDecision = { readonly accept: true } | { readonly accept: false; readonly code: string; readonly detail?: string };
@@ -92,9 +94,7 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
   const { logger, metrics, timers } = ctx;
   const tls = options.tls;
 
-  const http: Server = tls
-    ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), handshakeTimeout: limits.handshakeTimeoutMs })
-    : createHttpServer();
+  const http: Server = tls ? createTlsServer(tls, limits.handshakeTimeoutMs) : createHttpServer();
   // Node's own clocks bound the HTTP phase as a second line behind the injected handshake timer.
   http.headersTimeout = limits.handshakeTimeoutMs;
   http.requestTimeout = limits.handshakeTimeoutMs;
@@ -186,6 +186,14 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
   http.on('drop', (data?: { remoteAddress?: string }) => {
     metrics.recordClose('too-many-connections');
     logger.warn({ role: 'responder', remoteAddress: data?.remoteAddress ?? 'unknown', reason: 'too-many-connections' }, 'dropping connection: too-many-connections');
+  });
+  // A failed TLS handshake never reaches admission: typed, logged and counted here, and only that
+  // socket is closed (a peer that does not trust our certificate shows up as an alert).
+  http.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    metrics.recordClose('tls-failed');
+    const detail = tlsFailureDetail(error) ?? `TLS handshake failed: ${error.code ?? 'error'} (${error.message})`;
+    logger.warn({ role: 'responder', remoteAddress: socket.remoteAddress ?? 'unknown', reason: 'tls-failed', rosterDigest: ourDigest, detail }, 'closing connection: tls-failed');
+    socket.destroy();
   });
   http.on('clientError', (error: Error, socket: Duplex) => {
     const adm = pending.get(socket);
@@ -336,4 +344,22 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
       await stopped;
     },
   };
+}
+
+function createTlsServer(tls: { readonly certFile: string; readonly keyFile: string }, handshakeTimeout: number): Server {
+  const cert = readPem(tls.certFile, 'tls.certFile');
+  const key = readPem(tls.keyFile, 'tls.keyFile');
+  try {
+    return createHttpsServer({ cert, key, handshakeTimeout });
+  } catch (cause) {
+    throw new ValidationError('tls-invalid', `"tls" expected a PEM certificate chain (tls.certFile) and its private key (tls.keyFile), got ${(cause as Error).message}`, { cause });
+  }
+}
+
+function readPem(path: string, field: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new ValidationError('tls-file-unreadable', `"${field}" expected a readable PEM file, got ${(cause as NodeJS.ErrnoException).code ?? 'an error'} at ${path}`, { cause });
+  }
 }

@@ -21,9 +21,40 @@ import { CLOSE_CODES, isCloseReason, reasonForCloseCode, type CloseReason } from
 
 export interface SessionCloseInfo {
   readonly reason: CloseReason;
+  /**
+   * The code the ending side gave: the reason itself, or for `purpose-refused` the responder's
+   * own refusal code (transport.md §4.4), e.g. `outside-schedule`.
+   */
+  readonly code: string;
   /** Who ended it: this node, or the peer (as the peer reported it). */
   readonly by: 'local' | 'peer';
   readonly detail: string;
+}
+
+/**
+ * A session that could not be opened, or ended other than normally. `code` is the refusal code
+ * when the responder refused (its own code for a refused purpose, else the close reason), so
+ * callers branch on it instead of parsing the message.
+ */
+export class SessionError extends TransportError {
+  /** The transport close reason (transport.md §6.5). */
+  readonly reason: CloseReason;
+  readonly by: 'local' | 'peer';
+  /** The ending side's explanation, without the code. */
+  readonly detail: string;
+
+  constructor(info: SessionCloseInfo, message: string, options?: { cause?: unknown }) {
+    super(info.code, message, options);
+    this.reason = info.reason;
+    this.by = info.by;
+    this.detail = info.detail;
+  }
+}
+
+/** `reason by side (detail)`, with the refusal code in front of the detail when it differs. */
+export function describeEnd(info: SessionCloseInfo): string {
+  const detail = info.code === info.reason ? info.detail : `${info.code}: ${info.detail}`;
+  return `${info.reason} by ${info.by} (${detail})`;
 }
 
 export type SessionRole = 'initiator' | 'responder';
@@ -53,7 +84,27 @@ const PLAIN_CAUSES: Partial<Record<CloseReason, string>> = {
   'purpose-refused': 'the responder refused the purpose (round id) of the session',
   'connection-lost': 'the connection ended without an authenticated CLOSE frame (possible truncation)',
   'frame-too-large': 'a message exceeded the size limit',
+  'tls-failed': 'the TLS handshake failed: the certificate is not trusted or not valid for the endpoint, or the endpoint does not speak TLS',
 };
+
+// Certificate verification failures as Node reports them (OpenSSL X509_V_ERR_* names).
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'CERT_REVOKED', 'CERT_UNTRUSTED',
+  'CERT_REJECTED', 'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'INVALID_PURPOSE', 'PATH_LENGTH_EXCEEDED', 'HOSTNAME_MISMATCH',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD',
+]);
+
+/** The detail of a failed TLS handshake, or undefined when `error` is not one. */
+export function tlsFailureDetail(error: Error & { code?: string }): string | undefined {
+  const code = error.code ?? '';
+  if (CERTIFICATE_ERRORS.has(code) || code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `certificate rejected: ${code} (${error.message})`;
+  // EPROTO is how Node reports an OpenSSL record error, e.g. a wss:// dial to a cleartext listener.
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') return `TLS handshake failed: ${code} (${error.message})`;
+  // Node's own wording (_tls_wrap) for a socket that ended mid-handshake; its code alone is a plain ECONNRESET.
+  if (error.message.includes('before secure TLS connection was established')) return `TLS handshake failed: ${code} (${error.message})`;
+  return undefined;
+}
 
 /** Owns the socket's end: exactly one reason per connection, logged and counted once. */
 export class Link {
@@ -82,7 +133,9 @@ export class Link {
     ws.on('close', (code: number, reason: Buffer) => this.onSocketClose(code, reason.toString('utf8')));
     ws.on('error', (error: Error & { code?: string }) => {
       // ws closes the socket itself after these; we only name the reason first.
+      const tls = tlsFailureDetail(error);
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.end('frame-too-large', error.message);
+      else if (tls !== undefined) this.end('tls-failed', tls);
       else this.end(this.protocolErrorReason, `WebSocket error: ${error.message}`);
     });
   }
@@ -98,13 +151,14 @@ export class Link {
 
   /**
    * Ends the connection for `reason`: logs, counts and closes with the reason's code (RFC 6455
-   * §7.4). `wireText` is the close frame's reason text (at most 123 bytes), the reason by default.
+   * §7.4). `wireText` is the close frame's reason text (at most 123 bytes), the reason by default;
+   * `code` is the refusal code sent in an authenticated CLOSE, when it differs from the reason.
    */
-  end(reason: CloseReason, detail: string, wireText: string = reason): void {
+  end(reason: CloseReason, detail: string, wireText: string = reason, code: string = reason): void {
     if (this.info !== undefined) return;
-    this.settle({ reason, by: 'local', detail });
+    this.settle({ reason, code, by: 'local', detail });
     if (this.socketClosed) return;
-    if (reason === 'connection-lost' || this.ws.readyState === this.ws.CONNECTING) {
+    if (reason === 'connection-lost' || reason === 'tls-failed' || this.ws.readyState === this.ws.CONNECTING) {
       this.ws.terminate();
       return;
     }
@@ -113,9 +167,9 @@ export class Link {
   }
 
   /** Records an end the peer announced in an authenticated CLOSE frame; its socket close follows. */
-  endByPeer(reason: CloseReason, detail: string): void {
+  endByPeer(reason: CloseReason, detail: string, code: string = reason): void {
     if (this.info !== undefined) return;
-    this.settle({ reason, by: 'peer', detail });
+    this.settle({ reason, code, by: 'peer', detail });
     if (this.socketClosed) return;
     if (this.ws.readyState === this.ws.CONNECTING) {
       this.ws.terminate();
@@ -133,7 +187,7 @@ export class Link {
       // so a bare 1000 (which anyone on the path can forge) counts as a lost connection.
       const reported = reasonForCloseCode(code);
       const reason = reported === 'normal' ? 'connection-lost' : reported;
-      this.settle({ reason, by: 'peer', detail: text === '' ? `close code ${code}` : text });
+      this.settle({ reason, code: reason, by: 'peer', detail: text === '' ? `close code ${code}` : text });
     }
     this.resolveClosed(this.info as SessionCloseInfo);
   }
@@ -146,7 +200,7 @@ export class Link {
       info.by === 'local'
         ? `closing connection: ${info.reason}${cause === undefined ? '' : ` (${cause})`}`
         : `peer closed the connection: ${info.reason}${cause === undefined ? '' : ` (${cause})`}`;
-    const record = { ...this.fields, reason: info.reason, by: info.by, detail: info.detail };
+    const record = { ...this.fields, reason: info.reason, ...(info.code === info.reason ? {} : { code: info.code }), by: info.by, detail: info.detail };
     if (info.reason === 'normal') this.ctx.logger.info(record, message);
     else if (info.reason === 'internal-error') this.ctx.logger.error(record, message);
     else this.ctx.logger.warn(record, message);
@@ -168,7 +222,7 @@ export class SessionImpl implements Session {
   private queuedBytes = 0;
   private paused = false;
   private waiter: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void } | undefined;
-  private failure: TransportError | undefined;
+  private failure: SessionError | undefined;
   private counted = false;
   private lastActivity: number;
   private awaitingPong = false;
@@ -220,14 +274,16 @@ export class SessionImpl implements Session {
   endWith(reason: CloseReason, code: string, detail: string): void {
     if (this.link.ended) return;
     let body: Uint8Array;
+    let sent = { code, detail };
     try {
       body = encodeCloseBody(code, detail);
     } catch {
       // An application refusal code that is not kebab-case is replaced by the reason itself.
-      body = encodeCloseBody(reason, `${code}: ${detail}`);
+      sent = { code: reason, detail: `${code}: ${detail}` };
+      body = encodeCloseBody(sent.code, sent.detail);
     }
     if (this.link.ws.readyState === this.link.ws.OPEN) this.link.ws.send(this.sealer.seal(FRAME_KIND_CLOSE, body));
-    this.link.end(reason, code === reason ? detail : `${code}: ${detail}`);
+    this.link.end(reason, sent.detail, reason, sent.code);
   }
 
   /** Called by the driver for every binary message once the handshake is done. */
@@ -296,10 +352,10 @@ export class SessionImpl implements Session {
     const reason: CloseReason = isCloseReason(code) ? code : 'purpose-refused';
     if (this.state === 'awaiting-accept') {
       // A refusal of the purpose carries the responder's own code (e.g. outside-schedule).
-      this.acceptedReject(new TransportError(reason, `${this.peerId} refused the session: ${code}${detail === '' ? '' : `: ${detail}`}`));
+      this.acceptedReject(new SessionError({ reason, code, by: 'peer', detail }, `${this.peerId} refused the session: ${code}${detail === '' ? '' : `: ${detail}`}`));
     }
     // Record the end before the socket closes: this CLOSE was authenticated.
-    this.link.endByPeer(reason, code === reason ? detail : `${code}: ${detail}`);
+    this.link.endByPeer(reason, detail, code);
   }
 
   private onLinkEnd(info: SessionCloseInfo): void {
@@ -309,11 +365,11 @@ export class SessionImpl implements Session {
     this.state = 'ended';
     if (this.tickTimer !== undefined) this.link.ctx.timers.clearTimeout(this.tickTimer);
     if (previous === 'awaiting-accept') {
-      this.acceptedReject(new TransportError(info.reason, `session with ${this.peerId} ended before ACCEPT: ${info.reason} (${info.detail})`));
+      this.acceptedReject(new SessionError(info, `session with ${this.peerId} ended before ACCEPT: ${describeEnd(info)}`));
     }
     // Only a normal end (ours, or the peer's authenticated CLOSE) finishes iteration quietly.
     if (info.reason !== 'normal') {
-      this.failure = new TransportError(info.reason, `session with ${this.peerId} ended: ${info.reason} by ${info.by} (${info.detail})`);
+      this.failure = new SessionError(info, `session with ${this.peerId} ended: ${describeEnd(info)}`);
     }
     this.sealer.dispose();
     this.opener.dispose();
