@@ -1,6 +1,6 @@
 /** @venn/node: the matching node daemon's building blocks, used by the `venn` CLI. */
-export { CONFIG_FILE, ConfigError, configSchema, loadConfig, parseConfig, policyFor } from './internal/config.js';
-export type { ConfigIssue, LabelField, LogLevel, NodeConfig, PeerPolicy, RetryPolicy, RoundMode } from './internal/config.js';
+export { CONFIG_FILE, ConfigError, configSchema, loadConfig, parseConfig, policyFor, tlsRosterIssues } from './internal/config.js';
+export type { ConfigIssue, EndpointMember, LabelField, LogLevel, NodeConfig, PeerPolicy, RetryPolicy, RoundMode, TlsConfig } from './internal/config.js';
 export { FINAL_STATUSES, Store, utcDay } from './internal/store.js';
 export type {
   ListItem, ListSummary, MatchInput, MatchRecord, PeerHead, QuotaDecision, RoundOrigin, RoundOutcome, RoundRecord,

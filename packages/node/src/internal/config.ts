@@ -1,4 +1,5 @@
 /** The node's one configuration file, venn.config.json, validated by ajv against a JSON schema. */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -30,6 +31,16 @@ export interface RetryPolicy {
   readonly multiplier: number;
 }
 
+/** TLS for the peer listener and for dialing peers (transport.md §6.4); absolute paths. */
+export interface TlsConfig {
+  /** Serve wss:// with this certificate chain and private key; null serves ws://. */
+  readonly server: { readonly certFile: string; readonly keyFile: string } | null;
+  /** Extra trust anchors (PEM) for verifying the certificates of peers dialed at wss:// endpoints. */
+  readonly caFile: string | null;
+  /** Whether Node's bundled public CAs are trusted too. */
+  readonly systemCa: boolean;
+}
+
 export interface NodeConfig {
   readonly version: 1;
   readonly id: string;
@@ -47,6 +58,7 @@ export interface NodeConfig {
   readonly workers: number;
   readonly policy: PeerPolicy;
   readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
+  readonly tls: TlsConfig;
 }
 
 const policyProperties = {
@@ -111,6 +123,19 @@ export const configSchema = {
       default: {},
       propertyNames: { pattern: labIdPattern },
       additionalProperties: { type: 'object', additionalProperties: false, properties: policyProperties },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        certFile: relativeOrAbsolutePath,
+        keyFile: relativeOrAbsolutePath,
+        caFile: relativeOrAbsolutePath,
+        systemCa: { type: 'boolean', default: true },
+      },
+      // A listener needs both halves; either alone is a mistake, not a request for ws://.
+      dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
     },
   },
 } as const;
@@ -196,6 +221,8 @@ function toIssues(errors: readonly ErrorObject[], root: unknown): ConfigIssue[] 
     if (error.keyword === 'additionalProperties') {
       const name = String(params['additionalProperty']);
       issues.push({ field: fieldPath(error.instancePath, name), value: describe(valueAt(root, `${error.instancePath}/${name}`)), expected: 'no such field (unknown field)' });
+    } else if (error.keyword === 'dependencies') {
+      issues.push({ field: fieldPath(error.instancePath, String(params['missingProperty'])), value: 'nothing (missing)', expected: `a value when ${fieldPath(error.instancePath, String(params['property']))} is set` });
     } else if (error.keyword === 'required') {
       issues.push({ field: fieldPath(error.instancePath, String(params['missingProperty'])), value: 'nothing (missing)', expected: 'a value (required field)' });
     } else if (error.keyword === 'propertyNames') {
@@ -231,6 +258,7 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     id: string; listen: string; admin: string; store: string; identityKey: string; roster: string; adminToken: string;
     logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
     policy: PeerPolicy; peers: Record<string, Partial<PeerPolicy>>;
+    tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
   };
   if (raw.retry.initialDelaySeconds > raw.retry.maxDelaySeconds) {
     throw new ConfigError(source, [{ field: 'retry.initialDelaySeconds', value: String(raw.retry.initialDelaySeconds), expected: `a number <= retry.maxDelaySeconds (${raw.retry.maxDelaySeconds})` }]);
@@ -239,6 +267,13 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     throw new ConfigError(source, [{ field: `peers.${raw.id}`, value: 'a policy for this node itself', expected: 'policies for other labs only' }]);
   }
   const resolve = (path: string): string => (isAbsolute(path) ? path : join(dir, path));
+  const tls: TlsConfig = {
+    server: raw.tls.certFile === undefined || raw.tls.keyFile === undefined ? null : { certFile: resolve(raw.tls.certFile), keyFile: resolve(raw.tls.keyFile) },
+    caFile: raw.tls.caFile === undefined ? null : resolve(raw.tls.caFile),
+    systemCa: raw.tls.systemCa,
+  };
+  const tlsIssues = checkTlsFiles(tls);
+  if (tlsIssues.length > 0) throw new ConfigError(source, tlsIssues);
   return {
     version: CONFIG_VERSION,
     id: raw.id,
@@ -252,7 +287,110 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     workers: raw.workers,
     policy: raw.policy,
     peers: raw.peers,
+    tls,
   };
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Reads a file for `field`, or records why it cannot be read. */
+function readForField(path: string, field: string, issues: ConfigIssue[], expected: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    issues.push({ field, value: `${(cause as NodeJS.ErrnoException).code ?? 'an unreadable file'} at ${path}`, expected });
+    return undefined;
+  }
+}
+
+/** Every PEM certificate in `pem`, or records the first that does not parse. */
+function certificatesIn(pem: Buffer, path: string, field: string, issues: ConfigIssue[], expected: string): X509Certificate[] | undefined {
+  const blocks = pem.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    issues.push({ field, value: `no PEM certificate in ${path}`, expected });
+    return undefined;
+  }
+  const certificates: X509Certificate[] = [];
+  for (const [index, block] of blocks.entries()) {
+    try {
+      certificates.push(new X509Certificate(block));
+    } catch (cause) {
+      issues.push({ field, value: `certificate ${index + 1} of ${path} that does not parse (${(cause as Error).message})`, expected });
+      return undefined;
+    }
+  }
+  return certificates;
+}
+
+/**
+ * The TLS files must exist, be readable and hold what they claim at load time, so a bad path or a
+ * key of another certificate is named here rather than as an OpenSSL error when the listener starts.
+ */
+function checkTlsFiles(tls: TlsConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (tls.server !== null) {
+    const chainExpected = 'a readable PEM file holding the certificate chain, leaf first';
+    const keyExpected = 'a readable, unencrypted PEM private key';
+    const chainPem = readForField(tls.server.certFile, 'tls.certFile', issues, chainExpected);
+    const keyPem = readForField(tls.server.keyFile, 'tls.keyFile', issues, keyExpected);
+    const chain = chainPem === undefined ? undefined : certificatesIn(chainPem, tls.server.certFile, 'tls.certFile', issues, chainExpected);
+    let key: KeyObject | undefined;
+    if (keyPem !== undefined) {
+      try {
+        key = createPrivateKey(keyPem);
+      } catch (cause) {
+        issues.push({ field: 'tls.keyFile', value: `${tls.server.keyFile}, which does not parse (${(cause as Error).message})`, expected: keyExpected });
+      }
+    }
+    const leaf = chain?.[0];
+    if (leaf !== undefined && key !== undefined && !leaf.checkPrivateKey(key)) {
+      issues.push({ field: 'tls.keyFile', value: `a key that does not match ${tls.server.certFile}`, expected: 'the private key of the first certificate in tls.certFile' });
+    }
+  }
+  if (tls.caFile !== null) {
+    const expected = 'a readable PEM file of one or more trust-anchor certificates';
+    const pem = readForField(tls.caFile, 'tls.caFile', issues, expected);
+    if (pem !== undefined) certificatesIn(pem, tls.caFile, 'tls.caFile', issues, expected);
+  }
+  return issues;
+}
+
+/** A roster member as far as TLS cares: its id and published endpoint. */
+export interface EndpointMember {
+  readonly id: string;
+  readonly endpoint: string;
+}
+
+/**
+ * Checks the TLS settings against the installed roster: a wss:// peer needs some trust anchor, and
+ * a node serving TLS must be published at wss:// (peers dial the roster endpoint's scheme).
+ */
+export function tlsRosterIssues(tls: TlsConfig, self: EndpointMember, peers: readonly EndpointMember[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (tls.server !== null && !self.endpoint.startsWith('wss://')) {
+    issues.push({
+      field: 'tls.certFile',
+      value: `the roster endpoint ${self.endpoint} for ${self.id}, which peers dial without TLS`,
+      expected: 'a wss:// roster endpoint for this node (or no tls.certFile and tls.keyFile)',
+    });
+  }
+  const secured = peers.filter((peer) => peer.endpoint.startsWith('wss://'));
+  if (secured.length > 0 && tls.caFile === null && !tls.systemCa) {
+    issues.push({
+      field: 'tls.caFile',
+      value: 'nothing, and tls.systemCa is false',
+      expected: `trust anchors for the wss:// endpoints of ${secured.map((peer) => peer.id).join(', ')} (a CA file, or tls.systemCa true)`,
+    });
+  }
+  return issues;
+}
+
+/** The trust options for dialing `endpoint`: none for ws://, this node's anchors for wss://. */
+export function dialTls(tls: TlsConfig, endpoint: string): { caFile?: string; includeSystemCa?: boolean } | undefined {
+  if (!endpoint.startsWith('wss://')) return undefined;
+  // Without a CA file, Node's default store (bundled CAs and NODE_EXTRA_CA_CERTS) applies.
+  if (tls.caFile === null) return {};
+  return { caFile: tls.caFile, includeSystemCa: tls.systemCa };
 }
 
 /** Reads DIR/venn.config.json; a missing file or bad JSON is a ValidationError naming the file. */

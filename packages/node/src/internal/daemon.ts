@@ -3,7 +3,9 @@
  * One instance per node directory; `venn start` runs it in the foreground.
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes, randomInt } from 'node:crypto';
+import { X509Certificate, randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeRoundRecord, signTreeHead, verifyTreeHead } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
 import { VennError } from '@venn/errors';
@@ -14,7 +16,7 @@ import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
-import { loadConfig, policyFor, type NodeConfig, type RoundMode } from './config.js';
+import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { createLogger, type Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
@@ -44,6 +46,8 @@ export interface DaemonOptions {
 const RETRYABLE = new Set([
   'daemon-restart', 'peer-unreachable', 'connection-lost', 'timeout', 'round-in-progress', 'heartbeat-timeout', 'idle-timeout',
   'handshake-timeout', 'internal-error', 'shutdown', 'shutting-down', 'too-many-sessions', 'too-many-unauthenticated', 'cancelled',
+  // A certificate may be renewed within the window; each retry backs off.
+  'tls-failed',
 ]);
 
 interface ActiveRound {
@@ -60,6 +64,9 @@ interface Claim {
   readonly origin: RoundOrigin;
   readonly slot: number | null;
 }
+
+/** How long before expiry the start-up log warns about the listener's certificate. */
+const CERTIFICATE_RENEWAL_MS = 14 * 86_400_000;
 
 /** Transport close reasons that mean the peer could not be reached at all. */
 const UNREACHABLE = new Set(['connection-lost', 'handshake-timeout', 'handshake-malformed']);
@@ -112,6 +119,8 @@ export class Daemon {
     await cryptoReady();
     const identity = await loadKeyFile(config.paths.identityKey, { passphrase: options.passphrase ?? process.env[PASSPHRASE_ENV] });
     const roster = loadInstalledRoster(config, identity.publicKey);
+    const tlsIssues = tlsRosterIssues(config.tls, roster.self, roster.peers);
+    if (tlsIssues.length > 0) throw new ConfigError(join(options.dir, CONFIG_FILE), tlsIssues);
     const store = Store.open(config.paths.store, { now });
     const daemon = new Daemon(config, store, identity, roster, logger, options);
     try {
@@ -133,7 +142,7 @@ export class Daemon {
     this.signHeadIfBehind();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
 
-    const token = (await import('node:fs')).readFileSync(config.paths.adminToken, 'utf8').trim();
+    const token = readFileSync(config.paths.adminToken, 'utf8').trim();
     this.admin = await startAdminServer({
       host: config.admin.host, port: config.admin.port, token, metrics: this.metrics, logger,
       handlers: {
@@ -149,6 +158,7 @@ export class Daemon {
       identity: { id: config.id, secretKey: this.identity.secretKey },
       acceptPurpose: (peerId, purpose) => this.acceptPurpose(peerId, purpose),
       onSession: (session) => this.onSession(session),
+      ...(config.tls.server === null ? {} : { tls: config.tls.server }),
       limits: { maxMessageBytes: MAX_FRAME_BYTES },
       logger: transportLogger, metrics: this.transportMetrics, timers: this.timers, now: this.now, rng: this.rng,
     });
@@ -158,10 +168,24 @@ export class Daemon {
       onError: (error, slot) => logger.error({ err: error, slot: new Date(slot.start * 1000).toISOString() }, 'slot handler failed'),
     });
     this.scheduler.start();
+    this.checkCertificateDates();
     logger.info({
-      listen: `${this.server.host}:${this.server.port}`, admin: `${this.admin.host}:${this.admin.port}`, rosterDigest: hex(this.roster.digest),
+      listen: `${this.server.host}:${this.server.port}`, tls: config.tls.server !== null, endpoint: this.roster.self.endpoint,
+      admin: `${this.admin.host}:${this.admin.port}`, rosterDigest: hex(this.roster.digest),
       peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(),
     }, 'venn node started');
+  }
+
+  /** Peers refuse a certificate outside its validity period; say so at start rather than per dial. */
+  private checkCertificateDates(): void {
+    if (this.config.tls.server === null) return;
+    const leaf = new X509Certificate(readFileSync(this.config.tls.server.certFile));
+    const notBefore = Date.parse(leaf.validFrom);
+    const notAfter = Date.parse(leaf.validTo);
+    const now = this.now();
+    const fields = { certFile: this.config.tls.server.certFile, notBefore: new Date(notBefore).toISOString(), notAfter: new Date(notAfter).toISOString() };
+    if (now < notBefore || now > notAfter) this.logger.warn(fields, 'TLS certificate is not valid now; peers will refuse it (tls-failed)');
+    else if (notAfter - now < CERTIFICATE_RENEWAL_MS) this.logger.warn(fields, 'TLS certificate expires soon; renew it and restart');
   }
 
   get listenPort(): number {
@@ -248,10 +272,13 @@ export class Daemon {
     const record = this.store.createRound({ roundId, peerId: peer.id, role: 'initiator', origin, slot, mode });
     const attemptLog = log.child({ attempt: record.attempt });
     attemptLog.info({ mode, slot: slot === null ? null : new Date(slot * 1000).toISOString() }, 'round attempt starting');
+    // The roster endpoint's scheme decides: wss:// is dialed with this node's trust anchors, ws:// in the clear.
+    const tls = dialTls(this.config.tls, peer.endpoint);
     let session: Session;
     try {
       session = await connect({
         roster: this.roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
+        ...(tls === undefined ? {} : { tls }),
         limits: { maxMessageBytes: MAX_FRAME_BYTES }, logger: this.logger.child({ component: 'transport', roundId: hex(roundId), attempt: record.attempt }), metrics: this.transportMetrics,
         timers: this.timers, now: this.now, rng: this.rng,
       });
@@ -679,6 +706,7 @@ function connectFailure(error: unknown): { reason: string; detail: string } {
     // The responder's own refusal code travels in its authenticated CLOSE and is the error's code.
     if (error.reason === 'purpose-refused' && error.by === 'peer') return { reason: kebab(error.code), detail: `refused by peer: ${error.detail === '' ? error.code : error.detail}` };
     if (UNREACHABLE.has(error.reason)) return { reason: 'peer-unreachable', detail: error.message };
+    if (error.reason === 'tls-failed') return { reason: 'tls-failed', detail: `${error.message}; this node's trust anchors are set by tls.caFile and tls.systemCa` };
     return { reason: kebab(error.code), detail: error.message };
   }
   if (error instanceof VennError) return { reason: kebab(error.code), detail: error.message };
