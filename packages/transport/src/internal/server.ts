@@ -188,7 +188,7 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     logger.warn({ role: 'responder', remoteAddress: data?.remoteAddress ?? 'unknown', reason: 'too-many-connections' }, 'dropping connection: too-many-connections');
   });
   // A failed TLS handshake never reaches admission: typed, logged and counted here, and only that
-  // socket is closed (a peer that does not trust our certificate shows up as an alert).
+  // socket is closed. A dialer that rejects our certificate shows up here as a reset or an alert.
   http.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     metrics.recordClose('tls-failed');
     const detail = tlsFailureDetail(error) ?? `TLS handshake failed: ${error.code ?? 'error'} (${error.message})`;
