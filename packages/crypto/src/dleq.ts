@@ -1,5 +1,5 @@
 /** Batched DLEQ proofs of RFC 9497 §2.2 (GenerateProof / VerifyProof) over ristretto255-SHA512. */
-import { CryptoError, ValidationError } from '@venn/errors';
+import { CryptoError, InternalError, ValidationError } from '@venn/errors';
 import {
   GENERATOR,
   POINT_BYTES,
@@ -13,9 +13,10 @@ import {
   packedArg,
   secretScalarArg,
 } from './internal/check.js';
+import { MsmBatch, multiScalarMult } from './internal/msm.js';
 import { lib, slots, wipeHeap } from './internal/sodium.js';
 import { dstPrime, hashToScalarInto, sha512Into } from './hash.js';
-import { decodePoint, drawScalarInto, pointError, validatePackedPoints, type Rng } from './ristretto255.js';
+import { decodePoint, drawScalarInto, pointError, type Rng } from './ristretto255.js';
 
 const encoder = new TextEncoder();
 const COMPOSITE = encoder.encode('Composite');
@@ -79,15 +80,28 @@ function pairCount(C: Uint8Array, D: Uint8Array): number {
 }
 
 /**
+ * Checks every C_i (and D_i when `withD`) in the order the composites consume them (C_0, D_0,
+ * C_1, ...), so the first refused element is reported exactly as a point-by-point loop would.
+ * RFC 9497 §3.3: inputs that are not valid encodings or are the identity MUST be rejected.
+ */
+function decodePairs(batch: MsmBatch, C: Uint8Array, D: Uint8Array, withD: boolean): void {
+  const badC = batch.decode(C, 0, true);
+  const badD = withD ? batch.decode(D, 1, true) : -1;
+  if (badC >= 0 && (badD < 0 || badC <= badD)) throw pointError(C, badC * POINT_BYTES, `C[${badC}]`);
+  if (badD >= 0) throw pointError(D, badD * POINT_BYTES, `D[${badD}]`);
+}
+
+/**
  * RFC 9497 §2.2.1 ComputeComposites / ComputeCompositesFast: M = Σ d_i·C_i into slots().accM and,
- * when `withZ`, Z = Σ d_i·D_i into slots().accZ. The weights d_i are public (derived from the
- * transcript), so libsodium's constant-time scalarmult is used only for speed: one call per point
- * (≈120 µs) beats decoding each point for a JS multi-scalar multiplication (≈170 µs per decode).
- * libsodium decodes every point strictly; a refusal is reported against the offending index.
+ * when `withZ`, Z = Σ d_i·D_i into slots().accZ. The weights d_i and the points are public
+ * (SPEC.md §3.3), so the sums use the variable-time WebAssembly multi-scalar multiplication.
+ * The identity sum encodes as 32 zero bytes.
  */
 function computeComposites(B: Uint8Array, C: Uint8Array, D: Uint8Array, m: number, context: ProofContext, withZ: boolean): void {
   const lib_ = lib();
   const s = slots();
+  const batch = new MsmBatch(m, withZ ? 2 : 1);
+  decodePairs(batch, C, D, withZ);
   // seed = Hash(I2OSP(len(Bm), 2) || Bm || I2OSP(len(seedDST), 2) || seedDST)
   sha512Into(lengthPrefixed(B, context.seedDst), s.wide);
   // compositeTranscript = I2OSP(64, 2) || seed || I2OSP(i, 2) || I2OSP(32, 2) || Ci || I2OSP(32, 2) || Di || "Composite"
@@ -98,9 +112,6 @@ function computeComposites(B: Uint8Array, C: Uint8Array, D: Uint8Array, m: numbe
   transcript[at.c - 1] = POINT_BYTES;
   transcript[at.d - 1] = POINT_BYTES;
   transcript.set(COMPOSITE, at.d + POINT_BYTES);
-  // The all-zero encoding decodes to the identity in libsodium's add, so it seeds both sums.
-  wipeHeap(s.accM, POINT_BYTES);
-  wipeHeap(s.accZ, POINT_BYTES);
   for (let i = 0; i < m; i++) {
     const offset = i * POINT_BYTES;
     transcript[at.i] = i >>> 8;
@@ -108,34 +119,26 @@ function computeComposites(B: Uint8Array, C: Uint8Array, D: Uint8Array, m: numbe
     transcript.set(C.subarray(offset, offset + POINT_BYTES), at.c);
     transcript.set(D.subarray(offset, offset + POINT_BYTES), at.d);
     hashToScalarInto(transcript, context.scalarDst, s.weight);
-    accumulate(C, offset, `C[${i}]`, s.accM);
-    if (withZ) accumulate(D, offset, `D[${i}]`, s.accZ);
+    // Read HEAPU8 afresh: hashing may grow libsodium's memory for long context strings.
+    batch.setScalar(i, lib_.HEAPU8, s.weight);
   }
+  lib_.HEAPU8.set(batch.multiply(0), s.accM);
+  if (withZ) lib_.HEAPU8.set(batch.multiply(1), s.accZ);
 }
 
-/** acc += d·P for the point at `offset` of `points` and the weight in slots().weight. */
-function accumulate(points: Uint8Array, offset: number, field: string, acc: number): void {
-  const m = lib();
-  const s = slots();
-  m.HEAPU8.set(points.subarray(offset, offset + POINT_BYTES), s.point);
-  if (m._crypto_scalarmult_ristretto255(s.term, s.weight, s.point) !== 0) {
-    // A refusal means a bad encoding or the identity (RFC 9497 §3.3), unless d = 0 (probability 2^-252).
-    if (isZero32(points, offset) === 1 || m._crypto_core_ristretto255_is_valid_point(s.point) !== 1) {
-      throw pointError(points, offset, field);
-    }
-    return;
-  }
-  m._crypto_core_ristretto255_add(acc, acc, s.term);
-}
-
-/** a·P + b·Q into `outPtr` for public scalars at `aPtr`, `bPtr` and points at `pPtr`, `qPtr`. */
+/** a·P + b·Q (public scalars and non-identity points, all on libsodium's heap) into `outPtr`. */
 function linearCombination(outPtr: number, aPtr: number, pPtr: number, bPtr: number, qPtr: number): void {
-  const m = lib();
-  const s = slots();
-  // A zero scalar yields the identity, which libsodium reports as failure; encode it as all zeros.
-  if (m._crypto_scalarmult_ristretto255(s.term, aPtr, pPtr) !== 0) wipeHeap(s.term, POINT_BYTES);
-  if (m._crypto_scalarmult_ristretto255(s.out, bPtr, qPtr) !== 0) wipeHeap(s.out, POINT_BYTES);
-  m._crypto_core_ristretto255_add(outPtr, s.term, s.out);
+  const heap = lib().HEAPU8;
+  const scalars = new Uint8Array(2 * SCALAR_BYTES);
+  scalars.set(heap.subarray(aPtr, aPtr + SCALAR_BYTES), 0);
+  scalars.set(heap.subarray(bPtr, bPtr + SCALAR_BYTES), SCALAR_BYTES);
+  const points = new Uint8Array(2 * POINT_BYTES);
+  points.set(heap.subarray(pPtr, pPtr + POINT_BYTES), 0);
+  points.set(heap.subarray(qPtr, qPtr + POINT_BYTES), POINT_BYTES);
+  const result = multiScalarMult(scalars, points, true);
+  // The callers pass points that were decoded and found non-identity already.
+  if (!('sum' in result)) throw new InternalError('msm-refused', `linear combination refused point ${result.invalid}`);
+  lib().HEAPU8.set(result.sum, outPtr);
 }
 
 /** c = HashToScalar(I2OSP(32, 2) || B || ... || I2OSP(32, 2) || t3 || "Challenge") into slots().challenge. */
@@ -166,8 +169,9 @@ export function generateProof(
   decodePoint(A, 'A');
   decodePoint(B, 'B');
   const m = pairCount(C, D);
-  // C is decoded inside the composite's scalarmult; D only enters the transcript, so check it here.
-  validatePackedPoints(D, 'D');
+  // D only enters the transcript, so it is checked (all of it, before C) but not decoded into a table.
+  const bad = new MsmBatch(m, 0).decode(D, undefined, true);
+  if (bad >= 0) throw pointError(D, bad * POINT_BYTES, `D[${bad}]`);
   const context = proofContext(contextString);
   const lib_ = lib();
   const s = slots();
@@ -228,18 +232,17 @@ export function verifyProof(
   const lib_ = lib();
   const s = slots();
   computeComposites(B, C, D, m, context, true);
+  // RFC 9497 §2.1 SerializeElement fails on the identity, so a transcript containing one cannot verify.
+  if (isZero32(lib_.HEAPU8, s.accM) === 1 || isZero32(lib_.HEAPU8, s.accZ) === 1) return false;
   const heap = lib_.HEAPU8;
   heap.set(proof.subarray(0, SCALAR_BYTES), s.challenge);
   heap.set(proof.subarray(SCALAR_BYTES), s.response);
-  // t2 = s·A + c·B; t3 = s·M + c·Z (all public).
+  // t2 = s·A + c·B; t3 = s·M + c·Z (all public, so variable time is fine).
   heap.set(A, s.point);
-  heap.set(B, s.t3);
-  linearCombination(s.t2, s.response, s.point, s.challenge, s.t3);
+  heap.set(B, s.out);
+  linearCombination(s.t2, s.response, s.point, s.challenge, s.out);
   linearCombination(s.t3, s.response, s.accM, s.challenge, s.accZ);
-  // RFC 9497 §2.1 SerializeElement fails on the identity, so a transcript containing one cannot verify.
-  for (const ptr of [s.accM, s.accZ, s.t2, s.t3]) {
-    if (isZero32(lib_.HEAPU8, ptr) === 1) return false;
-  }
+  if (isZero32(lib_.HEAPU8, s.t2) === 1 || isZero32(lib_.HEAPU8, s.t3) === 1) return false;
   challenge(B, context, s.weight);
   const heapAfter = lib_.HEAPU8;
   let difference = 0;
