@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import sodium from 'libsodium-wrappers-sumo';
 import { ristretto255 } from '@noble/curves/ed25519.js';
-import { hashToGroupMany, ready } from '../src/index.js';
+import { CryptoError } from '@venn/errors';
+import { generateProof, hashToGroupMany, ready, verifyProof } from '../src/index.js';
 import { MsmBatch, multiScalarMult } from '../src/internal/msm.js';
 import { MSM_WASM_BASE64, MSM_WASM_SHA256 } from '../src/internal/msm-wasm.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -171,5 +172,44 @@ describe('RFC 9496 Appendix A.2: invalid encodings are refused at the right inde
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('DLEQ composites keep their errors (first refused element in C_0, D_0, C_1, D_1, ... order)', () => {
+  const context = encoder.encode('VENN-V1-msm-test');
+  const proof = new Uint8Array(64);
+  const bad = unhex(vectors.invalid_encodings[0]!.hex);
+  const five = (at: number, point: Uint8Array): Uint8Array => {
+    const points = [G, G, G, G, G];
+    points[at] = point;
+    return concatBytes(...points);
+  };
+  const refusal = (run: () => unknown): { code: string; message: string } => {
+    try {
+      run();
+    } catch (error) {
+      expect(error).toBeInstanceOf(CryptoError);
+      return { code: (error as CryptoError).code, message: (error as Error).message };
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('verifyProof names the lower index, and C before D at the same index', () => {
+    expect(refusal(() => verifyProof(G, G, five(3, bad), five(1, bad), proof, context)).message).toContain('"D[1]"');
+    expect(refusal(() => verifyProof(G, G, five(1, bad), five(3, bad), proof, context)).message).toContain('"C[1]"');
+    expect(refusal(() => verifyProof(G, G, five(2, bad), five(2, ZERO), proof, context)).message).toContain('"C[2]"');
+    const identity = refusal(() => verifyProof(G, G, five(4, G), five(2, ZERO), proof, context));
+    expect(identity).toMatchObject({ code: 'identity-element' });
+    expect(identity.message).toContain('"D[2]"');
+    expect(refusal(() => verifyProof(G, G, five(0, ZERO), five(4, bad), proof, context))).toMatchObject({ code: 'identity-element' });
+    expect(refusal(() => verifyProof(G, G, five(4, bad), five(4, G), proof, context))).toMatchObject({ code: 'non-canonical-point' });
+  });
+
+  it('generateProof checks all of D before C', () => {
+    const k = scalarOf(7);
+    const rng = (n: number): Uint8Array => new Uint8Array(n).fill(3);
+    expect(refusal(() => generateProof(k, G, G, five(0, bad), five(4, bad), context, rng)).message).toContain('"D[4]"');
+    expect(refusal(() => generateProof(k, G, G, five(1, ZERO), five(4, G), context, rng))).toMatchObject({ code: 'identity-element' });
+    expect(refusal(() => generateProof(k, G, G, five(1, ZERO), five(4, G), context, rng)).message).toContain('"C[1]"');
   });
 });
