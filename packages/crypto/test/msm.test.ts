@@ -87,6 +87,13 @@ describe('msm equals the libsodium sum of scalar multiplications', () => {
     expect(hex(msmOf(scalars, points))).toBe(hex(reference(scalars, points)));
   });
 
+  it('unreduced 256-bit scalars still give k·P (k mod L)', () => {
+    const P = hashToGroupMany([encoder.encode('unreduced')], DST);
+    for (const k of [L, L + 1n, 2n ** 253n + 5n, 2n ** 255n, 2n ** 256n - 1n]) {
+      expect(hex(msmOf([scalarOf(k)], P))).toBe(hex(reference([scalarOf(k % L)], P)));
+    }
+  });
+
   it('n = 1: k·P for edge scalars', () => {
     for (const k of edgeScalars) expect(hex(msmOf([k], G))).toBe(hex(reference([k], G)));
   });

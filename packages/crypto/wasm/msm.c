@@ -512,7 +512,7 @@ int msm_window(int count) {
     int best = 1;
     double best_cost = 1e300;
     for (int c = 2; c <= 15; c++) {
-        int windows = (253 + c) / c; /* one extra digit may be needed for the final carry */
+        int windows = 256 / c + 1; /* as msm_windows */
         double cost = (double) windows * ((double) count * 7.0 + (double) (1 << c) * 9.0) + 253.0 * 8.0;
         if (cost < best_cost) {
             best_cost = cost;
@@ -523,8 +523,9 @@ int msm_window(int count) {
 }
 
 static int msm_windows(int c) {
-    /* windows·c >= 254 so the last digit absorbs the final carry of a scalar < 2^253. */
-    return 253 / c + 1;
+    /* windows·c >= 257 so the last digit absorbs the final carry of any 256-bit scalar: callers
+       pass reduced scalars (< L < 2^253), but an unreduced one must still give k·P, never garbage. */
+    return 256 / c + 1;
 }
 
 /* Bytes of scratch needed by msm_table for `count` points: buckets, then 16-bit digits. */
@@ -534,7 +535,7 @@ int msm_work_bytes(int count) {
 }
 
 /*
- * out = encode(Σ k_i·P_i) for scalars (32-byte little-endian, < 2^253) at `scalars` and the niels
+ * out = encode(Σ k_i·P_i) for scalars (32-byte little-endian) at `scalars` and the niels
  * table from decode_points. Pippenger with signed digits in [−2^(c−1), 2^(c−1)]: 2^(c−1) buckets.
  * Variable time in the scalars: only for public scalars.
  */
