@@ -499,7 +499,7 @@ int decode_points(int count, const unsigned char *points, ge_niels *table, int r
     return 0;
 }
 
-/* Signed digit of window w (c bits) of a 256-bit little-endian scalar, with running carry. */
+/* The c bits of the little-endian scalar k starting at `bit` (msm_table recodes them to signed digits). */
 static int scalar_window(const unsigned char *k, int bit, int c) {
     int byte = bit >> 3;
     uint32_t v = 0;
