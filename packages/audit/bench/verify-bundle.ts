@@ -1,8 +1,8 @@
 /**
  * bench:audit — the auditor's verification of an n × n comparison (default 100,000 per side).
  *
- * One round carries at most 65,536 elements per side (SPEC §5.3), so n elements per side take
- * ceil(n / 65,536)² rounds over parts of equal size: 100k × 100k is four 50,000 × 50,000 rounds.
+ * One round carries at most MAX_SET_SIZE (2^20) elements per side (SPEC §5.3), so n elements per
+ * side take ceil(n / 2^20)² rounds over parts of equal size: 100k × 100k is one round.
  * The bundles come from real rounds run in this process with @venn/protocol (cached on disk, since
  * producing them costs far more than checking them). Verification runs in fresh child processes, so
  * time and peak RSS are the verifier's alone: `--jobs` processes (default one per core) each verify
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
 import { createRound, type Role, type Round } from '@venn/protocol';
-import type { Mode } from '@venn/wire';
+import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 import {
   MemoryLogStorage,
   MerkleLog,
@@ -32,7 +32,6 @@ import {
   type RecordedMessage,
 } from '@venn/audit';
 
-const MAX_SET_SIZE = 65_536;
 const ids: Record<Role, string> = { initiator: 'lab-a', responder: 'lab-b' };
 const seeds: Record<Role, Uint8Array> = { initiator: new Uint8Array(32).fill(0x11), responder: new Uint8Array(32).fill(0x22) };
 const rosterDigest = new Uint8Array(32).fill(0x5e);

@@ -160,6 +160,21 @@ describe('fault injection: one wrong evaluation', () => {
     expect(report.failure!.detail).toContain('bad-point');
   });
 
+  it('a PROOF with one segment more than the peer\'s list needs is blamed on its sender at the messages check', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => {
+        if (message.from !== 'initiator' || message.kind !== 'proof') return message.bytes;
+        const proof = decodeMessage(message.bytes) as Extract<Message, { kind: 'proof' }>;
+        return encodeMessage({ ...proof, proof: Uint8Array.from([...proof.proof, ...proof.proof]) });
+      },
+    });
+    expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'bad-proof' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator' });
+    expect(report.failure!.detail).toContain('PROOF of 128 bytes for a peer set of 6, expected 64 [bad-proof]');
+  });
+
   it('an undecodable frame is blamed on its sender, from its digest alone', () => {
     const played = playRound({
       elements: { initiator: a, responder: b },

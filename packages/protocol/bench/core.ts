@@ -9,7 +9,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
 import { createRound, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
-import type { Mode } from '@venn/wire';
+import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 import {
   PHASES,
   benchSets,
@@ -44,7 +44,7 @@ function parseArgs(argv: readonly string[]): Args {
   const n = Number(values.get('--n') ?? 10_000);
   const overlap = Number(values.get('--overlap') ?? 0.1);
   const mode = (values.get('--mode') ?? 'intersection') as Mode;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 65_536) throw new Error(`--n expected an integer in 1..65536, got ${values.get('--n')}`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SET_SIZE) throw new Error(`--n expected an integer in 1..${MAX_SET_SIZE}, got ${values.get('--n')}`);
   if (!(overlap >= 0 && overlap <= 1)) throw new Error(`--overlap expected a fraction in 0..1, got ${values.get('--overlap')}`);
   if (mode !== 'intersection' && mode !== 'cardinality') throw new Error(`--mode expected intersection or cardinality, got ${mode}`);
   const only = values.get('--only');
@@ -93,7 +93,7 @@ function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] 
       selfId: role === 'initiator' ? 'lab-a' : 'lab-b',
       peerId: role === 'initiator' ? 'lab-b' : 'lab-a',
       mode,
-      policy: { maxPeerSetSize: 65_536, modes: [mode], labelFields: [] },
+      policy: { maxPeerSetSize: MAX_SET_SIZE, modes: [mode], labelFields: [] },
       elements: sets[role],
       rng: systemRng,
       signingKey: ed25519KeyPairFromSeed(signingSeeds[role]).secretKey,

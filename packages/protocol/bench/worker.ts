@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
 import { createRound, type Role, type Round } from '@venn/protocol';
-import type { Mode } from '@venn/wire';
+import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 import { hexStrings, loadPsi, phaseRecorder, threadCpuMs, unpack } from './common.js';
 
 export type WorkerInit =
@@ -52,7 +52,7 @@ if (init.kind === 'venn') {
     selfId: init.role === 'initiator' ? 'lab-a' : 'lab-b',
     peerId: init.role === 'initiator' ? 'lab-b' : 'lab-a',
     mode: init.mode,
-    policy: { maxPeerSetSize: 65_536, modes: [init.mode], labelFields: [] },
+    policy: { maxPeerSetSize: MAX_SET_SIZE, modes: [init.mode], labelFields: [] },
     elements: unpack(init.elements),
     rng: systemRng,
     signingKey: self.secretKey,

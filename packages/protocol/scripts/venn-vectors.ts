@@ -3,20 +3,25 @@
  * complete rounds in both modes with every message, and negative frames with their expected errors.
  * scripts/generate-vectors.ts writes them; test/venn-vectors.test.ts checks the committed files.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import {
   ed25519KeyPairFromSeed,
   expandMessageXmd,
   hashToGroup,
   randomScalar,
   ready,
+  scalarBaseMult,
   scalarMult,
+  scalarMultPacked,
 } from '@venn/crypto';
 import {
   HASH_TO_GROUP_DST,
   Transcript,
   createRound,
   finishSignatureInput,
+  generateRoundProof,
+  proofContextString,
+  verifyRoundProof,
   type CompletedResult,
   type Outbound,
   type Round,
@@ -24,8 +29,11 @@ import {
   type Role,
 } from '@venn/protocol';
 import {
+  PROOF_BYTES,
+  PROOF_SEGMENT_PAIRS,
   decodeMessage,
   encodeMessage,
+  proofSegmentCount,
   type LabelField,
   type LabelValues,
   type LogHead,
@@ -35,7 +43,7 @@ import {
 } from '@venn/wire';
 import { seededRng } from './seeded-rng.js';
 
-export const VECTOR_FILES = ['venn-hash-to-group.json', 'venn-round.json', 'venn-negative.json'] as const;
+export const VECTOR_FILES = ['venn-hash-to-group.json', 'venn-round.json', 'venn-proof-segments.json', 'venn-negative.json'] as const;
 export type VectorFile = (typeof VECTOR_FILES)[number];
 
 const SOURCE =
@@ -57,6 +65,17 @@ function bigIntToScalar(value: bigint): Uint8Array {
     rest >>= 8n;
   }
   return out;
+}
+
+/** s = r − c·k (mod L), so each segment's nonce is r = s + c·k (mod L). */
+function segmentNonces(pi: Uint8Array, k: Uint8Array): string[] {
+  const nonces: string[] = [];
+  for (let at = 0; at < pi.length; at += PROOF_BYTES) {
+    const c = scalarToBigInt(pi.subarray(at, at + 32));
+    const s = scalarToBigInt(pi.subarray(at + 32, at + 64));
+    nonces.push(hex(bigIntToScalar((s + c * scalarToBigInt(k)) % ORDER)));
+  }
+  return nonces;
 }
 
 // --- hash-to-group ---
@@ -266,11 +285,7 @@ function partySecrets(setup: RoundSetup, role: Role, sent: readonly Delivered[])
     evaluationPermutation = Array.from({ length: evaluated.length / 32 }, (_, p) => inOrder.indexOf(hex(evaluated.subarray(p * 32, p * 32 + 32))));
   }
   const proof = messages.find((m) => m.kind === 'proof');
-  if (proof?.kind !== 'proof' || proof.proof.length !== 64) throw new Error('no proof');
-  // s = r - c·k, so r = s + c·k (mod L).
-  const c = scalarToBigInt(proof.proof.subarray(0, 32));
-  const s = scalarToBigInt(proof.proof.subarray(32));
-  const r = (s + c * scalarToBigInt(k)) % ORDER;
+  if (proof?.kind !== 'proof' || proof.proof.length === 0) throw new Error('no proof');
   const identity = ed25519KeyPairFromSeed(self.identitySeed);
   return {
     id: self.id,
@@ -290,7 +305,7 @@ function partySecrets(setup: RoundSetup, role: Role, sent: readonly Delivered[])
       K: hex(offer.publicKey),
       permutation,
       evaluation_permutation: evaluationPermutation,
-      proof_nonce: hex(bigIntToScalar(r)),
+      proof_nonces: segmentNonces(proof.proof, k),
     },
   };
 }
@@ -333,6 +348,61 @@ function roundVector(setup: RoundSetup): object {
       responder: hex(finishSignatureInput('responder', setup.roundId, thFinal, rr.intersectionSize)),
     },
     results: { initiator: result(ri), responder: result(rr) },
+  };
+}
+
+// --- a proof of more than one segment ---
+
+/** I2OSP(x, 32) little-endian: a scalar below L. */
+function smallScalar(value: bigint): Uint8Array {
+  return bigIntToScalar(value % ORDER);
+}
+
+/**
+ * SPEC §6.1 over m = 65,537 pairs, the smallest count with two segments. The pairs follow from a
+ * rule instead of being listed: C[i] = (i + 1)·G and D[i] = k·C[i].
+ */
+function segmentedProofVector(): object {
+  const seed = 'venn-vector/proof-segments';
+  const rng = seededRng(seed);
+  const k = randomScalar(rng);
+  const K = scalarBaseMult(k);
+  const proofTranscriptHash = sha512(utf8.encode('venn-vector/proof-segments/th-proof'));
+  const m = PROOF_SEGMENT_PAIRS + 1;
+  const C = new Uint8Array(m * 32);
+  for (let i = 0; i < m; i++) C.set(scalarBaseMult(smallScalar(BigInt(i + 1))), i * 32);
+  const D = scalarMultPacked(k, C);
+  const pi = generateRoundProof(k, 'intersection', K, C, D, proofTranscriptHash, rng);
+  const verdict = verifyRoundProof({ mode: 'intersection', publicKey: K, blinded: C, evaluated: D, proof: pi, proofTranscriptHash });
+  if (!verdict.valid || verdict.segments !== 2) throw new Error('segmented proof vector does not verify');
+  const nonces = segmentNonces(pi, k);
+  const sample = (i: number) => ({ i, C: hex(C.subarray(i * 32, i * 32 + 32)), D: hex(D.subarray(i * 32, i * 32 + 32)) });
+  return {
+    source: SOURCE,
+    version: 1,
+    note:
+      'SPEC §6.1: a proof over m pairs is split into ceil(m / 65536) segments; segment j covers pairs 65536·j … min(m, 65536·(j+1)) − 1 and is the RFC 9497 §2.2.1 GenerateProof (ComputeCompositesFast, composite index i − 65536·j) with A = G, B = K and contextString = "VENN-V01-DLEQ-" || TH_proof || I2OSP(j, 2). pi is the segments\' 64-byte proofs in order. Here C[i] = (i + 1)·G and D[i] = k·C[i] for i = 0 … m − 1 (samples list a few); k and the nonces are drawn from rng_seed as in SPEC Appendix A (k, then one nonce per segment).',
+    vectors: [
+      {
+        name: 'intersection mode, 65,537 pairs: two segments',
+        rng_seed: seed,
+        k: hex(k),
+        K: hex(K),
+        th_proof: hex(proofTranscriptHash),
+        pairs: m,
+        pair_rule: 'C[i] = (i + 1)·G, D[i] = k·C[i]',
+        samples: [sample(0), sample(1), sample(PROOF_SEGMENT_PAIRS - 1), sample(PROOF_SEGMENT_PAIRS)],
+        segments: Array.from({ length: proofSegmentCount(m) }, (_, j) => ({
+          index: j,
+          first_pair: j * PROOF_SEGMENT_PAIRS,
+          pairs: Math.min(PROOF_SEGMENT_PAIRS, m - j * PROOF_SEGMENT_PAIRS),
+          context_string: hex(proofContextString(proofTranscriptHash, j)),
+          nonce: nonces[j],
+          proof: hex(pi.subarray(j * PROOF_BYTES, (j + 1) * PROOF_BYTES)),
+        })),
+        pi: hex(pi),
+      },
+    ],
   };
 }
 
@@ -425,6 +495,9 @@ function negativeCases(rfc9496Invalid: ReadonlyArray<{ reason: string; hex: stri
     abort: 'malformed-message',
     codecError: 'wrong-length',
   });
+  // Codec-valid lengths that are wrong for this round: its lists need exactly one segment (SPEC §4.5).
+  cases.push({ name: 'a PROOF of two segments where one is due', from: 'initiator', kind: 'proof', index: 0, frame: encodeMessage({ ...proof, proof: Buffer.concat([proof.proof, proof.proof]) }), abort: 'bad-proof' });
+  cases.push({ name: 'an empty PROOF for a non-empty list', from: 'initiator', kind: 'proof', index: 0, frame: encodeMessage({ ...proof, proof: new Uint8Array(0) }), abort: 'bad-proof' });
   const tampered = proof.proof.slice();
   tampered[40] = tampered[40]! ^ 0x01;
   cases.push({ name: 'a tampered proof (one bit of s flipped)', from: 'initiator', kind: 'proof', index: 0, frame: encodeMessage({ ...proof, proof: tampered }), abort: 'bad-proof' });
@@ -467,9 +540,10 @@ export async function buildVennVectors(rfc9496Invalid: ReadonlyArray<{ reason: s
       source: SOURCE,
       version: 1,
       note:
-        'Each round runs between lab-a (initiator) and lab-b (responder). secrets.k, permutation (π: blinded position p carries element π(p), indices into elements), evaluation_permutation (σ, cardinality mode: sent position p carries evaluation σ(p)) and proof_nonce (r) are what the rng_seed stream of SPEC Appendix A yields; an implementation that injects them reproduces every message byte for byte. Messages are listed per sender in sending order. Identity keys are Ed25519 seeds. Log heads are opaque sample values.',
+        'Each round runs between lab-a (initiator) and lab-b (responder). secrets.k, permutation (π: blinded position p carries element π(p), indices into elements), evaluation_permutation (σ, cardinality mode: sent position p carries evaluation σ(p)) and proof_nonces (r of each proof segment; one here, as every list is shorter than 65,536) are what the rng_seed stream of SPEC Appendix A yields; an implementation that injects them reproduces every message byte for byte. Messages are listed per sender in sending order. Identity keys are Ed25519 seeds. Log heads are opaque sample values.',
       rounds: ROUND_SETUPS.map(roundVector),
     },
+    'venn-proof-segments.json': segmentedProofVector(),
     'venn-negative.json': {
       source: SOURCE,
       version: 1,

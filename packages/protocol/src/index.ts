@@ -24,4 +24,12 @@ export {
 } from './internal/constants.js';
 export { Transcript, frameHeader, streamIndex, type TranscriptKind } from './internal/transcript.js';
 export { finishSignatureInput } from './internal/finish.js';
-export { proofContextString } from './internal/context.js';
+export { PROOF_CONTEXT_BYTES, proofContextString } from './internal/context.js';
+export {
+  generateRoundProof,
+  proofPairCount,
+  roundProofLength,
+  verifyRoundProof,
+  type RoundProofInput,
+  type RoundProofVerdict,
+} from './internal/proof.js';

@@ -284,6 +284,24 @@ describe('abort reasons', () => {
     expectAbort(responder, initiator, 'bad-proof');
   });
 
+  it.each(['intersection', 'cardinality'] as const)('bad-proof: a %s PROOF with one segment more than the list needs (SPEC §5.6)', (mode) => {
+    const { initiator, responder } = pair(setA, setB, { both: { mode } });
+    const phases = phaseCounter();
+    const checked = pair(setA, setB, { both: { mode }, responder: { phaseTimer: phases.timer } });
+    pump(checked.initiator, checked.responder, {
+      intercept: rewrite('initiator', 'proof', (m) => {
+        const proof = (m as { proof: Uint8Array }).proof;
+        return [encodeMessage({ ...m, proof: Uint8Array.from([...proof, ...proof]) } as Message)];
+      }),
+    });
+    expectAbort(checked.responder, checked.initiator, 'bad-proof');
+    // The length is refused before any verification work.
+    expect(phases.counts.get('verify')).toBeUndefined();
+    // The same round without the extra segment completes.
+    pump(initiator, responder);
+    expect(responder.result?.status).toBe('completed');
+  });
+
   it('bad-proof: a proof replayed from another round', () => {
     const first = pair(setA, setB);
     let replayed: Uint8Array | undefined;

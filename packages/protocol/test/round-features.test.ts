@@ -7,12 +7,13 @@ import {
   createRound,
   finishSignatureInput,
   proofContextString,
+  verifyRoundProof,
   type CompletedResult,
   type Round,
   type RoundOptions,
   type TranscriptRecord,
 } from '@venn/protocol';
-import { decodeMessage, encodeMessage, type Message, type Mode } from '@venn/wire';
+import { MAX_SET_SIZE, decodeMessage, encodeMessage, type Message, type Mode } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { digest, keys, options, pair, pump } from './harness.js';
 
@@ -206,15 +207,25 @@ describe('audit view (SPEC §7, §8)', () => {
     const proof = (sender: 'initiator' | 'responder') => (bySender[sender].find((m) => m.kind === 'proof') as Extract<Message, { kind: 'proof' }>).proof;
     const thProofI = transcript.proofHash('initiator');
     const thProofR = transcript.proofHash('responder');
-    expect(
-      verifyProof(GENERATOR, offer('initiator').publicKey, packed('responder', 'blinded'), packed('initiator', 'evaluated'), proof('initiator'), proofContextString(thProofI)),
-    ).toBe(true);
-    expect(
-      verifyProof(GENERATOR, offer('responder').publicKey, packed('initiator', 'blinded'), packed('responder', 'evaluated'), proof('responder'), proofContextString(thProofR)),
-    ).toBe(true);
+    const check = (prover: 'initiator' | 'responder', proofTranscriptHash: Uint8Array) =>
+      verifyRoundProof({
+        mode: 'intersection',
+        publicKey: offer(prover).publicKey,
+        blinded: packed(prover === 'initiator' ? 'responder' : 'initiator', 'blinded'),
+        evaluated: packed(prover, 'evaluated'),
+        proof: proof(prover),
+        proofTranscriptHash,
+      });
+    expect(check('initiator', thProofI)).toEqual({ valid: true, segments: 1 });
+    expect(check('responder', thProofR)).toEqual({ valid: true, segments: 1 });
     // The proofs are bound to their own transcript hash, not the other one.
+    expect(check('initiator', thProofR)).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof', segment: 0 });
+    // A one-segment proof is exactly RFC 9497's, with the context of segment 0.
     expect(
-      verifyProof(GENERATOR, offer('initiator').publicKey, packed('responder', 'blinded'), packed('initiator', 'evaluated'), proof('initiator'), proofContextString(thProofR)),
+      verifyProof(GENERATOR, offer('initiator').publicKey, packed('responder', 'blinded'), packed('initiator', 'evaluated'), proof('initiator'), proofContextString(thProofI, 0)),
+    ).toBe(true);
+    expect(
+      verifyProof(GENERATOR, offer('initiator').publicKey, packed('responder', 'blinded'), packed('initiator', 'evaluated'), proof('initiator'), proofContextString(thProofI, 1)),
     ).toBe(false);
     const th = transcript.finalHash();
     expect(hex(th)).toBe(hex(ri.transcriptHash));
@@ -246,12 +257,15 @@ describe('audit view (SPEC §7, §8)', () => {
       Buffer.concat(messages.flatMap(([s, m]) => (s === sender && m.kind === kind && 'points' in m ? [m.points] : [])));
     const K = (messages.find(([s, m]) => s === 'responder' && m.kind === 'offer')![1] as Extract<Message, { kind: 'offer' }>).publicKey;
     const pi = (messages.find(([s, m]) => s === 'responder' && m.kind === 'proof')![1] as Extract<Message, { kind: 'proof' }>).proof;
-    const context = proofContextString(transcript.proofHash('responder'));
+    const context = proofContextString(transcript.proofHash('responder'), 0);
     const C = points('initiator', 'blinded');
     const D = points('responder', 'evaluated');
     expect(verifyProof(GENERATOR, K, sumPacked(C), sumPacked(D), pi, context)).toBe(true);
+    const input = { mode: 'cardinality' as const, publicKey: K, blinded: C, evaluated: D, proof: pi, proofTranscriptHash: transcript.proofHash('responder') };
+    expect(verifyRoundProof(input)).toEqual({ valid: true, segments: 1 });
     // The per-pair relation is not what was proven: the shuffled lists do not pair up.
     expect(verifyProof(GENERATOR, K, C, D, new Uint8Array(pi), context)).toBe(false);
+    expect(verifyRoundProof({ ...input, mode: 'intersection' })).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof', segment: 0 });
   });
 
   it('is deterministic for fixed seeds: the same inputs give the same transcript', () => {
@@ -263,6 +277,16 @@ describe('audit view (SPEC §7, §8)', () => {
     expect(run()).toBe(run());
   });
 });
+
+/** `count` distinct 32-byte digests as views of one buffer: the index, big-endian, in the first 4 bytes. */
+function distinctDigests(count: number): Uint8Array[] {
+  const buffer = new Uint8Array(count * 32);
+  const view = new DataView(buffer.buffer);
+  return Array.from({ length: count }, (_, i) => {
+    view.setUint32(i * 32, i);
+    return buffer.subarray(i * 32, i * 32 + 32);
+  });
+}
 
 describe('options (junk table)', () => {
   const base = options('initiator', [digest('x')]);
@@ -277,12 +301,12 @@ describe('options (junk table)', () => {
     ['unknown mode', { mode: 'union' }],
     ['mode not allowed by policy', { policy: { maxPeerSetSize: 10, modes: ['cardinality'], labelFields: [] } }],
     ['negative cap', { policy: { maxPeerSetSize: -1, modes: ['intersection'], labelFields: [] } }],
-    ['cap over the protocol maximum', { policy: { maxPeerSetSize: 65_537, modes: ['intersection'], labelFields: [] } }],
+    ['cap over the protocol maximum', { policy: { maxPeerSetSize: MAX_SET_SIZE + 1, modes: ['intersection'], labelFields: [] } }],
     ['unknown label field', { policy: { maxPeerSetSize: 10, modes: ['intersection'], labelFields: ['email'] } }],
     ['elements not an array', { elements: new Uint8Array(32) }],
     ['an element of 31 bytes', { elements: [new Uint8Array(31)] }],
     ['an element that is a string', { elements: ['x'.repeat(32)] }],
-    ['more than 65,536 distinct elements', { elements: Array.from({ length: 65_537 }, (_, i) => Uint8Array.of(i & 0xff, i >> 8, i >> 16, ...new Uint8Array(29))) }],
+    ['more than 1,048,576 distinct elements', { elements: distinctDigests(MAX_SET_SIZE + 1) }],
     ['labels not aligned with elements', { labels: [] }],
     ['a label with an unknown field', { labels: [{ email: 'a@b' }] }],
     ['a label with a 65-byte category', { labels: [{ category: 'c'.repeat(65) }] }],

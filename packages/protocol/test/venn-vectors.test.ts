@@ -16,6 +16,7 @@ import {
   ready,
   scalarBaseMult,
   scalarMult,
+  scalarMultPacked,
   sumPacked,
   verifyProof,
 } from '@venn/crypto';
@@ -31,6 +32,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
 const u8 = (n: number): Uint8Array => Uint8Array.of(n);
+const u16 = (n: number): Uint8Array => Uint8Array.of(n >>> 8, n & 0xff);
 const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 
 // SPEC §3.2, §7, §8 constants, written out again from the text.
@@ -43,7 +45,7 @@ interface PartyVector {
   identity_seed: string;
   identity_public_key: string;
   elements: string[];
-  secrets: { k: string; K: string; permutation: number[]; evaluation_permutation: number[] | null; proof_nonce: string };
+  secrets: { k: string; K: string; permutation: number[]; evaluation_permutation: number[] | null; proof_nonces: string[] };
 }
 interface RoundVector {
   name: string;
@@ -165,7 +167,9 @@ describe('venn-round.json: every byte from the listed secrets (SPEC §4–§8)',
         if (round.mode === 'cardinality') {
           expect(appendixPermutation(draw, round[other(role)].elements.length)).toEqual(party.secrets.evaluation_permutation);
         }
-        expect(hex(randomScalar(draw))).toBe(party.secrets.proof_nonce);
+        // One nonce per proof segment; these lists are short, so one segment each (§6.1).
+        expect(party.secrets.proof_nonces).toHaveLength(1);
+        for (const nonce of party.secrets.proof_nonces) expect(hex(randomScalar(draw))).toBe(nonce);
       }
     });
 
@@ -199,17 +203,17 @@ describe('venn-round.json: every byte from the listed secrets (SPEC §4–§8)',
       expect(hex(transcriptHash(2, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], digests))).toBe(round.th_final);
     });
 
-    it('each proof is RFC 9497 GenerateProof with the Venn context string and the listed nonce (§6)', () => {
+    it('each proof is one RFC 9497 GenerateProof with the segment-0 context string and the listed nonce (§6)', () => {
       for (const role of roles) {
         const party = round[role];
-        const context = cat(ascii('VENN-V01-DLEQ-'), fromHex(round.th_proof[role]));
+        const context = cat(ascii('VENN-V01-DLEQ-'), fromHex(round.th_proof[role]), u16(0));
         let C = points(other(role), 'blinded');
         let D = points(role, 'evaluated');
         if (round.mode === 'cardinality') {
           C = sumPacked(C);
           D = sumPacked(D);
         }
-        const nonce = cat(fromHex(party.secrets.proof_nonce), new Uint8Array(32));
+        const nonce = cat(fromHex(party.secrets.proof_nonces[0]!), new Uint8Array(32));
         const proof = generateProof(fromHex(party.secrets.k), G, fromHex(party.secrets.K), C, D, context, () => nonce.slice());
         const sent = messages[role].find((m) => m.kind === 'proof')!.message;
         expect(sent.kind === 'proof' && hex(sent.proof)).toBe(hex(proof));
@@ -243,6 +247,69 @@ describe('venn-round.json: every byte from the listed secrets (SPEC §4–§8)',
         }
       }
     });
+  });
+});
+
+describe('venn-proof-segments.json: a proof of two segments (SPEC §6.1, Appendix A)', () => {
+  const file = JSON.parse(read('venn-proof-segments.json')) as {
+    vectors: Array<{
+      rng_seed: string;
+      k: string;
+      K: string;
+      th_proof: string;
+      pairs: number;
+      samples: Array<{ i: number; C: string; D: string }>;
+      segments: Array<{ index: number; first_pair: number; pairs: number; context_string: string; nonce: string; proof: string }>;
+      pi: string;
+    }>;
+  };
+  const v = file.vectors[0]!;
+  /** (i + 1) as a little-endian scalar. */
+  const scalarOf = (value: number): Uint8Array => {
+    const out = new Uint8Array(32);
+    new DataView(out.buffer).setUint32(0, value, true);
+    return out;
+  };
+  const pairsOf = (first: number, count: number): { C: Uint8Array; D: Uint8Array } => {
+    const C = cat(...Array.from({ length: count }, (_, i) => scalarBaseMult(scalarOf(first + i + 1))));
+    return { C, D: scalarMultPacked(fromHex(v.k), C) };
+  };
+
+  it('segments cover 65,536 consecutive pairs each, with contexts prefix || TH_proof || I2OSP(j, 2)', () => {
+    expect(v.pairs).toBe(65_537);
+    expect(v.segments.map((s) => [s.index, s.first_pair, s.pairs])).toEqual([
+      [0, 0, 65_536],
+      [1, 65_536, 1],
+    ]);
+    for (const segment of v.segments) {
+      expect(segment.context_string).toBe(hex(cat(ascii('VENN-V01-DLEQ-'), fromHex(v.th_proof), u16(segment.index))));
+    }
+    expect(v.pi).toBe(v.segments.map((s) => s.proof).join(''));
+  });
+
+  it('k, K and the nonces come from the seed stream in order; the samples follow the pair rule', () => {
+    const draw = seededRng(v.rng_seed);
+    expect(hex(randomScalar(draw))).toBe(v.k);
+    expect(hex(scalarBaseMult(fromHex(v.k)))).toBe(v.K);
+    for (const segment of v.segments) expect(hex(randomScalar(draw))).toBe(segment.nonce);
+    for (const sample of v.samples) {
+      const { C, D } = pairsOf(sample.i, 1);
+      expect([hex(C), hex(D)]).toEqual([sample.C, sample.D]);
+    }
+  });
+
+  it('each segment is RFC 9497 GenerateProof over its own pairs, context and nonce', () => {
+    for (const segment of v.segments) {
+      const { C, D } = pairsOf(segment.first_pair, segment.pairs);
+      const nonce = cat(fromHex(segment.nonce), new Uint8Array(32));
+      const proof = generateProof(fromHex(v.k), G, fromHex(v.K), C, D, fromHex(segment.context_string), () => nonce.slice());
+      expect(hex(proof)).toBe(segment.proof);
+    }
+    // A segment is bound to its index: the last one does not verify under segment 0's context.
+    const last = v.segments[1]!;
+    const { C, D } = pairsOf(last.first_pair, last.pairs);
+    expect(verifyProof(G, fromHex(v.K), C, D, fromHex(last.proof), fromHex(last.context_string))).toBe(true);
+    expect(verifyProof(G, fromHex(v.K), C, D, fromHex(last.proof), fromHex(v.segments[0]!.context_string))).toBe(false);
   });
 });
 

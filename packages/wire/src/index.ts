@@ -9,10 +9,12 @@ export {
   MAX_LABEL_ENTRIES,
   MAX_MEMBER_ID_BYTES,
   MAX_NESTING_DEPTH,
+  MAX_PROOF_SEGMENTS,
   MAX_REASON_BYTES,
   MAX_SET_SIZE,
   POINT_BYTES,
   PROOF_BYTES,
+  PROOF_SEGMENT_PAIRS,
   PROTOCOL_VERSION,
   ROSTER_DIGEST_BYTES,
   ROUND_ID_BYTES,
@@ -38,4 +40,4 @@ export {
   type ProofMessage,
 } from './internal/messages.js';
 export { MAX_LABEL_CHUNKS, MAX_POINT_CHUNKS, decodeMessage, encodeMessage } from './internal/codec.js';
-export { pointChunkCount, pointChunkLength } from './internal/chunking.js';
+export { pointChunkCount, pointChunkLength, proofSegmentCount } from './internal/chunking.js';

@@ -3,11 +3,17 @@ import {
   LABEL_FIELDS,
   MAX_CHUNK_POINTS,
   MAX_FRAME_BYTES,
+  MAX_LABEL_CHUNKS,
+  MAX_POINT_CHUNKS,
+  MAX_PROOF_SEGMENTS,
+  MAX_SET_SIZE,
   MessageType,
+  PROOF_SEGMENT_PAIRS,
   decodeMessage,
   encodeMessage,
   pointChunkCount,
   pointChunkLength,
+  proofSegmentCount,
   type LabelField,
   type Message,
 } from '@venn/wire';
@@ -73,8 +79,8 @@ describe('round trip', () => {
       sender: text(128, 1),
       receiver: text(128, 1),
       mode: fc.constantFrom('intersection' as const, 'cardinality' as const),
-      setSize: fc.integer({ min: 0, max: 65_536 }),
-      maxPeerSetSize: fc.integer({ min: 0, max: 65_536 }),
+      setSize: fc.integer({ min: 0, max: MAX_SET_SIZE }),
+      maxPeerSetSize: fc.integer({ min: 0, max: MAX_SET_SIZE }),
       labelFields: fields,
       publicKey: id,
       logHead: fc.option(
@@ -88,7 +94,7 @@ describe('round trip', () => {
       ),
     });
     const chunk = (kind: 'blinded' | 'evaluated') =>
-      fc.record({ kind: fc.constant(kind), roundId: id, seq: fc.integer({ min: 0, max: 15 }), points });
+      fc.record({ kind: fc.constant(kind), roundId: id, seq: fc.integer({ min: 0, max: MAX_POINT_CHUNKS - 1 }), points });
     const date = fc
       .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
       .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
@@ -101,7 +107,7 @@ describe('round trip', () => {
     const labels = fc.record({
       kind: fc.constant('labels' as const),
       roundId: id,
-      seq: fc.integer({ min: 0, max: 127 }),
+      seq: fc.integer({ min: 0, max: MAX_LABEL_CHUNKS - 1 }),
       end: fc.constant(true),
       entries: fc.array(entry, { maxLength: 8 }),
     });
@@ -109,9 +115,9 @@ describe('round trip', () => {
       offer,
       chunk('blinded'),
       chunk('evaluated'),
-      fc.record({ kind: fc.constant('proof' as const), roundId: id, proof: fc.constantFrom(0, 64).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })) }),
+      fc.record({ kind: fc.constant('proof' as const), roundId: id, proof: fc.integer({ min: 0, max: MAX_PROOF_SEGMENTS }).chain((segments) => fc.uint8Array({ minLength: 64 * segments, maxLength: 64 * segments })) }),
       labels,
-      fc.record({ kind: fc.constant('finish' as const), roundId: id, intersectionSize: fc.integer({ min: 0, max: 65_536 }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+      fc.record({ kind: fc.constant('finish' as const), roundId: id, intersectionSize: fc.integer({ min: 0, max: MAX_SET_SIZE }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
       fc.record({
         kind: fc.constant('abort' as const),
         roundId: id,
@@ -179,11 +185,47 @@ describe('chunking', () => {
     [4097, [4096, 1]],
     [10_000, [4096, 4096, 1808]],
     [65_536, Array.from({ length: 16 }, () => 4096)],
+    [100_000, [...Array.from({ length: 24 }, () => 4096), 1696]],
+    [MAX_SET_SIZE, Array.from({ length: 256 }, () => 4096)],
   ])('splits %i points into full chunks and one remainder', (size, lengths) => {
     expect(pointChunkCount(size)).toBe(lengths.length);
     expect(Array.from({ length: pointChunkCount(size) + 1 }, (_, seq) => pointChunkLength(size, seq))).toEqual([
       ...lengths,
       0,
     ]);
+  });
+});
+
+describe('protocol bounds (SPEC §5.3, §5.4, §5.6, §5.7)', () => {
+  it('follow from MAX_SET_SIZE = 2^20', () => {
+    expect(MAX_SET_SIZE).toBe(2 ** 20);
+    expect(MAX_POINT_CHUNKS).toBe(256);
+    expect(MAX_LABEL_CHUNKS).toBe(2048);
+    expect(MAX_PROOF_SEGMENTS).toBe(16);
+    expect(pointChunkCount(MAX_SET_SIZE)).toBe(MAX_POINT_CHUNKS);
+    expect(proofSegmentCount(MAX_SET_SIZE)).toBe(MAX_PROOF_SEGMENTS);
+  });
+
+  it.each([
+    [0, 0],
+    [1, 1],
+    [PROOF_SEGMENT_PAIRS, 1],
+    [PROOF_SEGMENT_PAIRS + 1, 2],
+    [100_000, 2],
+    [3 * PROOF_SEGMENT_PAIRS, 3],
+    [MAX_SET_SIZE, 16],
+  ])('segments a proof over %i pairs into %i segments of at most 65,536 pairs', (pairs, segments) => {
+    expect(proofSegmentCount(pairs)).toBe(segments);
+  });
+
+  it('carries the largest chunk seq, LABELS seq, set size and a 16-segment proof', () => {
+    const largest: Message[] = [
+      { kind: 'blinded', roundId, seq: MAX_POINT_CHUNKS - 1, points: bytes(32, 5) },
+      { kind: 'labels', roundId, seq: MAX_LABEL_CHUNKS - 1, end: true, entries: [] },
+      { kind: 'proof', roundId, proof: bytes(64 * MAX_PROOF_SEGMENTS, 9) },
+      { kind: 'finish', roundId, intersectionSize: MAX_SET_SIZE, signature: bytes(64, 1) },
+      { ...(samples['offer'] as Extract<Message, { kind: 'offer' }>), setSize: MAX_SET_SIZE, maxPeerSetSize: MAX_SET_SIZE },
+    ];
+    for (const message of largest) expect(decodeMessage(encodeMessage(message))).toEqual(message);
   });
 });

@@ -4,16 +4,17 @@
  * data (frames, proofs, signatures), so early exits and variable-time comparisons leak nothing.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { decodePoint, ed25519Verify, sumPacked, validatePackedPoints, verifyProof } from '@venn/crypto';
+import { decodePoint, ed25519Verify, sumPacked, validatePackedPoints } from '@venn/crypto';
 import { CodecError, VennError } from '@venn/errors';
 import {
-  GENERATOR,
   TRANSCRIPT_LABEL,
   Transcript,
   finishSignatureInput,
-  proofContextString,
+  roundProofLength,
   streamIndex,
+  verifyRoundProof,
   type Role,
+  type RoundProofVerdict,
 } from '@venn/protocol';
 import {
   MAX_CHUNK_POINTS,
@@ -457,8 +458,9 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
         if (party.blinded.length !== own || party.evaluated.length !== evaluated) {
           return violate(`${at}: PROOF after ${party.blinded.length}/${own} BLINDED and ${party.evaluated.length}/${evaluated} EVALUATED chunks [count-mismatch]`);
         }
-        // SPEC §4.5 PROOF: empty iff the peer's set is empty.
-        if ((peerOffer.setSize === 0) !== (message.proof.length === 0)) return violate(`${at}: PROOF of ${message.proof.length} bytes for a peer set of ${peerOffer.setSize} [bad-proof]`);
+        // SPEC §4.5 PROOF: one 64-byte segment per 65,536 of the peer's points (one in cardinality mode), none for an empty set.
+        const expectedProof = roundProofLength(party.offer!.message.mode, peerOffer.setSize);
+        if (message.proof.length !== expectedProof) return violate(`${at}: PROOF of ${message.proof.length} bytes for a peer set of ${peerOffer.setSize}, expected ${expectedProof} [bad-proof]`);
         party.proof = { message, bytes };
         break;
       }
@@ -545,37 +547,31 @@ function checkProof(checks: Checks, prover: Role, parties: Record<Role, PartyVie
   if (y.blinded.length !== chunkCount(y.offer!.message.setSize)) return checks.skip(name, `the bundle lacks part of ${y.id}'s BLINDED stream`);
   const n = y.offer!.message.setSize;
   if (n === 0) return checks.pass(name, `${y.id}'s set is empty: nothing to prove, and the proof is empty`);
-  const B = x.offer!.message.publicKey;
-  const C = concatPoints(y.blindedPoints);
-  const D = concatPoints(x.evaluatedPoints);
-  // SPEC §6.1: the context binds the proof to TH_proof(X): both OFFERs, both BLINDED streams and X's EVALUATED.
-  const context = proofContextString(transcript.proofHash(prover));
-  const pi = x.proof.message.proof;
+  const mode = x.offer!.message.mode;
+  // SPEC §6: the shared verifier checks every proof segment, with contexts bound to TH_proof(X):
+  // both OFFERs, both BLINDED streams and X's EVALUATED.
+  let verdict: RoundProofVerdict;
   try {
-    if (x.offer!.message.mode === 'intersection') {
-      if (verifyProof(GENERATOR, B, C, D, pi, context)) return checks.pass(name, `${x.id} evaluated all ${n} points of ${y.id} with the key in its OFFER (batched DLEQ, SPEC §6)`);
-      return checks.fail(name, prover, `${x.id}'s proof does not verify: its EVALUATED points are not its committed key applied to ${y.id}'s BLINDED points [bad-proof]`);
-    }
-    // SPEC §6.3: in cardinality mode the proof covers the sums of the two lists only.
-    let sumC: Uint8Array;
-    try {
-      sumC = sumPacked(C);
-    } catch (error) {
-      return checks.fail(name, other(prover), `${y.id}'s BLINDED points sum to no usable element (${describeError(error)}); ${x.id} should have aborted [bad-point]`);
-    }
-    let sumD: Uint8Array;
-    try {
-      sumD = sumPacked(D);
-    } catch (error) {
-      return checks.fail(name, prover, `${x.id}'s EVALUATED points sum to no usable element: ${describeError(error)} [bad-proof]`);
-    }
-    if (verifyProof(GENERATOR, B, Uint8Array.from(sumC), Uint8Array.from(sumD), pi, context)) {
-      return checks.pass(name, `${x.id}'s evaluations sum to its committed key times the sum of ${y.id}'s ${n} points (cardinality mode proves the sum only, SPEC §6.3)`);
-    }
-    return checks.fail(name, prover, `${x.id}'s cardinality proof does not verify: the sum of its evaluations is not its committed key times the sum of ${y.id}'s points [bad-proof]`);
+    verdict = verifyRoundProof({
+      mode,
+      publicKey: x.offer!.message.publicKey,
+      blinded: concatPoints(y.blindedPoints),
+      evaluated: concatPoints(x.evaluatedPoints),
+      proof: x.proof.message.proof,
+      proofTranscriptHash: transcript.proofHash(prover),
+    });
   } catch (error) {
-    return checks.fail(name, prover, `${x.id}'s proof is malformed: ${describeError(error)} [bad-proof]`);
+    return checks.fail(name, prover, `${x.id}'s proof cannot be checked: ${describeError(error)} [bad-proof]`);
   }
+  if (verdict.valid) {
+    const segments = `${verdict.segments} segment${verdict.segments === 1 ? '' : 's'}`;
+    if (mode === 'intersection') return checks.pass(name, `${x.id} evaluated all ${n} points of ${y.id} with the key in its OFFER (batched DLEQ in ${segments}, SPEC §6)`);
+    return checks.pass(name, `${x.id}'s evaluations sum to its committed key times the sum of ${y.id}'s ${n} points (cardinality mode proves the sum only, SPEC §6.3)`);
+  }
+  // SPEC §6.3: only a crafted list sums to the identity; the prover should have aborted.
+  if (verdict.fault === 'verifier') return checks.fail(name, other(prover), `${y.id}'s BLINDED points sum to no usable element (${verdict.detail}); ${x.id} should have aborted [bad-point]`);
+  if (mode === 'intersection') return checks.fail(name, prover, `${x.id}'s proof does not verify: its EVALUATED points are not its committed key applied to ${y.id}'s BLINDED points (${verdict.detail}) [bad-proof]`);
+  return checks.fail(name, prover, `${x.id}'s cardinality proof does not verify: the sum of its evaluations is not its committed key times the sum of ${y.id}'s points (${verdict.detail}) [bad-proof]`);
 }
 
 function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: MutableSummary): void {

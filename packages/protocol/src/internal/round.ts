@@ -7,14 +7,11 @@ import {
   decodePoint,
   ed25519Sign,
   ed25519Verify,
-  generateProof,
   hashToGroupMany,
   randomScalar,
   scalarBaseMult,
   scalarMultPacked,
-  sumPacked,
   validatePackedPoints,
-  verifyProof,
   wipe,
 } from '@venn/crypto';
 import {
@@ -22,7 +19,6 @@ import {
   MAX_CHUNK_POINTS,
   MAX_LABEL_ENTRIES,
   POINT_BYTES,
-  PROOF_BYTES,
   PROTOCOL_VERSION,
   decodeMessage,
   encodeMessage,
@@ -40,11 +36,11 @@ import {
   type ProofMessage,
 } from '@venn/wire';
 import type { AbortReason } from './abort.js';
-import { GENERATOR, HASH_TO_GROUP_DST } from './constants.js';
-import { proofContextString } from './context.js';
+import { HASH_TO_GROUP_DST } from './constants.js';
 import { finishSignatureInput } from './finish.js';
 import { canonicalLabelFields, dedupe, validateOptions } from './options.js';
 import { otherRole, type Role } from './roles.js';
+import { generateRoundProof, roundProofLength, verifyRoundProof } from './proof.js';
 import { randomPermutation } from './shuffle.js';
 import { Transcript, type TranscriptKind } from './transcript.js';
 import type {
@@ -375,26 +371,23 @@ class VennRound implements Round {
     if (this.returnedChunks !== pointChunkCount(ownCount)) {
       throw new ProtocolError('count-mismatch', `PROOF arrived after ${this.returnedChunks} of ${pointChunkCount(ownCount)} EVALUATED chunks`);
     }
-    const expectedLength = ownCount === 0 ? 0 : PROOF_BYTES;
+    // SPEC §4.5, §5.6: 64 bytes per segment of the own list, checked before any verification work.
+    const expectedLength = roundProofLength(this.options.mode, ownCount);
     if (message.proof.length !== expectedLength) {
       throw new ProtocolError('bad-proof', `PROOF carries ${message.proof.length} bytes, expected ${expectedLength}`);
     }
-    if (ownCount > 0) {
-      const context = proofContextString(this.transcript.proofHash(this.peerRole));
-      const valid = this.time('verify', () => {
-        try {
-          const [C, D] =
-            this.options.mode === 'intersection'
-              ? [this.ownBlinded, this.returned]
-              : [sumPacked(this.ownBlinded), sumPacked(this.returned)];
-          return verifyProof(GENERATOR, offer.publicKey, C, D, message.proof, context);
-        } catch (cause) {
-          // A sum that is the identity or a non-canonical scalar in the proof: it does not verify.
-          if (cause instanceof CryptoError) return false;
-          throw cause;
-        }
-      });
-      if (!valid) throw new ProtocolError('bad-proof', 'the peer\'s DLEQ proof does not verify over this party\'s blinded list');
+    const verdict = this.time('verify', () =>
+      verifyRoundProof({
+        mode: this.options.mode,
+        publicKey: offer.publicKey,
+        blinded: this.ownBlinded,
+        evaluated: this.returned,
+        proof: message.proof,
+        proofTranscriptHash: this.transcript.proofHash(this.peerRole),
+      }),
+    );
+    if (!verdict.valid) {
+      throw new ProtocolError('bad-proof', `the peer's DLEQ proof does not verify over this party's blinded list: ${verdict.detail}`);
     }
     this.peerProofVerified = true;
     this.transcript.absorb(this.peerRole, 'proof', frame);
@@ -517,25 +510,22 @@ class VennRound implements Round {
     }
   }
 
-  /** SPEC §6: the batched DLEQ proof that E = k·C for the peer's list, under K = k·G. */
+  /** SPEC §6: the segmented DLEQ proof that E = k·C for the peer's list, under K = k·G. */
   private prove(offer: OfferMessage): Uint8Array {
     const key = this.requireKey();
     try {
       if (offer.setSize === 0) return new Uint8Array(0);
-      const context = proofContextString(this.transcript.proofHash(this.role));
+      const proofTranscriptHash = this.transcript.proofHash(this.role);
       return this.time('prove', () => {
-        let C: Uint8Array = this.peerBlinded;
-        let D: Uint8Array = this.evaluations;
-        if (this.options.mode === 'cardinality') {
-          try {
-            // SPEC §6.3: one pair, the unweighted sums.
-            C = sumPacked(this.peerBlinded);
-            D = sumPacked(this.evaluations);
-          } catch (cause) {
+        try {
+          return generateRoundProof(key, this.options.mode, this.publicKey, this.peerBlinded, this.evaluations, proofTranscriptHash, this.options.rng);
+        } catch (cause) {
+          // SPEC §6.3: only a crafted peer list sums to the identity (cardinality mode).
+          if (cause instanceof CryptoError && this.options.mode === 'cardinality') {
             throw new ProtocolError('bad-point', 'the peer\'s blinded points sum to the identity', { cause });
           }
+          throw cause;
         }
-        return generateProof(key, GENERATOR, this.publicKey, C, D, context, this.options.rng);
       });
     } finally {
       // SPEC §3.3: k is not needed after the proof; wipe it now.

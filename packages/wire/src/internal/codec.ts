@@ -14,6 +14,7 @@ import {
   MAX_FRAME_BYTES,
   MAX_LABEL_ENTRIES,
   MAX_MEMBER_ID_BYTES,
+  MAX_PROOF_SEGMENTS,
   MAX_REASON_BYTES,
   MAX_SET_SIZE,
   POINT_BYTES,
@@ -296,13 +297,11 @@ function parseLogHead(raw: RawMap): LogHead | null {
 function parseProof(raw: RawMap): ProofMessage {
   const where = 'proof';
   expectKeys(raw, where, ['t', 'rid', 'pi']);
-  const proof = raw['pi'];
-  // SPEC §5.6: 64 bytes, or empty when there was nothing to prove.
-  const length = proof instanceof Uint8Array && proof.length === 0 ? 0 : PROOF_BYTES;
   return {
     kind: 'proof',
     roundId: readBytes(raw, where, 'rid', ROUND_ID_BYTES),
-    proof: readBytes(raw, where, 'pi', length),
+    // SPEC §5.6: whole 64-byte segments, at most 16; the exact count depends on the round (§4.5).
+    proof: readPacked(raw, where, 'pi', PROOF_BYTES, 0, MAX_PROOF_SEGMENTS),
   };
 }
 

@@ -10,8 +10,14 @@ export const POINT_BYTES = 32;
 export const ROUND_ID_BYTES = 32;
 export const ROSTER_DIGEST_BYTES = 32;
 
-/** SPEC §6: a batched DLEQ proof is c || s, two 32-byte scalars (RFC 9497 §2.2.1). */
+/** SPEC §6: one proof segment (an RFC 9497 §2.2.1 batched DLEQ proof) is c || s, two 32-byte scalars. */
 export const PROOF_BYTES = 64;
+
+/**
+ * SPEC §6.1: a proof segment covers at most this many consecutive pairs, because RFC 9497 §2.2.1
+ * indexes the composite weights with I2OSP(i, 2).
+ */
+export const PROOF_SEGMENT_PAIRS = 65_536;
 
 /** Ed25519 signature length (RFC 8032 §5.1.6). */
 export const SIGNATURE_BYTES = 64;
@@ -20,10 +26,13 @@ export const SIGNATURE_BYTES = 64;
 export const MAX_CHUNK_POINTS = 4096;
 
 /**
- * SPEC §5.3: the largest set a party may declare. RFC 9497 §2.2.1 encodes the composite index as
- * I2OSP(i, 2), so one batched proof covers at most 2^16 elements.
+ * SPEC §5.3: the largest set a party may declare (2^20). It bounds a party's point buffers to
+ * 128 MiB, a point stream to 256 chunks and a PROOF to 16 segments.
  */
-export const MAX_SET_SIZE = 65_536;
+export const MAX_SET_SIZE = 1_048_576;
+
+/** SPEC §5.6: the most proof segments a PROOF can carry, ceil(MAX_SET_SIZE / PROOF_SEGMENT_PAIRS). */
+export const MAX_PROOF_SEGMENTS = Math.ceil(MAX_SET_SIZE / PROOF_SEGMENT_PAIRS);
 
 /** SPEC §5.7: every LABELS chunk but the last carries exactly this many entries. */
 export const MAX_LABEL_ENTRIES = 512;
