@@ -87,6 +87,7 @@ describe('parseRoster', () => {
     ['identity key 31 bytes', (r) => (r['members'][0].identityKey = 'ab'.repeat(31))],
     ['policy missing', (r) => delete r['members'][0].policy],
     ['max peer set size 0', (r) => (r['members'][0].policy.maxPeerSetSize = 0)],
+    ['max peer set size above the protocol maximum 2^20', (r) => (r['members'][0].policy.maxPeerSetSize = 1_048_577)],
     ['rounds per day above 1440', (r) => (r['members'][0].policy.maxRoundsPerDay = 1441)],
     ['modes empty', (r) => (r['members'][0].policy.modes = [])],
     ['share labels not an array', (r) => (r['members'][0].policy.shareLabels = 'reason')],

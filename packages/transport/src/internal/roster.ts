@@ -5,6 +5,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CodecError, ValidationError } from '@venn/errors';
+import { MAX_SET_SIZE } from '@venn/wire';
 import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
 
 export const ROSTER_VERSION = 1;
@@ -48,7 +49,8 @@ export const ROSTER_LIMITS = {
   maxNameLength: 128,
   maxEndpointLength: 512,
   maxEpoch: 0xffff_ffff,
-  maxPeerSetSize: 1_000_000_000,
+  // SPEC §5.3: no OFFER can state a larger cap, so a larger roster policy could not be honoured.
+  maxPeerSetSize: MAX_SET_SIZE,
   maxRoundsPerDay: 1440,
   maxWindowMinutes: 1440,
 } as const;
