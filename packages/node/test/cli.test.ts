@@ -57,7 +57,8 @@ describe('venn init', () => {
     ['a listen address without a port', ['--id', 'lab-x', '--listen', 'localhost'], /"listen" expected HOST:PORT.*got "localhost"/],
     ['an out-of-range port', ['--id', 'lab-x', '--listen', '127.0.0.1:99999'], /"listen" expected a port between 0 and 65535/],
     ['an unknown mode', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--modes', 'union'], /"--modes" expected a comma-separated list of intersection, cardinality, got "union"/],
-    ['a zero cap', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--max-peer-set-size', '0'], /"--max-peer-set-size" expected an integer between 1 and 1000000000, got "0"/],
+    ['a zero cap', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--max-peer-set-size', '0'], /"--max-peer-set-size" expected an integer between 1 and 1048576, got "0"/],
+    ['a cap above the protocol maximum', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--max-peer-set-size', '1048577'], /"--max-peer-set-size" expected an integer between 1 and 1048576, got "1048577"/],
     ['a missing --id', ['--listen', '127.0.0.1:1'], /"--id" expected LAB_ID, got nothing/],
     ['an unknown flag', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--colour'], /Unknown option '--colour'/],
   ];

@@ -60,6 +60,7 @@ describe('parseConfig', () => {
     ['unknown mode', { ...minimal, policy: { modes: ['intersection', 'union'] } }, 'policy.modes[1]', /expected one of "intersection", "cardinality", got "union"/],
     ['duplicate label field', { ...minimal, policy: { shareLabels: ['reason', 'reason'] } }, 'policy.shareLabels', /expected no duplicate items/],
     ['peer cap negative', { ...minimal, peers: { 'lab-b': { maxPeerSetSize: -5 } } }, 'peers.lab-b.maxPeerSetSize', /expected a number >= 0, got number -5/],
+    ['cap above the protocol maximum', { ...minimal, policy: { maxPeerSetSize: 1_048_577 } }, 'policy.maxPeerSetSize', /expected a number <= 1048576, got number 1048577/],
     ['peer key not a lab id', { ...minimal, peers: { 'LAB B': {} } }, 'peers', /expected keys that are lab ids.*got a key "LAB B"/],
     ['policy for itself', { ...minimal, peers: { 'lab-a': {} } }, 'peers.lab-a', /expected policies for other labs only/],
     ['unknown top-level field', { ...minimal, stroe: 'x.db' }, 'stroe', /unknown field/],

@@ -8,6 +8,7 @@ import { PASSPHRASE_ENV, createKeyFile } from '../internal/keyfile.js';
 import { Store } from '../internal/store.js';
 import { UsageError, integerOption, listOption, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { ValidationError } from '@venn/errors';
+import { MAX_SET_SIZE } from '@venn/wire';
 
 export const spec: CommandSpec = {
   name: 'init',
@@ -22,7 +23,7 @@ export const spec: CommandSpec = {
     admin: { type: 'string', value: 'HOST:PORT', description: 'admin HTTP address (default 127.0.0.1:7100)' },
     name: { type: 'string', value: 'NAME', description: 'display name in the roster (default: the id)' },
     endpoint: { type: 'string', value: 'URL', description: 'endpoint peers dial (default ws://LISTEN)' },
-    'max-peer-set-size': { type: 'string', value: 'N', description: 'largest peer set this node evaluates (default 1000000)' },
+    'max-peer-set-size': { type: 'string', value: 'N', description: `largest peer set this node evaluates, 1 to ${MAX_SET_SIZE} (default 1000000)` },
     'max-rounds-per-day': { type: 'string', value: 'N', description: 'rounds per peer per UTC day (default 8)' },
     modes: { type: 'string', value: 'LIST', description: 'allowed modes: intersection,cardinality (default both)' },
     'share-labels': { type: 'string', value: 'LIST', description: 'label fields shared for matches: category,first_seen,reason or none (default none)' },
@@ -50,7 +51,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const listen = stringOption(values, 'listen', spec);
   const admin = stringOption(values, 'admin', spec, true) ?? '127.0.0.1:7100';
   const policy: Record<string, unknown> = {};
-  const maxPeerSetSize = integerOption(values, 'max-peer-set-size', spec, 1, 1_000_000_000);
+  const maxPeerSetSize = integerOption(values, 'max-peer-set-size', spec, 1, MAX_SET_SIZE);
   if (maxPeerSetSize !== undefined) policy['maxPeerSetSize'] = maxPeerSetSize;
   const maxRoundsPerDay = integerOption(values, 'max-rounds-per-day', spec, 1, 1440);
   if (maxRoundsPerDay !== undefined) policy['maxRoundsPerDay'] = maxRoundsPerDay;

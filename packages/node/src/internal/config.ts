@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ValidationError, describe } from '@venn/errors';
+import { MAX_SET_SIZE } from '@venn/wire';
 
 export const CONFIG_FILE = 'venn.config.json';
 export const CONFIG_VERSION = 1;
@@ -62,7 +63,8 @@ export interface NodeConfig {
 }
 
 const policyProperties = {
-  maxPeerSetSize: { type: 'integer', minimum: 0, maximum: 100_000_000 },
+  // SPEC §5.3: an OFFER cannot state a larger cap.
+  maxPeerSetSize: { type: 'integer', minimum: 0, maximum: MAX_SET_SIZE },
   maxRoundsPerDay: { type: 'integer', minimum: 0, maximum: 1440 },
   maxAdHocRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
   modes: { type: 'array', items: { enum: ['intersection', 'cardinality'] }, uniqueItems: true, maxItems: 2 },
