@@ -66,7 +66,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** The roster the bundles verify against: both labs' keys, open policies, an hourly schedule (ad-hoc rounds do not use it). */
 function benchRoster(): AuditRoster {
-  const policy = { maxPeerSetSize: 1_000_000, modes: ['intersection', 'cardinality'] as Mode[], shareLabels: [] };
+  const policy = { maxPeerSetSize: MAX_SET_SIZE, modes: ['intersection', 'cardinality'] as Mode[], shareLabels: [] };
   return {
     digest: rosterDigest,
     members: (['initiator', 'responder'] as const).map((role) => ({ id: ids[role], identityKey: ed25519KeyPairFromSeed(seeds[role]).publicKey, policy })),
