@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
+import { ProtocolError } from '@venn/errors';
 import { ready, wipe } from '@venn/crypto';
 import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
 import { createRound, isAbortReason, type Outbound, type Round, type RoundResult } from '@venn/protocol';
@@ -79,6 +80,10 @@ function start(next: ComputeJob): void {
     store.close();
   }
   const count = own.count;
+  if (count > MAX_SET_SIZE) {
+    // SPEC §3.1: a round carries at most MAX_SET_SIZE elements per side; say so instead of failing inside the round.
+    throw new ProtocolError('set-too-large', `own lists hold ${count} distinct digests; a round carries at most ${MAX_SET_SIZE} (SPEC §3.1)`);
+  }
   ownSetSize = count;
   total = count;
   const elements: Uint8Array[] = [];
@@ -93,8 +98,8 @@ function start(next: ComputeJob): void {
   }
   round = createRound({
     role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode: next.mode,
-    // The wire format caps a declared set at MAX_SET_SIZE; a larger local cap cannot be expressed.
-    policy: { maxPeerSetSize: Math.min(next.policy.maxPeerSetSize, MAX_SET_SIZE), modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
+    // The config schema already bounds maxPeerSetSize by MAX_SET_SIZE.
+    policy: { maxPeerSetSize: next.policy.maxPeerSetSize, modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
     elements, ...(labels === undefined ? {} : { labels }), signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
