@@ -1,15 +1,33 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import type { Reporter, TestModule } from 'vitest/node';
 
 // Workspace packages export their TypeScript sources under the "venn-source" condition, so tests
 // run against src/ without a build; Node at run time resolves dist/ through "import".
 const conditions = ['venn-source', ...defaultServerConditions];
+
+/** Ends the run with one plain `N passed, N failed` line, readable by tools that parse logs. */
+class SummaryLine implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    const counts = { passed: 0, failed: 0, skipped: 0 };
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === 'passed') counts.passed++;
+        else if (state === 'failed') counts.failed++;
+        else counts.skipped++;
+      }
+    }
+    process.stdout.write(`\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+  }
+}
 
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    reporters: ['default', new SummaryLine()],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
