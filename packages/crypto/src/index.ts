@@ -16,3 +16,15 @@ export { expandMessageXmd, hashToGroup, hashToGroupMany, hashToScalar } from './
 export { MAX_PROOF_PAIRS, generateProof, verifyProof } from './dleq.js';
 export { constantTimeEqual, wipe } from './bytes.js';
 export { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from './ed25519.js';
+export {
+  AEAD_KEY_BYTES,
+  AEAD_NONCE_BYTES,
+  AEAD_TAG_BYTES,
+  BLAKE2B_KEY_BYTES_MIN,
+  BLAKE2B_KEY_BYTES_MAX,
+  BLAKE2B_OUT_BYTES_MIN,
+  BLAKE2B_OUT_BYTES_MAX,
+  aeadSeal,
+  aeadOpen,
+  keyedBlake2b,
+} from './symmetric.js';

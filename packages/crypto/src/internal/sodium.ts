@@ -29,6 +29,15 @@ export interface SodiumModule {
   _crypto_sign_detached(sig: number, sigLenPtr: number, msg: number, lenLow: number, lenHigh: number, secretKey: number): number;
   _crypto_sign_verify_detached(sig: number, msg: number, lenLow: number, lenHigh: number, publicKey: number): number;
   _randombytes_buf(out: number, size: number): void;
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(
+    c: number, clenPtr: number, m: number, mlenLow: number, mlenHigh: number,
+    ad: number, adlenLow: number, adlenHigh: number, nsec: number, npub: number, k: number,
+  ): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(
+    m: number, mlenPtr: number, nsec: number, c: number, clenLow: number, clenHigh: number,
+    ad: number, adlenLow: number, adlenHigh: number, npub: number, k: number,
+  ): number;
+  _crypto_generichash(out: number, outlen: number, input: number, inlenLow: number, inlenHigh: number, key: number, keylen: number): number;
 }
 
 const REQUIRED_EXPORTS = [
@@ -51,6 +60,9 @@ const REQUIRED_EXPORTS = [
   '_crypto_sign_detached',
   '_crypto_sign_verify_detached',
   '_randombytes_buf',
+  '_crypto_aead_xchacha20poly1305_ietf_encrypt',
+  '_crypto_aead_xchacha20poly1305_ietf_decrypt',
+  '_crypto_generichash',
 ] as const;
 
 /** Points handled per copy in packed loops: 8 KiB in, 8 KiB out. */
@@ -100,6 +112,11 @@ export interface Scratch {
   readonly publicKey: number;
   readonly secretKey: number;
   readonly signature: number;
+  /** XChaCha20-Poly1305 key and nonce; keyed BLAKE2b key (up to 64 bytes) and output (wiped after every use). */
+  readonly aeadKey: number;
+  readonly aeadNonce: number;
+  readonly hashKey: number;
+  readonly hashOut: number;
 }
 
 let module: SodiumModule | undefined;
@@ -141,13 +158,17 @@ function layout(base: number, stateBytes: number): Scratch {
     publicKey: take(32),
     secretKey: take(64),
     signature: take(64),
+    aeadKey: take(32),
+    aeadNonce: take(24),
+    hashKey: take(64),
+    hashOut: take(64),
   };
 }
 
 /** Total bytes used by `layout`; computed from the last slot so the two cannot drift apart. */
 function scratchSize(stateBytes: number): number {
   const probe = layout(0, stateBytes);
-  return probe.signature + 64;
+  return probe.hashOut + 64;
 }
 
 async function initialize(): Promise<void> {
@@ -224,6 +245,45 @@ export function withHeapBytes<T>(bytes: Uint8Array, use: (ptr: number) => T): T 
     return use(ptr);
   } finally {
     m.HEAPU8.fill(0, ptr, ptr + bytes.length);
+    m._free(ptr);
+  }
+}
+
+/**
+ * Largest region kept between calls for bulk symmetric work (AD, input and output of a 256 KiB
+ * frame fit with room to spare); larger requests get a one-off allocation.
+ */
+const BULK_KEEP_BYTES = 1 << 20;
+let bulkPtr = 0;
+let bulkBytes = 0;
+
+/**
+ * Runs `use(ptr)` on at least `size` heap bytes. Up to BULK_KEEP_BYTES the region is reused and
+ * grown (doubling) rather than allocated per call, so sealing a stream of frames does no malloc;
+ * `use` must zero every secret byte it wrote before returning or throwing.
+ */
+export function withBulk<T>(size: number, use: (ptr: number) => T): T {
+  const m = lib();
+  if (size <= bulkBytes) return use(bulkPtr);
+  if (size <= BULK_KEEP_BYTES) {
+    const grown = Math.min(BULK_KEEP_BYTES, Math.max(size, bulkBytes * 2, 1 << 16));
+    const ptr = m._malloc(grown);
+    if (ptr === 0) throw new InternalError('sodium-module', `libsodium malloc of ${grown} bytes failed`);
+    if (bulkPtr !== 0) {
+      // Callers leave the region zeroed; wipe again anyway before handing it back to the allocator.
+      m.HEAPU8.fill(0, bulkPtr, bulkPtr + bulkBytes);
+      m._free(bulkPtr);
+    }
+    bulkPtr = ptr;
+    bulkBytes = grown;
+    return use(ptr);
+  }
+  const ptr = m._malloc(size);
+  if (ptr === 0) throw new InternalError('sodium-module', `libsodium malloc of ${size} bytes failed`);
+  try {
+    return use(ptr);
+  } finally {
+    m.HEAPU8.fill(0, ptr, ptr + size);
     m._free(ptr);
   }
 }
