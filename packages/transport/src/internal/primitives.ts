@@ -4,7 +4,15 @@
  * libsodium's constant-time code; nothing here touches @noble/curves with a secret.
  */
 import sodium from 'libsodium-wrappers-sumo';
-import { ed25519Sign as cryptoSign, ed25519Verify as cryptoVerify, ready as cryptoReady } from '@venn/crypto';
+import {
+  aeadOpen as cryptoAeadOpen,
+  aeadSeal as cryptoAeadSeal,
+  ed25519KeyPairFromSeed,
+  ed25519Sign as cryptoSign,
+  ed25519Verify as cryptoVerify,
+  keyedBlake2b,
+  ready as cryptoReady,
+} from '@venn/crypto';
 import { CryptoError, InternalError } from '@venn/errors';
 import { abytes } from './bytes.js';
 
@@ -25,6 +33,8 @@ export const KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 export const AEAD_TAG_BYTES = 16;
 export const AEAD_NONCE_BYTES = 24;
+/** libsodium's Ed25519 secret key: seed || publicKey. */
+const IDENTITY_SECRET_KEY_BYTES = 64;
 
 export interface X25519KeyPair {
   readonly publicKey: Uint8Array;
@@ -89,9 +99,17 @@ export function x25519(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8A
   return shared;
 }
 
-/** BLAKE2b-256 of `message`, keyed with a 32-byte key when one is given (RFC 7693 §2.5). */
+/**
+ * BLAKE2b-256 of `message`, keyed with a 32-byte key when one is given (RFC 7693 §2.5). Keyed calls
+ * carry handshake secrets and go through @venn/crypto, which wipes them from libsodium's heap;
+ * unkeyed calls only hash the public transcript, so the wrapper's unwiped copy is harmless.
+ */
 export function blake2b256(message: Uint8Array, key?: Uint8Array): Uint8Array {
-  return lib().crypto_generichash(32, message, key ?? null);
+  if (key !== undefined) {
+    lib();
+    return keyedBlake2b(key, message, 32);
+  }
+  return lib().crypto_generichash(32, message, null);
 }
 
 /** Identity signatures go through @venn/crypto, which wipes the secret key from libsodium's heap. */
@@ -109,21 +127,33 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
   }
 }
 
+/**
+ * The public key derived from the seed half of `secretKey` (seed || publicKey), through
+ * @venn/crypto: the wrapper would copy the whole identity key into the heap and leave it there.
+ */
 export function ed25519PublicKey(secretKey: Uint8Array): Uint8Array {
-  return lib().crypto_sign_ed25519_sk_to_pk(secretKey);
+  lib();
+  abytes(secretKey, IDENTITY_SECRET_KEY_BYTES, 'secretKey');
+  const derived = ed25519KeyPairFromSeed(secretKey.subarray(0, KEY_BYTES));
+  wipe(derived.secretKey);
+  return derived.publicKey;
 }
 
+/** Traffic and handshake keys go through @venn/crypto, which wipes key and plaintext from libsodium's heap. */
 export function aeadSeal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
-  return lib().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+  lib();
+  return cryptoAeadSeal(key, nonce, ad, plaintext);
 }
 
 /** Returns undefined when the tag does not verify, so callers choose the typed error. */
 export function aeadOpen(ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined {
+  lib();
   if (ciphertext.length < AEAD_TAG_BYTES) return undefined;
   try {
-    return lib().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, key);
-  } catch {
-    return undefined;
+    return cryptoAeadOpen(key, nonce, ad, ciphertext);
+  } catch (error) {
+    if (error instanceof CryptoError && error.code === 'aead-open-failed') return undefined;
+    throw error;
   }
 }
 
