@@ -9,16 +9,18 @@ const conditions = ['venn-source', ...defaultServerConditions];
 /** Ends the run with one plain `N passed, N failed` line, readable by tools that parse logs. */
 class SummaryLine implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
-    const counts = { passed: 0, failed: 0, skipped: 0 };
+    const counts = { passed: 0, failed: 0, skipped: 0, pending: 0 };
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') counts.passed++;
         else if (state === 'failed') counts.failed++;
-        else counts.skipped++;
+        else if (state === 'skipped') counts.skipped++;
+        else counts.pending++;
       }
     }
-    process.stdout.write(`\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    const pending = counts.pending > 0 ? ` (${counts.pending} without a result)` : '';
+    process.stdout.write(`\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${pending}\n`);
   }
 }
 
