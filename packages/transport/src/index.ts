@@ -20,6 +20,7 @@ export type { NodeIdentity } from './internal/handshake.js';
 export { PROTOCOL_VERSION, MAX_PURPOSE_BYTES } from './internal/handshake.js';
 export { TransportMetrics, DEFAULT_LIMITS, DEFAULT_MAX_MESSAGE_BYTES } from './internal/options.js';
 export type { TransportLimits, TransportLogger, TransportMetricsSnapshot, Timers, TimerHandle } from './internal/options.js';
+export { systemTimers } from './internal/options.js';
 export { CLOSE_CODES, CLOSE_REASONS } from './internal/reasons.js';
 export type { CloseReason } from './internal/reasons.js';
 export { transportReady } from './internal/primitives.js';

@@ -1,23 +1,6 @@
 /** Clock and timers, injected everywhere time matters so tests drive time instead of sleeping. */
-export type TimerHandle = unknown;
-
-/** Same shape as @venn/transport's Timers, so one instance serves the whole daemon. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** Node's own timers; a timer never keeps the process alive on its own. */
-export const systemTimers: Timers = {
-  setTimeout(callback, ms) {
-    const handle = setTimeout(callback, ms);
-    handle.unref();
-    return handle;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};
+// One Timers shape and one system implementation serve the transport and the daemon alike.
+export { systemTimers, type TimerHandle, type Timers } from '@venn/transport';
 
 /** Longest delay Node's setTimeout honours (2^31 - 1 ms); longer waits are re-armed in steps. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
