@@ -1,4 +1,5 @@
 /** Batched DLEQ proofs of RFC 9497 §2.2 (GenerateProof / VerifyProof) over ristretto255-SHA512. */
+import { concatBytes } from '@noble/hashes/utils.js';
 import { CryptoError, InternalError, ValidationError } from '@venn/errors';
 import {
   GENERATOR,
@@ -42,28 +43,16 @@ function proofContext(contextString: Uint8Array): ProofContext {
     );
   }
   return {
-    scalarDst: dstPrime(concat(encoder.encode('HashToScalar-'), contextString), 'contextString'),
-    seedDst: concat(encoder.encode('Seed-'), contextString),
+    scalarDst: dstPrime(concatBytes(encoder.encode('HashToScalar-'), contextString), 'contextString'),
+    seedDst: concatBytes(encoder.encode('Seed-'), contextString),
   };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** I2OSP(len(x), 2) || x for each x, in order. */
 function lengthPrefixed(...parts: Uint8Array[]): Uint8Array {
   const framed: Uint8Array[] = [];
   for (const part of parts) framed.push(Uint8Array.of(part.length >>> 8, part.length & 0xff), part);
-  return concat(...framed);
+  return concatBytes(...framed);
 }
 
 /** Checks C and D: packed, equal counts, 1..2^16 pairs. Returns m. */
@@ -147,7 +136,7 @@ function challenge(B: Uint8Array, context: ProofContext, into: number): void {
   const s = slots();
   const heap = m.HEAPU8;
   const point = (ptr: number): Uint8Array => heap.slice(ptr, ptr + POINT_BYTES);
-  const transcript = concat(lengthPrefixed(B, point(s.accM), point(s.accZ), point(s.t2), point(s.t3)), CHALLENGE);
+  const transcript = concatBytes(lengthPrefixed(B, point(s.accM), point(s.accZ), point(s.t2), point(s.t3)), CHALLENGE);
   hashToScalarInto(transcript, context.scalarDst, into);
 }
 

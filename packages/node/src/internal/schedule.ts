@@ -4,6 +4,7 @@
  * initiator of each pair is chosen from the round id so both sides agree without talking.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { Cron } from 'croner';
 import { ValidationError } from '@venn/errors';
 import type { RosterSchedule } from '@venn/transport';
@@ -72,16 +73,6 @@ function lengthPrefixed(text: string): Uint8Array {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function sortedPair(a: string, b: string): [string, string] {
   if (a === b) throw new ValidationError('same-lab', `round pair expected two different labs, got ${a} twice`);
   return a < b ? [a, b] : [b, a];
@@ -101,7 +92,7 @@ export function scheduledRoundId(rosterDigest: Uint8Array, slot: number, a: stri
   checkDigest(rosterDigest);
   if (!Number.isSafeInteger(slot) || slot < 0) throw new ValidationError('invalid-slot', `"slot" expected a non-negative integer of Unix seconds, got ${slot}`);
   const [low, high] = sortedPair(a, b);
-  return sha256(concat([encoder.encode(ROUND_ID_TAG), new Uint8Array([0]), rosterDigest, u64(slot), lengthPrefixed(low), lengthPrefixed(high)]));
+  return sha256(concatBytes(encoder.encode(ROUND_ID_TAG), new Uint8Array([0]), rosterDigest, u64(slot), lengthPrefixed(low), lengthPrefixed(high)));
 }
 
 /** node.md §3: an ad-hoc round id binds the roster, the ordered pair and a fresh 16-byte nonce. */
@@ -109,7 +100,7 @@ export function adHocRoundId(rosterDigest: Uint8Array, initiator: string, respon
   checkDigest(rosterDigest);
   if (nonce.length !== 16) throw new ValidationError('invalid-length', `"nonce" expected Uint8Array of length 16, got length=${nonce.length}`);
   sortedPair(initiator, responder);
-  return sha256(concat([encoder.encode(AD_HOC_ROUND_ID_TAG), new Uint8Array([0]), rosterDigest, lengthPrefixed(initiator), lengthPrefixed(responder), nonce]));
+  return sha256(concatBytes(encoder.encode(AD_HOC_ROUND_ID_TAG), new Uint8Array([0]), rosterDigest, lengthPrefixed(initiator), lengthPrefixed(responder), nonce));
 }
 
 /**
@@ -118,7 +109,7 @@ export function adHocRoundId(rosterDigest: Uint8Array, initiator: string, respon
  */
 export function scheduledInitiator(roundId: Uint8Array, a: string, b: string): string {
   const [low, high] = sortedPair(a, b);
-  const score = (id: string): Uint8Array => sha256(concat([encoder.encode(INITIATOR_TAG), new Uint8Array([0]), roundId, lengthPrefixed(id)]));
+  const score = (id: string): Uint8Array => sha256(concatBytes(encoder.encode(INITIATOR_TAG), new Uint8Array([0]), roundId, lengthPrefixed(id)));
   return Buffer.compare(Buffer.from(score(low)), Buffer.from(score(high))) <= 0 ? low : high;
 }
 
