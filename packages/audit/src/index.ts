@@ -12,6 +12,8 @@ export {
   encodeRoundRecord,
 } from './internal/round-record.js';
 export type { RoundRecord, RoundStatus } from './internal/round-record.js';
+export { PURPOSE_ATTEMPT, attemptAccounts } from './internal/attempt-accounts.js';
+export type { AttemptAccounts, AttemptParty } from './internal/attempt-accounts.js';
 export {
   SIGNED_TREE_HEAD_BYTES,
   SIGNED_TREE_HEAD_VERSION,

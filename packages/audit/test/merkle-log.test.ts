@@ -142,6 +142,11 @@ describe('MerkleLog over LogStorage', () => {
       initiatorClaim: i === 4 ? null : i * 10,
       responderClaim: i === 4 ? null : i * 10,
       timestamp: 1_767_225_600_000 + i,
+      initiatorSetSize: 100 + i,
+      responderSetSize: 200 + i,
+      initiatorEvaluations: i === 4 ? 0 : 200 + i,
+      responderEvaluations: i === 4 ? 40 : 100 + i,
+      endedBy: i === 4 ? 'responder' : null,
     }));
     for (const record of records) log.append(encodeRoundRecord(record));
     const root = log.root();

@@ -9,6 +9,7 @@ import { createRound, type Role, type Round, type RoundOptions, type RoundResult
 import type { LabelField, LabelValues, MessageKind, Mode } from '@venn/wire';
 import {
   MemoryLogStorage,
+  attemptAccounts,
   MerkleLog,
   buildTranscriptBundle,
   encodeRoundRecord,
@@ -168,8 +169,17 @@ export function leafRecord(played: PlayedRound, role: Role, overrides: Partial<R
   const result = played.results[role];
   const base = { roundId: played.roundId, attempt: 1, rosterDigest, slot: null, initiatorId: ids.initiator, responderId: ids.responder, timestamp: 1_900_000_000_000 };
   if (result.status === 'aborted') {
-    return { ...base, status: 'aborted', reason: result.peerReason ?? result.reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, ...overrides };
+    // audit.md §3: the attempt hash and the counts over what this side recorded.
+    const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
+    const sent = played.records[role].filter((m) => m.direction === 'sent').map((m) => m.bytes);
+    const received = played.records[role].filter((m) => m.direction === 'received').map((m) => m.bytes);
+    const { attemptHash, ...accounts } = attemptAccounts({ [role]: { frames: sent }, [peer]: { frames: received } } as Record<Role, { frames: Uint8Array[] }>);
+    return {
+      ...base, status: 'aborted', reason: result.peerReason ?? result.reason, transcriptHash: attemptHash, initiatorClaim: null, responderClaim: null,
+      ...accounts, endedBy: result.peerReason === undefined ? role : peer, ...overrides,
+    };
   }
+  const sizes = role === 'initiator' ? [result.ownSetSize, result.peerSetSize] : [result.peerSetSize, result.ownSetSize];
   const own = result.intersectionSize;
   const peer = result.peerIntersectionSize;
   return {
@@ -179,6 +189,7 @@ export function leafRecord(played: PlayedRound, role: Role, overrides: Partial<R
     transcriptHash: result.transcriptHash,
     initiatorClaim: role === 'initiator' ? own : peer,
     responderClaim: role === 'initiator' ? peer : own,
+    initiatorSetSize: sizes[0]!, responderSetSize: sizes[1]!, initiatorEvaluations: sizes[1]!, responderEvaluations: sizes[0]!, endedBy: null,
     ...overrides,
   };
 }

@@ -23,17 +23,26 @@ const record: fc.Arbitrary<RoundRecord> = fc
     ids: fc.uniqueArray(id, { minLength: 2, maxLength: 2 }),
     status: fc.constantFrom('completed', 'aborted', 'disputed') as fc.Arbitrary<RoundRecord['status']>,
     reasonCode: id,
-    transcriptHash: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+    transcriptHash: fc.uint8Array({ minLength: 64, maxLength: 64 }),
     claims: fc.tuple(count, count),
     optionalClaims: fc.tuple(fc.option(count, { nil: null }), fc.option(count, { nil: null })),
     timestamp: count,
     abortedEarly: fc.boolean(),
+    setSizes: fc.tuple(fc.integer({ min: 0, max: 1_048_576 }), fc.integer({ min: 0, max: 1_048_576 })),
+    optionalSizes: fc.tuple(fc.option(fc.integer({ min: 0, max: 1_048_576 }), { nil: null }), fc.option(fc.integer({ min: 0, max: 1_048_576 }), { nil: null })),
+    served: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
+    endedBy: fc.constantFrom('initiator', 'responder') as fc.Arbitrary<'initiator' | 'responder'>,
   })
   .map((r) => {
     const [initiatorId, responderId] = r.ids as [string, string];
     let [initiatorClaim, responderClaim]: [number | null, number | null] = r.claims;
     let reason = r.reasonCode;
     let transcriptHash = r.transcriptHash;
+    let [initiatorSetSize, responderSetSize]: [number | null, number | null] = r.setSizes;
+    // Completed and disputed rounds evaluated both whole lists (audit.md §3).
+    let initiatorEvaluations = responderSetSize ?? 0;
+    let responderEvaluations = initiatorSetSize ?? 0;
+    let endedBy: RoundRecord['endedBy'] = null;
     if (r.status === 'completed') {
       responderClaim = initiatorClaim;
       reason = '';
@@ -41,6 +50,11 @@ const record: fc.Arbitrary<RoundRecord> = fc
       if (initiatorClaim === responderClaim) responderClaim = initiatorClaim === 0 ? 1 : initiatorClaim - 1;
     } else {
       [initiatorClaim, responderClaim] = r.optionalClaims;
+      [initiatorSetSize, responderSetSize] = r.optionalSizes;
+      // An aborted attempt served at most the other party's declared set.
+      initiatorEvaluations = Math.floor(r.served[0] * (responderSetSize ?? 0));
+      responderEvaluations = Math.floor(r.served[1] * (initiatorSetSize ?? 0));
+      endedBy = r.endedBy;
       if (r.abortedEarly) transcriptHash = new Uint8Array(0);
     }
     return {
@@ -56,6 +70,11 @@ const record: fc.Arbitrary<RoundRecord> = fc
       initiatorClaim,
       responderClaim,
       timestamp: r.timestamp,
+      initiatorSetSize,
+      responderSetSize,
+      initiatorEvaluations,
+      responderEvaluations,
+      endedBy,
     };
   });
 
@@ -72,6 +91,11 @@ const completed: RoundRecord = {
   initiatorClaim: 1234,
   responderClaim: 1234,
   timestamp: 1_767_225_612_345,
+  initiatorSetSize: 5000,
+  responderSetSize: 7000,
+  initiatorEvaluations: 7000,
+  responderEvaluations: 5000,
+  endedBy: null,
 };
 
 function hex(b: Uint8Array): string {
@@ -81,17 +105,21 @@ function hex(b: Uint8Array): string {
 describe('round record encoding', () => {
   it('lays out the fields exactly as audit.md §3 says', () => {
     const u64 = (n: number): string => n.toString(16).padStart(16, '0');
+    const u32 = (n: number): string => n.toString(16).padStart(8, '0');
     const expected =
-      '01' +
+      '02' +
       'aa'.repeat(32) +
       'bb'.repeat(32) +
       '00000002' + // attempt
-      '07' + // flags: slot, initiator claim, responder claim
+      '1f' + // flags: slot, initiator claim, responder claim, both set sizes
       u64(1_767_225_600) +
       '01' + // completed
       u64(1234) +
       u64(1234) +
       u64(1_767_225_612_345) +
+      u32(5000) + u32(7000) + // set sizes
+      u32(7000) + u32(5000) + // evaluations each way: each party evaluated the other's whole set
+      '00' + // endedBy: none for a completed round
       '40' + 'cc'.repeat(64) +
       '05' + hex(new TextEncoder().encode('lab-a')) +
       '05' + hex(new TextEncoder().encode('lab-b')) +
@@ -152,7 +180,10 @@ describe('round record junk table', () => {
   const STATUS = SLOT + 8;
   const CLAIM_A = STATUS + 1;
   const TIMESTAMP = CLAIM_A + 16;
-  const TH_LEN = TIMESTAMP + 8;
+  const SET_SIZES = TIMESTAMP + 8;
+  const EVALUATIONS = SET_SIZES + 8;
+  const ENDED_BY = EVALUATIONS + 8;
+  const TH_LEN = ENDED_BY + 1;
   const INITIATOR_LEN = TH_LEN + 1 + 64;
 
   const cases: [string, unknown, string][] = [
@@ -162,9 +193,15 @@ describe('round record junk table', () => {
     ['one trailing byte', Uint8Array.from([...good, 0]), 'trailing-bytes'],
     ['far too large', new Uint8Array(1 << 20), 'too-large'],
     ['version 0', patched(0, 0), 'unsupported-version'],
-    ['version 2', patched(0, 2), 'unsupported-version'],
-    ['unknown flag bit', patched(FLAGS, 0x0f), 'invalid-field'],
-    ['slot absent but non-zero', patched(FLAGS, 0x06), 'non-canonical'],
+    ['version 1', patched(0, 1), 'unsupported-version'],
+    ['version 3', patched(0, 3), 'unsupported-version'],
+    ['unknown flag bit', patched(FLAGS, 0x3f), 'invalid-field'],
+    ['slot absent but non-zero', patched(FLAGS, 0x1e), 'non-canonical'],
+    ['responder set size absent but non-zero', patched(FLAGS, 0x0f), 'non-canonical'],
+    ['set size above MAX_SET_SIZE', patched(SET_SIZES, 0x00, 0x10, 0x00, 0x01), 'invalid-field'],
+    ['completed with endedBy', patched(ENDED_BY, 2), 'inconsistent-record'],
+    ['endedBy 3', patched(ENDED_BY, 3), 'invalid-field'],
+    ['completed with evaluations short of the other set', patched(EVALUATIONS, 0, 0, 0x1b, 0x57), 'inconsistent-record'],
     ['status 0', patched(STATUS, 0), 'invalid-field'],
     ['status 4', patched(STATUS, 4), 'invalid-field'],
     ['claim above 2^53', patched(CLAIM_A, 0x00, 0x20), 'out-of-range'],
@@ -174,7 +211,7 @@ describe('round record junk table', () => {
     ['empty initiator id', patched(INITIATOR_LEN, 0), 'invalid-field'],
     ['initiator id starting with "-"', patched(INITIATOR_LEN + 1, 0x2d), 'invalid-field'],
     ['completed with unequal claims', patched(CLAIM_A + 7, 0xd3), 'inconsistent-record'],
-    ['completed without the responder claim', patched(FLAGS, 0x03, ...new Array(8).fill(0)), 'non-canonical'],
+    ['completed without the responder claim', patched(FLAGS, 0x1b, ...new Array(8).fill(0)), 'non-canonical'],
     ['same initiator and responder', (() => {
       const copy = good.slice();
       copy[INITIATOR_LEN + 11] = 0x61; // responder "lab-b" -> "lab-a"
@@ -214,6 +251,14 @@ describe('encoding refuses invalid records with ValidationError', () => {
     ['reason not kebab-case', { status: 'aborted', reason: 'Bad Proof' }],
     ['transcript hash of 65 bytes', { transcriptHash: new Uint8Array(65) }],
     ['negative claim', { initiatorClaim: -1, responderClaim: -1 }],
+    ['completed with a 32-byte transcript hash', { transcriptHash: new Uint8Array(32) }],
+    ['completed without a set size', { initiatorSetSize: null }],
+    ['completed with endedBy', { endedBy: 'initiator' }],
+    ['completed with evaluations other than the other set', { initiatorEvaluations: 6999 }],
+    ['aborted without endedBy', { status: 'aborted', reason: 'peer-abort' }],
+    ['aborted with evaluations beyond the other set', { status: 'aborted', reason: 'peer-abort', endedBy: 'responder', initiatorEvaluations: 7001 }],
+    ['evaluations that are not a count', { initiatorEvaluations: 1.5 }],
+    ['set size above MAX_SET_SIZE', { initiatorSetSize: 1_048_577 }],
   ];
 
   it.each(bad)('%s', (_name, change) => {
@@ -230,6 +275,10 @@ describe('encoding refuses invalid records with ValidationError', () => {
       initiatorClaim: null,
       responderClaim: null,
       slot: null,
+      responderSetSize: null,
+      initiatorEvaluations: 0,
+      responderEvaluations: 4096,
+      endedBy: 'initiator',
     };
     const disputed: RoundRecord = { ...completed, status: 'disputed', responderClaim: 1233 };
     expect(decodeRoundRecord(encodeRoundRecord(aborted))).toEqual(aborted);

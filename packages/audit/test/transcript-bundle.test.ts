@@ -79,7 +79,7 @@ describe('buildTranscriptBundle', () => {
   const junk: Array<[string, Record<string, unknown>, typeof ValidationError | typeof CodecError, string]> = [
     ['an exporter that is not a party of the leaf', { exporter: 'lab-c' }, ValidationError, 'not-a-party'],
     ['an exporter id with upper case', { exporter: 'Lab-A' }, ValidationError, 'invalid-field'],
-    ['a leaf that is not a round record', { leaf: Uint8Array.of(1, 2, 3) }, CodecError, 'truncated'],
+    ['a leaf that is not a round record', { leaf: Uint8Array.of(2, 2, 3) }, CodecError, 'truncated'],
     ['a leaf index that is negative', { leafIndex: -1 }, ValidationError, 'invalid-integer'],
     ['an inclusion proof hash of 31 bytes', { inclusionProof: [new Uint8Array(31)] }, ValidationError, 'invalid-length'],
     ['messages that are not an array', { messages: 'frames' }, ValidationError, 'invalid-type'],

@@ -245,7 +245,9 @@ describe('claims, policy and the exporter', () => {
     const played = playRound({ elements: { initiator: a, responder: b }, policy: { responder: { maxPeerSetSize: 4 } } });
     expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'set-too-large' });
     const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
-    expect(status(report)).toMatchObject({ 'messages-initiator': 'pass', 'messages-responder': 'pass', policy: 'pass', transcript: 'skip', 'proof-initiator': 'skip' });
+    expect(status(report)).toMatchObject({ 'messages-initiator': 'pass', 'messages-responder': 'pass', policy: 'pass', transcript: 'pass', 'proof-initiator': 'skip' });
+    // audit.md §3: the leaf's attempt hash and counts are what the frames give: 5 asked for, nothing served.
+    expect(report.summary['evaluations']).toEqual({ initiatorAskedFor: 5, initiatorReceived: 0, responderAskedFor: null, responderReceived: 0, endedBy: 'responder' });
     // The initiator's 5 elements were over the responder's stated cap of 4, so the refusal was founded.
     expect(report.failure).toMatchObject({ name: 'completed', party: null });
     expect(report.failure!.detail).toContain('lab-b sent ABORT set-too-large');

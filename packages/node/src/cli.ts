@@ -21,6 +21,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   rounds: { summary: 'list rounds with their status and reason', load: async () => (await import('./commands/rounds.js')).run },
   matches: { summary: 'list local identifiers matched by peers', load: async () => (await import('./commands/matches.js')).run },
   status: { summary: 'daemon, peers, next slot, list sizes and log head', load: async () => (await import('./commands/status.js')).run },
+  peers: { summary: 'evaluation budgets, abandoned rounds and suspensions per peer; "peers clear PEER" lifts a suspension', load: async () => (await import('./commands/peers.js')).run },
   id: { summary: 'canonicalize and hash identifiers (venn id hash --kind KIND VALUE...)', load: async () => (await import('./commands/id.js')).run },
   audit: { summary: 'transcript bundles, log heads and proofs, and the auditor\'s checks (export, verify, head, prove, export-log, cross-check)', load: async () => (await import('./commands/audit.js')).run },
   demo: { summary: 'run a whole federation on this machine: N labs, one scheduled slot, a checked report', load: async () => (await import('./commands/demo.js')).run },

@@ -21,7 +21,10 @@ describe('parseConfig', () => {
     expect(config.logLevel).toBe('info');
     expect(config.clockSkewSeconds).toBe(120);
     expect(config.retry).toEqual({ initialDelaySeconds: 5, maxDelaySeconds: 300, multiplier: 2 });
-    expect(config.policy.modes).toEqual(['intersection', 'cardinality']);
+    expect(config.policy.modes).toEqual(['intersection']);
+    expect(config.policy.acceptSemiHonestCardinality).toBe(false);
+    // node.md §1.1: budgets left out are twice the cap, per peer.
+    expect(policyFor(config, 'lab-b')).toMatchObject({ maxEvaluationsPerDay: 2_000_000, maxEvaluationsPerRound: 2_000_000, maxAttemptsPerRound: 4, maxAbandonmentsPerDay: 3 });
     expect(config.policy.shareLabels).toEqual([]);
   });
 
@@ -38,9 +41,16 @@ describe('parseConfig', () => {
   });
 
   it('applies per-peer overrides on top of the node policy', () => {
-    const config = parseConfig({ ...minimal, policy: { maxPeerSetSize: 500 }, peers: { 'lab-b': { maxPeerSetSize: 10, modes: ['cardinality'] } } }, dir);
-    expect(policyFor(config, 'lab-b')).toMatchObject({ maxPeerSetSize: 10, modes: ['cardinality'], maxRoundsPerDay: 8 });
-    expect(policyFor(config, 'lab-c')).toMatchObject({ maxPeerSetSize: 500, modes: ['intersection', 'cardinality'] });
+    const config = parseConfig({ ...minimal, policy: { maxPeerSetSize: 500, maxEvaluationsPerDay: 700 }, peers: { 'lab-b': { maxPeerSetSize: 10, modes: ['cardinality'], acceptSemiHonestCardinality: true } } }, dir);
+    expect(policyFor(config, 'lab-b')).toMatchObject({ maxPeerSetSize: 10, modes: ['cardinality'], maxRoundsPerDay: 8, maxEvaluationsPerDay: 700, maxEvaluationsPerRound: 20 });
+    expect(policyFor(config, 'lab-c')).toMatchObject({ maxPeerSetSize: 500, modes: ['intersection'], maxEvaluationsPerDay: 700, maxEvaluationsPerRound: 1000 });
+  });
+
+  it('refuses cardinality mode unless the semi-honest mode is accepted explicitly (SPEC §10.4)', () => {
+    for (const document of [{ ...minimal, policy: { modes: ['intersection', 'cardinality'] } }, { ...minimal, peers: { 'lab-b': { modes: ['cardinality'] } } }]) {
+      expect(() => parseConfig(document, dir)).toThrow(/modes" expected no "cardinality" unless .*acceptSemiHonestCardinality is true: in cardinality mode a malicious peer learns which of its elements this lab holds/);
+    }
+    expect(parseConfig({ ...minimal, policy: { modes: ['intersection', 'cardinality'], acceptSemiHonestCardinality: true } }, dir).policy.modes).toEqual(['intersection', 'cardinality']);
   });
 
   // Each bad document names the field path, the value it saw and what was expected.

@@ -40,7 +40,8 @@ describe('two daemons', () => {
   const lists = { 'lab-a': [...emails(0, 150), ...emails(500, 520)], 'lab-b': [...emails(100, 300), ...emails(510, 530)] };
 
   beforeAll(async () => {
-    federation = await Federation.create({ ids: ['lab-a', 'lab-b'], cron: ONCE_A_YEAR, windowMinutes: 10, initArgs: { 'lab-a': ['--share-labels', 'category'], 'lab-b': ['--share-labels', 'category'] } });
+    const semiHonest = ['--modes', 'intersection,cardinality', '--accept-semi-honest-cardinality'];
+    federation = await Federation.create({ ids: ['lab-a', 'lab-b'], cron: ONCE_A_YEAR, windowMinutes: 10, initArgs: { 'lab-a': ['--share-labels', 'category', ...semiHonest], 'lab-b': ['--share-labels', 'category', ...semiHonest] } });
     await federation.ingest('lab-a', lists['lab-a']);
     await federation.ingest('lab-b', lists['lab-b']);
     // The node clocks read 3 s before the slot: the scheduler fires it on its own.

@@ -249,6 +249,124 @@ describe('store: quotas', () => {
     expect(store.consumeQuota(sha('r5'), 'lab-b', 'scheduled', policy).ok).toBe(true);
     store.close();
   });
+
+  it('counts a round id again on every new day it is accepted (a re-dialed id is never free)', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    const policy = { maxRoundsPerDay: 1, maxAdHocRoundsPerDay: 1 };
+    expect(store.consumeQuota(sha('old'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true });
+    time.advance(24 * 3600 * 1000);
+    expect(store.consumeQuota(sha('other'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true });
+    // Yesterday's id, dialed again today, is today's round: the day's quota is already spent.
+    expect(store.consumeQuota(sha('old'), 'lab-b', 'ad-hoc', policy)).toMatchObject({ ok: false, reason: 'quota-exceeded' });
+    store.close();
+  });
+});
+
+describe('store: evaluation budgets (node.md §5.2)', () => {
+  const limits = { maxPeerSetSize: 100, maxEvaluationsPerDay: 250, maxEvaluationsPerRound: 150 };
+  const frame = (evaluations: number): { message: Uint8Array; evaluations: number } => ({ message: new Uint8Array([3, evaluations & 0xff]), evaluations });
+
+  it('reserves the allowance with the attempt: min(cap, day left, round left), never below 0', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    const first = store.createRound({ roundId: sha('a'), peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: null, budget: limits });
+    expect(first.allowance).toBe(100);
+    // A concurrent attempt with the same peer cannot spend the same budget: 250 − 100 reserved.
+    const second = store.createRound({ roundId: sha('b'), peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: null, budget: limits });
+    expect(second.allowance).toBe(100);
+    const third = store.createRound({ roundId: sha('c'), peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: null, budget: limits });
+    expect(third.allowance).toBe(50);
+    expect(store.budgetUsage('lab-b')).toEqual({ served: 0, reserved: 250, used: 250 });
+    expect(store.createRound({ roundId: sha('d'), peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: null, budget: limits }).allowance).toBe(0);
+    // Another peer has its own budget.
+    expect(store.createRound({ roundId: sha('e'), peerId: 'lab-c', role: 'responder', origin: 'ad-hoc', slot: null, mode: null, budget: limits }).allowance).toBe(100);
+    store.close();
+  });
+
+  it('charges evaluations with the frame, refuses any beyond the allowance, and releases the rest at the end', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    const round = store.createRound({ roundId: sha('a'), peerId: 'lab-b', role: 'initiator', origin: 'ad-hoc', slot: null, mode: 'intersection', budget: limits });
+    store.markRunning(round.row, null);
+    store.recordSent(round.row, [frame(0), frame(60)]);
+    expect(store.round(round.row)).toMatchObject({ evaluationsSent: 60, chargedAt: time.now() });
+    // 60 + 41 > 100: refused, and nothing of the batch is recorded.
+    expect(() => store.recordSent(round.row, [frame(41)])).toThrow(expect.objectContaining({ code: 'budget-overrun' }) as Error);
+    expect(store.round(round.row).evaluationsSent).toBe(60);
+    expect(store.transcript(round.row)).toHaveLength(2);
+    // Even a direct write past the allowance is refused by the database itself.
+    expect(() => store.db.prepare('UPDATE rounds SET evaluations_sent = 101 WHERE id = ?').run(round.row)).toThrow(/beyond the attempt's allowance/);
+    store.recordReceived(round.row, frame(40));
+    const finished = store.finishRound(round.row, { status: 'aborted', reason: 'peer-abort', endedBy: 'responder', abandoned: true });
+    expect(finished).toMatchObject({ evaluationsSent: 60, evaluationsReceived: 40, endedBy: 'responder', abandoned: true });
+    // Finished: what it served counts, not what it reserved.
+    expect(store.budgetUsage('lab-b')).toEqual({ served: 60, reserved: 0, used: 60 });
+    expect(store.roundEvaluations(sha('a'))).toBe(60);
+    store.close();
+  });
+
+  it('counts a finished attempt for 24 hours after its last evaluation, and a round id across all its attempts', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    const serve = (id: string, n: number): void => {
+      const round = store.createRound({ roundId: sha(id), peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: null, budget: limits });
+      store.markRunning(round.row, null);
+      store.recordSent(round.row, [frame(n)]);
+      store.finishRound(round.row, { status: 'aborted', reason: 'connection-lost' });
+    };
+    serve('x', 100);
+    serve('x', 50);
+    // maxEvaluationsPerRound 150: the id has nothing left, whatever the day's budget says.
+    expect(store.allowanceFor('lab-b', sha('x'), limits)).toBe(0);
+    expect(store.allowanceFor('lab-b', sha('y'), limits)).toBe(100);
+    serve('y', 100);
+    expect(store.allowanceFor('lab-b', sha('z'), limits)).toBe(0);
+    time.advance(24 * 3600 * 1000 - 1);
+    expect(store.budgetUsage('lab-b').used).toBe(250);
+    time.advance(2);
+    expect(store.budgetUsage('lab-b').used).toBe(0);
+    expect(store.allowanceFor('lab-b', sha('z'), limits)).toBe(100);
+    // The round id's own budget does not renew with the day.
+    expect(store.allowanceFor('lab-b', sha('x'), limits)).toBe(0);
+    expect(store.attemptCount(sha('x'))).toBe(2);
+    store.close();
+  });
+});
+
+describe('store: abandonments, suspensions and refusals (node.md §5.3–§5.4)', () => {
+  it('counts abandonments over 24 hours, suspends once, and keeps the suspension until cleared', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    for (const id of ['p', 'q']) {
+      const round = store.createRound({ roundId: sha(id), peerId: 'lab-b', role: 'responder', origin: 'ad-hoc', slot: null, mode: null });
+      store.finishRound(round.row, { status: 'aborted', reason: 'connection-lost', endedBy: 'initiator', abandoned: true });
+    }
+    expect(store.abandonments('lab-b')).toBe(2);
+    const first = store.suspend('lab-b', 2, 'two abandoned rounds');
+    expect(store.suspend('lab-b', 3, 'again')).toEqual(first);
+    time.advance(3 * 24 * 3600 * 1000);
+    expect(store.abandonments('lab-b')).toBe(0);
+    expect(store.openSuspension('lab-b')).toMatchObject({ abandonments: 2, clearedAt: null });
+    expect(store.clearSuspension('lab-b', 'operator alice')).toMatchObject({ clearedAt: time.now(), clearedBy: 'operator alice' });
+    expect(store.openSuspension('lab-b')).toBeUndefined();
+    expect(store.clearSuspension('lab-b', 'again')).toBeUndefined();
+    expect(store.suspensions('lab-b')).toHaveLength(1);
+    store.close();
+  });
+
+  it('records a refusal once per (peer, round id, code) with a count', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    store.recordRefusal('lab-b', sha('r'), 'quota-exceeded', 'first');
+    time.advance(1000);
+    store.recordRefusal('lab-b', sha('r'), 'quota-exceeded', 'second');
+    store.recordRefusal('lab-b', new Uint8Array(5), 'round-mismatch', 'short id');
+    const refusals = store.refusals({ peerId: 'lab-b' });
+    expect(refusals).toHaveLength(2);
+    expect(refusals.find((r) => r.code === 'quota-exceeded')).toMatchObject({ count: 2, detail: 'second', lastAt: time.now(), firstAt: time.now() - 1000 });
+    store.close();
+  });
 });
 
 describe('store: transcripts', () => {

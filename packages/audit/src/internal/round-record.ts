@@ -26,9 +26,19 @@ export interface RoundRecord {
   readonly responderClaim: number | null;
   /** When the attempt ended, Unix milliseconds. */
   readonly timestamp: number;
+  /** `n` of each party's OFFER as the logging node recorded it; null when it recorded none. */
+  readonly initiatorSetSize: number | null;
+  readonly responderSetSize: number | null;
+  /** Points of the EVALUATED chunks each party sent, as recorded: evaluations it served the other. */
+  readonly initiatorEvaluations: number;
+  readonly responderEvaluations: number;
+  /** Who ended an aborted attempt, as the logging node saw it; null for a completed or disputed round. */
+  readonly endedBy: 'initiator' | 'responder' | null;
 }
 
-export const ROUND_RECORD_VERSION = 1;
+export const ROUND_RECORD_VERSION = 2;
+/** SPEC §5.3: no OFFER can declare more. */
+const MAX_SET_SIZE = 1_048_576;
 const ID_BYTES = 32;
 const MAX_TRANSCRIPT_HASH_BYTES = 64;
 const MAX_ATTEMPT = 0xffff_ffff;
@@ -36,12 +46,19 @@ const MAX_ATTEMPT = 0xffff_ffff;
 const STATUS_CODES: Readonly<Record<RoundStatus, number>> = { completed: 1, aborted: 2, disputed: 3 };
 const STATUS_NAMES: readonly (RoundStatus | undefined)[] = [undefined, 'completed', 'aborted', 'disputed'];
 
-const FLAG_SLOT = 0b001;
-const FLAG_INITIATOR_CLAIM = 0b010;
-const FLAG_RESPONDER_CLAIM = 0b100;
+const FLAG_SLOT = 0b00001;
+const FLAG_INITIATOR_CLAIM = 0b00010;
+const FLAG_RESPONDER_CLAIM = 0b00100;
+const FLAG_INITIATOR_SET_SIZE = 0b01000;
+const FLAG_RESPONDER_SET_SIZE = 0b10000;
+const KNOWN_FLAGS = FLAG_SLOT | FLAG_INITIATOR_CLAIM | FLAG_RESPONDER_CLAIM | FLAG_INITIATOR_SET_SIZE | FLAG_RESPONDER_SET_SIZE;
+const ENDED_BY_CODES = { initiator: 1, responder: 2 } as const;
 
-/** Fixed part: version, roundId, rosterDigest, attempt, flags, slot, status, two claims, timestamp. */
-const FIXED_BYTES = 1 + ID_BYTES + ID_BYTES + 4 + 1 + 8 + 1 + 8 + 8 + 8;
+/**
+ * Fixed part: version, roundId, rosterDigest, attempt, flags, slot, status, two claims, timestamp,
+ * two set sizes, two evaluation counts, endedBy.
+ */
+const FIXED_BYTES = 1 + ID_BYTES + ID_BYTES + 4 + 1 + 8 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 4 + 1;
 /** Largest valid record; the decoder refuses anything longer before reading it. */
 export const MAX_ROUND_RECORD_BYTES = FIXED_BYTES + (1 + MAX_TRANSCRIPT_HASH_BYTES) + 3 * (1 + MAX_ID_BYTES);
 
@@ -100,6 +117,19 @@ function checkRecord(record: RoundRecord, fail: Fail): void {
   if (!isCount(r['timestamp'])) {
     throw fail('invalid-field', `"timestamp" expected Unix milliseconds as a non-negative safe integer, got ${describe(r['timestamp'])}`);
   }
+  for (const field of ['initiatorSetSize', 'responderSetSize'] as const) {
+    if (r[field] !== null && (!isCount(r[field]) || (r[field] as number) > MAX_SET_SIZE)) {
+      throw fail('invalid-field', `"${field}" expected null or an integer in [0, ${MAX_SET_SIZE}], got ${describe(r[field])}`);
+    }
+  }
+  for (const field of ['initiatorEvaluations', 'responderEvaluations'] as const) {
+    if (!isCount(r[field]) || (r[field] as number) > MAX_SET_SIZE) {
+      throw fail('invalid-field', `"${field}" expected an integer in [0, ${MAX_SET_SIZE}], got ${describe(r[field])}`);
+    }
+  }
+  if (r['endedBy'] !== null && r['endedBy'] !== 'initiator' && r['endedBy'] !== 'responder') {
+    throw fail('invalid-field', `"endedBy" expected null, "initiator" or "responder", got ${describe(r['endedBy'])}`);
+  }
 
   const { status, initiatorClaim, responderClaim } = record;
   const bothClaims = initiatorClaim !== null && responderClaim !== null;
@@ -115,8 +145,23 @@ function checkRecord(record: RoundRecord, fail: Fail): void {
   } else if (reason === '') {
     throw fail('inconsistent-record', '"reason" expected an abort reason code for an aborted round, got ""');
   }
-  if (status !== 'aborted' && transcriptHash.length === 0) {
-    throw fail('inconsistent-record', `"transcriptHash" expected for a ${status} round, got length=0`);
+  const { initiatorSetSize, responderSetSize, initiatorEvaluations, responderEvaluations, endedBy } = record;
+  if (status !== 'aborted') {
+    if (transcriptHash.length !== 64) throw fail('inconsistent-record', `"transcriptHash" expected TH_final (64 bytes) for a ${status} round, got length=${transcriptHash.length}`);
+    if (endedBy !== null) throw fail('inconsistent-record', `"endedBy" expected none for a ${status} round, got ${JSON.stringify(endedBy)}`);
+    // A round that exchanged both FINISH messages evaluated both whole lists.
+    if (initiatorSetSize === null || responderSetSize === null || initiatorEvaluations !== responderSetSize || responderEvaluations !== initiatorSetSize) {
+      throw fail('inconsistent-record', `a ${status} round expected both set sizes with each party's evaluations equal to the other's set size, got sizes ${initiatorSetSize} and ${responderSetSize}, evaluations ${initiatorEvaluations} and ${responderEvaluations}`);
+    }
+  } else {
+    if (transcriptHash.length !== 0 && transcriptHash.length !== 64) {
+      throw fail('inconsistent-record', `"transcriptHash" expected the 64-byte attempt hash or nothing for an aborted round, got length=${transcriptHash.length}`);
+    }
+    if (endedBy === null) throw fail('inconsistent-record', '"endedBy" expected the party that ended an aborted round, got none');
+    // Each party evaluates only the other's declared set.
+    if (initiatorEvaluations > (responderSetSize ?? 0) || responderEvaluations > (initiatorSetSize ?? 0)) {
+      throw fail('inconsistent-record', `an aborted round expected each party's evaluations within the other's set size, got sizes ${initiatorSetSize} and ${responderSetSize}, evaluations ${initiatorEvaluations} and ${responderEvaluations}`);
+    }
   }
 }
 
@@ -134,13 +179,20 @@ export function encodeRoundRecord(record: RoundRecord): Uint8Array {
   w.u8(
     (record.slot !== null ? FLAG_SLOT : 0) |
       (record.initiatorClaim !== null ? FLAG_INITIATOR_CLAIM : 0) |
-      (record.responderClaim !== null ? FLAG_RESPONDER_CLAIM : 0),
+      (record.responderClaim !== null ? FLAG_RESPONDER_CLAIM : 0) |
+      (record.initiatorSetSize !== null ? FLAG_INITIATOR_SET_SIZE : 0) |
+      (record.responderSetSize !== null ? FLAG_RESPONDER_SET_SIZE : 0),
   );
   w.u64(record.slot ?? 0);
   w.u8(STATUS_CODES[record.status]);
   w.u64(record.initiatorClaim ?? 0);
   w.u64(record.responderClaim ?? 0);
   w.u64(record.timestamp);
+  w.u32(record.initiatorSetSize ?? 0);
+  w.u32(record.responderSetSize ?? 0);
+  w.u32(record.initiatorEvaluations);
+  w.u32(record.responderEvaluations);
+  w.u8(record.endedBy === null ? 0 : ENDED_BY_CODES[record.endedBy]);
   w.shortBytes(record.transcriptHash);
   w.shortAscii(record.initiatorId);
   w.shortAscii(record.responderId);
@@ -166,8 +218,8 @@ export function decodeRoundRecord(bytes: Uint8Array): RoundRecord {
   const rosterDigest = r.bytes(ID_BYTES, 'rosterDigest');
   const attempt = r.u32('attempt');
   const flags = r.u8('flags');
-  if ((flags & ~(FLAG_SLOT | FLAG_INITIATOR_CLAIM | FLAG_RESPONDER_CLAIM)) !== 0) {
-    throw new CodecError('invalid-field', `round record "flags" expected only bits 0-2, got 0x${flags.toString(16)}`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) {
+    throw new CodecError('invalid-field', `round record "flags" expected only bits 0-4, got 0x${flags.toString(16)}`);
   }
   const optional = (flag: number, field: string): number | null => {
     const value = r.u64(field);
@@ -185,6 +237,19 @@ export function decodeRoundRecord(bytes: Uint8Array): RoundRecord {
   const initiatorClaim = optional(FLAG_INITIATOR_CLAIM, 'initiatorClaim');
   const responderClaim = optional(FLAG_RESPONDER_CLAIM, 'responderClaim');
   const timestamp = r.u64('timestamp');
+  const optional32 = (flag: number, field: string): number | null => {
+    const value = r.u32(field);
+    if ((flags & flag) !== 0) return value;
+    if (value !== 0) throw new CodecError('non-canonical', `round record "${field}" expected 0 when absent, got ${value}`);
+    return null;
+  };
+  const initiatorSetSize = optional32(FLAG_INITIATOR_SET_SIZE, 'initiatorSetSize');
+  const responderSetSize = optional32(FLAG_RESPONDER_SET_SIZE, 'responderSetSize');
+  const initiatorEvaluations = r.u32('initiatorEvaluations');
+  const responderEvaluations = r.u32('responderEvaluations');
+  const endedByCode = r.u8('endedBy');
+  if (endedByCode > 2) throw new CodecError('invalid-field', `round record "endedBy" expected 0, 1 or 2, got ${endedByCode}`);
+  const endedBy = endedByCode === 1 ? 'initiator' : endedByCode === 2 ? 'responder' : null;
   const transcriptHash = r.shortBytes('transcriptHash', MAX_TRANSCRIPT_HASH_BYTES);
   const initiatorId = r.shortAscii('initiatorId', ID_PATTERN, false);
   const responderId = r.shortAscii('responderId', ID_PATTERN, false);
@@ -203,6 +268,11 @@ export function decodeRoundRecord(bytes: Uint8Array): RoundRecord {
     initiatorClaim,
     responderClaim,
     timestamp,
+    initiatorSetSize,
+    responderSetSize,
+    initiatorEvaluations,
+    responderEvaluations,
+    endedBy,
   };
   checkRecord(record, undecodable);
   return record;

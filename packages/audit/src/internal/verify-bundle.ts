@@ -33,6 +33,7 @@ import { decodeTranscriptBundle, emptyLabelsDigest, encodeTranscriptBundle, type
 import { bytesEqual } from './bytes.js';
 import { hashLeaf } from './hash.js';
 import { decodeRoundRecord, type RoundRecord } from './round-record.js';
+import { attemptAccounts } from './attempt-accounts.js';
 import { verifyTreeHead } from './tree-head.js';
 import { verifyInclusion } from './verify.js';
 
@@ -166,6 +167,39 @@ function describeError(error: unknown): string {
 }
 
 /** TH(0x02, {0..9}) of SPEC §7.3 with the two LABELS stream digests given rather than hashed. */
+/**
+ * audit.md §3: an aborted attempt's leaf carries the attempt hash over the frames the exporter
+ * recorded, the set sizes both OFFERs declared and the evaluations each party sent. All of it must
+ * be what the bundle's frames give; the summary states how many evaluations each side asked for
+ * and received, which is what an auditor of an abandoned attempt wants to know.
+ */
+function checkAttemptRecord(checks: Checks, bundle: TranscriptBundle, record: RoundRecord, summary: Record<string, unknown>): void {
+  const accounts = attemptAccounts({
+    initiator: { frames: bundle.initiator.frames, labelsDigest: bundle.initiator.labelsDigest },
+    responder: { frames: bundle.responder.frames, labelsDigest: bundle.responder.labelsDigest },
+  });
+  summary.evaluations = {
+    initiatorAskedFor: accounts.initiatorSetSize, initiatorReceived: accounts.responderEvaluations,
+    responderAskedFor: accounts.responderSetSize, responderReceived: accounts.initiatorEvaluations, endedBy: record.endedBy,
+  };
+  const mismatches: string[] = [];
+  const compare = (field: keyof Omit<typeof accounts, 'attemptHash'>): void => {
+    if (record[field] !== accounts[field]) mismatches.push(`"${field}" is ${String(record[field])} in the leaf, ${String(accounts[field])} in the frames`);
+  };
+  compare('initiatorSetSize');
+  compare('responderSetSize');
+  compare('initiatorEvaluations');
+  compare('responderEvaluations');
+  if (!bytesEqual(record.transcriptHash, accounts.attemptHash)) {
+    mismatches.push(`the attempt hash recomputed from the frames (${hex(accounts.attemptHash).slice(0, 16) || 'none'}…) differs from the one logged (${hex(record.transcriptHash).slice(0, 16) || 'none'}…)`);
+  }
+  if (mismatches.length > 0) {
+    checks.fail('transcript', 'exporter', `${bundle.exporter}'s leaf misstates the attempt: ${mismatches.join('; ')}`);
+    return;
+  }
+  checks.pass('transcript', `attempt hash ${hex(accounts.attemptHash).slice(0, 16) || '(none: no frame)'}… recomputed from the frames equals the logged one; the initiator asked for ${accounts.initiatorSetSize ?? 'no'} evaluations and received ${accounts.responderEvaluations}, the responder asked for ${accounts.responderSetSize ?? 'no'} and received ${accounts.initiatorEvaluations}; ended by the ${record.endedBy ?? 'nobody'}`);
+}
+
 function finalTranscriptHash(transcript: Transcript, labels: Readonly<Record<Role, Uint8Array>>): Uint8Array {
   const hasher = sha512.create();
   hasher.update(TRANSCRIPT_LABEL);
@@ -318,15 +352,15 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     for (const role of ROLES) if (parties[role].proof !== undefined) transcript.absorb(role, 'proof', parties[role].proof!.bytes);
     finalHash = finalTranscriptHash(transcript, { initiator: parties.initiator.bundle.labelsDigest, responder: parties.responder.bundle.labelsDigest });
     summary.transcriptHash = hex(finalHash);
-    if (record.transcriptHash.length === 0) {
-      checks.pass('transcript', `TH_final recomputed (${hex(finalHash).slice(0, 16)}…); the leaf logs none, as for a round aborted before FINISH`);
-    } else if (bytesEqual(record.transcriptHash, finalHash)) {
-      checks.pass('transcript', `TH_final ${hex(finalHash).slice(0, 16)}… recomputed from the frames equals the logged transcript hash`);
-    } else {
-      checks.fail('transcript', 'exporter', `TH_final recomputed from the frames (${hex(finalHash).slice(0, 16)}…) differs from the hash ${bundle.exporter} logged (${hex(record.transcriptHash).slice(0, 16)}…)`);
-    }
-  } else {
+  }
+  if (record.status === 'aborted') {
+    checkAttemptRecord(checks, bundle, record, summary);
+  } else if (finalHash === undefined) {
     checks.skip('transcript', `no transcript: ${parties.initiator.offer === undefined ? 'the initiator' : 'the responder'} sent no OFFER`);
+  } else if (bytesEqual(record.transcriptHash, finalHash)) {
+    checks.pass('transcript', `TH_final ${hex(finalHash).slice(0, 16)}… recomputed from the frames equals the logged transcript hash`);
+  } else {
+    checks.fail('transcript', 'exporter', `TH_final recomputed from the frames (${hex(finalHash).slice(0, 16)}…) differs from the hash ${bundle.exporter} logged (${hex(record.transcriptHash).slice(0, 16)}…)`);
   }
 
   for (const role of ROLES) checkProof(checks, role, parties, transcript);

@@ -25,7 +25,8 @@ export const spec: CommandSpec = {
     endpoint: { type: 'string', value: 'URL', description: 'endpoint peers dial (default ws://LISTEN)' },
     'max-peer-set-size': { type: 'string', value: 'N', description: `largest peer set this node evaluates, 1 to ${MAX_SET_SIZE} (default 1000000)` },
     'max-rounds-per-day': { type: 'string', value: 'N', description: 'rounds per peer per UTC day (default 8)' },
-    modes: { type: 'string', value: 'LIST', description: 'allowed modes: intersection,cardinality (default both)' },
+    modes: { type: 'string', value: 'LIST', description: 'allowed modes: intersection,cardinality (default intersection; cardinality needs --accept-semi-honest-cardinality)' },
+    'accept-semi-honest-cardinality': { type: 'boolean', description: 'accept cardinality mode, which protects this lab only from honest peers: a malicious peer learns which of its identifiers this lab holds, while this lab learns only a count (SPEC §10.4)' },
     'share-labels': { type: 'string', value: 'LIST', description: 'label fields shared for matches: category,first_seen,reason or none (default none)' },
   },
 };
@@ -58,8 +59,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const modes = listOption<RoundMode>(values, 'modes', ['intersection', 'cardinality'], spec);
   if (modes !== undefined) {
     if (modes.length === 0) throw new UsageError('"--modes" expected at least one of intersection, cardinality, got none');
+    if (modes.includes('cardinality') && values['accept-semi-honest-cardinality'] !== true) {
+      throw new UsageError('"--modes" expected no cardinality without --accept-semi-honest-cardinality: in cardinality mode a malicious peer learns which of its identifiers this lab holds, while this lab learns only a count (protocol-spec/SPEC.md §10.4)');
+    }
     policy['modes'] = modes;
   }
+  if (values['accept-semi-honest-cardinality'] === true) policy['acceptSemiHonestCardinality'] = true;
   const shareLabels = listOption<LabelField>(values, 'share-labels', ['category', 'first_seen', 'reason'], spec);
   if (shareLabels !== undefined) policy['shareLabels'] = shareLabels;
 

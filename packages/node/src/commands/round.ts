@@ -15,7 +15,7 @@ export const spec: CommandSpec = {
   options: {
     dir: { type: 'string', value: 'DIR', description: 'node directory' },
     peer: { type: 'string', value: 'LAB_ID', description: 'the peer to run the round with' },
-    mode: { type: 'string', value: 'intersection|cardinality', description: 'what the round reveals (default intersection)' },
+    mode: { type: 'string', value: 'intersection|cardinality', description: 'what the round reveals (default intersection). cardinality runs only if both labs accepted it (acceptSemiHonestCardinality): it hides which identifiers matched only from an honest peer; a malicious peer learns which of its identifiers this lab holds, exactly as in intersection mode, while this lab learns only the count (protocol-spec/SPEC.md §10.4)' },
     timeout: { type: 'string', value: 'SECONDS', description: 'give up waiting after this long (default 900)' },
     json: { type: 'boolean', description: 'print the outcome as JSON' },
   },

@@ -21,6 +21,10 @@ export interface AdminHandlers {
   startRound(request: { peer: unknown; mode: unknown }): Promise<AdminReply>;
   /** Long-polls up to waitMs for the round to reach a final state. */
   roundStatus(roundIdHex: string, waitMs: number): Promise<AdminReply>;
+  /** Budgets, abandonments and suspensions per peer (node.md §5.2–§5.3). */
+  peers(): AdminReply;
+  /** Clears a peer's suspension (node.md §5.3); `by` names who asked. */
+  clearPeer(peerId: string, by: string): AdminReply;
 }
 
 export interface AdminServer {
@@ -117,6 +121,27 @@ export function startAdminServer(options: { host: string; port: number; token: s
       const reply = await handlers.roundStatus(match[1]!, waitMs);
       send(res, reply.status, reply.body);
       return 'round';
+    }
+    if (req.method === 'GET' && path === '/v1/peers') {
+      if (!authorized(req, options.token)) {
+        send(res, 401, errorBody('unauthorized', 'GET /v1/peers expected "authorization: Bearer <admin token>" (the node\'s admin.token)'));
+        return 'peers';
+      }
+      const reply = handlers.peers();
+      send(res, reply.status, reply.body);
+      return 'peers';
+    }
+    const clear = /^\/v1\/peers\/([a-z0-9][a-z0-9-]{0,62})\/clear$/.exec(path);
+    if (clear !== null && req.method === 'POST') {
+      if (!authorized(req, options.token)) {
+        send(res, 401, errorBody('unauthorized', `POST ${path} expected "authorization: Bearer <admin token>" (the node's admin.token)`));
+        return 'peer-clear';
+      }
+      const body = (await readBody(req)) as Record<string, unknown> | null;
+      const by = typeof body?.['by'] === 'string' && body['by'] !== '' ? body['by'] : 'admin API';
+      const reply = handlers.clearPeer(clear[1]!, by);
+      send(res, reply.status, reply.body);
+      return 'peer-clear';
     }
     send(res, 404, errorBody('not-found', `no admin route ${req.method ?? '?'} ${path}`));
     return 'unknown';

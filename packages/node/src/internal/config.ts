@@ -21,10 +21,28 @@ export interface PeerPolicy {
   readonly maxRoundsPerDay: number;
   /** Ad-hoc rounds (outside any scheduled slot) per UTC day with this peer. */
   readonly maxAdHocRoundsPerDay: number;
+  /** Evaluations served to the peer per rolling 24 hours, every attempt counted (node.md §5.2). */
+  readonly maxEvaluationsPerDay: number;
+  /** Evaluations served to the peer over all attempts of one round id (node.md §5.2). */
+  readonly maxEvaluationsPerRound: number;
+  /** Attempts of one round id this node takes part in, whatever their outcome (node.md §5.1). */
+  readonly maxAttemptsPerRound: number;
+  /** Abandonments in 24 hours after which the peer is suspended until cleared (node.md §5.3). */
+  readonly maxAbandonmentsPerDay: number;
   readonly modes: readonly RoundMode[];
+  /** Accepts cardinality mode, which protects this lab only against an honest peer (SPEC §10.4). */
+  readonly acceptSemiHonestCardinality: boolean;
   /** Label fields this node reveals to the peer for matched items; empty shares none. */
   readonly shareLabels: readonly LabelField[];
+  /** Runs rounds with a peer whose identifier rules differ (SPEC §4.3). */
+  readonly allowIdentifierRulesMismatch: boolean;
 }
+
+/** A policy as written in the file: budgets may be left to their defaults, derived from maxPeerSetSize. */
+type WrittenPolicy = Omit<PeerPolicy, 'maxEvaluationsPerDay' | 'maxEvaluationsPerRound'> & { maxEvaluationsPerDay?: number; maxEvaluationsPerRound?: number };
+
+/** node.md §1.1: a budget left out is twice the set-size cap (one full attempt and one full retry). */
+export const DEFAULT_BUDGET_FACTOR = 2;
 
 export interface RetryPolicy {
   readonly initialDelaySeconds: number;
@@ -57,7 +75,7 @@ export interface NodeConfig {
   readonly roundTimeoutSeconds: number;
   /** Worker threads for round crypto. */
   readonly workers: number;
-  readonly policy: PeerPolicy;
+  readonly policy: WrittenPolicy;
   readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
   readonly tls: TlsConfig;
 }
@@ -67,8 +85,14 @@ const policyProperties = {
   maxPeerSetSize: { type: 'integer', minimum: 0, maximum: MAX_SET_SIZE },
   maxRoundsPerDay: { type: 'integer', minimum: 0, maximum: 1440 },
   maxAdHocRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
+  maxEvaluationsPerDay: { type: 'integer', minimum: 0, maximum: 2 ** 40 },
+  maxEvaluationsPerRound: { type: 'integer', minimum: 0, maximum: 2 ** 40 },
+  maxAttemptsPerRound: { type: 'integer', minimum: 1, maximum: 100 },
+  maxAbandonmentsPerDay: { type: 'integer', minimum: 1, maximum: 10_000 },
   modes: { type: 'array', items: { enum: ['intersection', 'cardinality'] }, uniqueItems: true, maxItems: 2 },
+  acceptSemiHonestCardinality: { type: 'boolean' },
   shareLabels: { type: 'array', items: { enum: ['category', 'first_seen', 'reason'] }, uniqueItems: true, maxItems: 3 },
+  allowIdentifierRulesMismatch: { type: 'boolean' },
 } as const;
 
 const hostPort = { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', maxLength: 300, expected: 'HOST:PORT (e.g. 127.0.0.1:7001)' } as const;
@@ -116,8 +140,16 @@ export const configSchema = {
         maxPeerSetSize: { ...policyProperties.maxPeerSetSize, minimum: 1, default: 1_000_000 },
         maxRoundsPerDay: { ...policyProperties.maxRoundsPerDay, minimum: 1, default: 8 },
         maxAdHocRoundsPerDay: { ...policyProperties.maxAdHocRoundsPerDay, default: 4 },
-        modes: { ...policyProperties.modes, minItems: 1, default: ['intersection', 'cardinality'] },
+        // Budgets left out are derived from maxPeerSetSize (policyFor), per peer if it has its own cap.
+        maxEvaluationsPerDay: policyProperties.maxEvaluationsPerDay,
+        maxEvaluationsPerRound: policyProperties.maxEvaluationsPerRound,
+        maxAttemptsPerRound: { ...policyProperties.maxAttemptsPerRound, default: 4 },
+        maxAbandonmentsPerDay: { ...policyProperties.maxAbandonmentsPerDay, default: 3 },
+        // SPEC §10.4: cardinality mode is semi-honest only, so it is never on by default.
+        modes: { ...policyProperties.modes, minItems: 1, default: ['intersection'] },
+        acceptSemiHonestCardinality: { ...policyProperties.acceptSemiHonestCardinality, default: false },
         shareLabels: { ...policyProperties.shareLabels, default: [] },
+        allowIdentifierRulesMismatch: { ...policyProperties.allowIdentifierRulesMismatch, default: false },
       },
     },
     peers: {
@@ -259,9 +291,22 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
   const raw = copy as unknown as {
     id: string; listen: string; admin: string; store: string; identityKey: string; roster: string; adminToken: string;
     logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
-    policy: PeerPolicy; peers: Record<string, Partial<PeerPolicy>>;
+    policy: WrittenPolicy; peers: Record<string, Partial<PeerPolicy>>;
     tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
   };
+  // SPEC §10.4: cardinality mode lets a malicious peer learn which of its elements this lab holds.
+  const semiHonestIssues: ConfigIssue[] = [];
+  for (const [field, policy] of [['policy', raw.policy] as const, ...Object.entries(raw.peers).map(([id, p]) => [`peers.${id}`, p] as const)]) {
+    const modes = policy.modes ?? raw.policy.modes;
+    const accepted = policy.acceptSemiHonestCardinality ?? raw.policy.acceptSemiHonestCardinality;
+    if (modes.includes('cardinality') && !accepted) {
+      semiHonestIssues.push({
+        field: `${field}.modes`, value: JSON.stringify(modes),
+        expected: `no "cardinality" unless ${field}.acceptSemiHonestCardinality is true: in cardinality mode a malicious peer learns which of its elements this lab holds, while this lab learns only a count (protocol-spec/SPEC.md §10.4)`,
+      });
+    }
+  }
+  if (semiHonestIssues.length > 0) throw new ConfigError(source, semiHonestIssues);
   if (raw.retry.initialDelaySeconds > raw.retry.maxDelaySeconds) {
     throw new ConfigError(source, [{ field: 'retry.initialDelaySeconds', value: String(raw.retry.initialDelaySeconds), expected: `a number <= retry.maxDelaySeconds (${raw.retry.maxDelaySeconds})` }]);
   }
@@ -416,5 +461,11 @@ export function loadConfig(dir: string): NodeConfig {
 /** The policy this node applies to `peerId`: the node-wide policy with the peer's overrides. */
 export function policyFor(config: NodeConfig, peerId: string): PeerPolicy {
   const override = config.peers[peerId] ?? {};
-  return { ...config.policy, ...override };
+  const merged = { ...config.policy, ...override };
+  // node.md §1.1: budgets default to twice the cap that applies to this peer.
+  return {
+    ...merged,
+    maxEvaluationsPerDay: merged.maxEvaluationsPerDay ?? DEFAULT_BUDGET_FACTOR * merged.maxPeerSetSize,
+    maxEvaluationsPerRound: merged.maxEvaluationsPerRound ?? DEFAULT_BUDGET_FACTOR * merged.maxPeerSetSize,
+  };
 }

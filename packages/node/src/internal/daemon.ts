@@ -6,22 +6,24 @@ import { EventEmitter } from 'node:events';
 import { X509Certificate, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRoundRecord, signTreeHead, verifyTreeHead } from '@venn/audit';
+import { signTreeHead } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
 import { VennError } from '@venn/errors';
 import {
   SessionError, TransportMetrics, connect, createServer, type PurposeDecision, type RosterMember, type Session, type TransportServer,
 } from '@venn/transport';
-import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
+import { MAX_FRAME_BYTES } from '@venn/wire';
+import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptHost } from './attempt.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
-import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type RoundMode } from './config.js';
+import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type PeerPolicy, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { createLogger, type Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { peerReports, type PeerReport } from './peer-report.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
-import { RoundCompute, type ComputeJob, type ComputeOutcome, type WireLogHead } from './round-compute.js';
+import type { WireLogHead } from './round-compute.js';
 import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, type Slot } from './schedule.js';
 import { Scheduler } from './scheduler.js';
 import { Store, type RoundOrigin, type RoundRecord } from './store.js';
@@ -50,16 +52,6 @@ const RETRYABLE = new Set([
   'tls-failed',
 ]);
 
-interface ActiveRound {
-  readonly record: RoundRecord;
-  readonly startedAt: number;
-  processed: number;
-  total: number;
-  /** Ends the attempt now with `reason` (ABORT to the peer, session closed, row aborted). */
-  abort(reason: string, detail: string): void;
-  readonly done: Promise<RoundRecord>;
-}
-
 interface Claim {
   readonly origin: RoundOrigin;
   readonly slot: number | null;
@@ -71,21 +63,21 @@ const CERTIFICATE_RENEWAL_MS = 14 * 86_400_000;
 /** Transport close reasons that mean the peer could not be reached at all. */
 const UNREACHABLE = new Set(['connection-lost', 'handshake-timeout', 'handshake-malformed']);
 
-export class Daemon {
+export class Daemon implements AttemptHost {
   readonly config: NodeConfig;
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
   readonly roster: InstalledRoster;
-  private readonly identity: Identity;
-  private readonly now: () => number;
-  private readonly timers: Timers;
+  readonly identity: Identity;
+  readonly now: () => number;
+  readonly timers: Timers;
   private readonly random: () => number;
   private readonly rng: (n: number) => Uint8Array;
-  private readonly pool: WorkerPool;
+  readonly pool: WorkerPool;
   private readonly transportMetrics = new TransportMetrics();
-  private readonly events = new EventEmitter();
-  private readonly active = new Map<number, ActiveRound>();
+  readonly events = new EventEmitter();
+  private readonly active = new Map<number, Attempt>();
   private readonly claims = new Map<string, Claim>();
   private readonly retries = new Set<TimerHandle>();
   private scheduler: Scheduler | undefined;
@@ -135,12 +127,13 @@ export class Daemon {
   private async boot(): Promise<void> {
     const { config, logger } = this;
     // node.md §6: rounds a previous process left open are aborted, never resumed: their keys are gone.
-    for (const record of this.store.abortUnfinished('daemon-restart', 'the node restarted during the round')) {
-      this.appendAbortLeaf(record);
+    for (const unfinished of this.store.unfinishedRounds()) {
+      const record = abortAfterRestart(this, unfinished);
       logger.warn({ roundId: hex(record.roundId), attempt: record.attempt, peer: record.peerId, reason: 'daemon-restart' }, 'round left open by a previous run marked aborted');
     }
     this.signHeadIfBehind();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
+    this.metrics.attachPeers(() => this.peerReports());
 
     const token = readFileSync(config.paths.adminToken, 'utf8').trim();
     this.admin = await startAdminServer({
@@ -150,6 +143,8 @@ export class Daemon {
         status: () => this.statusReport(),
         startRound: (request) => this.startAdHoc(request),
         roundStatus: (id, waitMs) => this.roundStatus(id, waitMs),
+        peers: () => ({ status: 200, body: { peers: this.peerReports() } }),
+        clearPeer: (peerId, by) => this.clearPeer(peerId, by),
       },
     });
     const transportLogger = logger.child({ component: 'transport' });
@@ -249,7 +244,8 @@ export class Daemon {
 
   /**
    * Runs one attempt as initiator. Returns the finished record, or a refusal (no attempt made)
-   * when the round is already done or running, the quota is used up, or no mode is shared.
+   * when the round is already done or running, has no attempts left, the peer is suspended, the
+   * quota is used up, the budget is spent, or no mode is shared (node.md §5.1).
    */
   async initiate(params: { peer: RosterMember; roundId: Uint8Array; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): Promise<RoundRecord | { refused: string; detail: string }> {
     const { peer, roundId, origin, slot } = params;
@@ -262,16 +258,23 @@ export class Daemon {
     if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
     if (this.store.isFinalized(roundId)) return { refused: 'round-complete', detail: 'the round already completed' };
     if (this.store.isActive(roundId) || this.claims.has(hex(roundId))) return refuse('round-in-progress', 'an attempt of this round is running');
+    const policy = policyFor(this.config, peer.id);
+    const admission = this.admissionRefusal(peer.id, roundId, policy);
+    if (admission !== null) return refuse(admission.code, admission.detail);
     const mode = params.mode ?? this.commonMode(peer);
     if (mode === null) return refuse('policy-mismatch', `no mode allowed by both this node's policy for ${peer.id} and ${peer.id}'s roster policy`);
-    const policy = policyFor(this.config, peer.id);
     if (!policy.modes.includes(mode)) return refuse('policy-mismatch', `mode ${mode} is not allowed for ${peer.id} by this node's policy`);
+    // node.md §5.1: with nothing left to evaluate for the peer, dialing would only be refused at OFFER.
+    const allowance = this.store.allowanceFor(peer.id, roundId, policy);
+    if (allowance === 0 && this.store.distinctDigestCount() > 0) {
+      return refuse('budget-exceeded', `the evaluation budget for ${peer.id} is spent: ${this.budgetDetail(peer.id, roundId)}`);
+    }
     const quota = this.store.consumeQuota(roundId, peer.id, origin, policy);
     if (!quota.ok) return refuse(quota.reason, quota.detail);
 
-    const record = this.store.createRound({ roundId, peerId: peer.id, role: 'initiator', origin, slot, mode });
+    const record = this.store.createRound({ roundId, peerId: peer.id, role: 'initiator', origin, slot, mode, budget: policy });
     const attemptLog = log.child({ attempt: record.attempt });
-    attemptLog.info({ mode, slot: slot === null ? null : new Date(slot * 1000).toISOString() }, 'round attempt starting');
+    attemptLog.info({ mode, slot: slot === null ? null : new Date(slot * 1000).toISOString(), allowance: record.allowance }, 'round attempt starting');
     // The roster endpoint's scheme decides: wss:// is dialed with this node's trust anchors, ws:// in the clear.
     const tls = dialTls(this.config.tls, peer.endpoint);
     let session: Session;
@@ -285,25 +288,49 @@ export class Daemon {
     } catch (error) {
       const { reason, detail } = connectFailure(error);
       attemptLog.warn({ reason, detail }, 'could not open a session with the peer');
-      const finished = this.finalize(record, { status: 'aborted', reason, detail, peerLogHead: null });
+      const finished = finishAttempt(this, record, { status: 'aborted', reason, detail, peerLogHead: null, endedBy: 'peer' });
       this.scheduleRetry(finished, peer);
       return finished;
     }
-    const finished = await this.run(record, session, peer, mode);
+    const finished = await this.runAttempt(record, session, peer, mode);
     this.scheduleRetry(finished, peer);
     return finished;
+  }
+
+  /**
+   * node.md §5.1 steps 5–6, shared by both roles: the round id has attempts left and the peer is
+   * not suspended. Null when admitted.
+   */
+  private admissionRefusal(peerId: string, roundId: Uint8Array, policy: PeerPolicy): { code: string; detail: string } | null {
+    const attempts = this.store.attemptCount(roundId);
+    if (attempts >= policy.maxAttemptsPerRound) {
+      return { code: 'attempts-exhausted', detail: `round ${hex(roundId)} had ${attempts} attempts here; "maxAttemptsPerRound" for ${peerId} is ${policy.maxAttemptsPerRound}` };
+    }
+    const suspension = this.store.openSuspension(peerId);
+    if (suspension !== undefined) {
+      return { code: 'peer-suspended', detail: `${peerId} is suspended since ${new Date(suspension.suspendedAt).toISOString()} after ${suspension.abandonments} abandoned rounds; an operator clears it with "venn peers clear ${peerId}"` };
+    }
+    return null;
+  }
+
+  private budgetDetail(peerId: string, roundId: Uint8Array): string {
+    const policy = policyFor(this.config, peerId);
+    const usage = this.store.budgetUsage(peerId);
+    return `${usage.used} of "maxEvaluationsPerDay" ${policy.maxEvaluationsPerDay} used in the last 24 hours, ${this.store.roundEvaluations(roundId)} of "maxEvaluationsPerRound" ${policy.maxEvaluationsPerRound} on this round id`;
   }
 
   // ---- responder ----------------------------------------------------------------------------
 
   /**
-   * node.md §5: the responder accepts a round id only if it names a current slot of this pair
-   * (within the clock-skew tolerance) or fits the ad-hoc quota, never one that already completed.
+   * node.md §5.1: the responder accepts a round id only if it names a current slot of this pair
+   * (within the clock-skew tolerance) or fits the ad-hoc quota, has attempts left, and the peer is
+   * not suspended; never one that already completed. Every refusal is recorded (node.md §5.4).
    */
   private acceptPurpose(peerId: string, purpose: Uint8Array): PurposeDecision {
     const refuse = (code: string, detail: string): PurposeDecision => {
       this.metrics.roundRefusals.inc({ reason: code });
       this.logger.warn({ roundId: purpose.length === 32 ? hex(purpose) : null, peer: peerId, role: 'responder', reason: code, detail }, 'round refused');
+      if (this.store.db.open) this.store.recordRefusal(peerId, purpose, code, detail);
       return { accept: false, code, detail };
     };
     if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
@@ -312,6 +339,8 @@ export class Daemon {
     if (this.store.isFinalized(purpose)) return refuse('round-replayed', `round ${key} already completed here; a round id never runs twice`);
     if (this.store.isActive(purpose) || this.claims.has(key)) return refuse('round-in-progress', `an attempt of round ${key} is already running here`);
     const policy = policyFor(this.config, peerId);
+    const admission = this.admissionRefusal(peerId, purpose, policy);
+    if (admission !== null) return refuse(admission.code, admission.detail);
     if (policy.modes.length === 0) return refuse('policy-mismatch', `this node's policy allows no mode for ${peerId}`);
     const slot = matchScheduledRound(purpose, this.roster.digest, this.roster.roster.schedule, this.now(), this.config.clockSkewSeconds, this.config.id, peerId);
     let claim: Claim;
@@ -339,229 +368,40 @@ export class Daemon {
     }
     let record: RoundRecord;
     try {
-      record = this.store.createRound({ roundId: session.purpose, peerId: peer.id, role: 'responder', origin: claim.origin, slot: claim.slot, mode: null });
+      // node.md §5.1: the attempt and its reserved allowance are recorded before any round message.
+      record = this.store.createRound({ roundId: session.purpose, peerId: peer.id, role: 'responder', origin: claim.origin, slot: claim.slot, mode: null, budget: policyFor(this.config, peer.id) });
     } finally {
       this.claims.delete(key);
     }
-    void this.run(record, session, peer, null).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
+    // A scheduled round runs the mode both derive from the roster; an ad-hoc one the mode offered (SPEC §4.1).
+    const mode = claim.origin === 'scheduled' ? this.commonMode(peer) : null;
+    void this.runAttempt(record, session, peer, mode).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
   }
 
   // ---- one attempt --------------------------------------------------------------------------
 
-  /**
-   * Runs one attempt over an open session: the protocol in a worker thread, messages pumped both
-   * ways with backpressure, every message recorded for the transcript, and the end committed once.
-   */
-  private run(record: RoundRecord, session: Session, peer: RosterMember, initiatorMode: RoundMode | null): Promise<RoundRecord> {
-    const log = this.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
-    // The own set is read by the worker from the store, so the main thread never walks it.
-    this.store.markRunning(record.row, null);
-    this.metrics.roundsRunning.inc();
-    const startedAt = this.now();
-    let compute: RoundCompute | undefined;
-    let release: ((healthy: boolean) => void) | undefined;
-    let settled = false;
-    let sendChain: Promise<void> = Promise.resolve();
-    let sendFailure: Error | undefined;
-    let resolveDone!: (record: RoundRecord) => void;
-    const done = new Promise<RoundRecord>((resolve) => { resolveDone = resolve; });
-    const roundTimer = this.timers.setTimeout(() => abort('timeout', `round not finished within ${this.config.roundTimeoutSeconds} s`), this.config.roundTimeoutSeconds * 1000);
-    let reported = 0;
-
-    const send = (messages: readonly Uint8Array[]): void => {
-      // One transaction (one fsync) per batch: a burst of BLINDED chunks must not stall the admin endpoint.
-      this.store.appendTranscript(record.row, messages.map((message) => ({ direction: 'sent' as const, message })));
-      for (const message of messages) {
-        this.metrics.roundBytes.inc({ direction: 'sent' }, message.length);
-        this.metrics.roundMessages.inc({ direction: 'sent' });
-        // After a failed send nothing more is sent; the reader still drains what the peer sent
-        // before its close (often an ABORT with its reason) and then settles the attempt.
-        sendChain = sendChain.then(() => (sendFailure === undefined ? session.send(message) : undefined)).catch((error: unknown) => {
-          sendFailure ??= error as Error;
-        });
-      }
-    };
-
-    const settle = async (outcome: ComputeOutcome, extra: readonly Uint8Array[] = []): Promise<void> => {
-      if (settled) return;
-      settled = true;
-      this.timers.clearTimeout(roundTimer);
-      if (extra.length > 0) send(extra);
-      // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
-      await withTimeout(sendChain, 5000, this.timers);
-      await withTimeout(session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), 5000, this.timers);
-      if (compute !== undefined) {
-        const healthy = compute.detach();
-        release?.(healthy);
-      }
-      this.metrics.roundsRunning.dec();
-      this.active.delete(record.row);
-      const finished = this.finalize(record, outcome, startedAt);
-      log.info({ status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize, durationMs: this.now() - startedAt }, 'round attempt finished');
-      resolveDone(finished);
-    };
-
-    /** Local decision to stop (timeout, shutdown): ABORT to the peer, the worker is ended. */
-    const abort = (reason: string, detail: string): void => {
-      if (settled) return;
-      compute?.cancel(reason, detail);
-      const message = encodeMessage({ kind: 'abort', roundId: record.roundId, reason: reason === 'shutdown' ? 'cancelled' : reason, detail: detail.slice(0, 200) });
-      // The worker may be deep in a batch; it is ended rather than waited for.
-      if (compute !== undefined) {
-        compute.detach();
-        release?.(false);
-        compute = undefined;
-      }
-      void settle({ status: 'aborted', reason, detail, peerLogHead: null }, [message]);
-    };
-
-    const active: ActiveRound = { record, startedAt, processed: 0, total: 0, abort, done };
-    this.active.set(record.row, active);
-
-    let computeMode: RoundMode | undefined;
-    const startCompute = async (mode: RoundMode, prestart: boolean): Promise<void> => {
-      computeMode = mode;
-      const pooled = await this.pool.acquire();
-      release = pooled.release;
-      if (settled) {
-        release(true);
-        return;
-      }
-      compute = new RoundCompute(pooled.worker, {
-        onSend: (messages) => send(messages),
-        onProgress: (processed, total) => {
-          active.processed = processed;
-          active.total = total;
-          if (processed > reported) this.metrics.elementsProcessed.inc(processed - reported);
-          reported = processed;
-        },
-        onOutcome: (outcome) => void settle(outcome),
-      });
-      const policy = policyFor(this.config, peer.id);
-      const head = this.store.latestTreeHead();
-      const job: ComputeJob = {
-        role: record.role, roundId: record.roundId, rosterDigest: this.roster.digest, selfId: this.config.id, peerId: peer.id, mode,
-        policy: { maxPeerSetSize: policy.maxPeerSetSize, modes: policy.modes, labelFields: policy.shareLabels },
-        storePath: this.config.paths.store, signingKey: this.identity.secretKey, peerPublicKey: peer.identityKey,
-        logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
-        prestart,
-      };
-      compute.start(job);
-    };
-
-    const pump = async (): Promise<void> => {
-      if (initiatorMode !== null) {
-        await startCompute(initiatorMode, false);
-      } else {
-        // Responder: blind the own set now, while the initiator blinds its own, instead of after
-        // its OFFER arrives; the mode is the one a scheduled round would use.
-        await startCompute(this.commonMode(peer) ?? policyFor(this.config, peer.id).modes[0] ?? 'intersection', true);
-      }
-      let first = true;
-      try {
-        for await (const bytes of session) {
-          if (settled) break;
-          this.store.appendTranscript(record.row, [{ direction: 'received', message: bytes }]);
-          this.metrics.roundBytes.inc({ direction: 'received' }, bytes.length);
-          this.metrics.roundMessages.inc({ direction: 'received' });
-          if (first && record.role === 'responder') {
-            // The initiator's OFFER names the mode. An allowed mode other than the one prepared
-            // restarts the computation; a refused one is left to the protocol (ABORT policy-mismatch).
-            const offered = offeredMode(bytes);
-            if (offered !== null && offered !== computeMode && policyFor(this.config, peer.id).modes.includes(offered)) {
-              if (compute !== undefined) {
-                compute.detach();
-                release?.(false);
-                compute = undefined;
-              }
-              await startCompute(offered, false);
-            }
-          }
-          first = false;
-          if (settled) break;
-          await compute?.receive(bytes);
-        }
-        if (!settled) {
-          await settle(sendFailure === undefined
-            ? { status: 'aborted', reason: 'connection-lost', detail: `${peer.id} closed the session before the round finished`, peerLogHead: null }
-            : transportOutcome(sendFailure, 'sending to the peer failed'));
-        }
-      } catch (error) {
-        if (!settled) await settle(transportOutcome(error, 'the session failed'));
-      }
-    };
-    void pump().catch((error: unknown) => {
-      log.error({ err: error }, 'round pump failed');
-      void settle({ status: 'aborted', reason: 'internal-error', detail: (error as Error).message, peerLogHead: null });
-    });
-    return done;
+  private runAttempt(record: RoundRecord, session: Session, peer: RosterMember, mode: RoundMode | null): Promise<RoundRecord> {
+    const attempt = new Attempt(this, record, peer, session);
+    this.active.set(record.row, attempt);
+    return attempt.run(mode);
   }
 
-  /** Commits the attempt's end: row, matches, peer head and log leaf in one transaction; then a new signed head. */
-  private finalize(record: RoundRecord, outcome: ComputeOutcome, startedAt?: number): RoundRecord {
-    const peer = this.roster.peers.find((m) => m.id === record.peerId);
-    let peerHead;
-    if (outcome.peerLogHead !== null && peer !== undefined) {
-      const head = { size: outcome.peerLogHead.size, root: outcome.peerLogHead.root, timestamp: outcome.peerLogHead.timestamp, signature: outcome.peerLogHead.signature };
-      if (verifyTreeHead(head, peer.id, peer.identityKey)) {
-        peerHead = { peerId: peer.id, treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature };
-      } else {
-        this.logger.warn({ roundId: hex(record.roundId), peer: peer.id }, 'peer log head in OFFER does not verify; not stored');
-      }
+  /** AttemptHost: the attempt's end is committed. */
+  attemptFinished(record: RoundRecord, peer: RosterMember | undefined): void {
+    this.active.delete(record.row);
+    if (!record.abandoned || peer === undefined) return;
+    this.metrics.abandonments.inc({ peer: peer.id });
+    // node.md §5.3: too many abandonments in 24 hours suspend the peer until an operator clears it.
+    const policy = policyFor(this.config, peer.id);
+    const count = this.store.abandonments(peer.id);
+    this.logger.warn({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, reason: record.reason, evaluationsSent: record.evaluationsSent, evaluationsReceived: record.evaluationsReceived, abandonments24h: count }, 'peer took evaluations and left');
+    if (count >= policy.maxAbandonmentsPerDay && this.store.openSuspension(peer.id) === undefined) {
+      this.store.suspend(peer.id, count, `${count} abandoned rounds in 24 hours, the last ${hex(record.roundId)} attempt ${record.attempt} (${record.reason ?? 'aborted'})`);
+      this.logger.warn({ peer: peer.id, abandonments24h: count, limit: policy.maxAbandonmentsPerDay }, 'peer suspended; clear it with "venn peers clear"');
     }
-    const initiatorId = record.role === 'initiator' ? this.config.id : record.peerId;
-    const responderId = record.role === 'initiator' ? record.peerId : this.config.id;
-    let finished: RoundRecord;
-    if (outcome.status === 'aborted') {
-      // Record the peer's own code when it aborted, so both logs name the same cause.
-      const reason = kebab(outcome.peerReason ?? outcome.reason);
-      const detail = outcome.peerReason === undefined ? outcome.detail : `aborted by ${record.peerId}: ${outcome.detail}`;
-      finished = this.store.finishRound(record.row, {
-        status: 'aborted', reason, detail, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerHead,
-        logLeaf: (row) => encodeRoundRecord({
-          roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
-          status: 'aborted', reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, timestamp: this.now(),
-        }),
-      });
-    } else {
-      const ownClaim = outcome.intersectionSize;
-      const peerClaim = outcome.peerIntersectionSize;
-      finished = this.store.finishRound(record.row, {
-        status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
-        transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
-        detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-        matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })),
-        logLeaf: (row) => encodeRoundRecord({
-          roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
-          status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,
-          initiatorClaim: record.role === 'initiator' ? ownClaim : peerClaim, responderClaim: record.role === 'initiator' ? peerClaim : ownClaim,
-          timestamp: this.now(),
-        }),
-      });
-    }
-    this.signHead();
-    this.metrics.rounds.inc({ status: finished.status, role: finished.role, origin: finished.origin });
-    if (startedAt !== undefined) this.metrics.roundDuration.observe({ status: finished.status }, (this.now() - startedAt) / 1000);
-    this.events.emit('final', hex(finished.roundId), finished);
-    return finished;
   }
 
-  private appendAbortLeaf(record: RoundRecord): void {
-    // Rows aborted at start-up get their leaf here (abortUnfinished has no roster at hand).
-    const initiatorId = record.role === 'initiator' ? this.config.id : record.peerId;
-    const responderId = record.role === 'initiator' ? record.peerId : this.config.id;
-    const leaf = encodeRoundRecord({
-      roundId: record.roundId, attempt: record.attempt, rosterDigest: this.roster.digest, slot: record.slot, initiatorId, responderId,
-      status: 'aborted', reason: record.reason ?? 'daemon-restart', transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null,
-      timestamp: record.finishedAt ?? this.now(),
-    });
-    this.store.db.transaction(() => {
-      const { index } = this.store.log.append(leaf);
-      this.store.db.prepare('INSERT INTO log_rounds (idx, round_row) VALUES (?, ?)').run(index, record.row);
-    }).immediate();
-  }
-
-  private signHead(): void {
+  signHead(): void {
     const head = signTreeHead(this.store.log.treeHead(this.now()), this.config.id, this.identity.secretKey);
     this.store.saveTreeHead({ treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature });
   }
@@ -593,7 +433,25 @@ export class Daemon {
         roundId: hex(round.record.roundId), attempt: round.record.attempt, peer: round.record.peerId, role: round.record.role,
         startedAt: new Date(round.startedAt).toISOString(), processed: round.processed, total: round.total,
       })),
+      peers: this.peerReports(),
     };
+  }
+
+  /** Per peer: last attempt, quota, evaluation budget and abandonments (node.md §5.2–§5.3). */
+  peerReports(): PeerReport[] {
+    if (!this.store.db.open) return [];
+    return peerReports(this.store, this.config, this.roster.peers, this.now());
+  }
+
+  /** node.md §5.3: an operator clears a peer's suspension. */
+  private clearPeer(peerId: string, by: string): AdminReply {
+    if (this.roster.peers.find((m) => m.id === peerId) === undefined) {
+      return { status: 404, body: { error: { code: 'unknown-peer', message: `"peer" expected one of ${this.roster.peers.map((m) => m.id).join(', ')}, got ${JSON.stringify(peerId)}` } } };
+    }
+    const cleared = this.store.clearSuspension(peerId, by);
+    if (cleared === undefined) return { status: 409, body: { error: { code: 'not-suspended', message: `${peerId} is not suspended` } } };
+    this.logger.warn({ peer: peerId, by, suspendedAt: new Date(cleared.suspendedAt).toISOString() }, 'peer suspension cleared');
+    return { status: 200, body: { peer: peerId, clearedAt: new Date(cleared.clearedAt ?? this.now()).toISOString(), suspendedAt: new Date(cleared.suspendedAt).toISOString() } };
   }
 
   private async startAdHoc(request: { peer: unknown; mode: unknown }): Promise<AdminReply> {
@@ -685,21 +543,6 @@ export class Daemon {
   }
 }
 
-function kebab(reason: string): string {
-  const cleaned = reason.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
-  return cleaned === '' ? 'unknown' : cleaned;
-}
-
-/** The mode named by an OFFER, if these bytes are one. */
-function offeredMode(bytes: Uint8Array): RoundMode | null {
-  try {
-    const message = decodeMessage(bytes);
-    return message.kind === 'offer' ? message.mode : null;
-  } catch {
-    return null; // the protocol will reject the bytes with a typed reason
-  }
-}
-
 /** Maps a failed dial to a round abort reason: the responder's refusal code when it refused. */
 function connectFailure(error: unknown): { reason: string; detail: string } {
   if (error instanceof SessionError) {
@@ -711,22 +554,6 @@ function connectFailure(error: unknown): { reason: string; detail: string } {
   }
   if (error instanceof VennError) return { reason: kebab(error.code), detail: error.message };
   return { reason: 'peer-unreachable', detail: (error as Error).message };
-}
-
-function transportOutcome(error: unknown, context: string): ComputeOutcome {
-  const code = error instanceof VennError ? error.code : 'connection-lost';
-  const detail = `${context}: ${(error as Error).message}`;
-  return { status: 'aborted', reason: code === 'normal' ? 'connection-lost' : kebab(code), detail, peerLogHead: null };
-}
-
-function withTimeout(promise: Promise<unknown>, ms: number, timers: Timers): Promise<void> {
-  return new Promise((resolve) => {
-    const handle = timers.setTimeout(resolve, ms);
-    void promise.then(() => undefined, () => undefined).then(() => {
-      timers.clearTimeout(handle);
-      resolve();
-    });
-  });
 }
 
 export type { WireLogHead };

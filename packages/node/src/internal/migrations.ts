@@ -166,4 +166,61 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'evaluation budgets, accountable aborts, suspensions, refusals; quotas count a round id per day',
+    sql: `
+      -- node.md §5.2: what each attempt reserved and served, charged before the frames leave.
+      ALTER TABLE rounds ADD COLUMN allowance INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE rounds ADD COLUMN evaluations_sent INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE rounds ADD COLUMN evaluations_received INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE rounds ADD COLUMN charged_at INTEGER;
+      -- node.md §5.3, audit.md §3: who ended an aborted attempt, and whether the peer abandoned it.
+      ALTER TABLE rounds ADD COLUMN ended_by TEXT CHECK (ended_by IS NULL OR ended_by IN ('initiator', 'responder'));
+      ALTER TABLE rounds ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0 CHECK (abandoned IN (0, 1));
+      CREATE INDEX rounds_charges ON rounds (peer_id, charged_at);
+
+      -- Evaluations never exceed the reservation, whatever the code above the store does.
+      CREATE TRIGGER rounds_within_allowance BEFORE UPDATE OF evaluations_sent ON rounds
+      WHEN NEW.evaluations_sent > NEW.allowance OR NEW.evaluations_sent < OLD.evaluations_sent
+      BEGIN
+        SELECT RAISE(ABORT, 'evaluations beyond the attempt''s allowance');
+      END;
+
+      CREATE TABLE peer_suspensions (
+        id            INTEGER PRIMARY KEY,
+        peer_id       TEXT    NOT NULL,
+        suspended_at  INTEGER NOT NULL,
+        abandonments  INTEGER NOT NULL,
+        detail        TEXT    NOT NULL,
+        cleared_at    INTEGER,
+        cleared_by    TEXT
+      ) STRICT;
+      CREATE INDEX peer_suspensions_open ON peer_suspensions (peer_id, cleared_at);
+
+      -- node.md §5.4: refusals before an attempt was recorded, one row per (peer, id, code).
+      CREATE TABLE refusals (
+        peer_id   TEXT    NOT NULL,
+        round_id  BLOB    NOT NULL CHECK (length(round_id) <= 64),
+        code      TEXT    NOT NULL,
+        detail    TEXT    NOT NULL,
+        count     INTEGER NOT NULL,
+        first_at  INTEGER NOT NULL,
+        last_at   INTEGER NOT NULL,
+        PRIMARY KEY (peer_id, round_id, code)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX refusals_last ON refusals (last_at);
+
+      -- A round id counts against the quota of every day it is accepted on, not once forever.
+      CREATE TABLE quota_rounds_by_day (
+        round_id  BLOB    NOT NULL,
+        peer_id   TEXT    NOT NULL,
+        day       TEXT    NOT NULL,
+        PRIMARY KEY (round_id, day)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO quota_rounds_by_day (round_id, peer_id, day) SELECT round_id, peer_id, day FROM quota_rounds;
+      DROP TABLE quota_rounds;
+      ALTER TABLE quota_rounds_by_day RENAME TO quota_rounds;
+    `,
+  },
 ];

@@ -26,15 +26,22 @@ export interface ComputeJob {
   readonly rosterDigest: Uint8Array;
   readonly selfId: string;
   readonly peerId: string;
-  readonly mode: RoundMode;
-  readonly policy: { readonly maxPeerSetSize: number; readonly modes: readonly RoundMode[]; readonly labelFields: readonly LabelField[] };
+  /** The round's mode; 'offered' for the responder of an ad-hoc round (SPEC §4.1). */
+  readonly mode: RoundMode | 'offered';
+  readonly policy: {
+    readonly maxPeerSetSize: number;
+    /** This attempt's evaluation allowance (node.md §5.2), at most maxPeerSetSize. */
+    readonly evaluationAllowance: number;
+    readonly modes: readonly RoundMode[];
+    readonly labelFields: readonly LabelField[];
+    readonly semiHonestCardinality: boolean;
+    readonly allowIdentifierRulesMismatch: boolean;
+  };
   /** The node's store: the worker reads the own set (distinct digests and labels) from it. */
   readonly storePath: string;
   readonly signingKey: Uint8Array;
   readonly peerPublicKey: Uint8Array;
   readonly logHead: WireLogHead | null;
-  /** Responder: blind the own set before the peer's OFFER arrives. */
-  readonly prestart: boolean;
 }
 
 export type ComputeOutcome =
@@ -59,6 +66,8 @@ export type ComputeOutcome =
       readonly ownSetSize?: number;
       readonly peerSetSize?: number;
       readonly peerLogHead: WireLogHead | null;
+      /** Who ended the attempt when the outcome does not say it otherwise (a peer's ABORT names the peer). */
+      readonly endedBy?: 'self' | 'peer';
     };
 
 export type ToWorker =
@@ -66,23 +75,49 @@ export type ToWorker =
   | { readonly type: 'receive'; readonly seq: number; readonly bytes: Uint8Array }
   | { readonly type: 'cancel'; readonly reason: string; readonly detail: string };
 
+/**
+ * What the worker knows of a frame it produced or processed, so the main thread can record it and
+ * charge evaluations without decoding peer bytes itself (node.md §5.2, §6).
+ */
+export interface FrameInfo {
+  /** The message type, or null for a received frame that did not decode (SPEC §5.1). */
+  readonly kind: 'offer' | 'blinded' | 'evaluated' | 'proof' | 'labels' | 'finish' | 'abort' | null;
+  /** Points of a BLINDED or EVALUATED chunk; 0 otherwise. */
+  readonly points: number;
+  /** `n` of an OFFER; null otherwise. */
+  readonly setSize: number | null;
+}
+
+export interface OutboundFrame extends FrameInfo {
+  readonly bytes: Uint8Array;
+}
+
 export type FromWorker =
-  | { readonly type: 'send'; readonly messages: readonly Uint8Array[] }
-  | { readonly type: 'consumed'; readonly seq: number }
+  | { readonly type: 'send'; readonly messages: readonly OutboundFrame[] }
+  /** `processed`: the round took the frame in (it is part of the attempt's record); false after the round ended. */
+  | {
+      readonly type: 'consumed'; readonly seq: number; readonly processed: boolean; readonly info: FrameInfo;
+      /** What processing the frame made the round send. */
+      readonly messages?: readonly OutboundFrame[];
+      /** The round's outcome, when this frame ended it. */
+      readonly outcome?: ComputeOutcome;
+    }
   | { readonly type: 'progress'; readonly processed: number; readonly total: number }
   | { readonly type: 'outcome'; readonly outcome: ComputeOutcome }
   | { readonly type: 'failed'; readonly message: string };
 
 export interface ComputeEvents {
   /** Messages to send to the peer, in order. */
-  onSend(messages: readonly Uint8Array[]): void;
+  onSend(messages: readonly OutboundFrame[]): void;
+  /** A received frame the round processed (or ignored, `processed` false, once it had ended). */
+  onConsumed(bytes: Uint8Array, processed: boolean, info: FrameInfo): void;
   onProgress(processed: number, total: number): void;
   onOutcome(outcome: ComputeOutcome): void;
 }
 
 export class RoundCompute {
   private seq = 0;
-  private readonly pending = new Map<number, () => void>();
+  private readonly pending = new Map<number, { readonly bytes: Uint8Array; readonly resolve: () => void }>();
   private finished = false;
   /** True once the worker itself reported the outcome: it is in a clean state for reuse. */
   private clean = false;
@@ -109,7 +144,7 @@ export class RoundCompute {
     if (this.finished) return Promise.resolve();
     const seq = ++this.seq;
     return new Promise((resolve) => {
-      this.pending.set(seq, resolve);
+      this.pending.set(seq, { bytes, resolve });
       this.post({ type: 'receive', seq, bytes });
     });
   }
@@ -132,8 +167,9 @@ export class RoundCompute {
     this.worker.postMessage(message);
   }
 
+  /** Frames the worker never got to are not part of the attempt's record (node.md §6). */
   private releaseAll(): void {
-    for (const resolve of this.pending.values()) resolve();
+    for (const { resolve } of this.pending.values()) resolve();
     this.pending.clear();
   }
 
@@ -143,25 +179,32 @@ export class RoundCompute {
         this.events.onSend(message.messages);
         return;
       case 'consumed': {
-        const resolve = this.pending.get(message.seq);
+        const entry = this.pending.get(message.seq);
         this.pending.delete(message.seq);
-        resolve?.();
+        if (entry !== undefined) this.events.onConsumed(entry.bytes, message.processed, message.info);
+        if (message.messages !== undefined) this.events.onSend(message.messages);
+        if (message.outcome !== undefined) this.finish(message.outcome);
+        entry?.resolve();
         return;
       }
       case 'progress':
         this.events.onProgress(message.processed, message.total);
         return;
       case 'outcome':
-        if (this.finished) return;
-        this.finished = true;
-        this.clean = true;
-        this.releaseAll();
-        this.events.onOutcome(message.outcome);
+        this.finish(message.outcome);
         return;
       case 'failed':
         this.fail(message.message);
         return;
     }
+  }
+
+  private finish(outcome: ComputeOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clean = true;
+    this.releaseAll();
+    this.events.onOutcome(outcome);
   }
 
   private fail(detail: string): void {

@@ -8,6 +8,7 @@ import { ProtocolError } from '@venn/errors';
 import { ready, wipe } from '@venn/crypto';
 import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
 import { createRound, isAbortReason, type Outbound, type Round, type RoundResult } from '@venn/protocol';
+import { frameInfoOf } from './frame-info.js';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
 import { Store } from './store.js';
 
@@ -27,8 +28,10 @@ function post(message: FromWorker): void {
   port!.postMessage(message);
 }
 
+const frameInfo = frameInfoOf;
+
 function sendAll(out: readonly Outbound[]): void {
-  if (out.length > 0) post({ type: 'send', messages: out.map((o) => o.bytes) });
+  if (out.length > 0) post({ type: 'send', messages: out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) })) });
 }
 
 function progress(): void {
@@ -57,20 +60,42 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
   };
 }
 
-function finishIfDone(): void {
-  if (round === undefined || reported || !round.done || round.result === undefined) return;
+/** The round's outcome once it has one, reported once; the worker then drops the round and its key. */
+function takeOutcome(): ComputeOutcome | undefined {
+  if (round === undefined || reported || !round.done || round.result === undefined) return undefined;
   reported = true;
-  post({ type: 'outcome', outcome: outcomeOf(round.result) });
+  const outcome = outcomeOf(round.result);
   if (job !== undefined) wipe(job.signingKey);
   round = undefined;
+  return outcome;
 }
 
-function start(next: ComputeJob): void {
+function finishIfDone(): void {
+  const outcome = takeOutcome();
+  if (outcome !== undefined) post({ type: 'outcome', outcome });
+}
+
+/** The mode an ad-hoc responder runs: the initiator's, if its policy allows it (SPEC §4.1). */
+function offeredMode(next: ComputeJob, first: Uint8Array): 'intersection' | 'cardinality' {
+  try {
+    const message = decodeMessage(first);
+    if (message.kind === 'offer' && next.policy.modes.includes(message.mode) && (message.mode !== 'cardinality' || next.policy.semiHonestCardinality)) return message.mode;
+  } catch {
+    // The round refuses undecodable bytes with a typed abort.
+  }
+  // Not allowed: the round refuses the OFFER with policy-mismatch (SPEC §4.5 check 3).
+  return next.policy.modes.find((mode) => mode !== 'cardinality' || next.policy.semiHonestCardinality) ?? 'intersection';
+}
+
+function start(next: ComputeJob, first?: Uint8Array): void {
   job = next;
   processed = 0;
   reported = false;
   peerOffer = undefined;
   ownSetSize = undefined;
+  // The responder builds its round on the initiator's OFFER, not before (SPEC §4.4).
+  if (next.role === 'responder' && first === undefined) return;
+  const mode = next.mode === 'offered' ? offeredMode(next, first!) : next.mode;
   // Read the own set here, off the main thread: one snapshot of every distinct digest.
   const store = Store.open(next.storePath, { readonly: true });
   let own;
@@ -97,9 +122,9 @@ function start(next: ComputeJob): void {
     }
   }
   round = createRound({
-    role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode: next.mode,
-    // The config schema already bounds maxPeerSetSize by MAX_SET_SIZE.
-    policy: { maxPeerSetSize: next.policy.maxPeerSetSize, modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
+    role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode,
+    // The config schema bounds maxPeerSetSize by MAX_SET_SIZE; the allowance bounds it further (node.md §5.2).
+    policy: { maxPeerSetSize: Math.min(next.policy.maxPeerSetSize, next.policy.evaluationAllowance), modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
     elements, ...(labels === undefined ? {} : { labels }), signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
@@ -126,7 +151,7 @@ function start(next: ComputeJob): void {
       }
     },
   });
-  if (next.role === 'initiator' || next.prestart) {
+  if (next.role === 'initiator') {
     sendAll(round.start());
     finishIfDone();
   }
@@ -140,7 +165,7 @@ function fail(error: unknown): void {
   if (round !== undefined && !round.done) sendAll(round.abort(reason, message.slice(0, 200)));
   else if (round === undefined && job !== undefined && !reported) {
     // The round could not even be created: still tell the peer, in its own language.
-    post({ type: 'send', messages: [encodeMessage({ kind: 'abort', roundId: job.roundId, reason, detail: message.slice(0, 200) })] });
+    post({ type: 'send', messages: [{ bytes: encodeMessage({ kind: 'abort', roundId: job.roundId, reason, detail: message.slice(0, 200) }), kind: 'abort', points: 0, setSize: null }] });
   }
   if (!reported) {
     reported = true;
@@ -156,14 +181,24 @@ port.on('message', (message: ToWorker) => {
       case 'start':
         start(message.job);
         return;
-      case 'receive':
-        if (round !== undefined && !round.done) {
-          sendAll(round.receive(message.bytes));
-          progress();
-          finishIfDone();
-        }
-        post({ type: 'consumed', seq: message.seq });
+      case 'receive': {
+        if (round === undefined && job !== undefined && !reported && job.role === 'responder') start(job, message.bytes);
+        // Only frames the round takes in are part of the attempt's record (node.md §6).
+        const live = round !== undefined && !round.done;
+        const info = frameInfo(message.bytes);
+        const out = live ? round!.receive(message.bytes) : [];
+        if (live) progress();
+        // One message: the frame as processed, what it made the round send, and the outcome if it
+        // ended the round. The main thread records them in that order and settles before it reads
+        // the next frame, so a peer that closes right after cannot race the outcome.
+        const outcome = live ? takeOutcome() : undefined;
+        post({
+          type: 'consumed', seq: message.seq, processed: live, info,
+          ...(out.length === 0 ? {} : { messages: out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) })) }),
+          ...(outcome === undefined ? {} : { outcome }),
+        });
         return;
+      }
       case 'cancel':
         if (round !== undefined && !round.done) {
           sendAll(round.abort(isAbortReason(message.reason) ? message.reason : 'cancelled', message.detail));
@@ -172,7 +207,7 @@ port.on('message', (message: ToWorker) => {
         return;
     }
   } catch (error) {
+    if (message.type === 'receive') post({ type: 'consumed', seq: message.seq, processed: true, info: frameInfo(message.bytes) });
     fail(error);
-    if (message.type === 'receive') post({ type: 'consumed', seq: message.seq });
   }
 });

@@ -34,8 +34,67 @@ export interface RoundRecord {
   readonly peerSetSize: number | null;
   readonly intersectionSize: number | null;
   readonly peerClaimedSize: number | null;
+  /** TH_final of a round with both FINISH messages; otherwise the attempt hash (audit.md §3), or null before any frame. */
   readonly transcriptHash: Uint8Array | null;
+  /** Evaluations reserved for the peer when the attempt was recorded (node.md §5.2). */
+  readonly allowance: number;
+  /** Points of EVALUATED chunks this node sent, charged before they left. */
+  readonly evaluationsSent: number;
+  /** Points of EVALUATED chunks the peer sent that this node's round processed. */
+  readonly evaluationsReceived: number;
+  /** When the last evaluation was charged (Unix ms); null if none was. */
+  readonly chargedAt: number | null;
+  /** The party that ended an aborted attempt, as this node saw it. */
+  readonly endedBy: RoundRole | null;
+  /** The peer took evaluations and left (node.md §5.3). */
+  readonly abandoned: boolean;
 }
+
+/** What this node grants one peer in evaluations and attempts (node.md §1.1, §5). */
+export interface BudgetLimits {
+  readonly maxPeerSetSize: number;
+  readonly maxEvaluationsPerDay: number;
+  readonly maxEvaluationsPerRound: number;
+}
+
+/** A peer's evaluation budget at one instant (node.md §5.2). */
+export interface BudgetUsage {
+  /** Evaluations served by finished attempts whose last charge is in the last 24 hours. */
+  readonly served: number;
+  /** Allowances of attempts still scheduled or running. */
+  readonly reserved: number;
+  /** served + reserved: what counts against maxEvaluationsPerDay. */
+  readonly used: number;
+}
+
+export interface SuspensionRecord {
+  readonly id: number;
+  readonly peerId: string;
+  readonly suspendedAt: number;
+  readonly abandonments: number;
+  readonly detail: string;
+  readonly clearedAt: number | null;
+  readonly clearedBy: string | null;
+}
+
+export interface RefusalRecord {
+  readonly peerId: string;
+  readonly roundId: Uint8Array;
+  readonly code: string;
+  readonly detail: string;
+  readonly count: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
+/** One recorded frame of an attempt, with the evaluations it carries. */
+export interface RecordedFrame {
+  readonly message: Uint8Array;
+  /** Points of an EVALUATED chunk; 0 for any other frame. */
+  readonly evaluations: number;
+}
+
+export const DAY_MS = 86_400_000;
 
 export interface ListItem {
   readonly digest: Uint8Array;
@@ -96,10 +155,22 @@ export interface RoundOutcome {
   readonly intersectionSize?: number | undefined;
   readonly peerClaimedSize?: number | undefined;
   readonly transcriptHash?: Uint8Array | undefined;
+  /** The party that ended an aborted attempt (node.md §5.3). */
+  readonly endedBy?: RoundRole | undefined;
+  /** Whether the attempt is an abandonment by the peer (node.md §5.3). */
+  readonly abandoned?: boolean | undefined;
   readonly matches?: readonly MatchInput[] | undefined;
   readonly peerHead?: PeerHead | undefined;
   /** Encodes the audit-log leaf of the finished attempt; appended in the same transaction. */
   readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
+}
+
+interface SuspensionRowSql {
+  id: number; peer_id: string; suspended_at: number; abandonments: number; detail: string; cleared_at: number | null; cleared_by: string | null;
+}
+
+function toSuspension(row: SuspensionRowSql): SuspensionRecord {
+  return { id: row.id, peerId: row.peer_id, suspendedAt: row.suspended_at, abandonments: row.abandonments, detail: row.detail, clearedAt: row.cleared_at, clearedBy: row.cleared_by };
 }
 
 export type QuotaDecision = { readonly ok: true; readonly counted: boolean } | { readonly ok: false; readonly reason: 'quota-exceeded'; readonly detail: string };
@@ -108,7 +179,8 @@ interface RoundRowSql {
   id: number; round_id: Buffer; attempt: number; peer_id: string; role: RoundRole; origin: RoundOrigin; slot: number | null;
   mode: RoundMode | null; status: RoundStatus; reason: string | null; detail: string | null; created_at: number; started_at: number | null;
   finished_at: number | null; local_set_size: number | null; peer_set_size: number | null; intersection_size: number | null;
-  peer_claimed_size: number | null; transcript_hash: Buffer | null;
+  peer_claimed_size: number | null; transcript_hash: Buffer | null; allowance: number; evaluations_sent: number;
+  evaluations_received: number; charged_at: number | null; ended_by: RoundRole | null; abandoned: number;
 }
 
 function toRound(row: RoundRowSql): RoundRecord {
@@ -118,6 +190,8 @@ function toRound(row: RoundRowSql): RoundRecord {
     startedAt: row.started_at, finishedAt: row.finished_at, localSetSize: row.local_set_size, peerSetSize: row.peer_set_size,
     intersectionSize: row.intersection_size, peerClaimedSize: row.peer_claimed_size,
     transcriptHash: row.transcript_hash === null ? null : new Uint8Array(row.transcript_hash),
+    allowance: row.allowance, evaluationsSent: row.evaluations_sent, evaluationsReceived: row.evaluations_received,
+    chargedAt: row.charged_at, endedBy: row.ended_by, abandoned: row.abandoned === 1,
   };
 }
 
@@ -299,15 +373,142 @@ export class Store {
 
   // ---- rounds -----------------------------------------------------------------------------
 
-  /** Records a new attempt of `roundId` (attempt = previous attempts + 1) in state `scheduled`. */
-  createRound(input: { roundId: Uint8Array; peerId: string; role: RoundRole; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): RoundRecord {
+  /**
+   * Records a new attempt of `roundId` (attempt = previous attempts + 1) in state `scheduled` and,
+   * in the same transaction, reserves its evaluation allowance (node.md §5.2): two attempts with
+   * one peer cannot both spend the same budget.
+   */
+  createRound(input: { roundId: Uint8Array; peerId: string; role: RoundRole; origin: RoundOrigin; slot: number | null; mode: RoundMode | null; budget?: BudgetLimits }): RoundRecord {
     const roundId = bytes32(input.roundId, 'roundId');
     return this.db.transaction(() => {
+      const now = this.now();
       const previous = this.db.prepare('SELECT max(attempt) AS attempt FROM rounds WHERE round_id = ?').get(roundId) as { attempt: number | null };
-      const result = this.db.prepare(`INSERT INTO rounds (round_id, attempt, peer_id, role, origin, slot, mode, status, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)`).run(roundId, (previous.attempt ?? 0) + 1, input.peerId, input.role, input.origin, input.slot, input.mode, this.now());
+      const allowance = input.budget === undefined ? 0 : this.allowanceFor(input.peerId, input.roundId, input.budget, now);
+      const result = this.db.prepare(`INSERT INTO rounds (round_id, attempt, peer_id, role, origin, slot, mode, status, created_at, allowance)
+        VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)`).run(roundId, (previous.attempt ?? 0) + 1, input.peerId, input.role, input.origin, input.slot, input.mode, now, allowance);
       return this.round(Number(result.lastInsertRowid));
     }).immediate();
+  }
+
+  // ---- evaluation budgets (node.md §5.2) ----------------------------------------------------
+
+  /** What the peer's budget holds now: served in the last 24 hours plus reserved by open attempts. */
+  budgetUsage(peerId: string, now = this.now()): BudgetUsage {
+    const row = this.db.prepare(`SELECT
+        coalesce(sum(CASE WHEN status IN ('scheduled', 'running') THEN 0 ELSE evaluations_sent END), 0) AS served,
+        coalesce(sum(CASE WHEN status IN ('scheduled', 'running') THEN allowance ELSE 0 END), 0) AS reserved
+      FROM rounds WHERE peer_id = ? AND (status IN ('scheduled', 'running') OR charged_at > ?)`).get(peerId, now - DAY_MS) as { served: number; reserved: number };
+    return { served: row.served, reserved: row.reserved, used: row.served + row.reserved };
+  }
+
+  /** Evaluations spent on one round id over all its attempts (open ones at their allowance). */
+  roundEvaluations(roundId: Uint8Array): number {
+    const row = this.db.prepare(`SELECT coalesce(sum(CASE WHEN status IN ('scheduled', 'running') THEN allowance ELSE evaluations_sent END), 0) AS n
+      FROM rounds WHERE round_id = ?`).get(bytes32(roundId, 'roundId')) as { n: number };
+    return row.n;
+  }
+
+  /** The allowance a new attempt with the peer would get now (node.md §5.2). */
+  allowanceFor(peerId: string, roundId: Uint8Array, limits: BudgetLimits, now = this.now()): number {
+    const day = limits.maxEvaluationsPerDay - this.budgetUsage(peerId, now).used;
+    const round = limits.maxEvaluationsPerRound - this.roundEvaluations(roundId);
+    return Math.max(0, Math.min(limits.maxPeerSetSize, day, round));
+  }
+
+  /** Attempts of `roundId` recorded here, as either role, whatever their outcome (node.md §5.1). */
+  attemptCount(roundId: Uint8Array): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM rounds WHERE round_id = ?').get(bytes32(roundId, 'roundId')) as { n: number }).n;
+  }
+
+  /**
+   * Records frames this node is about to send and charges the evaluations they carry, in one
+   * transaction: when it returns, the charge is on disk, and only then may the frames leave
+   * (node.md §5.2). A charge beyond the attempt's allowance is refused by the database.
+   */
+  recordSent(row: number, frames: readonly RecordedFrame[]): void {
+    if (frames.length === 0) return;
+    const evaluations = frames.reduce((sum, frame) => sum + frame.evaluations, 0);
+    this.db.transaction(() => {
+      if (evaluations > 0) {
+        try {
+          const charged = this.db.prepare("UPDATE rounds SET evaluations_sent = evaluations_sent + ?, charged_at = ? WHERE id = ? AND status = 'running'").run(evaluations, this.now(), row);
+          if (charged.changes !== 1) throw new InternalError('attempt-not-running', `evaluations can be charged only to a running attempt, row ${row}`);
+        } catch (cause) {
+          if (cause instanceof InternalError) throw cause;
+          const current = this.round(row);
+          throw new InternalError('budget-overrun', `sending ${evaluations} more evaluations would exceed the attempt's allowance (${current.evaluationsSent} of ${current.allowance} sent)`, { cause });
+        }
+      }
+      this.insertTranscript(row, frames.map((frame) => ({ direction: 'sent' as const, message: frame.message })));
+    })();
+  }
+
+  /** Records a frame of the peer that this node's round processed, and the evaluations it carries. */
+  recordReceived(row: number, frame: RecordedFrame): void {
+    this.db.transaction(() => {
+      if (frame.evaluations > 0) this.db.prepare('UPDATE rounds SET evaluations_received = evaluations_received + ? WHERE id = ?').run(frame.evaluations, row);
+      this.insertTranscript(row, [{ direction: 'received', message: frame.message }]);
+    })();
+  }
+
+  // ---- abandonments and suspensions (node.md §5.3) -----------------------------------------
+
+  /** Abandonments by the peer among attempts that ended in the 24 hours before `now`. */
+  abandonments(peerId: string, now = this.now()): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM rounds WHERE peer_id = ? AND abandoned = 1 AND finished_at > ?').get(peerId, now - DAY_MS) as { n: number }).n;
+  }
+
+  /** The peer's suspension in force, if any. */
+  openSuspension(peerId: string): SuspensionRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM peer_suspensions WHERE peer_id = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1').get(peerId) as SuspensionRowSql | undefined;
+    return row === undefined ? undefined : toSuspension(row);
+  }
+
+  /** Suspends the peer unless a suspension is already in force; returns the one in force. */
+  suspend(peerId: string, abandonments: number, detail: string): SuspensionRecord {
+    return this.db.transaction(() => {
+      const open = this.openSuspension(peerId);
+      if (open !== undefined) return open;
+      const result = this.db.prepare('INSERT INTO peer_suspensions (peer_id, suspended_at, abandonments, detail) VALUES (?, ?, ?, ?)').run(peerId, this.now(), abandonments, detail.slice(0, 500));
+      return toSuspension(this.db.prepare('SELECT * FROM peer_suspensions WHERE id = ?').get(Number(result.lastInsertRowid)) as SuspensionRowSql);
+    }).immediate();
+  }
+
+  /** Clears the peer's suspension in force; returns it, or undefined if there was none. */
+  clearSuspension(peerId: string, by: string): SuspensionRecord | undefined {
+    return this.db.transaction(() => {
+      const open = this.openSuspension(peerId);
+      if (open === undefined) return undefined;
+      this.db.prepare('UPDATE peer_suspensions SET cleared_at = ?, cleared_by = ? WHERE id = ?').run(this.now(), by.slice(0, 200), open.id);
+      return toSuspension(this.db.prepare('SELECT * FROM peer_suspensions WHERE id = ?').get(open.id) as SuspensionRowSql);
+    }).immediate();
+  }
+
+  suspensions(peerId?: string): SuspensionRecord[] {
+    const rows = (peerId === undefined
+      ? this.db.prepare('SELECT * FROM peer_suspensions ORDER BY id').all()
+      : this.db.prepare('SELECT * FROM peer_suspensions WHERE peer_id = ? ORDER BY id').all(peerId)) as SuspensionRowSql[];
+    return rows.map(toSuspension);
+  }
+
+  // ---- refusals (node.md §5.4) ---------------------------------------------------------------
+
+  /** Records a refusal before any attempt; a repeat of (peer, id, code) only bumps its count. */
+  recordRefusal(peerId: string, roundId: Uint8Array, code: string, detail: string): void {
+    const id = Buffer.from(roundId.subarray(0, 64));
+    const now = this.now();
+    this.db.prepare(`INSERT INTO refusals (peer_id, round_id, code, detail, count, first_at, last_at) VALUES (?, ?, ?, ?, 1, ?, ?)
+      ON CONFLICT (peer_id, round_id, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, detail = excluded.detail`)
+      .run(peerId, id, code, detail.slice(0, 500), now, now);
+  }
+
+  refusals(filter: { peerId?: string | undefined; limit?: number | undefined } = {}): RefusalRecord[] {
+    const rows = (filter.peerId === undefined
+      ? this.db.prepare('SELECT * FROM refusals ORDER BY last_at DESC LIMIT ?').all(filter.limit ?? 1000)
+      : this.db.prepare('SELECT * FROM refusals WHERE peer_id = ? ORDER BY last_at DESC LIMIT ?').all(filter.peerId, filter.limit ?? 1000)) as Array<{
+      peer_id: string; round_id: Buffer; code: string; detail: string; count: number; first_at: number; last_at: number;
+    }>;
+    return rows.map((row) => ({ peerId: row.peer_id, roundId: new Uint8Array(row.round_id), code: row.code, detail: row.detail, count: row.count, firstAt: row.first_at, lastAt: row.last_at }));
   }
 
   round(row: number): RoundRecord {
@@ -330,11 +531,11 @@ export class Store {
       const now = this.now();
       this.db.prepare(`UPDATE rounds SET status = ?, mode = coalesce(mode, ?), reason = ?, detail = ?, finished_at = ?,
         local_set_size = coalesce(?, local_set_size), peer_set_size = coalesce(?, peer_set_size),
-        intersection_size = ?, peer_claimed_size = ?, transcript_hash = ? WHERE id = ?`).run(
+        intersection_size = ?, peer_claimed_size = ?, transcript_hash = ?, ended_by = ?, abandoned = ? WHERE id = ?`).run(
         outcome.status, outcome.mode ?? null, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now,
         outcome.localSetSize ?? null, outcome.peerSetSize ?? null,
         outcome.intersectionSize ?? null, outcome.peerClaimedSize ?? null,
-        outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), row);
+        outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), outcome.endedBy ?? null, outcome.abandoned === true ? 1 : 0, row);
       if (outcome.matches !== undefined && outcome.matches.length > 0) {
         const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
         for (const match of outcome.matches) {
@@ -349,6 +550,11 @@ export class Store {
       }
       return finished;
     }).immediate();
+  }
+
+  /** Attempts a previous process left scheduled or running (node.md §6), oldest first. */
+  unfinishedRounds(): RoundRecord[] {
+    return (this.db.prepare("SELECT * FROM rounds WHERE status IN ('scheduled', 'running') ORDER BY id").all() as RoundRowSql[]).map(toRound);
   }
 
   /** At start-up: every round a previous process left scheduled or running is aborted with `reason`. */
@@ -430,14 +636,15 @@ export class Store {
   // ---- quotas -----------------------------------------------------------------------------
 
   /**
-   * Counts `roundId` against the peer's daily quota unless it was counted before (a retry);
+   * Counts `roundId` against the peer's daily quota unless it was counted on the same UTC day;
    * refuses when the day's allowance is used up. Check and increment are one transaction.
    */
   consumeQuota(roundId: Uint8Array, peerId: string, origin: RoundOrigin, policy: Pick<PeerPolicy, 'maxRoundsPerDay' | 'maxAdHocRoundsPerDay'>): QuotaDecision {
     const id = bytes32(roundId, 'roundId');
     return this.db.transaction((): QuotaDecision => {
-      if (this.db.prepare('SELECT 1 FROM quota_rounds WHERE round_id = ?').get(id) !== undefined) return { ok: true, counted: false };
       const day = utcDay(this.now());
+      // A round id counts once per day it is accepted on (node.md §5.1): re-dialing yesterday's id is today's round.
+      if (this.db.prepare('SELECT 1 FROM quota_rounds WHERE round_id = ? AND day = ?').get(id, day) !== undefined) return { ok: true, counted: false };
       const usage = (this.db.prepare('SELECT rounds, ad_hoc_rounds FROM quota_usage WHERE peer_id = ? AND day = ?').get(peerId, day) as { rounds: number; ad_hoc_rounds: number } | undefined) ?? { rounds: 0, ad_hoc_rounds: 0 };
       if (usage.rounds >= policy.maxRoundsPerDay) {
         return { ok: false, reason: 'quota-exceeded', detail: `"maxRoundsPerDay" for ${peerId} expected at most ${policy.maxRoundsPerDay} rounds on ${day}, got round ${usage.rounds + 1}` };
@@ -461,11 +668,13 @@ export class Store {
 
   appendTranscript(row: number, messages: ReadonlyArray<{ direction: 'sent' | 'received'; message: Uint8Array }>): void {
     if (messages.length === 0) return;
-    this.db.transaction(() => {
-      const next = (this.db.prepare('SELECT coalesce(max(seq), -1) + 1 AS seq FROM transcript_messages WHERE round_row = ?').get(row) as { seq: number }).seq;
-      const insert = this.db.prepare('INSERT INTO transcript_messages (round_row, seq, direction, message) VALUES (?, ?, ?, ?)');
-      messages.forEach((entry, i) => insert.run(row, next + i, entry.direction, Buffer.from(entry.message.buffer, entry.message.byteOffset, entry.message.length)));
-    })();
+    this.db.transaction(() => this.insertTranscript(row, messages))();
+  }
+
+  private insertTranscript(row: number, messages: ReadonlyArray<{ direction: 'sent' | 'received'; message: Uint8Array }>): void {
+    const next = (this.db.prepare('SELECT coalesce(max(seq), -1) + 1 AS seq FROM transcript_messages WHERE round_row = ?').get(row) as { seq: number }).seq;
+    const insert = this.db.prepare('INSERT INTO transcript_messages (round_row, seq, direction, message) VALUES (?, ?, ?, ?)');
+    messages.forEach((entry, i) => insert.run(row, next + i, entry.direction, Buffer.from(entry.message.buffer, entry.message.byteOffset, entry.message.length)));
   }
 
   transcript(row: number): Array<{ seq: number; direction: 'sent' | 'received'; message: Uint8Array }> {
