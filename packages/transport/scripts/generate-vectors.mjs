@@ -202,31 +202,84 @@ function transportVectors() {
   const kI2R = kdf(master, `${NAME} traffic i2r`);
   const kR2I = kdf(master, `${NAME} traffic r2i`);
 
-  const closeBody = cat([6], te.encode('normal'), te.encode('round finished'));
+  const normalClose = cat([6], te.encode('normal'), te.encode('round finished'));
   const frames = [
     { description: 'responder ACCEPT', direction: 'r2i', counter: 0, kind: 1, body: '', frame: hex(sealedFrame(kR2I, 0, 1, new Uint8Array(0))) },
     { description: 'initiator DATA', direction: 'i2r', counter: 0, kind: 2, body: hex(te.encode('offer from lab-a')), frame: hex(sealedFrame(kI2R, 0, 2, te.encode('offer from lab-a'))) },
     { description: 'responder DATA', direction: 'r2i', counter: 1, kind: 2, body: hex(te.encode('offer from lab-b')), frame: hex(sealedFrame(kR2I, 1, 2, te.encode('offer from lab-b'))) },
-    { description: 'initiator CLOSE normal', direction: 'i2r', counter: 1, kind: 3, body: hex(closeBody), frame: hex(sealedFrame(kI2R, 1, 3, closeBody)) },
+    { description: 'initiator CLOSE normal', direction: 'i2r', counter: 1, kind: 3, body: hex(normalClose), frame: hex(sealedFrame(kI2R, 1, 3, normalClose)) },
   ];
 
   const flip = (bytes, index) => { const c = Uint8Array.from(bytes); c[index] ^= 0x01; return hex(c); };
+  const padTo = (bytes, length) => cat(bytes, new Uint8Array(length - bytes.length));
   const lowOrder = 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800';
   const stale = digestOf({ ...roster, federation: { ...roster.federation, epoch: 2 } });
+  // Identity payloads (§3.4) with a chosen id, signed by a chosen key, sealed under the real keys:
+  // only the sealed content differs from the honest RESPONSE and AUTH.
+  const outsider = identity('lab-z');
+  const idPayload = (id, signerSeed, l, th) => cat([te.encode(id).length], te.encode(id), ed25519.sign(signed(l, th, id), signerSeed));
+  const responseWith = (payload) => cat(responsePrefix, seal(payload, thA, zeroNonce, kR2IHandshake));
+  const authWith = (payload) => cat([0x03], seal(payload, thB, zeroNonce, kI2RHandshake));
+  const sigLabelR = `${NAME} responder signature`;
+  const sigLabelI = `${NAME} initiator signature`;
+  const frame = (key, counter, kind, body) => hex(sealedFrame(key, counter, kind, body));
+  const dataI2R = Buffer.from(frames[1].frame, 'hex');
+  const closeBody = (code, detail) => cat([te.encode(code).length], te.encode(code), detail);
+
+  // transport.md §4 and §5: `step` says where the message arrives (the receiver is at that point
+  // of an honest session with the keys above, after the frames of `precededBy`); `error` is the
+  // close reason the receiver MUST end the connection with (§6.5), and `code`, for a refusal, the
+  // CLOSE code the initiator reports with it.
   const invalid = [
+    { description: 'HELLO empty', step: 'responder-reads-hello', message: '', error: 'handshake-malformed' },
+    { description: 'HELLO of one byte', step: 'responder-reads-hello', message: '01', error: 'handshake-malformed' },
+    { description: 'HELLO with type 0x02', step: 'responder-reads-hello', message: hex(cat([0x02], hello.subarray(1))), error: 'handshake-malformed' },
     { description: 'HELLO with protocol version 2', step: 'responder-reads-hello', message: hex(cat([0x01, 0x02], hello.subarray(2))), error: 'unsupported-version' },
+    { description: 'HELLO with purpose length 0', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 66), [0])), error: 'handshake-malformed' },
+    { description: 'HELLO with a 65-byte purpose', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 66), [65], new Uint8Array(65).fill(7))), error: 'handshake-malformed' },
+    { description: 'HELLO one byte short', step: 'responder-reads-hello', message: hex(hello.subarray(0, hello.length - 1)), error: 'handshake-malformed' },
+    { description: 'HELLO one byte long', step: 'responder-reads-hello', message: hex(cat(hello, [0])), error: 'handshake-malformed' },
+    { description: 'HELLO of 178 bytes: over the largest handshake message, refused unread', step: 'responder-reads-hello', message: hex(padTo(hello, 178)), error: 'frame-too-large' },
     { description: 'HELLO from a node with a stale roster (epoch 2)', step: 'responder-reads-hello', message: hex(cat([0x01, 0x01], stale, hello.subarray(34))), error: 'roster-mismatch' },
     { description: 'HELLO with a low-order ephemeral key (Wycheproof x25519 tcId 63)', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 34), Buffer.from(lowOrder, 'hex'), hello.subarray(66))), error: 'x25519-low-order' },
-    { description: 'HELLO with purpose length 0', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 66), [0])), error: 'handshake-malformed' },
-    { description: 'HELLO one byte short', step: 'responder-reads-hello', message: hex(hello.subarray(0, hello.length - 1)), error: 'handshake-malformed' },
+    { description: 'RESPONSE with type 0x03', step: 'initiator-reads-response', message: hex(cat([0x03], response.subarray(1))), error: 'handshake-malformed' },
+    { description: 'RESPONSE of 114 bytes', step: 'initiator-reads-response', message: hex(response.subarray(0, 114)), error: 'handshake-malformed' },
+    { description: 'RESPONSE of 178 bytes', step: 'initiator-reads-response', message: hex(padTo(response, 178)), error: 'frame-too-large' },
+    { description: 'RESPONSE with a low-order ephemeral key', step: 'initiator-reads-response', message: hex(cat([0x02], Buffer.from(lowOrder, 'hex'), response.subarray(33))), error: 'x25519-low-order' },
     { description: 'RESPONSE with one ciphertext bit flipped', step: 'initiator-reads-response', message: flip(response, 40), error: 'handshake-decrypt-failed' },
     { description: 'RESPONSE with the responder ephemeral changed', step: 'initiator-reads-response', message: flip(response, 1), error: 'handshake-decrypt-failed' },
+    { description: 'RESPONSE whose identity payload has a two-byte length prefix (lenid is one byte)', step: 'initiator-reads-response', message: hex(responseWith(cat([0x00], idPayload('lab-b', ids.b.seed, sigLabelR, thA)))), error: 'handshake-malformed' },
+    { description: 'RESPONSE whose identity payload says 6 id bytes and has 5', step: 'initiator-reads-response', message: hex(responseWith(cat([6], idPayload('lab-b', ids.b.seed, sigLabelR, thA).subarray(1)))), error: 'handshake-malformed' },
+    { description: 'RESPONSE from id "Lab-B", not a valid member id', step: 'initiator-reads-response', message: hex(responseWith(idPayload('Lab-B', ids.b.seed, sigLabelR, thA))), error: 'handshake-malformed' },
+    { description: 'RESPONSE from lab-z, not in the roster', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-z', outsider.seed, sigLabelR, thA))), error: 'unknown-identity' },
+    { description: 'RESPONSE from lab-c, a member, when lab-b was dialed', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-c', ids.c.seed, sigLabelR, thA))), error: 'unexpected-peer' },
+    { description: 'RESPONSE from lab-b signed with lab-c\'s key', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-b', ids.c.seed, sigLabelR, thA))), error: 'bad-signature' },
+    { description: 'RESPONSE from lab-b signed over the initiator label', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-b', ids.b.seed, sigLabelI, thA))), error: 'bad-signature' },
+    { description: 'AUTH with type 0x02', step: 'responder-reads-auth', message: hex(cat([0x02], auth.subarray(1))), error: 'handshake-malformed' },
     { description: 'AUTH with its tag cut off', step: 'responder-reads-auth', message: hex(auth.subarray(0, auth.length - 16)), error: 'handshake-malformed' },
+    { description: 'AUTH of 178 bytes', step: 'responder-reads-auth', message: hex(padTo(auth, 178)), error: 'frame-too-large' },
     { description: 'AUTH with one ciphertext bit flipped', step: 'responder-reads-auth', message: flip(auth, 10), error: 'handshake-decrypt-failed' },
-    { description: 'initiator DATA with one ciphertext bit flipped', step: 'responder-opens-frame', message: flip(Buffer.from(frames[1].frame, 'hex'), 12), error: 'frame-auth-failed' },
-    { description: 'initiator DATA with its counter set to 1', step: 'responder-opens-frame', message: hex(cat([0x10], counter8(1), Buffer.from(frames[1].frame, 'hex').subarray(9))), error: 'frame-out-of-order' },
+    { description: 'AUTH whose identity payload says 6 id bytes and has 5', step: 'responder-reads-auth', message: hex(authWith(cat([6], idPayload('lab-a', ids.a.seed, sigLabelI, thB).subarray(1)))), error: 'handshake-malformed' },
+    { description: 'AUTH from lab-b, the responder\'s own id', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-b', ids.b.seed, sigLabelI, thB))), error: 'unexpected-peer' },
+    { description: 'AUTH from lab-z, not in the roster', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-z', outsider.seed, sigLabelI, thB))), error: 'unknown-identity' },
+    { description: 'AUTH from lab-a signed with lab-c\'s key', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-a', ids.c.seed, sigLabelI, thB))), error: 'bad-signature' },
+    { description: 'AUTH from lab-a signed over the responder label', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-a', ids.a.seed, sigLabelR, thB))), error: 'bad-signature' },
+    { description: 'frame of 25 bytes', step: 'responder-receives-frame', message: hex(dataI2R.subarray(0, 25)), error: 'frame-malformed' },
+    { description: 'frame with type 0x11', step: 'responder-receives-frame', message: hex(cat([0x11], dataI2R.subarray(1))), error: 'frame-malformed' },
+    { description: 'initiator DATA with one ciphertext bit flipped', step: 'responder-receives-frame', message: flip(dataI2R, 12), error: 'frame-auth-failed' },
+    { description: 'initiator DATA with its counter set to 1', step: 'responder-receives-frame', message: hex(cat([0x10], counter8(1), dataI2R.subarray(9))), error: 'frame-out-of-order' },
+    { description: 'initiator DATA replayed', step: 'responder-receives-frame', precededBy: [hex(dataI2R)], message: hex(dataI2R), error: 'frame-replayed' },
+    { description: 'frame of kind 0x04', step: 'responder-receives-frame', message: frame(kI2R, 0, 4, te.encode('x')), error: 'frame-malformed' },
+    { description: 'ACCEPT sent by the initiator', step: 'responder-receives-frame', message: frame(kI2R, 0, 1, new Uint8Array(0)), error: 'protocol-violation' },
+    { description: 'CLOSE whose code is not kebab-case', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, closeBody('Normal', new Uint8Array(0))), error: 'frame-malformed' },
+    { description: 'CLOSE whose code length runs past the body', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, cat([10], te.encode('normal'))), error: 'frame-malformed' },
+    { description: 'CLOSE with an empty code', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, cat([0], te.encode('detail'))), error: 'frame-malformed' },
+    { description: 'CLOSE whose detail is not UTF-8', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, closeBody('normal', new Uint8Array([0xff]))), error: 'frame-malformed' },
+    { description: 'CLOSE with a 513-byte detail', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, closeBody('normal', new Uint8Array(513).fill(0x61))), error: 'frame-malformed' },
+    { description: 'DATA from the responder before ACCEPT', step: 'initiator-receives-frame', message: frame(kR2I, 0, 2, te.encode('offer from lab-b')), error: 'protocol-violation' },
+    { description: 'ACCEPT twice', step: 'initiator-receives-frame', precededBy: [frames[0].frame], message: frame(kR2I, 1, 1, new Uint8Array(0)), error: 'protocol-violation' },
+    { description: 'a refusal: CLOSE with the responder\'s own code instead of ACCEPT', step: 'initiator-receives-frame', message: frame(kR2I, 0, 3, closeBody('outside-schedule', te.encode('no slot of this pair is open'))), error: 'purpose-refused', code: 'outside-schedule' },
   ];
-
   return {
     source: SOURCE,
     version: 1,
