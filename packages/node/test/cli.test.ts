@@ -35,6 +35,15 @@ describe('venn init', () => {
     expect(() => parseRoster({ version: 1, federation: { name: 'f', epoch: 1 }, schedule: { cron: '0 * * * *', windowMinutes: 5, timezone: 'UTC' }, members: [entry] })).not.toThrow();
   });
 
+  it('publishes an endpoint with a path, as a proxy routing by path needs (transport.md §6.6)', async () => {
+    const dir = join(root, 'proxied');
+    const result = await venn(['init', '--dir', dir, '--id', 'lab-p', '--listen', '127.0.0.1:7010', '--endpoint', 'wss://venn.lab-p.example/venn']);
+    expect(result.code).toBe(0);
+    const entry = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(entry['endpoint']).toBe('wss://venn.lab-p.example/venn');
+    expect(() => parseRoster({ version: 1, federation: { name: 'f', epoch: 1 }, schedule: { cron: '0 * * * *', windowMinutes: 5, timezone: 'UTC' }, members: [entry] })).not.toThrow();
+  });
+
   it('seals the key when VENN_KEY_PASSPHRASE is set', async () => {
     const dir = join(root, 'sealed');
     const result = await venn(['init', '--dir', dir, '--id', 'lab-s', '--listen', '127.0.0.1:7009'], { env: { VENN_KEY_PASSPHRASE: 'hunter2 hunter2' } });
@@ -61,6 +70,8 @@ describe('venn init', () => {
     ['a cap above the protocol maximum', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--max-peer-set-size', '1048577'], /"--max-peer-set-size" expected an integer between 1 and 1048576, got "1048577"/],
     ['a missing --id', ['--listen', '127.0.0.1:1'], /"--id" expected LAB_ID, got nothing/],
     ['an unknown flag', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--colour'], /Unknown option '--colour'/],
+    ['an http endpoint', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--endpoint', 'http://venn.lab-x.example'], /"--endpoint" expected a ws:\/\/ or wss:\/\/ URL/],
+    ['an endpoint with a query', ['--id', 'lab-x', '--listen', '127.0.0.1:1', '--endpoint', 'wss://venn.lab-x.example/venn?x=1'], /"--endpoint" expected .* no credentials, query or fragment, got "wss:\/\/venn.lab-x.example\/venn\?x=1"/],
   ];
   it.each(bad)('rejects %s with a one-line reason and creates nothing', async (_name, args, message) => {
     const dir = join(root, `bad-${Math.random().toString(16).slice(2)}`);

@@ -10,7 +10,7 @@ import { scheduledRoundId } from '../src/internal/schedule.js';
 import { rosterDigest } from '@venn/transport';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
-import { Federation, emails } from './helpers/federation.js';
+import { Federation, emails, sessionEnds } from './helpers/federation.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -65,6 +65,9 @@ describe('refusals between roster members', () => {
     // lab-b read lab-c's OFFER and answered ABORT: not one of lab-c's points reached an evaluation.
     expect(transcriptKinds(b.dir, outcome.roundId)).toEqual([['received', 1], ['sent', 7]]);
     expect(transcriptKinds(c.dir, outcome.roundId)).toEqual([['sent', 1], ['received', 7]]);
+    // transport.md §5.5: an ABORT ends the session like a FINISH does, with an authenticated CLOSE normal.
+    const ends = [...sessionEnds(b, 'lab-c'), ...sessionEnds(c, 'lab-b')];
+    expect(ends.map((line) => line['reason'])).toEqual(['normal', 'normal']);
   });
 
   it('a replayed round id is refused, and the daily quota holds', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
-import { Federation, emails, type LogLine } from './helpers/federation.js';
+import { Federation, emails, sessionEnds, type LogLine } from './helpers/federation.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -57,6 +57,10 @@ describe('two daemons', () => {
     expect(doneB).toMatchObject({ status: 'completed', intersectionSize: 60 });
     expect(doneA['roundId']).toBe(doneB['roundId']);
     expect(new Set([doneA['role'], doneB['role']])).toEqual(new Set(['initiator', 'responder']));
+    // transport.md §5.5: after FINISH each side closes its session with an authenticated CLOSE normal.
+    const ends = [...sessionEnds(a, 'lab-b'), ...sessionEnds(b, 'lab-a')];
+    expect(ends.map((line) => line['reason'])).toEqual(['normal', 'normal']);
+    expect(ends.some((line) => line['by'] === 'local')).toBe(true);
     // Both nodes fired the same slot and derived the same round id without talking.
     const slotLines = [a, b].map((node) => node.logs.find((line) => line.msg === 'slot started'));
     expect(slotLines.map((line) => line?.['slot'])).toEqual(['2030-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z']);

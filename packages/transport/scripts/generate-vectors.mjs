@@ -78,31 +78,82 @@ function rosterVectors() {
   const nextEpoch = variant((r) => {
     r.federation.epoch = 2;
   });
+  const richCron = variant((r) => {
+    r.schedule = { cron: '0,30 9-17/2 1-15 */3 1-5', windowMinutes: 1440, timezone: 'Europe/Paris' };
+  });
+  // roster.md §1.2: each case breaks exactly one rule; `error` is the normative code, `field` the
+  // path of the offending field (informative). Input member order: lab-c, lab-a, lab-b.
   const invalid = [
-    ['identity key not hex', (r) => { r.members[1].identityKey = 'zz'; }, 'roster-invalid', 'members[1].identityKey expected 64 lowercase hex characters'],
+    ['identity key not hex', (r) => { r.members[1].identityKey = 'zz'; }, 'roster-invalid', 'members[1].identityKey'],
     ['identity key upper case', (r) => { r.members[0].identityKey = r.members[0].identityKey.toUpperCase(); }, 'roster-invalid', 'members[0].identityKey'],
-    ['identity key of small order (the identity point)', (r) => { r.members[2].identityKey = '01' + '00'.repeat(31); }, 'roster-invalid', 'members[2].identityKey expected an Ed25519 key that is not of small order'],
+    ['identity key of small order (the identity point)', (r) => { r.members[2].identityKey = '01' + '00'.repeat(31); }, 'roster-invalid', 'members[2].identityKey'],
+    ['identity key not the encoding of a curve point', (r) => { r.members[0].identityKey = '02' + '00'.repeat(31); }, 'roster-invalid', 'members[0].identityKey'],
+    ['identity key of 31 bytes', (r) => { r.members[0].identityKey = r.members[0].identityKey.slice(2); }, 'roster-invalid', 'members[0].identityKey'],
     ['duplicate id', (r) => { r.members[2].id = 'lab-a'; }, 'roster-duplicate', 'members[2].id'],
     ['duplicate identity key', (r) => { r.members[2].identityKey = r.members[0].identityKey; }, 'roster-duplicate', 'members[2].identityKey'],
     ['duplicate endpoint after URL normalisation', (r) => { r.members[2].endpoint = 'WS://127.0.0.1:7001/'; }, 'roster-duplicate', 'members[2].endpoint'],
     ['endpoint not ws or wss', (r) => { r.members[0].endpoint = 'http://lab-c.example'; }, 'roster-invalid', 'members[0].endpoint'],
-    ['unknown field', (r) => { r.members[0].policy.maxSize = 1; }, 'roster-unknown-field', 'members[0].policy.maxSize'],
-    ['unsupported version', (r) => { r.version = 2; }, 'roster-invalid', 'version expected 1'],
+    ['endpoint with credentials', (r) => { r.members[0].endpoint = 'wss://user:pw@lab-c.example:7003'; }, 'roster-invalid', 'members[0].endpoint'],
+    ['endpoint with a query', (r) => { r.members[0].endpoint = 'wss://lab-c.example:7003/venn?x=1'; }, 'roster-invalid', 'members[0].endpoint'],
+    ['endpoint with a fragment', (r) => { r.members[0].endpoint = 'wss://lab-c.example:7003/venn#a'; }, 'roster-invalid', 'members[0].endpoint'],
+    ['endpoint not a URL', (r) => { r.members[0].endpoint = 'lab-c.example:7003'; }, 'roster-invalid', 'members[0].endpoint'],
+    ['endpoint over 512 characters', (r) => { r.members[0].endpoint = `wss://lab-c.example/${'p'.repeat(493)}`; }, 'roster-invalid', 'members[0].endpoint'],
+    ['unknown field in a policy', (r) => { r.members[0].policy.maxSize = 1; }, 'roster-unknown-field', 'members[0].policy.maxSize'],
+    ['unknown field in a member', (r) => { r.members[1].role = 'hub'; }, 'roster-unknown-field', 'members[1].role'],
+    ['unknown top-level field', (r) => { r.signature = 'x'; }, 'roster-unknown-field', 'signature'],
+    ['unknown field in the federation', (r) => { r.federation.region = 'eu'; }, 'roster-unknown-field', 'federation.region'],
+    ['unsupported version', (r) => { r.version = 2; }, 'roster-invalid', 'version'],
+    ['version missing', (r) => { delete r.version; }, 'roster-invalid', 'version'],
+    ['federation missing', (r) => { delete r.federation; }, 'roster-invalid', 'federation'],
+    ['federation name with a space', (r) => { r.federation.name = 'venn demo'; }, 'roster-invalid', 'federation.name'],
     ['epoch negative', (r) => { r.federation.epoch = -1; }, 'roster-invalid', 'federation.epoch'],
+    ['epoch above 2^32 - 1', (r) => { r.federation.epoch = 2 ** 32; }, 'roster-invalid', 'federation.epoch'],
+    ['epoch as a string', (r) => { r.federation.epoch = '1'; }, 'roster-invalid', 'federation.epoch'],
     ['cron with six fields', (r) => { r.schedule.cron = '0 0 */6 * * *'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with two spaces between fields', (r) => { r.schedule.cron = '0  */6 * * *'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with a step on a single value', (r) => { r.schedule.cron = '5/10 * * * *'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with a minute step over 60', (r) => { r.schedule.cron = '*/61 * * * *'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with step 0', (r) => { r.schedule.cron = '*/0 * * * *'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with day of week 8', (r) => { r.schedule.cron = '0 0 * * 8'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with a descending range', (r) => { r.schedule.cron = '0 5-1 * * *'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with names', (r) => { r.schedule.cron = '0 0 * JAN MON'; }, 'roster-invalid', 'schedule.cron'],
+    ['cron with a question mark', (r) => { r.schedule.cron = '0 0 ? * 1'; }, 'roster-invalid', 'schedule.cron'],
+    ['window of 0 minutes', (r) => { r.schedule.windowMinutes = 0; }, 'roster-invalid', 'schedule.windowMinutes'],
+    ['window over a day', (r) => { r.schedule.windowMinutes = 1441; }, 'roster-invalid', 'schedule.windowMinutes'],
+    ['time zone unknown', (r) => { r.schedule.timezone = 'Mars/Olympus'; }, 'roster-invalid', 'schedule.timezone'],
+    ['no members', (r) => { r.members = []; }, 'roster-invalid', 'members'],
+    ['members not an array', (r) => { r.members = {}; }, 'roster-invalid', 'members'],
+    ['member id upper case', (r) => { r.members[0].id = 'Lab-C'; }, 'roster-invalid', 'members[0].id'],
+    ['member id starting with "-"', (r) => { r.members[0].id = '-lab-c'; }, 'roster-invalid', 'members[0].id'],
+    ['member id of 64 characters', (r) => { r.members[0].id = 'c'.repeat(64); }, 'roster-invalid', 'members[0].id'],
+    ['member name empty', (r) => { r.members[0].name = ''; }, 'roster-invalid', 'members[0].name'],
+    ['member name of 129 characters', (r) => { r.members[0].name = 'n'.repeat(129); }, 'roster-invalid', 'members[0].name'],
+    ['member name with a control character', (r) => { r.members[0].name = 'Lab\u0007C'; }, 'roster-invalid', 'members[0].name'],
+    ['member name with a lone surrogate', (r) => { r.members[0].name = 'Lab \ud800'; }, 'roster-invalid', 'members[0].name'],
+    ['policy missing', (r) => { delete r.members[0].policy; }, 'roster-invalid', 'members[0].policy'],
+    ['max peer set size 0', (r) => { r.members[0].policy.maxPeerSetSize = 0; }, 'roster-invalid', 'members[0].policy.maxPeerSetSize'],
+    ['max peer set size above 2^20 (SPEC MAX_SET_SIZE)', (r) => { r.members[0].policy.maxPeerSetSize = 1048577; }, 'roster-invalid', 'members[0].policy.maxPeerSetSize'],
+    ['max peer set size fractional', (r) => { r.members[0].policy.maxPeerSetSize = 1.5; }, 'roster-invalid', 'members[0].policy.maxPeerSetSize'],
+    ['rounds per day 0', (r) => { r.members[0].policy.maxRoundsPerDay = 0; }, 'roster-invalid', 'members[0].policy.maxRoundsPerDay'],
+    ['rounds per day above 1440', (r) => { r.members[0].policy.maxRoundsPerDay = 1441; }, 'roster-invalid', 'members[0].policy.maxRoundsPerDay'],
+    ['modes empty', (r) => { r.members[0].policy.modes = []; }, 'roster-invalid', 'members[0].policy.modes'],
     ['mode unknown', (r) => { r.members[1].policy.modes = ['union']; }, 'roster-invalid', 'members[1].policy.modes[0]'],
-    ['share label repeated', (r) => { r.members[1].policy.shareLabels = ['reason', 'reason']; }, 'roster-invalid', 'members[1].policy.shareLabels[1]'],
-    ['no members', (r) => { r.members = []; }, 'roster-invalid', 'members expected an array of 1 to 1024 members'],
-  ].map(([description, mutate, error, message]) => ({ description, roster: variant(mutate), valid: false, error, message }));
+    ['mode repeated', (r) => { r.members[1].policy.modes = ['intersection', 'intersection']; }, 'roster-invalid', 'members[1].policy.modes[1]'],
+    ['share label repeated (a set repeating a value is roster-invalid)', (r) => { r.members[1].policy.shareLabels = ['reason', 'reason']; }, 'roster-invalid', 'members[1].policy.shareLabels[1]'],
+    ['share label unknown', (r) => { r.members[1].policy.shareLabels = ['email']; }, 'roster-invalid', 'members[1].policy.shareLabels[0]'],
+    ['share labels not an array', (r) => { r.members[1].policy.shareLabels = 'reason'; }, 'roster-invalid', 'members[1].policy.shareLabels'],
+  ].map(([description, mutate, error, field]) => ({ description, roster: variant(mutate), valid: false, error, field }));
+  invalid.unshift({ description: 'text that is not JSON', rosterText: '{"version":1,', valid: false, error: 'roster-not-json', field: '' });
   return {
     source: SOURCE,
     version: 1,
-    description: 'protocol-spec/roster.md: canonical encoding (RFC 8785 JSON, members sorted by id, sets sorted) and rosterDigest = SHA-256("venn/roster-digest/v1" || 0x00 || canonical)',
+    description: 'protocol-spec/roster.md: canonical encoding (RFC 8785 JSON, members sorted by id, sets sorted) and rosterDigest = SHA-256("venn/roster-digest/v1" || 0x00 || canonical). Invalid cases break one rule each; `error` is the normative code (roster.md §1.2), `field` the offending field path (informative)',
     identities: Object.values(ids).map((i) => ({ id: i.id, seedLabel: `venn vector identity ${i.id}`, seed: hex(i.seed), publicKey: hex(i.publicKey) })),
     valid: [
       { description: 'three members listed out of order', roster, canonical: new TextDecoder().decode(canonical(roster)), canonicalHex: hex(canonical(roster)), rosterDigest: hex(digestOf(roster)) },
       { description: 'same roster, members and modes listed in another order: same digest', roster: shuffled, canonicalHex: hex(canonical(shuffled)), rosterDigest: hex(digestOf(shuffled)) },
       { description: 'epoch 2: a different digest', roster: nextEpoch, canonicalHex: hex(canonical(nextEpoch)), rosterDigest: hex(digestOf(nextEpoch)) },
+      { description: 'a cron with a list, a stepped range, a stepped star and both day fields, in Europe/Paris, with the longest window', roster: richCron, canonicalHex: hex(canonical(richCron)), rosterDigest: hex(digestOf(richCron)) },
     ],
     invalid,
   };
@@ -151,31 +202,84 @@ function transportVectors() {
   const kI2R = kdf(master, `${NAME} traffic i2r`);
   const kR2I = kdf(master, `${NAME} traffic r2i`);
 
-  const closeBody = cat([6], te.encode('normal'), te.encode('round finished'));
+  const normalClose = cat([6], te.encode('normal'), te.encode('round finished'));
   const frames = [
     { description: 'responder ACCEPT', direction: 'r2i', counter: 0, kind: 1, body: '', frame: hex(sealedFrame(kR2I, 0, 1, new Uint8Array(0))) },
     { description: 'initiator DATA', direction: 'i2r', counter: 0, kind: 2, body: hex(te.encode('offer from lab-a')), frame: hex(sealedFrame(kI2R, 0, 2, te.encode('offer from lab-a'))) },
     { description: 'responder DATA', direction: 'r2i', counter: 1, kind: 2, body: hex(te.encode('offer from lab-b')), frame: hex(sealedFrame(kR2I, 1, 2, te.encode('offer from lab-b'))) },
-    { description: 'initiator CLOSE normal', direction: 'i2r', counter: 1, kind: 3, body: hex(closeBody), frame: hex(sealedFrame(kI2R, 1, 3, closeBody)) },
+    { description: 'initiator CLOSE normal', direction: 'i2r', counter: 1, kind: 3, body: hex(normalClose), frame: hex(sealedFrame(kI2R, 1, 3, normalClose)) },
   ];
 
   const flip = (bytes, index) => { const c = Uint8Array.from(bytes); c[index] ^= 0x01; return hex(c); };
+  const padTo = (bytes, length) => cat(bytes, new Uint8Array(length - bytes.length));
   const lowOrder = 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800';
   const stale = digestOf({ ...roster, federation: { ...roster.federation, epoch: 2 } });
+  // Identity payloads (§3.4) with a chosen id, signed by a chosen key, sealed under the real keys:
+  // only the sealed content differs from the honest RESPONSE and AUTH.
+  const outsider = identity('lab-z');
+  const idPayload = (id, signerSeed, l, th) => cat([te.encode(id).length], te.encode(id), ed25519.sign(signed(l, th, id), signerSeed));
+  const responseWith = (payload) => cat(responsePrefix, seal(payload, thA, zeroNonce, kR2IHandshake));
+  const authWith = (payload) => cat([0x03], seal(payload, thB, zeroNonce, kI2RHandshake));
+  const sigLabelR = `${NAME} responder signature`;
+  const sigLabelI = `${NAME} initiator signature`;
+  const frame = (key, counter, kind, body) => hex(sealedFrame(key, counter, kind, body));
+  const dataI2R = Buffer.from(frames[1].frame, 'hex');
+  const closeBody = (code, detail) => cat([te.encode(code).length], te.encode(code), detail);
+
+  // transport.md §4 and §5: `step` says where the message arrives (the receiver is at that point
+  // of an honest session with the keys above, after the frames of `precededBy`); `error` is the
+  // close reason the receiver MUST end the connection with (§6.5), and `code`, for a refusal, the
+  // CLOSE code the initiator reports with it.
   const invalid = [
+    { description: 'HELLO empty', step: 'responder-reads-hello', message: '', error: 'handshake-malformed' },
+    { description: 'HELLO of one byte', step: 'responder-reads-hello', message: '01', error: 'handshake-malformed' },
+    { description: 'HELLO with type 0x02', step: 'responder-reads-hello', message: hex(cat([0x02], hello.subarray(1))), error: 'handshake-malformed' },
     { description: 'HELLO with protocol version 2', step: 'responder-reads-hello', message: hex(cat([0x01, 0x02], hello.subarray(2))), error: 'unsupported-version' },
+    { description: 'HELLO with purpose length 0', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 66), [0])), error: 'handshake-malformed' },
+    { description: 'HELLO with a 65-byte purpose', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 66), [65], new Uint8Array(65).fill(7))), error: 'handshake-malformed' },
+    { description: 'HELLO one byte short', step: 'responder-reads-hello', message: hex(hello.subarray(0, hello.length - 1)), error: 'handshake-malformed' },
+    { description: 'HELLO one byte long', step: 'responder-reads-hello', message: hex(cat(hello, [0])), error: 'handshake-malformed' },
+    { description: 'HELLO of 178 bytes: over the largest handshake message, refused unread', step: 'responder-reads-hello', message: hex(padTo(hello, 178)), error: 'frame-too-large' },
     { description: 'HELLO from a node with a stale roster (epoch 2)', step: 'responder-reads-hello', message: hex(cat([0x01, 0x01], stale, hello.subarray(34))), error: 'roster-mismatch' },
     { description: 'HELLO with a low-order ephemeral key (Wycheproof x25519 tcId 63)', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 34), Buffer.from(lowOrder, 'hex'), hello.subarray(66))), error: 'x25519-low-order' },
-    { description: 'HELLO with purpose length 0', step: 'responder-reads-hello', message: hex(cat(hello.subarray(0, 66), [0])), error: 'handshake-malformed' },
-    { description: 'HELLO one byte short', step: 'responder-reads-hello', message: hex(hello.subarray(0, hello.length - 1)), error: 'handshake-malformed' },
+    { description: 'RESPONSE with type 0x03', step: 'initiator-reads-response', message: hex(cat([0x03], response.subarray(1))), error: 'handshake-malformed' },
+    { description: 'RESPONSE of 114 bytes', step: 'initiator-reads-response', message: hex(response.subarray(0, 114)), error: 'handshake-malformed' },
+    { description: 'RESPONSE of 178 bytes', step: 'initiator-reads-response', message: hex(padTo(response, 178)), error: 'frame-too-large' },
+    { description: 'RESPONSE with a low-order ephemeral key', step: 'initiator-reads-response', message: hex(cat([0x02], Buffer.from(lowOrder, 'hex'), response.subarray(33))), error: 'x25519-low-order' },
     { description: 'RESPONSE with one ciphertext bit flipped', step: 'initiator-reads-response', message: flip(response, 40), error: 'handshake-decrypt-failed' },
     { description: 'RESPONSE with the responder ephemeral changed', step: 'initiator-reads-response', message: flip(response, 1), error: 'handshake-decrypt-failed' },
+    { description: 'RESPONSE whose identity payload has a two-byte length prefix (lenid is one byte)', step: 'initiator-reads-response', message: hex(responseWith(cat([0x00], idPayload('lab-b', ids.b.seed, sigLabelR, thA)))), error: 'handshake-malformed' },
+    { description: 'RESPONSE whose identity payload says 6 id bytes and has 5', step: 'initiator-reads-response', message: hex(responseWith(cat([6], idPayload('lab-b', ids.b.seed, sigLabelR, thA).subarray(1)))), error: 'handshake-malformed' },
+    { description: 'RESPONSE from id "Lab-B", not a valid member id', step: 'initiator-reads-response', message: hex(responseWith(idPayload('Lab-B', ids.b.seed, sigLabelR, thA))), error: 'handshake-malformed' },
+    { description: 'RESPONSE from lab-z, not in the roster', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-z', outsider.seed, sigLabelR, thA))), error: 'unknown-identity' },
+    { description: 'RESPONSE from lab-c, a member, when lab-b was dialed', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-c', ids.c.seed, sigLabelR, thA))), error: 'unexpected-peer' },
+    { description: 'RESPONSE from lab-b signed with lab-c\'s key', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-b', ids.c.seed, sigLabelR, thA))), error: 'bad-signature' },
+    { description: 'RESPONSE from lab-b signed over the initiator label', step: 'initiator-reads-response', message: hex(responseWith(idPayload('lab-b', ids.b.seed, sigLabelI, thA))), error: 'bad-signature' },
+    { description: 'AUTH with type 0x02', step: 'responder-reads-auth', message: hex(cat([0x02], auth.subarray(1))), error: 'handshake-malformed' },
     { description: 'AUTH with its tag cut off', step: 'responder-reads-auth', message: hex(auth.subarray(0, auth.length - 16)), error: 'handshake-malformed' },
+    { description: 'AUTH of 178 bytes', step: 'responder-reads-auth', message: hex(padTo(auth, 178)), error: 'frame-too-large' },
     { description: 'AUTH with one ciphertext bit flipped', step: 'responder-reads-auth', message: flip(auth, 10), error: 'handshake-decrypt-failed' },
-    { description: 'initiator DATA with one ciphertext bit flipped', step: 'responder-opens-frame', message: flip(Buffer.from(frames[1].frame, 'hex'), 12), error: 'frame-auth-failed' },
-    { description: 'initiator DATA with its counter set to 1', step: 'responder-opens-frame', message: hex(cat([0x10], counter8(1), Buffer.from(frames[1].frame, 'hex').subarray(9))), error: 'frame-out-of-order' },
+    { description: 'AUTH whose identity payload says 6 id bytes and has 5', step: 'responder-reads-auth', message: hex(authWith(cat([6], idPayload('lab-a', ids.a.seed, sigLabelI, thB).subarray(1)))), error: 'handshake-malformed' },
+    { description: 'AUTH from lab-b, the responder\'s own id', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-b', ids.b.seed, sigLabelI, thB))), error: 'unexpected-peer' },
+    { description: 'AUTH from lab-z, not in the roster', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-z', outsider.seed, sigLabelI, thB))), error: 'unknown-identity' },
+    { description: 'AUTH from lab-a signed with lab-c\'s key', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-a', ids.c.seed, sigLabelI, thB))), error: 'bad-signature' },
+    { description: 'AUTH from lab-a signed over the responder label', step: 'responder-reads-auth', message: hex(authWith(idPayload('lab-a', ids.a.seed, sigLabelR, thB))), error: 'bad-signature' },
+    { description: 'frame of 25 bytes', step: 'responder-receives-frame', message: hex(dataI2R.subarray(0, 25)), error: 'frame-malformed' },
+    { description: 'frame with type 0x11', step: 'responder-receives-frame', message: hex(cat([0x11], dataI2R.subarray(1))), error: 'frame-malformed' },
+    { description: 'initiator DATA with one ciphertext bit flipped', step: 'responder-receives-frame', message: flip(dataI2R, 12), error: 'frame-auth-failed' },
+    { description: 'initiator DATA with its counter set to 1', step: 'responder-receives-frame', message: hex(cat([0x10], counter8(1), dataI2R.subarray(9))), error: 'frame-out-of-order' },
+    { description: 'initiator DATA replayed', step: 'responder-receives-frame', precededBy: [hex(dataI2R)], message: hex(dataI2R), error: 'frame-replayed' },
+    { description: 'frame of kind 0x04', step: 'responder-receives-frame', message: frame(kI2R, 0, 4, te.encode('x')), error: 'frame-malformed' },
+    { description: 'ACCEPT sent by the initiator', step: 'responder-receives-frame', message: frame(kI2R, 0, 1, new Uint8Array(0)), error: 'protocol-violation' },
+    { description: 'CLOSE whose code is not kebab-case', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, closeBody('Normal', new Uint8Array(0))), error: 'frame-malformed' },
+    { description: 'CLOSE whose code length runs past the body', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, cat([10], te.encode('normal'))), error: 'frame-malformed' },
+    { description: 'CLOSE with an empty code', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, cat([0], te.encode('detail'))), error: 'frame-malformed' },
+    { description: 'CLOSE whose detail is not UTF-8', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, closeBody('normal', new Uint8Array([0xff]))), error: 'frame-malformed' },
+    { description: 'CLOSE with a 513-byte detail', step: 'responder-receives-frame', message: frame(kI2R, 0, 3, closeBody('normal', new Uint8Array(513).fill(0x61))), error: 'frame-malformed' },
+    { description: 'DATA from the responder before ACCEPT', step: 'initiator-receives-frame', message: frame(kR2I, 0, 2, te.encode('offer from lab-b')), error: 'protocol-violation' },
+    { description: 'ACCEPT twice', step: 'initiator-receives-frame', precededBy: [frames[0].frame], message: frame(kR2I, 1, 1, new Uint8Array(0)), error: 'protocol-violation' },
+    { description: 'a refusal: CLOSE with the responder\'s own code instead of ACCEPT', step: 'initiator-receives-frame', message: frame(kR2I, 0, 3, closeBody('outside-schedule', te.encode('no slot of this pair is open'))), error: 'purpose-refused', code: 'outside-schedule' },
   ];
-
   return {
     source: SOURCE,
     version: 1,

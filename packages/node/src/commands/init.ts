@@ -73,7 +73,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const config = parseConfig(document, dir, '--listen/--admin');
   const endpoint = stringOption(values, 'endpoint', spec, true)
     ?? `ws://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${config.listen.port}`;
-  if (!/^wss?:\/\/[^\s/?#@]+(:[0-9]+)?\/?$/.test(endpoint)) throw new UsageError(`"--endpoint" expected a ws:// or wss:// URL, got ${JSON.stringify(endpoint)}`);
+  checkEndpoint(endpoint);
 
   if (existsSync(join(dir, CONFIG_FILE))) {
     throw new ValidationError('already-initialized', `"--dir" expected a new or empty node directory, got ${dir} which already has ${CONFIG_FILE}`);
@@ -99,4 +99,22 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     },
   });
   return 0;
+}
+
+/**
+ * roster.md §1: the URL peers dial as written (transport.md §6.6). A path is allowed, for a proxy
+ * that routes by path; credentials, a query or a fragment are not.
+ */
+function checkEndpoint(endpoint: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  const ok = url !== undefined && (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== ''
+    && url.username === '' && url.password === '' && url.search === '' && url.hash === '' && !/[\s?#]/.test(endpoint) && endpoint.length <= 512;
+  if (!ok) {
+    throw new UsageError(`"--endpoint" expected a ws:// or wss:// URL with a host, an optional port and path, and no credentials, query or fragment, got ${JSON.stringify(endpoint)}`);
+  }
 }

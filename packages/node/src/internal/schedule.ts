@@ -1,7 +1,8 @@
 /**
- * Round slots and round ids (protocol-spec/node.md): slots come from the roster's cron (croner),
- * a scheduled round's id is derived from the roster digest, the slot and the pair, and the
- * initiator of each pair is chosen from the round id so both sides agree without talking.
+ * Round slots and round ids (protocol-spec/node.md): slots are the instants of the roster's cron
+ * (node.md §4.1, evaluated by croner), a scheduled round's id is derived from the roster digest,
+ * the slot and the pair, and the initiator of each pair is chosen from the round id so both sides
+ * agree without talking.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
@@ -24,9 +25,22 @@ export interface Slot {
   readonly end: number;
 }
 
+/**
+ * node.md §4.1 semantics, pinned rather than left to croner's defaults: five fields only, day of
+ * month OR day of week when both are restricted, steps only on `*` or a range, 0-6 weekdays with
+ * 7 as Sunday, and the DST rule that treats one-minute-one-hour crons as fixed times.
+ */
+const CRON_OPTIONS = {
+  mode: '5-part',
+  domAndDow: false,
+  sloppyRanges: false,
+  alternativeWeekdays: false,
+  fixedTimeRule: 'single-value',
+} as const;
+
 function pattern(schedule: RosterSchedule): Cron {
   // Paused: croner only evaluates the pattern; timers are the scheduler's, on its injected clock.
-  return new Cron(schedule.cron, { timezone: schedule.timezone, paused: true });
+  return new Cron(schedule.cron, { ...CRON_OPTIONS, timezone: schedule.timezone, paused: true });
 }
 
 /** The first slot starting strictly after `afterMs`. */

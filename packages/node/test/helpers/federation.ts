@@ -24,6 +24,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The transport's end-of-connection lines (transport.md §6.5) a node logged for connections with `peer`. */
+export function sessionEnds(node: NodeProcess, peer: string): LogLine[] {
+  return node.logs.filter((line) => line['component'] === 'transport' && line['peerId'] === peer
+    && typeof line.msg === 'string' && /^(closing connection|peer closed the connection): /.test(line.msg));
+}
+
 export class NodeProcess {
   child: ChildProcess | undefined;
   readonly logs: LogLine[] = [];

@@ -132,26 +132,40 @@ function setOf<T extends string>(value: unknown, path: string, allowed: readonly
   return value as T[];
 }
 
-const CRON_RANGES: readonly (readonly [string, number, number])[] = [
-  ['minute', 0, 59],
-  ['hour', 0, 23],
-  ['day of month', 1, 31],
-  ['month', 1, 12],
-  ['day of week', 0, 7],
+/** roster.md §1.1: each field's name, bounds, and the largest step (the number of values it has). */
+const CRON_FIELDS: readonly { readonly label: string; readonly min: number; readonly max: number; readonly maxStep: number }[] = [
+  { label: 'minute', min: 0, max: 59, maxStep: 60 },
+  { label: 'hour', min: 0, max: 23, maxStep: 24 },
+  { label: 'day of month', min: 1, max: 31, maxStep: 31 },
+  { label: 'month', min: 1, max: 12, maxStep: 12 },
+  // 0 and 7 are both Sunday: seven distinct days.
+  { label: 'day of week', min: 0, max: 7, maxStep: 7 },
 ];
 
-/** Five-field cron with numbers, `*`, ranges, lists and steps; names (MON, JAN) are refused to keep one spelling. */
+const CRON_ITEM = /^(?:(\*)|(\d{1,2})(?:-(\d{1,2}))?)(?:\/(\d{1,2}))?$/;
+
+/**
+ * roster.md §1.1: five fields, each a comma-separated list of `*`, `n` or `a-b`, the star and
+ * ranges optionally with a step `/s`. Names (MON, JAN), `?`, `L`, `W`, `#`, a step on a single
+ * value and steps wider than the field are refused, so every node reads one meaning (node.md §4.1).
+ */
 function cron(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length > 128) throw invalid(path, 'a five-field cron expression', value);
   const parts = value.split(' ');
   if (parts.length !== 5) throw invalid(path, 'a five-field cron expression separated by single spaces', value);
   parts.forEach((part, i) => {
-    const [label, min, max] = CRON_RANGES[i] as readonly [string, number, number];
+    const { label, min, max, maxStep } = CRON_FIELDS[i] as (typeof CRON_FIELDS)[number];
     for (const item of part.split(',')) {
-      const m = /^(\*|(\d{1,2})(?:-(\d{1,2}))?)(?:\/(\d{1,2}))?$/.exec(item);
+      const m = CRON_ITEM.exec(item);
       const inRange = (s: string | undefined): boolean => s === undefined || (Number(s) >= min && Number(s) <= max);
-      if (m === null || !inRange(m[2]) || !inRange(m[3]) || (m[4] !== undefined && Number(m[4]) === 0)) {
-        throw invalid(path, `a cron ${label} field with values in [${min}, ${max}]`, value);
+      if (m === null || !inRange(m[2]) || !inRange(m[3])) {
+        throw invalid(path, `a cron ${label} field of *, n, a-b, */s or a-b/s with values in [${min}, ${max}]`, value);
+      }
+      if (m[2] !== undefined && m[3] === undefined && m[4] !== undefined) {
+        throw invalid(path, `a cron ${label} step on * or a range (*/s or a-b/s), not on a single value`, value);
+      }
+      if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > maxStep)) {
+        throw invalid(path, `a cron ${label} step in [1, ${maxStep}]`, value);
       }
       if (m[2] !== undefined && m[3] !== undefined && Number(m[2]) > Number(m[3])) {
         throw invalid(path, `an ascending ${label} range`, value);

@@ -101,11 +101,14 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
   http.maxHeadersCount = 32;
   // A hard cap on sockets of every kind; past it Node drops new connections unanswered.
   http.maxConnections = limits.maxUnauthenticated + limits.maxSessions;
+  // transport.md §6.6: any path, Host and Origin are accepted (identity comes from the handshake
+  // alone) and no subprotocol is ever selected, whatever a client offers.
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: sealedFrameLength(limits.maxMessageBytes),
     perMessageDeflate: false,
     clientTracking: false,
+    handleProtocols: () => false,
   });
 
   const pending = new Map<Duplex, Admission>();
