@@ -223,6 +223,42 @@ describe('decoder junk table', () => {
   });
 });
 
+/** A map16 of `entries` distinct two-byte keys (fixstr 2) with nil values: 4 bytes an entry, ~260 KB at 65,000. */
+function wideMap(entries: number): Uint8Array {
+  const frame = new Uint8Array(3 + 4 * entries);
+  frame.set([0xde, entries >> 8, entries & 0xff]);
+  for (let i = 0; i < entries; i++) frame.set([0xa2, i >> 8, i & 0xff, 0xc0], 3 + 4 * i);
+  return frame;
+}
+
+function errorOf(input: Uint8Array): CodecError {
+  try {
+    decodeMessage(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CodecError);
+    return error as CodecError;
+  }
+  throw new Error('decodeMessage accepted the input');
+}
+
+describe('maps larger than any message schema (SPEC §5.1 step 2)', () => {
+  // One 260 KB frame of 65,000 distinct keys used to take seconds in the duplicate-key check, on the
+  // daemon's main thread, for the responder's first frame of a session.
+  it('refuses a 65,000-entry map by its header, before reading any entry', () => {
+    const frame = wideMap(65_000);
+    expect(frame.length).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    const error = errorOf(frame);
+    expect(error.code).toBe('too-many-entries');
+    expect(error.message).toContain('map of 65000 entries at offset 0');
+  });
+
+  it('does not read the entries of an oversized map: a forbidden first key changes nothing', () => {
+    const frame = wideMap(65_000);
+    frame[3] = 0xc1; // the first key, were it read, would be 'non-string-key'
+    expect(errorOf(frame).code).toBe('too-many-entries');
+  });
+});
+
 describe('map keys', () => {
   it('reads str16 keys as keys (then the schema rejects the non-canonical form)', () => {
     const frame = encodeMessage(samples['abort']!);
