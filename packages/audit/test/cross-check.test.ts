@@ -23,12 +23,16 @@ import { auditRoster, digest, exportBundle, keys, playRound, rosterDigest } from
 const encoder = new TextEncoder();
 const roster = auditRoster();
 
+/** Rounds of one pair run this far apart: more than the settle window (audit.md §10.2), 25 hours. */
+const SPACING = 30 * 3_600_000;
+const T0 = 1_900_000_000_000;
+
 /** One lab's node: its log, its signed heads and the heads it received from the other lab. */
 class Lab {
   readonly log = new MerkleLog(new MemoryLogStorage());
   readonly heads: SignedTreeHead[] = [];
-  readonly received: Array<{ peerId: string; head: SignedTreeHead }> = [];
-  clock = 1_900_000_000_000;
+  readonly received: Array<{ peerId: string; head: SignedTreeHead; opened: number | null; leafIndex: number | null }> = [];
+  clock = T0;
 
   constructor(readonly id: string, readonly secretKey: Uint8Array) {}
 
@@ -37,6 +41,12 @@ class Lab {
     this.log.append(leaf);
     this.clock += 1000;
     this.heads.push(signTreeHead(this.log.treeHead(this.clock), this.id, this.secretKey.slice()));
+  }
+
+  /** Stores a peer's head from an OFFER with the receipt evidence the node keeps: the first receipt only. */
+  receive(peerId: string, head: SignedTreeHead, opened: number | null, leafIndex: number | null): void {
+    if (this.received.some((entry) => entry.peerId === peerId && Buffer.from(encodeSignedTreeHead(entry.head)).equals(Buffer.from(encodeSignedTreeHead(head))))) return;
+    this.received.push({ peerId, head, opened, leafIndex });
   }
 
   latest(): SignedTreeHead | undefined {
@@ -48,11 +58,11 @@ class Lab {
   }
 }
 
-function record(n: number, overrides: Partial<RoundRecord> = {}): RoundRecord {
+function record(n: number, overrides: Partial<RoundRecord> = {}, spacing = SPACING): RoundRecord {
   return {
     roundId: sha256(encoder.encode(`round ${n}`)), attempt: 1, rosterDigest, slot: 1_900_000_000 + n * 3600, initiatorId: 'lab-a', responderId: 'lab-b',
     status: 'completed', reason: '', transcriptHash: sha256(encoder.encode(`transcript ${n}`)).slice(0, 32), initiatorClaim: n, responderClaim: n,
-    timestamp: 1_900_000_000_000 + n * 10_000, ...overrides,
+    timestamp: T0 + n * spacing, ...overrides,
   };
 }
 
@@ -61,29 +71,38 @@ interface Tamper {
   readonly leafB?: (n: number, leaf: RoundRecord) => RoundRecord | null;
   /** Leaves lab-a logs before round n's (attempts that never reached lab-b). */
   readonly beforeA?: (n: number) => RoundRecord[];
-  /** What lab-a logs for round n. */
-  readonly leafA?: (n: number, leaf: RoundRecord) => RoundRecord;
+  /** What lab-a logs for round n (null: nothing). */
+  readonly leafA?: (n: number, leaf: RoundRecord) => RoundRecord | null;
+  /** The clock lab-a signs its head of round n with (default: the round's time). */
+  readonly headClockA?: (n: number) => number;
+  /** Whether lab-a puts its head in round n's OFFER (default: always; false sends nil). */
+  readonly sendsHeadA?: (n: number) => boolean;
+  /** Milliseconds between rounds (default SPACING). */
+  readonly spacing?: number;
 }
 
 /**
  * Two labs that ran `rounds` rounds together (and lab-a one with a third lab) on one clock: each
- * round both send their latest heads in OFFERs, then each logs its leaf and signs a new head.
+ * round both send their latest heads in OFFERs over a session opened 5 s before the round ends,
+ * then each logs its leaf and signs a new head, and stores the peer's head with that receipt.
  */
 function federation(rounds: number, tamper: Tamper = {}): { a: Lab; b: Lab } {
   const a = new Lab('lab-a', keys.initiator.secretKey);
   const b = new Lab('lab-b', keys.responder.secretKey);
   for (let n = 0; n < rounds; n++) {
-    const headA = a.latest();
+    const headA = tamper.sendsHeadA?.(n) === false ? undefined : a.latest();
     const headB = b.latest();
-    if (headA !== undefined) b.received.push({ peerId: 'lab-a', head: headA });
-    if (headB !== undefined) a.received.push({ peerId: 'lab-b', head: headB });
-    const leaf = record(n);
-    a.clock = leaf.timestamp;
+    const leaf = record(n, {}, tamper.spacing);
+    const opened = leaf.timestamp - 5000;
+    a.clock = tamper.headClockA?.(n) ?? leaf.timestamp;
     b.clock = leaf.timestamp;
     for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecord(early));
-    a.append(encodeRoundRecord(tamper.leafA?.(n, leaf) ?? leaf));
+    const ours = tamper.leafA === undefined ? leaf : tamper.leafA(n, leaf);
+    if (ours !== null) a.append(encodeRoundRecord(ours));
+    if (headB !== undefined) a.receive('lab-b', headB, opened, ours === null ? null : a.log.size - 1);
     const theirs = tamper.leafB === undefined ? leaf : tamper.leafB(n, leaf);
     if (theirs !== null) b.append(encodeRoundRecord(theirs));
+    if (headA !== undefined) b.receive('lab-a', headA, opened, theirs === null ? null : b.log.size - 1);
     if (n === 1) a.append(encodeRoundRecord(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
   }
   return { a, b };
@@ -115,6 +134,17 @@ describe('cross-check', () => {
     expect(b.latest()!.timestamp).toBeLessThan(record(5).timestamp);
     expect(report.issues).toEqual([]);
     expect(report.pending.map((issue) => issue.kind)).toEqual(['missing-round']);
+  });
+
+  it('attack: a lab that leaves a round out and backdates its later heads does not make it pending', () => {
+    // lab-a drops round 2 from its log and signs every later head with a time before round 2 ended;
+    // lab-b received those heads in the OFFERs of rounds 3-5, each more than a day later by its clock.
+    const { a, b } = federation(6, { leafA: (n, leaf) => (n === 2 ? null : leaf), headClockA: (n) => (n >= 2 ? record(1).timestamp + n : record(n).timestamp) });
+    expect(a.latest()!.timestamp).toBeLessThan(record(2).timestamp);
+    const report = crossCheckLogs(decodeExportedLog(encodeExportedLog(a.exported())), decodeExportedLog(encodeExportedLog(b.exported())), roster);
+    expect(kinds(report)).toEqual(['missing-round:lab-a']);
+    expect(report.issues[0]!.roundId).toBe(Buffer.from(record(2).roundId).toString('hex'));
+    expect(report.pending).toEqual([]);
   });
 
   it('flags rounds the two labs logged with different transcript hashes, and different shared fields', () => {
