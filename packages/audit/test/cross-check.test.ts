@@ -4,6 +4,7 @@ import { CodecError, ValidationError } from '@venn/errors';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_EXPORTED_LOG_BYTES,
+  MIN_EXPORTED_LEAF_BYTES,
   MemoryLogStorage,
   MerkleLog,
   crossCheckLogs,
@@ -15,6 +16,7 @@ import {
   signTreeHead,
   type CrossCheckReport,
   type ExportedLog,
+  type PeerTreeHead,
   type RoundRecord,
   type SignedTreeHead,
 } from '../src/index.js';
@@ -127,13 +129,34 @@ describe('cross-check', () => {
     expect(report.issues[0]!.roundId).toBe(Buffer.from(record(2).roundId).toString('hex'));
   });
 
-  it('a round newer than the other export\'s latest head is pending, not missing', () => {
+  it('a round the holder has no later evidence about is pending, not missing', () => {
     const { a, b } = federation(6, { leafB: (n, leaf) => (n === 5 ? null : leaf) });
-    // lab-b exported before its last round ended: its latest head predates lab-a's last leaf.
+    // lab-b exported before it logged the last round; lab-a received no head of lab-b after it.
     const report = crossCheckLogs(a.exported(), b.exported(), auditRoster());
-    expect(b.latest()!.timestamp).toBeLessThan(record(5).timestamp);
     expect(report.issues).toEqual([]);
     expect(report.pending.map((issue) => issue.kind)).toEqual(['missing-round']);
+    expect(report.pending[0]!.detail).toContain('no evidence yet');
+  });
+
+  it('a missing round stays pending while the holder\'s later heads arrived within the settle window', () => {
+    // Rounds an hour apart: lab-a's heads of lab-b after round 2 came less than 25 hours later, when
+    // an honest lab-b could still have been running its attempt of round 2.
+    const { a, b } = federation(6, { spacing: 3_600_000, leafB: (n, leaf) => (n === 2 ? null : leaf) });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(report.issues).toEqual([]);
+    expect(report.pending.map((issue) => `${issue.kind}:${issue.lab}`)).toEqual(['missing-round:lab-b']);
+  });
+
+  it('the holder\'s receipts decide, not the other lab\'s timestamps: postdated heads do not settle a round', () => {
+    // lab-b logged round 5 last and exported at once; lab-a, the lab lacking nothing, signs heads with
+    // far-future timestamps. lab-a holds no head of lab-b received after round 5, so it stays pending.
+    const { a, b } = federation(6, { leafB: (n, leaf) => (n === 5 ? null : leaf) });
+    const postdated = new Lab('lab-b', keys.responder.secretKey);
+    postdated.clock = 2 ** 52;
+    for (let i = 0; i < b.log.size; i++) postdated.append(b.log.leaf(i));
+    const report = crossCheckLogs(a.exported(), { ...postdated.exported(), peerHeads: b.received }, roster);
+    expect(report.pending.map((issue) => issue.kind)).toContain('missing-round');
+    expect(kinds(report).filter((kind) => kind.startsWith('missing-round'))).toEqual([]);
   });
 
   it('attack: a lab that leaves a round out and backdates its later heads does not make it pending', () => {
@@ -145,6 +168,48 @@ describe('cross-check', () => {
     expect(kinds(report)).toEqual(['missing-round:lab-a']);
     expect(report.issues[0]!.roundId).toBe(Buffer.from(record(2).roundId).toString('hex'));
     expect(report.pending).toEqual([]);
+  });
+
+  it('attack: a lab that hides a round and then sends no head at all is caught by the later rounds its export holds', () => {
+    // lab-a drops round 2 and sends nil in every later OFFER; its export still holds rounds 3-5,
+    // which lab-b began more than a day after round 2 ended.
+    const { a, b } = federation(6, { leafA: (n, leaf) => (n === 2 ? null : leaf), sendsHeadA: (n) => n < 2 });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(kinds(report)).toEqual(['missing-round:lab-a']);
+    expect(report.issues[0]!.detail).toMatch(/lab-a's export holds round [0-9a-f]{16}…, whose attempt lab-b ended at/);
+  });
+
+  it('a head the holder has beyond the other export is pending, or a split view once the export holds a later round', () => {
+    const { a, b } = federation(8);
+    // lab-a's export as its log stood after round 2 (rounds 0-2 and the round with lab-c): every head
+    // lab-b received from round 4 on is larger.
+    const cut = 4;
+    const prefix = (): Lab => {
+      const lab = new Lab('lab-a', keys.initiator.secretKey);
+      for (let i = 0; i < cut; i++) {
+        lab.clock = a.heads[i]!.timestamp - 1000;
+        lab.append(a.log.leaf(i));
+      }
+      return lab;
+    };
+    const early = prefix();
+    const old = crossCheckLogs({ ...early.exported(), peerHeads: [] }, b.exported(), roster);
+    expect(old.issues).toEqual([]);
+    expect(old.pending.filter((issue) => issue.kind === 'split-view')).toHaveLength(4);
+    expect(old.pending.filter((issue) => issue.kind === 'missing-round')).toHaveLength(5);
+    // The same export plus round 7, which lab-b began days after it received the heads of size 6 and 7:
+    // the export came later than those heads yet holds fewer leaves (its own head is backdated). The
+    // head of size 5 no longer matches the leaves at all.
+    const shrunk = prefix();
+    shrunk.clock = a.heads[0]!.timestamp - 500;
+    shrunk.append(encodeRoundRecord(record(7)));
+    const report = crossCheckLogs({ ...shrunk.exported(), peerHeads: [] }, b.exported(), roster);
+    const split = report.issues.filter((issue) => issue.kind === 'split-view');
+    expect(split.map((issue) => issue.lab)).toEqual(['lab-a', 'lab-a', 'lab-a']);
+    expect(split.filter((issue) => issue.detail.includes('of size 5 has root'))).toHaveLength(1);
+    expect(split.filter((issue) => /of size [67], yet lab-a's export has 5 leaves although it was taken later/.test(issue.detail))).toHaveLength(2);
+    expect(report.pending.filter((issue) => issue.kind === 'split-view')).toHaveLength(1); // the head of size 8 came with round 7
+    expect(kinds(report)).toContain('missing-round:lab-a');
   });
 
   it('flags rounds the two labs logged with different transcript hashes, and different shared fields', () => {
@@ -192,16 +257,16 @@ describe('cross-check', () => {
     const twin = new Lab('lab-a', keys.initiator.secretKey);
     for (let i = 0; i < 9; i++) twin.append(encoder.encode(`y${i}`));
     const heads = [other.latest()!, twin.latest()!];
-    const report = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, ...heads.map((head) => ({ peerId: 'lab-a', head }))] }, roster);
+    const report = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, ...heads.map((head) => ({ peerId: 'lab-a', head, opened: null, leafIndex: null }))] }, roster);
     expect(report.issues.filter((issue) => issue.kind === 'split-view' && issue.detail.includes('two heads of size 9'))).toHaveLength(1);
   });
 
   it('flags heads that do not verify, leaves that are not round records, and own heads beyond the export', () => {
     const { a, b } = federation(3);
     const forged = { ...a.latest()!, signature: new Uint8Array(64).fill(1) };
-    const badHead = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, { peerId: 'lab-a', head: forged }] }, roster);
+    const badHead = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, { peerId: 'lab-a', head: forged, opened: null, leafIndex: null }] }, roster);
     expect(kinds(badHead)).toEqual(['invalid-head:lab-b']);
-    const broken = crossCheckLogs({ ...a.exported(), leaves: [...a.exported().leaves.slice(0, -1), encoder.encode('not a record')], heads: a.heads.slice(0, -1) }, b.exported(), roster);
+    const broken = crossCheckLogs({ ...a.exported(), leaves: [...a.exported().leaves.slice(0, -1), encoder.encode('not a round record'.padEnd(80, '.'))], heads: a.heads.slice(0, -1) }, b.exported(), roster);
     expect(kinds(broken)).toContain('invalid-log:lab-a');
     const short = crossCheckLogs({ ...a.exported(), leaves: a.exported().leaves.slice(0, 2) }, b.exported(), roster);
     expect(short.issues.some((issue) => issue.kind === 'invalid-log' && issue.detail.includes('signed a head of size'))).toBe(true);
@@ -234,6 +299,24 @@ describe('exported log codec', () => {
     expect(() => encodeExportedLog({ ...a.exported(), heads: [a.heads[0]!, a.heads[0]!] })).toThrow(expect.objectContaining({ code: 'duplicate-head' }));
   });
 
+  it('keeps each peer head\'s receipt (audit.md §10.1, version 2)', () => {
+    const decoded = decodeExportedLog(valid);
+    expect(decoded.peerHeads.length).toBeGreaterThan(1);
+    expect(decoded.peerHeads).toEqual(a.received);
+    const unknown = encodeExportedLog({ ...a.exported(), peerHeads: a.received.map((entry) => ({ ...entry, opened: null, leafIndex: null })) });
+    expect(decodeExportedLog(unknown).peerHeads.every((entry) => entry.opened === null && entry.leafIndex === null)).toBe(true);
+    const refused: Array<[string, Partial<PeerTreeHead>[] | undefined]> = [
+      ['a repeated head', [a.received[0]!, { ...a.received[0]!, opened: 1 }]],
+      ['a negative opening', [{ ...a.received[0]!, opened: -1 }]],
+      ['a fractional leaf index', [{ ...a.received[0]!, leafIndex: 1.5 }]],
+      ['a missing receipt', [{ peerId: 'lab-b', head: a.received[0]!.head }]],
+    ];
+    for (const [name, peerHeads] of refused) {
+      expect(() => encodeExportedLog({ ...a.exported(), peerHeads: peerHeads as PeerTreeHead[] }), name).toThrow(ValidationError);
+    }
+    expect(() => encodeExportedLog({ ...a.exported(), leaves: [new Uint8Array(MIN_EXPORTED_LEAF_BYTES - 1)] })).toThrow(expect.objectContaining({ code: 'invalid-length' }));
+  });
+
   const splice = (find: readonly number[], replace: readonly number[]): Uint8Array => {
     const at = Buffer.from(valid).indexOf(Buffer.from(find));
     if (at < 0) throw new Error('pattern not found');
@@ -247,7 +330,20 @@ describe('exported log codec', () => {
     ['no bytes', () => new Uint8Array(0), 'empty'],
     ['more bytes than any export', () => new Uint8Array(MAX_EXPORTED_LOG_BYTES + 1), 'too-large'],
     ['a transcript bundle', () => bundle, 'wrong-format'],
-    ['version 9', () => splice([0xa1, 0x76, 0x01], [0xa1, 0x76, 0x09]), 'unsupported-version'],
+    ['version 9', () => splice([0xa1, 0x76, 0x02], [0xa1, 0x76, 0x09]), 'unsupported-version'],
+    ['a version-1 log (peer heads without receipts)', () => splice([0xa1, 0x76, 0x02], [0xa1, 0x76, 0x01]), 'unsupported-version'],
+    ['a leaf shorter than any round record', () => encodeExportedLogUnchecked(valid, MIN_EXPORTED_LEAF_BYTES - 1), 'wrong-length'],
+    ['a peer entry without its receipt keys', () => splice([0x84, 0xa4, ...ascii('peer')], [0x82, 0xa4, ...ascii('peer')]), 'missing-field'],
+    ['a peer entry with "opened" as a string', () => splice([0xa6, ...ascii('opened'), 0xcf], [0xa6, ...ascii('opened'), 0xa8]), 'wrong-type'],
+    ['a peer entry opened after 2^53-1', () => splice([0xa6, ...ascii('opened'), 0xcf, 0x00, 0x00], [0xa6, ...ascii('opened'), 0xcf, 0xff, 0xff]), 'out-of-range'],
+    ['a peer entry with keys out of order', () => splice([0xa6, ...ascii('opened')], [0xa6, ...ascii('leaf\u0000\u0000')]), 'unknown-field'],
+    ['one peer head listed twice', () => {
+      // The second entry's head replaced by the first's: equal entries have no canonical order.
+      const file = Buffer.from(valid);
+      const [x, y] = a.received.slice(0, 2).map((entry) => Buffer.from(encodeSignedTreeHead(entry.head)));
+      x!.copy(file, file.indexOf(y!));
+      return new Uint8Array(file);
+    }, 'non-canonical-encoding'],
     ['a truncated file', () => valid.subarray(0, valid.length - 3), 'truncated'],
     ['a trailing byte', () => Uint8Array.from([...valid, 0xc0]), 'trailing-bytes'],
     ['a map with a missing key', () => Uint8Array.from([valid[0]! - 1, ...valid.subarray(1)]), 'missing-field'],
@@ -263,7 +359,7 @@ describe('exported log codec', () => {
     }, 'non-canonical-encoding'],
     ['a head of 114 bytes', () => splice([...headBytes(), 0xc4, 113], [...headBytes(), 0xc4, 114]), 'wrong-length'],
     ['a leaf longer than any round record', () => encodeExportedLogUnchecked(valid, 400), 'wrong-length'],
-    ['a peer entry with an extra key', () => splice([0x82, 0xa4, ...ascii('peer')], [0x83, 0xa4, ...ascii('peer')]), 'unknown-field'],
+    ['a peer entry with an extra key', () => splice([0x84, 0xa4, ...ascii('peer')], [0x85, 0xa4, ...ascii('peer')]), 'unknown-field'],
   ];
   it.each(junk)('refuses %s with a typed CodecError', (_, input, code) => {
     const attempt = (): unknown => decodeExportedLog(input() as Uint8Array);
@@ -278,6 +374,7 @@ function encodeExportedLogUnchecked(valid: Uint8Array, length: number): Uint8Arr
   const key = Buffer.from([0xa6, ...encoder.encode('leaves')]);
   const at = file.indexOf(key) + key.length;
   const headsKey = file.indexOf(Buffer.from([0xa5, ...encoder.encode('heads')]));
-  const leaf = Buffer.concat([Buffer.from([0x91, 0xc5, length >> 8, length & 0xff]), Buffer.alloc(length, 1)]);
+  const header = length < 0x100 ? [0xc4, length] : [0xc5, length >> 8, length & 0xff];
+  const leaf = Buffer.concat([Buffer.from([0x91, ...header]), Buffer.alloc(length, 1)]);
   return new Uint8Array(Buffer.concat([file.subarray(0, at), leaf, file.subarray(headsKey)]));
 }
