@@ -217,6 +217,49 @@ describe('cross-check', () => {
     expect(kinds(crossCheckLogs(a.exported(), b.exported(), roster)).sort()).toEqual(['record-mismatch:-', 'transcript-mismatch:-']);
   });
 
+  it('flags a round one lab completed and the other recorded aborted, naming both statuses and reasons', () => {
+    // lab-a completed round 2 with 1,500 matches; lab-b lost the last FINISH and logged the attempt aborted, with no transcript hash.
+    const aborted = (leaf: RoundRecord): RoundRecord => ({ ...leaf, status: 'aborted', reason: 'connection-lost', transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null });
+    const { a, b } = federation(4, {
+      leafA: (n, leaf) => (n === 2 ? { ...leaf, initiatorClaim: 1500, responderClaim: 1500 } : leaf),
+      leafB: (n, leaf) => (n === 2 ? aborted(leaf) : leaf),
+    });
+    const report = crossCheckLogs(decodeExportedLog(encodeExportedLog(a.exported())), decodeExportedLog(encodeExportedLog(b.exported())), roster);
+    expect(report.consistent).toBe(false);
+    expect(kinds(report)).toEqual(['one-sided-completion:-']);
+    const issue = report.issues[0]!;
+    expect(issue.roundId).toBe(Buffer.from(record(2).roundId).toString('hex'));
+    expect(issue.attempts).toEqual([1, 1]);
+    expect(issue.detail).toMatch(/^lab-a recorded round [0-9a-f]{16}… attempt 1 completed with claims 1500\/1500; lab-b recorded no completion of it: attempt 1 aborted \(connection-lost\)$/);
+    expect(report.matchedRounds).toBe(4);
+  });
+
+  it('flags one transcript recorded completed by one lab and aborted by the other, and a dispute the other recorded aborted', () => {
+    const { a, b } = federation(4, {
+      // Round 1: lab-b holds the transcript but refused lab-a's FINISH signature.
+      leafB: (n, leaf) => (n === 1 ? { ...leaf, status: 'aborted', reason: 'bad-signature', responderClaim: null }
+        : n === 3 ? { ...leaf, status: 'aborted', reason: 'timeout', transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null } : leaf),
+      // Round 3: lab-a recorded a dispute.
+      leafA: (n, leaf) => (n === 3 ? { ...leaf, status: 'disputed', reason: 'size-mismatch', initiatorClaim: 10, responderClaim: 9 } : leaf),
+    });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(kinds(report)).toEqual(['one-sided-completion:-', 'one-sided-completion:-']);
+    expect(report.issues[0]!.detail).toMatch(/lab-a recorded round [0-9a-f]{16}… attempt 1 completed with claims 1\/1; lab-b recorded the same transcript attempt 1 aborted \(bad-signature\)/);
+    expect(report.issues[1]!.detail).toMatch(/lab-a recorded round [0-9a-f]{16}… attempt 1 disputed \(size-mismatch\) with claims 10\/9; lab-b recorded no completion of it: attempt 1 aborted \(timeout\)/);
+  });
+
+  it('an attempt both labs recorded aborted, or one never reached, is no issue', () => {
+    const aborted = (leaf: RoundRecord, reason: string): RoundRecord => ({ ...leaf, status: 'aborted', reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null });
+    const { a, b } = federation(4, {
+      beforeA: (n) => (n === 3 ? [aborted(record(3), 'peer-unreachable')] : []),
+      leafA: (n, leaf) => (n === 1 ? aborted(leaf, 'bad-proof') : n === 3 ? { ...leaf, attempt: 2 } : leaf),
+      leafB: (n, leaf) => (n === 1 ? aborted(leaf, 'bad-proof') : leaf),
+    });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(report.issues).toEqual([]);
+    expect(report.matchedRounds).toBe(4);
+  });
+
   it('pairs attempts by transcript: an attempt that never reached the peer shifts attempt numbers without an issue', () => {
     // lab-a: attempt 1 could not reach lab-b, attempt 2 completed; lab-b logged that completion as its attempt 1.
     const { a, b } = federation(3, {

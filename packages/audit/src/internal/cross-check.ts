@@ -18,7 +18,8 @@ export type CrossCheckIssueKind =
   | 'split-view'
   | 'missing-round'
   | 'transcript-mismatch'
-  | 'record-mismatch';
+  | 'record-mismatch'
+  | 'one-sided-completion';
 
 export interface CrossCheckIssue {
   readonly kind: CrossCheckIssueKind;
@@ -223,6 +224,12 @@ function checkHeldHeadsBeyondExport(owner: LogView, holder: LogView, held: reado
   }
 }
 
+/** How many of the other lab's leaves a one-sided-completion names; the rest are counted. */
+const MAX_LISTED_LEAVES = 8;
+const finishedStatus = (record: RoundRecord): boolean => record.status === 'completed' || record.status === 'disputed';
+const describeLeaf = (record: RoundRecord): string => `attempt ${record.attempt} ${record.status}${record.reason === '' ? '' : ` (${record.reason})`}`;
+const describeClaims = (record: RoundRecord): string => `claims ${record.initiatorClaim ?? '-'}/${record.responderClaim ?? '-'}`;
+
 /**
  * Cross-checks the exported logs of two labs against the roster. Rounds are matched by round id;
  * within a round id, attempts by transcript hash (attempt numbers are each node's own count, so an
@@ -311,7 +318,8 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
 
 /**
  * audit.md §10.2: the attempts of one round id in both logs, paired by transcript hash. Unequal
- * claims and transcripts that pair with nothing on both sides are issues.
+ * claims, transcripts that pair with nothing on both sides, and an attempt one lab completed while
+ * the other recorded no completion of it are issues.
  */
 function pairAttempts(roundId: string, sides: readonly [readonly RoundRecord[], readonly RoundRecord[]], labs: readonly [string, string], issues: CrossCheckIssue[]): void {
   const short = `${roundId.slice(0, 16)}…`;
@@ -337,6 +345,13 @@ function pairAttempts(roundId: string, sides: readonly [readonly RoundRecord[], 
       || (x.responderClaim !== null && match.responderClaim !== null && x.responderClaim !== match.responderClaim)) {
       issues.push({ kind: 'record-mismatch', lab: null, roundId, attempts: [x.attempt, match.attempt], detail: `the two logs record different FINISH claims for one transcript of round ${short}` });
     }
+    if (finishedStatus(x) !== finishedStatus(match)) {
+      const [done, other, doneLab, otherLab] = finishedStatus(x) ? [x, match, labs[0], labs[1]] : [match, x, labs[1], labs[0]];
+      issues.push({
+        kind: 'one-sided-completion', lab: null, roundId, attempts: [x.attempt, match.attempt],
+        detail: `${doneLab} recorded round ${short} ${describeLeaf(done)} with ${describeClaims(done)}; ${otherLab} recorded the same transcript ${describeLeaf(other)}`,
+      });
+    }
   }
   const unpaired = sides.map((side, i) => side.filter((record) => record.transcriptHash.length > 0 && !paired[i]!.has(record))) as [RoundRecord[], RoundRecord[]];
   // Both labs logged a transcript for the round but not the same one: they did not sign one transcript.
@@ -350,5 +365,21 @@ function pairAttempts(roundId: string, sides: readonly [readonly RoundRecord[], 
       kind: 'transcript-mismatch', lab: null, roundId, attempts: [x.attempt, y.attempt],
       detail: `${labs[0]} logged transcript ${hex(x.transcriptHash).slice(0, 16)}… and ${labs[1]} ${hex(y.transcriptHash).slice(0, 16)}… for round ${short}`,
     });
+  }
+  // A completion (or dispute) the other lab holds no leaf of: it recorded the round only as aborted.
+  for (const [i, j] of [[0, 1], [1, 0]] as const) {
+    const done = unpaired[i].slice(count).filter(finishedStatus);
+    if (done.length === 0) continue;
+    const others = sides[j].filter((record) => !paired[j].has(record));
+    const shown = others.slice(0, MAX_LISTED_LEAVES);
+    const account = others.length === 0
+      ? 'no leaf of that attempt'
+      : `${shown.map(describeLeaf).join(', ')}${others.length > shown.length ? ` and ${others.length - shown.length} more aborted attempts` : ''}`;
+    for (const leaf of done) {
+      issues.push({
+        kind: 'one-sided-completion', lab: null, roundId, attempts: [leaf.attempt, ...shown.map((record) => record.attempt)],
+        detail: `${labs[i]} recorded round ${short} ${describeLeaf(leaf)} with ${describeClaims(leaf)}; ${labs[j]} recorded no completion of it: ${account}`,
+      });
+    }
   }
 }

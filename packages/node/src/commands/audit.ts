@@ -385,8 +385,8 @@ function readLog(path: string): ExportedLog {
 function crossCheckLines(report: CrossCheckReport): string {
   const lines = report.logs.map((log) => `log ${log.id}: ${log.size} leaves, ${log.heads} signed heads${log.latestHead === null ? '' : ` (latest size ${log.latestHead.size} at ${isoTime(log.latestHead.timestamp)})`}, ${log.sharedLeaves} leaves of shared rounds, ${log.peerHeadsOfOther} heads of the other log`);
   lines.push(`${report.matchedRounds} rounds in both logs`);
-  for (const issue of report.issues) lines.push(`ISSUE   ${issue.kind.padEnd(19)} ${issue.lab ?? '-'}  ${issue.detail}`);
-  for (const issue of report.pending) lines.push(`PENDING ${issue.kind.padEnd(19)} ${issue.lab ?? '-'}  ${issue.detail}`);
+  for (const issue of report.issues) lines.push(`ISSUE   ${issue.kind.padEnd(20)} ${issue.lab ?? '-'}  ${issue.detail}`);
+  for (const issue of report.pending) lines.push(`PENDING ${issue.kind.padEnd(20)} ${issue.lab ?? '-'}  ${issue.detail}`);
   lines.push(report.consistent ? 'consistent: no issue found' : `inconsistent: ${report.issues.length} issue${report.issues.length === 1 ? '' : 's'}`);
   return `${lines.join('\n')}\n`;
 }
