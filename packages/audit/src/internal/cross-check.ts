@@ -214,7 +214,9 @@ function checkHeldHeadsBeyondExport(owner: LogView, holder: LogView, held: reado
     }
     // The owner signed this head before the holder logged the attempt that carried it; an export
     // holding a round that began later than that must be at least this large.
-    const carried = entry.leafIndex === null ? null : holder.records[entry.leafIndex] ?? null;
+    const leaf = entry.leafIndex === null ? null : holder.records[entry.leafIndex] ?? null;
+    // Only a leaf of a round between the two can have carried the owner's head.
+    const carried = leaf !== null && [leaf.initiatorId, leaf.responderId].includes(id) && [leaf.initiatorId, leaf.responderId].includes(from) ? leaf : null;
     const later = carried === null ? null : settledSince({ coveredHead: null, pairedLeaf: evidence.pairedLeaf }, carried.timestamp, CLOCK_MARGIN_MS, id, from);
     if (later !== null) {
       issues.push({ kind: 'split-view', lab: id, detail: `${from} received a head of ${id} of size ${head.size}, yet ${id}'s export has ${size} leaves although it was taken later: ${later}` });
