@@ -156,6 +156,7 @@ function bundles(args: Args): { files: string[]; parts: number; expected: number
       const { index } = log.append(encodeRoundRecord({
         roundId, attempt: 1, rosterDigest, slot: null, initiatorId: ids.initiator, responderId: ids.responder, status: 'completed', reason: '',
         transcriptHash: round.transcriptHash, initiatorClaim: round.size, responderClaim: round.size, timestamp: Date.now(),
+        initiatorSetSize: a[i]!.length, responderSetSize: b[j]!.length, initiatorEvaluations: b[j]!.length, responderEvaluations: a[i]!.length, endedBy: null,
       }));
       played.push({ index, records: round.records, file: join(args.cache, `round-${i}-${j}.bundle`) });
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Seeded generator for Venn's audit-log vectors (protocol-spec/vectors/audit-log-v1.json). It follows
- * protocol-spec/audit.md §2–4 step by step with the primitives alone (noble SHA-256 and Ed25519) and
+ * protocol-spec/audit.md §2–4 and §10.1 step by step with the primitives alone (noble SHA-256 and Ed25519) and
  * never imports @venn/audit, so the vectors are an independent check on the package.
  *
  * Run: node packages/audit/scripts/generate-vectors.mjs [--write]
@@ -152,6 +152,45 @@ const signingInput = cat(te.encode('VENN-V01-TREE-HEAD'), u64(head.size), head.r
 const signature = ed25519.sign(signingInput, seed);
 const headEncoding = cat(u8(1), u64(head.size), head.root, u64(head.timestamp), signature);
 
+// ---------------------------------------------------------------- audit.md §10.1 exported log (version 2)
+// Canonical msgpack (audit.md §8.2): the shortest header for every value, map keys in table order.
+function mp(value) {
+  const header = (length, fix, fixLimit, c8, c16, c32) => {
+    if (fix !== null && length < fixLimit) return [fix | length];
+    if (c8 !== null && length < 0x100) return [c8, length];
+    if (length < 0x1_0000) return [c16, length >> 8, length & 0xff];
+    return [c32, ...u32(length)];
+  };
+  if (value === null) return Uint8Array.of(0xc0);
+  if (typeof value === 'number') {
+    if (value < 0x80) return Uint8Array.of(value);
+    if (value < 0x100) return Uint8Array.of(0xcc, value);
+    if (value < 0x1_0000) return Uint8Array.of(0xcd, value >> 8, value & 0xff);
+    if (value < 0x1_0000_0000) return cat(u8(0xce), u32(value));
+    return cat(u8(0xcf), u64(value));
+  }
+  if (typeof value === 'string') {
+    const bytes = te.encode(value);
+    return cat(header(bytes.length, 0xa0, 32, 0xd9, 0xda, 0xdb), bytes);
+  }
+  if (value instanceof Uint8Array) return cat(header(value.length, null, 0, 0xc4, 0xc5, 0xc6), value);
+  if (Array.isArray(value)) return cat(header(value.length, 0x90, 16, null, 0xdc, 0xdd), ...value.map(mp));
+  const entries = Object.entries(value);
+  return cat(header(entries.length, 0x80, 16, null, 0xde, 0xdf), ...entries.flatMap(([k, v]) => [mp(k), mp(v)]));
+}
+const peerSeed = label('venn vector identity lab-b');
+const peerHead = (size, timestamp) => {
+  const root = label(`venn vector lab-b root ${size}`);
+  const sig = ed25519.sign(cat(te.encode('VENN-V01-TREE-HEAD'), u64(size), root, u64(timestamp), short(te.encode('lab-b'))), peerSeed);
+  return cat(u8(1), u64(size), root, u64(timestamp), sig);
+};
+// Sorted by peer id, then size: lab-b's head of size 3 with a receipt, of size 5 without one.
+const peers = [
+  { peer: 'lab-b', head: peerHead(3, 1767225650000), opened: 1767225606000, leaf: 0 },
+  { peer: 'lab-b', head: peerHead(5, 1767268820000), opened: null, leaf: null },
+];
+const exportedLog = mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding], peers });
+
 // ---------------------------------------------------------------- negative vectors
 const good = leaves[0];
 const patch = (bytes, offset, ...values) => {
@@ -222,6 +261,14 @@ const vectors = {
     signing_input: hex(signingInput),
     signature: hex(signature),
     encoding: hex(headEncoding),
+  },
+  exported_log: {
+    log_id: logId,
+    leaves: 'the round_records encodings, in order',
+    heads: [hex(headEncoding)],
+    peers: peers.map((p) => ({ ...p, head: hex(p.head) })),
+    peer_public_key: hex(ed25519.getPublicKey(peerSeed)),
+    encoding: hex(exportedLog),
   },
   invalid_round_records: invalidRecords,
   invalid_tree_heads: invalidHeads,

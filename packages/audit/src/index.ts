@@ -45,9 +45,10 @@ export {
   EXPORTED_LOG_FORMAT,
   EXPORTED_LOG_VERSION,
   MAX_EXPORTED_LOG_BYTES,
+  MIN_EXPORTED_LEAF_BYTES,
   decodeExportedLog,
   encodeExportedLog,
 } from './internal/exported-log.js';
 export type { ExportedLog, PeerTreeHead } from './internal/exported-log.js';
-export { crossCheckLogs } from './internal/cross-check.js';
+export { SETTLE_WINDOW_MS, crossCheckLogs } from './internal/cross-check.js';
 export type { CrossCheckIssue, CrossCheckIssueKind, CrossCheckLogSummary, CrossCheckReport } from './internal/cross-check.js';

@@ -9,8 +9,11 @@ import {
   MAX_ROUND_RECORD_BYTES,
   MemoryLogStorage,
   MerkleLog,
+  EXPORTED_LOG_VERSION,
+  decodeExportedLog,
   decodeRoundRecord,
   decodeSignedTreeHead,
+  encodeExportedLog,
   encodeRoundRecord,
   encodeSignedTreeHead,
   hashLeaf,
@@ -45,6 +48,13 @@ interface Vectors {
     timestamp: number;
     signing_input: string;
     signature: string;
+    encoding: string;
+  };
+  exported_log: {
+    log_id: string;
+    heads: string[];
+    peers: { peer: string; head: string; opened: number | null; leaf: number | null }[];
+    peer_public_key: string;
     encoding: string;
   };
   invalid_round_records: { name: string; encoding: string; valid: false; error: string }[];
@@ -120,6 +130,18 @@ describe('audit-log-v1 vectors', () => {
     expect(hex(encodeSignedTreeHead(signed))).toBe(v.encoding);
     const decoded = decodeSignedTreeHead(bytes(v.encoding));
     expect(verifyTreeHead(decoded, v.log_id, keys.publicKey)).toBe(true);
+  });
+
+  it('the exported log (audit.md §10.1, version 2): leaves, own heads, peer heads with their receipts', () => {
+    const v = vectors.exported_log;
+    const decoded = decodeExportedLog(bytes(v.encoding));
+    expect(EXPORTED_LOG_VERSION).toBe(2);
+    expect(decoded.logId).toBe(v.log_id);
+    expect(decoded.leaves.map(hex)).toEqual(vectors.round_records.map((r) => r.encoding));
+    expect(decoded.heads.map((head) => hex(encodeSignedTreeHead(head)))).toEqual(v.heads);
+    expect(decoded.peerHeads.map((p) => ({ peer: p.peerId, head: hex(encodeSignedTreeHead(p.head)), opened: p.opened, leaf: p.leafIndex }))).toEqual(v.peers);
+    for (const p of decoded.peerHeads) expect(verifyTreeHead(p.head, p.peerId, bytes(v.peer_public_key))).toBe(true);
+    expect(hex(encodeExportedLog(decoded))).toBe(v.encoding);
   });
 
   it.each(vectors.tampered_tree_heads)('tampered head is refused: $name', (t) => {

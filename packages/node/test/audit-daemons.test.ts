@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeExportedLog, decodeRoundRecord } from '@venn/audit';
 import { ready as cryptoReady, hashToGroup } from '@venn/crypto';
 import { hashIdentifier } from '@venn/identifiers';
 import { HASH_TO_GROUP_DST } from '@venn/protocol';
@@ -153,5 +154,20 @@ describe('venn audit with two daemons', () => {
     );
     expect(check).toMatchObject({ consistent: true, matchedRounds: 2, logs: [{ id: 'lab-a', size: 2 }, { id: 'lab-b', size: 2 }] });
     expect(check.logs[1]!.peerHeadsOfOther).toBeGreaterThanOrEqual(1);
+    // audit.md §10.1: every peer head comes with its receipt, the opening of the session that carried
+    // it and that attempt's leaf, a round with that peer which ended after the opening.
+    for (const [id, peer] of [['lab-a', 'lab-b'], ['lab-b', 'lab-a']] as const) {
+      const log = decodeExportedLog(readFileSync(file(`${id}-2.log`)));
+      const held = log.peerHeads.filter((entry) => entry.peerId === peer);
+      expect(held.length).toBeGreaterThanOrEqual(1);
+      for (const entry of held) {
+        expect(entry.leafIndex).not.toBeNull();
+        const leaf = decodeRoundRecord(log.leaves[entry.leafIndex!]!);
+        expect([leaf.initiatorId, leaf.responderId].sort()).toEqual(['lab-a', 'lab-b']);
+        expect(entry.opened).toEqual(expect.any(Number));
+        expect(entry.opened!).toBeLessThanOrEqual(leaf.timestamp);
+        expect(leaf.timestamp - entry.opened!).toBeLessThan(60_000);
+      }
+    }
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BUNDLE_BYTES, encodeRoundRecord, signTreeHead } from '@venn/audit';
+import { MAX_BUNDLE_BYTES, attemptAccounts, encodeRoundRecord, signTreeHead } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
 import { createRound, type Role, type Round, type RoundResult } from '@venn/protocol';
 import { parseRoster, rosterDigest } from '@venn/transport';
@@ -111,11 +111,17 @@ beforeAll(async () => {
       store.appendTranscript(row.row, records[role]);
       const result = results[role];
       const reason = result.status === 'aborted' ? result.peerReason ?? result.reason : 'unreachable';
+      // audit.md §3: the attempt hash and the counts over what this side recorded.
+      const peer = role === 'initiator' ? 'responder' : 'initiator';
+      const mine = records[role].filter((m) => m.direction === 'sent').map((m) => m.message);
+      const theirs = records[role].filter((m) => m.direction === 'received').map((m) => m.message);
+      const { attemptHash, ...accounts } = attemptAccounts({ [role]: { frames: mine }, [peer]: { frames: theirs } } as Record<Role, { frames: Uint8Array[] }>);
       store.finishRound(row.row, {
-        status: 'aborted', reason, detail: 'fixture',
+        status: 'aborted', reason, detail: 'fixture', transcriptHash: attemptHash,
         logLeaf: (finished) => encodeRoundRecord({
           roundId, attempt: finished.attempt, rosterDigest: digest, slot: null, initiatorId: 'lab-a', responderId: 'lab-b', status: 'aborted', reason,
-          transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, timestamp: 1_950_000_000_000,
+          transcriptHash: attemptHash, initiatorClaim: null, responderClaim: null, timestamp: 1_950_000_000_000,
+          ...accounts, endedBy: result.status === 'aborted' && result.peerReason !== undefined ? peer : role,
         }),
       });
       const head = signTreeHead(store.log.treeHead(1_950_000_000_001), id, keys[role].secretKey);

@@ -79,6 +79,10 @@ describe('parseRoster', () => {
     ['cron with names', (r) => (r['schedule'].cron = '0 0 * JAN MON')],
     ['window 0 minutes', (r) => (r['schedule'].windowMinutes = 0)],
     ['unknown time zone', (r) => (r['schedule'].timezone = 'Mars/Olympus')],
+    ['time zone of 65 characters', (r) => (r['schedule'].timezone = `Europe/${'P'.repeat(58)}`)],
+    // Unbounded, this input overflowed the pattern's backtracking stack (a RangeError, not a typed error).
+    ['time zone of five million "A/" pairs', (r) => (r['schedule'].timezone = `${'A/'.repeat(5_000_000)}!`)],
+    ['time zone as a number', (r) => (r['schedule'].timezone = 0)],
     ['members not an array', (r) => (r['members'] = {})],
     ['member id upper case', (r) => (r['members'][0].id = 'Lab-A')],
     ['member id too long', (r) => (r['members'][0].id = 'a'.repeat(64))],

@@ -73,9 +73,21 @@ const table: Array<[string, unknown, string]> = [
   // huge claimed lengths: each header claims far more than the frame holds
   ['a bin32 claiming 4 GiB', fromHex('81 a174 c6ffffffff'), 'truncated'],
   ['a str32 claiming 4 GiB', fromHex('81 a174 dbffffffff 41'), 'truncated'],
-  ['an array32 claiming 2^32-1 items', fromHex('81 a174 ddffffffff 00'), 'truncated'],
-  ['a map32 claiming 2^32-1 entries', fromHex('df ffffffff a174 01'), 'truncated'],
-  ['a map16 claiming 65535 entries', fromHex('de ffff a174 01'), 'truncated'],
+  ['an array32 claiming 2^32-1 items', fromHex('81 a174 ddffffffff 00'), 'too-many-items'],
+  ['a map32 claiming 2^32-1 entries', fromHex('df ffffffff a174 01'), 'too-many-entries'],
+  ['a map16 claiming 65535 entries', fromHex('de ffff a174 01'), 'too-many-entries'],
+  ['a fixmap of 12 entries claiming more bytes than remain', fromHex('8c a174 01'), 'truncated'],
+  ['an array16 of 512 items claiming more bytes than remain', fromHex('81 a174 dc0200 c0'), 'truncated'],
+  // containers larger than any schema allows, refused from their header (SPEC §5.1 step 2)
+  ['a map16 of 13 entries', fromHex('de000d' + Array.from({ length: 13 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
+  ['a nested map of 13 entries', fromHex('81 a174 de000d' + Array.from({ length: 13 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
+  ['an array16 of 513 nils', fromHex('81 a174 dc0201' + 'c0'.repeat(513)), 'too-many-items'],
+  ['an array32 of 513 nils', fromHex('81 a174 dd00000201' + 'c0'.repeat(513)), 'too-many-items'],
+  ['a duplicate key as the twelfth entry', fromHex('8c' + Array.from({ length: 11 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('') + 'a161c0'), 'duplicate-key'],
+  ['a duplicate long key (str8)', fromHex('82 d920' + '6b'.repeat(32) + 'c0 d920' + '6b'.repeat(32) + 'c0'), 'duplicate-key'],
+  // Distinct bytes are distinct keys to the scan, even when both decode to U+FFFD; the schema then refuses them.
+  ['two keys of invalid UTF-8 that decode alike', fromHex('83 a174 02 a1ff c0 a1fe c0'), 'unknown-field'],
+  ['a duplicate key inside a nested map', fromHex('81 a174 82 a178 01 a178 02'), 'duplicate-key'],
   ['a bin16 one byte short', fromHex('81 a174 c50003 0000'), 'truncated'],
   ['a header cut inside its length', fromHex('81 a174 c600'), 'truncated'],
   ['a map cut after the key', fromHex('81 a174'), 'truncated'],
@@ -128,7 +140,7 @@ const table: Array<[string, unknown, string]> = [
   ['LABELS with entries as a map', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: { a: 1 } }), 'wrong-type'],
   ['LABELS end as 1', pack({ t: 5, rid: roundId, seq: 0, end: 1, ent: [] }), 'wrong-type'],
   ['LABELS short chunk that is not the last', pack({ t: 5, rid: roundId, seq: 0, end: false, ent: [validEntry] }), 'wrong-length'],
-  ['LABELS with 513 entries', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: Array.from({ length: 513 }, () => validEntry) }), 'wrong-length'],
+  ['LABELS with 513 entries', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: Array.from({ length: 513 }, () => validEntry) }), 'too-many-items'],
   ['LABELS entry without a key', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: [{ cat: 'x' }] }), 'missing-field'],
   ['LABELS entry with no label field', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: [{ k: bytes(32, 1) }] }), 'missing-field'],
   ['LABELS entry with an unknown field', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: [{ ...validEntry, email: 'a@b' }] }), 'unknown-field'],
@@ -204,22 +216,58 @@ describe('decoder junk table', () => {
   });
 
   it('rejects a frame claiming a 4 GiB bin fast and without growing memory', () => {
-    const frames = [
-      fromHex('81 a174 c6ffffffff'),
-      fromHex('83 a174 02 a3726964 c420' + '11'.repeat(32) + 'a3707473 c6ffffffff'),
-      fromHex('81 a174 ddffffffff 00'),
-      fromHex('df ffffffff a174 01'),
+    const frames: Array<[Uint8Array, string]> = [
+      [fromHex('81 a174 c6ffffffff'), 'truncated'],
+      [fromHex('83 a174 02 a3726964 c420' + '11'.repeat(32) + 'a3707473 c6ffffffff'), 'truncated'],
+      [fromHex('81 a174 ddffffffff 00'), 'too-many-items'],
+      [fromHex('df ffffffff a174 01'), 'too-many-entries'],
     ];
-    for (const frame of frames) codeOf(frame); // warm up
+    for (const [frame] of frames) codeOf(frame); // warm up
     const before = process.memoryUsage();
     const started = performance.now();
-    for (let i = 0; i < 2_000; i++) for (const frame of frames) expect(codeOf(frame)).toBe('truncated');
+    for (let i = 0; i < 2_000; i++) for (const [frame, code] of frames) expect(codeOf(frame)).toBe(code);
     const elapsed = performance.now() - started;
     const after = process.memoryUsage();
     // 8,000 rejections; one allocation in proportion to a claimed size would cost gigabytes.
     expect(elapsed).toBeLessThan(2_000);
     expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(16 * 1024 * 1024);
     expect(after.rss - before.rss).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+/** A map16 of `entries` distinct two-byte keys (fixstr 2) with nil values: 4 bytes an entry, ~260 KB at 65,000. */
+function wideMap(entries: number): Uint8Array {
+  const frame = new Uint8Array(3 + 4 * entries);
+  frame.set([0xde, entries >> 8, entries & 0xff]);
+  for (let i = 0; i < entries; i++) frame.set([0xa2, i >> 8, i & 0xff, 0xc0], 3 + 4 * i);
+  return frame;
+}
+
+function errorOf(input: Uint8Array): CodecError {
+  try {
+    decodeMessage(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CodecError);
+    return error as CodecError;
+  }
+  throw new Error('decodeMessage accepted the input');
+}
+
+describe('maps larger than any message schema (SPEC §5.1 step 2)', () => {
+  // One 260 KB frame of 65,000 distinct keys used to take seconds in the duplicate-key check, on the
+  // daemon's main thread, for the responder's first frame of a session.
+  it('refuses a 65,000-entry map by its header, before reading any entry', () => {
+    const frame = wideMap(65_000);
+    expect(frame.length).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    const error = errorOf(frame);
+    expect(error.code).toBe('too-many-entries');
+    expect(error.message).toContain('map of 65000 entries at offset 0');
+  });
+
+  it('does not read the entries of an oversized map: a forbidden first key changes nothing', () => {
+    const frame = wideMap(65_000);
+    frame[3] = 0xc1; // the first key, were it read, would be 'non-string-key'
+    expect(errorOf(frame).code).toBe('too-many-entries');
   });
 });
 

@@ -12,7 +12,14 @@ import { decodeRoundRecord, type RoundRecord } from './round-record.js';
 import { MemoryLogStorage } from './storage.js';
 import { verifyTreeHead, type SignedTreeHead } from './tree-head.js';
 
-export type CrossCheckIssueKind = 'invalid-log' | 'invalid-head' | 'split-view' | 'missing-round' | 'transcript-mismatch' | 'record-mismatch';
+export type CrossCheckIssueKind =
+  | 'invalid-log'
+  | 'invalid-head'
+  | 'split-view'
+  | 'missing-round'
+  | 'transcript-mismatch'
+  | 'record-mismatch'
+  | 'one-sided-completion';
 
 export interface CrossCheckIssue {
   readonly kind: CrossCheckIssueKind;
@@ -42,13 +49,26 @@ export interface CrossCheckReport {
   readonly matchedRounds: number;
   readonly issues: readonly CrossCheckIssue[];
   /**
-   * Rounds in one log whose leaf is newer than the other export's latest head: the other lab may
-   * not have logged them yet when it exported. Not issues; compare later exports.
+   * Rounds one log holds and the other lacks, and heads one lab holds that are larger than the other's
+   * export, while the holder has no evidence yet that the other lab's export was taken late enough to
+   * include them (audit.md §10.2). Not issues; compare later exports.
    */
   readonly pending: readonly CrossCheckIssue[];
 }
 
+/** node.md §1.1: the largest `roundTimeoutSeconds`; an attempt lasts at most this long. */
+const MAX_ROUND_TIMEOUT_MS = 86_400_000;
+/** Slack for the holder's own clock between two of its readings (steps, drift). */
+const CLOCK_MARGIN_MS = 3_600_000;
+/**
+ * audit.md §10.2: an honest lab's attempt of a round ends at most this long after its peer's
+ * attempt ended (it started before the peer's ended and lasts at most MAX_ROUND_TIMEOUT_MS).
+ */
+export const SETTLE_WINDOW_MS = MAX_ROUND_TIMEOUT_MS + CLOCK_MARGIN_MS;
+
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const iso = (ms: number): string => (Number.isFinite(ms) && ms <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
+const hours = (ms: number): string => `${(ms / 3_600_000).toFixed(1)} h`;
 
 interface LogView {
   readonly export: ExportedLog;
@@ -56,6 +76,24 @@ interface LogView {
   /** Decoded leaves (null where a leaf does not decode), by index. */
   readonly records: ReadonlyArray<RoundRecord | null>;
   readonly latestHead: SignedTreeHead | null;
+}
+
+/** A head of the owner's log that the holder received, its signature verified, with the holder's receipt. */
+interface HeldHead {
+  readonly head: SignedTreeHead;
+  readonly opened: number | null;
+  readonly leafIndex: number | null;
+}
+
+/**
+ * What the holder can show about how late the owner's export was taken (audit.md §10.2), from its
+ * own receipts and its own leaves only: the owner's timestamps never excuse the owner.
+ */
+interface Evidence {
+  /** The held head with the latest opening among those the owner's export must contain. */
+  readonly coveredHead: HeldHead | null;
+  /** The holder's latest leaf whose transcript the owner's export also holds. */
+  readonly pairedLeaf: RoundRecord | null;
 }
 
 function view(log: ExportedLog, issues: CrossCheckIssue[]): LogView {
@@ -78,50 +116,121 @@ function view(log: ExportedLog, issues: CrossCheckIssue[]): LogView {
   return { export: log, tree, records, latestHead };
 }
 
-/** audit.md §4, §5 steps 1–3: every head of `owner`'s log, from both exports, against its key and leaves. */
-function checkHeads(owner: LogView, holder: LogView, roster: AuditRoster, issues: CrossCheckIssue[], pending: CrossCheckIssue[]): void {
+/**
+ * audit.md §4, §5 steps 1–3: every head of `owner`'s log, from both exports, against its key and
+ * leaves. Returns the heads `holder` received that verify, and the latest timestamp among the
+ * owner's own verified heads (the owner's account of when it exported, used only against it).
+ */
+function verifyHeads(owner: LogView, holder: LogView, roster: AuditRoster, issues: CrossCheckIssue[]): { held: HeldHead[]; ownLatest: number | null } {
   const id = owner.export.logId;
   const key = rosterMember(roster, id)?.identityKey;
-  if (key === undefined) return;
-  const sources: Array<{ head: SignedTreeHead; from: string }> = [
-    ...owner.export.heads.map((head) => ({ head, from: id })),
-    ...holder.export.peerHeads.filter((peer) => peer.peerId === id).map((peer) => ({ head: peer.head, from: holder.export.logId })),
+  if (key === undefined) return { held: [], ownLatest: null };
+  const held: HeldHead[] = [];
+  let ownLatest: number | null = null;
+  // Two validly signed heads of one size with different roots prove equivocation on their own (audit.md §4).
+  const bySize = new Map<number, { root: Uint8Array; from: string; reported: boolean }>();
+  const sources: Array<{ head: SignedTreeHead; from: string; receipt: HeldHead | null }> = [
+    ...owner.export.heads.map((head) => ({ head, from: id, receipt: null })),
+    ...holder.export.peerHeads.filter((peer) => peer.peerId === id).map((peer) => ({ head: peer.head, from: holder.export.logId, receipt: { head: peer.head, opened: peer.opened, leafIndex: peer.leafIndex } })),
   ];
-  const verified: Array<{ head: SignedTreeHead; from: string }> = [];
-  for (const { head, from } of sources) {
+  for (const { head, from, receipt } of sources) {
     const where = from === id ? `${id}'s own head` : `the head of ${id} that ${from} received`;
     if (!verifyTreeHead(head, id, key)) {
       // A head is used only after its signature verifies (audit.md §4); the file that carries a bad one is at fault.
       issues.push({ kind: 'invalid-head', lab: from, detail: `${where} of size ${head.size} is not signed by ${id}'s roster key` });
       continue;
     }
-    verified.push({ head, from });
-    const size = owner.tree.size;
-    if (head.size <= size) {
+    if (receipt === null) ownLatest = Math.max(ownLatest ?? 0, head.timestamp);
+    else held.push(receipt);
+    if (head.size <= owner.tree.size) {
       const root = owner.tree.root(head.size);
       if (!bytesEqual(root, head.root)) {
         issues.push({ kind: 'split-view', lab: id, detail: `${where} of size ${head.size} has root ${hex(head.root).slice(0, 16)}…, but ${id}'s exported leaves give ${hex(root).slice(0, 16)}… at that size` });
       }
     } else if (from === id) {
-      issues.push({ kind: 'invalid-log', lab: id, detail: `${id} exported ${size} leaves but signed a head of size ${head.size}` });
-    } else if (owner.latestHead === null || head.timestamp > owner.latestHead.timestamp) {
-      pending.push({ kind: 'split-view', lab: id, detail: `${from} holds a head of ${id} of size ${head.size}, newer than ${id}'s export of ${size} leaves` });
+      issues.push({ kind: 'invalid-log', lab: id, detail: `${id} exported ${owner.tree.size} leaves but signed a head of size ${head.size}` });
     } else {
-      // Signed before the export's latest head, yet larger: the log shrank between the two heads.
-      issues.push({ kind: 'split-view', lab: id, detail: `${from} received a head of ${id} of size ${head.size} (at ${new Date(head.timestamp).toISOString()}), larger than ${id}'s later head of size ${owner.latestHead.size} and its ${size} exported leaves` });
-    }
-  }
-  // Two validly signed heads of one size with different roots prove equivocation on their own (audit.md §4).
-  for (let i = 0; i < verified.length; i++) {
-    for (let j = i + 1; j < verified.length; j++) {
-      const x = verified[i]!;
-      const y = verified[j]!;
-      if (x.head.size === y.head.size && x.head.size > owner.tree.size && !bytesEqual(x.head.root, y.head.root)) {
-        issues.push({ kind: 'split-view', lab: id, detail: `${id} signed two heads of size ${x.head.size} with different roots (held by ${x.from} and ${y.from})` });
+      const first = bySize.get(head.size);
+      if (first === undefined) bySize.set(head.size, { root: head.root, from, reported: false });
+      else if (!first.reported && !bytesEqual(first.root, head.root)) {
+        first.reported = true;
+        issues.push({ kind: 'split-view', lab: id, detail: `${id} signed two heads of size ${head.size} with different roots (held by ${first.from} and ${from})` });
       }
     }
   }
+  return { held, ownLatest };
 }
+
+/** True if the owner's export must contain `held`'s tree: not larger, or the owner's own later head says so. */
+function covered(held: HeldHead, owner: LogView, ownLatest: number | null): boolean {
+  return held.head.size <= owner.tree.size || (ownLatest !== null && ownLatest >= held.head.timestamp);
+}
+
+function gatherEvidence(owner: LogView, holder: LogView, held: readonly HeldHead[], ownLatest: number | null, pair: ReadonlySet<string>): Evidence {
+  let coveredHead: HeldHead | null = null;
+  for (const entry of held) {
+    if (entry.opened === null || !covered(entry, owner, ownLatest)) continue;
+    if (coveredHead === null || entry.opened > coveredHead.opened!) coveredHead = entry;
+  }
+  const ownerTranscripts = new Set<string>();
+  for (const record of owner.records) if (record !== null && record.transcriptHash.length > 0) ownerTranscripts.add(hex(record.transcriptHash));
+  let pairedLeaf: RoundRecord | null = null;
+  for (const record of holder.records) {
+    if (record === null || record.transcriptHash.length === 0 || !pair.has(record.initiatorId) || !pair.has(record.responderId)) continue;
+    if (!ownerTranscripts.has(hex(record.transcriptHash))) continue;
+    if (pairedLeaf === null || record.timestamp > pairedLeaf.timestamp) pairedLeaf = record;
+  }
+  return { coveredHead, pairedLeaf };
+}
+
+/**
+ * audit.md §10.2: the holder's evidence that the owner's export was taken after the owner must have
+ * logged everything that overlapped the holder's attempts ending by `since` (holder's clock), when
+ * the owner's attempts may end up to `lag` later. Null when there is none yet.
+ */
+function settledSince(evidence: Evidence, since: number, lag: number, owner: string, holder: string): string | null {
+  const { coveredHead, pairedLeaf } = evidence;
+  if (coveredHead !== null && coveredHead.opened! > since + lag) {
+    return `${holder} received ${owner}'s head of size ${coveredHead.head.size} in a session it opened at ${iso(coveredHead.opened!)}, ${hours(coveredHead.opened! - since)} later, and ${owner}'s export contains that head's tree`;
+  }
+  if (pairedLeaf !== null && pairedLeaf.timestamp > since + lag + MAX_ROUND_TIMEOUT_MS) {
+    return `${owner}'s export holds round ${hex(pairedLeaf.roundId).slice(0, 16)}…, whose attempt ${holder} ended at ${iso(pairedLeaf.timestamp)}, ${hours(pairedLeaf.timestamp - since)} later`;
+  }
+  return null;
+}
+
+/** Heads the holder has of the owner's log beyond the owner's export: the log shrank, or the export is older (pending). */
+function checkHeldHeadsBeyondExport(owner: LogView, holder: LogView, held: readonly HeldHead[], ownLatest: number | null, evidence: Evidence, issues: CrossCheckIssue[], pending: CrossCheckIssue[]): void {
+  const id = owner.export.logId;
+  const from = holder.export.logId;
+  const size = owner.tree.size;
+  for (const entry of held) {
+    const { head } = entry;
+    if (head.size <= size) continue;
+    if (ownLatest !== null && ownLatest >= head.timestamp) {
+      // The owner's own signed heads say it exported after this head, with fewer leaves: the log shrank.
+      issues.push({ kind: 'split-view', lab: id, detail: `${from} received a head of ${id} of size ${head.size} (at ${iso(head.timestamp)}), larger than ${id}'s head signed at ${iso(ownLatest)} and its ${size} exported leaves` });
+      continue;
+    }
+    // The owner signed this head before the holder logged the attempt that carried it; an export
+    // holding a round that began later than that must be at least this large.
+    const leaf = entry.leafIndex === null ? null : holder.records[entry.leafIndex] ?? null;
+    // Only a leaf of a round between the two can have carried the owner's head.
+    const carried = leaf !== null && [leaf.initiatorId, leaf.responderId].includes(id) && [leaf.initiatorId, leaf.responderId].includes(from) ? leaf : null;
+    const later = carried === null ? null : settledSince({ coveredHead: null, pairedLeaf: evidence.pairedLeaf }, carried.timestamp, CLOCK_MARGIN_MS, id, from);
+    if (later !== null) {
+      issues.push({ kind: 'split-view', lab: id, detail: `${from} received a head of ${id} of size ${head.size}, yet ${id}'s export has ${size} leaves although it was taken later: ${later}` });
+    } else {
+      pending.push({ kind: 'split-view', lab: id, detail: `${from} holds a head of ${id} of size ${head.size}, larger than ${id}'s export of ${size} leaves, and no evidence yet that the export was taken after it` });
+    }
+  }
+}
+
+/** How many of the other lab's leaves a one-sided-completion names; the rest are counted. */
+const MAX_LISTED_LEAVES = 8;
+const finishedStatus = (record: RoundRecord): boolean => record.status === 'completed' || record.status === 'disputed';
+const describeLeaf = (record: RoundRecord): string => `attempt ${record.attempt} ${record.status}${record.reason === '' ? '' : ` (${record.reason})`}`;
+const describeClaims = (record: RoundRecord): string => `claims ${record.initiatorClaim ?? '-'}/${record.responderClaim ?? '-'}`;
 
 /**
  * Cross-checks the exported logs of two labs against the roster. Rounds are matched by round id;
@@ -140,16 +249,20 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
     if (rosterMember(roster, log.logId) === undefined) issues.push({ kind: 'invalid-log', lab: log.logId, detail: `${log.logId} is not a member of the roster` });
   }
   const views = [view(a, issues), view(b, issues)] as const;
-  checkHeads(views[0], views[1], roster, issues, pending);
-  checkHeads(views[1], views[0], roster, issues, pending);
-
   const pair = new Set([a.logId, b.logId]);
+  // Index i: the heads of views[i]'s log that the other lab holds, and that lab's evidence about views[i]'s export.
+  const heads = [verifyHeads(views[0], views[1], roster, issues), verifyHeads(views[1], views[0], roster, issues)] as const;
+  const evidence = [0, 1].map((i) => gatherEvidence(views[i]!, views[1 - i]!, heads[i]!.held, heads[i]!.ownLatest, pair)) as [Evidence, Evidence];
+  for (const i of [0, 1] as const) checkHeldHeadsBeyondExport(views[i], views[1 - i]!, heads[i].held, heads[i].ownLatest, evidence[i], issues, pending);
+
   const shared = views.map((v) => {
     const byRound = new Map<string, RoundRecord[]>();
     for (const record of v.records) {
       if (record === null || !pair.has(record.initiatorId) || !pair.has(record.responderId)) continue;
       const key = hex(record.roundId);
-      byRound.set(key, [...(byRound.get(key) ?? []), record]);
+      const list = byRound.get(key);
+      if (list === undefined) byRound.set(key, [record]);
+      else list.push(record);
     }
     return byRound;
   }) as [Map<string, RoundRecord[]>, Map<string, RoundRecord[]>];
@@ -162,13 +275,12 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
       if (sides[present].length === 0 || sides[absent].length > 0) continue;
       const holder = views[present].export.logId;
       const lacking = views[absent].export.logId;
-      const latest = views[absent].latestHead;
       for (const record of sides[present]) {
-        const entry: CrossCheckIssue = {
-          kind: 'missing-round', lab: lacking, roundId, attempts: [record.attempt],
-          detail: `${holder} logged attempt ${record.attempt} (${record.status}${record.reason === '' ? '' : `, ${record.reason}`}); ${lacking}'s log has no leaf of round ${roundId.slice(0, 16)}…`,
-        };
-        (latest === null || record.timestamp > latest.timestamp ? pending : issues).push(entry);
+        const base = `${holder} logged attempt ${record.attempt} (${record.status}${record.reason === '' ? '' : `, ${record.reason}`}) at ${iso(record.timestamp)}; ${lacking}'s log has no leaf of round ${roundId.slice(0, 16)}…`;
+        // audit.md §10.2: missing unless the holder's own evidence shows the other export came late enough.
+        const settled = settledSince(evidence[absent], record.timestamp, SETTLE_WINDOW_MS, lacking, holder);
+        if (settled !== null) issues.push({ kind: 'missing-round', lab: lacking, roundId, attempts: [record.attempt], detail: `${base}, although ${settled}` });
+        else pending.push({ kind: 'missing-round', lab: lacking, roundId, attempts: [record.attempt], detail: `${base}; ${holder} has no evidence yet that ${lacking}'s export was taken more than ${hours(SETTLE_WINDOW_MS)} after it` });
       }
     }
     if (sides[0].length === 0 || sides[1].length === 0) continue;
@@ -186,28 +298,7 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
         break;
       }
     }
-    const finished = sides.map((side) => side.filter((record) => record.transcriptHash.length > 0));
-    const unpaired = finished.map((side) => [...side]);
-    for (const x of finished[0]!) {
-      const match = unpaired[1]!.find((y) => bytesEqual(x.transcriptHash, y.transcriptHash));
-      if (match === undefined) continue;
-      unpaired[0]!.splice(unpaired[0]!.indexOf(x), 1);
-      unpaired[1]!.splice(unpaired[1]!.indexOf(match), 1);
-      if ((x.initiatorClaim !== null && match.initiatorClaim !== null && x.initiatorClaim !== match.initiatorClaim)
-        || (x.responderClaim !== null && match.responderClaim !== null && x.responderClaim !== match.responderClaim)) {
-        issues.push({ kind: 'record-mismatch', lab: null, roundId, attempts: [x.attempt, match.attempt], detail: `the two logs record different FINISH claims for one transcript of round ${roundId.slice(0, 16)}…` });
-      }
-    }
-    // Both labs logged a transcript for the round but not the same one: they did not sign one transcript.
-    const count = Math.min(unpaired[0]!.length, unpaired[1]!.length);
-    for (let i = 0; i < count; i++) {
-      const x = unpaired[0]![i]!;
-      const y = unpaired[1]![i]!;
-      issues.push({
-        kind: 'transcript-mismatch', lab: null, roundId, attempts: [x.attempt, y.attempt],
-        detail: `${a.logId} logged transcript ${hex(x.transcriptHash).slice(0, 16)}… and ${b.logId} ${hex(y.transcriptHash).slice(0, 16)}… for round ${roundId.slice(0, 16)}…`,
-      });
-    }
+    pairAttempts(roundId, sides, [a.logId, b.logId], issues);
   }
 
   const summary = (v: LogView, other: LogView, sharedRounds: Map<string, RoundRecord[]>): CrossCheckLogSummary => ({
@@ -225,4 +316,72 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
     issues,
     pending,
   };
+}
+
+/**
+ * audit.md §10.2: the attempts of one round id in both logs, paired by transcript hash. Unequal
+ * claims, transcripts that pair with nothing on both sides, and an attempt one lab completed while
+ * the other recorded no completion of it are issues.
+ */
+function pairAttempts(roundId: string, sides: readonly [readonly RoundRecord[], readonly RoundRecord[]], labs: readonly [string, string], issues: CrossCheckIssue[]): void {
+  const short = `${roundId.slice(0, 16)}…`;
+  // Each list is consumed front to back through `next`, so pairing stays linear however many leaves repeat a transcript.
+  const byTranscript = new Map<string, { readonly list: RoundRecord[]; next: number }>();
+  for (const y of sides[1]) {
+    if (y.transcriptHash.length === 0) continue;
+    const key = hex(y.transcriptHash);
+    const entry = byTranscript.get(key);
+    if (entry === undefined) byTranscript.set(key, { list: [y], next: 0 });
+    else entry.list.push(y);
+  }
+  const paired = [new Set<RoundRecord>(), new Set<RoundRecord>()] as const;
+  for (const x of sides[0]) {
+    if (x.transcriptHash.length === 0) continue;
+    const entry = byTranscript.get(hex(x.transcriptHash));
+    const match = entry?.list[entry.next];
+    if (entry === undefined || match === undefined) continue;
+    entry.next++;
+    paired[0].add(x);
+    paired[1].add(match);
+    if ((x.initiatorClaim !== null && match.initiatorClaim !== null && x.initiatorClaim !== match.initiatorClaim)
+      || (x.responderClaim !== null && match.responderClaim !== null && x.responderClaim !== match.responderClaim)) {
+      issues.push({ kind: 'record-mismatch', lab: null, roundId, attempts: [x.attempt, match.attempt], detail: `the two logs record different FINISH claims for one transcript of round ${short}` });
+    }
+    if (finishedStatus(x) !== finishedStatus(match)) {
+      const [done, other, doneLab, otherLab] = finishedStatus(x) ? [x, match, labs[0], labs[1]] : [match, x, labs[1], labs[0]];
+      issues.push({
+        kind: 'one-sided-completion', lab: null, roundId, attempts: [x.attempt, match.attempt],
+        detail: `${doneLab} recorded round ${short} ${describeLeaf(done)} with ${describeClaims(done)}; ${otherLab} recorded the same transcript ${describeLeaf(other)}`,
+      });
+    }
+  }
+  const unpaired = sides.map((side, i) => side.filter((record) => record.transcriptHash.length > 0 && !paired[i]!.has(record))) as [RoundRecord[], RoundRecord[]];
+  // Both labs logged a transcript for the round but not the same one: they did not sign one transcript.
+  const count = Math.min(unpaired[0].length, unpaired[1].length);
+  for (let i = 0; i < count; i++) {
+    const x = unpaired[0][i]!;
+    const y = unpaired[1][i]!;
+    paired[0].add(x);
+    paired[1].add(y);
+    issues.push({
+      kind: 'transcript-mismatch', lab: null, roundId, attempts: [x.attempt, y.attempt],
+      detail: `${labs[0]} logged transcript ${hex(x.transcriptHash).slice(0, 16)}… and ${labs[1]} ${hex(y.transcriptHash).slice(0, 16)}… for round ${short}`,
+    });
+  }
+  // A completion (or dispute) the other lab holds no leaf of: it recorded the round only as aborted.
+  for (const [i, j] of [[0, 1], [1, 0]] as const) {
+    const done = unpaired[i].slice(count).filter(finishedStatus);
+    if (done.length === 0) continue;
+    const others = sides[j].filter((record) => !paired[j].has(record));
+    const shown = others.slice(0, MAX_LISTED_LEAVES);
+    const account = others.length === 0
+      ? 'no leaf of that attempt'
+      : `${shown.map(describeLeaf).join(', ')}${others.length > shown.length ? ` and ${others.length - shown.length} more aborted attempts` : ''}`;
+    for (const leaf of done) {
+      issues.push({
+        kind: 'one-sided-completion', lab: null, roundId, attempts: [leaf.attempt, ...shown.map((record) => record.attempt)],
+        detail: `${labs[i]} recorded round ${short} ${describeLeaf(leaf)} with ${describeClaims(leaf)}; ${labs[j]} recorded no completion of it: ${account}`,
+      });
+    }
+  }
 }

@@ -3,21 +3,34 @@
  * received from peers in OFFERs, as one versioned, canonical msgpack file for cross-checking.
  */
 import { CodecError, ValidationError, describe } from '@venn/errors';
-import { abytes } from './bytes.js';
+import { abytes, auint } from './bytes.js';
 import { ID_PATTERN, MAX_ID_BYTES } from './codec.js';
 import { OrderedMap, StrictReader, writeCanonical } from './msgpack.js';
 import { MAX_ROUND_RECORD_BYTES } from './round-record.js';
 import { SIGNED_TREE_HEAD_BYTES, decodeSignedTreeHead, encodeSignedTreeHead, type SignedTreeHead } from './tree-head.js';
 
 export const EXPORTED_LOG_FORMAT = 'venn-log';
-export const EXPORTED_LOG_VERSION = 1;
+/** audit.md §10.1: version 2 added the receipt of each peer head (`opened`, `leaf`). */
+export const EXPORTED_LOG_VERSION = 2;
 /** Refused before parsing: about 700,000 leaves of the largest size, far beyond a lab's yearly rounds. */
 export const MAX_EXPORTED_LOG_BYTES = 256 * 1024 * 1024;
+/**
+ * Every round record starts with its version byte, round id and roster digest (audit.md §3), so no
+ * leaf is shorter; the bound also caps a 256 MiB file at about four million leaves to decode.
+ */
+export const MIN_EXPORTED_LEAF_BYTES = 65;
 
-/** A signed head of a peer's log, as received in that peer's OFFER. */
+/** A signed head of a peer's log, as received in that peer's OFFER, with the holder's evidence of when. */
 export interface PeerTreeHead {
   readonly peerId: string;
   readonly head: SignedTreeHead;
+  /**
+   * The holder's clock (Unix ms) when the session of the attempt whose OFFER first carried this
+   * head opened: the peer sent the head after it. Null when the holder has no record of it.
+   */
+  readonly opened: number | null;
+  /** The holder's log index of that attempt's leaf; null when it has none. */
+  readonly leafIndex: number | null;
 }
 
 export interface ExportedLog {
@@ -32,7 +45,7 @@ export interface ExportedLog {
 }
 
 const TOP_KEYS = ['fmt', 'v', 'log', 'leaves', 'heads', 'peers'] as const;
-const PEER_KEYS = ['peer', 'head'] as const;
+const PEER_KEYS = ['peer', 'head', 'opened', 'leaf'] as const;
 
 function comparePeerHeads(a: PeerTreeHead, b: PeerTreeHead): number {
   if (a.peerId !== b.peerId) return a.peerId < b.peerId ? -1 : 1;
@@ -57,8 +70,8 @@ export function encodeExportedLog(log: ExportedLog): Uint8Array {
   }
   log.leaves.forEach((leaf, i) => {
     abytes(leaf, undefined, `leaves[${i}]`);
-    if (leaf.length === 0 || leaf.length > MAX_ROUND_RECORD_BYTES) {
-      throw new ValidationError('invalid-length', `"leaves[${i}]" expected 1 to ${MAX_ROUND_RECORD_BYTES} bytes, got length=${leaf.length}`);
+    if (leaf.length < MIN_EXPORTED_LEAF_BYTES || leaf.length > MAX_ROUND_RECORD_BYTES) {
+      throw new ValidationError('invalid-length', `"leaves[${i}]" expected ${MIN_EXPORTED_LEAF_BYTES} to ${MAX_ROUND_RECORD_BYTES} bytes, got length=${leaf.length}`);
     }
   });
   const heads = [...log.heads].sort((x, y) => x.size - y.size);
@@ -66,14 +79,20 @@ export function encodeExportedLog(log: ExportedLog): Uint8Array {
     if (heads[i]!.size === heads[i - 1]!.size) throw new ValidationError('duplicate-head', `"heads" expected one head per size, got two of size ${heads[i]!.size}`);
   }
   const peers = [...log.peerHeads].sort(comparePeerHeads);
-  peers.forEach((peer, i) => checkId(peer.peerId, `peerHeads[${i}].peerId`));
+  peers.forEach((peer, i) => {
+    checkId(peer.peerId, `peerHeads[${i}].peerId`);
+    if (peer.opened !== null) auint(peer.opened, `peerHeads[${i}].opened`);
+    if (peer.leafIndex !== null) auint(peer.leafIndex, `peerHeads[${i}].leafIndex`);
+    // One entry per head (the node keeps its first receipt): a repeat would have no canonical order.
+    if (i > 0 && comparePeerHeads(peers[i - 1]!, peer) === 0) throw new ValidationError('duplicate-head', `"peerHeads" expected each head of ${peer.peerId} once, got the head of size ${peer.head.size} twice`);
+  });
   return writeCanonical(new OrderedMap([
     ['fmt', EXPORTED_LOG_FORMAT],
     ['v', EXPORTED_LOG_VERSION],
     ['log', log.logId],
     ['leaves', log.leaves],
     ['heads', heads.map(encodeSignedTreeHead)],
-    ['peers', peers.map((peer) => new OrderedMap([['peer', peer.peerId], ['head', encodeSignedTreeHead(peer.head)]]))],
+    ['peers', peers.map((peer) => new OrderedMap([['peer', peer.peerId], ['head', encodeSignedTreeHead(peer.head)], ['opened', peer.opened], ['leaf', peer.leafIndex]]))],
   ]));
 }
 
@@ -94,11 +113,11 @@ export function decodeExportedLog(bytes: Uint8Array): ExportedLog {
   top.key('log');
   const logId = r.str('log', MAX_ID_BYTES, ID_PATTERN);
   top.key('leaves');
-  const leafCount = r.array('leaves', Number.MAX_SAFE_INTEGER, 3);
+  const leafCount = r.array('leaves', Number.MAX_SAFE_INTEGER, 2 + MIN_EXPORTED_LEAF_BYTES);
   const leaves: Uint8Array[] = [];
   for (let i = 0; i < leafCount; i++) {
     const leaf = r.bin(`leaves[${i}]`, { max: MAX_ROUND_RECORD_BYTES });
-    if (leaf.length === 0) throw new CodecError('wrong-length', `exported log "leaves[${i}]" expected 1 to ${MAX_ROUND_RECORD_BYTES} bytes, got length=0`);
+    if (leaf.length < MIN_EXPORTED_LEAF_BYTES) throw new CodecError('wrong-length', `exported log "leaves[${i}]" expected ${MIN_EXPORTED_LEAF_BYTES} to ${MAX_ROUND_RECORD_BYTES} bytes, got length=${leaf.length}`);
     leaves.push(leaf);
   }
   top.key('heads');
@@ -111,7 +130,8 @@ export function decodeExportedLog(bytes: Uint8Array): ExportedLog {
     heads.push(head);
   }
   top.key('peers');
-  const peerCount = r.array('peers', Number.MAX_SAFE_INTEGER, 1 + 5 + 2 + 5 + 2 + SIGNED_TREE_HEAD_BYTES);
+  // map, "peer", id, "head", head, "opened", nil, "leaf", nil: the shortest entry.
+  const peerCount = r.array('peers', Number.MAX_SAFE_INTEGER, 1 + 5 + 2 + 5 + 2 + SIGNED_TREE_HEAD_BYTES + 7 + 1 + 5 + 1);
   const peerHeads: PeerTreeHead[] = [];
   for (let i = 0; i < peerCount; i++) {
     const keys = r.map(`peers[${i}]`, PEER_KEYS);
@@ -119,7 +139,11 @@ export function decodeExportedLog(bytes: Uint8Array): ExportedLog {
     const peerId = r.str(`peers[${i}].peer`, MAX_ID_BYTES, ID_PATTERN);
     keys.key('head');
     const head = decodeSignedTreeHead(r.bin(`peers[${i}].head`, { length: SIGNED_TREE_HEAD_BYTES }));
-    const entry = { peerId, head };
+    keys.key('opened');
+    const opened = r.nil() ? null : r.uint(`peers[${i}].opened`, Number.MAX_SAFE_INTEGER);
+    keys.key('leaf');
+    const leafIndex = r.nil() ? null : r.uint(`peers[${i}].leaf`, Number.MAX_SAFE_INTEGER);
+    const entry = { peerId, head, opened, leafIndex };
     if (i > 0 && comparePeerHeads(peerHeads[i - 1]!, entry) >= 0) {
       throw new CodecError('non-canonical-encoding', `exported log "peers[${i}]" expected to sort after the previous entry (peer, size, timestamp, root) and differ from it`);
     }

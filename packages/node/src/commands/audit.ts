@@ -287,7 +287,17 @@ function exportLog(values: ParsedValues, io: CommandIo): number {
       const leaves = (store.db.prepare('SELECT leaf FROM log_leaves ORDER BY idx').pluck().all() as Buffer[]).map((leaf) => new Uint8Array(leaf));
       const heads = (store.db.prepare('SELECT tree_size, root, timestamp, signature FROM tree_heads ORDER BY tree_size').all() as Array<{ tree_size: number; root: Buffer; timestamp: number; signature: Buffer }>)
         .map((row) => ({ size: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) }));
-      const peerHeads = store.peerHeads().map((peer) => ({ peerId: peer.peerId, head: { size: peer.treeSize, root: peer.root, timestamp: peer.timestamp, signature: peer.signature } }));
+      // audit.md §10.1: each peer head with its receipt, the opening of the session whose OFFER first
+      // carried it and that attempt's leaf, the evidence the cross-check decides pending rounds by.
+      const peerHeads = (store.db.prepare(`SELECT p.peer_id, p.tree_size, p.root, p.timestamp, p.signature, r.started_at AS opened, l.idx AS leaf_index
+        FROM peer_heads p LEFT JOIN rounds r ON r.id = p.round_row LEFT JOIN log_rounds l ON l.round_row = p.round_row
+        ORDER BY p.peer_id, p.tree_size, p.timestamp`).all() as Array<{ peer_id: string; tree_size: number; root: Buffer; timestamp: number; signature: Buffer; opened: number | null; leaf_index: number | null }>)
+        .map((row) => ({
+          peerId: row.peer_id,
+          head: { size: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) },
+          opened: row.opened,
+          leafIndex: row.leaf_index,
+        }));
       return { log: { logId: config.id, leaves, heads, peerHeads } };
     }).deferred();
     const bytes = encodeExportedLog(log);
@@ -375,8 +385,8 @@ function readLog(path: string): ExportedLog {
 function crossCheckLines(report: CrossCheckReport): string {
   const lines = report.logs.map((log) => `log ${log.id}: ${log.size} leaves, ${log.heads} signed heads${log.latestHead === null ? '' : ` (latest size ${log.latestHead.size} at ${isoTime(log.latestHead.timestamp)})`}, ${log.sharedLeaves} leaves of shared rounds, ${log.peerHeadsOfOther} heads of the other log`);
   lines.push(`${report.matchedRounds} rounds in both logs`);
-  for (const issue of report.issues) lines.push(`ISSUE   ${issue.kind.padEnd(19)} ${issue.lab ?? '-'}  ${issue.detail}`);
-  for (const issue of report.pending) lines.push(`PENDING ${issue.kind.padEnd(19)} ${issue.lab ?? '-'}  ${issue.detail}`);
+  for (const issue of report.issues) lines.push(`ISSUE   ${issue.kind.padEnd(20)} ${issue.lab ?? '-'}  ${issue.detail}`);
+  for (const issue of report.pending) lines.push(`PENDING ${issue.kind.padEnd(20)} ${issue.lab ?? '-'}  ${issue.detail}`);
   lines.push(report.consistent ? 'consistent: no issue found' : `inconsistent: ${report.issues.length} issue${report.issues.length === 1 ? '' : 's'}`);
   return `${lines.join('\n')}\n`;
 }

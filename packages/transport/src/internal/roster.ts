@@ -48,6 +48,7 @@ export const ROSTER_LIMITS = {
   maxMembers: 1024,
   maxNameLength: 128,
   maxEndpointLength: 512,
+  maxTimezoneLength: 64,
   maxEpoch: 0xffff_ffff,
   // SPEC §5.3: no OFFER can state a larger cap, so a larger roster policy could not be honoured.
   maxPeerSetSize: MAX_SET_SIZE,
@@ -176,6 +177,11 @@ function cron(value: unknown, path: string): string {
 }
 
 function timezone(value: unknown, path: string): string {
+  // Bounded before the pattern: its repeated group backtracks once per "/" and overflows the
+  // regexp stack on a few megabytes of "A/A/…!".
+  if (typeof value !== 'string' || value.length > ROSTER_LIMITS.maxTimezoneLength) {
+    throw invalid(path, `an IANA time zone name of at most ${ROSTER_LIMITS.maxTimezoneLength} characters such as "UTC" or "Europe/Paris"`, value);
+  }
   const name = matching(value, path, TIMEZONE, 'an IANA time zone name such as "UTC" or "Europe/Paris"');
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });

@@ -1,14 +1,16 @@
 /**
  * Structural pre-scan of an untrusted msgpack frame (SPEC §5.1), run before msgpackr sees it.
- * It walks the bytes without allocating anything proportional to a claimed length.
+ * It walks the bytes once, in time linear in the frame, without allocating anything proportional
+ * to a claimed length.
  */
 import { CodecError } from '@venn/errors';
-import { MAX_NESTING_DEPTH } from './constants.js';
+import { MAX_ARRAY_ITEMS, MAX_MAP_ENTRIES, MAX_NESTING_DEPTH } from './constants.js';
 
 /**
  * Checks that `frame` is exactly one msgpack value built only from the types Venn uses (nil, bool,
  * non-negative int ≤ 2^53−1, str, bin, array, map with str keys), nested at most MAX_NESTING_DEPTH
- * deep, with every claimed length inside the frame and no duplicate map keys.
+ * deep, with no map over MAX_MAP_ENTRIES entries or array over MAX_ARRAY_ITEMS items, every claimed
+ * length inside the frame and no duplicate map keys.
  */
 export function scanFrame(frame: Uint8Array): void {
   const scanner = new Scanner(frame);
@@ -69,8 +71,8 @@ class Scanner {
     const at = this.position;
     const token = this.u8('value');
     if (token <= 0x7f) return; // positive fixint
-    if (token <= 0x8f) return this.map(token & 0x0f, depth);
-    if (token <= 0x9f) return this.array(token & 0x0f, depth);
+    if (token <= 0x8f) return this.map(token & 0x0f, depth, at);
+    if (token <= 0x9f) return this.array(token & 0x0f, depth, at);
     if (token <= 0xbf) return this.skip(token & 0x1f, 'fixstr');
     switch (token) {
       case 0xc0: // nil
@@ -106,13 +108,13 @@ class Scanner {
       case 0xdb:
         return this.skip(this.u32('str32 length'), 'str32');
       case 0xdc:
-        return this.array(this.u16('array16 length'), depth);
+        return this.array(this.u16('array16 length'), depth, at);
       case 0xdd:
-        return this.array(this.u32('array32 length'), depth);
+        return this.array(this.u32('array32 length'), depth, at);
       case 0xde:
-        return this.map(this.u16('map16 length'), depth);
+        return this.map(this.u16('map16 length'), depth, at);
       case 0xdf:
-        return this.map(this.u32('map32 length'), depth);
+        return this.map(this.u32('map32 length'), depth, at);
       default:
         // Floats, negative integers, extensions (msgpackr records, structured clone, timestamps) and
         // the reserved 0xc1 have no place in a Venn message.
@@ -131,29 +133,37 @@ class Scanner {
     return inner;
   }
 
-  private array(length: number, depth: number): void {
+  private array(length: number, depth: number, at: number): void {
     const inner = this.enter(depth, 'array');
+    // SPEC §5.1: refused from the header, before any item is read.
+    if (length > MAX_ARRAY_ITEMS) {
+      throw new CodecError('too-many-items', `array of ${length} items at offset ${at}: no Venn message has an array of more than ${MAX_ARRAY_ITEMS}`);
+    }
     // Every element takes at least one byte: reject impossible lengths before walking them.
     this.need(length, `array of ${length} elements`);
     for (let i = 0; i < length; i++) this.value(inner);
   }
 
-  private map(length: number, depth: number): void {
+  private map(length: number, depth: number, at: number): void {
     const inner = this.enter(depth, 'map');
+    // SPEC §5.1: refused from the header, before any entry is read, so the work per map is bounded.
+    if (length > MAX_MAP_ENTRIES) {
+      throw new CodecError('too-many-entries', `map of ${length} entries at offset ${at}: no Venn message has a map of more than ${MAX_MAP_ENTRIES}`);
+    }
     // Every entry takes at least two bytes (a key and a value).
     this.need(2 * length, `map of ${length} entries`);
-    const keys: string[] = [];
+    const keys = new Set<string>();
     for (let i = 0; i < length; i++) {
       const key = this.key();
-      if (keys.includes(key)) {
-        throw new CodecError('duplicate-key', `map key ${JSON.stringify(key)} appears twice`);
+      if (keys.has(key)) {
+        throw new CodecError('duplicate-key', `map key ${JSON.stringify(key.slice(0, 64))} appears twice in the map at offset ${at}`);
       }
-      keys.push(key);
+      keys.add(key);
       this.value(inner);
     }
   }
 
-  /** Map keys are short strings; returns the raw key bytes as latin1 for duplicate detection. */
+  /** Returns a key's raw bytes as latin1 (one character per byte, so distinct bytes stay distinct) for duplicate detection. */
   private key(): string {
     const at = this.position;
     const token = this.u8('map key');
@@ -164,8 +174,7 @@ class Scanner {
     else if (token === 0xdb) length = this.u32('str32 length');
     else throw new CodecError('non-string-key', `map key at offset ${at} is not a string`);
     this.need(length, 'map key');
-    let key = '';
-    for (let i = 0; i < length; i++) key += String.fromCharCode(this.bytes[this.position + i]!);
+    const key = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.position, length).toString('latin1');
     this.position += length;
     return key;
   }
