@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,25 @@ describe('read-only commands on a fresh node', () => {
     const round = await venn(['matches', '--dir', dir, '--round', 'deadbeefdeadbeef']);
     expect(round.code).toBe(1);
     expect(oneLine(round.stderr)).toMatch(/\[unknown-round\]/);
+  });
+});
+
+describe('venn start', () => {
+  it('refuses an admin token file readable by group or others, naming the path and its mode', async () => {
+    const dir = join(root, 'token-mode');
+    expect((await venn(['init', '--dir', dir, '--id', 'lab-m', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'])).code).toBe(0);
+    const token = join(dir, 'admin.token');
+    for (const mode of [0o644, 0o640, 0o604]) {
+      chmodSync(token, mode);
+      const result = await venn(['start', '--dir', dir]);
+      expect(result.code).toBe(1);
+      expect(oneLine(result.stderr)).toBe(`venn start: "adminToken" ${token} expected mode 0600, got 0${mode.toString(8)} (run chmod 600 ${token}) [admin-token-permissions]`);
+    }
+    chmodSync(token, 0o600);
+    writeFileSync(token, '\n');
+    const empty = await venn(['start', '--dir', dir]);
+    expect(empty.code).toBe(1);
+    expect(oneLine(empty.stderr)).toMatch(/"adminToken" .*admin\.token expected a token of at least 32 characters, got 0 \[admin-token-invalid\]/);
   });
 });
 

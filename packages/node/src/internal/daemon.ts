@@ -13,6 +13,7 @@ import {
   SessionError, TransportMetrics, connect, createServer, type PurposeDecision, type RosterMember, type Session, type TransportServer,
 } from '@venn/transport';
 import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
+import { loadAdminToken } from './admin-client.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
@@ -95,7 +96,10 @@ export class Daemon {
   private stopped: Promise<void> | undefined;
   readonly startedAt: number;
 
-  private constructor(config: NodeConfig, store: Store, identity: Identity, roster: InstalledRoster, logger: Logger, options: DaemonOptions) {
+  private readonly adminToken: string;
+
+  private constructor(config: NodeConfig, store: Store, identity: Identity, roster: InstalledRoster, logger: Logger, options: DaemonOptions, adminToken: string) {
+    this.adminToken = adminToken;
     this.config = config;
     this.store = store;
     this.identity = identity;
@@ -118,11 +122,12 @@ export class Daemon {
     const logger = createLogger({ level: config.logLevel, node: config.id, now, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
     await cryptoReady();
     const identity = await loadKeyFile(config.paths.identityKey, { passphrase: options.passphrase ?? process.env[PASSPHRASE_ENV] });
+    const adminToken = loadAdminToken(config.paths.adminToken);
     const roster = loadInstalledRoster(config, identity.publicKey);
     const tlsIssues = tlsRosterIssues(config.tls, roster.self, roster.peers);
     if (tlsIssues.length > 0) throw new ConfigError(join(options.dir, CONFIG_FILE), tlsIssues);
     const store = Store.open(config.paths.store, { now });
-    const daemon = new Daemon(config, store, identity, roster, logger, options);
+    const daemon = new Daemon(config, store, identity, roster, logger, options, adminToken);
     try {
       await daemon.boot();
     } catch (error) {
@@ -142,9 +147,8 @@ export class Daemon {
     this.signHeadIfBehind();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
 
-    const token = readFileSync(config.paths.adminToken, 'utf8').trim();
     this.admin = await startAdminServer({
-      host: config.admin.host, port: config.admin.port, token, metrics: this.metrics, logger,
+      host: config.admin.host, port: config.admin.port, token: this.adminToken, allowedHosts: config.admin.allowedHosts, metrics: this.metrics, logger,
       handlers: {
         health: () => this.health(),
         status: () => this.statusReport(),
