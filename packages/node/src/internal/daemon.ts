@@ -521,7 +521,7 @@ export class Daemon {
       const reason = kebab(outcome.peerReason ?? outcome.reason);
       const detail = outcome.peerReason === undefined ? outcome.detail : `aborted by ${record.peerId}: ${outcome.detail}`;
       finished = this.store.finishRound(record.row, {
-        status: 'aborted', reason, detail, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerHead,
+        status: 'aborted', reason, detail, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerHead, phases: outcome.phases,
         logLeaf: (row) => encodeRoundRecord({
           roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
           status: 'aborted', reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, timestamp: this.now(),
@@ -534,7 +534,7 @@ export class Daemon {
         status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
         transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
         detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-        matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })),
+        matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })), phases: outcome.phases,
         logLeaf: (row) => encodeRoundRecord({
           roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
           status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,

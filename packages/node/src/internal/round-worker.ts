@@ -22,6 +22,8 @@ let reported = false;
 /** The peer's OFFER as decoded here, kept for the record even when the round rejects it. */
 let peerOffer: { setSize: number; logHead: LogHead | null } | undefined;
 let ownSetSize: number | undefined;
+/** Time spent in each protocol phase of the current round (ms), reported with its outcome. */
+let phases: Record<string, number> = {};
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -47,6 +49,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
       ...(ownSetSize === undefined ? {} : { ownSetSize }),
       ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
       peerLogHead: logHeadOf(peerOffer?.logHead),
+      phases: { ...phases },
     };
   }
   return {
@@ -54,6 +57,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
     ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
     matches: result.matches.map((match) => (match.peerLabel === undefined ? { digest: match.element } : { digest: match.element, peerLabel: match.peerLabel as LabelValues })),
     peerLogHead: logHeadOf(result.peerOffer.logHead),
+    phases: { ...phases },
   };
 }
 
@@ -71,6 +75,7 @@ function start(next: ComputeJob): void {
   reported = false;
   peerOffer = undefined;
   ownSetSize = undefined;
+  phases = {};
   // Read the own set here, off the main thread: one snapshot of every distinct digest.
   const store = Store.open(next.storePath, { readonly: true });
   let own;
@@ -103,7 +108,9 @@ function start(next: ComputeJob): void {
     elements, ...(labels === undefined ? {} : { labels }), signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
+      const began = performance.now();
       const value = work();
+      phases[phase] = (phases[phase] ?? 0) + (performance.now() - began);
       if (phase === 'blind') {
         processed += count;
         progress();
@@ -144,7 +151,7 @@ function fail(error: unknown): void {
   }
   if (!reported) {
     reported = true;
-    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null } });
+    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null, phases: { ...phases } } });
   }
   round = undefined;
 }
