@@ -124,7 +124,8 @@ describe('read-only commands on a fresh node', () => {
     expect(JSON.parse(rounds.stdout)).toEqual([]);
     const matches = await venn(['matches', '--dir', dir, '--format', 'csv']);
     expect(matches.code).toBe(0);
-    expect(matches.stdout).toBe('kind,list,account_ref,digest,peers,round,matched_at,peer_labels\r\n');
+    // The label columns follow the roster's peers, so an empty queue already has them.
+    expect(matches.stdout).toBe('account_ref,kinds,peers,identifiers,first_matched,latest_match,state,note,reviewed_at,label_lab-c_category,label_lab-c_first_seen,label_lab-c_reason\r\n');
     const status = await venn(['status', '--dir', dir, '--json']);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as Record<string, unknown>;
@@ -147,6 +148,11 @@ describe('read-only commands on a fresh node', () => {
     const round = await venn(['matches', '--dir', dir, '--round', 'deadbeefdeadbeef']);
     expect(round.code).toBe(1);
     expect(oneLine(round.stderr)).toMatch(/\[unknown-round\]/);
+    const state = await venn(['matches', '--dir', dir, '--format', 'csv', '--state', 'closed']);
+    expect(state.code).toBe(1);
+    expect(oneLine(state.stderr)).toBe('venn matches: "state" expected one of new, reviewed, actioned, false-positive, got "closed" [invalid-filter]');
+    const since = await venn(['matches', '--dir', dir, '--since', '2030-02-30']);
+    expect(oneLine(since.stderr)).toMatch(/"since" expected a UTC day YYYY-MM-DD, got "2030-02-30" \[invalid-filter\]/);
   });
 });
 
