@@ -5,7 +5,6 @@
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Cron } from 'croner';
 import {
   MAX_BUNDLE_BYTES,
   MAX_EXPORTED_LOG_BYTES,
@@ -26,15 +25,13 @@ import {
 } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
 import { ValidationError } from '@venn/errors';
-import { rosterDigest, type Roster } from '@venn/transport';
 import type { CommandIo } from '../cli.js';
-import { exportedLogOf, latestHead, loggedAttempt, signedHead, transcriptBundleOf } from '../internal/audit-files.js';
+import { auditRosterOf, exportedLogOf, latestHead, loggedAttempt, signedHead, transcriptBundleOf } from '../internal/audit-files.js';
 import { UsageError, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
 import { loadConfig, type NodeConfig } from '../internal/config.js';
 import { readPublicKey } from '../internal/keyfile.js';
 import { dirOption } from '../internal/node-dir.js';
 import { readRosterFile } from '../internal/roster.js';
-import { scheduledInitiator, scheduledRoundId } from '../internal/schedule.js';
 import { Store, type RoundRecord } from '../internal/store.js';
 
 const dirFlag = { type: 'string', value: 'DIR', description: 'node directory' } as const;
@@ -272,26 +269,6 @@ function readBounded(path: string, max: number, what: string): Uint8Array {
   // Refused before reading: a file larger than any valid one costs no memory.
   if (size > max) throw new ValidationError('file-too-large', `"${what}" expected at most ${max} bytes, got ${size} at ${path}`);
   return new Uint8Array(readFileSync(path));
-}
-
-/** The roster as the auditor's checks need it: keys, policies and the schedule of node.md §3–§4. */
-export function auditRosterOf(roster: Roster): AuditRoster {
-  const digest = rosterDigest(roster);
-  const cron = new Cron(roster.schedule.cron, { timezone: roster.schedule.timezone, paused: true });
-  return {
-    digest,
-    members: roster.members.map((member) => ({
-      id: member.id,
-      identityKey: member.identityKey,
-      policy: { maxPeerSetSize: member.policy.maxPeerSetSize, modes: [...member.policy.modes], shareLabels: [...member.policy.shareLabels] },
-    })),
-    schedule: {
-      // A slot is an instant the cron matches: the first run after one second earlier is the slot itself.
-      isSlot: (slot) => Number.isSafeInteger(slot) && cron.nextRun(new Date(slot * 1000 - 1000))?.getTime() === slot * 1000,
-      scheduledRoundId: (slot, a, b) => scheduledRoundId(digest, slot, a, b),
-      scheduledInitiator: (roundId, a, b) => scheduledInitiator(roundId, a, b),
-    },
-  };
 }
 
 function rosterOption(values: ParsedValues, spec: CommandSpec): AuditRoster {

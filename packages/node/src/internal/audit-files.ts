@@ -3,9 +3,12 @@
  * a round's transcript bundle and the whole exported log. `venn audit` and the analyst console
  * both write them through here.
  */
-import { buildTranscriptBundle, encodeExportedLog, encodeTranscriptBundle, type ExportedLog, type SignedTreeHead } from '@venn/audit';
+import { Cron } from 'croner';
+import { buildTranscriptBundle, encodeExportedLog, encodeTranscriptBundle, type AuditRoster, type ExportedLog, type SignedTreeHead } from '@venn/audit';
 import { ValidationError } from '@venn/errors';
+import { rosterDigest, type Roster } from '@venn/transport';
 import { hex } from './command.js';
+import { scheduledInitiator, scheduledRoundId } from './schedule.js';
 import type { RoundRecord, Store, TreeHeadRecord } from './store.js';
 
 export function signedHead(record: TreeHeadRecord): SignedTreeHead {
@@ -62,4 +65,24 @@ export function exportedLogOf(store: Store, logId: string): ExportedLog {
 
 export function encodedLogOf(store: Store, logId: string): Uint8Array {
   return encodeExportedLog(exportedLogOf(store, logId));
+}
+
+/** The roster as the auditor's checks need it: keys, policies and the schedule of node.md §3–§4. */
+export function auditRosterOf(roster: Roster): AuditRoster {
+  const digest = rosterDigest(roster);
+  const cron = new Cron(roster.schedule.cron, { timezone: roster.schedule.timezone, paused: true });
+  return {
+    digest,
+    members: roster.members.map((member) => ({
+      id: member.id,
+      identityKey: member.identityKey,
+      policy: { maxPeerSetSize: member.policy.maxPeerSetSize, modes: [...member.policy.modes], shareLabels: [...member.policy.shareLabels] },
+    })),
+    schedule: {
+      // A slot is an instant the cron matches: the first run after one second earlier is the slot itself.
+      isSlot: (slot) => Number.isSafeInteger(slot) && cron.nextRun(new Date(slot * 1000 - 1000))?.getTime() === slot * 1000,
+      scheduledRoundId: (slot, a, b) => scheduledRoundId(digest, slot, a, b),
+      scheduledInitiator: (roundId, a, b) => scheduledInitiator(roundId, a, b),
+    },
+  };
 }

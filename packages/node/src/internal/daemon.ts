@@ -16,6 +16,7 @@ import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
+import { createConsole, type AnalystConsole } from './console/console.js';
 import { hex } from './command.js';
 import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
@@ -92,6 +93,7 @@ export class Daemon {
   private scheduler: Scheduler | undefined;
   private server: TransportServer | undefined;
   private admin: AdminServer | undefined;
+  private console: AnalystConsole | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
   readonly startedAt: number;
@@ -147,8 +149,17 @@ export class Daemon {
     this.signHeadIfBehind();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
 
+    this.console = createConsole({
+      config, roster: this.roster, store: this.store, token: this.adminToken, publicKey: this.identity.publicKey, now: this.now, rng: this.rng, timers: this.timers, logger,
+      statusReport: () => this.statusReport(),
+      onRoundFinished: (listener) => {
+        const onFinal = (_id: string, round: RoundRecord): void => listener(round);
+        this.events.on('final', onFinal);
+        return () => this.events.off('final', onFinal);
+      },
+    });
     this.admin = await startAdminServer({
-      host: config.admin.host, port: config.admin.port, token: this.adminToken, allowedHosts: config.admin.allowedHosts, metrics: this.metrics, logger,
+      host: config.admin.host, port: config.admin.port, token: this.adminToken, allowedHosts: config.admin.allowedHosts, mounts: [this.console], metrics: this.metrics, logger,
       handlers: {
         health: () => this.health(),
         status: () => this.statusReport(),
@@ -678,6 +689,7 @@ export class Daemon {
       for (const round of running) round.abort('shutdown', 'the node is shutting down');
       await Promise.all(running.map((round) => round.done));
       await this.server?.close().catch(() => undefined);
+      this.console?.close();
       await this.admin?.close().catch(() => undefined);
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();
