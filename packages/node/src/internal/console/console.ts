@@ -6,8 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VennError } from '@venn/errors';
-import type { AdminMount } from '../admin-server.js';
-import { tokenMatches } from '../admin-server.js';
+import { tokenMatches, type AdminMount } from '../admin-server.js';
 import { auditRosterOf, loggedAttempt, transcriptBundleOf } from '../audit-files.js';
 import type { Timers, TimerHandle } from '../clock.js';
 import type { NodeConfig } from '../config.js';
@@ -18,10 +17,10 @@ import { MAX_UPLOADED_LOG_BYTES, auditView, runCrossCheck } from './audit-view.j
 import { chartsView } from './charts.js';
 import { federationView } from './federation.js';
 import { parseCookies, readBody, readForm, readJson, redirect, sendDownload, sendError, sendJson, setSecurityHeaders } from './http.js';
-import { REVIEW_STATES, accountView, parseQueueFilter, queryQueue, queueCsv, recordReview } from './queue.js';
+import { REVIEW_STATES, accountView, parseQueueFilter, queryQueue, queueCsv, recordReview, type QueueFilter } from './queue.js';
 import { Router, type ConsoleRequest } from './router.js';
 import { roundsView } from './rounds.js';
-import { SESSION_COOKIE, SessionTable, clearedSessionCookie, csrfMatches, sessionCookie } from './sessions.js';
+import { SESSION_COOKIE, SessionTable, clearedSessionCookie, csrfMatches, sessionCookie, type Session } from './sessions.js';
 import { StaticFiles } from './static-files.js';
 
 export interface ConsoleContext {
@@ -53,6 +52,13 @@ const MAX_JSON_BYTES = 16 * 1024;
 const MAX_QUEUE_LIMIT = 5000;
 const EVENT_HEARTBEAT_MS = 20_000;
 
+/** One open server-sent event stream and the session it belongs to (none for admin-token callers). */
+interface EventStream {
+  readonly res: ServerResponse;
+  readonly sessionId: string | undefined;
+  heartbeat: TimerHandle | undefined;
+}
+
 /** Errors a caller can fix map to 4xx; the rest are this node's fault. */
 function statusOf(code: string): number {
   if (code === 'unknown-account' || code === 'unknown-round' || code === 'round-not-logged' || code === 'no-tree-head') return 404;
@@ -72,11 +78,11 @@ function integerParam(url: URL, name: string, fallback: number, max: number): nu
 export function createConsole(ctx: ConsoleContext): AnalystConsole {
   const files = StaticFiles.load();
   const sessions = new SessionTable({ now: ctx.now, rng: ctx.rng });
-  const streams = new Set<{ res: ServerResponse; sessionId: string | undefined; heartbeat: TimerHandle | undefined }>();
+  const streams = new Set<EventStream>();
   const peers = ctx.roster.peers.map((member) => member.id);
   const log = ctx.logger.child({ component: 'console' });
 
-  const filterOf = (url: URL) => parseQueueFilter(Object.fromEntries(['peer', 'kind', 'category', 'since', 'until', 'state', 'round'].map((name) => [name, url.searchParams.get(name) ?? undefined])), ctx.store);
+  const filterOf = (url: URL): QueueFilter => parseQueueFilter(Object.fromEntries(['peer', 'kind', 'category', 'since', 'until', 'state', 'round'].map((name) => [name, url.searchParams.get(name) ?? undefined])), ctx.store);
 
   const router = new Router()
     .add('GET', '/console', { name: 'console', access: 'public', handler: ({ res }) => redirect(res, '/console/') })
@@ -191,7 +197,7 @@ export function createConsole(ctx: ConsoleContext): AnalystConsole {
     .add('GET', '/console/api/charts', { name: 'console-charts', access: 'session', handler: ({ res }) => sendJson(res, 200, chartsView(ctx.store)) })
     .add('GET', '/console/api/events', { name: 'console-events', access: 'session', handler: openEventStream });
 
-  function sessionOf(req: IncomingMessage) {
+  function sessionOf(req: IncomingMessage): Session | undefined {
     return sessions.get(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
   }
 
@@ -225,7 +231,7 @@ export function createConsole(ctx: ConsoleContext): AnalystConsole {
   function openEventStream({ req, res }: ConsoleRequest): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write('retry: 3000\n\n');
-    const stream = { res, sessionId: parseCookies(req.headers.cookie).get(SESSION_COOKIE), heartbeat: undefined as TimerHandle | undefined };
+    const stream: EventStream = { res, sessionId: parseCookies(req.headers.cookie).get(SESSION_COOKIE), heartbeat: undefined };
     const beat = (): void => {
       // A stream lives no longer than its session.
       if (stream.sessionId !== undefined && sessions.get(stream.sessionId) === undefined) {
@@ -240,9 +246,9 @@ export function createConsole(ctx: ConsoleContext): AnalystConsole {
     req.on('close', () => end(stream));
   }
 
-  function end(stream: { res: ServerResponse; heartbeat: TimerHandle | undefined }): void {
+  function end(stream: EventStream): void {
     if (stream.heartbeat !== undefined) ctx.timers.clearTimeout(stream.heartbeat);
-    streams.delete(stream as never);
+    streams.delete(stream);
     if (!stream.res.writableEnded) stream.res.end();
   }
 
@@ -271,7 +277,7 @@ export function createConsole(ctx: ConsoleContext): AnalystConsole {
       return 'console-unknown';
     }
     const { route } = match;
-    let session;
+    let session: Session | undefined;
     if (route.access !== 'public') {
       session = sessionOf(req);
       const bearer = session === undefined && bearerOf(req);
