@@ -29,6 +29,7 @@ let server: AdminServer;
 let analystConsole: AnalystConsole;
 let token = '';
 const roundListeners: Array<(round: RoundRecord) => void> = [];
+let statusReport: Record<string, unknown> = { nextSlot: '2031-01-01T00:00:00.000Z' };
 
 async function cli(args: string[]): Promise<string> {
   let out = '';
@@ -50,7 +51,7 @@ beforeAll(async () => {
   const logger = pino({ level: 'silent' });
   analystConsole = createConsole({
     config, roster: loadInstalledRoster(config, readPublicKey(config.paths.identityKey)), store, token, publicKey: readPublicKey(config.paths.identityKey),
-    now: time.now, rng, timers: time, logger, statusReport: () => ({ nextSlot: '2031-01-01T00:00:00.000Z' }),
+    now: time.now, rng, timers: time, logger, statusReport: () => statusReport,
     onRoundFinished: (listener) => { roundListeners.push(listener); return () => roundListeners.splice(roundListeners.indexOf(listener), 1); },
   });
   server = await startAdminServer({
@@ -191,6 +192,24 @@ describe('console over HTTP', () => {
       else expect(body.error.code, path).toMatch(/^[a-z-]+$/);
       expect(body.error.message.length, path).toBeGreaterThan(10);
     }
+  });
+
+  it('shows budgets and abandonments when the daemon reports them, and says so when it does not', async () => {
+    const headers = { authorization: `Bearer ${token}` };
+    const bare = await (await fetch(url('/console/api/federation'), { headers })).json() as Record<string, any>;
+    expect(bare).toMatchObject({ source: 'store', nextSlot: '2031-01-01T00:00:00.000Z', federation: { name: 't', epoch: 1 } });
+    expect(bare['peers']).toEqual([expect.objectContaining({
+      id: 'lab-b', lastRound: null, budget: null, abandonments: null,
+      quota: { day: '2030-05-01', rounds: 0, maxRoundsPerDay: 8, adHocRounds: 0, maxAdHocRoundsPerDay: 4 },
+    })]);
+    const budget = { windowHours: 24, limit: 2_000_000, used: 500_000, reserved: 0, left: 1_500_000, perRoundLimit: 1_000_000 };
+    const abandonments = { last24h: 2, limit: 3, suspended: false, suspendedAt: null };
+    const lastRound = { roundId: 'cd'.repeat(32), attempt: 2, role: 'responder', origin: 'scheduled', mode: 'intersection', status: 'aborted', reason: 'peer-abandoned', startedAt: '2030-05-01T11:00:00.000Z', finishedAt: '2030-05-01T11:00:05.000Z', durationMs: 5000, localSetSize: 10, peerSetSize: 12, intersectionSize: null };
+    statusReport = { nextSlot: null, peers: [{ id: 'lab-b', endpoint: 'ws://x', lastRound, quota: { day: '2030-05-01', rounds: 3, maxRoundsPerDay: 8, adHocRounds: 1, maxAdHocRoundsPerDay: 4 }, budget, abandonments }] };
+    const reported = await (await fetch(url('/console/api/federation'), { headers })).json() as Record<string, any>;
+    expect(reported['source']).toBe('status-report');
+    expect(reported['peers'][0]).toMatchObject({ id: 'lab-b', budget, abandonments, lastRound, quota: { rounds: 3, adHocRounds: 1 } });
+    statusReport = { nextSlot: null };
   });
 
   it('streams round ends to a session until the session ends', async () => {
