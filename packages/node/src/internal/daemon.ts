@@ -16,8 +16,8 @@ import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
-import { createConsole, type AnalystConsole } from './console/console.js';
 import { hex } from './command.js';
+import { createConsole, type AnalystConsole } from './console/console.js';
 import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { createLogger, type Logger } from './logger.js';
@@ -97,7 +97,6 @@ export class Daemon {
   private stopping = false;
   private stopped: Promise<void> | undefined;
   readonly startedAt: number;
-
   private readonly adminToken: string;
 
   private constructor(config: NodeConfig, store: Store, identity: Identity, roster: InstalledRoster, logger: Logger, options: DaemonOptions, adminToken: string) {
