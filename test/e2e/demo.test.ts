@@ -1,10 +1,11 @@
 /** `venn demo` as a newcomer runs it, then every lab's result checked against the planted ground truth with the CLI. */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byAccount, ensureCli, matchesOf, roundsOf, venn, type CliResultLike } from './helpers.js';
+import { byAccount, cliPath, ensureCli, matchesOf, roundsOf, venn, type CliResultLike } from './helpers.js';
 
 interface Labels { category?: string; firstSeen?: string; reason?: string }
 interface GroundTruth {
@@ -172,4 +173,45 @@ describe('auditing the demo federation from files alone', () => {
     expect(forged.stderr).toMatch(/check "roster" failed; party at fault: undetermined: the round ran under roster [0-9a-f]{64}, the given roster has digest [0-9a-f]{64}/);
     expect(readdirSync(auditor).filter((name) => name.endsWith('.bundle'))).toHaveLength(7);
   });
+});
+
+describe('venn demo --keep', () => {
+  it('ends by printing each lab\'s analyst console, serves it until Ctrl-C, then stops the daemons', async () => {
+    const child = spawn(process.execPath, [cliPath, 'demo', '--labs', '2', '--size', '300', '--seed', '5', '--keep'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const consoleLine = await new Promise<RegExpExecArray>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const found = /lab-a: (http:\/\/127\.0\.0\.1:\d+\/console\/) {3}\(admin token: (\S+)\)/.exec(stdout);
+        if (found !== null && stdout.includes('Ctrl-C stops the daemons')) resolve(found);
+      });
+      void exited.then((code) => reject(new Error(`demo exited (${code}) before printing the console: ${stdout}${stderr}`)));
+    });
+    try {
+      const [, url, tokenPath] = consoleLine;
+      expect(stdout).toMatch(/✓ cross-check/);
+      expect(stdout).not.toContain('✗');
+      expect(stdout).not.toContain('Shut down');
+      const login = await fetch(`${url}login`);
+      expect(login.status).toBe(200);
+      expect(await login.text()).toContain('Admin token');
+      const token = readFileSync(tokenPath!, 'utf8').trim();
+      const queue = await fetch(`${url}api/queue`, { headers: { authorization: `Bearer ${token}` } });
+      expect(queue.status).toBe(200);
+      expect(((await queue.json()) as { total: number }).total).toBeGreaterThan(10);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/9\. Shut down/);
+    expect(stdout).toMatch(/Done in [0-9.]+ s: every check passed/);
+    const pids = [...stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }) as Error);
+    const root = /working in (\S+)/.exec(stdout)![1]!;
+    rmSync(root, { recursive: true, force: true });
+  }, 240_000);
 });

@@ -121,10 +121,12 @@ async function main(): Promise<void> {
       }
     }
     const before = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
-    const token = readFileSync(join(root, 'lab-a', 'admin.token'), 'utf8').trim();
+    const tokens = Object.fromEntries(ids.map((id) => [id, readFileSync(join(root, id, 'admin.token'), 'utf8').trim()]));
+    const token = tokens['lab-a'];
+    const bearer = (id: string): { authorization: string } => ({ authorization: `Bearer ${tokens[id]}` });
 
     // prom-client resets its event-loop histogram at each scrape: start measuring from here.
-    for (const id of ids) await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`)).text();
+    for (const id of ids) await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
     const started = performance.now();
     const request = await admin(ports['lab-a'].admin, 'POST', '/v1/rounds', { peer: 'lab-b', mode: values.mode }, token);
     if (request.status !== 202) throw new Error(`round refused: ${JSON.stringify(request.body)}`);
@@ -133,14 +135,14 @@ async function main(): Promise<void> {
     let finished: any;
     while (finished === undefined) {
       for (const id of ids) latencies[id]!.push((await admin(ports[id].admin, 'GET', '/healthz')).ms);
-      const status = await admin(ports['lab-a'].admin, 'GET', `/v1/rounds/${roundId}`);
+      const status = await admin(ports['lab-a'].admin, 'GET', `/v1/rounds/${roundId}`, undefined, token);
       if (status.body.status !== 'running' && status.body.status !== 'scheduled') finished = status.body;
       else await new Promise((resolve) => setTimeout(resolve, sampleMs));
     }
     // The responder commits its end a moment after the initiator.
     let responder: any;
     for (;;) {
-      responder = (await admin(ports['lab-b'].admin, 'GET', `/v1/rounds/${roundId}?wait=30`)).body;
+      responder = (await admin(ports['lab-b'].admin, 'GET', `/v1/rounds/${roundId}?wait=30`, undefined, tokens['lab-b'])).body;
       if (responder.status !== 'running') break;
     }
     const wallSeconds = (performance.now() - started) / 1000;
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
     // The main thread's own stalls (event-loop delay), to tell them apart from CPU contention.
     const loopMaxMs: Record<string, number> = {};
     for (const id of ids) {
-      const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`)).text();
+      const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
       loopMaxMs[id] = Number(/venn_nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
     }
     for (const child of daemons) child.kill('SIGTERM');

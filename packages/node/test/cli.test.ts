@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,7 +135,8 @@ describe('read-only commands on a fresh node', () => {
     expect(JSON.parse(rounds.stdout)).toEqual([]);
     const matches = await venn(['matches', '--dir', dir, '--format', 'csv']);
     expect(matches.code).toBe(0);
-    expect(matches.stdout).toBe('kind,list,account_ref,digest,peers,round,matched_at,peer_labels\r\n');
+    // The label columns follow the roster's peers, so an empty queue already has them.
+    expect(matches.stdout).toBe('account_ref,kinds,peers,identifiers,first_matched,latest_match,state,note,reviewed_at,label_lab-c_category,label_lab-c_first_seen,label_lab-c_reason\r\n');
     const status = await venn(['status', '--dir', dir, '--json']);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as Record<string, unknown>;
@@ -158,6 +159,30 @@ describe('read-only commands on a fresh node', () => {
     const round = await venn(['matches', '--dir', dir, '--round', 'deadbeefdeadbeef']);
     expect(round.code).toBe(1);
     expect(oneLine(round.stderr)).toMatch(/\[unknown-round\]/);
+    const state = await venn(['matches', '--dir', dir, '--format', 'csv', '--state', 'closed']);
+    expect(state.code).toBe(1);
+    expect(oneLine(state.stderr)).toBe('venn matches: "state" expected one of new, reviewed, actioned, false-positive, got "closed" [invalid-filter]');
+    const since = await venn(['matches', '--dir', dir, '--since', '2030-02-30']);
+    expect(oneLine(since.stderr)).toMatch(/"since" expected a UTC day YYYY-MM-DD, got "2030-02-30" \[invalid-filter\]/);
+  });
+});
+
+describe('venn start', () => {
+  it('refuses an admin token file readable by group or others, naming the path and its mode', async () => {
+    const dir = join(root, 'token-mode');
+    expect((await venn(['init', '--dir', dir, '--id', 'lab-m', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'])).code).toBe(0);
+    const token = join(dir, 'admin.token');
+    for (const mode of [0o644, 0o640, 0o604]) {
+      chmodSync(token, mode);
+      const result = await venn(['start', '--dir', dir]);
+      expect(result.code).toBe(1);
+      expect(oneLine(result.stderr)).toBe(`venn start: "adminToken" ${token} expected mode 0600, got 0${mode.toString(8)} (run chmod 600 ${token}) [admin-token-permissions]`);
+    }
+    chmodSync(token, 0o600);
+    writeFileSync(token, '\n');
+    const empty = await venn(['start', '--dir', dir]);
+    expect(empty.code).toBe(1);
+    expect(oneLine(empty.stderr)).toMatch(/"adminToken" .*admin\.token expected a token of at least 32 characters, got 0 \[admin-token-invalid\]/);
   });
 });
 

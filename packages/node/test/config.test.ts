@@ -15,7 +15,7 @@ describe('parseConfig', () => {
     const config = parseConfig(minimal, dir);
     expect(config.id).toBe('lab-a');
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 7001 });
-    expect(config.admin).toEqual({ host: '127.0.0.1', port: 7100 });
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 7100, allowedHosts: [] });
     expect(config.paths.store).toBe(join(dir, 'venn.db'));
     expect(config.paths.identityKey).toBe(join(dir, 'identity.key'));
     expect(config.logLevel).toBe('info');
@@ -26,6 +26,11 @@ describe('parseConfig', () => {
     // node.md §1.1: budgets left out are twice the cap, per peer.
     expect(policyFor(config, 'lab-b')).toMatchObject({ maxEvaluationsPerDay: 2_000_000, maxEvaluationsPerRound: 2_000_000, maxAttemptsPerRound: 4, maxAbandonmentsPerDay: 3 });
     expect(config.policy.shareLabels).toEqual([]);
+  });
+
+  it('reads the Host names the admin endpoint accepts besides its own address', () => {
+    const config = parseConfig({ ...minimal, admin: '0.0.0.0:7100', adminAllowedHosts: ['venn-admin.lab-a.example', '[fd00::5]:7100'] }, dir);
+    expect(config.admin).toEqual({ host: '0.0.0.0', port: 7100, allowedHosts: ['venn-admin.lab-a.example', '[fd00::5]:7100'] });
   });
 
   it('does not modify the caller document', () => {
@@ -61,6 +66,9 @@ describe('parseConfig', () => {
     ['listen without port', { ...minimal, listen: 'localhost' }, 'listen', /expected HOST:PORT.*got "localhost"/],
     ['port out of range', { ...minimal, listen: '127.0.0.1:70000' }, 'listen', /expected a port between 0 and 65535, got "127.0.0.1:70000"/],
     ['admin as number', { ...minimal, admin: 7100 }, 'admin', /expected HOST:PORT.*got number 7100/],
+    ['allowed host with a path', { ...minimal, adminAllowedHosts: ['venn.example/console'] }, 'adminAllowedHosts[0]', /expected a host name, or HOST:PORT.*got "venn.example\/console"/],
+    ['allowed host with a scheme', { ...minimal, adminAllowedHosts: ['https://venn.example'] }, 'adminAllowedHosts[0]', /expected a host name, or HOST:PORT/],
+    ['allowed hosts not a list', { ...minimal, adminAllowedHosts: 'venn.example' }, 'adminAllowedHosts', /expected array, got "venn.example"/],
     ['log level', { ...minimal, logLevel: 'loud' }, 'logLevel', /expected one of "fatal".*got "loud"/],
     ['negative skew', { ...minimal, clockSkewSeconds: -1 }, 'clockSkewSeconds', /expected a number >= 0, got number -1/],
     ['fractional skew', { ...minimal, clockSkewSeconds: 1.5 }, 'clockSkewSeconds', /expected integer, got number 1.5/],

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../src/internal/store.js';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 import { Federation, emails, sessionEnds, type LogLine } from './helpers/federation.js';
@@ -78,6 +79,21 @@ describe('two daemons', () => {
     expect(rowsA.every((row) => row.peerLabels['lab-b']?.['category'] === 'seen-by-lab-b')).toBe(true);
     const rounds = await venn(['rounds', '--dir', a.dir, '--json']);
     expect(JSON.parse(rounds.stdout)).toMatchObject([{ origin: 'scheduled', status: 'completed', slot: '2030-01-01T00:00:00.000Z', attempt: 1, intersectionSize: 60, peerClaimedSize: 60 }]);
+    // Each side stored the compute time of every protocol phase its worker ran.
+    for (const node of [a, b]) {
+      const store = Store.open(join(node.dir, 'venn.db'), { readonly: true });
+      try {
+        const [round] = store.listRounds();
+        const phases = store.roundPhases(round!.row);
+        expect(Object.keys(phases).sort()).toEqual(['blind', 'evaluate', 'hash-to-group', 'match', 'prove', 'verify']);
+        for (const ms of Object.values(phases)) expect(ms).toBeGreaterThanOrEqual(0);
+        // Blinding 170 or 220 points takes measurable time; the phases fit in the attempt's wall time.
+        expect(phases['blind']).toBeGreaterThan(0);
+        expect(Object.values(phases).reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(round!.finishedAt! - round!.startedAt! + 1);
+      } finally {
+        store.close();
+      }
+    }
   });
 
   it('run an ad-hoc round through venn round and report it', async () => {

@@ -5,16 +5,13 @@
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Cron } from 'croner';
 import {
   MAX_BUNDLE_BYTES,
   MAX_EXPORTED_LOG_BYTES,
-  buildTranscriptBundle,
   crossCheckLogs,
   decodeExportedLog,
   encodeExportedLog,
   encodeSignedTreeHead,
-  encodeTranscriptBundle,
   hashLeaf,
   verifyConsistency,
   verifyInclusion,
@@ -28,15 +25,14 @@ import {
 } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
 import { ValidationError } from '@venn/errors';
-import { rosterDigest, type Roster } from '@venn/transport';
 import type { CommandIo } from '../cli.js';
+import { auditRosterOf, exportedLogOf, latestHead, loggedAttempt, signedHead, transcriptBundleOf } from '../internal/audit-files.js';
 import { UsageError, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
 import { loadConfig, type NodeConfig } from '../internal/config.js';
 import { readPublicKey } from '../internal/keyfile.js';
 import { dirOption } from '../internal/node-dir.js';
 import { readRosterFile } from '../internal/roster.js';
-import { scheduledInitiator, scheduledRoundId } from '../internal/schedule.js';
-import { Store, type RoundRecord, type TreeHeadRecord } from '../internal/store.js';
+import { Store, type RoundRecord } from '../internal/store.js';
 
 const dirFlag = { type: 'string', value: 'DIR', description: 'node directory' } as const;
 const jsonFlag = { type: 'boolean', description: 'print JSON' } as const;
@@ -153,30 +149,8 @@ function writeAtomically(path: string, bytes: Uint8Array): string {
 }
 
 /** The logged attempt of a round: the one asked for, or the latest with a leaf. */
-function loggedAttempt(store: Store, values: ParsedValues, spec: CommandSpec): { round: RoundRecord; index: number } {
-  const roundId = store.resolveRoundId(stringOption(values, 'round', spec));
-  const wanted = integerOption(values, 'attempt', spec, 1, 0xffff_ffff);
-  const attempts = store.attempts(roundId).filter((round) => wanted === undefined || round.attempt === wanted);
-  for (const round of attempts.reverse()) {
-    const index = store.logIndexOfRound(round.row);
-    if (index !== undefined) return { round, index };
-  }
-  const which = wanted === undefined ? 'any attempt' : `attempt ${wanted}`;
-  throw new ValidationError('round-not-logged', `"round" expected a round whose attempt is in the log, got ${hex(roundId)} with ${which} not logged (it has not ended yet)`);
-}
-
-function signedHead(record: TreeHeadRecord): SignedTreeHead {
-  return { size: record.treeSize, root: record.root, timestamp: record.timestamp, signature: record.signature };
-}
-
-/** The latest signed head, which must cover `index` when given. */
-function latestHead(store: Store, index?: number): SignedTreeHead {
-  const head = store.latestTreeHead();
-  if (head === undefined) throw new ValidationError('no-tree-head', 'the log has no signed head yet (the daemon signs one each time a round ends)');
-  if (index !== undefined && head.treeSize <= index) {
-    throw new ValidationError('no-tree-head', `the latest signed head (size ${head.treeSize}) does not cover leaf ${index} yet; start the daemon so it signs one`);
-  }
-  return signedHead(head);
+function loggedAttemptOf(store: Store, values: ParsedValues, spec: CommandSpec): { round: RoundRecord; index: number } {
+  return loggedAttempt(store, store.resolveRoundId(stringOption(values, 'round', spec)), integerOption(values, 'attempt', spec, 1, 0xffff_ffff));
 }
 
 function headJson(head: SignedTreeHead): Record<string, unknown> {
@@ -188,21 +162,12 @@ function exportBundle(values: ParsedValues, io: CommandIo): number {
   const out = stringOption(values, 'out', spec);
   const { config, store } = openStore(values, spec);
   try {
-    const { round, index } = loggedAttempt(store, values, spec);
-    const treeHead = latestHead(store, index);
-    const messages = store.transcript(round.row).map((entry) => ({ direction: entry.direction, bytes: entry.message }));
-    const bundle = buildTranscriptBundle({
-      exporter: config.id,
-      leaf: store.log.leaf(index),
-      leafIndex: index,
-      treeHead,
-      inclusionProof: store.log.inclusionProof(index, treeHead.size),
-      messages,
-    });
-    const bytes = encodeTranscriptBundle(bundle);
+    const logged = loggedAttemptOf(store, values, spec);
+    const { round, index } = logged;
+    const { bytes, frames, treeHead } = transcriptBundleOf(store, config.id, logged);
     const path = writeAtomically(out, bytes);
     io.stdout.write(`${path}: round ${hex(round.roundId)} attempt ${round.attempt} (${round.status}${round.reason === null ? '' : `, ${round.reason}`}), `
-      + `${bundle.initiator.frames.length + bundle.responder.frames.length} frames, ${bytes.length} bytes; leaf ${index} under ${config.id}'s head of size ${treeHead.size}\n`);
+      + `${frames} frames, ${bytes.length} bytes; leaf ${index} under ${config.id}'s head of size ${treeHead.size}\n`);
     return 0;
   } finally {
     store.close();
@@ -245,7 +210,7 @@ function prove(values: ParsedValues, io: CommandIo): number {
   const { config, store } = openStore(values, spec);
   try {
     if (byRound) {
-      const { round, index } = loggedAttempt(store, values, spec);
+      const { round, index } = loggedAttemptOf(store, values, spec);
       const head = latestHead(store, index);
       const leaf = store.log.leaf(index);
       const proof = store.log.inclusionProof(index, head.size);
@@ -282,24 +247,7 @@ function exportLog(values: ParsedValues, io: CommandIo): number {
   const out = stringOption(values, 'out', spec);
   const { config, store } = openStore(values, spec);
   try {
-    const { log } = store.db.transaction((): { log: ExportedLog } => {
-      // One read transaction: leaves and heads from the same snapshot while the daemon appends.
-      const leaves = (store.db.prepare('SELECT leaf FROM log_leaves ORDER BY idx').pluck().all() as Buffer[]).map((leaf) => new Uint8Array(leaf));
-      const heads = (store.db.prepare('SELECT tree_size, root, timestamp, signature FROM tree_heads ORDER BY tree_size').all() as Array<{ tree_size: number; root: Buffer; timestamp: number; signature: Buffer }>)
-        .map((row) => ({ size: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) }));
-      // audit.md §10.1: each peer head with its receipt, the opening of the session whose OFFER first
-      // carried it and that attempt's leaf, the evidence the cross-check decides pending rounds by.
-      const peerHeads = (store.db.prepare(`SELECT p.peer_id, p.tree_size, p.root, p.timestamp, p.signature, r.started_at AS opened, l.idx AS leaf_index
-        FROM peer_heads p LEFT JOIN rounds r ON r.id = p.round_row LEFT JOIN log_rounds l ON l.round_row = p.round_row
-        ORDER BY p.peer_id, p.tree_size, p.timestamp`).all() as Array<{ peer_id: string; tree_size: number; root: Buffer; timestamp: number; signature: Buffer; opened: number | null; leaf_index: number | null }>)
-        .map((row) => ({
-          peerId: row.peer_id,
-          head: { size: row.tree_size, root: new Uint8Array(row.root), timestamp: row.timestamp, signature: new Uint8Array(row.signature) },
-          opened: row.opened,
-          leafIndex: row.leaf_index,
-        }));
-      return { log: { logId: config.id, leaves, heads, peerHeads } };
-    }).deferred();
+    const log = exportedLogOf(store, config.id);
     const bytes = encodeExportedLog(log);
     const path = writeAtomically(out, bytes);
     io.stdout.write(`${path}: ${config.id}'s log, ${log.leaves.length} leaves, ${log.heads.length} signed heads, ${log.peerHeads.length} peer heads, ${bytes.length} bytes\n`);
@@ -321,26 +269,6 @@ function readBounded(path: string, max: number, what: string): Uint8Array {
   // Refused before reading: a file larger than any valid one costs no memory.
   if (size > max) throw new ValidationError('file-too-large', `"${what}" expected at most ${max} bytes, got ${size} at ${path}`);
   return new Uint8Array(readFileSync(path));
-}
-
-/** The roster as the auditor's checks need it: keys, policies and the schedule of node.md §3–§4. */
-export function auditRosterOf(roster: Roster): AuditRoster {
-  const digest = rosterDigest(roster);
-  const cron = new Cron(roster.schedule.cron, { timezone: roster.schedule.timezone, paused: true });
-  return {
-    digest,
-    members: roster.members.map((member) => ({
-      id: member.id,
-      identityKey: member.identityKey,
-      policy: { maxPeerSetSize: member.policy.maxPeerSetSize, modes: [...member.policy.modes], shareLabels: [...member.policy.shareLabels] },
-    })),
-    schedule: {
-      // A slot is an instant the cron matches: the first run after one second earlier is the slot itself.
-      isSlot: (slot) => Number.isSafeInteger(slot) && cron.nextRun(new Date(slot * 1000 - 1000))?.getTime() === slot * 1000,
-      scheduledRoundId: (slot, a, b) => scheduledRoundId(digest, slot, a, b),
-      scheduledInitiator: (roundId, a, b) => scheduledInitiator(roundId, a, b),
-    },
-  };
 }
 
 function rosterOption(values: ParsedValues, spec: CommandSpec): AuditRoster {

@@ -27,14 +27,14 @@ export const spec: CommandSpec = {
   summary: 'Run a whole Venn federation on this machine: synthetic exports for N labs (venn synth), venn init, roster build and use, venn ingest, N daemons on loopback, one scheduled slot in which every pair runs a round, a per-lab report checked against the planted ground truth, an audit of one round, and a clean shutdown. Exits 0 when every check passes.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
-  details: 'The node clocks start a few seconds before the roster\'s next slot (venn start --clock-start), so the demo does not wait hours for it. Everything lives in a temporary directory, removed at the end unless --keep is given or a check fails.',
+  details: 'The node clocks start a few seconds before the roster\'s next slot (venn start --clock-start), so the demo does not wait hours for it. Everything lives in a temporary directory, removed at the end unless --keep or --dir is given or a check fails. With --keep the daemons stay up after the checks, with the analyst console\'s address printed, until Ctrl-C.',
   options: {
     labs: { type: 'string', value: 'N', description: `number of labs, 2 to ${MAX_SYNTH_LABS} (default 3)` },
     size: { type: 'string', value: 'N', description: `distinct identifiers per lab, 1 to ${MAX_SET_SIZE} (default 3000)` },
     seed: { type: 'string', value: 'N', description: 'seed of the synthetic data (default 1)' },
     overlap: { type: 'string', value: 'R', description: 'fraction of each lab\'s identifiers that peers also hold (default 0.1)' },
     dir: { type: 'string', value: 'DIR', description: 'work in DIR (new or empty) instead of a temporary directory; implies --keep' },
-    keep: { type: 'boolean', description: 'keep the directory (nodes, data, logs) for a look around afterwards' },
+    keep: { type: 'boolean', description: 'keep the directory and leave the daemons running (analyst console at the printed address) until Ctrl-C' },
   },
 };
 
@@ -152,7 +152,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const seed = integerOption(values, 'seed', spec, 0, Number.MAX_SAFE_INTEGER) ?? 1;
   const overlap = fractionOption(stringOption(values, 'overlap', spec, true), 'overlap') ?? 0.1;
   const chosenDir = stringOption(values, 'dir', spec, true);
-  let keep = values['keep'] === true || chosenDir !== undefined;
+  const keepRunning = values['keep'] === true;
+  let keep = keepRunning || chosenDir !== undefined;
 
   let root: string;
   if (chosenDir === undefined) {
@@ -319,8 +320,19 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     say.section('7. Audit: what an auditor receives and re-checks, without seeing an identifier');
     await audit(labs, truth, rosterPath, join(root, 'audit'), roundsByLab, { say, vennResult, venn, check });
 
-    // ---- 8. shutdown ------------------------------------------------------------------------
-    say.section('8. Shut down (SIGTERM)');
+    // ---- 8. the analyst console (--keep) ------------------------------------------------------
+    let next = 8;
+    if (keepRunning) {
+      say.section(`${next++}. The analyst console: the daemons keep running`);
+      for (const lab of labs) say.line(`    ${lab.id}: http://127.0.0.1:${lab.adminPort}/console/   (admin token: ${join(lab.dir, 'admin.token')})`);
+      say.line(`    log in with the token file's contents; each lab's triage queue holds the planted matches it found`);
+      say.line(`    try: venn round --dir ${labs[0]!.dir} --peer ${labs[1]!.id}   (the open queue updates when it ends)`);
+      say.line('    Ctrl-C stops the daemons and ends the demo.');
+      await untilSignalled(interrupted);
+    }
+
+    // ---- shutdown -----------------------------------------------------------------------------
+    say.section(`${next}. Shut down (SIGTERM)`);
     const exits = await Promise.all(labs.map(async (lab) => ({ lab, exit: await lab.daemon!.stop() })));
     for (const { lab, exit } of exits) {
       const last = lab.daemon!.logs.at(-1);
@@ -341,6 +353,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       say.line(`  venn matches --dir ${join(root, labs[0]!.id)}`);
       say.line(`  venn rounds --dir ${join(root, labs[0]!.id)}`);
     }
+    if (!keepRunning) say.line(`The analyst console: npm run demo -- --keep leaves the daemons up and prints its address (http://127.0.0.1:PORT/console/).`);
     return failures.length === 0 ? 0 : 1;
   } catch (error) {
     keep = true;
@@ -354,6 +367,26 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     process.off('SIGTERM', interrupted);
     if (!keep) rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Waits for SIGINT or SIGTERM, which then stop the demo gracefully instead of through
+ * `interrupted` (which kills the daemons at once).
+ */
+function untilSignalled(interrupted: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 /** Follows the slot from the daemons' logs and admin status until every pair completed on both sides. */

@@ -1,19 +1,30 @@
 /** `venn matches`: one row per local identifier that a peer also holds. */
 import type { CommandIo } from '../cli.js';
-import { UsageError, formatTable, hex, isoTime, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
-import { dirOption, openNode } from '../internal/node-dir.js';
+import { UsageError, formatTable, hex, isoTime, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
+import type { NodeConfig } from '../internal/config.js';
+import { firstMatchTimes, parseQueueFilter, queryQueue, queueCsv } from '../internal/console/queue.js';
+import { dirOption, hasRoster, openNode } from '../internal/node-dir.js';
+import { writePrivateFile } from '../internal/private-file.js';
+import { readRosterFile } from '../internal/roster.js';
 import type { MatchRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'matches',
-  summary: 'List local identifiers matched in completed rounds: kind, local account, the peers that hold it, the round and the peers\' shared labels.',
+  summary: 'List local identifiers matched in completed rounds: kind, local account, the peers that hold it, the round and the peers\' shared labels. With --format csv, one row per local account: the analyst console\'s queue export.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
+  details: 'The CSV has the columns account_ref, kinds, peers, identifiers, first_matched, latest_match, state, note, reviewed_at and label_<peer>_<field> for each roster peer and label field (category, first_seen, reason); several values in a cell are joined with "; ". It is byte for byte the analyst console\'s export for the same filter.',
   options: {
     dir: { type: 'string', value: 'DIR', description: 'node directory' },
     peer: { type: 'string', value: 'LAB_ID', description: 'only matches with this peer' },
     round: { type: 'string', value: 'ROUND_ID', description: 'only matches from this round (hex id or a unique prefix of 8+ digits)' },
+    kind: { type: 'string', value: 'KIND', description: 'only identifiers of this kind (email, phone, ...)' },
+    category: { type: 'string', value: 'TEXT', description: 'only matches whose peer label category is TEXT' },
+    since: { type: 'string', value: 'YYYY-MM-DD', description: 'only matches from rounds that finished on or after this UTC day' },
+    until: { type: 'string', value: 'YYYY-MM-DD', description: 'only matches from rounds that finished on or before this UTC day' },
+    state: { type: 'string', value: 'STATE', description: 'only accounts in this review state: new, reviewed, actioned or false-positive' },
     format: { type: 'string', value: 'table|json|csv', description: 'output format (default table)' },
+    out: { type: 'string', value: 'FILE', description: 'write to FILE (created mode 0600) instead of stdout' },
   },
 };
 
@@ -51,14 +62,14 @@ export function foldMatches(records: readonly MatchRecord[]): MatchRow[] {
   return [...rows.values()].map(({ row }) => ({ ...row, peers: row.peers.sort() }));
 }
 
-function csvCell(value: string): string {
-  // RFC 4180 quoting; a leading = + - @ is prefixed so spreadsheets do not evaluate it.
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
 function labelText(labels: MatchRow['peerLabels']): string {
   return Object.entries(labels).map(([peer, fields]) => `${peer}:${Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(',')}`).join(' ');
+}
+
+/** The roster's peer ids, for the CSV's label columns; none when no roster is installed. */
+function rosterPeers(config: NodeConfig): string[] {
+  if (!hasRoster(config)) return [];
+  return readRosterFile(config.paths.roster).members.map((member) => member.id).filter((id) => id !== config.id);
 }
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
@@ -67,21 +78,30 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parsed;
   const format = stringOption(values, 'format', spec, true) ?? 'table';
   if (format !== 'table' && format !== 'json' && format !== 'csv') throw new UsageError(`"--format" expected table, json or csv, got ${JSON.stringify(format)}`);
-  const { store } = openNode(dirOption(values, spec));
+  const out = stringOption(values, 'out', spec, true);
+  const { config, store } = openNode(dirOption(values, spec));
   try {
-    const roundText = stringOption(values, 'round', spec, true);
-    const rows = foldMatches(store.matches({ peerId: stringOption(values, 'peer', spec, true), roundId: roundText === undefined ? undefined : store.resolveRoundId(roundText) }));
-    if (format === 'json') {
-      writeJson(io, rows);
-    } else if (format === 'csv') {
-      const header = ['kind', 'list', 'account_ref', 'digest', 'peers', 'round', 'matched_at', 'peer_labels'];
-      const lines = rows.map((row) => [row.kind, row.list, row.accountRef ?? '', row.digest, row.peers.join(';'), row.round, row.matchedAt,
-        Object.keys(row.peerLabels).length === 0 ? '' : JSON.stringify(row.peerLabels)].map(csvCell).join(','));
-      io.stdout.write(`${[header.join(','), ...lines].join('\r\n')}\r\n`);
+    const filter = parseQueueFilter(Object.fromEntries(['peer', 'round', 'kind', 'category', 'since', 'until', 'state'].map((name) => [name, stringOption(values, name, spec, true)])), store);
+    const queue = queryQueue(store, filter);
+    let text: string;
+    if (format === 'csv') {
+      text = queueCsv(queue, rosterPeers(config));
     } else {
-      io.stdout.write(formatTable(['KIND', 'ACCOUNT', 'PEERS', 'ROUND', 'PEER LABELS'],
-        rows.map((row) => [row.kind, row.accountRef ?? '', row.peers.join(','), row.round.slice(0, 16), labelText(row.peerLabels)])));
+      // Per identifier: the same filter, matches of the accounts the queue selected.
+      const accounts = new Set(queue.rows.map((row) => row.account));
+      const since = filter.since === undefined ? -Infinity : Date.parse(`${filter.since}T00:00:00Z`);
+      const until = filter.until === undefined ? Infinity : Date.parse(`${filter.until}T00:00:00Z`) + 86_400_000;
+      const firsts = firstMatchTimes(store);
+      const firstAt = (record: MatchRecord): number => firsts.get(`${record.list}\u0000${hex(record.digest)}\u0000${record.peerId}`) ?? record.finishedAt;
+      const records = store.matches({ peerId: filter.peer, roundId: filter.round }).filter((record) => accounts.has(record.accountRef ?? '')
+        && (filter.kind === undefined || record.kind === filter.kind) && (filter.category === undefined || record.peerLabels.category === filter.category)
+        && firstAt(record) >= since && firstAt(record) < until);
+      const rows = foldMatches(records);
+      text = format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(['KIND', 'ACCOUNT', 'PEERS', 'ROUND', 'PEER LABELS'],
+        rows.map((row) => [row.kind, row.accountRef ?? '', row.peers.join(','), row.round.slice(0, 16), labelText(row.peerLabels)]));
     }
+    if (out === undefined) io.stdout.write(text);
+    else io.stdout.write(`${writePrivateFile(out, text)}: ${queue.rows.length} account${queue.rows.length === 1 ? '' : 's'}\n`);
     return 0;
   } finally {
     store.close();

@@ -1,8 +1,9 @@
 /**
- * The admin endpoint: /healthz, Prometheus /metrics and a small JSON API for `venn round` and
- * `venn status`. Loopback by default; state-changing requests need the node's admin token.
+ * The admin endpoint: /healthz, Prometheus /metrics, a small JSON API for `venn round` and
+ * `venn status`, and the analyst console under /console. Loopback by default; everything but
+ * /healthz needs the node's admin token (node.md §7) and a Host header naming this endpoint.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VennError } from '@venn/errors';
@@ -25,6 +26,13 @@ export interface AdminHandlers {
   peers(): AdminReply;
   /** Clears a peer's suspension (node.md §5.3); `by` names who asked. */
   clearPeer(peerId: string, by: string): AdminReply;
+}
+
+/** A sub-application mounted under a path prefix (the analyst console); it authenticates its own requests. */
+export interface AdminMount {
+  readonly prefix: string;
+  /** Answers the request; returns the route name for the request metric. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string>;
 }
 
 export interface AdminServer {
@@ -76,23 +84,85 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-function authorized(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
-  const expected = Buffer.from(token);
-  // Constant-time: the comparison must not reveal how much of a guessed token was right.
-  return presented.length === expected.length && timingSafeEqual(presented, expected);
+/**
+ * Constant-time: the comparison must not reveal how much of a guessed token was right, nor its
+ * length (both sides are hashed to 32 bytes first).
+ */
+export function tokenMatches(presented: string, token: string): boolean {
+  const a = createHash('sha256').update(presented, 'utf8').digest();
+  const b = createHash('sha256').update(token, 'utf8').digest();
+  return timingSafeEqual(a, b) && token !== '';
 }
 
-export function startAdminServer(options: { host: string; port: number; token: string; handlers: AdminHandlers; metrics: NodeMetrics; logger: Logger }): Promise<AdminServer> {
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  return header.startsWith('Bearer ') && tokenMatches(header.slice(7).trim(), token);
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+function isLoopbackOrWildcard(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/**
+ * node.md §7: the Host header values the endpoint answers (lower case). A page on another origin
+ * that rebinds its DNS name to this address still sends its own name as Host, and is refused.
+ * `extra` holds operator-listed names (`adminAllowedHosts`): a bare name is accepted with or
+ * without this endpoint's port, a HOST:PORT entry exactly.
+ */
+export function acceptedHosts(host: string, port: number, extra: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') names.add(bracketed.toLowerCase());
+  // The CLI dials loopback for a wildcard bind, so loopback names are this endpoint's own there too.
+  if (isLoopbackOrWildcard(host)) for (const name of LOOPBACK_NAMES) names.add(name);
+  const accepted = new Set<string>();
+  for (const name of names) {
+    accepted.add(`${name}:${port}`);
+    // A client omits the port from Host when it is the scheme's default.
+    if (port === 80) accepted.add(name);
+  }
+  for (const entry of extra) {
+    const lower = entry.trim().toLowerCase();
+    if (/:[0-9]+$/.test(lower) && (lower.startsWith('[') || lower.split(':').length === 2)) {
+      accepted.add(lower);
+    } else {
+      accepted.add(lower);
+      accepted.add(`${lower}:${port}`);
+    }
+  }
+  return accepted;
+}
+
+export function startAdminServer(options: {
+  host: string; port: number; token: string; handlers: AdminHandlers; metrics: NodeMetrics; logger: Logger;
+  /** Host names besides the listen address and loopback names (config `adminAllowedHosts`). */
+  allowedHosts?: readonly string[];
+  mounts?: readonly AdminMount[];
+}): Promise<AdminServer> {
   const { handlers, metrics, logger } = options;
+  let hosts: Set<string> | undefined;
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     const path = url.pathname;
     if (req.method === 'GET' && path === '/healthz') {
+      // Open to any Host: probes name the node by whatever address they reach it at, and it reveals nothing.
       const reply = handlers.health();
       send(res, reply.status, reply.body);
       return 'healthz';
+    }
+    hosts ??= acceptedHosts(options.host, listenPort, options.allowedHosts ?? []);
+    const host = (req.headers.host ?? '').trim().toLowerCase();
+    if (!hosts.has(host)) {
+      send(res, 421, errorBody('misdirected-request', `"host" expected one of ${[...hosts].join(', ')} (adminAllowedHosts lists more), got ${JSON.stringify(host.slice(0, 100))}`));
+      return 'misdirected';
+    }
+    const mount = options.mounts?.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
+    if (mount !== undefined) return mount.handle(req, res, url);
+    if ((path === '/metrics' || path === '/v1' || path.startsWith('/v1/')) && !authorized(req, options.token)) {
+      send(res, 401, errorBody('unauthorized', `${req.method ?? 'GET'} ${path} expected "authorization: Bearer <admin token>" (the node's admin.token)`));
+      return 'unauthorized';
     }
     if (req.method === 'GET' && path === '/metrics') {
       const text = await metrics.text();
@@ -105,10 +175,6 @@ export function startAdminServer(options: { host: string; port: number; token: s
       return 'status';
     }
     if (path === '/v1/rounds' && req.method === 'POST') {
-      if (!authorized(req, options.token)) {
-        send(res, 401, errorBody('unauthorized', 'POST /v1/rounds expected "authorization: Bearer <admin token>" (the node\'s admin.token)'));
-        return 'rounds';
-      }
       const body = (await readBody(req)) as Record<string, unknown> | null;
       const reply = await handlers.startRound({ peer: body?.['peer'], mode: body?.['mode'] });
       send(res, reply.status, reply.body);
@@ -162,11 +228,13 @@ export function startAdminServer(options: { host: string; port: number; token: s
   server.requestTimeout = MAX_WAIT_MS + 10_000;
   server.keepAliveTimeout = 5_000;
   server.maxConnections = 64;
+  let listenPort = options.port;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
       const address = server.address() as AddressInfo;
+      listenPort = address.port;
       resolve({
         host: address.address,
         port: address.port,

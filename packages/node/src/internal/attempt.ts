@@ -263,7 +263,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
     const endedBy: RoundRole = endedByPeer ? peerRole : record.role;
     const attemptHash = recorded?.attemptHash() ?? new Uint8Array(0);
     finished = store.finishRound(record.row, {
-      status: 'aborted', reason, detail, localSetSize: ownSetSize, peerSetSize, peerHead, endedBy, abandoned,
+      status: 'aborted', reason, detail, localSetSize: ownSetSize, peerSetSize, peerHead, endedBy, abandoned, phases: outcome.phases,
       transcriptHash: attemptHash.length === 0 ? undefined : attemptHash,
       logLeaf: (row) => encodeRoundRecord({
         roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
@@ -278,7 +278,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
       status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
       transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
       detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-      matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })),
+      matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })), phases: outcome.phases,
       logLeaf: (row) => encodeRoundRecord({
         roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
         status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,

@@ -64,7 +64,8 @@ export interface NodeConfig {
   readonly version: 1;
   readonly id: string;
   readonly listen: { readonly host: string; readonly port: number };
-  readonly admin: { readonly host: string; readonly port: number };
+  /** `allowedHosts`: Host header names accepted besides the listen address (node.md §7). */
+  readonly admin: { readonly host: string; readonly port: number; readonly allowedHosts: readonly string[] };
   /** Absolute paths, resolved against the node directory. */
   readonly paths: { readonly dir: string; readonly store: string; readonly identityKey: string; readonly roster: string; readonly adminToken: string };
   readonly logLevel: LogLevel;
@@ -112,6 +113,10 @@ export const configSchema = {
     id: { type: 'string', pattern: labIdPattern, expected: labIdExpected },
     listen: hostPort,
     admin: { ...hostPort, default: '127.0.0.1:7100' },
+    adminAllowedHosts: {
+      type: 'array', default: [], maxItems: 32, uniqueItems: true,
+      items: { type: 'string', maxLength: 300, pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$', expected: 'a host name, or HOST:PORT, as a browser sends it in the Host header' },
+    },
     store: { ...relativeOrAbsolutePath, default: 'venn.db' },
     identityKey: { ...relativeOrAbsolutePath, default: 'identity.key' },
     roster: { ...relativeOrAbsolutePath, default: 'roster.json' },
@@ -289,7 +294,7 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
   const copy = structuredClone(document) as unknown;
   if (!validateConfig(copy)) throw new ConfigError(source, toIssues(validateConfig.errors ?? [], copy));
   const raw = copy as unknown as {
-    id: string; listen: string; admin: string; store: string; identityKey: string; roster: string; adminToken: string;
+    id: string; listen: string; admin: string; adminAllowedHosts: string[]; store: string; identityKey: string; roster: string; adminToken: string;
     logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
     policy: WrittenPolicy; peers: Record<string, Partial<PeerPolicy>>;
     tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
@@ -325,7 +330,7 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     version: CONFIG_VERSION,
     id: raw.id,
     listen: parseHostPort(raw.listen, 'listen'),
-    admin: parseHostPort(raw.admin, 'admin'),
+    admin: { ...parseHostPort(raw.admin, 'admin'), allowedHosts: raw.adminAllowedHosts },
     paths: { dir, store: resolve(raw.store), identityKey: resolve(raw.identityKey), roster: resolve(raw.roster), adminToken: resolve(raw.adminToken) },
     logLevel: raw.logLevel,
     clockSkewSeconds: raw.clockSkewSeconds,

@@ -13,10 +13,12 @@ import {
   SessionError, TransportMetrics, connect, createServer, type PurposeDecision, type RosterMember, type Session, type TransportServer,
 } from '@venn/transport';
 import { MAX_FRAME_BYTES } from '@venn/wire';
+import { loadAdminToken } from './admin-client.js';
 import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptHost } from './attempt.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
+import { createConsole, type AnalystConsole } from './console/console.js';
 import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type PeerPolicy, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { createLogger, type Logger } from './logger.js';
@@ -83,11 +85,14 @@ export class Daemon implements AttemptHost {
   private scheduler: Scheduler | undefined;
   private server: TransportServer | undefined;
   private admin: AdminServer | undefined;
+  private console: AnalystConsole | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
   readonly startedAt: number;
+  private readonly adminToken: string;
 
-  private constructor(config: NodeConfig, store: Store, identity: Identity, roster: InstalledRoster, logger: Logger, options: DaemonOptions) {
+  private constructor(config: NodeConfig, store: Store, identity: Identity, roster: InstalledRoster, logger: Logger, options: DaemonOptions, adminToken: string) {
+    this.adminToken = adminToken;
     this.config = config;
     this.store = store;
     this.identity = identity;
@@ -110,11 +115,12 @@ export class Daemon implements AttemptHost {
     const logger = createLogger({ level: config.logLevel, node: config.id, now, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
     await cryptoReady();
     const identity = await loadKeyFile(config.paths.identityKey, { passphrase: options.passphrase ?? process.env[PASSPHRASE_ENV] });
+    const adminToken = loadAdminToken(config.paths.adminToken);
     const roster = loadInstalledRoster(config, identity.publicKey);
     const tlsIssues = tlsRosterIssues(config.tls, roster.self, roster.peers);
     if (tlsIssues.length > 0) throw new ConfigError(join(options.dir, CONFIG_FILE), tlsIssues);
     const store = Store.open(config.paths.store, { now });
-    const daemon = new Daemon(config, store, identity, roster, logger, options);
+    const daemon = new Daemon(config, store, identity, roster, logger, options, adminToken);
     try {
       await daemon.boot();
     } catch (error) {
@@ -135,9 +141,17 @@ export class Daemon implements AttemptHost {
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
     this.metrics.attachPeers(() => this.peerReports());
 
-    const token = readFileSync(config.paths.adminToken, 'utf8').trim();
+    this.console = createConsole({
+      config, roster: this.roster, store: this.store, token: this.adminToken, publicKey: this.identity.publicKey, now: this.now, rng: this.rng, timers: this.timers, logger,
+      statusReport: () => this.statusReport(),
+      onRoundFinished: (listener) => {
+        const onFinal = (_id: string, round: RoundRecord): void => listener(round);
+        this.events.on('final', onFinal);
+        return () => this.events.off('final', onFinal);
+      },
+    });
     this.admin = await startAdminServer({
-      host: config.admin.host, port: config.admin.port, token, metrics: this.metrics, logger,
+      host: config.admin.host, port: config.admin.port, token: this.adminToken, allowedHosts: config.admin.allowedHosts, mounts: [this.console], metrics: this.metrics, logger,
       handlers: {
         health: () => this.health(),
         status: () => this.statusReport(),
@@ -532,6 +546,7 @@ export class Daemon implements AttemptHost {
       for (const round of running) round.abort('shutdown', 'the node is shutting down');
       await Promise.all(running.map((round) => round.done));
       await this.server?.close().catch(() => undefined);
+      this.console?.close();
       await this.admin?.close().catch(() => undefined);
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();

@@ -3,7 +3,7 @@
  * arrive (and kept in DIR/daemon.log), so the demo follows rounds from the daemons' own words.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { InternalError } from '@venn/errors';
 
@@ -22,6 +22,7 @@ export class DemoDaemon {
   private listeners: Array<(line: LogLine) => void> = [];
   private exit: Promise<DaemonExit> | undefined;
   exitResult: DaemonExit | undefined;
+  private token: string | undefined;
 
   constructor(readonly id: string, readonly dir: string, readonly adminPort: number) {}
 
@@ -97,10 +98,11 @@ export class DemoDaemon {
     return this.waitFor((line) => line.msg === 'venn node started', timeoutMs, 'the start line');
   }
 
-  /** GET on the admin endpoint; null when it does not answer. */
+  /** GET on the admin endpoint with the node's admin token; null when it does not answer. */
   async admin(path: string): Promise<unknown> {
     try {
-      const response = await fetch(`http://127.0.0.1:${this.adminPort}${path}`, { signal: AbortSignal.timeout(2000) });
+      this.token ??= readFileSync(join(this.dir, 'admin.token'), 'utf8').trim();
+      const response = await fetch(`http://127.0.0.1:${this.adminPort}${path}`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(2000) });
       return response.ok ? ((await response.json()) as unknown) : null;
     } catch {
       return null;

@@ -223,4 +223,44 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE quota_rounds_by_day RENAME TO quota_rounds;
     `,
   },
+  {
+    version: 3,
+    description: 'per-phase round timings, analyst reviews of matched accounts, log cross-check results',
+    sql: `
+      -- Compute time of each protocol phase of an attempt, as timed in the round worker.
+      CREATE TABLE round_phases (
+        round_row  INTEGER NOT NULL REFERENCES rounds(id),
+        phase      TEXT    NOT NULL,
+        ms         REAL    NOT NULL CHECK (ms >= 0),
+        PRIMARY KEY (round_row, phase)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The analyst console's decisions on matched local accounts, newest last; they never leave
+      -- the node. through_row: the newest first match (a round row) the analyst had seen, so a
+      -- later new match puts the account back in the queue.
+      CREATE TABLE match_reviews (
+        id           INTEGER PRIMARY KEY,
+        account_ref  TEXT    NOT NULL,
+        state        TEXT    NOT NULL CHECK (state IN ('new', 'reviewed', 'actioned', 'false-positive')),
+        note         TEXT    NOT NULL DEFAULT '' CHECK (length(note) <= 2000),
+        through_row  INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX match_reviews_account ON match_reviews (account_ref, id);
+
+      -- Cross-checks of this node's log against a peer's exported log (audit.md §10).
+      CREATE TABLE log_cross_checks (
+        id              INTEGER PRIMARY KEY,
+        peer_id         TEXT    NOT NULL,
+        checked_at      INTEGER NOT NULL,
+        consistent      INTEGER NOT NULL CHECK (consistent IN (0, 1)),
+        own_log_size    INTEGER NOT NULL,
+        peer_log_size   INTEGER NOT NULL,
+        matched_rounds  INTEGER NOT NULL,
+        -- JSON array of {kind, lab, detail}, as the cross-check reported them.
+        issues          TEXT    NOT NULL
+      ) STRICT;
+      CREATE INDEX log_cross_checks_peer ON log_cross_checks (peer_id, id);
+    `,
+  },
 ];

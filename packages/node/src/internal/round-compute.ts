@@ -56,6 +56,7 @@ export type ComputeOutcome =
       /** Own digests the peer also holds, with the peer's labels. */
       readonly matches: ReadonlyArray<{ readonly digest: Uint8Array; readonly peerLabel?: LabelValues }>;
       readonly peerLogHead: WireLogHead | null;
+      readonly phases?: PhaseTimings;
     }
   | {
       readonly status: 'aborted';
@@ -68,7 +69,12 @@ export type ComputeOutcome =
       readonly peerLogHead: WireLogHead | null;
       /** Who ended the attempt when the outcome does not say it otherwise (a peer's ABORT names the peer). */
       readonly endedBy?: 'self' | 'peer';
+      /** The phases that ran before the abort. */
+      readonly phases?: PhaseTimings;
     };
+
+/** Milliseconds spent in each protocol phase (@venn/protocol's Phase names) of one attempt. */
+export type PhaseTimings = Readonly<Record<string, number>>;
 
 export type ToWorker =
   | { readonly type: 'start'; readonly job: ComputeJob }

@@ -23,6 +23,8 @@ let reported = false;
 /** The peer's OFFER as decoded here, kept for the record even when the round rejects it. */
 let peerOffer: { setSize: number; logHead: LogHead | null } | undefined;
 let ownSetSize: number | undefined;
+/** Time spent in each protocol phase of the current round (ms), reported with its outcome. */
+let phases: Record<string, number> = {};
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -50,6 +52,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
       ...(ownSetSize === undefined ? {} : { ownSetSize }),
       ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
       peerLogHead: logHeadOf(peerOffer?.logHead),
+      phases: { ...phases },
     };
   }
   return {
@@ -57,6 +60,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
     ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
     matches: result.matches.map((match) => (match.peerLabel === undefined ? { digest: match.element } : { digest: match.element, peerLabel: match.peerLabel as LabelValues })),
     peerLogHead: logHeadOf(result.peerOffer.logHead),
+    phases: { ...phases },
   };
 }
 
@@ -96,6 +100,7 @@ function start(next: ComputeJob, first?: Uint8Array): void {
   // The responder builds its round on the initiator's OFFER, not before (SPEC §4.4).
   if (next.role === 'responder' && first === undefined) return;
   const mode = next.mode === 'offered' ? offeredMode(next, first!) : next.mode;
+  phases = {};
   // Read the own set here, off the main thread: one snapshot of every distinct digest.
   const store = Store.open(next.storePath, { readonly: true });
   let own;
@@ -128,7 +133,9 @@ function start(next: ComputeJob, first?: Uint8Array): void {
     elements, ...(labels === undefined ? {} : { labels }), signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
+      const began = performance.now();
       const value = work();
+      phases[phase] = (phases[phase] ?? 0) + (performance.now() - began);
       if (phase === 'blind') {
         processed += count;
         progress();
@@ -169,7 +176,7 @@ function fail(error: unknown): void {
   }
   if (!reported) {
     reported = true;
-    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null } });
+    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null, phases: { ...phases } } });
   }
   round = undefined;
 }

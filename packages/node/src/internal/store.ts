@@ -163,6 +163,8 @@ export interface RoundOutcome {
   readonly peerHead?: PeerHead | undefined;
   /** Encodes the audit-log leaf of the finished attempt; appended in the same transaction. */
   readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
+  /** Milliseconds per protocol phase, as timed by the round worker. */
+  readonly phases?: Readonly<Record<string, number>> | undefined;
 }
 
 interface SuspensionRowSql {
@@ -543,6 +545,10 @@ export class Store {
         }
       }
       if (outcome.peerHead !== undefined) this.recordPeerHead(outcome.peerHead, row);
+      if (outcome.phases !== undefined) {
+        const insert = this.db.prepare('INSERT INTO round_phases (round_row, phase, ms) VALUES (?, ?, ?)');
+        for (const [phase, ms] of Object.entries(outcome.phases)) if (Number.isFinite(ms) && ms >= 0) insert.run(row, phase, ms);
+      }
       const finished = this.round(row);
       if (outcome.logLeaf !== undefined) {
         const { index } = this.log.append(outcome.logLeaf(finished));
@@ -627,6 +633,12 @@ export class Store {
         peerId: row.peer_id, roundId: new Uint8Array(row.round_id), attempt: row.attempt, finishedAt: row.finished_at, peerLabels,
       };
     });
+  }
+
+  /** Milliseconds per protocol phase of one attempt (empty when the worker reported none). */
+  roundPhases(row: number): Record<string, number> {
+    const rows = this.db.prepare('SELECT phase, ms FROM round_phases WHERE round_row = ?').all(row) as Array<{ phase: string; ms: number }>;
+    return Object.fromEntries(rows.map((entry) => [entry.phase, entry.ms]));
   }
 
   matchCount(row: number): number {

@@ -126,8 +126,19 @@ export class NodeProcess {
     return this.logs.filter((line) => line.msg === 'round attempt finished');
   }
 
-  async admin(path: string): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`http://127.0.0.1:${this.adminPort}${path}`);
+  /** The node's admin token (admin.token in its directory). */
+  get adminToken(): string {
+    return readFileSync(join(this.dir, 'admin.token'), 'utf8').trim();
+  }
+
+  /** A request to the admin endpoint, with the admin token unless `token` is null. */
+  async admin(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}): Promise<{ status: number; body: unknown }> {
+    const token = init.token === undefined ? this.adminToken : init.token;
+    const response = await fetch(`http://127.0.0.1:${this.adminPort}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
     const text = await response.text();
     let body: unknown = text;
     try { body = JSON.parse(text); } catch { /* metrics text */ }
