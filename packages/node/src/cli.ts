@@ -24,6 +24,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   peers: { summary: 'evaluation budgets, abandoned rounds and suspensions per peer; "peers clear PEER" lifts a suspension', load: async () => (await import('./commands/peers.js')).run },
   id: { summary: 'canonicalize and hash identifiers (venn id hash --kind KIND VALUE...)', load: async () => (await import('./commands/id.js')).run },
   audit: { summary: 'transcript bundles, log heads and proofs, and the auditor\'s checks (export, verify, head, prove, export-log, cross-check)', load: async () => (await import('./commands/audit.js')).run },
+  backup: { summary: 'write a consistent copy of the store while the daemon runs', load: async () => (await import('./commands/backup.js')).run },
+  restore: { summary: 'replace a stopped node\'s store with a backup that does not roll its audit log back', load: async () => (await import('./commands/backup.js')).runRestore },
   demo: { summary: 'run a whole federation on this machine: N labs, one scheduled slot, a checked report', load: async () => (await import('./commands/demo.js')).run },
   synth: { summary: 'write seeded synthetic identifier lists for N labs, with planted overlaps and ground truth', load: async () => (await import('./commands/synth.js')).run },
 };

@@ -24,11 +24,13 @@ import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { createLogger, type Logger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import { peerReports, type PeerReport } from './peer-report.js';
+import { checkWatermark, readWatermark, watermarkPath, writeWatermark } from './log-watermark.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
 import type { WireLogHead } from './round-compute.js';
 import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, type Slot } from './schedule.js';
 import { Scheduler } from './scheduler.js';
-import { Store, type RoundOrigin, type RoundRecord } from './store.js';
+import { openCheckedStore } from './store-integrity.js';
+import type { RoundOrigin, RoundRecord, Store } from './store.js';
 import { WorkerPool } from './worker-pool.js';
 import type { DestinationStream } from 'pino';
 
@@ -119,7 +121,14 @@ export class Daemon implements AttemptHost {
     const roster = loadInstalledRoster(config, identity.publicKey);
     const tlsIssues = tlsRosterIssues(config.tls, roster.self, roster.peers);
     if (tlsIssues.length > 0) throw new ConfigError(join(options.dir, CONFIG_FILE), tlsIssues);
-    const store = Store.open(config.paths.store, { now });
+    // node.md §2.1: a damaged store, or one whose log lacks heads this node signed, is refused.
+    const store = openCheckedStore(config.paths.store, { now });
+    try {
+      checkWatermark(store, readWatermark(watermarkPath(config.paths.dir)), watermarkPath(config.paths.dir));
+    } catch (error) {
+      store.close();
+      throw error;
+    }
     const daemon = new Daemon(config, store, identity, roster, logger, options, adminToken);
     try {
       await daemon.boot();
@@ -418,6 +427,13 @@ export class Daemon implements AttemptHost {
   signHead(): void {
     const head = signTreeHead(this.store.log.treeHead(this.now()), this.config.id, this.identity.secretKey);
     this.store.saveTreeHead({ treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature });
+    // After the head is committed and before any peer can receive it (node.md §2.1). A failed
+    // write (a full disk) leaves the previous mark, which the next signed head replaces.
+    try {
+      writeWatermark(watermarkPath(this.config.paths.dir), this.config.id, head);
+    } catch (error) {
+      this.logger.error({ err: error, treeSize: head.size }, 'could not record the log high-water mark');
+    }
   }
 
   private signHeadIfBehind(): void {
