@@ -63,8 +63,9 @@ class Lab {
 function record(n: number, overrides: Partial<RoundRecord> = {}, spacing = SPACING): RoundRecord {
   return {
     roundId: sha256(encoder.encode(`round ${n}`)), attempt: 1, rosterDigest, slot: 1_900_000_000 + n * 3600, initiatorId: 'lab-a', responderId: 'lab-b',
-    status: 'completed', reason: '', transcriptHash: sha256(encoder.encode(`transcript ${n}`)).slice(0, 32), initiatorClaim: n, responderClaim: n,
-    timestamp: T0 + n * spacing, ...overrides,
+    status: 'completed', reason: '', transcriptHash: new Uint8Array([...sha256(encoder.encode(`transcript ${n}`)), ...sha256(encoder.encode(`transcript ${n} b`))]), initiatorClaim: n, responderClaim: n,
+    timestamp: T0 + n * spacing, initiatorSetSize: 100 + n, responderSetSize: 200 + n, initiatorEvaluations: 200 + n, responderEvaluations: 100 + n, endedBy: null,
+    ...overrides,
   };
 }
 
@@ -98,16 +99,21 @@ function federation(rounds: number, tamper: Tamper = {}): { a: Lab; b: Lab } {
     const opened = leaf.timestamp - 5000;
     a.clock = tamper.headClockA?.(n) ?? leaf.timestamp;
     b.clock = leaf.timestamp;
-    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecord(early));
+    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecordOf(early));
     const ours = tamper.leafA === undefined ? leaf : tamper.leafA(n, leaf);
-    if (ours !== null) a.append(encodeRoundRecord(ours));
+    if (ours !== null) a.append(encodeRoundRecordOf(ours));
     if (headB !== undefined) a.receive('lab-b', headB, opened, ours === null ? null : a.log.size - 1);
     const theirs = tamper.leafB === undefined ? leaf : tamper.leafB(n, leaf);
-    if (theirs !== null) b.append(encodeRoundRecord(theirs));
+    if (theirs !== null) b.append(encodeRoundRecordOf(theirs));
     if (headA !== undefined) b.receive('lab-a', headA, opened, theirs === null ? null : b.log.size - 1);
-    if (n === 1) a.append(encodeRoundRecord(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
+    if (n === 1) a.append(encodeRoundRecordOf(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
   }
   return { a, b };
+}
+
+/** audit.md §3: an aborted leaf names the party that ended it. */
+function encodeRoundRecordOf(record: RoundRecord): Uint8Array {
+  return encodeRoundRecord(record.status === 'aborted' && record.endedBy === null ? { ...record, endedBy: 'initiator' } : record);
 }
 
 const kinds = (report: CrossCheckReport): string[] => report.issues.map((issue) => `${issue.kind}:${issue.lab ?? '-'}`);
@@ -202,7 +208,7 @@ describe('cross-check', () => {
     // head of size 5 no longer matches the leaves at all.
     const shrunk = prefix();
     shrunk.clock = a.heads[0]!.timestamp - 500;
-    shrunk.append(encodeRoundRecord(record(7)));
+    shrunk.append(encodeRoundRecordOf(record(7)));
     const report = crossCheckLogs({ ...shrunk.exported(), peerHeads: [] }, b.exported(), roster);
     const split = report.issues.filter((issue) => issue.kind === 'split-view');
     expect(split.map((issue) => issue.lab)).toEqual(['lab-a', 'lab-a', 'lab-a']);
@@ -213,8 +219,21 @@ describe('cross-check', () => {
   });
 
   it('flags rounds the two labs logged with different transcript hashes, and different shared fields', () => {
-    const { a, b } = federation(4, { leafB: (n, leaf) => (n === 1 ? { ...leaf, transcriptHash: new Uint8Array(32).fill(9) } : n === 3 ? { ...leaf, slot: (leaf.slot ?? 0) + 3600 } : leaf) });
+    const { a, b } = federation(4, { leafB: (n, leaf) => (n === 1 ? { ...leaf, transcriptHash: new Uint8Array(64).fill(9) } : n === 3 ? { ...leaf, slot: (leaf.slot ?? 0) + 3600 } : leaf) });
     expect(kinds(crossCheckLogs(a.exported(), b.exported(), roster)).sort()).toEqual(['record-mismatch:-', 'transcript-mismatch:-']);
+  });
+
+  it('pairs no aborted attempt hashes, since the two views of a broken attempt may differ; a completion against one is one-sided', () => {
+    // Round 1: both aborted, and lab-b recorded a chunk lab-a never received, so the attempt hashes differ.
+    // Round 3: lab-a completed; lab-b aborted after recording frames of its own view.
+    const aborted = (leaf: RoundRecord, fill: number): RoundRecord => ({ ...leaf, status: 'aborted', reason: 'connection-lost', transcriptHash: new Uint8Array(64).fill(fill), initiatorClaim: null, responderClaim: null });
+    const { a, b } = federation(4, {
+      leafA: (n, leaf) => (n === 1 ? aborted(leaf, 1) : leaf),
+      leafB: (n, leaf) => (n === 1 ? aborted(leaf, 2) : n === 3 ? aborted(leaf, 3) : leaf),
+    });
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(kinds(report)).toEqual(['one-sided-completion:-']);
+    expect(report.issues[0]!.roundId).toBe(Buffer.from(record(3).roundId).toString('hex'));
   });
 
   it('flags a round one lab completed and the other recorded aborted, naming both statuses and reasons', () => {
@@ -275,7 +294,7 @@ describe('cross-check', () => {
     const { a, b } = federation(5);
     // lab-a rewrites round 1 in the log it exports, and re-signs its own heads over the new history.
     const forked = new Lab('lab-a', keys.initiator.secretKey);
-    for (let i = 0; i < a.log.size; i++) forked.append(i === 1 ? encodeRoundRecord(record(1, { initiatorClaim: 0, responderClaim: 0 })) : a.log.leaf(i));
+    for (let i = 0; i < a.log.size; i++) forked.append(i === 1 ? encodeRoundRecordOf(record(1, { initiatorClaim: 0, responderClaim: 0 })) : a.log.leaf(i));
     const report = crossCheckLogs({ ...forked.exported(), peerHeads: a.received }, b.exported(), roster);
     expect(report.consistent).toBe(false);
     expect(report.issues.filter((issue) => issue.kind === 'split-view').every((issue) => issue.lab === 'lab-a')).toBe(true);

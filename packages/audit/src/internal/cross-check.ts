@@ -355,8 +355,10 @@ function pairAttempts(roundId: string, sides: readonly [readonly RoundRecord[], 
       });
     }
   }
-  const unpaired = sides.map((side, i) => side.filter((record) => record.transcriptHash.length > 0 && !paired[i]!.has(record))) as [RoundRecord[], RoundRecord[]];
-  // Both labs logged a transcript for the round but not the same one: they did not sign one transcript.
+  // audit.md §3: an aborted attempt's hash is its logger's own view (a frame in flight when the
+  // session broke is recorded by its sender only), so only a TH_final needs an equal partner.
+  const unpaired = sides.map((side, i) => side.filter((record) => record.transcriptHash.length > 0 && !paired[i]!.has(record) && finishedStatus(record))) as [RoundRecord[], RoundRecord[]];
+  // Both labs logged a final transcript for the round but not the same one: they did not sign one transcript.
   const count = Math.min(unpaired[0].length, unpaired[1].length);
   for (let i = 0; i < count; i++) {
     const x = unpaired[0][i]!;
