@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adHocRoundId, backoffDelayMs, currentSlots, matchScheduledRound, nextSlot, scheduledInitiator, scheduledRoundId } from '../src/internal/schedule.js';
+import { adHocRoundId, backoffDelayMs, currentSlots, matchScheduledRound, nextSlot, scheduledInitiator, scheduledRoundId, scheduledSlotNear } from '../src/internal/schedule.js';
 
 const schedule = { cron: '0 */6 * * *', windowMinutes: 30, timezone: 'UTC' };
 const digest = new Uint8Array(32).fill(7);
@@ -105,6 +105,20 @@ describe('round ids', () => {
     expect(matchScheduledRound(id, digest, schedule, start + 60_000, 120, 'lab-a', 'lab-c')).toBeNull();
     const previous = scheduledRoundId(digest, start / 1000 - 6 * 3600, 'lab-a', 'lab-b');
     expect(matchScheduledRound(previous, digest, schedule, start + 60_000, 120, 'lab-a', 'lab-b')).toBeNull();
+  });
+
+  it('recognizes a scheduled round id of a closed or future window within 6 hours (node.md §5.1 step 8), and no ad-hoc id', () => {
+    const everyMinute = { cron: '* * * * *', windowMinutes: 1, timezone: 'UTC' };
+    const start = at('2025-03-01T06:00:00Z');
+    const id = scheduledRoundId(digest, start / 1000, 'lab-a', 'lab-b');
+    // A responder whose clock is 5 minutes behind or ahead: the window is not open, the id is still the pair's.
+    for (const offset of [-5 * 60_000, 5 * 60_000, -5 * 3600_000, 5 * 3600_000]) {
+      expect(matchScheduledRound(id, digest, everyMinute, start + offset, 120, 'lab-a', 'lab-b')).toBeNull();
+      expect(scheduledSlotNear(id, digest, everyMinute, start + offset, 'lab-b', 'lab-a')?.start).toBe(start / 1000);
+    }
+    expect(scheduledSlotNear(id, digest, everyMinute, start + 7 * 3600_000, 'lab-a', 'lab-b')).toBeNull();
+    expect(scheduledSlotNear(id, digest, everyMinute, start, 'lab-a', 'lab-c')).toBeNull();
+    expect(scheduledSlotNear(adHocRoundId(digest, 'lab-a', 'lab-b', new Uint8Array(16).fill(1)), digest, everyMinute, start, 'lab-a', 'lab-b')).toBeNull();
   });
 });
 

@@ -27,7 +27,7 @@ import { peerReports, type PeerReport } from './peer-report.js';
 import { checkWatermark, readWatermark, watermarkPath, writeWatermark } from './log-watermark.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
 import type { WireLogHead } from './round-compute.js';
-import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, type Slot } from './schedule.js';
+import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, scheduledSlotNear, type Slot } from './schedule.js';
 import { Scheduler } from './scheduler.js';
 import { openCheckedStore } from './store-integrity.js';
 import type { RoundOrigin, RoundRecord, Store } from './store.js';
@@ -371,6 +371,9 @@ export class Daemon implements AttemptHost {
       const initiator = scheduledInitiator(purpose, this.config.id, peerId);
       if (initiator !== peerId) return refuse('not-initiator', `${peerId} is not the initiator of this slot's round; ${initiator} is`);
       claim = { origin: 'scheduled', slot: slot.start };
+    } else if (scheduledSlotNear(purpose, this.roster.digest, this.roster.roster.schedule, this.now(), this.config.id, peerId) !== null) {
+      // node.md §5.1 step 8: taken as ad-hoc, it would be logged without its slot while the initiator logs one.
+      return refuse('slot-not-open', `round ${key} is this pair's scheduled round of a slot whose window is not open on this node's clock (${new Date(this.now()).toISOString()}, "clockSkewSeconds" ${this.config.clockSkewSeconds}): one of the two clocks is off`);
     } else {
       claim = { origin: 'ad-hoc', slot: null };
     }

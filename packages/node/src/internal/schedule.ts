@@ -135,6 +135,17 @@ export function matchScheduledRound(roundId: Uint8Array, rosterDigest: Uint8Arra
   return null;
 }
 
+/** How far from the clock a responder still recognises a scheduled round id of the pair (node.md §5.1 step 8). */
+export const SCHEDULED_ID_SEARCH_SECONDS = 6 * 3600;
+
+/**
+ * The slot within SCHEDULED_ID_SEARCH_SECONDS of `nowMs` (at most 2,000 slots) whose scheduled
+ * round id for the pair is `roundId`, whether or not its window is open; null if none.
+ */
+export function scheduledSlotNear(roundId: Uint8Array, rosterDigest: Uint8Array, schedule: RosterSchedule, nowMs: number, a: string, b: string): Slot | null {
+  return matchScheduledRound(roundId, rosterDigest, schedule, nowMs, SCHEDULED_ID_SEARCH_SECONDS, a, b);
+}
+
 /**
  * Exponential backoff with full jitter (retry n waits a uniform time in [0, min(max, initial·mult^n)]),
  * so retrying peers spread out instead of colliding.
