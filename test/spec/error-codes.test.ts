@@ -68,6 +68,8 @@ const INTERNAL_ONLY: ReadonlySet<string> = new Set([
   // venn demo and venn synth checking themselves
   'demo-command', 'demo-daemon', 'demo-daemon-exited', 'demo-schedule', 'demo-slot-timeout', 'demo-step-failed',
   'synth-exhausted', 'synth-junk-accepted',
+  // the chaos harness setting itself up
+  'chaos-setup',
 ]);
 
 const CODE = /^[a-z0-9](?:[a-z0-9-]{0,63})$/;

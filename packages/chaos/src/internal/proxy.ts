@@ -1,0 +1,214 @@
+/**
+ * A fault-injecting TCP proxy on loopback, one in front of each daemon's peer listener: the roster
+ * names the proxy's port, the proxy forwards to the daemon. Bytes pass through in order; on the
+ * way they can be delayed (latency, jitter), throttled (bandwidth), dropped in one direction (a
+ * one-way partition), held (a stall), or the connection reset with a TCP RST at a chosen offset.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { SeededRandom } from './random.js';
+
+export type Direction = 'inbound' | 'outbound';
+
+export interface ProxyStats {
+  connections: number;
+  resets: number;
+  bytesForwarded: number;
+  bytesDropped: number;
+}
+
+interface Pipe {
+  /** Bytes of this direction already passed on. */
+  forwarded: number;
+  /** Reset the connection once this many bytes of this direction went through. */
+  resetAt: number | undefined;
+  /** When the last chunk was (or will be) written: chunks never overtake each other. */
+  lastDelivery: number;
+}
+
+class ProxiedConnection {
+  readonly pipes: Record<Direction, Pipe> = {
+    inbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0 },
+    outbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0 },
+  };
+  stalledUntil = 0;
+  closed = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(readonly client: Socket, readonly server: Socket, private readonly proxy: FaultProxy) {}
+
+  /** Forwards one chunk of `direction` with the proxy's current faults. */
+  carry(direction: Direction, chunk: Buffer): void {
+    if (this.closed) return;
+    const proxy = this.proxy;
+    if (proxy.partitioned[direction]) {
+      proxy.stats.bytesDropped += chunk.length;
+      return;
+    }
+    const pipe = this.pipes[direction];
+    let payload = chunk;
+    let resetAfter = false;
+    if (pipe.resetAt !== undefined && pipe.forwarded + chunk.length >= pipe.resetAt) {
+      payload = chunk.subarray(0, Math.max(0, pipe.resetAt - pipe.forwarded));
+      resetAfter = true;
+    }
+    pipe.forwarded += payload.length;
+    const now = Date.now();
+    let at = now + proxy.latencyMs + (proxy.jitterMs > 0 ? proxy.random.next() * proxy.jitterMs : 0);
+    if (proxy.bytesPerSecond !== undefined) at = Math.max(at, pipe.lastDelivery + (payload.length / proxy.bytesPerSecond) * 1000);
+    at = Math.max(at, pipe.lastDelivery, this.stalledUntil);
+    pipe.lastDelivery = at;
+    const target = direction === 'inbound' ? this.server : this.client;
+    const deliver = (): void => {
+      if (this.closed) return;
+      if (payload.length > 0) {
+        target.write(payload);
+        proxy.stats.bytesForwarded += payload.length;
+      }
+      if (resetAfter) this.reset();
+    };
+    if (at <= now && this.timers.size === 0) deliver();
+    else {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        deliver();
+      }, at - now);
+      this.timers.add(timer);
+    }
+  }
+
+  /** TCP RST both ways: the peers see ECONNRESET, not an orderly close. */
+  reset(): void {
+    if (this.closed) return;
+    this.proxy.stats.resets += 1;
+    this.close(true);
+  }
+
+  close(reset = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const socket of [this.client, this.server]) {
+      if (reset && !socket.destroyed && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      else socket.destroy();
+    }
+    this.proxy.connectionClosed(this);
+  }
+}
+
+export class FaultProxy {
+  readonly stats: ProxyStats = { connections: 0, resets: 0, bytesForwarded: 0, bytesDropped: 0 };
+  latencyMs = 0;
+  jitterMs = 0;
+  bytesPerSecond: number | undefined;
+  /** inbound: towards the daemon; outbound: from it. A true direction drops every byte. */
+  readonly partitioned: Record<Direction, boolean> = { inbound: false, outbound: false };
+  /** New connections are reset at once (the host is gone). */
+  refusing = false;
+  /** Chance that a new connection is reset at a random offset in [0, resetWithinBytes). */
+  resetChance = 0;
+  resetWithinBytes = 65_536;
+  private readonly open = new Set<ProxiedConnection>();
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(readonly name: string, private readonly targetPort: number, readonly random: SeededRandom) {}
+
+  listen(port = 0): Promise<number> {
+    const server = createServer({ noDelay: true }, (client) => this.accept(client));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        this.port = typeof address === 'object' && address !== null ? address.port : 0;
+        resolve(this.port);
+      });
+    });
+  }
+
+  private accept(client: Socket): void {
+    client.on('error', () => undefined);
+    if (this.refusing) {
+      this.stats.resets += 1;
+      client.resetAndDestroy();
+      return;
+    }
+    this.stats.connections += 1;
+    const server = connect({ host: '127.0.0.1', port: this.targetPort, noDelay: true });
+    server.on('error', () => undefined);
+    const connection = new ProxiedConnection(client, server, this);
+    this.open.add(connection);
+    if (this.resetChance > 0 && this.random.chance(this.resetChance)) {
+      const direction: Direction = this.random.chance(0.5) ? 'inbound' : 'outbound';
+      connection.pipes[direction].resetAt = this.random.int(0, this.resetWithinBytes - 1);
+    }
+    client.on('data', (chunk: Buffer) => connection.carry('inbound', chunk));
+    server.on('data', (chunk: Buffer) => connection.carry('outbound', chunk));
+    // An orderly end on one side is passed on once the bytes before it were delivered.
+    const endAfterDrain = (direction: Direction, target: Socket): void => {
+      const wait = Math.max(0, connection.pipes[direction].lastDelivery - Date.now()) + 1;
+      setTimeout(() => { if (!connection.closed) target.end(); }, wait);
+    };
+    client.on('end', () => endAfterDrain('inbound', server));
+    server.on('end', () => endAfterDrain('outbound', client));
+    client.on('close', () => { if (!connection.closed && server.destroyed) connection.close(); });
+    server.on('close', () => { if (!connection.closed && client.destroyed) connection.close(); });
+    const closeBoth = (): void => {
+      if (client.destroyed && server.destroyed) connection.close();
+    };
+    client.on('close', closeBoth);
+    server.on('close', closeBoth);
+    client.on('error', () => connection.close());
+    server.on('error', () => connection.close());
+  }
+
+  connectionClosed(connection: ProxiedConnection): void {
+    this.open.delete(connection);
+  }
+
+  get openConnections(): number {
+    return this.open.size;
+  }
+
+  /** Resets each open connection after a random number (< withinBytes) of further bytes; returns how many were armed. */
+  resetOpen(withinBytes: number): number {
+    let armed = 0;
+    for (const connection of this.open) {
+      const direction: Direction = this.random.chance(0.5) ? 'inbound' : 'outbound';
+      const pipe = connection.pipes[direction];
+      pipe.resetAt = pipe.forwarded + this.random.int(0, withinBytes - 1);
+      armed += 1;
+    }
+    return armed;
+  }
+
+  /** Holds every byte of the open connections for `ms`; returns how many were stalled. */
+  stallOpen(ms: number): number {
+    const until = Date.now() + ms;
+    for (const connection of this.open) connection.stalledUntil = Math.max(connection.stalledUntil, until);
+    return this.open.size;
+  }
+
+  /** Back to a clean link: no delay, no throttle, no partition, no refusals, no resets. */
+  heal(): void {
+    this.latencyMs = 0;
+    this.jitterMs = 0;
+    this.bytesPerSecond = undefined;
+    this.partitioned.inbound = false;
+    this.partitioned.outbound = false;
+    this.refusing = false;
+    this.resetChance = 0;
+    for (const connection of this.open) connection.stalledUntil = 0;
+  }
+
+  /** Drops every open connection with a reset (a host that vanished). */
+  dropAll(): void {
+    for (const connection of [...this.open]) connection.reset();
+  }
+
+  async close(): Promise<void> {
+    for (const connection of [...this.open]) connection.close();
+    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+  }
+}

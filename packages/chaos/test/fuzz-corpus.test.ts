@@ -1,0 +1,103 @@
+/**
+ * The fuzzers in the test suite: every minimised finding in packages/chaos/corpus replays to a
+ * value or a typed error within 1 s; a short seeded run of every target finds nothing; and the
+ * runner does report an untyped exception, a slow input and a non-canonical encoding it accepted.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '@venn/errors';
+import { classify, fuzzTarget, inputAt, minimise } from '../src/internal/fuzz/runner.js';
+import { FuzzFinding, TARGET_NAMES, corpusFiles, loadTargets, type FuzzTarget, type TargetName } from '../src/internal/fuzz/targets.js';
+import { ensureBuilt } from '../../node/test/helpers/build.js';
+
+const CORPUS = join(dirname(fileURLToPath(import.meta.url)), '../corpus');
+let targets: Map<TargetName, FuzzTarget>;
+
+beforeAll(async () => {
+  // The CSV and JSONL seeds come from the built `venn synth`.
+  ensureBuilt();
+  targets = await loadTargets();
+}, 120_000);
+
+describe('fuzz corpus replay', () => {
+  it('has a target for every decoder the issue names, each with valid seeds', async () => {
+    expect([...targets.keys()].sort()).toEqual([...TARGET_NAMES].sort());
+    for (const target of targets.values()) {
+      expect(target.seeds.length, target.name).toBeGreaterThan(0);
+      const outcomes = await Promise.all(target.seeds.map((seed) => classify(target, seed)));
+      // Seeds include the vector files' negative cases, but each target has a valid one.
+      expect(outcomes.some((o) => o.kind === 'valid'), target.name).toBe(true);
+      expect(outcomes.filter((o) => o.kind === 'finding'), target.name).toEqual([]);
+    }
+  });
+
+  it.each([...TARGET_NAMES])('replays the corpus of %s to values or typed errors within 1 s', async (name) => {
+    const target = targets.get(name)!;
+    const files = corpusFiles(CORPUS, name);
+    // Every target keeps at least the slowest input of the last default run (npm run fuzz).
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const outcome = await classify(target, new Uint8Array(readFileSync(file)));
+      expect(outcome.kind, `${file}: ${outcome.kind === 'finding' ? outcome.error : ''}`).not.toBe('finding');
+    }
+  });
+
+  it.each([...TARGET_NAMES])('%s: 300 seeded mutants end in a value or a typed error', async (name) => {
+    const stats = await fuzzTarget(targets.get(name)!, { seed: 20_261_203, runs: 300, corpusDir: null });
+    expect(stats.findings.map((f) => `${f.finding}: ${f.error}`)).toEqual([]);
+    expect(stats.inputs).toBe(300);
+    // The mutants reach the decoders' rules, not just the first length check. (A bad list row is
+    // a reject event, not an error: CSV and JSONL inputs mostly decode.)
+    const minimumCodes: Partial<Record<TargetName, number>> = { csv: 1, jsonl: 0, config: 1 };
+    expect(Object.keys(stats.codes).length, JSON.stringify(stats.codes)).toBeGreaterThanOrEqual(minimumCodes[name] ?? 3);
+    expect(stats.valid + stats.rejected).toBe(300);
+  });
+
+  it('draws the same input for the same seed and index, so a hang is reported by its index', () => {
+    const target = targets.get('wire')!;
+    expect(Buffer.from(inputAt(target, 5, 1234)).equals(Buffer.from(inputAt(target, 5, 1234)))).toBe(true);
+    expect(Buffer.from(inputAt(target, 5, 1234)).equals(Buffer.from(inputAt(target, 6, 1234)))).toBe(false);
+  });
+});
+
+describe('the fuzz runner reports what it must', () => {
+  const broken = (run: (input: Uint8Array) => unknown): FuzzTarget => ({ name: 'broken', description: 'a decoder with a planted bug', structure: 'binary', seeds: [new Uint8Array(64).fill(1)], run });
+
+  it('an untyped exception is a finding, minimised to the bytes that cause it', async () => {
+    // Planted bug: a 0xff byte anywhere reads past an array (TypeError); anything else is a typed error.
+    const target = broken((input) => {
+      if (input.includes(0xff)) return (undefined as unknown as { length: number }).length;
+      throw new ValidationError('invalid-input', '"input" expected no 0xff');
+    });
+    const stats = await fuzzTarget(target, { seed: 3, runs: 400, corpusDir: null });
+    const finding = stats.findings[0];
+    expect(finding?.finding).toBe('untyped-exception');
+    expect(finding?.error).toMatch(/^TypeError/);
+    expect(Array.from(finding!.input)).toEqual([0xff]);
+    expect(stats.rejected).toBeGreaterThan(0);
+  });
+
+  it('an input slower than 1 s is a finding', async () => {
+    const target = broken((input) => {
+      if (input.length > 64) {
+        const until = performance.now() + 1100;
+        while (performance.now() < until) { /* a decoder stuck on long input */ }
+      }
+      return input.length;
+    });
+    const outcome = await classify(target, new Uint8Array(65));
+    expect(outcome.kind === 'finding' && outcome.finding).toBe('slow-input');
+  });
+
+  it('a canonical format that accepts a second encoding is a finding', async () => {
+    const target = broken((input) => {
+      if (input[0] === 0x00) throw new FuzzFinding('non-canonical-accepted', 'accepted a leading zero');
+      return input;
+    });
+    const outcome = await classify(target, Uint8Array.of(0, 1, 2, 3));
+    expect(outcome.kind === 'finding' && outcome.finding).toBe('non-canonical-accepted');
+    expect(Array.from(await minimise(target, Uint8Array.of(0, 1, 2, 3), 'non-canonical-accepted'))).toEqual([0]);
+  });
+});
