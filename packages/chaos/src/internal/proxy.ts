@@ -60,11 +60,12 @@ class ProxiedConnection {
     const target = direction === 'inbound' ? this.server : this.client;
     const deliver = (): void => {
       if (this.closed) return;
+      // The RST goes once the prefix left: libuv falls back to an orderly close while a write is pending.
       if (payload.length > 0) {
-        target.write(payload);
         proxy.stats.bytesForwarded += payload.length;
-      }
-      if (resetAfter) this.reset();
+        if (resetAfter) target.write(payload, () => this.reset());
+        else target.write(payload);
+      } else if (resetAfter) this.reset();
     };
     if (at <= now && this.timers.size === 0) deliver();
     else {
@@ -76,7 +77,11 @@ class ProxiedConnection {
     }
   }
 
-  /** TCP RST both ways: the peers see ECONNRESET, not an orderly close. */
+  /**
+   * Ends both sides at once with a TCP RST (SO_LINGER 0). Linux sends the RST while received data
+   * is unread; otherwise the peer may see a FIN in the middle of a message. Either way the stream
+   * stops at the chosen byte.
+   */
   reset(): void {
     if (this.closed) return;
     this.proxy.stats.resets += 1;
