@@ -84,6 +84,8 @@ export class Daemon implements AttemptHost {
   private readonly active = new Map<number, Attempt>();
   private readonly claims = new Map<string, Claim>();
   private readonly retries = new Set<TimerHandle>();
+  /** Dials under way; each settles once its attempt is running or recorded aborted (stop() waits for them). */
+  private readonly dialing = new Set<Promise<void>>();
   private scheduler: Scheduler | undefined;
   private server: TransportServer | undefined;
   private admin: AdminServer | undefined;
@@ -301,6 +303,9 @@ export class Daemon implements AttemptHost {
     // The roster endpoint's scheme decides: wss:// is dialed with this node's trust anchors, ws:// in the clear.
     const tls = dialTls(this.config.tls, peer.endpoint);
     let session: Session;
+    let dialed!: () => void;
+    const dial = new Promise<void>((resolve) => { dialed = resolve; });
+    this.dialing.add(dial);
     try {
       session = await connect({
         roster: this.roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
@@ -314,6 +319,14 @@ export class Daemon implements AttemptHost {
       const finished = finishAttempt(this, record, { status: 'aborted', reason, detail, peerLogHead: null, endedBy: 'peer' });
       this.scheduleRetry(finished, peer);
       return finished;
+    } finally {
+      this.dialing.delete(dial);
+      dialed();
+    }
+    if (this.stopping) {
+      // node.md §6: a session that opened while the node was stopping carries no round.
+      void session.close('the node is shutting down').catch(() => undefined);
+      return finishAttempt(this, record, { status: 'aborted', reason: 'shutdown', detail: 'the node is shutting down', peerLogHead: null });
     }
     const finished = await this.runAttempt(record, session, peer, mode);
     this.scheduleRetry(finished, peer);
@@ -390,6 +403,12 @@ export class Daemon implements AttemptHost {
     const peer = this.roster.peers.find((m) => m.id === session.peerId);
     if (claim === undefined || peer === undefined) {
       void session.close('no claim for this round');
+      return;
+    }
+    if (this.stopping) {
+      // Accepted just before the stop began: no attempt is recorded for a round that cannot run.
+      this.claims.delete(key);
+      void session.close('the node is shutting down').catch(() => undefined);
       return;
     }
     let record: RoundRecord;
@@ -563,6 +582,8 @@ export class Daemon implements AttemptHost {
       this.retries.clear();
       const running = [...this.active.values()];
       for (const round of running) round.abort('shutdown', 'the node is shutting down');
+      // Dials under way end within the handshake timeout; their attempts are recorded before the store closes.
+      await Promise.all([...this.dialing]);
       await Promise.all(running.map((round) => round.done));
       await this.server?.close().catch(() => undefined);
       this.console?.close();
