@@ -68,6 +68,8 @@ export interface ChaosResult {
   readonly healthyAfterKillMs: readonly number[];
   readonly healthyAfterDiskFullMs: readonly number[];
   readonly diskFull: { readonly available: boolean; readonly detail: string };
+  /** Daemons that exited while their disk was full (allowed: SQLite fails safe; they must come back). */
+  readonly exitsOnFullDisk: number;
   readonly peakRssMiB: Readonly<Record<string, number>>;
   readonly snapshots: number;
   readonly crossChecks: number;
@@ -472,8 +474,8 @@ export class ChaosRun {
         break;
       case 'net-partition': {
         const direction = this.random.chance(0.5) ? 'inbound' : 'outbound';
-        proxy.partitioned[direction] = true;
-        this.after(seconds * 1000, () => { proxy.partitioned[direction] = false; });
+        proxy.setPartition(direction, true);
+        this.after(seconds * 1000, () => proxy.setPartition(direction, false));
         break;
       }
     }
@@ -734,6 +736,7 @@ export class ChaosRun {
       roundsAttempted: roundIds.size, roundsCompleted: completedIds.size, attempts, attemptsCompleted, abortedByReason, retries,
       adHoc: { requested: this.adHoc.requested, accepted: this.adHoc.accepted, refused: { ...this.adHoc.refused } },
       healthyAfterKillMs: this.healthyAfterKill, healthyAfterDiskFullMs: this.healthyAfterDisk, diskFull: this.diskAvailable,
+      exitsOnFullDisk: this.exits.filter((exit) => exit.detail === 'disk full').length,
       peakRssMiB: evidence.peakRssMiB, snapshots: this.snapshots.length, crossChecks: evidence.crossChecks.length, proofs: evidence.proofs.length, violations,
       phases: { ...this.phases },
     };

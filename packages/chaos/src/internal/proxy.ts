@@ -13,7 +13,8 @@ export interface ProxyStats {
   connections: number;
   resets: number;
   bytesForwarded: number;
-  bytesDropped: number;
+  /** Bytes held back by one-way partitions (delivered when the partition heals, as TCP retransmits them). */
+  bytesHeld: number;
 }
 
 interface Pipe {
@@ -23,12 +24,14 @@ interface Pipe {
   resetAt: number | undefined;
   /** When the last chunk was (or will be) written: chunks never overtake each other. */
   lastDelivery: number;
+  /** Chunks held back while this direction is partitioned. */
+  held: Buffer[];
 }
 
 class ProxiedConnection {
   readonly pipes: Record<Direction, Pipe> = {
-    inbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0 },
-    outbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0 },
+    inbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0, held: [] },
+    outbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0, held: [] },
   };
   stalledUntil = 0;
   closed = false;
@@ -40,11 +43,13 @@ class ProxiedConnection {
   carry(direction: Direction, chunk: Buffer): void {
     if (this.closed) return;
     const proxy = this.proxy;
-    if (proxy.partitioned[direction]) {
-      proxy.stats.bytesDropped += chunk.length;
+    const pipe = this.pipes[direction];
+    // A one-way partition loses the packets; TCP keeps the bytes and sends them again once it heals.
+    if (proxy.partitioned[direction] || pipe.held.length > 0) {
+      pipe.held.push(chunk);
+      proxy.stats.bytesHeld += chunk.length;
       return;
     }
-    const pipe = this.pipes[direction];
     let payload = chunk;
     let resetAfter = false;
     if (pipe.resetAt !== undefined && pipe.forwarded + chunk.length >= pipe.resetAt) {
@@ -77,6 +82,12 @@ class ProxiedConnection {
     }
   }
 
+  /** Delivers what a healed partition held, in order. */
+  release(direction: Direction): void {
+    const held = this.pipes[direction].held.splice(0);
+    for (const chunk of held) this.carry(direction, chunk);
+  }
+
   /**
    * Ends both sides at once with a TCP RST (SO_LINGER 0). Linux sends the RST while received data
    * is unread; otherwise the peer may see a FIN in the middle of a message. Either way the stream
@@ -102,11 +113,11 @@ class ProxiedConnection {
 }
 
 export class FaultProxy {
-  readonly stats: ProxyStats = { connections: 0, resets: 0, bytesForwarded: 0, bytesDropped: 0 };
+  readonly stats: ProxyStats = { connections: 0, resets: 0, bytesForwarded: 0, bytesHeld: 0 };
   latencyMs = 0;
   jitterMs = 0;
   bytesPerSecond: number | undefined;
-  /** inbound: towards the daemon; outbound: from it. A true direction drops every byte. */
+  /** inbound: towards the daemon; outbound: from it. A partitioned direction delivers nothing until it heals (setPartition). */
   readonly partitioned: Record<Direction, boolean> = { inbound: false, outbound: false };
   /** New connections are reset at once (the host is gone). */
   refusing = false;
@@ -195,13 +206,19 @@ export class FaultProxy {
     return this.open.size;
   }
 
+  /** Starts or heals a one-way partition; healing delivers the bytes held meanwhile. */
+  setPartition(direction: Direction, on: boolean): void {
+    this.partitioned[direction] = on;
+    if (!on) for (const connection of this.open) connection.release(direction);
+  }
+
   /** Back to a clean link: no delay, no throttle, no partition, no refusals, no resets. */
   heal(): void {
     this.latencyMs = 0;
     this.jitterMs = 0;
     this.bytesPerSecond = undefined;
-    this.partitioned.inbound = false;
-    this.partitioned.outbound = false;
+    this.setPartition('inbound', false);
+    this.setPartition('outbound', false);
     this.refusing = false;
     this.resetChance = 0;
     for (const connection of this.open) connection.stalledUntil = 0;

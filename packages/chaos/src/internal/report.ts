@@ -42,6 +42,7 @@ export function formatChaosReport(result: ChaosResult): string {
       ['healthy after kill -9, max', `${ms(quantile(result.healthyAfterKillMs, 1))} (${result.healthyAfterKillMs.length} restarts)`],
       ['writing again after disk full clears, p50', ms(quantile(result.healthyAfterDiskFullMs, 0.5))],
       ['writing again after disk full clears, max', `${ms(quantile(result.healthyAfterDiskFullMs, 1))} (${result.healthyAfterDiskFullMs.length} times)`],
+      ['daemons that exited on a full disk', String(result.exitsOnFullDisk)],
       ...Object.entries(result.peakRssMiB).map(([node, peak]) => [`peak RSS ${node}`, `${peak.toFixed(0)} MiB`] as [string, string]),
     ]),
     '',
