@@ -1,6 +1,6 @@
 /** @venn/chaos: Venn under many faults at once, and fuzzing of every decoder of untrusted bytes. */
-export { CHECKS, checkInvariants } from './internal/invariants.js';
-export type { ExitRecord, InvariantName, Limits, ProofOutcome, RestartRecord, RunEvidence, Violation } from './internal/invariants.js';
+export { CHECKS, checkInvariants, lostLastFinish } from './internal/invariants.js';
+export type { CrossCheckOutcome, ExitRecord, InvariantName, Limits, ProofOutcome, RestartRecord, RunEvidence, Violation } from './internal/invariants.js';
 export { readMatchKeys, readSnapshot } from './internal/evidence.js';
 export type { AttemptRow, HeadRow, MatchKeys, QuotaRow, StoreSnapshot } from './internal/evidence.js';
 export { DEFAULT_OPTIONS, FAULT_KINDS, runChaos } from './internal/harness.js';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeRoundRecord } from '@venn/audit';
 import { Store } from '@venn/node';
 import { readSnapshot, type AttemptRow, type StoreSnapshot } from '../src/internal/evidence.js';
-import { checkDurability, checkInvariants, type InvariantName, type RunEvidence } from '../src/internal/invariants.js';
+import { checkDurability, checkInvariants, lostLastFinish, type InvariantName, type RunEvidence } from '../src/internal/invariants.js';
 
 const ROUND = 'ab'.repeat(32);
 const OTHER = 'cd'.repeat(32);
@@ -65,7 +65,8 @@ function setAttempt(e: RunEvidence, node: string, row: number, overrides: Partia
 
 const breakages: Array<[string, InvariantName, (e: Mutable<RunEvidence>) => void]> = [
   ['the two sides claim different sizes', 'paired-results', (e) => setAttempt(e, 'lab-b', 1, { intersectionSize: 3 })],
-  ['one side completed, the other holds the transcript aborted', 'one-sided-completion', (e) => setAttempt(e, 'lab-b', 1, { status: 'aborted', reason: 'connection-lost' })],
+  ['one side completed, the other aborted it for a protocol reason', 'one-sided-completion', (e) => setAttempt(e, 'lab-b', 1, { status: 'aborted', reason: 'bad-proof' })],
+  ['one side completed, the other has no attempt of the round', 'one-sided-completion', (e) => { (finalOf(e, 'lab-b').attempts as Map<number, AttemptRow>).delete(1); }],
   ['a match is missing', 'ground-truth', (e) => { (e.matchKeys.get('lab-a') as Map<number, string[]>).set(1, ['email:acct-1']); }],
   ['an unplanted match', 'ground-truth', (e) => { (e.matchKeys.get('lab-a') as Map<number, string[]>).set(1, ['email:acct-1', 'phone:acct-2', 'ip:acct-3']); }],
   ['a finished attempt vanished after a crash', 'durability', (e) => { (finalOf(e, 'lab-a').attempts as Map<number, AttemptRow>).delete(1); }],
@@ -74,7 +75,8 @@ const breakages: Array<[string, InvariantName, (e: Mutable<RunEvidence>) => void
   ['the log shrank', 'log-append-only', (e) => { finalOf(e, 'lab-a').leaves = []; }],
   ['a signed head no longer matches the log', 'log-append-only', (e) => { (e.rootsAt.get('lab-a') as Map<number, string>).set(2, 'other'); }],
   ['venn audit prove failed', 'log-proof', (e) => { e.proofs = [{ node: 'lab-a', from: 1, to: 2, fromRoot: 'root1', verified: false }]; }],
-  ['the cross-check found an issue', 'cross-check', (e) => { e.crossChecks = [{ a: 'lab-a', b: 'lab-b', exitCode: 1, issues: ['split-view (lab-a): …'] }]; }],
+  ['the cross-check found an issue', 'cross-check', (e) => { e.crossChecks = [{ a: 'lab-a', b: 'lab-b', exitCode: 1, issues: [{ kind: 'split-view', roundId: null, detail: 'lab-a …' }] }]; }],
+  ['the cross-check failed without a report', 'cross-check', (e) => { e.crossChecks = [{ a: 'lab-a', b: 'lab-b', exitCode: 70, issues: [] }]; }],
   ['more evaluations than the allowance', 'budget', (e) => setAttempt(e, 'lab-a', 2, { evaluationsSent: 101, allowance: 100 })],
   ['more evaluations than the daily budget over the run', 'budget', (e) => setAttempt(e, 'lab-a', 2, { evaluationsSent: 70, allowance: 70 })],
   ['more evaluations on one round id than its budget', 'budget', (e) => setAttempt(e, 'lab-a', 2, { roundId: ROUND, evaluationsSent: 30 })],
@@ -97,6 +99,19 @@ describe('the chaos invariant checker', () => {
     const violations = checkInvariants(evidence);
     expect(violations.map((v) => v.invariant)).toContain(invariant);
     expect(violations.every((v) => v.detail.length > 0)).toBe(true);
+  });
+});
+
+describe('a lost last FINISH', () => {
+  it('is counted apart when the other side crashed or lost the connection between the two FINISH messages, and its cross-check issue with it', () => {
+    const evidence = clean() as Mutable<RunEvidence>;
+    setAttempt(evidence, 'lab-b', 1, { status: 'aborted', reason: 'daemon-restart' });
+    evidence.crossChecks = [{ a: 'lab-a', b: 'lab-b', exitCode: 1, issues: [{ kind: 'one-sided-completion', roundId: ROUND, detail: 'lab-a recorded round … completed; lab-b … aborted (daemon-restart)' }] }];
+    expect([...lostLastFinish(evidence)]).toEqual([ROUND]);
+    expect(checkInvariants(evidence)).toEqual([]);
+    // Another issue in the same cross-check is still a violation.
+    evidence.crossChecks = [{ a: 'lab-a', b: 'lab-b', exitCode: 1, issues: [...evidence.crossChecks[0]!.issues, { kind: 'record-mismatch', roundId: OTHER, detail: 'different slot' }] }];
+    expect(checkInvariants(evidence).map((v) => v.invariant)).toEqual(['cross-check']);
   });
 });
 

@@ -14,7 +14,7 @@ import { InternalError } from '@venn/errors';
 import { DaemonProcess, freePort, venn, type ExitInfo } from './daemons.js';
 import { clearDisk, fillDisk, mountTmpfs, unmount } from './disk.js';
 import { readMatchKeys, readSnapshot, type MatchKeys, type StoreSnapshot } from './evidence.js';
-import { checkInvariants, type ExitRecord, type Limits, type ProofOutcome, type RestartRecord, type RunEvidence, type Violation } from './invariants.js';
+import { checkInvariants, lostLastFinish, type CrossCheckOutcome, type ExitRecord, type Limits, type ProofOutcome, type RestartRecord, type RunEvidence, type Violation } from './invariants.js';
 import { FaultProxy } from './proxy.js';
 import { SeededRandom } from './random.js';
 
@@ -70,6 +70,8 @@ export interface ChaosResult {
   readonly diskFull: { readonly available: boolean; readonly detail: string };
   /** Daemons that exited while their disk was full (allowed: SQLite fails safe; they must come back). */
   readonly exitsOnFullDisk: number;
+  /** Round ids completed on one side while the other side's attempt was cut short by a crash or a cut connection. */
+  readonly lostLastFinish: number;
   readonly peakRssMiB: Readonly<Record<string, number>>;
   readonly snapshots: number;
   readonly crossChecks: number;
@@ -660,7 +662,7 @@ export class ChaosRun {
       }
     }
     await inParallel(commands, 2);
-    const crossChecks: RunEvidence['crossChecks'][number][] = [];
+    const crossChecks: CrossCheckOutcome[] = [];
     const pairs: Array<() => Promise<void>> = [];
     for (let i = 0; i < this.labs.length; i++) {
       for (let j = i + 1; j < this.labs.length; j++) {
@@ -668,12 +670,12 @@ export class ChaosRun {
         const b = this.labs[j]!.id;
         pairs.push(async () => {
           const result = await venn(['audit', 'cross-check', exported.get(a)!, exported.get(b)!, '--roster', join(this.root, 'roster.json'), '--json']);
-          let issues: string[] = [];
+          let issues: CrossCheckOutcome['issues'] = [];
           try {
-            const report = JSON.parse(result.stdout) as { issues?: Array<{ kind: string; lab?: string; detail: string }> };
-            issues = (report.issues ?? []).map((issue) => `${issue.kind}${issue.lab === undefined ? '' : ` (${issue.lab})`}: ${issue.detail}`);
+            const report = JSON.parse(result.stdout) as { issues?: Array<{ kind: string; lab?: string | null; roundId?: string | null; detail: string }> };
+            issues = (report.issues ?? []).map((issue) => ({ kind: issue.kind, roundId: issue.roundId ?? null, detail: `${issue.lab === undefined || issue.lab === null ? '' : `(${issue.lab}) `}${issue.detail}` }));
           } catch {
-            issues = [`unreadable report: ${result.stderr.trim().slice(0, 300)}`];
+            issues = [{ kind: 'unreadable-report', roundId: null, detail: result.stderr.trim().slice(0, 300) }];
           }
           crossChecks.push({ a, b, exitCode: result.code, issues });
         });
@@ -737,6 +739,7 @@ export class ChaosRun {
       adHoc: { requested: this.adHoc.requested, accepted: this.adHoc.accepted, refused: { ...this.adHoc.refused } },
       healthyAfterKillMs: this.healthyAfterKill, healthyAfterDiskFullMs: this.healthyAfterDisk, diskFull: this.diskAvailable,
       exitsOnFullDisk: this.exits.filter((exit) => exit.detail === 'disk full').length,
+      lostLastFinish: lostLastFinish(evidence).size,
       peakRssMiB: evidence.peakRssMiB, snapshots: this.snapshots.length, crossChecks: evidence.crossChecks.length, proofs: evidence.proofs.length, violations,
       phases: { ...this.phases },
     };

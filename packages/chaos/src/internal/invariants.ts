@@ -37,6 +37,13 @@ export interface ExitRecord {
   readonly detail: string;
 }
 
+export interface CrossCheckOutcome {
+  readonly a: string;
+  readonly b: string;
+  readonly exitCode: number | null;
+  readonly issues: readonly { readonly kind: string; readonly roundId: string | null; readonly detail: string }[];
+}
+
 export interface RunEvidence {
   readonly nodes: readonly string[];
   /** Snapshots in the order they were taken. */
@@ -50,7 +57,7 @@ export interface RunEvidence {
   /** node → log size → root recomputed from the final log's leaves, for every head size ever seen. */
   readonly rootsAt: ReadonlyMap<string, ReadonlyMap<number, string>>;
   readonly proofs: readonly ProofOutcome[];
-  readonly crossChecks: readonly { readonly a: string; readonly b: string; readonly exitCode: number | null; readonly issues: readonly string[] }[];
+  readonly crossChecks: readonly CrossCheckOutcome[];
   readonly restarts: readonly RestartRecord[];
   readonly exits: readonly ExitRecord[];
   readonly peakRssMiB: Readonly<Record<string, number>>;
@@ -69,6 +76,31 @@ export interface Violation {
 
 const FINISHED_WITH_RESULT = new Set(['completed', 'disputed']);
 
+/**
+ * Reasons for which an attempt ends between the two FINISH messages without any party misbehaving:
+ * a crash, a stop, or a connection cut. A completion whose peer recorded such an end is a lost last
+ * FINISH, the two generals' problem that protocol v1 cannot close (audit.md §10.2).
+ */
+const CUT_SHORT = new Set([
+  'daemon-restart', 'shutdown', 'cancelled', 'connection-lost', 'timeout', 'heartbeat-timeout', 'idle-timeout', 'internal-error', 'normal', 'shutting-down',
+]);
+
+/** Round ids (full hex) whose completion on one side met a crash or cut on the other: lost last FINISH. */
+export function lostLastFinish(evidence: Pick<RunEvidence, 'final'>): Set<string> {
+  const out = new Set<string>();
+  for (const [node, snapshot] of evidence.final) {
+    for (const attempt of snapshot.attempts.values()) {
+      if (!FINISHED_WITH_RESULT.has(attempt.status)) continue;
+      const peer = evidence.final.get(attempt.peer);
+      if (peer === undefined) continue;
+      const theirs = [...peer.attempts.values()].filter((p) => p.peer === node && p.roundId === attempt.roundId);
+      if (theirs.some((p) => FINISHED_WITH_RESULT.has(p.status) && p.transcriptHash === attempt.transcriptHash)) continue;
+      if (theirs.some((p) => p.status === 'aborted' && CUT_SHORT.has(p.reason ?? ''))) out.add(attempt.roundId);
+    }
+  }
+  return out;
+}
+
 function sameAttempt(a: AttemptRow, b: AttemptRow): boolean {
   return a.roundId === b.roundId && a.attempt === b.attempt && a.peer === b.peer && a.role === b.role && a.status === b.status && a.reason === b.reason
     && a.transcriptHash === b.transcriptHash && a.intersectionSize === b.intersectionSize && a.peerClaimedSize === b.peerClaimedSize
@@ -78,6 +110,7 @@ function sameAttempt(a: AttemptRow, b: AttemptRow): boolean {
 /** Every completed attempt has one partner with the same transcript on the peer, with the same results. */
 export function checkPairedResults(evidence: RunEvidence): Violation[] {
   const out: Violation[] = [];
+  const cut = lostLastFinish(evidence);
   for (const [node, snapshot] of evidence.final) {
     for (const attempt of snapshot.attempts.values()) {
       if (!FINISHED_WITH_RESULT.has(attempt.status)) continue;
@@ -86,6 +119,7 @@ export function checkPairedResults(evidence: RunEvidence): Violation[] {
       const partners = [...peer.attempts.values()].filter((p) => p.peer === node && p.roundId === attempt.roundId && p.transcriptHash === attempt.transcriptHash);
       const partner = partners.find((p) => FINISHED_WITH_RESULT.has(p.status));
       const where = `round ${attempt.roundId.slice(0, 16)} attempt ${attempt.attempt} (${attempt.role}) with ${attempt.peer}`;
+      if (partner === undefined && cut.has(attempt.roundId)) continue;
       if (partner === undefined) {
         const seen = partners.map((p) => `${p.status}${p.reason === null ? '' : ` ${p.reason}`}`).join(', ');
         out.push({ invariant: 'one-sided-completion', node, detail: `${where}: ${attempt.status} here, ${seen === '' ? 'no attempt with this transcript' : seen} at ${attempt.peer}` });
@@ -181,10 +215,16 @@ export function checkLogConsistency(evidence: RunEvidence): Violation[] {
   return out;
 }
 
+/** Every pair of exported logs cross-checks clean, but for the lost last FINISHes counted apart. */
 export function checkCrossChecks(evidence: RunEvidence): Violation[] {
-  return evidence.crossChecks.flatMap((check) => (check.exitCode === 0 && check.issues.length === 0 ? [] : [{
-    invariant: 'cross-check' as const, node: null, detail: `venn audit cross-check ${check.a} ${check.b} exit ${check.exitCode}: ${check.issues.slice(0, 5).join('; ')}${check.issues.length > 5 ? ` (+${check.issues.length - 5})` : ''}`,
-  }]));
+  const cut = lostLastFinish(evidence);
+  return evidence.crossChecks.flatMap((check) => {
+    const issues = check.issues.filter((issue) => !(issue.kind === 'one-sided-completion' && issue.roundId !== null && cut.has(issue.roundId)));
+    const failed = issues.length > 0 || (check.exitCode !== 0 && check.issues.length === 0);
+    if (!failed) return [];
+    const listed = issues.slice(0, 5).map((issue) => `${issue.kind}: ${issue.detail}`).join('; ');
+    return [{ invariant: 'cross-check' as const, node: null, detail: `venn audit cross-check ${check.a} ${check.b} exit ${check.exitCode}: ${listed}${issues.length > 5 ? ` (+${issues.length - 5})` : ''}` }];
+  });
 }
 
 /** Evaluations served stay within every limit (node.md §5.2), and round quotas within theirs (§5.1). */

@@ -26,6 +26,7 @@ export function formatChaosReport(result: ChaosResult): string {
       ['round ids completed', `${result.roundsCompleted} (${result.roundsAttempted === 0 ? 0 : Math.round((100 * result.roundsCompleted) / result.roundsAttempted)} %)`],
       ['attempts (both sides)', `${result.attempts}, ${result.attemptsCompleted} completed`],
       ['retries (initiator attempts > 1)', String(result.retries)],
+      ['lost last FINISH (completed on one side only)', `${result.lostLastFinish}: the other side crashed or lost the connection between the two FINISH messages; audit.md §10.2 reports them, protocol v1 cannot prevent them`],
       ['ad-hoc requests', `${result.adHoc.requested}: ${result.adHoc.accepted} accepted${refused.length === 0 ? '' : `, refused ${refused.map(([k, n]) => `${k} ${n}`).join(', ')}`}`],
     ]),
     '',

@@ -214,12 +214,14 @@ export class Attempt {
     if (extra.length > 0) this.send(extra);
     this.settled = true;
     host.timers.clearTimeout(this.roundTimer);
+    // The end is committed first: the peer may already hold our FINISH, and a crash while the
+    // session drains must not turn a completed round into an aborted one here.
+    host.metrics.roundsRunning.dec();
+    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt);
     // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
     await withTimeout(this.sendChain, DRAIN_MS, host.timers);
     await withTimeout(this.session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), DRAIN_MS, host.timers);
     this.detachCompute(true);
-    host.metrics.roundsRunning.dec();
-    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt);
     this.log.info({
       status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
       evaluationsSent: finished.evaluationsSent, evaluationsReceived: finished.evaluationsReceived, durationMs: host.now() - this.startedAt,
