@@ -72,6 +72,8 @@ export interface ChaosResult {
   readonly exitsOnFullDisk: number;
   /** Round ids completed on one side while the other side's attempt was cut short by a crash or a cut connection. */
   readonly lostLastFinish: number;
+  /** Scheduled events skipped because their lab was busy with another fault, down or unreachable. */
+  readonly skipped: number;
   readonly peakRssMiB: Readonly<Record<string, number>>;
   readonly snapshots: number;
   readonly crossChecks: number;
@@ -109,7 +111,9 @@ async function inParallel(tasks: ReadonlyArray<() => Promise<void>>, limit: numb
 }
 
 export class ChaosRun {
-  private readonly random: SeededRandom;
+  /** The generator of the event being scheduled; every event gets its own, drawn from the seed alone. */
+  private random: SeededRandom;
+  private skipped = 0;
   private readonly labs: Lab[] = [];
   private readonly faults: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0]));
   private readonly snapshots: StoreSnapshot[] = [];
@@ -280,8 +284,11 @@ export class ChaosRun {
   }
 
   private pickLab(filter: (lab: Lab) => boolean = (lab) => !lab.daemon.busy && lab.daemon.running): Lab | undefined {
-    const candidates = this.labs.filter(filter);
-    return candidates.length === 0 ? undefined : this.random.pick(candidates);
+    // The lab is drawn from all labs, so the draw does not depend on timing; a busy one skips the event.
+    const lab = this.random.pick(this.labs);
+    if (filter(lab)) return lab;
+    this.skipped += 1;
+    return undefined;
   }
 
   /** Waits (bounded) until the daemon reports a running attempt, so a fault lands mid-round. */
@@ -293,12 +300,12 @@ export class ChaosRun {
     }
   }
 
-  private async kill9(lab: Lab): Promise<void> {
+  private async kill9(lab: Lab, midRound: boolean, delayMs: number): Promise<void> {
     const daemon = lab.daemon;
     daemon.busy = true;
     try {
-      if (this.random.chance(0.6)) await this.midRound(daemon, 4000);
-      await this.sleep(this.random.int(0, 400));
+      if (midRound) await this.midRound(daemon, 4000);
+      await this.sleep(delayMs);
       if (!daemon.running) return;
       this.snapshot(lab);
       daemon.expectExit = 'kill -9';
@@ -396,19 +403,19 @@ export class ChaosRun {
   }
 
   /** A rewrite of the config or the key file torn by a crash: the daemon must refuse it with a typed error, then run once it is whole. */
-  private async tornWrite(lab: Lab): Promise<void> {
+  private async tornWrite(lab: Lab, config: boolean, cutFraction: number): Promise<void> {
     const daemon = lab.daemon;
     daemon.busy = true;
     try {
       this.count('torn-write');
-      const file = join(lab.dir, this.random.chance(0.5) ? 'venn.config.json' : 'identity.key');
+      const file = join(lab.dir, config ? 'venn.config.json' : 'identity.key');
       const whole = readFileSync(file);
       const keep = join(this.root, `${lab.id}.intact`);
       copyFileSync(file, keep);
       daemon.expectExit = 'kill -9 before a torn rewrite';
       daemon.signal('SIGKILL');
       await daemon.exited();
-      const cut = this.random.int(0, Math.max(0, whole.length - 3));
+      const cut = Math.floor(cutFraction * Math.max(1, whole.length - 2));
       writeFileSync(file, whole.subarray(0, cut));
       daemon.expectExit = `start on ${file} torn at byte ${cut}`;
       daemon.start();
@@ -506,15 +513,23 @@ export class ChaosRun {
       case 'disappear': {
         if (this.labs.some((l) => l.daemon.proxy.refusing)) return;
         const [min, max] = this.options.disappearSeconds;
-        this.spawnTask(() => this.disappear(lab, this.random.int(min, max) * 1000));
+        const ms = this.random.int(min, max) * 1000;
+        this.spawnTask(() => this.disappear(lab, ms));
         break;
       }
       case 'disk-full':
         if (!this.diskAvailable.available) return;
-        this.spawnTask(() => this.diskFull(lab, this.random.int(10, 30) * 1000));
+        {
+          const ms = this.random.int(10, 30) * 1000;
+          this.spawnTask(() => this.diskFull(lab, ms));
+        }
         break;
       case 'torn-write':
-        this.spawnTask(() => this.tornWrite(lab));
+        {
+          const config = this.random.chance(0.5);
+          const fraction = this.random.next();
+          this.spawnTask(() => this.tornWrite(lab, config, fraction));
+        }
         break;
       case 'online-backup':
         this.spawnTask(() => this.onlineBackup(lab));
@@ -554,26 +569,35 @@ export class ChaosRun {
     const started = Date.now();
     const end = started + this.options.minutes * 60_000;
     this.log(`running for ${this.options.minutes} min with seed ${this.options.seed}`);
-    const exp = (mean: number): number => -Math.log(1 - this.random.next()) * mean * 1000;
-    let nextKill = started + exp(this.options.killEverySeconds);
-    let nextFault = started + exp(this.options.faultEverySeconds);
-    let nextAdHoc = started + exp(this.options.adHocEverySeconds);
+    // The whole schedule comes from the seed before anything runs: event i of each stream has its
+    // time and its own generator, so a replay draws the same events whatever the timing of the processes.
+    const streams = { kill: this.random.fork('kill'), fault: this.random.fork('fault'), adHoc: this.random.fork('ad-hoc') };
+    const exp = (random: SeededRandom, mean: number): number => -Math.log(1 - random.next()) * mean * 1000;
+    const nextOf = (random: SeededRandom, mean: number, from: number): { at: number; random: SeededRandom } => ({ at: from + exp(random, mean), random: new SeededRandom(random.uint32()) });
+    let nextKill = nextOf(streams.kill, this.options.killEverySeconds, started);
+    let nextFault = nextOf(streams.fault, this.options.faultEverySeconds, started);
+    let nextAdHoc = nextOf(streams.adHoc, this.options.adHocEverySeconds, started);
     let nextSnapshot = started + 5000;
     let nextReport = started + 60_000;
     while (Date.now() < end) {
       const now = Date.now();
-      if (now >= nextKill) {
+      if (now >= nextKill.at) {
+        this.random = nextKill.random;
         const lab = this.pickLab();
-        if (lab !== undefined) this.spawnTask(() => this.kill9(lab));
-        nextKill = now + exp(this.options.killEverySeconds);
+        const midRound = this.random.chance(0.6);
+        const delay = this.random.int(0, 400);
+        if (lab !== undefined) this.spawnTask(() => this.kill9(lab, midRound, delay));
+        nextKill = nextOf(streams.kill, this.options.killEverySeconds, nextKill.at);
       }
-      if (now >= nextFault) {
+      if (now >= nextFault.at) {
+        this.random = nextFault.random;
         this.otherFault();
-        nextFault = now + exp(this.options.faultEverySeconds);
+        nextFault = nextOf(streams.fault, this.options.faultEverySeconds, nextFault.at);
       }
-      if (now >= nextAdHoc) {
+      if (now >= nextAdHoc.at) {
+        this.random = nextAdHoc.random;
         this.requestAdHoc();
-        nextAdHoc = now + exp(this.options.adHocEverySeconds);
+        nextAdHoc = nextOf(streams.adHoc, this.options.adHocEverySeconds, nextAdHoc.at);
       }
       if (now >= nextSnapshot) {
         for (const lab of this.labs) {
@@ -739,7 +763,7 @@ export class ChaosRun {
       adHoc: { requested: this.adHoc.requested, accepted: this.adHoc.accepted, refused: { ...this.adHoc.refused } },
       healthyAfterKillMs: this.healthyAfterKill, healthyAfterDiskFullMs: this.healthyAfterDisk, diskFull: this.diskAvailable,
       exitsOnFullDisk: this.exits.filter((exit) => exit.detail === 'disk full').length,
-      lostLastFinish: lostLastFinish(evidence).size,
+      lostLastFinish: lostLastFinish(evidence).size, skipped: this.skipped,
       peakRssMiB: evidence.peakRssMiB, snapshots: this.snapshots.length, crossChecks: evidence.crossChecks.length, proofs: evidence.proofs.length, violations,
       phases: { ...this.phases },
     };

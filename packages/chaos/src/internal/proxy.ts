@@ -26,16 +26,19 @@ interface Pipe {
   lastDelivery: number;
   /** Chunks held back while this direction is partitioned. */
   held: Buffer[];
+  /** Chunks on their way, in stream order, each with the time it is due. */
+  queue: Array<{ at: number; payload: Buffer; resetAfter: boolean }>;
+  /** The one timer that delivers the head of the queue. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 class ProxiedConnection {
   readonly pipes: Record<Direction, Pipe> = {
-    inbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0, held: [] },
-    outbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0, held: [] },
+    inbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0, held: [], queue: [], timer: undefined },
+    outbound: { forwarded: 0, resetAt: undefined, lastDelivery: 0, held: [], queue: [], timer: undefined },
   };
   stalledUntil = 0;
   closed = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(readonly client: Socket, readonly server: Socket, private readonly proxy: FaultProxy) {}
 
@@ -62,24 +65,34 @@ class ProxiedConnection {
     if (proxy.bytesPerSecond !== undefined) at = Math.max(at, pipe.lastDelivery + (payload.length / proxy.bytesPerSecond) * 1000);
     at = Math.max(at, pipe.lastDelivery, this.stalledUntil);
     pipe.lastDelivery = at;
+    // One queue and one timer per direction: separate timers could fire out of order and corrupt the stream.
+    pipe.queue.push({ at, payload, resetAfter });
+    this.pump(direction);
+  }
+
+  private pump(direction: Direction): void {
+    const pipe = this.pipes[direction];
+    if (pipe.timer !== undefined || this.closed) return;
     const target = direction === 'inbound' ? this.server : this.client;
-    const deliver = (): void => {
-      if (this.closed) return;
+    for (let head = pipe.queue[0]; head !== undefined && head.at <= Date.now(); head = pipe.queue[0]) {
+      pipe.queue.shift();
       // The RST goes once the prefix left: libuv falls back to an orderly close while a write is pending.
-      if (payload.length > 0) {
-        proxy.stats.bytesForwarded += payload.length;
-        if (resetAfter) target.write(payload, () => this.reset());
-        else target.write(payload);
-      } else if (resetAfter) this.reset();
-    };
-    if (at <= now && this.timers.size === 0) deliver();
-    else {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        deliver();
-      }, at - now);
-      this.timers.add(timer);
+      if (head.payload.length > 0) {
+        this.proxy.stats.bytesForwarded += head.payload.length;
+        if (head.resetAfter) target.write(head.payload, () => this.reset());
+        else target.write(head.payload);
+      } else if (head.resetAfter) this.reset();
+      if (head.resetAfter || this.closed) {
+        pipe.queue.length = 0;
+        return;
+      }
     }
+    const next = pipe.queue[0];
+    if (next === undefined) return;
+    pipe.timer = setTimeout(() => {
+      pipe.timer = undefined;
+      this.pump(direction);
+    }, Math.max(1, next.at - Date.now()));
   }
 
   /** Delivers what a healed partition held, in order. */
@@ -102,8 +115,11 @@ class ProxiedConnection {
   close(reset = false): void {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const pipe of Object.values(this.pipes)) {
+      if (pipe.timer !== undefined) clearTimeout(pipe.timer);
+      pipe.timer = undefined;
+      pipe.queue.length = 0;
+    }
     for (const socket of [this.client, this.server]) {
       if (reset && !socket.destroyed && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
       else socket.destroy();
