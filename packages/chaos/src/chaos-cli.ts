@@ -32,7 +32,7 @@ injecting seeded faults (connection resets, stalls, latency, throttling, one-way
 vanished peer, kill -9, SIGTERM, clock jumps, disk full, torn config and key files, online
 backups), then checks the invariants from the stores and prints a table. Exit 0 iff there is no
 violation. The same seed replays the same fault schedule. Defaults: seed from the clock, 10
-minutes, 120 identifiers per lab, a kill -9 every 9 s on average. Needs root for the tmpfs
+minutes, 120 identifiers per lab, a kill -9 every 7 s on average. Needs root for the tmpfs
 mounts; without them disk-full faults are left out and the report says so.
 `);
   process.exit(0);

@@ -49,7 +49,7 @@ export interface ChaosOptions {
 }
 
 export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed' | 'log'> = {
-  minutes: 10, size: 120, killEverySeconds: 9, faultEverySeconds: 6, adHocEverySeconds: 1.5, disappearSeconds: [60, 120], stallSeconds: [35, 50],
+  minutes: 10, size: 120, killEverySeconds: 7, faultEverySeconds: 6, adHocEverySeconds: 1.5, disappearSeconds: [60, 120], stallSeconds: [35, 50],
   rssLimitMiB: 768, kinds: 'email,phone,device_id,payment_fingerprint,ip', proofsPerLab: 6, keep: false,
 };
 
@@ -69,7 +69,7 @@ export interface ChaosResult {
   readonly healthyAfterDiskFullMs: readonly number[];
   readonly diskFull: { readonly available: boolean; readonly detail: string };
   /** Daemons that exited while their disk was full (allowed: SQLite fails safe; they must come back). */
-  readonly exitsOnFullDisk: number;
+  readonly exitsOnFullDisk: readonly string[];
   /** Round ids completed on one side while the other side's attempt was cut short by a crash or a cut connection. */
   readonly lostLastFinish: number;
   /** Scheduled events skipped because their lab was busy with another fault, down or unreachable. */
@@ -114,6 +114,7 @@ export class ChaosRun {
   /** The generator of the event being scheduled; every event gets its own, drawn from the seed alone. */
   private random: SeededRandom;
   private skipped = 0;
+  private readonly diskFullExits: string[] = [];
   private readonly labs: Lab[] = [];
   private readonly faults: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0]));
   private readonly snapshots: StoreSnapshot[] = [];
@@ -257,7 +258,9 @@ export class ChaosRun {
 
   private onExit(daemon: DaemonProcess, info: ExitInfo): void {
     const expected = daemon.expectExit !== undefined;
-    this.exits.push({ node: daemon.id, code: info.code, signal: info.signal, expected, detail: daemon.expectExit ?? info.stderr.trim().split('\n').slice(-2).join(' ') });
+    const said = info.stderr.trim().split('\n').filter((line) => line.trim() !== '').slice(0, 2).join(' ').slice(0, 300);
+    if (daemon.expectExit === 'disk full') this.diskFullExits.push(`${daemon.id} exit ${info.code}: ${said}`);
+    this.exits.push({ node: daemon.id, code: info.code, signal: info.signal, expected, detail: daemon.expectExit ?? said });
     if (!expected) {
       this.log(`${daemon.id} exited on its own (code ${info.code}, signal ${info.signal}): ${info.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
       // Bring it back, as systemd would, and see that it comes back healthy.
@@ -762,7 +765,7 @@ export class ChaosRun {
       roundsAttempted: roundIds.size, roundsCompleted: completedIds.size, attempts, attemptsCompleted, abortedByReason, retries,
       adHoc: { requested: this.adHoc.requested, accepted: this.adHoc.accepted, refused: { ...this.adHoc.refused } },
       healthyAfterKillMs: this.healthyAfterKill, healthyAfterDiskFullMs: this.healthyAfterDisk, diskFull: this.diskAvailable,
-      exitsOnFullDisk: this.exits.filter((exit) => exit.detail === 'disk full').length,
+      exitsOnFullDisk: this.diskFullExits,
       lostLastFinish: lostLastFinish(evidence).size, skipped: this.skipped,
       peakRssMiB: evidence.peakRssMiB, snapshots: this.snapshots.length, crossChecks: evidence.crossChecks.length, proofs: evidence.proofs.length, violations,
       phases: { ...this.phases },
