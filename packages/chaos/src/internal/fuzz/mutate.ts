@@ -140,6 +140,11 @@ function jsonNodes(root: Json): Array<{ value: Json; set: (v: Json | undefined) 
 
 const JSON_VALUES: Json[] = [null, true, false, 0, -1, 1.5, 2 ** 31, 2 ** 53, 1e308, -0, '', 'x', 'lab-a', 'A'.repeat(300), '\u0000', 'ws://127.0.0.1:1', 'Europe/Paris', '* * * * *', [], {}, [1, 2], { a: 1 }];
 
+/** A copy: a shared array or object put into the tree would be mutated later, or put into itself. */
+function fresh(value: Json): Json {
+  return structuredClone(value);
+}
+
 export function mutateJson(random: SeededRandom, input: Uint8Array): Uint8Array | undefined {
   let root: Json;
   try {
@@ -153,10 +158,10 @@ export function mutateJson(random: SeededRandom, input: Uint8Array): Uint8Array 
     const target = random.pick(nodes.slice(1).length > 0 ? nodes.slice(1) : nodes);
     const choice = random.int(0, 4);
     if (choice === 0) target.set(undefined);
-    else if (choice === 1 && target.value !== null && typeof target.value === 'object' && !Array.isArray(target.value)) target.value[random.pick(['unknown', 'extra', '__proto__', 'constructor'])] = random.pick(JSON_VALUES);
+    else if (choice === 1 && target.value !== null && typeof target.value === 'object' && !Array.isArray(target.value)) target.value[random.pick(['unknown', 'extra', '__proto__', 'constructor'])] = fresh(random.pick(JSON_VALUES));
     else if (choice === 2 && typeof target.value === 'number') target.set(random.pick([target.value + 1, target.value - 1, -target.value, target.value * 1000, 0.5]));
     else if (choice === 3 && typeof target.value === 'string') target.set(random.pick([`${target.value}x`, target.value.slice(1), target.value.toUpperCase(), `${target.value} `, '']));
-    else target.set(random.pick(JSON_VALUES));
+    else target.set(fresh(random.pick(JSON_VALUES)));
   }
   return utf8.encode(JSON.stringify(root));
 }
