@@ -298,7 +298,9 @@ describe('analyst console in Chromium', () => {
     const peerRow = await page.textContent('tr[data-peer="lab-b"]') ?? '';
     expect(peerRow).toContain('completed');
     expect(peerRow).toMatch(/ad hoc \d of 4/);
-    expect(peerRow).toContain('not available');
+    // node.md §5.2–§5.3: the daemon reports the evaluation budget and abandonments per peer.
+    expect(peerRow).toMatch(/[\d,]+ used, [\d,]+ left of [\d,]+ per 24 h/);
+    expect(peerRow).toMatch(/0 in 24 h \(limit 3\)/);
     await shot('federation');
 
     await page.goto(`${base}/console/#/rounds`);

@@ -417,9 +417,12 @@ export class Store {
     return Math.max(0, Math.min(limits.maxPeerSetSize, day, round));
   }
 
-  /** Attempts of `roundId` recorded here, as either role, whatever their outcome (node.md §5.1). */
+  /**
+   * Attempts of `roundId` that opened a session with the peer, as either role, whatever their
+   * outcome (node.md §5.1). A dial that never reached the peer is not one: it cost the peer nothing.
+   */
   attemptCount(roundId: Uint8Array): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM rounds WHERE round_id = ?').get(bytes32(roundId, 'roundId')) as { n: number }).n;
+    return (this.db.prepare('SELECT count(*) AS n FROM rounds WHERE round_id = ? AND started_at IS NOT NULL').get(bytes32(roundId, 'roundId')) as { n: number }).n;
   }
 
   /**
