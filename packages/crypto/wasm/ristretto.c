@@ -124,26 +124,28 @@ static void fe_carry(fe *h, const fe *f) { fe_carry_into(h, f->v); }
 
 /*
  * h = f·g, schoolbook over 144 limb products, carried. Rows of f are taken four at a time and
- * held in registers while g streams past; each output limb's running sum lives in t[] between
- * blocks. Products that land at limb >= 12 use g_j·19·2^-255 (exact: 27-bit mantissa).
+ * held in registers, with f_i·19·2^-255 for products that land at limb >= 12 (exact: a 28-bit
+ * mantissa), while g streams past; each output limb's running sum lives in t[] between blocks.
  * Inputs: limbs up to 4·2^(WID-1) each (README.md: every partial sum stays below 2^53).
  */
 __attribute__((noinline)) static void fe_mul(fe *h, const fe *f, const fe *g) {
-    f2 gw[12], t[12], wrap = LD(WRAP);
-    UNROLL for (int j = 1; j < 12; j++) ST(gw[j], LD(g->v[j]) * wrap);
+    f2 t[12], wrap = LD(WRAP);
     UNROLL for (int i0 = 0; i0 < 12; i0 += 4) {
-        f2 fr[4], acc[4];
-        UNROLL for (int r = 0; r < 4; r++) fr[r] = LD(f->v[i0 + r]);
+        f2 fr[4], fw[4], acc[4];
+        UNROLL for (int r = 0; r < 4; r++) {
+            fr[r] = LD(f->v[i0 + r]);
+            fw[r] = fr[r] * wrap;
+        }
         /* acc[(k - i0) % 4] is the running sum of output limb k while it is in flight. */
         UNROLL for (int r = 0; r < 4; r++) acc[r] = i0 == 0 ? (f2) {0, 0} : LD(t[i0 + r]);
         UNROLL for (int j = 0; j < 12; j++) {
-            /* Load g_j and g_j·19·2^-255 only if a row of this block needs it (compile-time test). */
-            int plain = i0 + j < 12, wrapped = i0 + 3 + j >= 12;
-            f2 gj = plain ? LD(g->v[j]) : (f2) {0, 0};
-            f2 gwj = wrapped ? LD(gw[j]) : (f2) {0, 0};
+            f2 gj = LD(g->v[j]);
             UNROLL for (int r = 0; r < 4; r++) {
                 int k = i0 + r + j;
-                acc[(r + j) % 4] += fr[r] * (k < 12 ? gj : gwj);
+                f2 product = (k < 12 ? fr[r] : fw[r]) * gj;
+                /* In the first block an output's first product starts its sum (0 + x is not folded). */
+                int first = i0 == 0 && k < 12 && r == (k < 3 ? k : 3);
+                acc[(r + j) % 4] = first ? product : acc[(r + j) % 4] + product;
             }
             /* Output i0 + j has all of this block's products; the slot takes output i0 + j + 4. */
             ST(t[(i0 + j) % 12], acc[j % 4]);
@@ -175,7 +177,9 @@ __attribute__((noinline)) static void fe_sq(fe *h, const fe *f) {
                 int i = i0 + r;
                 if (i > j) continue;
                 int k = i + j;
-                acc[(r + j - i0) % 4] += (i == j ? fr[r] : fd[r]) * (k < 12 ? fj : fwj);
+                f2 product = (i == j ? fr[r] : fd[r]) * (k < 12 ? fj : fwj);
+                int first = i0 == 0 && k < 12 && r == (k / 2 < 3 ? k / 2 : 3);
+                acc[(r + j - i0) % 4] = first ? product : acc[(r + j - i0) % 4] + product;
             }
             ST(t[(i0 + j) % 12], acc[(j - i0) % 4]);
             int next = i0 + j + 4;
@@ -469,15 +473,11 @@ static void ge_p1p1_to_p3(ge_p3 *r, const ge_p1p1 *p) {
     fe_mul(&r->T, &p->X, &p->Y);
 }
 
-/* Y+X, Y-X and 2Z carried; 2d·T. */
+/* Y+X, Y-X and 2Z (sums of two carried elements: ge_add multiplies them by sums of two); 2d·T. */
 static void ge_p3_to_cached(ge_cached *r, const ge_p3 *p) {
-    fe t;
-    fe_add(&t, &p->Y, &p->X);
-    fe_carry(&r->YpX, &t);
-    fe_sub(&t, &p->Y, &p->X);
-    fe_carry(&r->YmX, &t);
-    fe_add(&t, &p->Z, &p->Z);
-    fe_carry(&r->Z2, &t);
+    fe_add(&r->YpX, &p->Y, &p->X);
+    fe_sub(&r->YmX, &p->Y, &p->X);
+    fe_add(&r->Z2, &p->Z, &p->Z);
     fe_mul(&r->T2d, &p->T, &C_D2);
 }
 
@@ -486,32 +486,42 @@ static void ge_p3_to_cached(ge_cached *r, const ge_p3 *p) {
  * most four carried values (T3 = 2Z^2 - Y^2 + X^2), inside fe_mul's bound for the conversion.
  */
 __attribute__((noinline)) static void ge_dbl(ge_p1p1 *r, const ge_p2 *p) {
-    fe xx, yy, zz2, s;
+    fe xx, yy, zz, s;
     fe_sq(&xx, &p->X);
     fe_sq(&yy, &p->Y);
-    fe_sq(&zz2, &p->Z);
-    fe_add(&zz2, &zz2, &zz2);
+    fe_sq(&zz, &p->Z);
     fe_add(&s, &p->X, &p->Y);
     fe_sq(&s, &s);
-    fe_add(&r->Y, &yy, &xx);
-    fe_sub(&r->Z, &yy, &xx);
-    fe_sub(&r->X, &s, &r->Y);
-    fe_sub(&r->T, &zz2, &r->Z);
+    /* One pass over the limbs for the four linear combinations. */
+    UNROLL for (int i = 0; i < 12; i++) {
+        f2 x2 = xx.v[i], y2 = yy.v[i], z2 = zz.v[i];
+        f2 sum = y2 + x2, difference = y2 - x2;
+        r->Y.v[i] = sum;                       /* Y^2 + X^2 */
+        r->Z.v[i] = difference;                /* Y^2 - X^2 */
+        r->X.v[i] = s.v[i] - sum;              /* (X + Y)^2 - Y^2 - X^2 */
+        r->T.v[i] = (z2 + z2) - difference;    /* 2Z^2 - (Y^2 - X^2) */
+    }
 }
 
 /* r = p + q (add-2008-hwcd-3 for a = -1, k = 2d, ref10's ge_add). */
 __attribute__((noinline)) static void ge_add(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q) {
     fe a, b, c, d;
-    fe_add(&a, &p->Y, &p->X);
-    fe_sub(&b, &p->Y, &p->X);
+    UNROLL for (int i = 0; i < 12; i++) {
+        f2 y = p->Y.v[i], x = p->X.v[i];
+        a.v[i] = y + x;
+        b.v[i] = y - x;
+    }
     fe_mul(&a, &a, &q->YpX);
     fe_mul(&b, &b, &q->YmX);
     fe_mul(&c, &q->T2d, &p->T);
     fe_mul(&d, &p->Z, &q->Z2);
-    fe_sub(&r->X, &a, &b);
-    fe_add(&r->Y, &a, &b);
-    fe_add(&r->Z, &d, &c);
-    fe_sub(&r->T, &d, &c);
+    UNROLL for (int i = 0; i < 12; i++) {
+        f2 av = a.v[i], bv = b.v[i], cv = c.v[i], dv = d.v[i];
+        r->X.v[i] = av - bv;
+        r->Y.v[i] = av + bv;
+        r->Z.v[i] = dv + cv;
+        r->T.v[i] = dv - cv;
+    }
 }
 
 /* ---------------------------------------------------------------- RFC 9496 decode / encode */
@@ -710,22 +720,28 @@ __attribute__((noinline)) static void select_cached(ge_cached *r, const ge_cache
         int64_t bit = equal_bit(magnitude, (uint32_t) (i + 1));
         hit[i] = lane_mask(bit, bit);
     }
-    /* The 48 vectors of a cached point, entry by entry, accumulated in a register. */
+    int64_t zero = equal_bit(magnitude, 0);
+    i2 none = lane_mask(zero, zero);
+    /*
+     * The 48 vectors of a cached point, entry by entry: exactly one of the nine masks (eight
+     * entries and the identity) is set, so OR-ing the masked candidates selects it.
+     */
     const f2 *entries = (const f2 *) table;
     f2 *out = (f2 *) r;
     UNROLL for (int v = 0; v < 48; v++) {
         /* The identity in cached form: Y+X = 1, Y-X = 1, 2Z = 2, 2d·T = 0. */
         double start = v == 0 || v == 12 ? 1.0 : v == 24 ? 2.0 : 0.0;
-        f2 acc = {start, start};
-        UNROLL for (int i = 0; i < 8; i++) acc = (f2) (((i2) LD(entries[48 * i + v]) & hit[i]) | ((i2) acc & ~hit[i]));
-        ST(out[v], acc);
+        i2 acc = (i2) ((f2) {start, start}) & none;
+        UNROLL for (int i = 0; i < 8; i++) acc |= (i2) LD(entries[48 * i + v]) & hit[i];
+        ST(out[v], (f2) acc);
     }
     i2 m = lane_mask(negative, negative);
     const i2 sign = SPLAT((int64_t) 0x8000000000000000ULL);
     UNROLL for (int i = 0; i < 12; i++) {
         i2 ypx = (i2) LD(r->YpX.v[i]), ymx = (i2) LD(r->YmX.v[i]);
-        ST(r->YpX.v[i], (f2) ((ymx & m) | (ypx & ~m)));
-        ST(r->YmX.v[i], (f2) ((ypx & m) | (ymx & ~m)));
+        i2 swap = (ypx ^ ymx) & m;
+        ST(r->YpX.v[i], (f2) (ypx ^ swap));
+        ST(r->YmX.v[i], (f2) (ymx ^ swap));
         ST(r->T2d.v[i], (f2) ((i2) LD(r->T2d.v[i]) ^ (sign & m)));
     }
 }
