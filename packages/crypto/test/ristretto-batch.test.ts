@@ -152,6 +152,20 @@ describe('scalarMultPacked (batched, constant time) equals libsodium point by po
   });
 });
 
+describe('scalarMultPacked refuses bad scalars before the module sees them', () => {
+  it.each([
+    ['zero', 0n],
+    ['L', L],
+    ['L + 1', L + 1n],
+    ['2^256 - 1', 2n ** 256n - 1n],
+  ])('%s is invalid-scalar, for one point and for a batch', (_name, value) => {
+    const bytes = scalarOf(value);
+    for (const points of [G, concatBytes(G, G, G)]) {
+      expect(() => scalarMultPacked(bytes, points)).toThrow(expect.objectContaining({ code: 'invalid-scalar' }));
+    }
+  });
+});
+
 describe('scalarMultPacked refuses bad points exactly as before', () => {
   const k = scalarOf(11);
   const bad = [
