@@ -59,7 +59,9 @@ function canonical(roster) {
     ...m,
     policy: { ...m.policy, modes: [...m.policy.modes].sort(), shareLabels: [...m.policy.shareLabels].sort() },
   }));
-  return te.encode(jcs({ ...roster, members }));
+  // identifierHygiene (optional): entries sorted by kind, then value.
+  const hygiene = roster.identifierHygiene === undefined ? {} : { identifierHygiene: [...roster.identifierHygiene].sort((x, y) => (x.kind !== y.kind ? (x.kind < y.kind ? -1 : 1) : x.value < y.value ? -1 : x.value > y.value ? 1 : 0)) };
+  return te.encode(jcs({ ...roster, members, ...hygiene }));
 }
 
 const digestOf = (roster) => sha256(cat(te.encode('venn/roster-digest/v1'), [0], canonical(roster)));
@@ -78,6 +80,20 @@ function rosterVectors() {
   const nextEpoch = variant((r) => {
     r.federation.epoch = 2;
   });
+  const additions = [
+    { kind: 'ip', value: '203.0.113.0/24' },
+    { kind: 'device_id', value: 'abcdef0123456789' },
+    { kind: 'email', value: 'noreply@example.com' },
+    { kind: 'device_id', value: '02:00:00:00:00:01' },
+  ];
+  const withHygiene = variant((r) => {
+    r.federation.epoch = 2;
+    r.identifierHygiene = additions;
+  });
+  const withHygieneReordered = variant((r) => {
+    r.federation.epoch = 2;
+    r.identifierHygiene = [...additions].reverse();
+  });
   const invalid = [
     ['identity key not hex', (r) => { r.members[1].identityKey = 'zz'; }, 'roster-invalid', 'members[1].identityKey expected 64 lowercase hex characters'],
     ['identity key upper case', (r) => { r.members[0].identityKey = r.members[0].identityKey.toUpperCase(); }, 'roster-invalid', 'members[0].identityKey'],
@@ -93,6 +109,11 @@ function rosterVectors() {
     ['mode unknown', (r) => { r.members[1].policy.modes = ['union']; }, 'roster-invalid', 'members[1].policy.modes[0]'],
     ['share label repeated', (r) => { r.members[1].policy.shareLabels = ['reason', 'reason']; }, 'roster-invalid', 'members[1].policy.shareLabels[1]'],
     ['no members', (r) => { r.members = []; }, 'roster-invalid', 'members expected an array of 1 to 1024 members'],
+    ['hygiene additions empty', (r) => { r.identifierHygiene = []; }, 'roster-invalid', 'identifierHygiene expected an array of 1 to 100000 entries'],
+    ['hygiene addition repeated', (r) => { r.identifierHygiene = [{ kind: 'ip', value: '10.0.0.0/8' }, { kind: 'ip', value: '10.0.0.0/8' }]; }, 'roster-invalid', 'identifierHygiene[1] expected an entry not listed before'],
+    ['hygiene addition with an upper-case kind', (r) => { r.identifierHygiene = [{ kind: 'IP', value: '10.0.0.0/8' }]; }, 'roster-invalid', 'identifierHygiene[0].kind expected an identifier kind name'],
+    ['hygiene addition with an unknown field', (r) => { r.identifierHygiene = [{ kind: 'ip', value: '10.0.0.0/8', reason: 'x' }]; }, 'roster-unknown-field', 'identifierHygiene[0].reason'],
+    ['hygiene addition with a control character', (r) => { r.identifierHygiene = [{ kind: 'account', value: 'a\u0000b' }]; }, 'roster-invalid', 'identifierHygiene[0].value expected well-formed text'],
   ].map(([description, mutate, error, message]) => ({ description, roster: variant(mutate), valid: false, error, message }));
   return {
     source: SOURCE,
@@ -103,6 +124,8 @@ function rosterVectors() {
       { description: 'three members listed out of order', roster, canonical: new TextDecoder().decode(canonical(roster)), canonicalHex: hex(canonical(roster)), rosterDigest: hex(digestOf(roster)) },
       { description: 'same roster, members and modes listed in another order: same digest', roster: shuffled, canonicalHex: hex(canonical(shuffled)), rosterDigest: hex(digestOf(shuffled)) },
       { description: 'epoch 2: a different digest', roster: nextEpoch, canonicalHex: hex(canonical(nextEpoch)), rosterDigest: hex(digestOf(nextEpoch)) },
+      { description: 'epoch 2 with identifier hygiene additions (identifiers.md §12.5): a different digest', roster: withHygiene, canonical: new TextDecoder().decode(canonical(withHygiene)), canonicalHex: hex(canonical(withHygiene)), rosterDigest: hex(digestOf(withHygiene)) },
+      { description: 'the same additions listed in another order: same digest', roster: withHygieneReordered, canonicalHex: hex(canonical(withHygieneReordered)), rosterDigest: hex(digestOf(withHygieneReordered)) },
     ],
     invalid,
   };
