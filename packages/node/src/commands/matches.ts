@@ -6,7 +6,7 @@ import type { MatchRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'matches',
-  summary: 'List local identifiers matched in completed rounds: kind, local account, the peers that hold it, the round and the peers\' shared labels.',
+  summary: 'List local identifiers matched in completed rounds: kind, local account, the peers that hold it, the round and the peers\' shared labels. A match whose identifier more than sharedValueAccounts local accounts hold (config, default 5) is marked SHARED: likely a value that identifies no single account.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
   options: {
@@ -28,6 +28,18 @@ export interface MatchRow {
   readonly matchedAt: string;
   /** Label fields each peer chose to share, by peer id. */
   readonly peerLabels: Record<string, { category?: string; firstSeen?: string; reason?: string }>;
+  /** Distinct local accounts of this list that hold the digest. */
+  readonly accounts?: number;
+  /** More than the configured sharedValueAccounts hold it: a cheap local sign of a shared identifier. */
+  readonly shared?: boolean;
+}
+
+/** Adds the number of local accounts holding each row's digest and the shared-value mark. */
+export function markShared(rows: readonly MatchRow[], accounts: ReadonlyMap<string, number>, threshold: number): MatchRow[] {
+  return rows.map((row) => {
+    const n = accounts.get(`${row.list}\u0000${row.digest}`) ?? 1;
+    return { ...row, accounts: n, shared: n > threshold };
+  });
 }
 
 /** Folds per-round match records into one row per local identifier (list, account, digest). */
@@ -67,10 +79,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parsed;
   const format = stringOption(values, 'format', spec, true) ?? 'table';
   if (format !== 'table' && format !== 'json' && format !== 'csv') throw new UsageError(`"--format" expected table, json or csv, got ${JSON.stringify(format)}`);
-  const { store } = openNode(dirOption(values, spec));
+  const { config, store } = openNode(dirOption(values, spec));
   try {
     const roundText = stringOption(values, 'round', spec, true);
-    const rows = foldMatches(store.matches({ peerId: stringOption(values, 'peer', spec, true), roundId: roundText === undefined ? undefined : store.resolveRoundId(roundText) }));
+    const folded = foldMatches(store.matches({ peerId: stringOption(values, 'peer', spec, true), roundId: roundText === undefined ? undefined : store.resolveRoundId(roundText) }));
+    const rows = markShared(folded, store.matchedDigestAccounts(), config.sharedValueAccounts);
     if (format === 'json') {
       writeJson(io, rows);
     } else if (format === 'csv') {
@@ -79,8 +92,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         Object.keys(row.peerLabels).length === 0 ? '' : JSON.stringify(row.peerLabels)].map(csvCell).join(','));
       io.stdout.write(`${[header.join(','), ...lines].join('\r\n')}\r\n`);
     } else {
-      io.stdout.write(formatTable(['KIND', 'ACCOUNT', 'PEERS', 'ROUND', 'PEER LABELS'],
-        rows.map((row) => [row.kind, row.accountRef ?? '', row.peers.join(','), row.round.slice(0, 16), labelText(row.peerLabels)])));
+      io.stdout.write(formatTable(['KIND', 'ACCOUNT', 'PEERS', 'ROUND', 'PEER LABELS', 'SHARED'],
+        rows.map((row) => [row.kind, row.accountRef ?? '', row.peers.join(','), row.round.slice(0, 16), labelText(row.peerLabels), row.shared === true ? `yes (${row.accounts} accounts)` : ''])));
     }
     return 0;
   } finally {
