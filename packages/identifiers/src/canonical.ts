@@ -46,7 +46,7 @@ export function canonicalize(kind: IdentifierKind, raw: string, options: Canonic
   if (typeof options !== 'object' || options === null) throw new ValidationError('invalid-options', `"options" expected an object, got ${describe(options)}`);
   // The region is checked before the value so a wrong option fails every row the same way.
   const region = kind === 'phone' && options.region !== undefined ? normalizeRegion(options.region) : undefined;
-  const hygiene = options.hygiene ?? BUILT_IN_HYGIENE;
+  const hygiene = options.hygiene === undefined ? BUILT_IN_HYGIENE : options.hygiene;
   if (hygiene !== false && !(hygiene instanceof HygieneList)) {
     throw new ValidationError('invalid-options', `"hygiene" expected a HygieneList or false, got ${describe(hygiene)}`);
   }
@@ -125,7 +125,10 @@ export function parsePrehashed(raw: string, options: PrehashedOptions = {}): Uin
   if (digest.every((byte) => byte === 0)) {
     throw new InvalidIdentifierError('prehashed', 'identifier-placeholder', `prehashed ${describe(trimmed)} rejected (identifier-placeholder): hygiene rule placeholder-zero-digest: the all-zero digest is no identifier`, 'placeholder-zero-digest');
   }
-  const hygiene = options.hygiene ?? BUILT_IN_HYGIENE;
+  const hygiene = options.hygiene === undefined ? BUILT_IN_HYGIENE : options.hygiene;
+  if (hygiene !== false && !(hygiene instanceof HygieneList)) {
+    throw new ValidationError('invalid-options', `"hygiene" expected a HygieneList or false, got ${describe(hygiene)}`);
+  }
   if (options.kind !== undefined && hygiene !== false) {
     assertKind(options.kind);
     const hit = hygiene.checkPrehashed(options.kind, trimmed.toLowerCase(), DIGEST_TAG);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ValidationError, describe } from '@venn/errors';
 import { InvalidIdentifierError, type HygieneReason } from './errors.js';
 import { BUILT_IN_RULES, HYGIENE_VERSION, builtInExactValues, builtInHit, ipSubject, overlaps, parseRange, type HygieneHit, type HygieneRuleInfo, type IpRange } from './internal/hygiene.js';
-import { formatIPv4, formatIPv6, parseIPv6 } from './internal/ip.js';
+import { formatIPv4, formatIPv6 } from './internal/ip.js';
 import { IDENTIFIER_KINDS, isIdentifierKind, type IdentifierKind } from './kinds.js';
 
 export { BUILT_IN_RULES, HYGIENE_VERSION };
@@ -132,13 +132,18 @@ export function hygieneAdditionsDigest(entries: readonly HygieneEntry[]): string
 function canonicalRange(value: string): string | undefined {
   const range = parseRange(value);
   if (range === undefined || value.startsWith('::ffff:')) return undefined;
-  const width = range.family === 4 ? 32 : 128;
-  const mask = ((1n << BigInt(range.length)) - 1n) << BigInt(width - range.length);
-  if ((range.bits & ~mask) !== 0n) return undefined;
-  if (range.family === 4) return `${formatIPv4(Number(range.bits))}/${range.length}`;
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((range.bits >> BigInt(i * 16)) & 0xffffn));
-  return parseIPv6(formatIPv6(groups)) === undefined ? undefined : `${formatIPv6(groups)}/${range.length}`;
+  if (range.family === 4) {
+    const scale = 2 ** (32 - range.length);
+    if (range.v4 % scale !== 0) return undefined;
+    return `${formatIPv4(range.v4)}/${range.length}`;
+  }
+  // Host bits clear: every bit past `length` is zero.
+  for (let i = 0; i < 8; i++) {
+    const keep = Math.max(0, Math.min(16, range.length - i * 16));
+    const mask = keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
+    if (((range.groups[i] ?? 0) & ~mask & 0xffff) !== 0) return undefined;
+  }
+  return `${formatIPv6(range.groups)}/${range.length}`;
 }
 
 type Canonicalizer = (kind: IdentifierKind, value: string) => string;

@@ -118,10 +118,12 @@ function phone(canonical: string): HygieneHit | undefined {
 
 // ---------------------------------------------------------------- §12.4 IP addresses and networks
 
-/** A range: the first `length` bits of `bits` (IPv4: 32, IPv6: 128 bits, as bigint). */
+/** A range: the first `length` bits of an address (IPv4: 32 bits as a number, IPv6: eight 16-bit groups). */
 export interface IpRange {
   readonly family: 4 | 6;
-  readonly bits: bigint;
+  /** IPv4: the address as a number; IPv6: its eight groups. */
+  readonly v4: number;
+  readonly groups: readonly number[];
   readonly length: number;
 }
 
@@ -133,16 +135,6 @@ interface IpRule {
   readonly networkOnly?: boolean;
 }
 
-function v4Bits(text: string): bigint {
-  return BigInt(parseIPv4(text) as number);
-}
-
-function v6Bits(text: string): bigint {
-  let out = 0n;
-  for (const group of parseIPv6(text) as number[]) out = (out << 16n) | BigInt(group);
-  return out;
-}
-
 /** Parses `ADDRESS/LENGTH` (the address in any spelling §7.3 accepts; IPv4-mapped is not folded). */
 export function parseRange(text: string): IpRange | undefined {
   const slash = text.indexOf('/');
@@ -150,11 +142,13 @@ export function parseRange(text: string): IpRange | undefined {
   const address = text.slice(0, slash);
   const length = Number(text.slice(slash + 1));
   if (address.includes(':')) {
-    if (parseIPv6(address) === undefined || length > 128) return undefined;
-    return { family: 6, bits: v6Bits(address), length };
+    const groups = parseIPv6(address);
+    if (groups === undefined || length > 128) return undefined;
+    return { family: 6, v4: 0, groups, length };
   }
-  if (parseIPv4(address) === undefined || length > 32) return undefined;
-  return { family: 4, bits: v4Bits(address), length };
+  const v4 = parseIPv4(address);
+  if (v4 === undefined || length > 32) return undefined;
+  return { family: 4, v4, groups: [], length };
 }
 
 function range(text: string): IpRange {
@@ -188,15 +182,28 @@ const IPV6_RULES: readonly IpRule[] = [
 /** True when the first min(a.length, b.length) bits agree: one range contains the other. */
 export function overlaps(a: IpRange, b: IpRange): boolean {
   if (a.family !== b.family) return false;
-  const width = a.family === 4 ? 32 : 128;
-  const shift = BigInt(width - Math.min(a.length, b.length));
-  return a.bits >> shift === b.bits >> shift;
+  let bits = Math.min(a.length, b.length);
+  if (a.family === 4) {
+    const scale = 2 ** (32 - bits);
+    return Math.floor(a.v4 / scale) === Math.floor(b.v4 / scale);
+  }
+  for (let i = 0; bits > 0; i++, bits -= 16) {
+    const shift = Math.max(0, 16 - bits);
+    if ((a.groups[i] ?? 0) >> shift !== (b.groups[i] ?? 0) >> shift) return false;
+  }
+  return true;
 }
 
 /** The address (`ip`) or network (prefix kinds) of an IP canonical form, as a range. */
 export function ipSubject(kind: IdentifierKind, canonical: string): IpRange | undefined {
-  if (kind === 'ip') return parseRange(`${canonical}/${canonical.includes(':') ? 128 : 32}`);
-  return parseRange(canonical);
+  const slash = kind === 'ip' ? -1 : canonical.indexOf('/');
+  const address = slash === -1 ? canonical : canonical.slice(0, slash);
+  if (address.includes(':')) {
+    const groups = parseIPv6(address);
+    return groups === undefined ? undefined : { family: 6, v4: 0, groups, length: kind === 'ip' ? 128 : 64 };
+  }
+  const v4 = parseIPv4(address);
+  return v4 === undefined ? undefined : { family: 4, v4, groups: [], length: kind === 'ip' ? 32 : 24 };
 }
 
 function ipHit(kind: IdentifierKind, canonical: string): HygieneHit | undefined {
