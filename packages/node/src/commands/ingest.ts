@@ -11,7 +11,7 @@ import type { ListItem } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'ingest',
-  summary: 'Load identifiers from a .csv (with a header row) or .jsonl file into a list. Only digests and metadata are stored, never raw values. Rejected rows go to FILE.rejects.csv next to the input. Prints the counts.',
+  summary: 'Load identifiers from a .csv (with a header row) or .jsonl file into a list. Only digests and metadata are stored, never raw values. Rejected rows go to FILE.rejects.csv next to the input, among them values on the hygiene list (protocol-spec/identifiers.md §12: placeholders, shared device IDs, fiction phone ranges, non-unique IPs, the roster\'s identifierHygiene and the file named by hygiene.extraFile). Prints the counts and how many values each hygiene rule caught.',
   synopsis: 'FILE',
   positionals: { min: 1, max: 1 },
   options: {
