@@ -442,6 +442,10 @@ const cases = {
       ['github:@', PH('account-empty-handle')],
       ['x:-1', PH('placeholder-number')],
       ['gitea:NaN', PH('placeholder-word')],
+      ['#N/A', PH('placeholder-word')],
+      ['NaN', PH('placeholder-word')],
+      ['0.0', PH('placeholder-number')],
+      ['-1', PH('placeholder-number')],
       ['', 'empty'],
       ['\t\n', 'empty'],
       ['a\u0085b', 'control-character'],
@@ -544,6 +548,34 @@ const hygieneCases = [
 // under the pinned metadata and are rejected as phone-invalid first; the hygiene check of their
 // canonical form is still given (checked with canonicalization off).
 const OFCOM = ['+441134960', '+441144960', '+441154960', '+441164960', '+441174960', '+441184960', '+441214960', '+441314960', '+441414960', '+441514960', '+441614960', '+442079460', '+442920180', '+442896496', '+441632960', '+447700900', '+448081570', '+449098790', '+443069990'];
+// §12.1 placeholder-word: every word of the list, as an account handle and as a whole value,
+// in the spellings a spreadsheet or program writes them.
+const PLACEHOLDER_WORDS = ['null', 'nil', 'none', 'undefined', 'unknown', 'n/a', 'na', 'nan', 'inf', '-inf', 'infinity', '-infinity',
+  'true', 'false', '(null)', '<null>', '[null]', '(none)', '<none>', '{}', '[]', '""', "''",
+  '#n/a', '#null!', '#value!', '#ref!', '#div/0!', '#name?', '#num!',
+  'redacted', '[redacted]', 'deleted', '[deleted]', 'not available', 'not set', 'unset', 'tbd'];
+const wordCases = PLACEHOLDER_WORDS.flatMap((word) => [
+  ['account', `github:${word.toUpperCase()}`, `github:${word}`, PH('placeholder-word')],
+  ['device_id', `${word.slice(0, 1).toUpperCase()}${word.slice(1)}`, `${word.slice(0, 1).toUpperCase()}${word.slice(1)}`, PH('placeholder-word')],
+]);
+// The examples of the issue that motivated the list.
+const issueCases = [
+  ['ip', '10.0.0.1', '10.0.0.1', NU('ipv4-private')],
+  ['ip', '169.254.169.254', '169.254.169.254', NU('ipv4-link-local')],
+  ['ip', '100.64.0.1', '100.64.0.1', NU('ipv4-cgnat')],
+  ['ip', '255.255.255.255', '255.255.255.255', NU('ipv4-broadcast')],
+  ['ip', '::ffff:192.168.0.1', '192.168.0.1', NU('ipv4-private')],
+  ['ip_v4_24', '192.168.1.77', '192.168.1.0/24', NU('ipv4-private')],
+  ['ip_v4_24', '192.0.0.2', '192.0.0.0/24', NU('ipv4-protocol-assignments')],
+  ['ip_v6_64', '64:ff9b::192.0.2.33', '64:ff9b::/64', NU('ipv6-nat64')],
+  ['ip_v6_64', '64:ff9b:1:2::c000:221', '64:ff9b:1:2::/64', NU('ipv6-nat64')],
+  ['ip_v6_64', '::192.0.2.1', '::/64', NU('ipv6-ipv4-embedded')],
+  ['ip_v6_64', '::ffff:0:c000:201', '::/64', NU('ipv6-ipv4-embedded'), 'IPv4-translated (RFC 6145)'],
+  ['ip_v6_64', 'fe80::1', 'fe80::/64', NU('ipv6-link-local')],
+  ['ip_v6_64', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2001:0:4136:e378::/64', NU('ipv6-teredo')],
+  ['ip_v6_64', '2002:c000:201::1', '2002:c000:201::/64', NU('ipv6-6to4')],
+  ['ip', '64:ff9b::192.0.2.33', '64:ff9b::c000:221', undefined, 'a full NAT64 address still names one IPv4 client'],
+];
 const OFCOM_INVALID_IN_METADATA = new Set(['+441154960', '+441632960', '+447700900']);
 const ofcomCases = OFCOM.flatMap((prefix) => ['000', '999'].map((tail) => ['phone', `${prefix}${tail}`, `${prefix}${tail}`,
   OFCOM_INVALID_IN_METADATA.has(prefix) ? 'phone-invalid' : PH('ofcom-drama'),
@@ -745,9 +777,9 @@ const vectors = {
   hygiene: {
     version: HYGIENE_VERSION,
     note: 'Each case gives the canonical form (canonicalization alone) and the reason and rule of the hygiene list (§12); a case with a digest instead is not on the list.',
-    cases: [...hygieneCases, ...ofcomCases].map(hygieneVector),
+    cases: [...hygieneCases, ...ofcomCases, ...wordCases, ...issueCases.filter((c) => c[3] !== undefined)].map(hygieneVector),
     ip: ipHygiene,
-    not_listed: notListed.map(([kind, input, canonical, note]) => ({ kind, input, canonical, digest: digest(kind, canonical), note })),
+    not_listed: [...notListed, ...issueCases.filter((c) => c[3] === undefined).map(([kind, input, canonical, , note]) => [kind, input, canonical, note])].map(([kind, input, canonical, note]) => ({ kind, input, canonical, digest: digest(kind, canonical), note })),
     roster_additions: {
       entries: rosterAdditions,
       digest: rosterDigest,

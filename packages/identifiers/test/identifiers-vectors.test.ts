@@ -25,6 +25,7 @@ import {
   type HygieneEntry,
   type IdentifierKind,
 } from '../src/index.js';
+import { PLACEHOLDER_WORDS } from '../src/internal/hygiene.js';
 
 interface Hygiene { reason: string; rule: string }
 interface ValidCase { input: string; region?: string; canonical: string; digest: string; hygiene?: Hygiene }
@@ -210,6 +211,15 @@ describe('hygiene list (spec §12)', () => {
       for (const kind of rule.kinds) expect(h.ip.some((c) => c.kind === kind && c.rule === rule.id), `${rule.id} ${kind}`).toBe(true);
     }
     expect(h.ip.filter((c) => c.reason === undefined).length).toBeGreaterThan(20);
+  });
+
+  test('every placeholder word and every Ofcom drama prefix of the list has its own vector', () => {
+    for (const word of PLACEHOLDER_WORDS) {
+      expect(h.cases.some((c) => c.rule === 'placeholder-word' && c.canonical?.toLowerCase().endsWith(word) === true && c.canonical.length - word.length <= 7), word).toBe(true);
+    }
+    const ofcom = (BUILT_IN_RULES.find((r) => r.id === 'ofcom-drama')?.description ?? '').split(' ').map((p) => p.replace(/x+$/, ''));
+    expect(ofcom.length).toBe(19);
+    for (const prefix of ofcom) expect(h.cases.some((c) => (c.rule ?? c.listed) === 'ofcom-drama' && c.canonical?.startsWith(prefix) === true), prefix).toBe(true);
   });
 
   test('roster additions: digest, the rules they catch and what they leave alone', () => {
