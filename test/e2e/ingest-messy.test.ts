@@ -45,6 +45,8 @@ const messy = {
     'b-33,3F2B9C0D17A4E685',
     'b-34,00000000-0000-0000-0000-000000000000',
     'b-35,"1B4E28BA2FA141D2883F0016D3CCA427"',
+    // The ANDROID_ID many Android 2.2 devices report: both labs hold it for unrelated accounts.
+    'b-36,9774D56D682E549C',
   ],
 };
 
@@ -53,7 +55,7 @@ const clean = {
   email: ['account,email,category,reason', 'a-1,alice.smith@example.com,distillation,api key rotation', 'a-2,bob@example.net,,', 'a-3,carol@xn--bcher-kva.example,,', 'a-5,erin@example.org,,', 'a-6,frank@example.com,,', 'a-9,only-a@example.com,,'],
   phone: ['account,phone', 'a-11,+14155550242', 'a-12,+14155550243', 'a-13,+442079461018', 'a-14,+442079461019', 'a-19,+14155550299'],
   ip: ['account,ip', 'a-21,198.18.0.7', 'a-22,2001:db8::42', 'a-23,198.18.0.9', 'a-29,198.18.9.9'],
-  device_id: ['account,device', 'a-31,8f0c6e1a-3b5d-4c7e-9a1b-2c3d4e5f6a7b', 'a-32,1b4e28ba-2fa1-41d2-883f-0016d3cca427', 'a-33,3f2b9c0d17a4e685'],
+  device_id: ['account,device', 'a-31,8f0c6e1a-3b5d-4c7e-9a1b-2c3d4e5f6a7b', 'a-32,1b4e28ba-2fa1-41d2-883f-0016d3cca427', 'a-33,3f2b9c0d17a4e685', 'a-36,9774d56d682e549c'],
 };
 
 const columns: Record<keyof typeof messy, { b: string; a: string }> = {
@@ -83,12 +85,13 @@ function ingestArgs(lab: 'a' | 'b', kind: keyof typeof messy): string[] {
 describe('ingest of a messy CSV export', () => {
   it('accepts every spelling, rejects the junk rows with their line and reason, and counts them', async () => {
     // device b-35 is b-32's UUID without hyphens under another account: a row of its own, one digest.
-    const expected = { email: [7, 5, 2], phone: [5, 4, 1], ip: [4, 3, 1], device_id: [5, 4, 1] } as const;
+    const expected = { email: [7, 5, 2], phone: [5, 4, 1], ip: [4, 3, 1], device_id: [6, 4, 2] } as const;
+    const rejectedByA = { email: 0, phone: 0, ip: 0, device_id: 1 } as const;
     for (const kind of Object.keys(messy) as Array<keyof typeof messy>) {
       const counts = await vennJson<{ rows: number; accepted: number; duplicates: number; rejected: number; rejectsPath: string }>(ingestArgs('b', kind));
       const [rows, accepted, rejected] = expected[kind];
       expect({ kind, rows: counts.rows, accepted: counts.accepted, rejected: counts.rejected, duplicates: counts.duplicates }).toEqual({ kind, rows, accepted, rejected, duplicates: 0 });
-      expect((await vennJson<{ rejected: number }>(ingestArgs('a', kind))).rejected).toBe(0);
+      expect((await vennJson<{ rejected: number }>(ingestArgs('a', kind))).rejected).toBe(rejectedByA[kind]);
     }
     // Rejects name the physical line a row starts on: b-5's quoted reason spans lines 6 and 7 and
     // holds a line break, which a label may not (identifiers.md §8).
@@ -97,6 +100,9 @@ describe('ingest of a messy CSV export', () => {
     expect(readFileSync(`${files['b-phone']}.rejects.csv`, 'utf8')).toMatch(/\n6,invalid-phone,phone-extension,/);
     expect(readFileSync(`${files['b-ip']}.rejects.csv`, 'utf8')).toMatch(/\n5,invalid-ip,ip-syntax,/);
     expect(readFileSync(`${files['b-device_id']}.rejects.csv`, 'utf8')).toMatch(/\n5,invalid-device-id,identifier-placeholder,/);
+    // A shared device ID is rejected on both sides (identifiers.md §12.2), so it never becomes a "ring".
+    expect(readFileSync(`${files['b-device_id']}.rejects.csv`, 'utf8')).toMatch(/\n7,invalid-device-id,identifier-shared,.*android-id-froyo/);
+    expect(readFileSync(`${files['a-device_id']}.rejects.csv`, 'utf8')).toMatch(/\n5,invalid-device-id,identifier-shared,.*android-id-froyo/);
     // Only digests and metadata are stored: no spelling of any value is in the store file.
     const dir = federation.node('lab-b').dir;
     const store = Buffer.concat(['venn.db', 'venn.db-wal'].filter((name) => existsSync(join(dir, name))).map((name) => readFileSync(join(dir, name))));
