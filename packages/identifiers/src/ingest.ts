@@ -8,6 +8,7 @@ import { normalizeRegion } from './internal/phone.js';
 import { RejectsWriter } from './internal/rejects.js';
 import { toEvent, type IngestEvent, type IngestRecord, type IngestReject, type RawRow, type RowRules } from './internal/rows.js';
 import type { ByteCounter, ByteInput } from './internal/sources.js';
+import { HygieneList } from './hygiene.js';
 import { isIdentifierKind, IDENTIFIER_KINDS, type IdentifierKind } from './kinds.js';
 
 export type { IngestEvent, IngestLabels, IngestRecord, IngestReject } from './internal/rows.js';
@@ -29,6 +30,8 @@ export interface ReadIdentifiersOptions {
   /** Columns or members with the shareable labels. Only those named are read. */
   readonly labelColumns?: { readonly category?: string; readonly first_seen?: string; readonly reason?: string } | undefined;
   readonly maxRecordBytes?: number | undefined;
+  /** The hygiene list in force (identifiers.md §12; see hygieneList). Default: the built-in list. */
+  readonly hygiene?: HygieneList | undefined;
 }
 
 interface Plan {
@@ -53,13 +56,16 @@ function plan(options: ReadIdentifiersOptions): Plan {
       throw new ValidationError('invalid-options', `"${field}" expected a non-empty column name, got ${describe(name)}`);
     }
   }
+  if (options.hygiene !== undefined && !(options.hygiene instanceof HygieneList)) {
+    throw new ValidationError('invalid-options', `"hygiene" expected a HygieneList, got ${describe(options.hygiene)}`);
+  }
   // A bad region would reject every row; refuse it before reading anything.
   const region = kind === 'phone' && options.region !== undefined && options.prehashed !== true ? normalizeRegion(options.region) : undefined;
   return {
     format,
     maxRecordBytes,
     names: { value: column, accountRef: options.accountColumn, category: options.labelColumns?.category, firstSeen: options.labelColumns?.first_seen, reason: options.labelColumns?.reason },
-    rules: { kind, region, prehashed: options.prehashed === true, column },
+    rules: { kind, region, prehashed: options.prehashed === true, column, hygiene: options.hygiene },
   };
 }
 
@@ -118,6 +124,10 @@ export interface IngestSummary {
   readonly rejected: number;
   readonly bytes: number;
   readonly rejectsPath: string;
+  /** Rejected rows per reason (identifiers.md §9). */
+  readonly rejectReasons: Readonly<Record<string, number>>;
+  /** Rows rejected by the hygiene list (§12), per rule id. */
+  readonly hygieneRules: Readonly<Record<string, number>>;
 }
 
 /**
@@ -147,6 +157,8 @@ export async function ingestFile(path: string, options: IngestFileOptions): Prom
   let accepted = 0;
   let duplicates = 0;
   let rejected = 0;
+  const rejectReasons: Record<string, number> = {};
+  const hygieneRules: Record<string, number> = {};
   try {
     for await (const { rows: batch, rules } of rowBatches(path, options, counter)) {
       for (const row of batch) {
@@ -154,6 +166,8 @@ export async function ingestFile(path: string, options: IngestFileOptions): Prom
         rows++;
         if (event.type === 'reject') {
           rejected++;
+          rejectReasons[event.reason] = (rejectReasons[event.reason] ?? 0) + 1;
+          if (event.rule !== undefined) hygieneRules[event.rule] = (hygieneRules[event.rule] ?? 0) + 1;
           await rejects.write(event);
         } else {
           const duplicate = seen(event.digest);
@@ -172,5 +186,5 @@ export async function ingestFile(path: string, options: IngestFileOptions): Prom
     await rejects.close();
   }
   options.onProgress?.(rows, counter.bytes);
-  return { rows, accepted, duplicates, rejected, bytes: counter.bytes, rejectsPath };
+  return { rows, accepted, duplicates, rejected, bytes: counter.bytes, rejectsPath, rejectReasons, hygieneRules };
 }

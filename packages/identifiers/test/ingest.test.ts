@@ -1,5 +1,6 @@
 // Streaming list readers and the ingest report (protocol-spec/identifiers.md §8): RFC 4180 CSV,
 // JSONL, line numbers, metadata, prehashed input, duplicates and the rejects file.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { digestToHex, hashIdentifier, ingestFile, readIdentifiers, type IngestEvent, type ReadIdentifiersOptions } from '../src/index.js';
+import { digestToHex, hashIdentifier, hygieneList, ingestFile, parseHygieneFile, readIdentifiers, type IngestEvent, type ReadIdentifiersOptions } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'venn-ingest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,14 +108,14 @@ describe('CSV (RFC 4180)', () => {
     const alice = digestToHex(hashIdentifier('email', 'alice@example.com').digest);
     const csv = `digest\n${alice}\n${alice.toUpperCase()}\nalice@example.com\n${'0'.repeat(64)}\n`;
     const events = await collect(file(csv), { ...email, column: 'digest', prehashed: true });
-    expect(events.map((e) => (e.type === 'record' ? digestToHex(e.digest) : e.reason))).toEqual([alice, alice, 'prehashed-syntax', 'placeholder']);
+    expect(events.map((e) => (e.type === 'record' ? digestToHex(e.digest) : e.reason))).toEqual([alice, alice, 'prehashed-syntax', 'identifier-placeholder']);
     expect(events[0]).not.toHaveProperty('canonical');
     expect(events[2]).toMatchObject({ code: 'invalid-prehashed' });
   });
 
   test('phone lists use the region given for the list', async () => {
-    const csv = 'phone\n(415) 555-0100\n+44 20 7946 0958\n555-0100\n';
-    expect(brief(await collect(file(csv), { format: 'csv', kind: 'phone', region: 'US' }))).toEqual(['2:+14155550100', '3:+442079460958', '4!phone-invalid']);
+    const csv = 'phone\n(415) 555-0200\n+44 20 7946 1958\n555-0200\n';
+    expect(brief(await collect(file(csv), { format: 'csv', kind: 'phone', region: 'US' }))).toEqual(['2:+14155550200', '3:+442079461958', '4!phone-invalid']);
     await expect(collect(file(csv), { format: 'csv', kind: 'phone', region: 'XX' })).rejects.toMatchObject({ code: 'invalid-region' });
   });
 });
@@ -155,6 +156,34 @@ describe('ingestFile', () => {
       ['7', 'invalid-email', 'email-at-sign', 'x@@example.com'],
     ]);
     expect(rejects[0]?.['message']).toContain('expected exactly one "@"');
+  });
+
+  test('hygiene rejections go to the rejects file with their reason and rule, and are counted per reason and rule', async () => {
+    const csv = 'device_id,acct\n9774D56D682E549C,a1\n02:00:00:00:00:00,a2\nnull,a3\n550e8400-e29b-41d4-a716-446655440000,a4\nDEVICE-XYZ,a5\nNaN,a6\n';
+    const path = file(csv);
+    const local = hygieneList({ local: parseHygieneFile('device_id DEVICE-XYZ\n', 'local.txt') });
+    const summary = await ingestFile(path, { format: 'csv', kind: 'device_id', accountColumn: 'acct', hygiene: local });
+    expect(summary).toMatchObject({ rows: 6, accepted: 1, rejected: 5 });
+    expect(summary.rejectReasons).toEqual({ 'identifier-shared': 3, 'identifier-placeholder': 2 });
+    expect(summary.hygieneRules).toEqual({ 'android-id-froyo': 1, 'mac-android-hidden': 1, 'placeholder-word': 2, 'local-extension': 1 });
+    const rejects = parseCsv(readFileSync(summary.rejectsPath), { columns: true }) as Record<string, string>[];
+    expect(rejects.map((r) => [r['line'], r['code'], r['reason'], r['value']])).toEqual([
+      ['2', 'invalid-device-id', 'identifier-shared', '9774D56D682E549C'],
+      ['3', 'invalid-device-id', 'identifier-shared', '02:00:00:00:00:00'],
+      ['4', 'invalid-device-id', 'identifier-placeholder', 'null'],
+      ['6', 'invalid-device-id', 'identifier-shared', 'DEVICE-XYZ'],
+      ['7', 'invalid-device-id', 'identifier-placeholder', 'NaN'],
+    ]);
+    expect(rejects[0]?.['message']).toContain('hygiene rule android-id-froyo');
+    // Without the local file the lab's own value is accepted.
+    expect((await ingestFile(path, { format: 'csv', kind: 'device_id' })).hygieneRules).not.toHaveProperty('local-extension');
+    await expect(ingestFile(path, { format: 'csv', kind: 'device_id', hygiene: {} as never })).rejects.toMatchObject({ code: 'invalid-options' });
+  });
+
+  test('prehashed lists refuse the digests of the listed exact values of their kind', async () => {
+    const shared = createHash('sha256').update('venn/identifier/v2\0device_id\0' + '9774d56d682e549c').digest('hex');
+    const events = await collect(file(`digest\n${shared}\n`), { format: 'csv', kind: 'device_id', column: 'digest', prehashed: true });
+    expect(events).toMatchObject([{ type: 'reject', code: 'invalid-prehashed', reason: 'identifier-shared', rule: 'android-id-froyo' }]);
   });
 
   test('the rejects file is rewritten on every run, even when nothing is rejected', async () => {

@@ -2,6 +2,7 @@
 import { describe } from '@venn/errors';
 import { hashIdentifier, parsePrehashed } from '../canonical.js';
 import { InvalidIdentifierError } from '../errors.js';
+import type { HygieneList } from '../hygiene.js';
 import type { IdentifierKind } from '../kinds.js';
 import { excerpt, isControl, trim } from './text.js';
 
@@ -33,6 +34,8 @@ export interface IngestReject {
   readonly message: string;
   /** The offending value, shortened to 256 characters. */
   readonly value?: string;
+  /** For a hygiene reason (identifiers.md §12): the rule that caught the value. */
+  readonly rule?: string;
 }
 
 export type IngestEvent = IngestRecord | IngestReject;
@@ -51,6 +54,8 @@ export interface RowRules {
   readonly kind: IdentifierKind;
   readonly region: string | undefined;
   readonly prehashed: boolean;
+  /** The hygiene list in force (identifiers.md §12); undefined applies the built-in list. */
+  readonly hygiene?: HygieneList | undefined;
   /** Name of the identifier column or member, for messages. */
   readonly column: string;
 }
@@ -111,15 +116,15 @@ export function toEvent(row: RawRow, rules: RowRules): IngestEvent {
   let canonical: string | undefined;
   try {
     if (rules.prehashed) {
-      digest = parsePrehashed(value);
+      digest = parsePrehashed(value, { kind: rules.kind, hygiene: rules.hygiene });
     } else {
-      const hashed = hashIdentifier(rules.kind, value, { region: rules.region });
+      const hashed = hashIdentifier(rules.kind, value, { region: rules.region, hygiene: rules.hygiene });
       digest = hashed.digest;
       canonical = hashed.canonical;
     }
   } catch (error) {
     if (error instanceof InvalidIdentifierError) {
-      return { type: 'reject', line, code: error.code, reason: error.reason, message: error.message, value: excerpt(value) };
+      return { type: 'reject', line, code: error.code, reason: error.reason, message: error.message, value: excerpt(value), ...(error.rule === undefined ? {} : { rule: error.rule }) };
     }
     throw error;
   }

@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { IDENTIFIER_KINDS, ingestFile, isIdentifierKind, type IngestRecord } from '@venn/identifiers';
+import { hygieneFor, hygieneSummary } from '../internal/hygiene.js';
 import type { CommandIo } from '../cli.js';
 import { UsageError, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { dirOption, openNode } from '../internal/node-dir.js';
@@ -10,7 +11,7 @@ import type { ListItem } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'ingest',
-  summary: 'Load identifiers from a .csv (with a header row) or .jsonl file into a list. Only digests and metadata are stored, never raw values. Rejected rows go to FILE.rejects.csv next to the input. Prints the counts.',
+  summary: 'Load identifiers from a .csv (with a header row) or .jsonl file into a list. Only digests and metadata are stored, never raw values. Rejected rows go to FILE.rejects.csv next to the input, among them values on the hygiene list (protocol-spec/identifiers.md §12: placeholders, shared device IDs, fiction phone ranges, non-unique IPs, the roster\'s identifierHygiene and the file named by hygiene.extraFile). Prints the counts and how many values each hygiene rule caught.',
   synopsis: 'FILE',
   positionals: { min: 1, max: 1 },
   options: {
@@ -48,8 +49,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const reason = stringOption(values, 'reason-column', spec, true);
   if (reason !== undefined) labelColumns.reason = reason;
 
-  const { store } = openNode(dirOption(values, spec));
+  const { config, store } = openNode(dirOption(values, spec));
   try {
+    // identifiers.md §12: the built-in list, the roster's additions, this lab's extra file.
+    const hygiene = hygieneFor(config);
     const list = store.ensureList(listName, kind);
     const ingestId = store.beginIngest(list.id, file);
     let size = 0;
@@ -77,6 +80,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       prehashed: values['prehashed'] === true,
       accountColumn: stringOption(values, 'account-column', spec, true),
       labelColumns,
+      hygiene: hygiene.list,
       // Duplicates are decided by the store per (list, digest, account): two accounts sharing one
       // identifier are two rows, and re-ingesting a file adds nothing.
       seen: () => false,
@@ -95,12 +99,15 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const counts = {
       file, list: listName, kind, rows: summary.rows, accepted: inserted, duplicates: summary.duplicates + storeDuplicates,
       rejected: summary.rejected, rejectsPath: summary.rejectsPath, listSize: store.listSummaries().find((l) => l.name === listName)?.items ?? 0,
+      rejectReasons: summary.rejectReasons,
+      hygiene: hygieneSummary(hygiene, summary),
     };
     store.finishIngest(ingestId, { accepted: counts.accepted, duplicates: counts.duplicates, rejected: counts.rejected, rejectsPath: counts.rejectsPath });
     if (values['json'] === true) {
       writeJson(io, counts);
     } else {
       io.stdout.write(`${counts.rows} rows: ${counts.accepted} accepted, ${counts.duplicates} duplicates, ${counts.rejected} rejected${counts.rejected > 0 ? ` (see ${counts.rejectsPath})` : ''}; list ${listName} (${kind}) now holds ${counts.listSize}\n`);
+      io.stdout.write(`${counts.hygiene.text}\n`);
     }
     return 0;
   } finally {

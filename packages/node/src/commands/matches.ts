@@ -10,7 +10,7 @@ import type { MatchRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'matches',
-  summary: 'List local identifiers matched in completed rounds: kind, local account, the peers that hold it, the round and the peers\' shared labels. With --format csv, one row per local account: the analyst console\'s queue export.',
+  summary: 'List local identifiers matched in completed rounds: kind, local account, the peers that hold it, the round and the peers\' shared labels. A match whose identifier more than sharedValueAccounts local accounts hold (config, default 5) is marked SHARED: likely a value that identifies no single account. With --format csv, one row per local account: the analyst console\'s queue export.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
   details: 'The CSV has the columns account_ref, kinds, peers, identifiers, first_matched, latest_match, state, note, reviewed_at and label_<peer>_<field> for each roster peer and label field (category, first_seen, reason); several values in a cell are joined with "; ". It is byte for byte the analyst console\'s export for the same filter.',
@@ -39,6 +39,18 @@ export interface MatchRow {
   readonly matchedAt: string;
   /** Label fields each peer chose to share, by peer id. */
   readonly peerLabels: Record<string, { category?: string; firstSeen?: string; reason?: string }>;
+  /** Distinct local accounts of this list that hold the digest. */
+  readonly accounts?: number;
+  /** More than the configured sharedValueAccounts hold it: a cheap local sign of a shared identifier. */
+  readonly shared?: boolean;
+}
+
+/** Adds the number of local accounts holding each row's digest and the shared-value mark. */
+export function markShared(rows: readonly MatchRow[], accounts: ReadonlyMap<string, number>, threshold: number): MatchRow[] {
+  return rows.map((row) => {
+    const n = accounts.get(`${row.list}\u0000${row.digest}`) ?? 1;
+    return { ...row, accounts: n, shared: n > threshold };
+  });
 }
 
 /** Folds per-round match records into one row per local identifier (list, account, digest). */
@@ -96,9 +108,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       const records = store.matches({ peerId: filter.peer, roundId: filter.round }).filter((record) => accounts.has(record.accountRef ?? '')
         && (filter.kind === undefined || record.kind === filter.kind) && (filter.category === undefined || record.peerLabels.category === filter.category)
         && firstAt(record) >= since && firstAt(record) < until);
-      const rows = foldMatches(records);
-      text = format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(['KIND', 'ACCOUNT', 'PEERS', 'ROUND', 'PEER LABELS'],
-        rows.map((row) => [row.kind, row.accountRef ?? '', row.peers.join(','), row.round.slice(0, 16), labelText(row.peerLabels)]));
+      const rows = markShared(foldMatches(records), store.matchedDigestAccounts(), config.sharedValueAccounts);
+      text = format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(['KIND', 'ACCOUNT', 'PEERS', 'ROUND', 'PEER LABELS', 'SHARED'],
+        rows.map((row) => [row.kind, row.accountRef ?? '', row.peers.join(','), row.round.slice(0, 16), labelText(row.peerLabels), row.shared === true ? `yes (${row.accounts} accounts)` : '']));
     }
     if (out === undefined) io.stdout.write(text);
     else io.stdout.write(`${writePrivateFile(out, text)}: ${queue.rows.length} account${queue.rows.length === 1 ? '' : 's'}\n`);

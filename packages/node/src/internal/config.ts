@@ -79,6 +79,10 @@ export interface NodeConfig {
   readonly policy: WrittenPolicy;
   readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
   readonly tls: TlsConfig;
+  /** identifiers.md §12.5: this lab's extra hygiene values, applied by venn ingest; absolute path or null. */
+  readonly hygiene: { readonly extraFile: string | null };
+  /** venn matches marks a match whose digest more than this many local accounts hold. */
+  readonly sharedValueAccounts: number;
 }
 
 const policyProperties = {
@@ -176,6 +180,15 @@ export const configSchema = {
       // A listener needs both halves; either alone is a mistake, not a request for ws://.
       dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
     },
+    hygiene: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        extraFile: relativeOrAbsolutePath,
+      },
+    },
+    sharedValueAccounts: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 5 },
   },
 } as const;
 
@@ -298,6 +311,7 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
     policy: WrittenPolicy; peers: Record<string, Partial<PeerPolicy>>;
     tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
+    hygiene: { extraFile?: string }; sharedValueAccounts: number;
   };
   // SPEC §10.4: cardinality mode lets a malicious peer learn which of its elements this lab holds.
   const semiHonestIssues: ConfigIssue[] = [];
@@ -340,6 +354,8 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     policy: raw.policy,
     peers: raw.peers,
     tls,
+    hygiene: { extraFile: raw.hygiene.extraFile === undefined ? null : resolve(raw.hygiene.extraFile) },
+    sharedValueAccounts: raw.sharedValueAccounts,
   };
 }
 

@@ -644,6 +644,17 @@ export class Store {
     return Object.fromEntries(rows.map((entry) => [entry.phase, entry.ms]));
   }
 
+  /**
+   * For every matched digest: how many distinct local accounts of each list hold it (items
+   * without an account reference count as one). Keyed by `list NUL hex digest`.
+   */
+  matchedDigestAccounts(): Map<string, number> {
+    const rows = this.db.prepare(`SELECT l.name AS list, i.digest AS digest, count(DISTINCT i.account_ref) AS accounts
+      FROM list_items i JOIN lists l ON l.id = i.list_id
+      WHERE i.digest IN (SELECT digest FROM matches) GROUP BY i.list_id, i.digest`).all() as Array<{ list: string; digest: Buffer; accounts: number }>;
+    return new Map(rows.map((row) => [`${row.list}\u0000${row.digest.toString('hex')}`, row.accounts]));
+  }
+
   matchCount(row: number): number {
     return (this.db.prepare('SELECT count(*) AS n FROM matches WHERE round_row = ?').get(row) as { n: number }).n;
   }
