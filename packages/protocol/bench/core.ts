@@ -8,10 +8,11 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
-import { createRound, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
+import { createRound, ownSetFromDigests, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
 import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 import {
   PHASES,
+  benchPolicy,
   benchSets,
   hexStrings,
   loadPsi,
@@ -93,8 +94,9 @@ function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] 
       selfId: role === 'initiator' ? 'lab-a' : 'lab-b',
       peerId: role === 'initiator' ? 'lab-b' : 'lab-a',
       mode,
-      policy: { maxPeerSetSize: MAX_SET_SIZE, modes: [mode], labelFields: [] },
-      elements: sets[role],
+      policy: benchPolicy(mode),
+      identifierRules: 'venn-identifiers/1',
+      ownSet: ownSetFromDigests(sets[role]),
       rng: systemRng,
       signingKey: ed25519KeyPairFromSeed(signingSeeds[role]).secretKey,
       peerPublicKey: ed25519KeyPairFromSeed(signingSeeds[peer]).publicKey,
@@ -113,6 +115,7 @@ function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] 
   };
   const started = performance.now();
   call('initiator', () => rounds.initiator.start());
+  call('initiator', () => rounds.initiator.precompute());
   call('responder', () => rounds.responder.start());
   let turn: Role = 'responder';
   while (inbox.initiator.length > 0 || inbox.responder.length > 0) {
@@ -282,7 +285,7 @@ async function main(): Promise<void> {
   console.log(
     `bench:core  n = ${args.n} per side, ${shared} shared, mode ${args.mode}; Node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`,
   );
-  console.log('Venn: mutual (both sides learn), verifiable (batched DLEQ both ways), signed FINISH. psi.js 2.0.6: one direction (client learns), Raw, unverified.');
+  console.log('Venn v2: mutual (both sides learn), verifiable (a batched DLEQ proof per EVALUATED chunk both ways, released under SPEC §4.4), signed FINISH. psi.js 2.0.6: one direction (client learns), Raw, unverified.');
   if (threadCpuMs() === undefined) console.log('(per-thread CPU time is not available on this platform: worker CPU shows n/a)');
 
   const runs: Array<{ venn: VennRun; psi: PsiRun | undefined }> = [];

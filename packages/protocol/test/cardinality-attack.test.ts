@@ -13,19 +13,20 @@ import {
   scalarMult,
   scalarMultPacked,
 } from '@venn/crypto';
+import { ValidationError } from '@venn/errors';
 import {
   HASH_TO_GROUP_DST,
   Transcript,
   createRound,
   finishSignatureInput,
-  generateRoundProof,
+  generateSumProof,
   type Phase,
   type Round,
 } from '@venn/protocol';
 import { MAX_CHUNK_POINTS, decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../scripts/seeded-rng.js';
-import { digest, keys, options, rosterDigest, roundId } from './harness.js';
+import { IDENTIFIER_RULES, digest, keys, options, policy, rosterDigest, roundId } from './harness.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
@@ -50,7 +51,7 @@ function attack(victim: Round): { learned: string[] } {
   };
   send({
     kind: 'offer',
-    version: 1,
+    version: 2,
     roundId,
     rosterDigest,
     sender: 'lab-a',
@@ -59,6 +60,7 @@ function attack(victim: Round): { learned: string[] } {
     setSize: guesses.length,
     maxPeerSetSize: 65_536,
     labelFields: [],
+    identifierRules: IDENTIFIER_RULES,
     publicKey: K,
     logHead: null,
   });
@@ -81,9 +83,10 @@ function attack(victim: Round): { learned: string[] } {
   // M answers honestly: E_M = k·C_V and a valid sum proof, so every check V makes passes.
   const evaluations = scalarMultPacked(k, victimBlinded);
   for (let seq = 0; seq * MAX_CHUNK_POINTS * 32 < evaluations.length; seq++) {
-    send({ kind: 'evaluated', roundId, seq, points: evaluations.subarray(seq * MAX_CHUNK_POINTS * 32, (seq + 1) * MAX_CHUNK_POINTS * 32) });
+    send({ kind: 'evaluated', roundId, seq, points: evaluations.subarray(seq * MAX_CHUNK_POINTS * 32, (seq + 1) * MAX_CHUNK_POINTS * 32), proof: new Uint8Array(0) });
   }
-  send({ kind: 'proof', roundId, proof: generateRoundProof(k, 'cardinality', K, victimBlinded, evaluations, transcript.proofHash('initiator'), rng) });
+  const proofTranscriptHash = transcript.proofHash('initiator');
+  send({ kind: 'proof', roundId, proof: generateSumProof(k, { publicKey: K, proofTranscriptHash, blinded: victimBlinded, evaluated: evaluations }, rng) });
   deliver();
   // The test: g_j is in V's list iff r_j·C_V[p] = k_V·r_j·H(v_p) is among V's evaluations of C_M.
   const returned = new Set(Array.from({ length: victimEvaluations.length / 32 }, (_, i) => hex(victimEvaluations.subarray(i * 32, i * 32 + 32))));
@@ -113,31 +116,41 @@ function phaseCounter(): { timer: <T>(phase: Phase, work: () => T) => T; counts:
 }
 
 describe('the cardinality attack (SPEC §10.4)', () => {
-  it('a peer blinding each element with its own scalar learns exactly which of its elements matched, and the victim completes', () => {
-    const victim = createRound(options('responder', victimSet, { mode: 'cardinality' }));
+  it('where both sides accept semi-honest cardinality, a peer blinding each element with its own scalar learns exactly which of its elements matched, and the victim completes', () => {
+    // This documents the leak: the mode is safe only against an honest-but-curious peer.
+    const victim = createRound(options('responder', victimSet, { mode: 'offered', policy: policy({ semiHonestCardinality: true }) }));
     const { learned } = attack(victim);
     const expected = guesses.filter((g) => victimSet.some((v) => hex(v) === hex(g))).map(hex);
     expect(expected).toHaveLength(3);
     expect(learned.sort()).toEqual(expected.sort());
     // Nothing the victim checks tells per-element blinding from honest blinding.
     expect(victim.result?.status).toBe('completed');
-    expect(victim.result?.status === 'completed' && victim.result.intersectionSize).toBe(0);
+    expect(victim.result?.status === 'completed' && [victim.result.mode, victim.result.intersectionSize]).toEqual(['cardinality', 0]);
   });
 
-  it('a default policy refuses a cardinality round at the OFFER, before any evaluation', () => {
+  it('a default policy refuses a cardinality round at the OFFER, before reading, blinding or evaluating anything', () => {
     const phases = phaseCounter();
-    const victim = createRound(
-      options('responder', victimSet, {
-        mode: 'cardinality',
-        policy: { maxPeerSetSize: 65_536, modes: ['intersection', 'cardinality'], labelFields: [] },
+    let loads = 0;
+    const victim = createRound({
+      ...options('responder', victimSet, {
+        mode: 'offered',
+        policy: policy({ modes: ['intersection', 'cardinality'], semiHonestCardinality: false }),
         phaseTimer: phases.timer,
       }),
-    );
+      ownSet: { size: victimSet.length, load: () => ((loads += 1), { digests: new Uint8Array(32 * victimSet.length) }) },
+    });
     const { learned } = attack(victim);
     expect(learned).toEqual([]);
     expect(victim.result?.status).toBe('aborted');
     expect(victim.result?.status === 'aborted' && victim.result.reason).toBe('policy-mismatch');
-    expect(phases.counts.get('evaluate')).toBeUndefined();
-    expect(phases.counts.get('blind')).toBeUndefined();
+    expect(victim.result?.status === 'aborted' && victim.result.detail).toContain('semi-honest');
+    expect(victim.result?.evaluationsSent).toBe(0);
+    expect(loads).toBe(0);
+    expect(phases.counts.size).toBe(0);
+  });
+
+  it('a round cannot even be set up in cardinality mode without an explicit semi-honest acceptance', () => {
+    expect(() => createRound(options('responder', victimSet, { mode: 'cardinality', policy: policy({ semiHonestCardinality: false }) }))).toThrow(ValidationError);
+    expect(() => createRound(options('initiator', victimSet, { mode: 'cardinality', policy: policy({ semiHonestCardinality: false }) }))).toThrow(/semiHonestCardinality/);
   });
 });
