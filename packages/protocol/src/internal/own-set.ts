@@ -81,18 +81,18 @@ export function ownSetFromDigests(elements: readonly Uint8Array[], labels?: Read
   elements.forEach((element, i) => packed.set(element, i * DIGEST));
   // Stable sort by digest, so the first occurrence of a repeated digest comes first.
   const order = Array.from({ length: elements.length }, (_, i) => i).sort((i, j) => compareDigests(packed, i, packed, j) || i - j);
-  const kept: number[] = [];
+  // kept[index] = the position in `elements` of the first occurrence of distinct digest `index`.
+  const kept = new Uint32Array(order.length);
+  let size = 0;
   for (const i of order) {
-    if (kept.length === 0 || compareDigests(packed, kept[kept.length - 1]!, packed, i) !== 0) kept.push(i);
+    if (size === 0 || compareDigests(packed, kept[size - 1]!, packed, i) !== 0) kept[size++] = i;
   }
-  if (kept.length > MAX_SET_SIZE) {
-    throw new ValidationError('invalid-own-set', `"elements" expected at most ${MAX_SET_SIZE} distinct digests (SPEC §3.1), got ${kept.length}`);
+  if (size > MAX_SET_SIZE) {
+    throw new ValidationError('invalid-own-set', `"elements" expected at most ${MAX_SET_SIZE} distinct digests (SPEC §3.1), got ${size}`);
   }
-  const digests = new Uint8Array(kept.length * DIGEST);
-  kept.forEach((i, index) => digests.set(packed.subarray(i * DIGEST, (i + 1) * DIGEST), index * DIGEST));
-  const labelOf = labels === undefined ? undefined : (index: number): LabelValues | undefined => labels[kept[index]!];
-  return {
-    size: kept.length,
-    load: () => (labelOf === undefined ? { digests } : { digests, labelOf }),
-  };
+  const digests = new Uint8Array(size * DIGEST);
+  for (let index = 0; index < size; index++) digests.set(packed.subarray(kept[index]! * DIGEST, (kept[index]! + 1) * DIGEST), index * DIGEST);
+  if (labels === undefined) return { size, load: () => ({ digests }) };
+  const firstOccurrence = kept.slice(0, size);
+  return { size, load: () => ({ digests, labelOf: (index: number): LabelValues | undefined => labels[firstOccurrence[index]!] }) };
 }
