@@ -163,6 +163,41 @@ describe('the round engine follows the release rule', () => {
     );
   }, 300_000);
 
+  it('a receiver accepts EVALUATED chunks that arrive earlier than the sender\'s rule allowed (SPEC §4.4)', () => {
+    const a = Array.from({ length: MAX_CHUNK_POINTS + 1 }, (_, i) => Uint8Array.of(3, i >> 8, i & 0xff, ...new Uint8Array(29)));
+    const b = Array.from({ length: MAX_CHUNK_POINTS + 1 }, (_, i) => Uint8Array.of(i < 7 ? 3 : 4, i >> 8, i & 0xff, ...new Uint8Array(29)));
+    // Frames depend only on the seeds, not on the interleaving: record the responder's chunks once.
+    const honest = pair(a, b);
+    const chunks: Uint8Array[] = [];
+    pump(honest.initiator, honest.responder, {
+      intercept: (m) => {
+        if (m.from === 'responder' && m.kind === 'evaluated') chunks.push(m.bytes);
+        return [m.bytes];
+      },
+    });
+    expect(chunks).toHaveLength(2);
+    // Again, but the responder sends both chunks at once, before it verified any of the initiator's.
+    const { initiator, responder } = pair(a, b);
+    let initiatorSentBeforeEarlyChunk = -1;
+    const initiatorSent: number[] = [];
+    pump(initiator, responder, {
+      intercept: (m) => {
+        if (m.from === 'initiator' && m.kind === 'evaluated') initiatorSent.push((decodeMessage(m.bytes) as { seq: number }).seq);
+        if (m.from !== 'responder' || m.kind !== 'evaluated') return [m.bytes];
+        const seq = (decodeMessage(m.bytes) as { seq: number }).seq;
+        if (seq === 0) {
+          initiatorSentBeforeEarlyChunk = initiatorSent.length;
+          return [m.bytes, chunks[1]!];
+        }
+        return []; // its own chunk 1, when its rule allows it, was already delivered
+      },
+    });
+    expect(initiatorSentBeforeEarlyChunk).toBe(1);
+    expect(completed(initiator).intersectionSize).toBe(7);
+    expect(completed(responder).intersectionSize).toBe(7);
+    expect(completed(initiator).evaluationsReceived).toBe(MAX_CHUNK_POINTS + 1);
+  }, 180_000);
+
   it('a peer that sends junk evaluations with a bad proof gets nothing more: bad-proof before any further release', () => {
     const a = Array.from({ length: MAX_CHUNK_POINTS + 1 }, (_, i) => Uint8Array.of(1, i >> 8, i & 0xff, ...new Uint8Array(29)));
     const b = Array.from({ length: MAX_CHUNK_POINTS + 1 }, (_, i) => Uint8Array.of(i < 100 ? 1 : 2, i >> 8, i & 0xff, ...new Uint8Array(29)));
