@@ -399,6 +399,9 @@ describe('options (junk table)', () => {
     expect(caught).toBeInstanceOf(ValidationError);
     expect((caught as ValidationError).code).toBe('invalid-own-set');
     expect(sent).toEqual([]);
+    // The round is over: nothing more to send, not even an ABORT the peer never expected.
+    expect(round.result?.status === 'aborted' && round.result.reason).toBe('internal-error');
+    expect(round.abort('cancelled')).toEqual([]);
   });
 
   it('the responder refuses a bad loaded set with an internal-error ABORT, after the OFFER passed', () => {

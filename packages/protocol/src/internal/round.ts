@@ -58,7 +58,8 @@ export interface Round {
   readonly result: RoundResult | undefined;
   /**
    * The initiator draws its round key, reads its own set (`ownSet.load()`, checked) and returns
-   * its OFFER; a set that fails the checks throws a ValidationError before anything is sent. The
+   * its OFFER; a set that fails the checks throws a ValidationError before anything is sent (the
+   * round then ends aborted with internal-error, its key wiped). The
    * responder gets nothing and may skip calling it: it reads its set only once the initiator's
    * OFFER passed every check (SPEC §4.4).
    */
@@ -179,7 +180,15 @@ class VennRound implements Round {
     if (this.role === 'responder') return [];
     // SPEC §4.4 S1. Appendix A: k is the first draw; the set is read once the OFFER is certain to go.
     this.ownOffer = this.buildOffer();
-    this.loadOwnSet();
+    try {
+      this.loadOwnSet();
+    } catch (error) {
+      // Nothing was sent: end the round here, without the key, and report the local fault.
+      const cause = error instanceof VennError ? error : new InternalError('internal-error', String(error), { cause: error });
+      this.finished = this.abortedResult('internal-error', cause.message, new ProtocolError('internal-error', cause.message, { cause }));
+      this.release();
+      throw error;
+    }
     const out: Outbound[] = [];
     this.send(out, this.ownOffer);
     return this.emit(out);
