@@ -70,13 +70,31 @@ describe('valid rounds verify from either party\'s bundle', () => {
     expect(report.summary.recomputed).toEqual({ initiator: 0, responder: 0 });
   });
 
-  it('more than one chunk per stream', () => {
+  it('more than one chunk per stream: every chunk proof verifies, and a wrong evaluation in a later chunk is found there', () => {
     const big = Array.from({ length: 4100 }, (_, i) => digest(`big-${i}`));
-    const played = playRound({ elements: { initiator: big, responder: [...big.slice(0, 10), digest('other')] } });
+    const elements = { initiator: big, responder: [...big.slice(0, 10), digest('other')] };
+    const played = playRound({ elements });
     const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster());
     expectValid(report);
     expect(report.summary.recomputed).toEqual({ initiator: 10, responder: 10 });
-  }, 60_000);
+    expect(report.checks.find((check) => check.name === 'proof-responder')!.detail).toContain('2 chunk proofs');
+    // The responder answers the initiator's second chunk with one wrong point.
+    const cheated = playRound({
+      elements,
+      intercept: (message) => {
+        if (message.from !== 'responder' || message.kind !== 'evaluated') return message.bytes;
+        const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'evaluated' }>;
+        if (chunk.seq !== 1) return message.bytes;
+        const points = chunk.points.slice();
+        points.set(chunk.points.subarray(32, 64), 0); // the second point's evaluation in the first's place
+        return encodeMessage({ ...chunk, points });
+      },
+    });
+    expect(cheated.results.initiator).toMatchObject({ status: 'aborted', reason: 'bad-proof' });
+    const blamed = verifyTranscriptBundle(exportBundle(cheated, 'initiator'), auditRoster());
+    expect(blamed.failure).toMatchObject({ name: 'proof-responder', party: 'responder' });
+    expect(blamed.failure!.detail).toContain('EVALUATED chunk 1');
+  }, 120_000);
 
   it('a scheduled round: the round id and initiator follow from the slot', () => {
     let slot = 1_900_000_800;
@@ -160,25 +178,39 @@ describe('fault injection: one wrong evaluation', () => {
     expect(report.failure!.detail).toContain('bad-point');
   });
 
-  it('a PROOF with one segment more than the peer\'s list needs is blamed on its sender at the messages check', () => {
+  it('an EVALUATED chunk without its chunk proof is blamed on its sender at the messages check', () => {
     const played = playRound({
       elements: { initiator: a, responder: b },
       intercept: (message) => {
-        if (message.from !== 'initiator' || message.kind !== 'proof') return message.bytes;
-        const proof = decodeMessage(message.bytes) as Extract<Message, { kind: 'proof' }>;
-        return encodeMessage({ ...proof, proof: Uint8Array.from([...proof.proof, ...proof.proof]) });
+        if (message.from !== 'initiator' || message.kind !== 'evaluated') return message.bytes;
+        const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'evaluated' }>;
+        return encodeMessage({ ...chunk, proof: new Uint8Array(0) });
       },
     });
     expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'bad-proof' });
     const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator' });
-    expect(report.failure!.detail).toContain('PROOF of 128 bytes for a peer set of 6, expected 64 [bad-proof]');
+    expect(report.failure!.detail).toContain('a pi of 0 bytes, expected 64 in intersection mode [bad-proof]');
+  });
+
+  it('a PROOF in intersection mode is blamed on its sender at the messages check', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      intercept: (message) => {
+        if (message.from !== 'initiator' || message.kind !== 'finish') return message.bytes;
+        return encodeMessage({ kind: 'proof', roundId: decodeMessage(message.bytes).roundId, proof: new Uint8Array(64).fill(1) });
+      },
+    });
+    expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'unexpected-message' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator' });
+    expect(report.failure!.detail).toContain('a PROOF in intersection mode');
   });
 
   it('an undecodable frame is blamed on its sender, from its digest alone', () => {
     const played = playRound({
       elements: { initiator: a, responder: b },
-      intercept: (message) => (message.from === 'initiator' && message.kind === 'proof' ? Uint8Array.of(0x81, 0xa1, 0x74, 0xcb) : message.bytes),
+      intercept: (message) => (message.from === 'initiator' && message.kind === 'evaluated' ? Uint8Array.of(0x81, 0xa1, 0x74, 0xcb) : message.bytes),
     });
     expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'malformed-message' });
     const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
@@ -217,6 +249,12 @@ describe('claims, policy and the exporter', () => {
     expect(capped.failure!.detail).toContain('1000');
     const mode = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster({ initiator: { maxPeerSetSize: 65_536, modes: ['cardinality'], shareLabels: [] } }));
     expect(mode.failure).toMatchObject({ name: 'policy', party: 'initiator' });
+    // Cardinality mode is semi-honest only: a member whose roster policy does not list it must not run it.
+    const cardinality = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
+    expectValid(verifyTranscriptBundle(exportBundle(cardinality, 'initiator'), auditRoster()));
+    const semiHonest = verifyTranscriptBundle(exportBundle(cardinality, 'initiator'), auditRoster({ responder: { maxPeerSetSize: 65_536, modes: ['intersection'], shareLabels: [] } }));
+    expect(semiHonest.failure).toMatchObject({ name: 'policy', party: 'responder' });
+    expect(semiHonest.failure!.detail).toContain('semi-honest');
     const labelled = playRound({ elements: { initiator: a, responder: b }, policy: { initiator: { labelFields: ['category'] }, responder: { labelFields: ['category'] } } });
     const unshared = verifyTranscriptBundle(exportBundle(labelled, 'responder'), auditRoster({ initiator: { maxPeerSetSize: 65_536, modes: ['intersection'], shareLabels: ['reason'] } }));
     expect(unshared.failure).toMatchObject({ name: 'policy', party: 'initiator' });
@@ -289,7 +327,7 @@ describe('claims, policy and the exporter', () => {
   it('a bundle with a frame left out fails: the transcript no longer matches the signatures', () => {
     const played = playRound({ elements: { initiator: a, responder: b } });
     const bundle = exportBundle(played, 'initiator');
-    const frames = bundle.responder.frames.filter((frame) => decodeMessage(frame).kind !== 'proof');
+    const frames = bundle.responder.frames.filter((frame) => decodeMessage(frame).kind !== 'evaluated');
     const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
   });

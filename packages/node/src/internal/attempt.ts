@@ -34,6 +34,8 @@ export interface AttemptHost {
   readonly pool: WorkerPool;
   readonly timers: Timers;
   readonly now: () => number;
+  /** identifiers.md §13: the rules this node's lists were built under, sent in every OFFER. */
+  readonly identifierRules: string;
   /** Emits 'final' (round id hex, record) when an attempt's end is committed. */
   readonly events: EventEmitter;
   /** Signs a tree head over the log as it now stands. */
@@ -180,6 +182,7 @@ export class Attempt {
         labelFields: policy.shareLabels, semiHonestCardinality: policy.acceptSemiHonestCardinality,
         allowIdentifierRulesMismatch: policy.allowIdentifierRulesMismatch,
       },
+      identifierRules: host.identifierRules,
       storePath: host.config.paths.store, signingKey: host.identity.secretKey, peerPublicKey: peer.identityKey,
       logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
     };

@@ -22,6 +22,7 @@ import { createConsole, type AnalystConsole } from './console/console.js';
 import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type PeerPolicy, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { createLogger, type Logger } from './logger.js';
+import { hygieneFor } from './hygiene.js';
 import { NodeMetrics } from './metrics.js';
 import { peerReports, type PeerReport } from './peer-report.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
@@ -44,6 +45,11 @@ export interface DaemonOptions {
   /** Defaults to the VENN_KEY_PASSPHRASE environment variable. */
   readonly passphrase?: string | undefined;
   readonly logDestination?: DestinationStream;
+  /**
+   * The identifier rules string sent in OFFERs (identifiers.md §13); derived from the installed
+   * code, roster and config unless given (tests of two nodes on different rules).
+   */
+  readonly identifierRules?: string;
 }
 
 /** Reasons after which the initiator tries the slot's round again (fresh keys, new attempt). */
@@ -79,6 +85,8 @@ export class Daemon implements AttemptHost {
   readonly pool: WorkerPool;
   private readonly transportMetrics = new TransportMetrics();
   readonly events = new EventEmitter();
+  /** identifiers.md §13: the identifier rules string this node sends in its OFFERs. */
+  readonly identifierRules: string;
   private readonly active = new Map<number, Attempt>();
   private readonly claims = new Map<string, Claim>();
   private readonly retries = new Set<TimerHandle>();
@@ -103,6 +111,7 @@ export class Daemon implements AttemptHost {
     this.random = options.random ?? (() => randomInt(0, 2 ** 32) / 2 ** 32);
     this.rng = options.rng ?? ((n) => new Uint8Array(randomBytes(n)));
     this.metrics = new NodeMetrics({ node: config.id });
+    this.identifierRules = options.identifierRules ?? hygieneFor(config).rules;
     this.pool = new WorkerPool(config.workers);
     this.startedAt = this.now();
     this.events.setMaxListeners(0);
@@ -181,7 +190,7 @@ export class Daemon implements AttemptHost {
     logger.info({
       listen: `${this.server.host}:${this.server.port}`, tls: config.tls.server !== null, endpoint: this.roster.self.endpoint,
       admin: `${this.admin.host}:${this.admin.port}`, rosterDigest: hex(this.roster.digest),
-      peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(),
+      peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(), identifierRules: this.identifierRules,
     }, 'venn node started');
   }
 
