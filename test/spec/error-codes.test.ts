@@ -62,10 +62,10 @@ const REGISTRIES: readonly (readonly [string, string, 'keys' | 'literals'])[] = 
  * code goes here; a code raised with any other class goes into errors.md.
  */
 const INTERNAL_ONLY: ReadonlySet<string> = new Set([
-  'append-conflict', 'bad-migrations', 'empty-subtree', 'encoder-size', 'invalid-segment', 'key-wiped', 'missing-node',
+  'append-conflict', 'bad-migrations', 'empty-subtree', 'encoder-size', 'key-wiped', 'missing-node',
   'msm-module', 'msm-refused', 'not-ready', 'pool-closed', 'round-already-started', 'round-closed', 'round-not-found',
   'round-not-started', 'sodium-malloc', 'sodium-module', 'sodium-not-ready', 'store-changed', 'transcript-closed',
-  'attempt-not-running', 'ristretto-module',
+  'attempt-not-running', 'ristretto-module', 'invalid-chunk', 'invalid-chunk-count', 'invalid-streams',
   // venn demo and venn synth checking themselves
   'demo-command', 'demo-daemon', 'demo-daemon-exited', 'demo-schedule', 'demo-slot-timeout', 'demo-step-failed',
   'synth-exhausted', 'synth-junk-accepted',

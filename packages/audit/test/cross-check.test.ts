@@ -1,5 +1,5 @@
 /** Exported logs and the cross-check of two labs' logs (audit.md §10): codec junk table, missing rounds, transcript mismatches, split views. */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { CodecError, ValidationError } from '@venn/errors';
 import { describe, expect, it } from 'vitest';
 import {
@@ -61,10 +61,21 @@ class Lab {
 }
 
 function record(n: number, overrides: Partial<RoundRecord> = {}, spacing = SPACING): RoundRecord {
-  return {
+  const merged: RoundRecord = {
     roundId: sha256(encoder.encode(`round ${n}`)), attempt: 1, rosterDigest, slot: 1_900_000_000 + n * 3600, initiatorId: 'lab-a', responderId: 'lab-b',
-    status: 'completed', reason: '', transcriptHash: sha256(encoder.encode(`transcript ${n}`)).slice(0, 32), initiatorClaim: n, responderClaim: n,
-    timestamp: T0 + n * spacing, ...overrides,
+    status: 'completed', reason: '', transcriptHash: sha512(encoder.encode(`transcript ${n}`)), initiatorClaim: n, responderClaim: n,
+    timestamp: T0 + n * spacing, initiatorSetSize: 100 + n, responderSetSize: 200 + n, initiatorEvaluations: 200 + n, responderEvaluations: 100 + n, endedBy: null,
+    ...overrides,
+  };
+  return v2(merged, overrides);
+}
+
+/** audit.md §3: an aborted attempt says who ended it and served at most what it was asked. */
+function v2(record: RoundRecord, overrides: Partial<RoundRecord> = {}): RoundRecord {
+  if (record.status !== 'aborted') return record;
+  return {
+    ...record, endedBy: overrides.endedBy ?? record.endedBy ?? 'responder',
+    initiatorEvaluations: overrides.initiatorEvaluations ?? 0, responderEvaluations: overrides.responderEvaluations ?? 0,
   };
 }
 
@@ -98,12 +109,12 @@ function federation(rounds: number, tamper: Tamper = {}): { a: Lab; b: Lab } {
     const opened = leaf.timestamp - 5000;
     a.clock = tamper.headClockA?.(n) ?? leaf.timestamp;
     b.clock = leaf.timestamp;
-    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecord(early));
+    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecord(v2(early)));
     const ours = tamper.leafA === undefined ? leaf : tamper.leafA(n, leaf);
-    if (ours !== null) a.append(encodeRoundRecord(ours));
+    if (ours !== null) a.append(encodeRoundRecord(v2(ours)));
     if (headB !== undefined) a.receive('lab-b', headB, opened, ours === null ? null : a.log.size - 1);
     const theirs = tamper.leafB === undefined ? leaf : tamper.leafB(n, leaf);
-    if (theirs !== null) b.append(encodeRoundRecord(theirs));
+    if (theirs !== null) b.append(encodeRoundRecord(v2(theirs)));
     if (headA !== undefined) b.receive('lab-a', headA, opened, theirs === null ? null : b.log.size - 1);
     if (n === 1) a.append(encodeRoundRecord(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
   }
@@ -213,7 +224,7 @@ describe('cross-check', () => {
   });
 
   it('flags rounds the two labs logged with different transcript hashes, and different shared fields', () => {
-    const { a, b } = federation(4, { leafB: (n, leaf) => (n === 1 ? { ...leaf, transcriptHash: new Uint8Array(32).fill(9) } : n === 3 ? { ...leaf, slot: (leaf.slot ?? 0) + 3600 } : leaf) });
+    const { a, b } = federation(4, { leafB: (n, leaf) => (n === 1 ? { ...leaf, transcriptHash: new Uint8Array(64).fill(9) } : n === 3 ? { ...leaf, slot: (leaf.slot ?? 0) + 3600 } : leaf) });
     expect(kinds(crossCheckLogs(a.exported(), b.exported(), roster)).sort()).toEqual(['record-mismatch:-', 'transcript-mismatch:-']);
   });
 

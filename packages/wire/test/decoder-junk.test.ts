@@ -81,8 +81,8 @@ const table: Array<[string, unknown, string]> = [
   ['a fixmap of 12 entries claiming more bytes than remain', fromHex('8c a174 01'), 'truncated'],
   ['an array16 of 512 items claiming more bytes than remain', fromHex('81 a174 dc0200 c0'), 'truncated'],
   // containers larger than any schema allows, refused from their header (SPEC §5.1 step 2)
-  ['a map16 of 13 entries', fromHex('de000d' + Array.from({ length: 13 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
-  ['a nested map of 13 entries', fromHex('81 a174 de000d' + Array.from({ length: 13 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
+  ['a map16 of 14 entries', fromHex('de000e' + Array.from({ length: 14 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
+  ['a nested map of 14 entries', fromHex('81 a174 de000e' + Array.from({ length: 14 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
   ['an array16 of 513 nils', fromHex('81 a174 dc0201' + 'c0'.repeat(513)), 'too-many-items'],
   ['an array32 of 513 nils', fromHex('81 a174 dd00000201' + 'c0'.repeat(513)), 'too-many-items'],
   ['a duplicate key as the twelfth entry', fromHex('8c' + Array.from({ length: 11 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('') + 'a161c0'), 'duplicate-key'],

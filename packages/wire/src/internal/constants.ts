@@ -57,8 +57,8 @@ export const MAX_FRAME_BYTES = 262_144;
 export const MAX_NESTING_DEPTH = 3;
 
 /**
- * SPEC §5.1: the most entries of any map in a valid message (OFFER's 12 keys), and the most items
+ * SPEC §5.1: the most entries of any map in a valid message (OFFER's 13 keys), and the most items
  * of any array (a LABELS chunk). A larger container is refused from its header alone.
  */
-export const MAX_MAP_ENTRIES = 12;
+export const MAX_MAP_ENTRIES = 13;
 export const MAX_ARRAY_ITEMS = MAX_LABEL_ENTRIES;
