@@ -6,4 +6,4 @@ export type { IdentifierSubject, RejectReason } from './errors.js';
 export { DIGEST_LENGTH, DIGEST_TAG, canonicalize, digestToHex, hashIdentifier, identifierDigest, parsePrehashed } from './canonical.js';
 export type { CanonicalizeOptions, HashedIdentifier } from './canonical.js';
 export { DEFAULT_MAX_RECORD_BYTES, ingestFile, readIdentifiers } from './ingest.js';
-export type { IngestEvent, IngestFileOptions, IngestLabels, IngestRecord, IngestReject, IngestSummary, ReadIdentifiersOptions } from './ingest.js';
+export type { DroppedLabelCount, IngestEvent, IngestFileOptions, IngestLabels, IngestRecord, IngestReject, IngestSummary, LabelWarning, ReadIdentifiersOptions, RejectCount } from './ingest.js';
