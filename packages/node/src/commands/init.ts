@@ -27,6 +27,7 @@ export const spec: CommandSpec = {
     'max-rounds-per-day': { type: 'string', value: 'N', description: 'rounds per peer per UTC day (default 8)' },
     modes: { type: 'string', value: 'LIST', description: 'allowed modes: intersection,cardinality (default both)' },
     'share-labels': { type: 'string', value: 'LIST', description: 'label fields shared for matches: category,first_seen,reason or none (default none)' },
+    json: { type: 'boolean', description: 'print the roster entry as JSON (it always is; accepted like every command\'s --json)' },
   },
 };
 

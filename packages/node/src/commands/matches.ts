@@ -1,7 +1,9 @@
 /** `venn matches`: one row per local identifier that a peer also holds. */
 import type { CommandIo } from '../cli.js';
 import { UsageError, formatTable, hex, isoTime, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
-import { dirOption, openNode } from '../internal/node-dir.js';
+import { dirOption, hasRoster, openNodeForReading } from '../internal/node-dir.js';
+import { readPublicKey } from '../internal/keyfile.js';
+import { loadInstalledRoster } from '../internal/roster.js';
 import type { MatchRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
@@ -14,6 +16,7 @@ export const spec: CommandSpec = {
     peer: { type: 'string', value: 'LAB_ID', description: 'only matches with this peer' },
     round: { type: 'string', value: 'ROUND_ID', description: 'only matches from this round (hex id or a unique prefix of 8+ digits)' },
     format: { type: 'string', value: 'table|json|csv', description: 'output format (default table)' },
+    json: { type: 'boolean', description: 'print JSON (the same as --format json)' },
   },
 };
 
@@ -27,7 +30,7 @@ export interface MatchRow {
   readonly round: string;
   readonly matchedAt: string;
   /** Label fields each peer chose to share, by peer id. */
-  readonly peerLabels: Record<string, { category?: string; firstSeen?: string; reason?: string }>;
+  readonly peerLabels: Record<string, { category?: string; first_seen?: string; reason?: string }>;
 }
 
 /** Folds per-round match records into one row per local identifier (list, account, digest). */
@@ -42,7 +45,11 @@ export function foldMatches(records: readonly MatchRecord[]): MatchRow[] {
       rows.set(key, entry);
     }
     if (!entry.row.peers.includes(record.peerId)) entry.row.peers.push(record.peerId);
-    if (Object.keys(record.peerLabels).length > 0) entry.row.peerLabels[record.peerId] = record.peerLabels;
+    if (Object.keys(record.peerLabels).length > 0) {
+      // Label fields as the spec names them (identifiers.md §8).
+      const { firstSeen, ...rest } = record.peerLabels;
+      entry.row.peerLabels[record.peerId] = { ...rest, ...(firstSeen === undefined ? {} : { first_seen: firstSeen }) };
+    }
     if (record.finishedAt >= entry.finishedAt) {
       entry.finishedAt = record.finishedAt;
       entry.row = { ...entry.row, round: hex(record.roundId), matchedAt: isoTime(record.finishedAt) };
@@ -65,12 +72,20 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommand(spec, argv, io);
   if (parsed === null) return 0;
   const { values } = parsed;
-  const format = stringOption(values, 'format', spec, true) ?? 'table';
+  const named = stringOption(values, 'format', spec, true);
+  if (values['json'] === true && named !== undefined && named !== 'json') throw new UsageError(`"--json" expected no --format or --format json, got --format ${named}`);
+  const format = values['json'] === true ? 'json' : named ?? 'table';
   if (format !== 'table' && format !== 'json' && format !== 'csv') throw new UsageError(`"--format" expected table, json or csv, got ${JSON.stringify(format)}`);
-  const { store } = openNode(dirOption(values, spec));
+  const { config, store } = openNodeForReading(dirOption(values, spec));
   try {
+    const peer = stringOption(values, 'peer', spec, true);
+    if (peer !== undefined && hasRoster(config)) {
+      // A peer the roster does not name can have no matches: a typo, not an empty answer.
+      const members = loadInstalledRoster(config, readPublicKey(config.paths.identityKey)).peers.map((m) => m.id);
+      if (!members.includes(peer)) throw new UsageError(`"--peer" expected one of the roster's peers (${members.join(', ')}), got ${JSON.stringify(peer)}`);
+    }
     const roundText = stringOption(values, 'round', spec, true);
-    const rows = foldMatches(store.matches({ peerId: stringOption(values, 'peer', spec, true), roundId: roundText === undefined ? undefined : store.resolveRoundId(roundText) }));
+    const rows = foldMatches(store.matches({ peerId: peer, roundId: roundText === undefined ? undefined : store.resolveRoundId(roundText) }));
     if (format === 'json') {
       writeJson(io, rows);
     } else if (format === 'csv') {

@@ -60,6 +60,22 @@ export interface NodeConfig {
   readonly policy: PeerPolicy;
   readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
   readonly tls: TlsConfig;
+  readonly ingest: IngestSettings;
+  /** Per-list settings by list name: retention. */
+  readonly lists: Readonly<Record<string, ListSettings>>;
+}
+
+export interface IngestSettings {
+  /** An ingest that rejects more than this share of its rows (percent) fails and adds nothing. */
+  readonly maxRejectPercent: number;
+  /** Where rejects files go when --rejects is not given; null: next to the input. Absolute. */
+  readonly rejectsDir: string | null;
+}
+
+export interface ListSettings {
+  /** Items expire this long after `ttlFrom`; undefined keeps them. */
+  readonly ttlSeconds?: number;
+  readonly ttlFrom: 'ingest' | 'first_seen';
 }
 
 const policyProperties = {
@@ -125,6 +141,28 @@ export const configSchema = {
       default: {},
       propertyNames: { pattern: labIdPattern },
       additionalProperties: { type: 'object', additionalProperties: false, properties: policyProperties },
+    },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxRejectPercent: { type: 'number', minimum: 0, maximum: 100, default: 50 },
+        rejectsDir: relativeOrAbsolutePath,
+      },
+    },
+    lists: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ttl: { type: 'string', pattern: '^[1-9][0-9]{0,9}[smhdw]$', expected: 'a duration like 90d, 12h, 30m or 2w' },
+          ttlFrom: { enum: ['ingest', 'first_seen'], default: 'ingest' },
+        },
+      },
     },
     tls: {
       type: 'object',
@@ -228,7 +266,8 @@ function toIssues(errors: readonly ErrorObject[], root: unknown): ConfigIssue[] 
     } else if (error.keyword === 'required') {
       issues.push({ field: fieldPath(error.instancePath, String(params['missingProperty'])), value: 'nothing (missing)', expected: 'a value (required field)' });
     } else if (error.keyword === 'propertyNames') {
-      issues.push({ field: fieldPath(error.instancePath), value: `a key ${JSON.stringify(params['propertyName'])}`, expected: `keys that are lab ids (${labIdExpected})` });
+      const what = error.instancePath.startsWith('/lists') ? 'list names (1 to 64 characters A-Z, a-z, 0-9, ".", "_", "-")' : `lab ids (${labIdExpected})`;
+      issues.push({ field: fieldPath(error.instancePath), value: `a key ${JSON.stringify(params['propertyName'])}`, expected: `keys that are ${what}` });
     } else if (error.keyword === 'pattern' && error.propertyName !== undefined) {
       continue; // reported once through the propertyNames error above
     } else {
@@ -261,6 +300,8 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
     policy: PeerPolicy; peers: Record<string, Partial<PeerPolicy>>;
     tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
+    ingest: { maxRejectPercent: number; rejectsDir?: string };
+    lists: Record<string, { ttl?: string; ttlFrom: 'ingest' | 'first_seen' }>;
   };
   if (raw.retry.initialDelaySeconds > raw.retry.maxDelaySeconds) {
     throw new ConfigError(source, [{ field: 'retry.initialDelaySeconds', value: String(raw.retry.initialDelaySeconds), expected: `a number <= retry.maxDelaySeconds (${raw.retry.maxDelaySeconds})` }]);
@@ -290,7 +331,17 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     policy: raw.policy,
     peers: raw.peers,
     tls,
+    ingest: { maxRejectPercent: raw.ingest.maxRejectPercent, rejectsDir: raw.ingest.rejectsDir === undefined ? null : resolve(raw.ingest.rejectsDir) },
+    lists: Object.fromEntries(Object.entries(raw.lists).map(([name, list]) => [name, {
+      ...(list.ttl === undefined ? {} : { ttlSeconds: durationSeconds(list.ttl) }), ttlFrom: list.ttlFrom,
+    }])),
   };
+}
+
+/** A schema-checked duration ("90d") in seconds. */
+function durationSeconds(text: string): number {
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[text.slice(-1) as 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(text.slice(0, -1)) * unit;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;

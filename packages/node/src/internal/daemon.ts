@@ -3,7 +3,7 @@
  * One instance per node directory; `venn start` runs it in the foreground.
  */
 import { EventEmitter } from 'node:events';
-import { X509Certificate, randomBytes, randomInt } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeRoundRecord, signTreeHead, verifyTreeHead } from '@venn/audit';
@@ -18,8 +18,13 @@ import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
 import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
-import { createLogger, type Logger } from './logger.js';
+import { listRequestReply, retentionOverrides } from './list-writer.js';
+import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { NodeLock } from './node-lock.js';
+import { planReload, type TlsFingerprint } from './reload.js';
+import { startRetention, type Retention } from './retention.js';
+import { checkScheduleQuota, nodeQuotaHolders } from './schedule-quota.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
 import { RoundCompute, type ComputeJob, type ComputeOutcome, type WireLogHead } from './round-compute.js';
 import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, type Slot } from './schedule.js';
@@ -40,6 +45,8 @@ export interface DaemonOptions {
   /** Defaults to the VENN_KEY_PASSPHRASE environment variable. */
   readonly passphrase?: string | undefined;
   readonly logDestination?: DestinationStream;
+  /** JSON lines (the default) or pino-pretty's coloured text for terminals. */
+  readonly logFormat?: LogFormat;
 }
 
 /** Reasons after which the initiator tries the slot's round again (fresh keys, new attempt). */
@@ -72,12 +79,16 @@ const CERTIFICATE_RENEWAL_MS = 14 * 86_400_000;
 const UNREACHABLE = new Set(['connection-lost', 'handshake-timeout', 'handshake-malformed']);
 
 export class Daemon {
-  readonly config: NodeConfig;
+  /** Replaced by reload(); a running attempt keeps what it started with. */
+  config: NodeConfig;
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
-  readonly roster: InstalledRoster;
+  roster: InstalledRoster;
   private readonly identity: Identity;
+  private lock: NodeLock | undefined;
+  private retention: Retention | undefined;
+  private tlsFingerprint: TlsFingerprint = null;
   private readonly now: () => number;
   private readonly timers: Timers;
   private readonly random: () => number;
@@ -115,14 +126,24 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const config = loadConfig(options.dir);
     const now = options.now ?? Date.now;
-    const logger = createLogger({ level: config.logLevel, node: config.id, now, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
+    const logger = createLogger({ level: config.logLevel, node: config.id, now, format: options.logFormat ?? 'json', ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
     await cryptoReady();
     const identity = await loadKeyFile(config.paths.identityKey, { passphrase: options.passphrase ?? process.env[PASSPHRASE_ENV] });
     const roster = loadInstalledRoster(config, identity.publicKey);
     const tlsIssues = tlsRosterIssues(config.tls, roster.self, roster.peers);
     if (tlsIssues.length > 0) throw new ConfigError(join(options.dir, CONFIG_FILE), tlsIssues);
-    const store = Store.open(config.paths.store, { now });
+    checkScheduleQuota(roster.roster.schedule, nodeQuotaHolders(roster.self, roster.peers, (peer) => policyFor(config, peer)), now());
+    // node.md §1.4: the directory is this process's before the store is opened or recovered.
+    const lock = NodeLock.acquire(options.dir, 'start');
+    let store: Store;
+    try {
+      store = Store.open(config.paths.store, { now });
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     const daemon = new Daemon(config, store, identity, roster, logger, options);
+    daemon.lock = lock;
     try {
       await daemon.boot();
     } catch (error) {
@@ -141,6 +162,10 @@ export class Daemon {
     }
     this.signHeadIfBehind();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
+    this.metrics.attachStore(this.store);
+    this.metrics.knownPeers(this.roster.peers.map((m) => m.id));
+    this.retention = startRetention({ store: this.store, now: this.now, timers: this.timers, logger, overrides: () => retentionOverrides(this.config) });
+    this.tlsFingerprint = tlsFingerprint(config);
 
     const token = readFileSync(config.paths.adminToken, 'utf8').trim();
     this.admin = await startAdminServer({
@@ -150,6 +175,12 @@ export class Daemon {
         status: () => this.statusReport(),
         startRound: (request) => this.startAdHoc(request),
         roundStatus: (id, waitMs) => this.roundStatus(id, waitMs),
+        lists: (request) => {
+          const reply = listRequestReply(this.store, request, { logger: this.logger.child({ component: 'lists' }), overrides: retentionOverrides(this.config) });
+          this.metrics.listsChanged();
+          return reply;
+        },
+        reload: () => this.reload('admin'),
       },
     });
     const transportLogger = logger.child({ component: 'transport' });
@@ -253,6 +284,8 @@ export class Daemon {
    */
   async initiate(params: { peer: RosterMember; roundId: Uint8Array; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): Promise<RoundRecord | { refused: string; detail: string }> {
     const { peer, roundId, origin, slot } = params;
+    // The attempt runs under the roster it started with, even if a reload replaces it meanwhile.
+    const roster = this.roster;
     const log = this.logger.child({ roundId: hex(roundId), peer: peer.id, role: 'initiator', origin });
     const refuse = (reason: string, detail: string): { refused: string; detail: string } => {
       log.warn({ reason, detail }, 'round not started');
@@ -277,7 +310,7 @@ export class Daemon {
     let session: Session;
     try {
       session = await connect({
-        roster: this.roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
+        roster: roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
         ...(tls === undefined ? {} : { tls }),
         limits: { maxMessageBytes: MAX_FRAME_BYTES }, logger: this.logger.child({ component: 'transport', roundId: hex(roundId), attempt: record.attempt }), metrics: this.transportMetrics,
         timers: this.timers, now: this.now, rng: this.rng,
@@ -285,11 +318,11 @@ export class Daemon {
     } catch (error) {
       const { reason, detail } = connectFailure(error);
       attemptLog.warn({ reason, detail }, 'could not open a session with the peer');
-      const finished = this.finalize(record, { status: 'aborted', reason, detail, peerLogHead: null });
+      const finished = this.finalize(record, { status: 'aborted', reason, detail, peerLogHead: null }, undefined, roster);
       this.scheduleRetry(finished, peer);
       return finished;
     }
-    const finished = await this.run(record, session, peer, mode);
+    const finished = await this.run(record, session, peer, mode, roster);
     this.scheduleRetry(finished, peer);
     return finished;
   }
@@ -343,7 +376,7 @@ export class Daemon {
     } finally {
       this.claims.delete(key);
     }
-    void this.run(record, session, peer, null).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
+    void this.run(record, session, peer, null, this.roster).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
   }
 
   // ---- one attempt --------------------------------------------------------------------------
@@ -352,7 +385,7 @@ export class Daemon {
    * Runs one attempt over an open session: the protocol in a worker thread, messages pumped both
    * ways with backpressure, every message recorded for the transcript, and the end committed once.
    */
-  private run(record: RoundRecord, session: Session, peer: RosterMember, initiatorMode: RoundMode | null): Promise<RoundRecord> {
+  private run(record: RoundRecord, session: Session, peer: RosterMember, initiatorMode: RoundMode | null, roster: InstalledRoster): Promise<RoundRecord> {
     const log = this.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
     // The own set is read by the worker from the store, so the main thread never walks it.
     this.store.markRunning(record.row, null);
@@ -396,7 +429,7 @@ export class Daemon {
       }
       this.metrics.roundsRunning.dec();
       this.active.delete(record.row);
-      const finished = this.finalize(record, outcome, startedAt);
+      const finished = this.finalize(record, outcome, startedAt, roster);
       log.info({ status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize, durationMs: this.now() - startedAt }, 'round attempt finished');
       resolveDone(finished);
     };
@@ -440,7 +473,7 @@ export class Daemon {
       const policy = policyFor(this.config, peer.id);
       const head = this.store.latestTreeHead();
       const job: ComputeJob = {
-        role: record.role, roundId: record.roundId, rosterDigest: this.roster.digest, selfId: this.config.id, peerId: peer.id, mode,
+        role: record.role, roundId: record.roundId, rosterDigest: roster.digest, selfId: this.config.id, peerId: peer.id, mode,
         policy: { maxPeerSetSize: policy.maxPeerSetSize, modes: policy.modes, labelFields: policy.shareLabels },
         storePath: this.config.paths.store, signingKey: this.identity.secretKey, peerPublicKey: peer.identityKey,
         logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
@@ -498,8 +531,8 @@ export class Daemon {
   }
 
   /** Commits the attempt's end: row, matches, peer head and log leaf in one transaction; then a new signed head. */
-  private finalize(record: RoundRecord, outcome: ComputeOutcome, startedAt?: number): RoundRecord {
-    const peer = this.roster.peers.find((m) => m.id === record.peerId);
+  private finalize(record: RoundRecord, outcome: ComputeOutcome, startedAt: number | undefined, roster: InstalledRoster): RoundRecord {
+    const peer = roster.peers.find((m) => m.id === record.peerId);
     let peerHead;
     if (outcome.peerLogHead !== null && peer !== undefined) {
       const head = { size: outcome.peerLogHead.size, root: outcome.peerLogHead.root, timestamp: outcome.peerLogHead.timestamp, signature: outcome.peerLogHead.signature };
@@ -519,7 +552,7 @@ export class Daemon {
       finished = this.store.finishRound(record.row, {
         status: 'aborted', reason, detail, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerHead,
         logLeaf: (row) => encodeRoundRecord({
-          roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
+          roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
           status: 'aborted', reason, transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, timestamp: this.now(),
         }),
       });
@@ -532,7 +565,7 @@ export class Daemon {
         detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
         matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })),
         logLeaf: (row) => encodeRoundRecord({
-          roundId: row.roundId, attempt: row.attempt, rosterDigest: this.roster.digest, slot: row.slot, initiatorId, responderId,
+          roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
           status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,
           initiatorClaim: record.role === 'initiator' ? ownClaim : peerClaim, responderClaim: record.role === 'initiator' ? peerClaim : ownClaim,
           timestamp: this.now(),
@@ -540,7 +573,7 @@ export class Daemon {
       });
     }
     this.signHead();
-    this.metrics.rounds.inc({ status: finished.status, role: finished.role, origin: finished.origin });
+    this.metrics.rounds.inc({ peer: finished.peerId, status: finished.status, role: finished.role, origin: finished.origin });
     if (startedAt !== undefined) this.metrics.roundDuration.observe({ status: finished.status }, (this.now() - startedAt) / 1000);
     this.events.emit('final', hex(finished.roundId), finished);
     return finished;
@@ -657,6 +690,48 @@ export class Daemon {
     };
   }
 
+  // ---- reload (SIGHUP) ----------------------------------------------------------------------
+
+  /**
+   * node.md §6.1: re-reads the configuration, the installed roster and the TLS files and applies
+   * what can change under a running daemon. A file that does not check out changes nothing.
+   * Running attempts keep the roster and keys they started with.
+   */
+  reload(trigger: string): AdminReply {
+    if (this.stopping) return { status: 503, body: { error: { code: 'shutting-down', message: 'the node is shutting down' } } };
+    let plan;
+    try {
+      plan = planReload({ config: this.config, roster: this.roster, tlsFingerprint: this.tlsFingerprint }, this.identity.publicKey, this.now(), tlsFingerprint);
+      if (plan.tls !== null) this.server?.update({ tls: plan.tls });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ signal: trigger, code: error instanceof VennError ? error.code : 'internal-error', detail }, 'reload refused');
+      return { status: 400, body: { error: { code: error instanceof VennError ? error.code : 'internal-error', message: detail } } };
+    }
+    const previous = this.roster;
+    this.config = plan.config;
+    this.logger.level = plan.config.logLevel;
+    if (plan.tls !== null) this.tlsFingerprint = tlsFingerprint(plan.config);
+    if (plan.roster !== null) {
+      this.roster = plan.roster;
+      this.server?.update({ roster: plan.roster.roster });
+      this.scheduler?.stop();
+      this.scheduler = new Scheduler({
+        schedule: plan.roster.roster.schedule, now: this.now, timers: this.timers,
+        onSlot: (slot, catchUp) => this.onSlot(slot, catchUp),
+        onError: (error, slot) => this.logger.error({ err: error, slot: new Date(slot.start * 1000).toISOString() }, 'slot handler failed'),
+      });
+      this.scheduler.start();
+      this.metrics.knownPeers(plan.roster.peers.map((m) => m.id));
+    }
+    const fields = {
+      signal: trigger, changed: plan.changed, needsRestart: plan.needsRestart, rosterDigest: hex(this.roster.digest),
+      ...(plan.roster === null ? {} : { previousRosterDigest: hex(previous.digest), peers: plan.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso() }),
+    };
+    this.logger.info(fields, 'reloaded');
+    return { status: 200, body: fields };
+  }
+
   // ---- shutdown -----------------------------------------------------------------------------
 
   /**
@@ -668,6 +743,7 @@ export class Daemon {
       this.stopping = true;
       this.logger.info({ reason, running: this.active.size }, 'venn node stopping');
       this.scheduler?.stop();
+      this.retention?.stop();
       for (const handle of this.retries) this.timers.clearTimeout(handle);
       this.retries.clear();
       const running = [...this.active.values()];
@@ -678,10 +754,21 @@ export class Daemon {
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();
       this.store.close();
+      this.lock?.release();
       this.identity.secretKey.fill(0);
       this.logger.info({ reason }, 'venn node stopped');
     })();
     return this.stopped;
+  }
+}
+
+/** The listener's certificate and key files as they are now, to notice a renewal on reload. */
+function tlsFingerprint(config: NodeConfig): TlsFingerprint {
+  if (config.tls.server === null) return null;
+  try {
+    return createHash('sha256').update(readFileSync(config.tls.server.certFile)).update(readFileSync(config.tls.server.keyFile)).digest('hex');
+  } catch {
+    return null;
   }
 }
 
