@@ -69,6 +69,11 @@ describe('POST /v1/lists', () => {
     ['a removal digest of the wrong length', { op: 'remove', list: 'a', digests: ['ab'] }, 'invalid-request'],
     ['a removal from no list', { op: 'remove', list: 'nope', digests: [] }, 'unknown-list'],
     ['dropping no list', { op: 'drop', list: 'nope' }, 'unknown-list'],
+    ['a finish without counts', { op: 'ingest-finish', ingestId: 1 }, 'invalid-request'],
+    ['counts that are not integers', { op: 'ingest-finish', ingestId: 1, counts: { rows: '2', accepted: 2, duplicates: 0, rejected: 0 } }, 'invalid-request'],
+    ['a digest that is not hex', { op: 'ingest-finish', ingestId: 1, counts: { rows: 0, accepted: 0, duplicates: 0, rejected: 0, sha256: 'x' } }, 'invalid-request'],
+    ['a retention of zero', { op: 'ingest-finish', ingestId: 1, counts: { rows: 0, accepted: 0, duplicates: 0, rejected: 0 }, retention: { ttlSeconds: 0, basis: 'ingest' } }, 'invalid-request'],
+    ['a retention basis unknown', { op: 'ingest-finish', ingestId: 1, counts: { rows: 0, accepted: 0, duplicates: 0, rejected: 0 }, retention: { ttlSeconds: 9, basis: 'mtime' } }, 'invalid-request'],
   ];
   it.each(junk)('answers %s with 400 and a typed code', async (_name, body, code) => {
     const reply = await post(body);

@@ -8,7 +8,7 @@ import { adminRequest, readAdminToken } from './admin-client.js';
 import type { AdminReply } from './admin-server.js';
 import type { NodeConfig } from './config.js';
 import {
-  abortIngest, abortUnfinishedIngests, beginIngest, dropList, expireItems, finishIngest, listKind, removeItems, type RetentionBasis, type RetentionOverrides,
+  abortIngest, abortUnfinishedIngests, beginIngest, dropList, finishIngest, listKind, removeItems, type RetentionBasis, type RetentionOverrides,
 } from './list-store.js';
 import type { Logger } from './logger.js';
 import { NodeLock, NodeLockedError } from './node-lock.js';
@@ -57,7 +57,7 @@ const listSize = (store: Store, list: string): number =>
 
 type Operation =
   | { op: 'ingest-begin'; list: string; kind: string; source: string; sha256: string | null }
-  | { op: 'ingest-items'; ingestId: number; items: WireItem[] }
+  | { op: 'ingest-items'; ingestId: number; items: readonly WireItem[] }
   | { op: 'ingest-finish'; ingestId: number; counts: IngestCounts; retention?: RetentionInput }
   | { op: 'ingest-abort'; ingestId: number }
   | { op: 'list-kind'; list: string }
@@ -91,6 +91,35 @@ function fromWire(value: unknown, index: number): ListItem {
   };
 }
 
+const count = (value: unknown, field: string): number => {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ValidationError('invalid-request', `"${field}" expected a non-negative integer`);
+  return value as number;
+};
+
+function checkedCounts(value: unknown): IngestCounts {
+  const c = value as Partial<Record<keyof IngestCounts, unknown>> | null;
+  if (typeof c !== 'object' || c === null) throw new ValidationError('invalid-request', '"counts" expected an object');
+  const nullableText = (field: 'rejectsPath' | 'sha256', pattern: RegExp): string | null => {
+    const text = c[field];
+    if (text === null || text === undefined) return null;
+    if (typeof text !== 'string' || !pattern.test(text)) throw new ValidationError('invalid-request', `"counts.${field}" expected ${field === 'sha256' ? '64 lowercase hex digits' : 'a path'} or null`);
+    return text;
+  };
+  return {
+    rows: count(c.rows, 'counts.rows'), accepted: count(c.accepted, 'counts.accepted'), duplicates: count(c.duplicates, 'counts.duplicates'),
+    rejected: count(c.rejected, 'counts.rejected'), rejectsPath: nullableText('rejectsPath', /^.{1,4096}$/s), sha256: nullableText('sha256', HEX64),
+  };
+}
+
+function checkedRetention(value: unknown): RetentionInput | undefined {
+  if (value === undefined || value === null) return undefined;
+  const r = value as Partial<Record<keyof RetentionInput, unknown>>;
+  if (typeof r !== 'object' || !Number.isSafeInteger(r.ttlSeconds) || (r.ttlSeconds as number) <= 0 || (r.basis !== 'ingest' && r.basis !== 'first_seen')) {
+    throw new ValidationError('invalid-request', '"retention" expected {ttlSeconds: a positive integer, basis: "ingest" or "first_seen"}');
+  }
+  return { ttlSeconds: r.ttlSeconds as number, basis: r.basis };
+}
+
 /** Runs one list operation on `store`; the daemon calls this for POST /v1/lists. */
 export function applyListOperation(store: Store, request: unknown, context: { logger?: Logger; overrides?: RetentionOverrides } = {}): unknown {
   const body = request as Partial<Operation> & Record<string, unknown>;
@@ -116,8 +145,8 @@ export function applyListOperation(store: Store, request: unknown, context: { lo
       return store.addItems(ingest.list_id, (body['items'] as unknown[]).map(fromWire), id());
     }
     case 'ingest-finish': {
-      const counts = body['counts'] as IngestCounts;
-      const retention = body['retention'] as RetentionInput | undefined;
+      const counts = checkedCounts(body['counts']);
+      const retention = checkedRetention(body['retention']);
       finishIngest(store, id(), counts, retention);
       const list = store.db.prepare('SELECT l.name FROM ingests g JOIN lists l ON l.id = g.list_id WHERE g.id = ?').pluck().get(id()) as string;
       context.logger?.info({ list, ingestId: id(), rows: counts.rows, accepted: counts.accepted, duplicates: counts.duplicates, rejected: counts.rejected }, 'list items added');
@@ -196,11 +225,6 @@ class StoreListWriter implements ListWriter {
     return this.run({ op: 'drop', list });
   }
 
-  /** Expires items past their retention now: a command holding the lock does the daemon's job. */
-  expire(overrides: RetentionOverrides): void {
-    expireItems(this.store, Date.now(), overrides);
-  }
-
   close(): void {
     this.store.close();
     this.lock.release();
@@ -215,7 +239,7 @@ class DaemonListWriter implements ListWriter {
 
   constructor(private readonly config: NodeConfig, private readonly token: string) {}
 
-  private async run<T>(operation: Operation | (Omit<Operation, 'items'> & { items: WireItem[] })): Promise<T> {
+  private async run<T>(operation: Operation): Promise<T> {
     const response = await adminRequest(this.config, 'POST', '/v1/lists', { body: operation, token: this.token, timeoutMs: 120_000 });
     if (response.status === 200) return response.body as T;
     const error = (response.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
@@ -261,7 +285,7 @@ class DaemonListWriter implements ListWriter {
  * A writer for `command` on the node in `config`: the store under the node lock, or the daemon
  * that holds the lock. Any other holder is a NodeLockedError naming it.
  */
-export async function openListWriter(config: NodeConfig, command: string): Promise<ListWriter & { expire?: (overrides: RetentionOverrides) => void }> {
+export async function openListWriter(config: NodeConfig, command: string): Promise<ListWriter> {
   const attempt = NodeLock.tryAcquire(config.paths.dir, command);
   if (attempt instanceof NodeLock) {
     try {
