@@ -13,4 +13,4 @@ export { MAX_RULES_STRING, PHONE_METADATA_VERSION, identifierRules, identifierRu
 export type { IdentifierRules, IdentifierRulesOptions } from './rules.js';
 export { ACCOUNT_PLATFORMS, ACCOUNT_PLATFORM_ALIASES } from './internal/opaque.js';
 export { DEFAULT_MAX_RECORD_BYTES, ingestFile, readIdentifiers } from './ingest.js';
-export type { IngestEvent, IngestFileOptions, IngestLabels, IngestRecord, IngestReject, IngestSummary, ReadIdentifiersOptions } from './ingest.js';
+export type { DroppedLabelCount, IngestEvent, IngestFileOptions, IngestLabels, IngestRecord, IngestReject, IngestSummary, LabelWarning, ReadIdentifiersOptions, RejectCount } from './ingest.js';

@@ -138,7 +138,7 @@ describe('two daemons', () => {
     const metrics = await a.admin('/metrics');
     expect(metrics.status).toBe(200);
     const text = String(metrics.body);
-    expect(text).toMatch(/venn_rounds_total\{status="completed",role="(initiator|responder)",origin="scheduled",node="lab-a"\} 1/);
+    expect(text).toMatch(/venn_rounds_total\{peer="lab-b",status="completed",role="(initiator|responder)",origin="scheduled",node="lab-a"\} 1/);
     expect(text).toMatch(/venn_round_duration_seconds_count\{node="lab-a",status="completed"\} [1-9]/);
     expect(text).toMatch(/venn_elements_processed_total\{node="lab-a"\} [1-9][0-9]*/);
     expect(text).toContain('venn_peers_connected');

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -54,7 +55,7 @@ describe('venn ingest', () => {
     const path = join(root, 'emails.csv');
     const result = await venn(['ingest', '--dir', dir, '--kind', 'email', '--list', 'suspicious', '--account-column', 'account', path]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`5 rows: 0 accepted, 4 duplicates, 1 rejected (see ${path}.rejects.csv); list suspicious (email) now holds 3\n`
+    expect(result.stdout).toBe(`5 rows: 0 accepted, 4 duplicates, 1 rejected (see ${path}.rejects.csv); list suspicious (email) now holds 3\nrejected: 1 email-at-sign (invalid-email)\n`
       + `hygiene (venn/identifier/v2 hygiene/1 libphonenumber-js/${PHONE_METADATA_VERSION}): no value rejected\n`);
   });
 
@@ -69,8 +70,39 @@ describe('venn ingest', () => {
     expect(storedItems().filter((item) => item.kind === 'device_id').map((item) => item.digest)).toEqual([digest.toUpperCase()]);
   });
 
+  it('reads the inputs people have: stdin, TSV, another delimiter, NDJSON, gzip, a region column, nested JSON', async () => {
+    const digestOf = (kind: 'email' | 'phone', value: string, region?: string): string => Buffer.from(hashIdentifier(kind, value, { region }).digest).toString('hex').toUpperCase();
+    const ingest = async (args: string[], input?: string | Uint8Array): Promise<Record<string, unknown>> => {
+      const result = await venn(['ingest', '--dir', dir, '--json', ...args], input === undefined ? {} : { input });
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.code, args.join(' ')).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const listDigests = (list: string): string[] => storedItems().filter((item) => item.list === list).map((item) => item.digest).sort();
+
+    expect(await ingest(['--kind', 'email', '--list', 'stdin', '--format', 'csv', '-'], 'email\nstdin@example.com\n')).toMatchObject({ file: '-', accepted: 1, rejectsPath: null });
+    expect(listDigests('stdin')).toEqual([digestOf('email', 'stdin@example.com')]);
+    const refused = await venn(['ingest', '--dir', dir, '--kind', 'email', '-'], { input: 'email\nx@example.com\n' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/"--format" expected csv, tsv or jsonl when reading standard input/);
+
+    expect(await ingest(['--kind', 'email', '--list', 'tsv', '--account-column', 'account', file('tabs.tsv', 'email\taccount\ntab@example.com\tacct,1\n')])).toMatchObject({ accepted: 1 });
+    expect(storedItems().find((item) => item.list === 'tsv')?.account_ref).toBe('acct,1');
+    expect(await ingest(['--kind', 'email', '--list', 'semicolon', '--delimiter', ';', file('semi.csv', 'id;email\n1;semi@example.com\n')])).toMatchObject({ accepted: 1 });
+    expect(await ingest(['--kind', 'email', '--list', 'nested', '--column', 'user.email', file('nested.ndjson', '{"user":{"email":"Nested@Example.com"}}\n')])).toMatchObject({ accepted: 1 });
+    expect(listDigests('nested')).toEqual([digestOf('email', 'nested@example.com')]);
+    const gz = join(root, 'zipped.csv.gz');
+    writeFileSync(gz, gzipSync('email\ngz@example.com\n'));
+    expect(await ingest(['--kind', 'email', '--list', 'gz', gz])).toMatchObject({ accepted: 1 });
+    expect(await ingest(['--kind', 'email', '--list', 'gz-stdin', '--format', 'csv', '-'], gzipSync('email\ngz@example.com\n'))).toMatchObject({ accepted: 1 });
+
+    const phones = file('regions.csv', 'phone,country\n020 7946 0958,GB\n(415) 555-0100,\n');
+    expect(await ingest(['--kind', 'phone', '--list', 'regions', '--region', 'US', '--region-column', 'country', phones])).toMatchObject({ accepted: 2, rejected: 0 });
+    expect(listDigests('regions')).toEqual([digestOf('phone', '+442079460958'), digestOf('phone', '+14155550100')].sort());
+  });
+
   const bad: Array<[string, string[], RegExp, number]> = [
-    ['an unsupported extension', ['--kind', 'email', 'list.txt'], /FILE expected a \.csv or \.jsonl file, got ".*list\.txt" \[usage\]/, 2],
+    ['an unsupported extension', ['--kind', 'email', 'list.txt'], /FILE expected a \.csv, \.tsv, \.jsonl or \.ndjson file \(optionally \.gz\), or --format, got ".*list\.txt" \[usage\]/, 2],
     ['an unknown kind', ['--kind', 'fax', 'x.csv'], /"--kind" expected one of email,/, 2],
     ['a missing file', ['--kind', 'email', 'missing.csv'], /could not be read/, 1],
     ['a list reused for another kind', ['--kind', 'ip', '--list', 'suspicious', 'emails.csv'], /"--list" "suspicious" expected kind email.*got ip \[list-kind-mismatch\]/, 1],

@@ -1,7 +1,7 @@
 /** `venn rounds`: every round attempt with its status and reason. */
 import type { CommandIo } from '../cli.js';
 import { formatTable, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
-import { dirOption, openNode } from '../internal/node-dir.js';
+import { dirOption, openNodeForReading } from '../internal/node-dir.js';
 import type { RefusalRecord, RoundRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
@@ -73,7 +73,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommand(spec, argv, io);
   if (parsed === null) return 0;
   const { values } = parsed;
-  const { store } = openNode(dirOption(values, spec));
+  const { store } = openNodeForReading(dirOption(values, spec));
   try {
     const peerId = stringOption(values, 'peer', spec, true);
     const limit = integerOption(values, 'limit', spec, 1, 1_000_000) ?? 100;

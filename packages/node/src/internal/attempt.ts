@@ -74,6 +74,8 @@ export class Attempt {
     readonly record: RoundRecord,
     private readonly peer: RosterMember,
     private readonly session: Session,
+    /** The roster in force when the attempt was decided; a reload does not change it (node.md §6.1). */
+    private readonly roster: InstalledRoster = host.roster,
   ) {
     this.log = host.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
     this.recorded = new AttemptRecord(record.role);
@@ -175,7 +177,7 @@ export class Attempt {
     const policy = policyFor(host.config, peer.id);
     const head = host.store.latestTreeHead();
     const job: ComputeJob = {
-      role: record.role, roundId: record.roundId, rosterDigest: host.roster.digest, selfId: host.config.id, peerId: peer.id,
+      role: record.role, roundId: record.roundId, rosterDigest: this.roster.digest, selfId: host.config.id, peerId: peer.id,
       mode: mode ?? 'offered',
       policy: {
         maxPeerSetSize: policy.maxPeerSetSize, evaluationAllowance: Math.min(record.allowance, policy.maxPeerSetSize), modes: policy.modes,
@@ -222,7 +224,7 @@ export class Attempt {
     await withTimeout(this.session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), DRAIN_MS, host.timers);
     this.detachCompute(true);
     host.metrics.roundsRunning.dec();
-    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt);
+    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster);
     this.log.info({
       status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
       evaluationsSent: finished.evaluationsSent, evaluationsReceived: finished.evaluationsReceived, durationMs: host.now() - this.startedAt,
@@ -236,8 +238,8 @@ export class Attempt {
  * transaction; then a new signed head. `recorded` is what passed over the session; absent when no
  * session opened (the dial failed or the node restarted).
  */
-export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number): RoundRecord {
-  const { store, roster, config } = host;
+export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster): RoundRecord {
+  const { store, config } = host;
   const peer = roster.peers.find((m) => m.id === record.peerId);
   const peerRole: RoundRole = record.role === 'initiator' ? 'responder' : 'initiator';
   let peerHead;
@@ -291,7 +293,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
     });
   }
   host.signHead();
-  host.metrics.rounds.inc({ status: finished.status, role: finished.role, origin: finished.origin });
+  host.metrics.rounds.inc({ peer: finished.peerId, status: finished.status, role: finished.role, origin: finished.origin });
   if (startedAt !== undefined) host.metrics.roundDuration.observe({ status: finished.status }, (host.now() - startedAt) / 1000);
   host.events.emit('final', hex(finished.roundId), finished);
   host.attemptFinished(finished, peer);
