@@ -42,6 +42,7 @@ const CODE_ARGUMENTS: Readonly<Record<string, readonly number[]>> = {
   abort: [0], // the daemon's local abort of an attempt
   abortUnfinished: [0], // crash recovery's reason
   rowReject: [1], // identifiers.md §8 row-level reasons
+  reject: [1], // the CSV reader's wrapper of rowReject
   optionalText: [2],
   abytes: [3], // @venn/crypto's argument check with its own code
 };
@@ -246,7 +247,8 @@ describe('protocol-spec/errors.md', () => {
     expect(bySite('new CodecError')).toEqual(expect.arrayContaining(['missing-field', 'unknown-field'])); // a ternary
     expect(bySite('super')).toEqual(expect.arrayContaining(['usage', 'invalid-config']));
     expect(bySite('refuse()')).toContain('not-initiator');
-    expect(bySite('rowReject()')).toContain('csv-syntax');
+    expect(bySite('rowReject()')).toContain('field-count');
+    expect(bySite('reject()')).toContain('csv-syntax');
     expect(bySite('abytes()')).toContain('proof-length');
     expect(bySite('reason:')).toContain('size-mismatch');
     expect(bySite('kebab()')).toContain('unknown');
