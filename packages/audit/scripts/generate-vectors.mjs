@@ -191,6 +191,7 @@ const peers = [
 ];
 const exportedLog = mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding], peers });
 
+
 // ---------------------------------------------------------------- negative vectors
 const good = leaves[0];
 const patch = (bytes, offset, ...values) => {
@@ -224,6 +225,43 @@ const invalidRecords = [
   ['aborted with endedBy 0', patch(aborted, 119, 0), 'inconsistent-record'],
   ['aborted with more evaluations than the other declared', patch(aborted, 115, 0, 0, 0, 101), 'inconsistent-record'],
   ['responder equal to initiator', patch(good, good.length - 2, 0x61), 'invalid-field'],
+  ['initiator id length 64', cat(good.slice(0, 120 + 1 + 64), u8(64), te.encode('a'.repeat(64)), good.slice(120 + 1 + 64 + 1 + 5)), 'wrong-length'],
+  ['disputed with equal claims', patch(good, 78, 3), 'inconsistent-record'],
+  ['completed with an empty transcript hash', cat(good.slice(0, 120), u8(0), good.slice(120 + 1 + 64)), 'inconsistent-record'],
+  ['aborted with a 32-byte attempt hash', cat(aborted.slice(0, 120), u8(32), aborted.slice(121, 121 + 32), aborted.slice(120 + 1 + 64)), 'inconsistent-record'],
+].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+
+// audit.md §10.1: each invalid exported log breaks one rule of the valid one and names its code.
+const logFile = (fields) => mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding], peers, ...fields });
+const smallerHead = (() => {
+  const h = { size: 3, root: mth(leaves.slice(0, 3)), timestamp: 1767247300000 };
+  const sig = ed25519.sign(cat(te.encode('VENN-V01-TREE-HEAD'), u64(h.size), h.root, u64(h.timestamp), short(te.encode(logId))), seed);
+  return cat(u8(1), u64(h.size), h.root, u64(h.timestamp), sig);
+})();
+// The canonical file with one value's header made longer: `v` (2) as uint 8.
+const vAt = Buffer.from(exportedLog).indexOf(Buffer.from('a17602', 'hex'));
+const invalidExportedLogs = [
+  ['empty', new Uint8Array(0), 'empty'],
+  ['cut before its last byte', exportedLog.slice(0, -1), 'truncated'],
+  ['one trailing byte', cat(exportedLog, u8(0)), 'trailing-bytes'],
+  ['a transcript bundle\'s format name', mp({ fmt: 'venn-transcript-bundle', v: 2, log: logId, leaves, heads: [headEncoding], peers }), 'wrong-format'],
+  ['version 1 (peer entries without receipts)', logFile({ v: 1 }), 'unsupported-version'],
+  ['the log id as bin', logFile({ log: te.encode(logId) }), 'wrong-type'],
+  ['a map without "peers"', mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding] }), 'missing-field'],
+  ['a seventh key', logFile({ extra: 0 }), 'unknown-field'],
+  ['"v" written as uint 8', cat(exportedLog.slice(0, vAt + 2), Uint8Array.of(0xcc, 0x02), exportedLog.slice(vAt + 3)), 'non-canonical-encoding'],
+  ['"log" before "v"', mp({ fmt: 'venn-log', log: logId, v: 2, leaves, heads: [headEncoding], peers }), 'non-canonical-encoding'],
+  ['own heads out of size order', logFile({ heads: [headEncoding, smallerHead] }), 'non-canonical-encoding'],
+  ['two own heads of one size', logFile({ heads: [headEncoding, headEncoding] }), 'non-canonical-encoding'],
+  ['peer entries out of order', logFile({ peers: [peers[1], peers[0]] }), 'non-canonical-encoding'],
+  ['one peer entry twice', logFile({ peers: [peers[0], peers[0], peers[1]] }), 'non-canonical-encoding'],
+  ['a leaf of 64 bytes', logFile({ leaves: [...leaves, good.slice(0, 64)] }), 'wrong-length'],
+  ['a head of 112 bytes', logFile({ heads: [headEncoding.slice(0, 112)] }), 'wrong-length'],
+  ['a peer receipt of 2^53', logFile({ peers: [{ ...peers[0], opened: 2 ** 53 }, peers[1]] }), 'out-of-range'],
+  ['a log id that is not UTF-8', cat(exportedLog.slice(0, vAt + 3), mp('log'), Uint8Array.of(0xa5, 0x6c, 0x61, 0x62, 0x2d, 0xff), exportedLog.slice(vAt + 3 + 4 + 6)), 'invalid-utf8'],
+  ['an upper-case log id', logFile({ log: 'Lab-a' }), 'invalid-field'],
+  ['an upper-case peer id', logFile({ peers: [peers[0], { ...peers[1], peer: 'LAB-B' }] }), 'invalid-field'],
+  ['an own head of version 0', logFile({ heads: [patch(headEncoding, 0, 0)] }), 'unsupported-version'],
 ].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
 
 const invalidHeads = [
@@ -272,6 +310,7 @@ const vectors = {
   },
   invalid_round_records: invalidRecords,
   invalid_tree_heads: invalidHeads,
+  invalid_exported_logs: invalidExportedLogs,
   tampered_tree_heads: tamperedHeads,
 };
 
