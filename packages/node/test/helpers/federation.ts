@@ -27,7 +27,7 @@ export async function freePort(): Promise<number> {
 /** The transport's end-of-connection lines (transport.md §6.5) a node logged for connections with `peer`. */
 /** Whether a log line is the end of a session with `peer` (transport.md §5.5). */
 export function isSessionEnd(line: LogLine, peer: string): boolean {
-  return line['component'] === 'transport' && line['peerId'] === peer
+  return line['component'] === 'transport' && line['peer'] === peer
     && typeof line.msg === 'string' && /^(closing connection|peer closed the connection): /.test(line.msg);
 }
 
