@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { byAccount, cliPath, ensureCli, matchesOf, roundsOf, venn, type CliResultLike } from './helpers.js';
 
-interface Labels { category?: string; firstSeen?: string; reason?: string }
+/** Labels as `venn matches` names them (the spec's field names). */
+interface Labels { category?: string; first_seen?: string; reason?: string }
+/** Labels as the ground truth of `venn synth` holds them. */
+interface TruthLabels { category?: string; firstSeen?: string; reason?: string }
 interface GroundTruth {
   labs: string[];
   groups: Array<{ name: string; labs: string[]; size: number }>;
-  expected: Record<string, { identifiers: number; matches: Array<{ kind: string; account: string; peers: string[]; peerLabels: Record<string, Labels> }> }>;
+  expected: Record<string, { identifiers: number; matches: Array<{ kind: string; account: string; peers: string[]; peerLabels: Record<string, TruthLabels> }> }>;
 }
 
 const root = mkdtempSync(join(tmpdir(), 'venn-e2e-demo-'));
@@ -47,6 +50,21 @@ describe('venn demo', () => {
     expect(demo.stdout).toMatch(/Done in [0-9.]+ s: every check passed/);
   });
 
+  it('prints each step\'s own duration, and every pair\'s progress reaches 100%', () => {
+    const durations = [...demo.stdout.matchAll(/^ {2}\(step (\d) took ([0-9.]+) s\)$/gm)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    expect(durations.map(([step]) => step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const total = Number(/Done in ([0-9.]+) s/.exec(demo.stdout)?.[1]);
+    const sum = durations.reduce((acc, [, took]) => acc + took, 0);
+    // Durations, not time since start: they add up to (about) the total, and none is the total.
+    expect(sum).toBeLessThanOrEqual(total + 0.1 * durations.length);
+    expect(Math.max(...durations.map(([, took]) => took))).toBeLessThan(total);
+    // Step headers no longer carry the time since start.
+    expect(demo.stdout).not.toMatch(/^\d\. .*\[[0-9.]+ s\]$/m);
+    for (const pair of ['lab-a ⇄ lab-b', 'lab-a ⇄ lab-c', 'lab-b ⇄ lab-c']) {
+      expect(demo.stdout, pair).toContain(`${pair}: 100% of the elements blinded and evaluated`);
+    }
+  });
+
   it('every lab found exactly the planted matches, with the peers that hold them', async () => {
     expect(truth.labs).toEqual(['lab-a', 'lab-b', 'lab-c']);
     for (const lab of truth.labs) {
@@ -67,7 +85,7 @@ describe('venn demo', () => {
           const want: Labels = {};
           for (const field of agreed) {
             const value = match.peerLabels[peer]?.[FIELDS[field]];
-            if (value !== undefined) want[FIELDS[field]] = value;
+            if (value !== undefined) want[field] = value;
           }
           expect(row.peerLabels[peer] ?? {}, `${lab} ${row.accountRef} from ${peer}`).toEqual(want);
           if (Object.keys(want).length > 0) labelled++;

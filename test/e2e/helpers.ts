@@ -33,7 +33,7 @@ export interface MatchRow {
   accountRef: string | null;
   peers: string[];
   round: string;
-  peerLabels: Record<string, { category?: string; firstSeen?: string; reason?: string }>;
+  peerLabels: Record<string, { category?: string; first_seen?: string; reason?: string }>;
 }
 
 export interface RoundRow {

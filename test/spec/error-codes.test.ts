@@ -42,6 +42,7 @@ const CODE_ARGUMENTS: Readonly<Record<string, readonly number[]>> = {
   abort: [0], // the daemon's local abort of an attempt
   abortUnfinished: [0], // crash recovery's reason
   rowReject: [1], // identifiers.md §8 row-level reasons
+  reject: [1], // the CSV reader's wrapper of rowReject
   optionalText: [2],
   abytes: [3], // @venn/crypto's argument check with its own code
 };
@@ -62,9 +63,10 @@ const REGISTRIES: readonly (readonly [string, string, 'keys' | 'literals'])[] = 
  * code goes here; a code raised with any other class goes into errors.md.
  */
 const INTERNAL_ONLY: ReadonlySet<string> = new Set([
-  'append-conflict', 'bad-migrations', 'empty-subtree', 'encoder-size', 'invalid-segment', 'key-wiped', 'missing-node',
+  'append-conflict', 'bad-migrations', 'empty-subtree', 'encoder-size', 'key-wiped', 'missing-node',
   'msm-module', 'msm-refused', 'not-ready', 'pool-closed', 'round-already-started', 'round-closed', 'round-not-found',
   'round-not-started', 'sodium-malloc', 'sodium-module', 'sodium-not-ready', 'store-changed', 'transcript-closed',
+  'attempt-not-running', 'ristretto-module', 'invalid-chunk', 'invalid-chunk-count', 'invalid-streams',
   // venn demo and venn synth checking themselves
   'demo-command', 'demo-daemon', 'demo-daemon-exited', 'demo-schedule', 'demo-slot-timeout', 'demo-step-failed',
   'synth-exhausted', 'synth-junk-accepted',
@@ -247,7 +249,8 @@ describe('protocol-spec/errors.md', () => {
     expect(bySite('new CodecError')).toEqual(expect.arrayContaining(['missing-field', 'unknown-field'])); // a ternary
     expect(bySite('super')).toEqual(expect.arrayContaining(['usage', 'invalid-config']));
     expect(bySite('refuse()')).toContain('not-initiator');
-    expect(bySite('rowReject()')).toContain('csv-syntax');
+    expect(bySite('rowReject()')).toContain('field-count');
+    expect(bySite('reject()')).toContain('csv-syntax');
     expect(bySite('abytes()')).toContain('proof-length');
     expect(bySite('reason:')).toContain('size-mismatch');
     expect(bySite('kebab()')).toContain('unknown');

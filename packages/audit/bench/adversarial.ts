@@ -9,7 +9,8 @@ import {
   MAX_CHUNK_POINTS,
   MAX_FRAME_BYTES,
   MAX_LABEL_ENTRIES,
-  MAX_PROOF_SEGMENTS,
+  MAX_IDENTIFIER_RULES_BYTES,
+  PROTOCOL_VERSION,
   encodeMessage,
   type Message,
   type MessageKind,
@@ -123,13 +124,13 @@ export function largestMessages(): Record<MessageKind, Message> {
   const fourByte = '\u{1F600}'; // four UTF-8 bytes: the slowest characters to check
   return {
     offer: {
-      kind: 'offer', version: 1, roundId, rosterDigest: new Uint8Array(32).fill(0x22), sender: 'a'.repeat(128), receiver: 'b'.repeat(128),
+      kind: 'offer', version: PROTOCOL_VERSION, roundId, rosterDigest: new Uint8Array(32).fill(0x22), sender: 'a'.repeat(128), receiver: 'b'.repeat(128),
       mode: 'intersection', setSize: 1_048_576, maxPeerSetSize: 1_048_576, labelFields: ['category', 'first_seen', 'reason'],
-      publicKey: new Uint8Array(32).fill(0x33), logHead: head,
+      identifierRules: '~'.repeat(MAX_IDENTIFIER_RULES_BYTES), publicKey: new Uint8Array(32).fill(0x33), logHead: head,
     },
     blinded: { kind: 'blinded', roundId, seq: 255, points: new Uint8Array(32 * MAX_CHUNK_POINTS).fill(0x66) },
-    evaluated: { kind: 'evaluated', roundId, seq: 255, points: new Uint8Array(32 * MAX_CHUNK_POINTS).fill(0x77) },
-    proof: { kind: 'proof', roundId, proof: new Uint8Array(64 * MAX_PROOF_SEGMENTS).fill(0x88) },
+    evaluated: { kind: 'evaluated', roundId, seq: 255, points: new Uint8Array(32 * MAX_CHUNK_POINTS).fill(0x77), proof: new Uint8Array(64).fill(0x78) },
+    proof: { kind: 'proof', roundId, proof: new Uint8Array(64).fill(0x88) },
     labels: {
       kind: 'labels', roundId, seq: 2047, end: false,
       entries: Array.from({ length: MAX_LABEL_ENTRIES }, (_, i) => ({

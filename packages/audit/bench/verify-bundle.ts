@@ -18,7 +18,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
-import { createRound, type Role, type Round } from '@venn/protocol';
+import { createRound, ownSetFromDigests, type Role, type Round } from '@venn/protocol';
 import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 import {
   MemoryLogStorage,
@@ -58,7 +58,7 @@ function parseArgs(argv: readonly string[]): Args {
   if (!Number.isSafeInteger(n) || n < 1 || n > 1_000_000) throw new Error(`--n expected an integer in 1..1000000, got ${values.get('--n')}`);
   if (!(overlap >= 0 && overlap <= 1)) throw new Error(`--overlap expected a fraction in 0..1, got ${values.get('--overlap')}`);
   if (mode !== 'intersection' && mode !== 'cardinality') throw new Error(`--mode expected intersection or cardinality, got ${mode}`);
-  const cache = values.get('--cache') ?? join(tmpdir(), `venn-bench-audit-${n}-${overlap}-${mode}`);
+  const cache = values.get('--cache') ?? join(tmpdir(), `venn-bench-audit-v2-${n}-${overlap}-${mode}`);
   const jobs = Number(values.get('--jobs') ?? availableParallelism());
   if (!Number.isSafeInteger(jobs) || jobs < 1 || jobs > 64) throw new Error(`--jobs expected an integer in 1..64, got ${values.get('--jobs')}`);
   return { n, overlap, mode, cache, jobs };
@@ -101,7 +101,8 @@ function split<T>(items: readonly T[], parts: number): T[][] {
 function playRound(roundId: Uint8Array, elements: Record<Role, Uint8Array[]>, mode: Mode): { records: RecordedMessage[]; size: number; transcriptHash: Uint8Array } {
   const make = (role: Role): Round => createRound({
     role, roundId, rosterDigest, selfId: ids[role], peerId: ids[role === 'initiator' ? 'responder' : 'initiator'], mode,
-    policy: { maxPeerSetSize: MAX_SET_SIZE, modes: [mode], labelFields: [] }, elements: elements[role], rng: systemRng,
+    policy: { maxPeerSetSize: MAX_SET_SIZE, evaluationAllowance: MAX_SET_SIZE, modes: [mode], labelFields: [], semiHonestCardinality: mode === 'cardinality', allowIdentifierRulesMismatch: false },
+    identifierRules: 'venn-identifiers/1', ownSet: ownSetFromDigests(elements[role]), rng: systemRng,
     signingKey: ed25519KeyPairFromSeed(seeds[role]).secretKey, peerPublicKey: ed25519KeyPairFromSeed(seeds[role === 'initiator' ? 'responder' : 'initiator']).publicKey, logHead: null,
   });
   const rounds = { initiator: make('initiator'), responder: make('responder') };

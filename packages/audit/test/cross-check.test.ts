@@ -1,5 +1,5 @@
 /** Exported logs and the cross-check of two labs' logs (audit.md §10): codec junk table, missing rounds, transcript mismatches, split views. */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { CodecError, ValidationError } from '@venn/errors';
 import { describe, expect, it } from 'vitest';
 import {
@@ -61,11 +61,21 @@ class Lab {
 }
 
 function record(n: number, overrides: Partial<RoundRecord> = {}, spacing = SPACING): RoundRecord {
-  return {
+  const merged: RoundRecord = {
     roundId: sha256(encoder.encode(`round ${n}`)), attempt: 1, rosterDigest, slot: 1_900_000_000 + n * 3600, initiatorId: 'lab-a', responderId: 'lab-b',
-    status: 'completed', reason: '', transcriptHash: new Uint8Array([...sha256(encoder.encode(`transcript ${n}`)), ...sha256(encoder.encode(`transcript ${n} b`))]), initiatorClaim: n, responderClaim: n,
+    status: 'completed', reason: '', transcriptHash: sha512(encoder.encode(`transcript ${n}`)), initiatorClaim: n, responderClaim: n,
     timestamp: T0 + n * spacing, initiatorSetSize: 100 + n, responderSetSize: 200 + n, initiatorEvaluations: 200 + n, responderEvaluations: 100 + n, endedBy: null,
     ...overrides,
+  };
+  return v2(merged, overrides);
+}
+
+/** audit.md §3: an aborted attempt says who ended it and served at most what it was asked. */
+function v2(record: RoundRecord, overrides: Partial<RoundRecord> = {}): RoundRecord {
+  if (record.status !== 'aborted') return record;
+  return {
+    ...record, endedBy: overrides.endedBy ?? record.endedBy ?? 'responder',
+    initiatorEvaluations: overrides.initiatorEvaluations ?? 0, responderEvaluations: overrides.responderEvaluations ?? 0,
   };
 }
 
@@ -99,21 +109,16 @@ function federation(rounds: number, tamper: Tamper = {}): { a: Lab; b: Lab } {
     const opened = leaf.timestamp - 5000;
     a.clock = tamper.headClockA?.(n) ?? leaf.timestamp;
     b.clock = leaf.timestamp;
-    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecordOf(early));
+    for (const early of tamper.beforeA?.(n) ?? []) a.append(encodeRoundRecord(v2(early)));
     const ours = tamper.leafA === undefined ? leaf : tamper.leafA(n, leaf);
-    if (ours !== null) a.append(encodeRoundRecordOf(ours));
+    if (ours !== null) a.append(encodeRoundRecord(v2(ours)));
     if (headB !== undefined) a.receive('lab-b', headB, opened, ours === null ? null : a.log.size - 1);
     const theirs = tamper.leafB === undefined ? leaf : tamper.leafB(n, leaf);
-    if (theirs !== null) b.append(encodeRoundRecordOf(theirs));
+    if (theirs !== null) b.append(encodeRoundRecord(v2(theirs)));
     if (headA !== undefined) b.receive('lab-a', headA, opened, theirs === null ? null : b.log.size - 1);
-    if (n === 1) a.append(encodeRoundRecordOf(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
+    if (n === 1) a.append(encodeRoundRecord(record(100, { initiatorId: 'lab-a', responderId: 'lab-c', timestamp: leaf.timestamp + 5000 })));
   }
   return { a, b };
-}
-
-/** audit.md §3: an aborted leaf names the party that ended it. */
-function encodeRoundRecordOf(record: RoundRecord): Uint8Array {
-  return encodeRoundRecord(record.status === 'aborted' && record.endedBy === null ? { ...record, endedBy: 'initiator' } : record);
 }
 
 const kinds = (report: CrossCheckReport): string[] => report.issues.map((issue) => `${issue.kind}:${issue.lab ?? '-'}`);
@@ -208,7 +213,7 @@ describe('cross-check', () => {
     // head of size 5 no longer matches the leaves at all.
     const shrunk = prefix();
     shrunk.clock = a.heads[0]!.timestamp - 500;
-    shrunk.append(encodeRoundRecordOf(record(7)));
+    shrunk.append(encodeRoundRecord(record(7)));
     const report = crossCheckLogs({ ...shrunk.exported(), peerHeads: [] }, b.exported(), roster);
     const split = report.issues.filter((issue) => issue.kind === 'split-view');
     expect(split.map((issue) => issue.lab)).toEqual(['lab-a', 'lab-a', 'lab-a']);
@@ -294,7 +299,7 @@ describe('cross-check', () => {
     const { a, b } = federation(5);
     // lab-a rewrites round 1 in the log it exports, and re-signs its own heads over the new history.
     const forked = new Lab('lab-a', keys.initiator.secretKey);
-    for (let i = 0; i < a.log.size; i++) forked.append(i === 1 ? encodeRoundRecordOf(record(1, { initiatorClaim: 0, responderClaim: 0 })) : a.log.leaf(i));
+    for (let i = 0; i < a.log.size; i++) forked.append(i === 1 ? encodeRoundRecord(record(1, { initiatorClaim: 0, responderClaim: 0 })) : a.log.leaf(i));
     const report = crossCheckLogs({ ...forked.exported(), peerHeads: a.received }, b.exported(), roster);
     expect(report.consistent).toBe(false);
     expect(report.issues.filter((issue) => issue.kind === 'split-view').every((issue) => issue.lab === 'lab-a')).toBe(true);
@@ -376,7 +381,7 @@ describe('exported log codec', () => {
     for (const [name, peerHeads] of refused) {
       expect(() => encodeExportedLog({ ...a.exported(), peerHeads: peerHeads as PeerTreeHead[] }), name).toThrow(ValidationError);
     }
-    expect(() => encodeExportedLog({ ...a.exported(), leaves: [new Uint8Array(MIN_EXPORTED_LEAF_BYTES - 1)] })).toThrow(expect.objectContaining({ code: 'invalid-length' }));
+    expect(() => encodeExportedLog({ ...a.exported(), leaves: [new Uint8Array(MIN_EXPORTED_LEAF_BYTES - 1)] })).toThrow(expect.objectContaining({ code: 'wrong-length' }));
   });
 
   const splice = (find: readonly number[], replace: readonly number[]): Uint8Array => {

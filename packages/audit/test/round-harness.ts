@@ -5,7 +5,7 @@
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ed25519KeyPairFromSeed, ready, type Rng } from '@venn/crypto';
-import { createRound, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
+import { createRound, ownSetFromDigests, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
 import type { LabelField, LabelValues, MessageKind, Mode } from '@venn/wire';
 import {
   MemoryLogStorage,
@@ -129,9 +129,17 @@ export function playRound(setup: RoundSetup): PlayedRound {
       selfId: ids[role],
       peerId: ids[peer],
       mode: setup.mode ?? 'intersection',
-      policy: { maxPeerSetSize: 65_536, modes: ['intersection', 'cardinality'], labelFields: [], ...setup.policy?.[role] },
-      elements: setup.elements[role],
-      ...(setup.labels?.[role] === undefined ? {} : { labels: setup.labels[role] }),
+      policy: {
+        maxPeerSetSize: 65_536,
+        evaluationAllowance: setup.policy?.[role]?.maxPeerSetSize ?? 65_536,
+        modes: ['intersection', 'cardinality'],
+        labelFields: [],
+        semiHonestCardinality: true,
+        allowIdentifierRulesMismatch: false,
+        ...setup.policy?.[role],
+      },
+      identifierRules: 'venn-identifiers/1',
+      ownSet: ownSetFromDigests(setup.elements[role], setup.labels?.[role]),
       rng: seededRng(`round/${role}/${Buffer.from(roundId).toString('hex')}`),
       signingKey: keys[role].secretKey.slice(),
       peerPublicKey: keys[peer].publicKey,

@@ -1,6 +1,7 @@
 /** RFC 9380 expand_message_xmd (SHA-512), hash_to_ristretto255, and RFC 9497 HashToScalar. */
 import { CryptoError, ValidationError, describe } from '@venn/errors';
 import { POINT_BYTES, SCALAR_BYTES, abytes, bytesArg, isZero32 } from './internal/check.js';
+import { HASH_CHUNK_MESSAGES, fromUniformBytesBatch, hashToGroupChunk } from './internal/batch.js';
 import { MSG_BYTES, UNIFORM_BYTES, lib, slots } from './internal/sodium.js';
 
 const MAX_DST_BYTES = 255;
@@ -71,40 +72,36 @@ export function expandMessageXmd(msg: Uint8Array, dst: Uint8Array, lenInBytes: n
 }
 
 /**
- * RFC 9496 §4.3.4 element derivation of 64 uniform bytes (libsodium from_hash). Not exported from
- * the package: callers want hashToGroup; this exists so the RFC 9496 Appendix A.3 vectors can test it.
+ * RFC 9496 §4.3.4 element derivation of 64 uniform bytes (wasm/ristretto.c). Not exported from the
+ * package: callers want hashToGroup; this exists so the RFC 9496 Appendix A.3 vectors can test it.
  */
 export function elementFromUniformBytes(uniform: Uint8Array): Uint8Array {
   abytes(uniform, 64, 'uniform');
-  const m = lib();
-  const s = slots();
-  m.HEAPU8.set(uniform, s.wide);
-  m._crypto_core_ristretto255_from_hash(s.out, s.wide);
-  return m.HEAPU8.slice(s.out, s.out + POINT_BYTES);
-}
-
-/** hash_to_ristretto255 into heap slot `outPtr`; returns false if the element is the identity. */
-function hashToGroupInto(msg: Uint8Array, prime: Uint8Array, outPtr: number): boolean {
-  const m = lib();
-  const s = slots();
-  expandIntoHeap(msg, prime, 64, s.wide);
-  // RFC 9380 Appendix B: hash_to_ristretto255 = RFC 9496 §4.3.4 element derivation of 64 uniform bytes.
-  m._crypto_core_ristretto255_from_hash(outPtr, s.wide);
-  return isZero32(m.HEAPU8, outPtr) === 0;
+  return fromUniformBytesBatch(uniform);
 }
 
 /**
- * RFC 9380 hash_to_ristretto255(msg) with the given DST. The identity has negligible probability
- * but is refused, since RFC 9497 §3.3.1 Blind MUST reject it.
+ * RFC 9380 hash_to_ristretto255 of msgs[i] for every i, packed (Appendix B: expand_message_xmd
+ * with SHA-512 to 64 bytes, then RFC 9496 §4.3.4), in wasm/ristretto.c. Public data. The identity
+ * has negligible probability but is refused, since RFC 9497 §3.3.1 Blind MUST reject it.
  */
+function hashToGroupPacked(msgs: readonly Uint8Array[], prime: Uint8Array, field: (i: number) => string): Uint8Array {
+  const out = new Uint8Array(msgs.length * POINT_BYTES);
+  for (let start = 0; start < msgs.length; start += HASH_CHUNK_MESSAGES) {
+    hashToGroupChunk(msgs, start, Math.min(msgs.length, start + HASH_CHUNK_MESSAGES), prime, out, start * POINT_BYTES);
+  }
+  for (let i = 0; i < msgs.length; i++) {
+    if (isZero32(out, i * POINT_BYTES) === 1) {
+      throw new CryptoError('identity-element', `"${field(i)}" hashes to the identity element`);
+    }
+  }
+  return out;
+}
+
+/** RFC 9380 hash_to_ristretto255(msg) with the given DST; the identity is refused. */
 export function hashToGroup(msg: Uint8Array, dst: Uint8Array): Uint8Array {
   bytesArg(msg, 'msg');
-  const prime = dstPrime(dst);
-  const s = slots();
-  if (!hashToGroupInto(msg, prime, s.out)) {
-    throw new CryptoError('identity-element', '"msg" hashes to the identity element');
-  }
-  return lib().HEAPU8.slice(s.out, s.out + POINT_BYTES);
+  return hashToGroupPacked([msg], dstPrime(dst), () => 'msg');
 }
 
 /** hashToGroup for each message, packed 32·m bytes in the same order. */
@@ -114,16 +111,7 @@ export function hashToGroupMany(msgs: readonly Uint8Array[], dst: Uint8Array): U
   }
   const prime = dstPrime(dst);
   for (let i = 0; i < msgs.length; i++) bytesArg(msgs[i], `msgs[${i}]`);
-  const m = lib();
-  const s = slots();
-  const out = new Uint8Array(msgs.length * POINT_BYTES);
-  for (let i = 0; i < msgs.length; i++) {
-    if (!hashToGroupInto(msgs[i]!, prime, s.out)) {
-      throw new CryptoError('identity-element', `"msgs[${i}]" hashes to the identity element`);
-    }
-    out.set(m.HEAPU8.subarray(s.out, s.out + POINT_BYTES), i * POINT_BYTES);
-  }
-  return out;
+  return hashToGroupPacked(msgs, prime, (i) => `msgs[${i}]`);
 }
 
 /** RFC 9497 §4.1 HashToScalar into heap slot `outPtr`: expand to 64 bytes, little-endian, mod L. */

@@ -1,4 +1,4 @@
-/** ristretto255 group operations (RFC 9496) on canonical 32-byte encodings, through libsodium. */
+/** ristretto255 group operations (RFC 9496) on canonical 32-byte encodings (libsodium and wasm/ristretto.c). */
 import { CryptoError, InternalError, ValidationError } from '@venn/errors';
 import {
   POINT_BYTES,
@@ -8,6 +8,7 @@ import {
   packedArg,
   secretScalarArg,
 } from './internal/check.js';
+import { SCALARMULT_CHUNK_POINTS, secretScalarMultChunk } from './internal/batch.js';
 import { CHUNK_POINTS, lib, slots, wipeHeap, wrapper } from './internal/sodium.js';
 
 /**
@@ -152,27 +153,44 @@ export function scalarMult(k: Uint8Array, point: Uint8Array): Uint8Array {
 }
 
 /**
- * k·P_i for packed points, same order. Each P_i is decoded strictly inside libsodium's scalarmult,
- * so a separate validation pass would only repeat that work; failures name their index.
+ * k·P_i for packed points, same order, constant time in k. Two or more points go through the
+ * batched SIMD module (wasm/ristretto.c), which decodes every point strictly before touching k;
+ * a single point goes through libsodium, which is faster when there is nothing to pair it with.
+ * Failures name their index, as a point-by-point loop would: the first refused point wins.
  */
 export function scalarMultPacked(k: Uint8Array, points: Uint8Array): Uint8Array {
   secretScalarArg(k, 'k');
   const count = packedArg(points, 'points');
+  if (count < 2) return scalarMultPackedSodium(k, points, count);
+  const out = new Uint8Array(points.length);
+  for (let start = 0, n = 0; start < count; start += n) {
+    n = Math.min(SCALARMULT_CHUNK_POINTS, count - start);
+    // Never leave a single point for the last call: it would fill only one of the two lanes.
+    if (count - start - n === 1) n -= 1;
+    const bytes = [start * POINT_BYTES, (start + n) * POINT_BYTES] as const;
+    const refused = secretScalarMultChunk(k, points.subarray(...bytes), out.subarray(...bytes));
+    if (refused >= 0) throw pointError(points, (start + refused) * POINT_BYTES, `points[${start + refused}]`);
+    for (let j = start; j < start + n; j++) {
+      // Unreachable for 0 < k < L and non-identity inputs (prime order); checked as libsodium did.
+      if (isZero32(out, j * POINT_BYTES) === 1) throw pointError(points, j * POINT_BYTES, `points[${j}]`);
+    }
+  }
+  return out;
+}
+
+/** k·P_i through libsodium's scalarmult, point by point (used for fewer than two points). */
+function scalarMultPackedSodium(k: Uint8Array, points: Uint8Array, count: number): Uint8Array {
   const m = lib();
   const s = slots();
   const out = new Uint8Array(points.length);
   try {
     m.HEAPU8.set(k, s.scalar);
-    for (let start = 0; start < count; start += CHUNK_POINTS) {
-      const n = Math.min(CHUNK_POINTS, count - start);
-      m.HEAPU8.set(points.subarray(start * POINT_BYTES, (start + n) * POINT_BYTES), s.chunkIn);
-      for (let j = 0; j < n; j++) {
-        const offset = j * POINT_BYTES;
-        if (m._crypto_scalarmult_ristretto255(s.chunkOut + offset, s.scalar, s.chunkIn + offset) !== 0) {
-          throw pointError(points, (start + j) * POINT_BYTES, `points[${start + j}]`);
-        }
+    for (let j = 0; j < count; j++) {
+      m.HEAPU8.set(points.subarray(j * POINT_BYTES, (j + 1) * POINT_BYTES), s.point);
+      if (m._crypto_scalarmult_ristretto255(s.out, s.scalar, s.point) !== 0) {
+        throw pointError(points, j * POINT_BYTES, `points[${j}]`);
       }
-      out.set(m.HEAPU8.subarray(s.chunkOut, s.chunkOut + n * POINT_BYTES), start * POINT_BYTES);
+      out.set(m.HEAPU8.subarray(s.out, s.out + POINT_BYTES), j * POINT_BYTES);
     }
     return out;
   } finally {

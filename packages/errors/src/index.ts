@@ -28,6 +28,12 @@ export class ProtocolError extends VennError {}
 /** A connection-level failure: authentication, framing, limits, timeouts. */
 export class TransportError extends VennError {}
 
+/**
+ * The machine, not the input, stands in the way: a directory or file that cannot be written, a
+ * port in use, a node directory held by another process. The CLI gives these their own exit code.
+ */
+export class EnvironmentError extends VennError {}
+
 /** A bug or broken invariant inside Venn itself. */
 export class InternalError extends VennError {}
 

@@ -175,7 +175,7 @@ async function parent() {
     );
     if (!values.keep) {
       rmSync(path, { force: true });
-      rmSync(result.rejectsPath, { force: true });
+      if (result.rejectsPath !== null) rmSync(result.rejectsPath, { force: true });
     }
   }
   console.log(

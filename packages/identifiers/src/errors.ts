@@ -9,7 +9,8 @@ export type RejectReason =
   | 'too-long'
   | 'empty'
   | 'control-character'
-  | 'placeholder'
+  | 'identifier-placeholder'
+  | 'identifier-shared'
   | 'email-at-sign'
   | 'email-local-part'
   | 'email-domain'
@@ -24,9 +25,14 @@ export type RejectReason =
   | 'ip-loopback'
   | 'ip-family'
   | 'ip-prefix-length'
+  | 'ip-nonunique'
   | 'wallet-syntax'
   | 'wallet-checksum'
   | 'prehashed-syntax';
+
+/** The reasons of the hygiene list (protocol-spec/identifiers.md §12). */
+export const HYGIENE_REASONS = ['identifier-placeholder', 'identifier-shared', 'ip-nonunique'] as const;
+export type HygieneReason = (typeof HYGIENE_REASONS)[number];
 
 /** What was being parsed: a kind, or a prehashed digest (§8.1). */
 export type IdentifierSubject = IdentifierKind | 'prehashed';
@@ -38,10 +44,13 @@ export type IdentifierSubject = IdentifierKind | 'prehashed';
 export class InvalidIdentifierError extends ValidationError {
   readonly kind: IdentifierSubject;
   readonly reason: RejectReason;
+  /** For the hygiene reasons (§12): the id of the hygiene rule that caught the value. */
+  readonly rule: string | undefined;
 
-  constructor(kind: IdentifierSubject, reason: RejectReason, message: string) {
+  constructor(kind: IdentifierSubject, reason: RejectReason, message: string, rule?: string) {
     super(`invalid-${kind.replaceAll('_', '-')}`, message);
     this.kind = kind;
     this.reason = reason;
+    this.rule = rule;
   }
 }

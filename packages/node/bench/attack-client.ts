@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashToGroupMany, randomScalar, ready, scalarBaseMult, scalarMultPacked, systemRng, wipe } from '@venn/crypto';
-import { identifierDigest } from '@venn/identifiers';
+import { identifierDigest, identifierRules, identifierRulesString } from '@venn/identifiers';
 import { HASH_TO_GROUP_DST } from '@venn/protocol';
 import { SessionError, connect, createServer, parseRoster, rosterDigest, transportReady, type Roster, type Session, type TransportServer } from '@venn/transport';
 import { MAX_CHUNK_POINTS, MAX_FRAME_BYTES, MAX_SET_SIZE, PROTOCOL_VERSION, decodeMessage, encodeMessage, type Message } from '@venn/wire';
@@ -81,7 +81,9 @@ function opening(member: Member, victimId: string, roundId: Uint8Array, guesses:
   const blinded = guesses.length === 0 ? new Uint8Array(0) : scalarMultPacked(state.key, hashToGroupMany(guesses, HASH_TO_GROUP_DST));
   const offer: Message = {
     kind: 'offer', version: PROTOCOL_VERSION, roundId, rosterDigest: member.rosterDigest, sender: member.id, receiver: victimId,
-    mode: 'intersection', setSize: guesses.length, maxPeerSetSize: MAX_SET_SIZE, labelFields: [], publicKey, logHead: null,
+    mode: 'intersection', setSize: guesses.length, maxPeerSetSize: MAX_SET_SIZE, labelFields: [],
+    // The rules string is public (the code version): a member sends what the victim expects.
+    identifierRules: identifierRulesString(identifierRules()), publicKey, logHead: null,
   };
   return [encodeMessage(offer), ...chunks(blinded).map((points, seq) => encodeMessage({ kind: 'blinded', roundId, seq, points }))];
 }

@@ -93,13 +93,13 @@ describe('venn roster', () => {
       entries.push(path);
     }
     const out = join(root, 'roster.json');
-    const built = await venn(['roster', 'build', '--name', 'venn-test', '--schedule', '*/5 * * * *', '--window', '4', '--out', out, ...entries]);
+    const built = await venn(['roster', 'build', '--name', 'venn-test', '--schedule', '0 */4 * * *', '--window', '4', '--out', out, ...entries]);
     expect(built.stderr).toBe('');
     expect(built.code).toBe(0);
     const roster = parseRoster(readFileSync(out, 'utf8'));
     expect(built.stdout.trim()).toBe(Buffer.from(rosterDigest(roster)).toString('hex'));
     expect(roster.members.map((m) => m.id)).toEqual(['lab-b', 'lab-c']);
-    expect(roster.schedule).toEqual({ cron: '*/5 * * * *', windowMinutes: 4, timezone: 'UTC' });
+    expect(roster.schedule).toEqual({ cron: '0 */4 * * *', windowMinutes: 4, timezone: 'UTC' });
 
     const used = await venn(['roster', 'use', '--dir', join(root, 'lab-b'), out, '--json']);
     expect(used.code).toBe(0);
@@ -141,7 +141,14 @@ describe('read-only commands on a fresh node', () => {
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as Record<string, unknown>;
     expect(report).toMatchObject({ node: 'lab-b', daemon: { up: false }, elements: 0, lists: [], log: { size: 0 } });
-    expect(report['peers']).toEqual([{ id: 'lab-c', endpoint: 'ws://127.0.0.1:7011', lastRound: null, roundsToday: 0 }]);
+    const day = new Date().toISOString().slice(0, 10);
+    expect(report['peers']).toEqual([{
+      id: 'lab-c', endpoint: 'ws://127.0.0.1:7011', lastRound: null, roundsToday: 0,
+      quota: { day, rounds: { used: 0, limit: 8, left: 8 }, adHocRounds: { used: 0, limit: 4, left: 4 } },
+      // node.md §5.2–§5.3 defaults: 2 × the cap a day and a round, 3 abandonments a day.
+      budget: { used: 0, limit: 2_000_000, left: 2_000_000, windowHours: 24, served: 0, reserved: 0, perRoundLimit: 2_000_000 },
+      abandonments: { last24h: 0, limit: 3, suspended: false },
+    }]);
     expect(Date.parse(String(report['nextSlot']))).toBeGreaterThan(Date.now() - 1000);
   });
 

@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashIdentifier } from '@venn/identifiers';
+import { PHONE_METADATA_VERSION, hashIdentifier, hygieneAdditionsDigest } from '@venn/identifiers';
+import { Store } from '../src/internal/store.js';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 
@@ -53,11 +55,12 @@ describe('venn ingest', () => {
     const path = join(root, 'emails.csv');
     const result = await venn(['ingest', '--dir', dir, '--kind', 'email', '--list', 'suspicious', '--account-column', 'account', path]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`5 rows: 0 accepted, 4 duplicates, 1 rejected (see ${path}.rejects.csv); list suspicious (email) now holds 3\n`);
+    expect(result.stdout).toBe(`5 rows: 0 accepted, 4 duplicates, 1 rejected (see ${path}.rejects.csv); list suspicious (email) now holds 3\nrejected: 1 email-at-sign (invalid-email)\n`
+      + `hygiene (venn/identifier/v2 hygiene/1 libphonenumber-js/${PHONE_METADATA_VERSION}): no value rejected\n`);
   });
 
   it('reads JSONL, phone numbers with a region, and prehashed digests', async () => {
-    const phones = file('phones.jsonl', '{"phone":"+1 (415) 555-0100","account":"p1"}\n{"phone":"415-555-0101","account":"p2"}\n');
+    const phones = file('phones.jsonl', '{"phone":"+1 (415) 555-0200","account":"p1"}\n{"phone":"415-555-0201","account":"p2"}\n');
     const byRegion = await venn(['ingest', '--dir', dir, '--kind', 'phone', '--region', 'US', '--account-column', 'account', '--json', phones]);
     expect(JSON.parse(byRegion.stdout)).toMatchObject({ list: 'phone', accepted: 2, rejected: 0 });
     const digest = Buffer.from(hashIdentifier('device_id', 'device-123').digest).toString('hex');
@@ -67,8 +70,39 @@ describe('venn ingest', () => {
     expect(storedItems().filter((item) => item.kind === 'device_id').map((item) => item.digest)).toEqual([digest.toUpperCase()]);
   });
 
+  it('reads the inputs people have: stdin, TSV, another delimiter, NDJSON, gzip, a region column, nested JSON', async () => {
+    const digestOf = (kind: 'email' | 'phone', value: string, region?: string): string => Buffer.from(hashIdentifier(kind, value, { region }).digest).toString('hex').toUpperCase();
+    const ingest = async (args: string[], input?: string | Uint8Array): Promise<Record<string, unknown>> => {
+      const result = await venn(['ingest', '--dir', dir, '--json', ...args], input === undefined ? {} : { input });
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.code, args.join(' ')).toBe(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    const listDigests = (list: string): string[] => storedItems().filter((item) => item.list === list).map((item) => item.digest).sort();
+
+    expect(await ingest(['--kind', 'email', '--list', 'stdin', '--format', 'csv', '-'], 'email\nstdin@example.com\n')).toMatchObject({ file: '-', accepted: 1, rejectsPath: null });
+    expect(listDigests('stdin')).toEqual([digestOf('email', 'stdin@example.com')]);
+    const refused = await venn(['ingest', '--dir', dir, '--kind', 'email', '-'], { input: 'email\nx@example.com\n' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/"--format" expected csv, tsv or jsonl when reading standard input/);
+
+    expect(await ingest(['--kind', 'email', '--list', 'tsv', '--account-column', 'account', file('tabs.tsv', 'email\taccount\ntab@example.com\tacct,1\n')])).toMatchObject({ accepted: 1 });
+    expect(storedItems().find((item) => item.list === 'tsv')?.account_ref).toBe('acct,1');
+    expect(await ingest(['--kind', 'email', '--list', 'semicolon', '--delimiter', ';', file('semi.csv', 'id;email\n1;semi@example.com\n')])).toMatchObject({ accepted: 1 });
+    expect(await ingest(['--kind', 'email', '--list', 'nested', '--column', 'user.email', file('nested.ndjson', '{"user":{"email":"Nested@Example.com"}}\n')])).toMatchObject({ accepted: 1 });
+    expect(listDigests('nested')).toEqual([digestOf('email', 'nested@example.com')]);
+    const gz = join(root, 'zipped.csv.gz');
+    writeFileSync(gz, gzipSync('email\ngz@example.com\n'));
+    expect(await ingest(['--kind', 'email', '--list', 'gz', gz])).toMatchObject({ accepted: 1 });
+    expect(await ingest(['--kind', 'email', '--list', 'gz-stdin', '--format', 'csv', '-'], gzipSync('email\ngz@example.com\n'))).toMatchObject({ accepted: 1 });
+
+    const phones = file('regions.csv', 'phone,country\n020 7123 4567,GB\n(415) 867-1234,\n');
+    expect(await ingest(['--kind', 'phone', '--list', 'regions', '--region', 'US', '--region-column', 'country', phones])).toMatchObject({ accepted: 2, rejected: 0 });
+    expect(listDigests('regions')).toEqual([digestOf('phone', '+442071234567'), digestOf('phone', '+14158671234')].sort());
+  });
+
   const bad: Array<[string, string[], RegExp, number]> = [
-    ['an unsupported extension', ['--kind', 'email', 'list.txt'], /FILE expected a \.csv or \.jsonl file, got ".*list\.txt" \[usage\]/, 2],
+    ['an unsupported extension', ['--kind', 'email', 'list.txt'], /FILE expected a \.csv, \.tsv, \.jsonl or \.ndjson file \(optionally \.gz\), or --format, got ".*list\.txt" \[usage\]/, 2],
     ['an unknown kind', ['--kind', 'fax', 'x.csv'], /"--kind" expected one of email,/, 2],
     ['a missing file', ['--kind', 'email', 'missing.csv'], /could not be read/, 1],
     ['a list reused for another kind', ['--kind', 'ip', '--list', 'suspicious', 'emails.csv'], /"--list" "suspicious" expected kind email.*got ip \[list-kind-mismatch\]/, 1],
@@ -79,5 +113,85 @@ describe('venn ingest', () => {
     expect(result.code).toBe(code);
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('identifier hygiene at ingest (identifiers.md §12)', () => {
+  const hdir = join(root, 'hygiene-node');
+  const additions = [{ kind: 'device_id', value: 'abcdef0123456789' }, { kind: 'ip', value: '203.0.113.0/24' }];
+
+  beforeAll(async () => {
+    const init = await venn(['init', '--dir', hdir, '--id', 'lab-h', '--listen', '127.0.0.1:7021']);
+    expect(init.code).toBe(0);
+    const roster = { version: 1, federation: { name: 'f', epoch: 1 }, schedule: { cron: '0 */3 * * *', windowMinutes: 5, timezone: 'UTC' }, members: [JSON.parse(init.stdout) as unknown], identifierHygiene: additions };
+    const rosterPath = file('hygiene-roster.json', JSON.stringify(roster));
+    expect((await venn(['roster', 'use', '--dir', hdir, rosterPath])).code).toBe(0);
+    const extra = file('extra-hygiene.txt', '# shared by our own test accounts\ndevice_id TEST-DEVICE-1\nip 198.51.100.0/24\n');
+    const configPath = join(hdir, 'venn.config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configPath, JSON.stringify({ ...config, hygiene: { extraFile: extra }, sharedValueAccounts: 2 }));
+  });
+
+  it('rejects listed values into the rejects file, counts them per rule, and prints the summary', async () => {
+    const path = file('devices.csv', 'device_id,account\n9774D56D682E549C,a1\n02-00-00-00-00-00,a2\nnull,a3\nABCDEF0123456789,a4\nTEST-DEVICE-1,a5\n550e8400-e29b-41d4-a716-446655440000,a6\n9774d56d682e549c,a7\n');
+    const json = await venn(['ingest', '--dir', hdir, '--kind', 'device_id', '--account-column', 'account', '--json', '--max-rejects', '100', path]);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({ rows: 7, accepted: 1, rejected: 6, rejectReasons: { 'identifier-shared': 5, 'identifier-placeholder': 1 } });
+    expect(report['hygiene']).toMatchObject({
+      rules: `venn/identifier/v2 hygiene/1+roster.${hygieneAdditionsDigest(additions).slice(0, 16)} libphonenumber-js/${PHONE_METADATA_VERSION}`,
+      rosterEntries: 2, localEntries: 2, rejected: 6,
+      byRule: { 'android-id-froyo': 2, 'mac-android-hidden': 1, 'placeholder-word': 1, 'roster-addition': 1, 'local-extension': 1 },
+    });
+    const rejects = readFileSync(`${path}.rejects.csv`, 'utf8').trimEnd().split(/\r?\n/).slice(1).map((line) => line.split(',').slice(0, 3).join(','));
+    expect(rejects).toEqual(['2,invalid-device-id,identifier-shared', '3,invalid-device-id,identifier-shared', '4,invalid-device-id,identifier-placeholder',
+      '5,invalid-device-id,identifier-shared', '6,invalid-device-id,identifier-shared', '8,invalid-device-id,identifier-shared']);
+
+    const text = await venn(['ingest', '--dir', hdir, '--kind', 'device_id', '--list', 'again', '--account-column', 'account', '--max-rejects', '100', path]);
+    expect(text.stdout.split('\n').find((line) => line.startsWith('hygiene '))).toBe(`hygiene (${String((report['hygiene'] as { rules: string }).rules)}; 2 roster additions, 2 local entries): 6 rejected: android-id-froyo 2, local-extension 1, mac-android-hidden 1, placeholder-word 1, roster-addition 1`);
+  });
+
+  it('applies the roster ranges and local ranges to IP prefixes, and the built-in IP ranges', async () => {
+    const path = file('ips.csv', 'ip\n203.0.113.9\n198.51.100.7\n192.168.1.77\n100.64.0.1\n198.18.0.1\n');
+    const result = await venn(['ingest', '--dir', hdir, '--kind', 'ip_v4_24', '--column', 'ip', '--json', '--max-rejects', '100', path]);
+    expect(JSON.parse(result.stdout)).toMatchObject({ accepted: 1, rejected: 4, hygiene: { byRule: { 'roster-addition': 1, 'local-extension': 1, 'ipv4-private': 1, 'ipv4-cgnat': 1 } } });
+  });
+
+  it('refuses a bad extra file before reading the list, naming the config field and the line', async () => {
+    const configPath = join(hdir, 'venn.config.json');
+    const saved = readFileSync(configPath, 'utf8');
+    const badExtra = file('bad-hygiene.txt', 'device_id ok\nphone 415 555 0199\n');
+    writeFileSync(configPath, JSON.stringify({ ...(JSON.parse(saved) as object), hygiene: { extraFile: badExtra } }));
+    try {
+      const result = await venn(['ingest', '--dir', hdir, '--kind', 'email', file('one.csv', 'email\na@example.com\n')]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/"hygiene\.extraFile": .*bad-hygiene\.txt:2\.value is not a phone.*\[hygiene-invalid\]/);
+    } finally {
+      writeFileSync(configPath, saved);
+    }
+  });
+
+  it('venn matches marks a match whose digest more local accounts hold than sharedValueAccounts', async () => {
+    const shared = hashIdentifier('device_id', 'shared-device').digest;
+    const single = hashIdentifier('device_id', 'single-device').digest;
+    const store = Store.open(join(hdir, 'venn.db'));
+    try {
+      const list = store.ensureList('devices-m', 'device_id');
+      store.addItems(list.id, [{ digest: shared, accountRef: 'm1' }, { digest: shared, accountRef: 'm2' }, { digest: shared, accountRef: 'm3' }, { digest: single, accountRef: 'm4' }]);
+      const round = store.createRound({ roundId: new Uint8Array(32).fill(7), peerId: 'lab-x', role: 'initiator', origin: 'ad-hoc', slot: null, mode: 'intersection' });
+      store.markRunning(round.row, 4);
+      store.finishRound(round.row, { status: 'completed', matches: [{ digest: shared }, { digest: single }] });
+    } finally {
+      store.close();
+    }
+    const json = await venn(['matches', '--dir', hdir, '--format', 'json']);
+    expect(json.code).toBe(0);
+    const rows = (JSON.parse(json.stdout) as Array<{ accountRef: string; accounts: number; shared: boolean }>).map((r) => [r.accountRef, r.accounts, r.shared]);
+    expect(rows).toEqual([['m1', 3, true], ['m2', 3, true], ['m3', 3, true], ['m4', 1, false]]);
+    const table = await venn(['matches', '--dir', hdir]);
+    expect(table.stdout).toMatch(/SHARED/);
+    expect(table.stdout.split('\n').filter((line) => line.includes('yes (3 accounts)'))).toHaveLength(3);
+    expect(table.stdout.split('\n').find((line) => line.includes('m4'))).not.toMatch(/yes/);
   });
 });

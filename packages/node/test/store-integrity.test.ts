@@ -1,5 +1,5 @@
 /**
- * node.md §2.1: quick_check before the daemon runs on a store, online backups, and restores that
+ * node.md §2.2: quick_check before the daemon runs on a store, online backups, and restores that
  * never roll the audit log back (the high-water mark outside the store).
  */
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { encodeRoundRecord, signTreeHead } from '@venn/audit';
 import { ed25519KeyPairFromSeed, ready as cryptoReady } from '@venn/crypto';
 import { VennError } from '@venn/errors';
 import { checkWatermark, readWatermark, writeWatermark } from '../src/internal/log-watermark.js';
+import { NodeLock } from '../src/internal/node-lock.js';
 import { backupStore, openCheckedStore, restoreStore } from '../src/internal/store-integrity.js';
 import { Store } from '../src/internal/store.js';
 import { ensureBuilt } from './helpers/build.js';
@@ -190,6 +191,15 @@ describe('venn backup and venn restore against real daemons', () => {
     expect(busy.stderr).toContain('[daemon-running]');
 
     await a.stop();
+    // Another process owning the node directory (here this one, as an ingest would) blocks a restore.
+    const current0 = readFileSync(join(a.dir, 'venn.db'));
+    const lock = NodeLock.acquire(a.dir, 'ingest');
+    const locked = await venn(['restore', '--dir', a.dir, early]);
+    lock.release();
+    expect(locked.code).toBe(3);
+    expect(locked.stderr).toContain('[node-dir-locked]');
+    expect(readFileSync(join(a.dir, 'venn.db')).equals(current0)).toBe(true);
+
     const refused = await venn(['restore', '--dir', a.dir, early]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('[log-rollback]');

@@ -211,6 +211,35 @@ describe('daemons over wss', () => {
     expect(await federation.node('lab-c').started()).toMatchObject({ tls: false, endpoint: `ws://127.0.0.1:${federation.node('lab-c').port}` });
   });
 
+  it('SIGHUP loads a renewed certificate for new connections, and logs that TLS changed', async () => {
+    const b = federation.node('lab-b');
+    const served = (ca: Buffer): Promise<string> => new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: b.port, ca }, () => {
+        const peer = socket.getPeerX509Certificate();
+        socket.destroy();
+        resolve(peer?.fingerprint256 ?? '');
+      });
+      socket.once('error', reject);
+    });
+    const renewed = selfSigned('lab-b-renewed');
+    const keep = { cert: readFileSync(join(b.dir, 'tls/cert.pem')), key: readFileSync(join(b.dir, 'tls/key.pem')) };
+    try {
+      copyFileSync(renewed.certFile, join(b.dir, 'tls/cert.pem'));
+      copyFileSync(renewed.keyFile, join(b.dir, 'tls/key.pem'));
+      const reloaded = b.nextLog((line) => line.msg === 'reloaded', 10_000, 'reload');
+      b.signal('SIGHUP');
+      expect((await reloaded)['changed']).toEqual(['tls']);
+      expect(await served(readFileSync(renewed.certFile))).toBe(new X509Certificate(readFileSync(renewed.certFile)).fingerprint256);
+    } finally {
+      writeFileSync(join(b.dir, 'tls/cert.pem'), keep.cert);
+      writeFileSync(join(b.dir, 'tls/key.pem'), keep.key);
+      const restored = b.nextLog((line) => line.msg === 'reloaded', 10_000, 'reload');
+      b.signal('SIGHUP');
+      await restored;
+    }
+    expect(await served(readFileSync(bundle))).toBe(new X509Certificate(readFileSync(labB.certFile)).fingerprint256);
+  });
+
   it('completes an ad-hoc round over wss between two TLS daemons', async () => {
     const a = federation.node('lab-a');
     const b = federation.node('lab-b');

@@ -1,7 +1,8 @@
 /** Shared pieces of the core benchmark: data, phase timing, CPU clocks and the psi.js binding. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Phase, PhaseTimer } from '@venn/protocol';
+import type { Phase, PhaseTimer, RoundPolicy } from '@venn/protocol';
+import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 
 export const PHASES: readonly Phase[] = ['hash-to-group', 'blind', 'evaluate', 'prove', 'verify', 'match'];
 
@@ -15,6 +16,11 @@ export function benchSets(n: number, shared: number): { initiator: Uint8Array[];
     responder.push(digest(i < shared ? `bench/shared/${i}` : `bench/responder/${i}`));
   }
   return { initiator, responder };
+}
+
+/** Both parties accept whatever the benchmark runs; cardinality only as the explicit semi-honest choice it is. */
+export function benchPolicy(mode: Mode): RoundPolicy {
+  return { maxPeerSetSize: MAX_SET_SIZE, evaluationAllowance: MAX_SET_SIZE, modes: [mode], labelFields: [], semiHonestCardinality: mode === 'cardinality', allowIdentifierRulesMismatch: false };
 }
 
 export function pack(elements: readonly Uint8Array[]): Uint8Array {

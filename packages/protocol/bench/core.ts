@@ -3,15 +3,21 @@
  * 2.0.6 (one direction, Raw structure) on the same data, measured (a) on one thread and (b) with
  * each party in its own worker thread.
  *
- *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--only a|b] [--no-psi]
+ *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--only a|b] [--no-psi] [--memory]
+ *
+ * --memory adds (m): the peak memory the two rounds retain (full garbage collection before each
+ * sample, untimed), per element per side.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
-import { createRound, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
+import { createRound, ownSetFromDigests, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
 import { MAX_SET_SIZE, type Mode } from '@venn/wire';
 import {
   PHASES,
+  benchPolicy,
   benchSets,
   hexStrings,
   loadPsi,
@@ -29,6 +35,7 @@ interface Args {
   readonly psi: boolean;
   /** which measurements to run: 'a' (one thread), 'b' (worker threads) or both */
   readonly only: 'a' | 'b' | undefined;
+  readonly memory: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -38,7 +45,7 @@ function parseArgs(argv: readonly string[]): Args {
     const arg = argv[i]!;
     if (arg === '--') continue;
     const [key, inline] = arg.split('=', 2) as [string, string | undefined];
-    if (key === '--no-psi') flags.add(key);
+    if (key === '--no-psi' || key === '--memory') flags.add(key);
     else if (key.startsWith('--')) values.set(key, inline ?? argv[++i] ?? '');
   }
   const n = Number(values.get('--n') ?? 10_000);
@@ -49,7 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
   if (mode !== 'intersection' && mode !== 'cardinality') throw new Error(`--mode expected intersection or cardinality, got ${mode}`);
   const only = values.get('--only');
   if (only !== undefined && only !== 'a' && only !== 'b') throw new Error(`--only expected a or b, got ${only}`);
-  return { n, overlap, mode, psi: !flags.has('--no-psi'), only };
+  return { n, overlap, mode, psi: !flags.has('--no-psi'), only, memory: flags.has('--memory') };
 }
 
 interface PartyStats {
@@ -93,8 +100,9 @@ function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] 
       selfId: role === 'initiator' ? 'lab-a' : 'lab-b',
       peerId: role === 'initiator' ? 'lab-b' : 'lab-a',
       mode,
-      policy: { maxPeerSetSize: MAX_SET_SIZE, modes: [mode], labelFields: [] },
-      elements: sets[role],
+      policy: benchPolicy(mode),
+      identifierRules: 'venn-identifiers/1',
+      ownSet: ownSetFromDigests(sets[role]),
       rng: systemRng,
       signingKey: ed25519KeyPairFromSeed(signingSeeds[role]).secretKey,
       peerPublicKey: ed25519KeyPairFromSeed(signingSeeds[peer]).publicKey,
@@ -113,6 +121,7 @@ function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] 
   };
   const started = performance.now();
   call('initiator', () => rounds.initiator.start());
+  call('initiator', () => rounds.initiator.precompute());
   call('responder', () => rounds.responder.start());
   let turn: Role = 'responder';
   while (inbox.initiator.length > 0 || inbox.responder.length > 0) {
@@ -127,6 +136,60 @@ function vennOneThread(sets: { initiator: Uint8Array[]; responder: Uint8Array[] 
     stats[role].intersectionSize = result.status === 'aborted' ? -1 : result.intersectionSize;
   }
   return { wallMs, ...stats };
+}
+
+/**
+ * (m) The memory a round retains, untimed: both parties on this thread, a full garbage collection
+ * before each sample, after every call and every unit of work. The inputs (arrays of digests) are
+ * the benchmark's; the rounds' own sets are packed copies and count.
+ */
+function vennMemory(sets: { initiator: Uint8Array[]; responder: Uint8Array[] }, mode: Mode): { peakBytes: number; status: string } {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const inUse = (): number => {
+    // Two collections: the second waits for the first to finish freeing ArrayBuffer backing stores.
+    gc();
+    gc();
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return heapUsed + arrayBuffers;
+  };
+  const before = inUse();
+  let peak = before;
+  const sample = (): void => {
+    peak = Math.max(peak, inUse());
+  };
+  const make = (role: Role): Round =>
+    createRound({
+      role,
+      roundId: new Uint8Array(32).fill(7),
+      rosterDigest: new Uint8Array(32).fill(8),
+      selfId: role === 'initiator' ? 'lab-a' : 'lab-b',
+      peerId: role === 'initiator' ? 'lab-b' : 'lab-a',
+      mode,
+      policy: benchPolicy(mode),
+      identifierRules: 'venn-identifiers/1',
+      ownSet: ownSetFromDigests(sets[role]),
+      rng: systemRng,
+      signingKey: ed25519KeyPairFromSeed(signingSeeds[role]).secretKey,
+      peerPublicKey: ed25519KeyPairFromSeed(signingSeeds[role === 'initiator' ? 'responder' : 'initiator']).publicKey,
+      phaseTimer: (_phase, work) => {
+        const value = work();
+        sample();
+        return value;
+      },
+    });
+  const rounds: Record<Role, Round> = { initiator: make('initiator'), responder: make('responder') };
+  const inbox: Record<Role, Uint8Array[]> = { initiator: [], responder: [] };
+  const call = (role: Role, out: Outbound[]): void => {
+    inbox[role === 'initiator' ? 'responder' : 'initiator'].push(...out.map((o) => o.bytes));
+    sample();
+  };
+  call('initiator', rounds.initiator.start());
+  for (let turn: Role = 'responder'; inbox.initiator.length + inbox.responder.length > 0; turn = turn === 'initiator' ? 'responder' : 'initiator') {
+    const frame = inbox[turn].shift();
+    if (frame !== undefined && !rounds[turn].done) call(turn, rounds[turn].receive(frame));
+  }
+  return { peakBytes: peak - before, status: rounds.responder.result!.status };
 }
 
 function spawn(init: WorkerInit): Promise<Worker> {
@@ -282,7 +345,7 @@ async function main(): Promise<void> {
   console.log(
     `bench:core  n = ${args.n} per side, ${shared} shared, mode ${args.mode}; Node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`,
   );
-  console.log('Venn: mutual (both sides learn), verifiable (batched DLEQ both ways), signed FINISH. psi.js 2.0.6: one direction (client learns), Raw, unverified.');
+  console.log('Venn v2: mutual (both sides learn), verifiable (a batched DLEQ proof per EVALUATED chunk both ways, released under SPEC §4.4), signed FINISH. psi.js 2.0.6: one direction (client learns), Raw, unverified.');
   if (threadCpuMs() === undefined) console.log('(per-thread CPU time is not available on this platform: worker CPU shows n/a)');
 
   const runs: Array<{ venn: VennRun; psi: PsiRun | undefined }> = [];
@@ -307,6 +370,12 @@ async function main(): Promise<void> {
       printRatios(psi, venn);
     }
     runs.push({ venn, psi });
+  }
+
+  if (args.memory) {
+    console.log('\n(m) memory: both Venn parties on this thread, a full garbage collection before each sample (untimed)');
+    const { peakBytes, status } = vennMemory(sets, args.mode);
+    console.log(`  peak retained heap + array buffers of both rounds: ${(peakBytes / 2 ** 20).toFixed(1)} MiB, ${(peakBytes / (2 * args.n)).toFixed(0)} bytes per element per side (round ${status})`);
   }
 
   const first = runs[0]!.venn;

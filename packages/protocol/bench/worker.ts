@@ -1,9 +1,9 @@
 /** Worker thread for the parallel runs of bench:core: one Venn party, or one psi.js party. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
-import { createRound, type Role, type Round } from '@venn/protocol';
-import { MAX_SET_SIZE, type Mode } from '@venn/wire';
-import { hexStrings, loadPsi, phaseRecorder, threadCpuMs, unpack } from './common.js';
+import { createRound, ownSetFromDigests, type Role, type Round } from '@venn/protocol';
+import type { Mode } from '@venn/wire';
+import { benchPolicy, hexStrings, loadPsi, phaseRecorder, threadCpuMs, unpack } from './common.js';
 
 export type WorkerInit =
   | {
@@ -52,8 +52,9 @@ if (init.kind === 'venn') {
     selfId: init.role === 'initiator' ? 'lab-a' : 'lab-b',
     peerId: init.role === 'initiator' ? 'lab-b' : 'lab-a',
     mode: init.mode,
-    policy: { maxPeerSetSize: MAX_SET_SIZE, modes: [init.mode], labelFields: [] },
-    elements: unpack(init.elements),
+    policy: benchPolicy(init.mode),
+    identifierRules: 'venn-identifiers/1',
+    ownSet: ownSetFromDigests(unpack(init.elements)),
     rng: systemRng,
     signingKey: self.secretKey,
     peerPublicKey: peer.publicKey,
@@ -82,6 +83,8 @@ if (init.kind === 'venn') {
     if (message.type === 'start') {
       cpuStart = threadCpuMs();
       step(() => round.start());
+      // SPEC §4.4: the initiator may blind once its OFFER is out, while the responder checks it.
+      step(() => round.precompute());
     } else if (message.type === 'frame') {
       step(() => round.receive(message.bytes));
     }

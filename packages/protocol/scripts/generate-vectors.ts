@@ -3,7 +3,7 @@
  * `npm run vectors`; `--check` compares instead of writing and fails on any difference.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { VECTOR_FILES, buildVennVectors } from './venn-vectors.js';
+import { VECTOR_FILES, buildVennVectors, vectorText } from './venn-vectors.js';
 
 const vectorsDir = new URL('../../../../protocol-spec/vectors/', import.meta.url);
 const check = process.argv.includes('--check');
@@ -14,7 +14,7 @@ const rfc9496 = JSON.parse(readFileSync(new URL('rfc9496-ristretto255.json', vec
 const vectors = await buildVennVectors(rfc9496.invalid_encodings);
 let stale = 0;
 for (const file of VECTOR_FILES) {
-  const text = `${JSON.stringify(vectors[file], null, 2)}\n`;
+  const text = vectorText(vectors[file]);
   const path = new URL(file, vectorsDir);
   if (check) {
     let current = '';

@@ -1,12 +1,12 @@
 /**
  * A deterministic byte stream for tests and vectors (SPEC Appendix A): block i is
- * SHA-512("VENN-V01-TEST-RNG" || seed || I2OSP(i, 8)); calls consume the stream in order.
+ * SHA-512("VENN-V02-TEST-RNG" || seed || I2OSP(i, 8)); calls consume the stream in order.
  * Never use it for a real round.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
 import type { Rng } from '@venn/crypto';
 
-const LABEL = new TextEncoder().encode('VENN-V01-TEST-RNG');
+const LABEL = new TextEncoder().encode('VENN-V02-TEST-RNG');
 
 export function seededRng(seed: string | Uint8Array): Rng {
   const seedBytes = typeof seed === 'string' ? new TextEncoder().encode(seed) : seed;

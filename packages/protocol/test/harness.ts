@@ -1,7 +1,7 @@
 /** Test harness: two rounds wired back to back, with optional interception of frames in flight. */
 import { ed25519KeyPairFromSeed, ready } from '@venn/crypto';
-import { createRound, type Round, type RoundOptions, type Role } from '@venn/protocol';
-import type { MessageKind, Mode } from '@venn/wire';
+import { createRound, ownSetFromDigests, type Round, type RoundOptions, type RoundPolicy, type Role } from '@venn/protocol';
+import type { LabelValues, MessageKind } from '@venn/wire';
 import { seededRng } from '../scripts/seeded-rng.js';
 
 await ready();
@@ -22,8 +22,29 @@ export function digest(label: string): Uint8Array {
   return out;
 }
 
-export function options(role: Role, elements: readonly Uint8Array[], overrides: Partial<RoundOptions> = {}): RoundOptions {
-  const mode: Mode = overrides.mode ?? 'intersection';
+export const IDENTIFIER_RULES = 'venn-identifiers/1 hygiene/1 phone-metadata/1';
+
+/** An open test policy: both modes, cardinality accepted as semi-honest, so tests opt out of what they check. */
+export function policy(overrides: Partial<RoundPolicy> = {}): RoundPolicy {
+  return {
+    maxPeerSetSize: 65_536,
+    evaluationAllowance: overrides.maxPeerSetSize ?? 65_536,
+    modes: ['intersection', 'cardinality'],
+    labelFields: [],
+    semiHonestCardinality: true,
+    allowIdentifierRulesMismatch: false,
+    ...overrides,
+  };
+}
+
+/** Options beyond RoundOptions that the harness turns into an own set. */
+export interface Extra {
+  /** labels aligned with the elements given */
+  readonly labels?: ReadonlyArray<LabelValues | undefined>;
+}
+
+export function options(role: Role, elements: readonly Uint8Array[], overrides: Partial<RoundOptions> & Extra = {}): RoundOptions {
+  const { labels, ...rest } = overrides;
   const self = role === 'initiator' ? 'lab-a' : 'lab-b';
   const peer = role === 'initiator' ? 'lab-b' : 'lab-a';
   const peerRole: Role = role === 'initiator' ? 'responder' : 'initiator';
@@ -33,13 +54,14 @@ export function options(role: Role, elements: readonly Uint8Array[], overrides: 
     rosterDigest,
     selfId: self,
     peerId: peer,
-    mode,
-    policy: { maxPeerSetSize: 65_536, modes: ['intersection', 'cardinality'], labelFields: [] },
-    elements,
+    mode: 'intersection',
+    policy: policy(),
+    identifierRules: IDENTIFIER_RULES,
+    ownSet: ownSetFromDigests(elements, labels),
     rng: seededRng(`rng-${role}`),
     signingKey: keys[role].secretKey,
     peerPublicKey: keys[peerRole].publicKey,
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -58,6 +80,8 @@ export interface PumpOptions {
   readonly intercept?: Intercept;
   /** picks which direction delivers next when both have frames in flight; default alternates */
   readonly pickInitiatorFirst?: () => boolean;
+  /** called after each delivery with the receiver and what it sent back */
+  readonly onDelivered?: (to: Role, frame: Uint8Array, sent: readonly { kind: MessageKind; bytes: Uint8Array }[]) => void;
 }
 
 /** Runs both rounds to the end. Frames to a party that is already done are dropped, as a closed connection would. */
@@ -73,6 +97,7 @@ export function pump(initiator: Round, responder: Round, pumpOptions: PumpOption
     }
   };
   enqueue('initiator', initiator.start());
+  enqueue('initiator', initiator.precompute());
   enqueue('responder', responder.start());
   let turn = false;
   for (let steps = 0; steps < 100_000; steps++) {
@@ -81,21 +106,23 @@ export function pump(initiator: Round, responder: Round, pumpOptions: PumpOption
     if (!canI && !canR) return;
     turn = pumpOptions.pickInitiatorFirst ? pumpOptions.pickInitiatorFirst() : !turn;
     const deliverToInitiator = canI && (!canR || turn);
-    if (deliverToInitiator) {
-      const frame = toInitiator.shift()!;
-      if (!initiator.done) enqueue('initiator', initiator.receive(frame));
-    } else {
-      const frame = toResponder.shift()!;
-      if (!responder.done) enqueue('responder', responder.receive(frame));
-    }
+    const to: Role = deliverToInitiator ? 'initiator' : 'responder';
+    const round = deliverToInitiator ? initiator : responder;
+    const frame = (deliverToInitiator ? toInitiator : toResponder).shift()!;
+    if (round.done) continue;
+    const out = round.receive(frame);
+    pumpOptions.onDelivered?.(to, frame, out);
+    enqueue(to, out);
   }
   throw new Error('pump did not settle');
 }
 
+type Overrides = Partial<RoundOptions> & Extra;
+
 export function pair(
   initiatorElements: readonly Uint8Array[],
   responderElements: readonly Uint8Array[],
-  overrides: { initiator?: Partial<RoundOptions>; responder?: Partial<RoundOptions>; both?: Partial<RoundOptions> } = {},
+  overrides: { initiator?: Overrides; responder?: Overrides; both?: Overrides } = {},
 ): { initiator: Round; responder: Round } {
   return {
     initiator: createRound(options('initiator', initiatorElements, { ...overrides.both, ...overrides.initiator })),

@@ -3,7 +3,7 @@ import { ProtocolError } from '@venn/errors';
 import { ABORT_REASONS, createRound, type AbortReason, type Phase, type Round, type Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type LabelsMessage, type Message, type MessageKind } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { digest, options, pair, pump, type InFlight } from './harness.js';
+import { IDENTIFIER_RULES, digest, options, pair, policy, pump, type InFlight } from './harness.js';
 
 const setA = ['s1', 's2', 's3', 'a1', 'a2', 'a3'].map(digest);
 const setB = ['s1', 's2', 's3', 'b1', 'b2', 'b3', 'b4'].map(digest);
@@ -13,19 +13,28 @@ function reasonOf(round: Round): string | undefined {
   return result?.status === 'aborted' ? result.reason : undefined;
 }
 
-function expectAbort(honest: Round, other: Round, reason: AbortReason): void {
+/** `honest` aborted with `reason`; `other` got the ABORT, unless it had already completed (`otherMayComplete`). */
+function expectAbort(honest: Round, other: Round, reason: AbortReason, otherMayComplete = false): void {
   const result = honest.result;
   expect(result?.status).toBe('aborted');
   if (result?.status !== 'aborted') return;
   expect(result.reason).toBe(reason);
   expect(result.error).toBeInstanceOf(ProtocolError);
   expect(result.error?.code).toBe(reason);
+  if (otherMayComplete && other.result?.status === 'completed') return;
   // The other side got the ABORT and ended too.
   expect(other.result?.status).toBe('aborted');
   if (other.result?.status === 'aborted') {
     expect(other.result.reason).toBe('peer-abort');
     expect(other.result.peerReason).toBe(reason);
   }
+}
+
+/** Flips one bit of s in an EVALUATED chunk's or a PROOF's pi. */
+function tamperedProof(m: Message): Uint8Array[] {
+  const proof = (m as { proof: Uint8Array }).proof.slice();
+  proof[40] = proof[40]! ^ 1;
+  return [encodeMessage({ ...m, proof } as Message)];
 }
 
 /** Rewrites the first message of `kind` from `from` (the rewrite returns the frames to deliver). */
@@ -60,9 +69,9 @@ describe('abort reasons', () => {
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'offer', (_, bytes) => {
         const frame = bytes.slice();
-        // Canonical OFFER: fixmap, "t" 01, "v" 01 — the version byte is at offset 6.
-        expect([frame[4], frame[5], frame[6]]).toEqual([0xa1, 0x76, 0x01]);
-        frame[6] = 0x02;
+        // Canonical OFFER: fixmap, "t" 01, "v" 02 — the version byte is at offset 6. Version 1 is withdrawn.
+        expect([frame[4], frame[5], frame[6]]).toEqual([0xa1, 0x76, 0x02]);
+        frame[6] = 0x01;
         return [frame];
       }),
     });
@@ -95,6 +104,48 @@ describe('abort reasons', () => {
     expectAbort(responder, initiator, 'policy-mismatch');
   });
 
+  it("policy-mismatch: an ad-hoc responder refuses a mode its policy does not list, before reading its set", () => {
+    let loads = 0;
+    const { initiator } = pair(setA, setB, { initiator: { mode: 'cardinality' } });
+    const responder = createRound({
+      ...options('responder', setB, { mode: 'offered', policy: policy({ modes: ['intersection'] }) }),
+      ownSet: { size: setB.length, load: () => ((loads += 1), { digests: new Uint8Array(32 * setB.length) }) },
+    });
+    pump(initiator, responder);
+    expectAbort(responder, initiator, 'policy-mismatch');
+    expect(loads).toBe(0);
+  });
+
+  it('an ad-hoc responder runs the mode of the OFFER when its policy allows it', () => {
+    for (const mode of ['intersection', 'cardinality'] as const) {
+      const { initiator, responder } = pair(setA, setB, { initiator: { mode }, responder: { mode: 'offered' } });
+      pump(initiator, responder);
+      expect(responder.result).toMatchObject({ status: 'completed', mode, intersectionSize: 3 });
+      expect(responder.result?.ownOffer?.mode).toBe(mode);
+    }
+  });
+
+  it('identifier-rules-mismatch: an OFFER built under other rules is refused before any evaluation, unless policy allows it', () => {
+    const phases = phaseCounter();
+    let loads = 0;
+    const { initiator } = pair(setA, setB, { initiator: { identifierRules: 'venn-identifiers/2 hygiene/1 phone-metadata/1' } });
+    const responder = createRound({
+      ...options('responder', setB, { phaseTimer: phases.timer }),
+      ownSet: { size: setB.length, load: () => ((loads += 1), { digests: new Uint8Array(32 * setB.length) }) },
+    });
+    pump(initiator, responder);
+    expectAbort(responder, initiator, 'identifier-rules-mismatch');
+    expect(responder.result?.status === 'aborted' && responder.result.detail).toContain(IDENTIFIER_RULES);
+    expect(loads).toBe(0);
+    expect(phases.counts.size).toBe(0);
+    const allowed = pair(setA, setB, {
+      initiator: { identifierRules: 'venn-identifiers/2 hygiene/1 phone-metadata/1', policy: policy({ allowIdentifierRulesMismatch: true }) },
+      responder: { policy: policy({ allowIdentifierRulesMismatch: true }) },
+    });
+    pump(allowed.initiator, allowed.responder);
+    expect(allowed.responder.result).toMatchObject({ status: 'completed', intersectionSize: 3 });
+  });
+
   it('policy-mismatch: label fields offered in cardinality mode', () => {
     const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' } });
     pump(initiator, responder, {
@@ -107,7 +158,7 @@ describe('abort reasons', () => {
     const responderPhases = phaseCounter();
     const sent: MessageKind[] = [];
     const { initiator, responder } = pair(setA, setB, {
-      responder: { policy: { maxPeerSetSize: setA.length - 1, modes: ['intersection'], labelFields: [] }, phaseTimer: responderPhases.timer },
+      responder: { policy: policy({ maxPeerSetSize: setA.length - 1 }), phaseTimer: responderPhases.timer },
     });
     pump(initiator, responder, {
       intercept: (m) => {
@@ -117,16 +168,42 @@ describe('abort reasons', () => {
     });
     expectAbort(responder, initiator, 'set-too-large');
     expect(sent).toEqual(['abort']);
-    expect(responderPhases.counts.get('evaluate')).toBeUndefined();
+    expect(responderPhases.counts.size).toBe(0);
   });
 
   it("set-too-large: the initiator refuses a responder set over its own cap", () => {
     const { initiator, responder } = pair(setA, setB, {
-      initiator: { policy: { maxPeerSetSize: setB.length - 1, modes: ['intersection'], labelFields: [] } },
+      initiator: { policy: policy({ maxPeerSetSize: setB.length - 1 }) },
     });
     pump(initiator, responder);
     // The responder already knows the initiator's cap from its OFFER and refuses first.
     expectAbort(responder, initiator, 'set-too-large');
+  });
+
+  it('budget-exceeded: a peer set within maxPeerSetSize but over this attempt\'s allowance is refused at OFFER, before any evaluation', () => {
+    const phases = phaseCounter();
+    let loads = 0;
+    const sent: MessageKind[] = [];
+    const { initiator } = pair(setA, setB);
+    const responder = createRound({
+      ...options('responder', setB, { policy: policy({ maxPeerSetSize: 100, evaluationAllowance: setA.length - 1 }), phaseTimer: phases.timer }),
+      ownSet: { size: setB.length, load: () => ((loads += 1), { digests: new Uint8Array(32 * setB.length) }) },
+    });
+    pump(initiator, responder, {
+      intercept: (m) => {
+        if (m.from === 'responder') sent.push(m.kind);
+        return [m.bytes];
+      },
+    });
+    expectAbort(responder, initiator, 'budget-exceeded');
+    expect(sent).toEqual(['abort']);
+    expect(loads).toBe(0);
+    expect(phases.counts.size).toBe(0);
+    // The peer learns the allowance from the cap of an OFFER: here the initiator's, which the responder respects.
+    const capped = pair(setA, setB, { initiator: { policy: policy({ maxPeerSetSize: 100, evaluationAllowance: setB.length - 1 }) } });
+    pump(capped.initiator, capped.responder);
+    expect(capped.initiator.result?.ownOffer?.maxPeerSetSize).toBe(setB.length - 1);
+    expectAbort(capped.responder, capped.initiator, 'set-too-large');
   });
 
   it('malformed-message: a frame that does not decode', () => {
@@ -158,10 +235,10 @@ describe('abort reasons', () => {
     expectAbort(responder, initiator, 'unexpected-message');
   });
 
-  it('unexpected-message: FINISH before PROOF', () => {
+  it('unexpected-message: FINISH before the EVALUATED chunks', () => {
     const { initiator, responder } = pair(setA, setB);
     pump(initiator, responder, {
-      intercept: rewrite('responder', 'proof', (m) => [
+      intercept: rewrite('responder', 'evaluated', (m) => [
         encodeMessage({ kind: 'finish', roundId: m.roundId, intersectionSize: 3, signature: new Uint8Array(64) }),
       ]),
     });
@@ -171,9 +248,38 @@ describe('abort reasons', () => {
   it('unexpected-message: LABELS when no label fields were agreed', () => {
     const { initiator, responder } = pair(setA, setB);
     pump(initiator, responder, {
-      intercept: rewrite('responder', 'proof', (m, bytes) => [
-        encodeMessage({ kind: 'labels', roundId: m.roundId, seq: 0, end: true, entries: [] }),
+      intercept: rewrite('responder', 'evaluated', (m, bytes) => [
         bytes,
+        encodeMessage({ kind: 'labels', roundId: m.roundId, seq: 0, end: true, entries: [] }),
+      ]),
+    });
+    expectAbort(initiator, responder, 'unexpected-message', true);
+  });
+
+  it('unexpected-message: LABELS before the result (an EVALUATED chunk still missing)', () => {
+    const both = { policy: policy({ labelFields: ['reason'] }) };
+    const { initiator, responder } = pair(setA, setB, { both, responder: { labels: setB.map(() => ({ reason: 'r' })) } });
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'evaluated', (m) => [encodeMessage({ kind: 'labels', roundId: m.roundId, seq: 0, end: true, entries: [] })]),
+    });
+    expectAbort(initiator, responder, 'unexpected-message');
+  });
+
+  it('unexpected-message: a PROOF in intersection mode, where each chunk carries its proof', () => {
+    const { initiator, responder } = pair(setA, setB);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'evaluated', (m, bytes) => [bytes, encodeMessage({ kind: 'proof', roundId: m.roundId, proof: (m as { proof: Uint8Array }).proof })]),
+    });
+    expectAbort(initiator, responder, 'unexpected-message', true);
+    expect(initiator.result?.status === 'aborted' && initiator.result.detail).toMatch(/PROOF.*intersection/);
+  });
+
+  it("unexpected-message: an EVALUATED chunk before the sender's last BLINDED chunk", () => {
+    const big = Array.from({ length: 4097 }, (_, i) => digest(`big-${i}`));
+    const { initiator, responder } = pair(setA, big);
+    pump(initiator, responder, {
+      intercept: rewrite('responder', 'blinded', (m) => [
+        encodeMessage({ kind: 'evaluated', roundId: m.roundId, seq: 0, points: (m as { points: Uint8Array }).points.subarray(0, 32 * setA.length), proof: new Uint8Array(64) }),
       ]),
     });
     expectAbort(initiator, responder, 'unexpected-message');
@@ -188,7 +294,8 @@ describe('abort reasons', () => {
   it('duplicate-chunk: the same EVALUATED chunk twice', () => {
     const { initiator, responder } = pair(setA, setB);
     pump(initiator, responder, { intercept: rewrite('responder', 'evaluated', (_, bytes) => [bytes, bytes]) });
-    expectAbort(initiator, responder, 'duplicate-chunk');
+    // The responder may already hold everything it needs, and the initiator's FINISH.
+    expectAbort(initiator, responder, 'duplicate-chunk', true);
   });
 
   it('count-mismatch: a BLINDED stream longer than declared aborts before the excess is evaluated', () => {
@@ -215,8 +322,8 @@ describe('abort reasons', () => {
     expectAbort(responder, initiator, 'count-mismatch');
   });
 
-  it('count-mismatch: PROOF before every EVALUATED chunk arrived', () => {
-    const { initiator, responder } = pair(setA, setB);
+  it('count-mismatch: PROOF before every EVALUATED chunk arrived (cardinality)', () => {
+    const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' } });
     pump(initiator, responder, { intercept: rewrite('responder', 'evaluated', () => []) });
     expectAbort(initiator, responder, 'count-mismatch');
   });
@@ -256,74 +363,82 @@ describe('abort reasons', () => {
     expectAbort(responder, initiator, 'bad-point');
   });
 
-  it('bad-proof: a tampered proof', () => {
+  it('bad-proof: a tampered chunk proof, before the receiver releases anything more', () => {
+    const { initiator, responder } = pair(setA, setB);
+    const after: MessageKind[] = [];
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'evaluated', (m) => tamperedProof(m)),
+      onDelivered: (to, frame, out) => {
+        if (to === 'responder' && decodeMessage(frame).kind === 'evaluated') after.push(...out.map((o) => o.kind));
+      },
+    });
+    expectAbort(responder, initiator, 'bad-proof');
+    expect(after).toEqual(['abort']);
+  });
+
+  it('bad-proof: a chunk proof whose scalar is not canonical', () => {
     const { initiator, responder } = pair(setA, setB);
     pump(initiator, responder, {
-      intercept: rewrite('initiator', 'proof', (m) => {
-        const proof = (m as { proof: Uint8Array }).proof.slice();
-        proof[40] = proof[40]! ^ 1;
-        return [encodeMessage({ ...m, proof } as Message)];
-      }),
+      intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage({ ...m, proof: new Uint8Array(64).fill(0xff) } as Message)]),
     });
     expectAbort(responder, initiator, 'bad-proof');
   });
 
-  it('bad-proof: a proof whose scalar is not canonical', () => {
-    const { initiator, responder } = pair(setA, setB);
+  it('bad-proof: an EVALUATED chunk without pi in intersection mode, refused before any verification work', () => {
+    const phases = phaseCounter();
+    const { initiator, responder } = pair(setA, setB, { responder: { phaseTimer: phases.timer } });
     pump(initiator, responder, {
-      intercept: rewrite('initiator', 'proof', (m) => [encodeMessage({ ...m, proof: new Uint8Array(64).fill(0xff) } as Message)]),
+      intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage({ ...m, proof: new Uint8Array(0) } as Message)]),
+    });
+    expectAbort(responder, initiator, 'bad-proof');
+    expect(phases.counts.get('verify')).toBeUndefined();
+  });
+
+  it('bad-proof: an EVALUATED chunk with a 64-byte pi in cardinality mode', () => {
+    const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' } });
+    pump(initiator, responder, {
+      intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage({ ...m, proof: new Uint8Array(64).fill(1) } as Message)]),
     });
     expectAbort(responder, initiator, 'bad-proof');
   });
 
-  it('bad-proof: an empty proof for a non-empty list', () => {
-    const { initiator, responder } = pair(setA, setB);
+  it('bad-proof: a tampered sum proof (cardinality)', () => {
+    const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' } });
+    pump(initiator, responder, { intercept: rewrite('initiator', 'proof', (m) => tamperedProof(m)) });
+    expectAbort(responder, initiator, 'bad-proof');
+  });
+
+  it('bad-proof: an empty PROOF for a non-empty list (cardinality), refused before any verification work', () => {
+    const phases = phaseCounter();
+    const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' }, responder: { phaseTimer: phases.timer } });
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'proof', (m) => [encodeMessage({ ...m, proof: new Uint8Array(0) } as Message)]),
     });
     expectAbort(responder, initiator, 'bad-proof');
-  });
-
-  it.each(['intersection', 'cardinality'] as const)('bad-proof: a %s PROOF with one segment more than the list needs (SPEC §5.6)', (mode) => {
-    const { initiator, responder } = pair(setA, setB, { both: { mode } });
-    const phases = phaseCounter();
-    const checked = pair(setA, setB, { both: { mode }, responder: { phaseTimer: phases.timer } });
-    pump(checked.initiator, checked.responder, {
-      intercept: rewrite('initiator', 'proof', (m) => {
-        const proof = (m as { proof: Uint8Array }).proof;
-        return [encodeMessage({ ...m, proof: Uint8Array.from([...proof, ...proof]) } as Message)];
-      }),
-    });
-    expectAbort(checked.responder, checked.initiator, 'bad-proof');
-    // The length is refused before any verification work.
     expect(phases.counts.get('verify')).toBeUndefined();
-    // The same round without the extra segment completes.
-    pump(initiator, responder);
-    expect(responder.result?.status).toBe('completed');
   });
 
-  it('bad-proof: a proof replayed from another round', () => {
+  it('bad-proof: a chunk proof replayed from another round', () => {
     const first = pair(setA, setB);
     let replayed: Uint8Array | undefined;
     pump(first.initiator, first.responder, {
       intercept: (m) => {
         const message = decodeMessage(m.bytes);
-        if (message.kind === 'proof' && m.from === 'initiator') replayed = message.proof;
+        if (message.kind === 'evaluated' && m.from === 'initiator') replayed = message.proof;
         return [m.bytes];
       },
     });
     // Same keys and sets, another round id: only the transcript binding tells the rounds apart.
     const second = pair(setA, setB, { both: { roundId: new Uint8Array(32).fill(0x5e) } });
     pump(second.initiator, second.responder, {
-      intercept: rewrite('initiator', 'proof', (m) => [encodeMessage({ ...m, proof: replayed! } as Message)]),
+      intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage({ ...m, proof: replayed! } as Message)]),
     });
-    expect(replayed).toBeDefined();
+    expect(replayed).toHaveLength(64);
     expectAbort(second.responder, second.initiator, 'bad-proof');
   });
 
   it('bad-label: a label keyed by a value that did not match', () => {
-    const policy = { maxPeerSetSize: 100, modes: ['intersection' as const], labelFields: ['reason' as const] };
-    const { initiator, responder } = pair(setA, setB, { both: { policy } });
+    const { initiator, responder } = pair(setA, setB, { both: { policy: policy({ labelFields: ['reason'] }) } });
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'labels', (m) => [
         encodeMessage({ ...m, entries: [{ key: new Uint8Array(32).fill(5), reason: 'guess' }] } as Message),
@@ -335,8 +450,8 @@ describe('abort reasons', () => {
   it('bad-label: a field the parties did not agree on', () => {
     const labels = setA.map(() => ({ reason: 'card testing', category: 'fraud' }));
     const { initiator, responder } = pair(setA, setB, {
-      initiator: { labels, policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['reason'] } },
-      responder: { policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['category', 'reason'] } },
+      initiator: { labels, policy: policy({ labelFields: ['reason'] }) },
+      responder: { policy: policy({ labelFields: ['category', 'reason'] }) },
     });
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'labels', (m) => {
@@ -351,8 +466,7 @@ describe('abort reasons', () => {
 
   it('bad-label: the same key twice', () => {
     const labels = setA.map(() => ({ reason: 'card testing' }));
-    const policy = { maxPeerSetSize: 100, modes: ['intersection' as const], labelFields: ['reason' as const] };
-    const { initiator, responder } = pair(setA, setB, { initiator: { labels }, both: { policy } });
+    const { initiator, responder } = pair(setA, setB, { initiator: { labels }, both: { policy: policy({ labelFields: ['reason'] }) } });
     pump(initiator, responder, {
       intercept: rewrite('initiator', 'labels', (m) => {
         const entries = (m as LabelsMessage).entries;
@@ -388,6 +502,7 @@ describe('abort reasons', () => {
       const { initiator, responder } = pair(setA, setB);
       const offer = initiator.start();
       responder.receive(offer[0]!.bytes);
+      expect(responder.result).toBeUndefined();
       const abort = initiator.abort(reason, 'no answer in 30 s');
       expect(abort.map((m) => m.kind)).toEqual(['abort']);
       expect(reasonOf(initiator)).toBe(reason);

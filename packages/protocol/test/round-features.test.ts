@@ -4,20 +4,29 @@ import { ed25519Sign, ed25519Verify, sumPacked, verifyProof } from '@venn/crypto
 import {
   GENERATOR,
   Transcript,
+  chunkContextString,
+  chunkTranscriptHash,
   createRound,
   finishSignatureInput,
-  proofContextString,
-  verifyRoundProof,
+  ownSetFromDigests,
+  sumContextString,
+  verifyChunkProof,
+  verifySumProof,
   type CompletedResult,
   type Round,
   type RoundOptions,
   type TranscriptRecord,
 } from '@venn/protocol';
-import { MAX_SET_SIZE, decodeMessage, encodeMessage, type Message, type Mode } from '@venn/wire';
+import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LabelValues, type Message, type Mode } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { digest, keys, options, pair, pump } from './harness.js';
+import { digest, keys, options, pair, policy, pump } from './harness.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/** The peer's label for each matched digest (hex), undefined where none came. */
+function labelsByDigest(result: CompletedResult): Map<string, LabelValues | undefined> {
+  return new Map(Array.from(result.matches, (index, i) => [hex(result.matchedDigests.subarray(i * 32, i * 32 + 32)), result.peerLabels.get(index)]));
+}
 
 function completed(round: Round): CompletedResult {
   const result = round.result;
@@ -32,7 +41,7 @@ describe('labels (SPEC §5.7)', () => {
   it('shares only fields both offered, only for matched items, and attaches them to the peer\'s matches', () => {
     const { initiator, responder } = pair(a, b, {
       initiator: {
-        policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['category', 'first_seen', 'reason'] },
+        policy: policy({ labelFields: ['category', 'first_seen', 'reason'] }),
         labels: [
           { category: 'distillation', firstSeen: '2025-10-01', reason: 'scripted' },
           undefined,
@@ -41,7 +50,7 @@ describe('labels (SPEC §5.7)', () => {
         ],
       },
       responder: {
-        policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['first_seen', 'reason'] },
+        policy: policy({ labelFields: ['first_seen', 'reason'] }),
         labels: [{ reason: 'b1' }, undefined, undefined, { firstSeen: '2024-01-02' }, undefined],
       },
     });
@@ -57,34 +66,63 @@ describe('labels (SPEC §5.7)', () => {
     expect(ri.ownOffer.labelFields).toEqual(['category', 'first_seen', 'reason']);
     expect(rr.ownOffer.labelFields).toEqual(['first_seen', 'reason']);
     // The responder sees the initiator's labels on its own matched elements, category stripped.
-    const byElement = new Map(rr.matches.map((m) => [hex(m.element), m.peerLabel]));
+    const byElement = labelsByDigest(rr);
+    expect([...byElement.keys()].sort()).toEqual(['s1', 's2', 's3'].map((x) => hex(digest(x))).sort());
     expect(byElement.get(hex(digest('s1')))).toEqual({ firstSeen: '2025-10-01', reason: 'scripted' });
     expect(byElement.get(hex(digest('s2')))).toBeUndefined();
     expect(byElement.get(hex(digest('s3')))).toEqual({ reason: 'shared card' });
-    expect(rr.matches.map((m) => m.index)).toEqual([1, 2, 3]);
-    const initiatorView = new Map(ri.matches.map((m) => [hex(m.element), m.peerLabel]));
+    expect(rr.peerLabels.size).toBe(2);
+    const initiatorView = labelsByDigest(ri);
     expect(initiatorView.get(hex(digest('s1')))).toEqual({ firstSeen: '2024-01-02' });
-    expect([...initiatorView.values()].filter((label) => label !== undefined)).toHaveLength(1);
+    expect(ri.peerLabels.size).toBe(1);
     // One LABELS message each; no entry for the unmatched a1 / b1.
     expect(sentLabels.map((m) => m.kind === 'labels' && [m.entries.length, m.end]).sort()).toEqual([[1, true], [2, true]]);
   });
 
   it('sends no LABELS when either side shares no field', () => {
     const { initiator, responder } = pair(a, b, {
-      initiator: { policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['reason'] }, labels: a.map(() => ({ reason: 'r' })) },
-      responder: { policy: { maxPeerSetSize: 100, modes: ['intersection'], labelFields: ['category'] } },
+      initiator: { policy: policy({ labelFields: ['reason'] }), labels: a.map(() => ({ reason: 'r' })) },
+      responder: { policy: policy({ labelFields: ['category'] }) },
     });
     const kinds: string[] = [];
     pump(initiator, responder, { intercept: (m) => (kinds.push(m.kind), [m.bytes]) });
     expect(kinds).not.toContain('labels');
-    expect(completed(responder).matches.every((m) => m.peerLabel === undefined)).toBe(true);
+    expect(completed(responder).matches).toHaveLength(3);
+    expect(completed(responder).peerLabels.size).toBe(0);
+  });
+
+  it('lists entries in ascending order of the own blinded position (SPEC §5.7)', () => {
+    const shared = Array.from({ length: 40 }, (_, i) => digest(`ordered-${i}`));
+    const own = [...shared, ...Array.from({ length: 40 }, (_, i) => digest(`own-only-${i}`))];
+    const records: TranscriptRecord[] = [];
+    const { initiator, responder } = pair(own, shared, {
+      both: { policy: policy({ labelFields: ['reason'] }) },
+      initiator: { labels: own.map((_, i) => ({ reason: `r${i}` })), onMessage: (r) => records.push(r) },
+    });
+    pump(initiator, responder);
+    const entries = records.filter((r) => r.sender === 'initiator').flatMap((r) => {
+      const m = decodeMessage(r.bytes);
+      return m.kind === 'labels' ? m.entries : [];
+    });
+    const returned = Buffer.concat(records.filter((r) => r.sender === 'responder').flatMap((r) => {
+      const m = decodeMessage(r.bytes);
+      return m.kind === 'evaluated' ? [m.points] : [];
+    }));
+    // Position p of the initiator's list is answered by returned[p]: the keys must follow p.
+    const positions = entries.map((e) => returned.indexOf(Buffer.from(e.key)) / 32);
+    expect(positions).toHaveLength(40);
+    expect(positions.every((p) => Number.isInteger(p) && p >= 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    // The blinded list is shuffled, so this is not the input order of the labelled elements.
+    const inputOrder = entries.map((e) => Number(e.reason!.slice(1)));
+    expect(inputOrder).not.toEqual([...inputOrder].sort((x, y) => x - y));
+    expect(labelsByDigest(completed(responder)).get(hex(shared[7]!))).toEqual({ reason: 'r7' });
   });
 
   it('splits more than 512 labelled matches into full chunks and a last one', () => {
     const shared = Array.from({ length: 600 }, (_, i) => digest(`shared-${i}`));
-    const policy = { maxPeerSetSize: 1000, modes: ['intersection' as const], labelFields: ['category' as const] };
     const { initiator, responder } = pair(shared, shared, {
-      both: { policy },
+      both: { policy: policy({ labelFields: ['category'] }) },
       initiator: { labels: shared.map((_, i) => ({ category: `c${i}` })) },
     });
     const chunks: number[] = [];
@@ -97,8 +135,9 @@ describe('labels (SPEC §5.7)', () => {
     });
     expect(chunks).toEqual([512, 88]);
     const rr = completed(responder);
-    expect(rr.matches.filter((m) => m.peerLabel !== undefined)).toHaveLength(600);
-    for (const m of rr.matches) expect(m.peerLabel).toEqual({ category: `c${m.index}` });
+    expect(rr.peerLabels.size).toBe(600);
+    const byDigest = labelsByDigest(rr);
+    shared.forEach((d, i) => expect(byDigest.get(hex(d))).toEqual({ category: `c${i}` }));
   });
 });
 
@@ -132,10 +171,9 @@ describe('FINISH and disputes (SPEC §8)', () => {
   });
 
   it('cardinality mode sends no LABELS and no label fields even when both policies list them', () => {
-    const policy = { maxPeerSetSize: 100, modes: ['cardinality' as const], labelFields: ['reason' as const] };
     const a = ['s1', 'a1'].map(digest);
     const { initiator, responder } = pair(a, ['s1', 'b1'].map(digest), {
-      both: { mode: 'cardinality', policy },
+      both: { mode: 'cardinality', policy: policy({ labelFields: ['reason'] }) },
       initiator: { labels: a.map(() => ({ reason: 'r' })) },
     });
     const kinds: string[] = [];
@@ -180,11 +218,15 @@ describe('set sizes', () => {
     expect(completed(responder).intersectionSize).toBe(1097);
     expect(chunks.filter(([from, kind]) => from === 'initiator' && kind === 'blinded').map(([, , n]) => n)).toEqual([4096, 1]);
     expect(chunks.filter(([from, kind]) => from === 'responder' && kind === 'evaluated').map(([, , n]) => n)).toEqual([4096, 1]);
+    // SPEC §4.4: the responder (one own chunk, two to answer) sends both at once; the initiator
+    // answers the responder's only chunk after verifying one of its two.
+    const order = chunks.filter(([, kind]) => kind === 'evaluated').map(([from]) => from);
+    expect(order).toEqual(['responder', 'responder', 'initiator']);
   }, 120_000);
 });
 
-describe('audit view (SPEC §7, §8)', () => {
-  it('recorded frames reproduce the transcript hash, both proofs and both FINISH signatures', () => {
+describe('audit view (SPEC §6, §7, §8)', () => {
+  it('recorded frames reproduce TH_pre, every chunk proof, the transcript hash and both FINISH signatures', () => {
     const records: TranscriptRecord[] = [];
     const a = ['s1', 's2', 'a1'].map(digest);
     const b = ['s2', 's1', 'b1', 'b2'].map(digest);
@@ -201,32 +243,32 @@ describe('audit view (SPEC §7, §8)', () => {
       bySender[record.sender].push(message);
       if (message.kind !== 'finish' && message.kind !== 'abort') transcript.absorb(record.sender, message.kind, record.bytes);
     }
-    const packed = (sender: 'initiator' | 'responder', kind: 'blinded' | 'evaluated'): Uint8Array =>
-      Buffer.concat(bySender[sender].flatMap((m) => (m.kind === kind ? [m.points] : [])));
+    expect([...bySender.initiator, ...bySender.responder].some((m) => m.kind === 'proof')).toBe(false);
+    const blinded = (sender: 'initiator' | 'responder'): Uint8Array => Buffer.concat(bySender[sender].flatMap((m) => (m.kind === 'blinded' ? [m.points] : [])));
+    const evaluated = (sender: 'initiator' | 'responder') => bySender[sender].find((m) => m.kind === 'evaluated') as Extract<Message, { kind: 'evaluated' }>;
     const offer = (sender: 'initiator' | 'responder') => bySender[sender].find((m) => m.kind === 'offer') as Extract<Message, { kind: 'offer' }>;
-    const proof = (sender: 'initiator' | 'responder') => (bySender[sender].find((m) => m.kind === 'proof') as Extract<Message, { kind: 'proof' }>).proof;
-    const thProofI = transcript.proofHash('initiator');
-    const thProofR = transcript.proofHash('responder');
-    const check = (prover: 'initiator' | 'responder', proofTranscriptHash: Uint8Array) =>
-      verifyRoundProof({
-        mode: 'intersection',
+    const preTranscriptHash = transcript.preHash();
+    const check = (prover: 'initiator' | 'responder', claimedProver: 'initiator' | 'responder', index = 0) =>
+      verifyChunkProof({
         publicKey: offer(prover).publicKey,
-        blinded: packed(prover === 'initiator' ? 'responder' : 'initiator', 'blinded'),
-        evaluated: packed(prover, 'evaluated'),
-        proof: proof(prover),
-        proofTranscriptHash,
+        prover: claimedProver,
+        preTranscriptHash,
+        index,
+        blinded: blinded(prover === 'initiator' ? 'responder' : 'initiator'),
+        evaluated: evaluated(prover).points,
+        proof: evaluated(prover).proof,
       });
-    expect(check('initiator', thProofI)).toEqual({ valid: true, segments: 1 });
-    expect(check('responder', thProofR)).toEqual({ valid: true, segments: 1 });
-    // The proofs are bound to their own transcript hash, not the other one.
-    expect(check('initiator', thProofR)).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof', segment: 0 });
-    // A one-segment proof is exactly RFC 9497's, with the context of segment 0.
-    expect(
-      verifyProof(GENERATOR, offer('initiator').publicKey, packed('responder', 'blinded'), packed('initiator', 'evaluated'), proof('initiator'), proofContextString(thProofI, 0)),
-    ).toBe(true);
-    expect(
-      verifyProof(GENERATOR, offer('initiator').publicKey, packed('responder', 'blinded'), packed('initiator', 'evaluated'), proof('initiator'), proofContextString(thProofI, 1)),
-    ).toBe(false);
+    expect(check('initiator', 'initiator')).toEqual({ valid: true });
+    expect(check('responder', 'responder')).toEqual({ valid: true });
+    // Bound to the prover's role and to the chunk index (SPEC §6.1).
+    expect(check('initiator', 'responder')).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof' });
+    expect(check('initiator', 'initiator', 1)).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof' });
+    // A chunk proof is exactly RFC 9497's, with the chunk's own context string.
+    const chunkHash = chunkTranscriptHash('initiator', preTranscriptHash, 0, evaluated('initiator').points);
+    const context = chunkContextString(chunkHash, 0);
+    expect(context).toHaveLength(80);
+    expect(verifyProof(GENERATOR, offer('initiator').publicKey, blinded('responder'), evaluated('initiator').points, evaluated('initiator').proof, context)).toBe(true);
+    expect(verifyProof(GENERATOR, offer('initiator').publicKey, blinded('responder'), evaluated('initiator').points, evaluated('initiator').proof, chunkContextString(chunkHash, 1))).toBe(false);
     const th = transcript.finalHash();
     expect(hex(th)).toBe(hex(ri.transcriptHash));
     const finishes = records.filter((r) => r.kind === 'finish').map((r) => [r.sender, decodeMessage(r.bytes)] as const);
@@ -253,19 +295,22 @@ describe('audit view (SPEC §7, §8)', () => {
         transcript.absorb(record.sender, record.kind, record.bytes);
       }
     }
+    // EVALUATED chunks carry no proof in this mode.
+    expect(messages.every(([, m]) => m.kind !== 'evaluated' || m.proof.length === 0)).toBe(true);
     const points = (sender: string, kind: string) =>
       Buffer.concat(messages.flatMap(([s, m]) => (s === sender && m.kind === kind && 'points' in m ? [m.points] : [])));
     const K = (messages.find(([s, m]) => s === 'responder' && m.kind === 'offer')![1] as Extract<Message, { kind: 'offer' }>).publicKey;
     const pi = (messages.find(([s, m]) => s === 'responder' && m.kind === 'proof')![1] as Extract<Message, { kind: 'proof' }>).proof;
-    const context = proofContextString(transcript.proofHash('responder'), 0);
+    const proofTranscriptHash = transcript.proofHash('responder');
+    const context = sumContextString(proofTranscriptHash);
     const C = points('initiator', 'blinded');
     const D = points('responder', 'evaluated');
     expect(verifyProof(GENERATOR, K, sumPacked(C), sumPacked(D), pi, context)).toBe(true);
-    const input = { mode: 'cardinality' as const, publicKey: K, blinded: C, evaluated: D, proof: pi, proofTranscriptHash: transcript.proofHash('responder') };
-    expect(verifyRoundProof(input)).toEqual({ valid: true, segments: 1 });
+    const input = { publicKey: K, blinded: C, evaluated: D, proof: pi, proofTranscriptHash };
+    expect(verifySumProof(input)).toEqual({ valid: true });
     // The per-pair relation is not what was proven: the shuffled lists do not pair up.
     expect(verifyProof(GENERATOR, K, C, D, new Uint8Array(pi), context)).toBe(false);
-    expect(verifyRoundProof({ ...input, mode: 'intersection' })).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof', segment: 0 });
+    expect(verifySumProof({ ...input, proofTranscriptHash: transcript.proofHash('initiator') })).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof' });
   });
 
   it('is deterministic for fixed seeds: the same inputs give the same transcript', () => {
@@ -290,6 +335,7 @@ function distinctDigests(count: number): Uint8Array[] {
 
 describe('options (junk table)', () => {
   const base = options('initiator', [digest('x')]);
+  const open = policy();
   const cases: Array<[string, Partial<Record<keyof RoundOptions, unknown>>]> = [
     ['role', { role: 'observer' }],
     ['roundId of 31 bytes', { roundId: new Uint8Array(31) }],
@@ -299,18 +345,25 @@ describe('options (junk table)', () => {
     ['selfId of 129 bytes', { selfId: 's'.repeat(129) }],
     ['peerId equal to selfId', { peerId: 'lab-a' }],
     ['unknown mode', { mode: 'union' }],
-    ['mode not allowed by policy', { policy: { maxPeerSetSize: 10, modes: ['cardinality'], labelFields: [] } }],
-    ['negative cap', { policy: { maxPeerSetSize: -1, modes: ['intersection'], labelFields: [] } }],
-    ['cap over the protocol maximum', { policy: { maxPeerSetSize: MAX_SET_SIZE + 1, modes: ['intersection'], labelFields: [] } }],
-    ['unknown label field', { policy: { maxPeerSetSize: 10, modes: ['intersection'], labelFields: ['email'] } }],
-    ['elements not an array', { elements: new Uint8Array(32) }],
-    ['an element of 31 bytes', { elements: [new Uint8Array(31)] }],
-    ['an element that is a string', { elements: ['x'.repeat(32)] }],
-    ['more than 1,048,576 distinct elements', { elements: distinctDigests(MAX_SET_SIZE + 1) }],
-    ['labels not aligned with elements', { labels: [] }],
-    ['a label with an unknown field', { labels: [{ email: 'a@b' }] }],
-    ['a label with a 65-byte category', { labels: [{ category: 'c'.repeat(65) }] }],
-    ['a label with a bad date', { labels: [{ firstSeen: '2025-02-30T00:00' }] }],
+    ["mode 'offered' for the initiator", { mode: 'offered' }],
+    ['mode not allowed by policy', { policy: { ...open, modes: ['cardinality'] } }],
+    ['cardinality without semiHonestCardinality', { mode: 'cardinality', policy: { ...open, semiHonestCardinality: false } }],
+    ['negative cap', { policy: { ...open, maxPeerSetSize: -1 } }],
+    ['cap over the protocol maximum', { policy: { ...open, maxPeerSetSize: MAX_SET_SIZE + 1, evaluationAllowance: 0 } }],
+    ['an allowance above maxPeerSetSize', { policy: { ...open, maxPeerSetSize: 10, evaluationAllowance: 11 } }],
+    ['no allowance', { policy: { ...open, evaluationAllowance: undefined } }],
+    ['semiHonestCardinality missing', { policy: { ...open, semiHonestCardinality: undefined } }],
+    ['allowIdentifierRulesMismatch as a string', { policy: { ...open, allowIdentifierRulesMismatch: 'yes' } }],
+    ['unknown label field', { policy: { ...open, labelFields: ['email'] } }],
+    ['empty identifierRules', { identifierRules: '' }],
+    ['identifierRules of 129 bytes', { identifierRules: 'r'.repeat(129) }],
+    ['identifierRules with a newline', { identifierRules: 'rules\n' }],
+    ['identifierRules not ASCII', { identifierRules: 'règles' }],
+    ['ownSet missing', { ownSet: undefined }],
+    ['ownSet as an array', { ownSet: [new Uint8Array(32)] }],
+    ['ownSet size negative', { ownSet: { size: -1, load: () => ({ digests: new Uint8Array(0) }) } }],
+    ['ownSet size over the protocol maximum', { ownSet: { size: MAX_SET_SIZE + 1, load: () => ({ digests: new Uint8Array(0) }) } }],
+    ['ownSet without load', { ownSet: { size: 0 } }],
     ['rng not a function', { rng: new Uint8Array(64) }],
     ['signingKey of 32 bytes', { signingKey: new Uint8Array(32) }],
     ['peerPublicKey of 64 bytes', { peerPublicKey: new Uint8Array(64) }],
@@ -321,11 +374,72 @@ describe('options (junk table)', () => {
     expect(() => createRound({ ...base, ...override } as RoundOptions)).toThrow(ValidationError);
   });
 
+  const sorted = (count: number): Uint8Array => {
+    const digests = new Uint8Array(32 * count);
+    for (let i = 0; i < count; i++) digests[32 * i] = i + 1;
+    return digests;
+  };
+  const loadCases: Array<[string, number, () => unknown]> = [
+    ['digests of the wrong length', 3, () => ({ digests: sorted(2) })],
+    ['digests that are not bytes', 2, () => ({ digests: [new Uint8Array(32), new Uint8Array(32)] })],
+    ['a repeated digest', 3, () => ({ digests: (() => { const d = sorted(3); d.copyWithin(64, 32, 64); return d; })() })],
+    ['digests out of order', 3, () => ({ digests: sorted(3).reverse() })],
+    ['labelOf that is not a function', 2, () => ({ digests: sorted(2), labelOf: 'x' })],
+    ['nothing', 2, () => undefined],
+  ];
+  it.each(loadCases)('the initiator\'s start() refuses a loaded set with %s, before sending anything', (_, size, load) => {
+    const sent: TranscriptRecord[] = [];
+    const round = createRound({ ...base, ownSet: { size, load } as RoundOptions['ownSet'], onMessage: (r) => sent.push(r) });
+    let caught: unknown;
+    try {
+      round.start();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect((caught as ValidationError).code).toBe('invalid-own-set');
+    expect(sent).toEqual([]);
+    // The round is over: nothing more to send, not even an ABORT the peer never expected.
+    expect(round.result?.status === 'aborted' && round.result.reason).toBe('internal-error');
+    expect(round.abort('cancelled')).toEqual([]);
+  });
+
+  it('the responder refuses a bad loaded set with an internal-error ABORT, after the OFFER passed', () => {
+    const initiator = createRound(options('initiator', [digest('x')]));
+    const responder = createRound({ ...options('responder', [digest('y')]), ownSet: { size: 2, load: () => ({ digests: sorted(2).reverse() }) } });
+    const out = responder.receive(initiator.start()[0]!.bytes);
+    expect(out.map((m) => m.kind)).toEqual(['abort']);
+    const result = responder.result;
+    expect(result?.status === 'aborted' && result.reason).toBe('internal-error');
+    expect(result?.status === 'aborted' && (result.error?.cause as ValidationError).code).toBe('invalid-own-set');
+  });
+
+  it('ownSetFromDigests refuses junk with a ValidationError', () => {
+    for (const junk of [new Uint8Array(32), [new Uint8Array(31)], ['x'.repeat(32)]]) {
+      expect(() => ownSetFromDigests(junk as unknown as Uint8Array[])).toThrow(ValidationError);
+    }
+    expect(() => ownSetFromDigests([digest('x')], [])).toThrow(ValidationError);
+    expect(() => ownSetFromDigests(distinctDigests(MAX_SET_SIZE + 1))).toThrow(ValidationError);
+    // Repeats are kept once, sorted, with the label of their first occurrence.
+    const own = ownSetFromDigests([digest('b'), digest('a'), digest('b')], [{ reason: 'first' }, undefined, { reason: 'second' }]);
+    expect(own.size).toBe(2);
+    const loaded = own.load();
+    expect(Buffer.compare(loaded.digests.subarray(0, 32), loaded.digests.subarray(32))).toBeLessThan(0);
+    const indexOfB = hex(loaded.digests.subarray(0, 32)) === hex(digest('b')) ? 0 : 1;
+    expect(loaded.labelOf?.(indexOfB)).toEqual({ reason: 'first' });
+  });
+
   it('accepts a log head and carries it in the OFFER', () => {
     const logHead = { size: 7, root: new Uint8Array(32).fill(1), timestamp: 1_767_225_600_000, signature: new Uint8Array(64).fill(2) };
     const round = createRound({ ...base, logHead });
     const offer = decodeMessage(round.start()[0]!.bytes);
     expect(offer.kind === 'offer' && offer.logHead).toEqual(logHead);
+  });
+
+  it('states cap = min(maxPeerSetSize, evaluationAllowance) and its identifier rules in the OFFER', () => {
+    const round = createRound({ ...base, policy: policy({ maxPeerSetSize: 500, evaluationAllowance: 120 }), identifierRules: 'rules v9' });
+    const offer = decodeMessage(round.start()[0]!.bytes);
+    expect(offer.kind === 'offer' && [offer.version, offer.maxPeerSetSize, offer.identifierRules]).toEqual([2, 120, 'rules v9']);
   });
 
   it('refuses start() twice and receive() before the initiator started', () => {

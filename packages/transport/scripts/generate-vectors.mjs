@@ -59,7 +59,9 @@ function canonical(roster) {
     ...m,
     policy: { ...m.policy, modes: [...m.policy.modes].sort(), shareLabels: [...m.policy.shareLabels].sort() },
   }));
-  return te.encode(jcs({ ...roster, members }));
+  // identifierHygiene (optional): entries sorted by kind, then value.
+  const hygiene = roster.identifierHygiene === undefined ? {} : { identifierHygiene: [...roster.identifierHygiene].sort((x, y) => (x.kind !== y.kind ? (x.kind < y.kind ? -1 : 1) : x.value < y.value ? -1 : x.value > y.value ? 1 : 0)) };
+  return te.encode(jcs({ ...roster, members, ...hygiene }));
 }
 
 const digestOf = (roster) => sha256(cat(te.encode('venn/roster-digest/v1'), [0], canonical(roster)));
@@ -77,6 +79,20 @@ function rosterVectors() {
   });
   const nextEpoch = variant((r) => {
     r.federation.epoch = 2;
+  });
+  const additions = [
+    { kind: 'ip', value: '203.0.113.0/24' },
+    { kind: 'device_id', value: 'abcdef0123456789' },
+    { kind: 'email', value: 'noreply@example.com' },
+    { kind: 'device_id', value: '02:00:00:00:00:01' },
+  ];
+  const withHygiene = variant((r) => {
+    r.federation.epoch = 2;
+    r.identifierHygiene = additions;
+  });
+  const withHygieneReordered = variant((r) => {
+    r.federation.epoch = 2;
+    r.identifierHygiene = [...additions].reverse();
   });
   const richCron = variant((r) => {
     r.schedule = { cron: '0,30 9-17/2 1-15 */3 1-5', windowMinutes: 1440, timezone: 'Europe/Paris' };
@@ -142,6 +158,11 @@ function rosterVectors() {
     ['share label repeated (a set repeating a value is roster-invalid)', (r) => { r.members[1].policy.shareLabels = ['reason', 'reason']; }, 'roster-invalid', 'members[1].policy.shareLabels[1]'],
     ['share label unknown', (r) => { r.members[1].policy.shareLabels = ['email']; }, 'roster-invalid', 'members[1].policy.shareLabels[0]'],
     ['share labels not an array', (r) => { r.members[1].policy.shareLabels = 'reason'; }, 'roster-invalid', 'members[1].policy.shareLabels'],
+    ['hygiene additions empty', (r) => { r.identifierHygiene = []; }, 'roster-invalid', 'identifierHygiene'],
+    ['hygiene addition repeated', (r) => { r.identifierHygiene = [{ kind: 'ip', value: '10.0.0.0/8' }, { kind: 'ip', value: '10.0.0.0/8' }]; }, 'roster-invalid', 'identifierHygiene[1]'],
+    ['hygiene addition with an upper-case kind', (r) => { r.identifierHygiene = [{ kind: 'IP', value: '10.0.0.0/8' }]; }, 'roster-invalid', 'identifierHygiene[0].kind'],
+    ['hygiene addition with an unknown field', (r) => { r.identifierHygiene = [{ kind: 'ip', value: '10.0.0.0/8', reason: 'x' }]; }, 'roster-unknown-field', 'identifierHygiene[0].reason'],
+    ['hygiene addition with a control character', (r) => { r.identifierHygiene = [{ kind: 'account', value: 'a\u0000b' }]; }, 'roster-invalid', 'identifierHygiene[0].value'],
   ].map(([description, mutate, error, field]) => ({ description, roster: variant(mutate), valid: false, error, field }));
   invalid.unshift({ description: 'text that is not JSON', rosterText: '{"version":1,', valid: false, error: 'roster-not-json', field: '' });
   return {
@@ -154,6 +175,8 @@ function rosterVectors() {
       { description: 'same roster, members and modes listed in another order: same digest', roster: shuffled, canonicalHex: hex(canonical(shuffled)), rosterDigest: hex(digestOf(shuffled)) },
       { description: 'epoch 2: a different digest', roster: nextEpoch, canonicalHex: hex(canonical(nextEpoch)), rosterDigest: hex(digestOf(nextEpoch)) },
       { description: 'a cron with a list, a stepped range, a stepped star and both day fields, in Europe/Paris, with the longest window', roster: richCron, canonicalHex: hex(canonical(richCron)), rosterDigest: hex(digestOf(richCron)) },
+      { description: 'epoch 2 with identifier hygiene additions (identifiers.md §12.5): a different digest', roster: withHygiene, canonical: new TextDecoder().decode(canonical(withHygiene)), canonicalHex: hex(canonical(withHygiene)), rosterDigest: hex(digestOf(withHygiene)) },
+      { description: 'the same additions listed in another order: same digest', roster: withHygieneReordered, canonicalHex: hex(canonical(withHygieneReordered)), rosterDigest: hex(digestOf(withHygieneReordered)) },
     ],
     invalid,
   };

@@ -9,7 +9,7 @@ export {
   ROUND_MODES,
   SHARE_LABELS,
 } from './internal/roster.js';
-export type { Roster, RosterMember, RosterSchedule, MemberPolicy, RoundMode, ShareLabel } from './internal/roster.js';
+export type { HygieneAddition, Roster, RosterMember, RosterSchedule, MemberPolicy, RoundMode, ShareLabel } from './internal/roster.js';
 export { createServer } from './internal/server.js';
 export type { ServerOptions, TransportServer, PurposeDecision } from './internal/server.js';
 export { connect } from './internal/client.js';

@@ -113,7 +113,7 @@ describe('session establishment', () => {
     for (const side of [lines, client.lines]) {
       expect(side.find((l) => l.obj['reason'] === 'purpose-refused')?.obj).toMatchObject({ code: 'outside-schedule', detail: 'no round is scheduled now' });
     }
-    expect(lines.some((l) => l.obj['reason'] === 'purpose-refused' && l.obj['peerId'] === 'lab-a')).toBe(true);
+    expect(lines.some((l) => l.obj['reason'] === 'purpose-refused' && l.obj['peer'] === 'lab-a')).toBe(true);
   });
 
   it('carries a refusal code that is not kebab-case as purpose-refused with the code in the detail', async () => {

@@ -1,4 +1,4 @@
-/** @venn/wire: Venn protocol v1 messages and their strict msgpack codec (protocol-spec/SPEC.md §5). */
+/** @venn/wire: Venn protocol v2 messages and their strict msgpack codec (protocol-spec/SPEC.md §5). */
 export {
   FIRST_SEEN_BYTES,
   MAX_ABORT_CODE_BYTES,
@@ -7,16 +7,15 @@ export {
   MAX_CHUNK_POINTS,
   MAX_FRAME_BYTES,
   MAX_ARRAY_ITEMS,
+  MAX_IDENTIFIER_RULES_BYTES,
   MAX_LABEL_ENTRIES,
   MAX_MAP_ENTRIES,
   MAX_MEMBER_ID_BYTES,
   MAX_NESTING_DEPTH,
-  MAX_PROOF_SEGMENTS,
   MAX_REASON_BYTES,
   MAX_SET_SIZE,
   POINT_BYTES,
   PROOF_BYTES,
-  PROOF_SEGMENT_PAIRS,
   PROTOCOL_VERSION,
   ROSTER_DIGEST_BYTES,
   ROUND_ID_BYTES,
@@ -42,4 +41,4 @@ export {
   type ProofMessage,
 } from './internal/messages.js';
 export { MAX_LABEL_CHUNKS, MAX_POINT_CHUNKS, decodeMessage, encodeMessage } from './internal/codec.js';
-export { pointChunkCount, pointChunkLength, proofSegmentCount } from './internal/chunking.js';
+export { pointChunkCount, pointChunkLength } from './internal/chunking.js';

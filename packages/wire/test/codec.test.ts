@@ -3,17 +3,16 @@ import {
   LABEL_FIELDS,
   MAX_CHUNK_POINTS,
   MAX_FRAME_BYTES,
+  MAX_IDENTIFIER_RULES_BYTES,
   MAX_LABEL_CHUNKS,
   MAX_POINT_CHUNKS,
-  MAX_PROOF_SEGMENTS,
   MAX_SET_SIZE,
   MessageType,
-  PROOF_SEGMENT_PAIRS,
+  PROTOCOL_VERSION,
   decodeMessage,
   encodeMessage,
   pointChunkCount,
   pointChunkLength,
-  proofSegmentCount,
   type LabelField,
   type Message,
 } from '@venn/wire';
@@ -71,9 +70,13 @@ describe('round trip', () => {
       });
     const points = fc.integer({ min: 1, max: 64 }).chain((m) => fc.uint8Array({ minLength: 32 * m, maxLength: 32 * m }));
     const fields = fc.subarray([...LABEL_FIELDS]) as fc.Arbitrary<LabelField[]>;
+    const printable = fc
+      .array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: 1, maxLength: MAX_IDENTIFIER_RULES_BYTES })
+      .map((codes) => String.fromCharCode(...codes));
+    const proof = fc.constantFrom(0, 64).chain((length) => fc.uint8Array({ minLength: length, maxLength: length }));
     const offer = fc.record({
       kind: fc.constant('offer' as const),
-      version: fc.constant(1),
+      version: fc.constant(2),
       roundId: id,
       rosterDigest: id,
       sender: text(128, 1),
@@ -82,6 +85,7 @@ describe('round trip', () => {
       setSize: fc.integer({ min: 0, max: MAX_SET_SIZE }),
       maxPeerSetSize: fc.integer({ min: 0, max: MAX_SET_SIZE }),
       labelFields: fields,
+      identifierRules: printable,
       publicKey: id,
       logHead: fc.option(
         fc.record({
@@ -93,8 +97,7 @@ describe('round trip', () => {
         { nil: null },
       ),
     });
-    const chunk = (kind: 'blinded' | 'evaluated') =>
-      fc.record({ kind: fc.constant(kind), roundId: id, seq: fc.integer({ min: 0, max: MAX_POINT_CHUNKS - 1 }), points });
+    const seq = fc.integer({ min: 0, max: MAX_POINT_CHUNKS - 1 });
     const date = fc
       .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
       .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
@@ -113,9 +116,9 @@ describe('round trip', () => {
     });
     return fc.oneof(
       offer,
-      chunk('blinded'),
-      chunk('evaluated'),
-      fc.record({ kind: fc.constant('proof' as const), roundId: id, proof: fc.integer({ min: 0, max: MAX_PROOF_SEGMENTS }).chain((segments) => fc.uint8Array({ minLength: 64 * segments, maxLength: 64 * segments })) }),
+      fc.record({ kind: fc.constant('blinded' as const), roundId: id, seq, points }),
+      fc.record({ kind: fc.constant('evaluated' as const), roundId: id, seq, points, proof }),
+      fc.record({ kind: fc.constant('proof' as const), roundId: id, proof }),
       labels,
       fc.record({ kind: fc.constant('finish' as const), roundId: id, intersectionSize: fc.integer({ min: 0, max: MAX_SET_SIZE }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
       fc.record({
@@ -160,6 +163,8 @@ describe('round trip', () => {
 describe('encoder validation', () => {
   it.each<[string, Message, string]>([
     ['short round id', { kind: 'proof', roundId: bytes(31, 1), proof: bytes(64, 2) }, 'wrong-length'],
+    ['a proof of 32 bytes', { kind: 'evaluated', roundId, seq: 0, points: bytes(32, 1), proof: bytes(32, 2) }, 'wrong-length'],
+    ['identifier rules with a tab', { ...(samples['offer'] as Extract<Message, { kind: 'offer' }>), identifierRules: 'a\tb' }, 'unknown-value'],
     ['empty chunk', { kind: 'blinded', roundId, seq: 0, points: new Uint8Array(0) }, 'wrong-length'],
     ['oversized chunk', { kind: 'blinded', roundId, seq: 0, points: bytes(32 * (MAX_CHUNK_POINTS + 1), 1) }, 'wrong-length'],
     ['negative size', { kind: 'finish', roundId, intersectionSize: -1, signature: bytes(64, 1) }, 'out-of-range'],
@@ -196,36 +201,35 @@ describe('chunking', () => {
   });
 });
 
-describe('protocol bounds (SPEC §5.3, §5.4, §5.6, §5.7)', () => {
+describe('protocol bounds (SPEC §5.3, §5.4, §5.5, §5.7)', () => {
   it('follow from MAX_SET_SIZE = 2^20', () => {
+    expect(PROTOCOL_VERSION).toBe(2);
     expect(MAX_SET_SIZE).toBe(2 ** 20);
     expect(MAX_POINT_CHUNKS).toBe(256);
     expect(MAX_LABEL_CHUNKS).toBe(2048);
-    expect(MAX_PROOF_SEGMENTS).toBe(16);
+    expect(MAX_IDENTIFIER_RULES_BYTES).toBe(128);
     expect(pointChunkCount(MAX_SET_SIZE)).toBe(MAX_POINT_CHUNKS);
-    expect(proofSegmentCount(MAX_SET_SIZE)).toBe(MAX_PROOF_SEGMENTS);
   });
 
-  it.each([
-    [0, 0],
-    [1, 1],
-    [PROOF_SEGMENT_PAIRS, 1],
-    [PROOF_SEGMENT_PAIRS + 1, 2],
-    [100_000, 2],
-    [3 * PROOF_SEGMENT_PAIRS, 3],
-    [MAX_SET_SIZE, 16],
-  ])('segments a proof over %i pairs into %i segments of at most 65,536 pairs', (pairs, segments) => {
-    expect(proofSegmentCount(pairs)).toBe(segments);
-  });
-
-  it('carries the largest chunk seq, LABELS seq, set size and a 16-segment proof', () => {
+  it('carries the largest chunk seq, LABELS seq, set size and identifier rules', () => {
     const largest: Message[] = [
       { kind: 'blinded', roundId, seq: MAX_POINT_CHUNKS - 1, points: bytes(32, 5) },
+      { kind: 'evaluated', roundId, seq: MAX_POINT_CHUNKS - 1, points: bytes(32 * MAX_CHUNK_POINTS, 5), proof: bytes(64, 6) },
       { kind: 'labels', roundId, seq: MAX_LABEL_CHUNKS - 1, end: true, entries: [] },
-      { kind: 'proof', roundId, proof: bytes(64 * MAX_PROOF_SEGMENTS, 9) },
+      { kind: 'proof', roundId, proof: bytes(64, 9) },
       { kind: 'finish', roundId, intersectionSize: MAX_SET_SIZE, signature: bytes(64, 1) },
-      { ...(samples['offer'] as Extract<Message, { kind: 'offer' }>), setSize: MAX_SET_SIZE, maxPeerSetSize: MAX_SET_SIZE },
+      {
+        ...(samples['offer'] as Extract<Message, { kind: 'offer' }>),
+        setSize: MAX_SET_SIZE,
+        maxPeerSetSize: MAX_SET_SIZE,
+        identifierRules: '~'.repeat(MAX_IDENTIFIER_RULES_BYTES),
+      },
     ];
     for (const message of largest) expect(decodeMessage(encodeMessage(message))).toEqual(message);
+  });
+
+  it('sizes full chunks as SPEC §5.4 and §5.5 state: 131,128 and 131,197 bytes', () => {
+    expect(encodeMessage({ kind: 'blinded', roundId, seq: 0, points: bytes(32 * MAX_CHUNK_POINTS, 1) }).length).toBe(131_128);
+    expect(encodeMessage({ kind: 'evaluated', roundId, seq: 127, points: bytes(32 * MAX_CHUNK_POINTS, 1), proof: bytes(64, 2) }).length).toBe(131_197);
   });
 });

@@ -7,19 +7,21 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { decodePoint, ed25519Verify, sumPacked, validatePackedPoints } from '@venn/crypto';
 import { CodecError, VennError } from '@venn/errors';
 import {
+  PURPOSE_FINISH,
   TRANSCRIPT_LABEL,
   Transcript,
   finishSignatureInput,
-  roundProofLength,
   streamIndex,
-  verifyRoundProof,
+  verifyChunkProof,
+  verifySumProof,
+  type ProofVerdict,
   type Role,
-  type RoundProofVerdict,
 } from '@venn/protocol';
 import {
   MAX_CHUNK_POINTS,
   MAX_SET_SIZE,
   POINT_BYTES,
+  PROOF_BYTES,
   decodeMessage,
   type AbortMessage,
   type FinishMessage,
@@ -65,7 +67,7 @@ export type FaultParty = 'initiator' | 'responder' | 'exporter';
 export interface BundleCheck {
   readonly name: BundleCheckName;
   readonly status: 'pass' | 'fail' | 'skip';
-  /** On failure: who the bundle shows at fault; null when it cannot tell (e.g. a timeout). */
+  /** On failure: who the bundle shows at fault; null when it cannot tell (e.g. a timeout): the verdict names no party, printed `undetermined` (audit.md §9). */
   readonly party: FaultParty | null;
   /** The roster member id of `party`, when known. */
   readonly member: string | null;
@@ -133,6 +135,8 @@ interface PartyView {
   readonly blindedPoints: Uint8Array[];
   readonly evaluated: Uint8Array[];
   readonly evaluatedPoints: Uint8Array[];
+  /** the `pi` of each EVALUATED chunk, in `seq` order */
+  readonly evaluatedProofs: Uint8Array[];
   proof?: { readonly message: ProofMessage; readonly bytes: Uint8Array };
   finish?: FinishMessage;
   abort?: AbortMessage;
@@ -203,7 +207,7 @@ function checkAttemptRecord(checks: Checks, bundle: TranscriptBundle, record: Ro
 function finalTranscriptHash(transcript: Transcript, labels: Readonly<Record<Role, Uint8Array>>): Uint8Array {
   const hasher = sha512.create();
   hasher.update(TRANSCRIPT_LABEL);
-  hasher.update(Uint8Array.of(0x02)); // SPEC §7.3 purpose of TH_final
+  hasher.update(Uint8Array.of(PURPOSE_FINISH)); // SPEC §7.3 purpose of TH_final
   for (let j = 0; j < 10; j++) {
     hasher.update(Uint8Array.of(j));
     if (j === streamIndex('initiator', 'labels')) hasher.update(labels.initiator);
@@ -321,7 +325,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     const empty = bytesEqual(party.bundle.labelsDigest, emptyLabelsDigest(role));
     // SPEC §5.7: LABELS flow iff at least one field is agreed, and then before FINISH.
     if (agreed.length === 0 && !empty) party.violation = 'sent LABELS although no label field was agreed [unexpected-message]';
-    if (agreed.length > 0 && empty && party.finish !== undefined) party.violation = `sent FINISH without LABELS although ${agreed.join(', ')} were agreed [unexpected-message]`;
+    if (agreed.length > 0 && empty && party.finish !== undefined) party.violation = `sent FINISH without LABELS although label fields ${agreed.join(', ')} were agreed [unexpected-message]`;
   }
   for (const role of ROLES) {
     const party = parties[role];
@@ -390,7 +394,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
 
 function decodeParty(role: Role, party: BundleParty): PartyView {
   const view: PartyView = {
-    role, id: '', bundle: party, messages: [], decodeError: null, blinded: [], blindedPoints: [], evaluated: [], evaluatedPoints: [], violation: null,
+    role, id: '', bundle: party, messages: [], decodeError: null, blinded: [], blindedPoints: [], evaluated: [], evaluatedPoints: [], evaluatedProofs: [], violation: null,
   };
   for (let i = 0; i < party.frames.length; i++) {
     const bytes = party.frames[i]!;
@@ -456,16 +460,20 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
         if (party.proof !== undefined) return violate(`${at}: ${message.kind.toUpperCase()} after its PROOF [unexpected-message]`);
         const stream = message.kind === 'blinded' ? party.blinded : party.evaluated;
         const points = message.kind === 'blinded' ? party.blindedPoints : party.evaluatedPoints;
+        const mode = party.offer!.message.mode;
         let total: number;
         if (message.kind === 'blinded') {
+          // SPEC §4.4: a party sends its whole blinded list before any evaluation.
+          if (party.evaluated.length > 0) return violate(`${at}: BLINDED chunk ${message.seq} after an EVALUATED chunk [unexpected-message]`);
           total = party.offer!.message.setSize;
         } else {
           if (peerOffer === undefined) return violate(`${at}: EVALUATED without an OFFER from ${peer.id} [unexpected-message]`);
           total = peerOffer.setSize;
-          // An evaluation needs the peer's chunk (intersection) or the peer's whole list (cardinality, SPEC §4.4 S4).
+          // SPEC §4.4 S3–S4: evaluations go only once the own blinded list is out and the peer's is complete.
+          const own = chunkCount(party.offer!.message.setSize);
+          if (party.blinded.length !== own) return violate(`${at}: EVALUATED chunk ${message.seq} before its own last BLINDED chunk (${party.blinded.length} of ${own} sent) [unexpected-message]`);
           const peerChunks = peer.messages.filter((m) => m.message.kind === 'blinded').length;
-          const needed = party.offer!.message.mode === 'cardinality' ? chunkCount(total) : message.seq + 1;
-          if (peerChunks < needed) return violate(`${at}: EVALUATED chunk ${message.seq} without the BLINDED chunks of ${peer.id} it evaluates [unexpected-message]`);
+          if (peerChunks < chunkCount(total)) return violate(`${at}: EVALUATED chunk ${message.seq} without the whole BLINDED list of ${peer.id} it answers [unexpected-message]`);
         }
         // SPEC §4.5 chunk steps 1–5, in that order.
         if (message.seq < stream.length) return violate(`${at}: ${message.kind.toUpperCase()} chunk ${message.seq} repeats a sequence number [duplicate-chunk]`);
@@ -480,11 +488,21 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
         } catch (error) {
           return violate(`${at}: ${describeError(error)} [bad-point]`);
         }
+        if (message.kind === 'evaluated') {
+          // SPEC §4.5 EVALUATED step 6: a 64-byte chunk proof in intersection mode, none in cardinality mode.
+          const proofLength = mode === 'intersection' ? PROOF_BYTES : 0;
+          if (message.proof.length !== proofLength) {
+            return violate(`${at}: EVALUATED chunk ${message.seq} carries a pi of ${message.proof.length} bytes, expected ${proofLength} in ${mode} mode [bad-proof]`);
+          }
+          party.evaluatedProofs.push(message.proof);
+        }
         stream.push(bytes);
         points.push(message.points);
         break;
       }
       case 'proof': {
+        // SPEC §4.5 PROOF: cardinality mode only.
+        if (party.offer!.message.mode === 'intersection') return violate(`${at}: a PROOF in intersection mode, where each EVALUATED chunk carries its own proof [unexpected-message]`);
         if (party.proof !== undefined) return violate(`${at}: a second PROOF [unexpected-message]`);
         if (peerOffer === undefined) return violate(`${at}: PROOF without an OFFER from ${peer.id} [unexpected-message]`);
         const own = chunkCount(party.offer!.message.setSize);
@@ -492,8 +510,8 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
         if (party.blinded.length !== own || party.evaluated.length !== evaluated) {
           return violate(`${at}: PROOF after ${party.blinded.length}/${own} BLINDED and ${party.evaluated.length}/${evaluated} EVALUATED chunks [count-mismatch]`);
         }
-        // SPEC §4.5 PROOF: one 64-byte segment per 65,536 of the peer's points (one in cardinality mode), none for an empty set.
-        const expectedProof = roundProofLength(party.offer!.message.mode, peerOffer.setSize);
+        // SPEC §4.5 PROOF: 64 bytes, none for an empty peer set.
+        const expectedProof = peerOffer.setSize === 0 ? 0 : PROOF_BYTES;
         if (message.proof.length !== expectedProof) return violate(`${at}: PROOF of ${message.proof.length} bytes for a peer set of ${peerOffer.setSize}, expected ${expectedProof} [bad-proof]`);
         party.proof = { message, bytes };
         break;
@@ -501,10 +519,16 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
       case 'labels':
         // decodeParty's caller refuses bundles with LABELS in clear before this walk.
         return violate(`${at}: LABELS in clear`);
-      case 'finish':
-        if (party.proof === undefined) return violate(`${at}: FINISH before its PROOF [unexpected-message]`);
+      case 'finish': {
+        // SPEC §4.4 S5–S6: FINISH follows the sender's last EVALUATED chunk (and PROOF in cardinality mode).
+        const evaluated = peerOffer === undefined ? 0 : chunkCount(peerOffer.setSize);
+        if (peerOffer === undefined || party.blinded.length !== chunkCount(party.offer!.message.setSize) || party.evaluated.length !== evaluated) {
+          return violate(`${at}: FINISH before its last BLINDED and EVALUATED chunks (${party.evaluated.length} of ${evaluated} EVALUATED) [unexpected-message]`);
+        }
+        if (party.offer!.message.mode === 'cardinality' && party.proof === undefined) return violate(`${at}: FINISH before its PROOF [unexpected-message]`);
         party.finish = message;
         break;
+      }
       case 'abort':
         party.abort = message;
         break;
@@ -530,8 +554,9 @@ function checkPolicy(checks: Checks, parties: Record<Role, PartyView>, roster: A
     if (offer === undefined) continue;
     const id = parties[role].id;
     const policy = rosterMember(roster, id)!.policy;
-    // roster.md §1: the member's published policy bounds what its OFFER states.
-    if (!policy.modes.includes(offer.mode)) return checks.fail('policy', role, `${id} offered mode ${offer.mode}, which its roster policy does not allow (${policy.modes.join(', ')})`);
+    // roster.md §1: the member's published policy bounds what its OFFER states; cardinality mode is
+    // semi-honest only (SPEC §10.4), so a member runs it only where its roster policy lists it.
+    if (!policy.modes.includes(offer.mode)) return checks.fail('policy', role, `${id} offered mode ${offer.mode}, which its roster policy does not allow (${policy.modes.join(', ')})${offer.mode === 'cardinality' ? ': cardinality mode is semi-honest only (SPEC §10.4)' : ''} [policy-mismatch]`);
     if (offer.mode === 'cardinality' && offer.labelFields.length > 0) return checks.fail('policy', role, `${id} offered label fields in cardinality mode [policy-mismatch]`);
     const unshared = offer.labelFields.filter((field) => !policy.shareLabels.includes(field));
     if (unshared.length > 0) return checks.fail('policy', role, `${id} offered label fields ${unshared.join(', ')} that its roster policy does not share`);
@@ -541,7 +566,7 @@ function checkPolicy(checks: Checks, parties: Record<Role, PartyView>, roster: A
   if (offers.initiator !== undefined && offers.responder !== undefined) {
     // SPEC §4.5 OFFER step 3: the responder answers only an OFFER in its own mode.
     if (offers.initiator.mode !== offers.responder.mode) {
-      return checks.fail('policy', 'responder', `${parties.responder.id} answered a ${offers.initiator.mode} OFFER with a ${offers.responder.mode} one [policy-mismatch]`);
+      return checks.fail('policy', 'responder', `${parties.responder.id} answered an OFFER in ${offers.initiator.mode} mode with one in ${offers.responder.mode} mode [policy-mismatch]`);
     }
     // SPEC §4.5 OFFER steps 5–6: the responder sends its OFFER only after accepting the initiator's,
     // so an OFFER pair over a cap means the responder went on where it had to refuse.
@@ -576,35 +601,44 @@ function checkProof(checks: Checks, prover: Role, parties: Record<Role, PartyVie
   const name = `proof-${prover}` as const;
   const x = parties[prover];
   const y = parties[other(prover)];
-  if (x.proof === undefined) return checks.skip(name, `${x.id} sent no PROOF`);
+  const mode = x.offer?.message.mode;
+  if (mode === undefined || y.offer === undefined) return checks.skip(name, 'the bundle lacks an OFFER the proofs need');
+  const n = y.offer.message.setSize;
+  if (mode === 'intersection' && x.evaluated.length === 0) {
+    return n === 0 ? checks.pass(name, `${y.id}'s set is empty: nothing to evaluate or prove`) : checks.skip(name, `${x.id} sent no EVALUATED chunk`);
+  }
+  if (mode === 'cardinality' && x.proof === undefined) return checks.skip(name, `${x.id} sent no PROOF`);
   if (x.violation !== null || y.violation !== null || transcript === undefined) return checks.skip(name, 'the messages the proof covers failed their own checks');
-  if (y.blinded.length !== chunkCount(y.offer!.message.setSize)) return checks.skip(name, `the bundle lacks part of ${y.id}'s BLINDED stream`);
-  const n = y.offer!.message.setSize;
+  if (y.blinded.length !== chunkCount(n)) return checks.skip(name, `the bundle lacks part of ${y.id}'s BLINDED stream`);
   if (n === 0) return checks.pass(name, `${y.id}'s set is empty: nothing to prove, and the proof is empty`);
-  const mode = x.offer!.message.mode;
-  // SPEC §6: the shared verifier checks every proof segment, with contexts bound to TH_proof(X):
-  // both OFFERs, both BLINDED streams and X's EVALUATED.
-  let verdict: RoundProofVerdict;
+  const publicKey = x.offer!.message.publicKey;
+  if (mode === 'intersection') {
+    // SPEC §6.1: each EVALUATED chunk has its own proof, bound to TH_pre, the prover's role and the chunk.
+    const preTranscriptHash = transcript.preHash();
+    for (let a = 0; a < x.evaluated.length; a++) {
+      let verdict: ProofVerdict;
+      try {
+        verdict = verifyChunkProof({ publicKey, prover, preTranscriptHash, index: a, blinded: y.blindedPoints[a]!, evaluated: x.evaluatedPoints[a]!, proof: x.evaluatedProofs[a]! });
+      } catch (error) {
+        return checks.fail(name, prover, `${x.id}'s proof of EVALUATED chunk ${a} cannot be checked: ${describeError(error)} [bad-proof]`);
+      }
+      if (!verdict.valid) {
+        return checks.fail(name, prover, `${x.id}'s EVALUATED chunk ${a} is not its committed key applied to ${y.id}'s BLINDED chunk ${a} (${verdict.detail}) [bad-proof]`);
+      }
+    }
+    const all = x.evaluated.length === chunkCount(n);
+    return checks.pass(name, `${x.id} evaluated ${all ? `all ${n}` : `${Math.min(n, x.evaluated.length * MAX_CHUNK_POINTS)} of the ${n}`} points of ${y.id} with the key in its OFFER (${x.evaluated.length} chunk proof${x.evaluated.length === 1 ? '' : 's'}, SPEC §6)`);
+  }
+  // SPEC §6.1, §6.3: cardinality mode proves the sums only, bound to TH_proof of the prover.
+  let verdict: ProofVerdict;
   try {
-    verdict = verifyRoundProof({
-      mode,
-      publicKey: x.offer!.message.publicKey,
-      blinded: concatPoints(y.blindedPoints),
-      evaluated: concatPoints(x.evaluatedPoints),
-      proof: x.proof.message.proof,
-      proofTranscriptHash: transcript.proofHash(prover),
-    });
+    verdict = verifySumProof({ publicKey, proofTranscriptHash: transcript.proofHash(prover), blinded: concatPoints(y.blindedPoints), evaluated: concatPoints(x.evaluatedPoints), proof: x.proof!.message.proof });
   } catch (error) {
     return checks.fail(name, prover, `${x.id}'s proof cannot be checked: ${describeError(error)} [bad-proof]`);
   }
-  if (verdict.valid) {
-    const segments = `${verdict.segments} segment${verdict.segments === 1 ? '' : 's'}`;
-    if (mode === 'intersection') return checks.pass(name, `${x.id} evaluated all ${n} points of ${y.id} with the key in its OFFER (batched DLEQ in ${segments}, SPEC §6)`);
-    return checks.pass(name, `${x.id}'s evaluations sum to its committed key times the sum of ${y.id}'s ${n} points (cardinality mode proves the sum only, SPEC §6.3)`);
-  }
+  if (verdict.valid) return checks.pass(name, `${x.id}'s evaluations sum to its committed key times the sum of ${y.id}'s ${n} points (cardinality mode proves the sum only, SPEC §6.3)`);
   // SPEC §6.3: only a crafted list sums to the identity; the prover should have aborted.
   if (verdict.fault === 'verifier') return checks.fail(name, other(prover), `${y.id}'s BLINDED points sum to no usable element (${verdict.detail}); ${x.id} should have aborted [bad-point]`);
-  if (mode === 'intersection') return checks.fail(name, prover, `${x.id}'s proof does not verify: its EVALUATED points are not its committed key applied to ${y.id}'s BLINDED points (${verdict.detail}) [bad-proof]`);
   return checks.fail(name, prover, `${x.id}'s cardinality proof does not verify: the sum of its evaluations is not its committed key times the sum of ${y.id}'s points (${verdict.detail}) [bad-proof]`);
 }
 
@@ -644,7 +678,8 @@ function checkRecordStatus(checks: Checks, record: RoundRecord, parties: Record<
   const logged = { initiator: record.initiatorClaim, responder: record.responderClaim };
   for (const role of ROLES) {
     if (logged[role] !== null && logged[role] !== claims[role]) {
-      return checks.fail('record-status', 'exporter', `the leaf logs a ${role} claim of ${logged[role]}, the bundle's FINISH ${claims[role] === undefined ? 'is missing' : `says ${claims[role]}`}`);
+      const finish = claims[role] === undefined ? `the bundle holds no valid FINISH from ${parties[role].id}` : `${parties[role].id}'s FINISH claims ${claims[role]}`;
+      return checks.fail('record-status', 'exporter', `the leaf logs the ${role}'s claim as ${logged[role]}, but ${finish}`);
     }
   }
   const both = claims.initiator !== undefined && claims.responder !== undefined;
@@ -663,15 +698,27 @@ function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Rol
     return;
   }
   const aborts = ROLES.filter((role) => parties[role].abort !== undefined);
-  const how = aborts.length === 0 ? `no ABORT in the bundle (the exporter logged ${record.reason || 'no reason'})` : aborts.map((role) => `${parties[role].id} sent ABORT ${parties[role].abort!.reason}`).join('; ');
+  const sent = aborts.map((role) => `${parties[role].id} sent ABORT ${parties[role].abort!.reason}`);
+  let how: string;
+  if (record.status === 'aborted') {
+    how = `the round was aborted: ${checks.members.exporter ?? 'the exporter'} logged reason ${record.reason}, ended by the ${record.endedBy ?? 'exporter'}; ${sent.length === 0 ? 'no party sent an ABORT' : sent.join('; ')}`;
+  } else {
+    // The leaf logs a completion the frames do not show. A frame that breaks the rules hides every
+    // frame after it, a FINISH included: name the check that failed on that party's frames.
+    const missing = ROLES.filter((role) => parties[role].finish === undefined).map((role) => {
+      const failed = checks.list.find((check) => check.name === `messages-${role}` && check.status === 'fail');
+      return failed === undefined ? `${parties[role].id} (the ${role})` : `${parties[role].id} (the ${role}), whose frames failed check "${failed.name}": ${failed.detail}`;
+    });
+    how = `the leaf logs the round ${record.status}, but the bundle holds no valid FINISH from ${missing.join(', nor from ')}${sent.length === 0 ? '' : `; ${sent.join('; ')}`}`;
+  }
   // An ABORT whose cause the bundle could show, while it shows nothing of the kind: the aborting
   // party ended the round without the cause it named.
   const blamed = checks.list.some((check) => check.status === 'fail' && (check.party === 'initiator' || check.party === 'responder'));
   const unfounded = aborts.find((role) => CHECKABLE_ABORTS.has(parties[role].abort!.reason) && !identitySum(parties[other(role)], parties[role].abort!.reason));
   if (!blamed && unfounded !== undefined) {
-    return checks.fail('completed', unfounded, `the round was aborted: ${how}; the bundle shows no ${parties[unfounded].abort!.reason} by ${parties[other(unfounded)].id}`);
+    return checks.fail('completed', unfounded, `${how}; the bundle shows no ${parties[unfounded].abort!.reason} by ${parties[other(unfounded)].id}`);
   }
-  checks.fail('completed', null, `the round was aborted: ${how}`);
+  checks.fail('completed', null, how);
 }
 
 /**

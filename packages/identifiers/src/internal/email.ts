@@ -9,6 +9,9 @@ type EmailKind = Extract<IdentifierKind, 'email' | 'email_folded'>;
 const ASCII_ATEXT = "A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~";
 const ATOM = `(?:[${ASCII_ATEXT}]|[^\\x00-\\x7f\\p{Zs}\\p{Zl}\\p{Zp}\\u{FEFF}])+`;
 const DOT_ATOM = new RegExp(`^${ATOM}(?:\\.${ATOM})*$`, 'u');
+// §4 step 3: the format characters (General_Category Cf, Unicode 17.0), written out so the set
+// does not move with the engine's Unicode version. Invisible, so they make look-alike addresses.
+const FORMAT_CHARACTER = /[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}]/u;
 const ASCII_DOT_ATOM = new RegExp(`^[${ASCII_ATEXT}]+(?:\\.[${ASCII_ATEXT}]+)*$`);
 
 // §4 step 4: the only ASCII characters a domain may contain before IDNA mapping.
@@ -33,6 +36,13 @@ export function canonicalEmail(kind: EmailKind, trimmed: string): string {
   const local = s.slice(0, at);
   const domain = s.slice(at + 1);
 
+  if (!isAscii(local)) {
+    const format = FORMAT_CHARACTER.exec(local);
+    if (format !== null) {
+      const code = (format[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+      reject(kind, 'email-local-part', trimmed, `local part contains the invisible format character U+${code}`);
+    }
+  }
   const isDotAtom = isAscii(local) ? ASCII_DOT_ATOM.test(local) : DOT_ATOM.test(local);
   if (!isDotAtom) {
     reject(kind, 'email-local-part', trimmed, 'expected a dot-atom local part (RFC 5322 §3.2.3): atext separated by single dots, no quoting');

@@ -128,6 +128,11 @@ function format(address: Address): string {
 
 const PREFIX_LENGTH = /^(?:0|[1-9][0-9]*)$/;
 
+/**
+ * §7.3, §7.4. The checks run in the order the spec states, so every implementation gives one
+ * reason for a value that breaks several rules: slash count, prefix-length syntax, address
+ * syntax, family, prefix-length value, unspecified, loopback.
+ */
 export function canonicalIp(kind: IpKind, trimmed: string): string {
   if (kind === 'ip') {
     const address = parseAddress(kind, trimmed, trimmed);
@@ -136,18 +141,20 @@ export function canonicalIp(kind: IpKind, trimmed: string): string {
   }
   const parts = trimmed.split('/');
   if (parts.length > 2) reject(kind, 'ip-syntax', trimmed, 'expected an address or address/prefix-length');
+  const prefixText = parts[1];
+  if (prefixText !== undefined && !PREFIX_LENGTH.test(prefixText)) {
+    reject(kind, 'ip-syntax', trimmed, 'the prefix length is not a decimal number without leading zeros');
+  }
   const address = parseAddress(kind, trimmed, parts[0] ?? '');
-  checkHost(kind, trimmed, address);
   const want = kind === 'ip_v4_24' ? 4 : 6;
   if (address.family !== want) {
     reject(kind, 'ip-family', trimmed, want === 4 ? 'expected an IPv4 address' : 'expected an IPv6 address that is not IPv4-mapped');
   }
   const prefixLength = want === 4 ? 24 : 64;
-  const prefixText = parts[1];
-  if (prefixText !== undefined) {
-    if (!PREFIX_LENGTH.test(prefixText)) reject(kind, 'ip-syntax', trimmed, 'the prefix length is not a decimal number');
-    if (Number(prefixText) !== prefixLength) reject(kind, 'ip-prefix-length', trimmed, `expected prefix length /${prefixLength}, got /${prefixText}`);
+  if (prefixText !== undefined && Number(prefixText) !== prefixLength) {
+    reject(kind, 'ip-prefix-length', trimmed, `expected prefix length /${prefixLength}, got /${prefixText}`);
   }
+  checkHost(kind, trimmed, address);
   // Clear the host bits.
   const network: Address =
     address.family === 4

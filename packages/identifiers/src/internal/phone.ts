@@ -1,4 +1,5 @@
 /** `phone` (protocol-spec/identifiers.md §6): E.164 through libphonenumber-js with the "max" metadata. */
+import metadata from 'libphonenumber-js/metadata.max.json';
 import { isSupportedCountry, parsePhoneNumberWithError, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 import { ValidationError, describe } from '@venn/errors';
 import { reject } from './text.js';
@@ -12,20 +13,38 @@ export function normalizeRegion(region: string): CountryCode {
   return upper;
 }
 
-// libphonenumber reads a leading ASCII or full-width plus as the international prefix.
-function hasLeadingPlus(value: string): boolean {
-  const first = value.charCodeAt(0);
-  return first === 0x2b || first === 0xff0b;
+/** Every country calling code of the metadata, geographic and not; ITU-T E.164 keeps them prefix-free. */
+const CALLING_CODES: ReadonlySet<string> = new Set(Object.keys(metadata.country_calling_codes));
+
+/**
+ * Splits an E.164 canonical form into its country calling code and national significant number
+ * (identifiers.md §12.3). Undefined when no calling code of the metadata starts it.
+ */
+export function splitE164(canonical: string): { readonly cc: string; readonly nsn: string } | undefined {
+  for (let length = 1; length <= 3; length++) {
+    const cc = canonical.slice(1, 1 + length);
+    if (CALLING_CODES.has(cc)) return { cc, nsn: canonical.slice(1 + length) };
+  }
+  return undefined;
 }
 
+// §6 step 2: keypad signals; libphonenumber reads "#" as an extension mark in some positions only.
+const KEYPAD_SIGNAL = /[#*\uff03\uff0a]/;
+
 export function canonicalPhone(trimmed: string, region: CountryCode | undefined): string {
-  if (region === undefined && !hasLeadingPlus(trimmed)) {
+  // §6 step 1: a leading full-width plus U+FF0B is the international prefix, as "+" is.
+  // libphonenumber-js drops it (and then reads the number as national), so it is folded here.
+  const value = trimmed.charCodeAt(0) === 0xff0b ? `+${trimmed.slice(1)}` : trimmed;
+  if (region === undefined && !value.startsWith('+')) {
     reject('phone', 'phone-region-required', trimmed, 'a number without a leading "+" needs the list\'s default region');
+  }
+  if (KEYPAD_SIGNAL.test(value)) {
+    reject('phone', 'phone-syntax', trimmed, '"#" and "*" are keypad signals, not digits of a telephone number');
   }
   let parsed: PhoneNumber;
   try {
     // extract: false: the whole value must be the number, not text containing one.
-    parsed = parsePhoneNumberWithError(trimmed, { ...(region === undefined ? {} : { defaultCountry: region }), extract: false });
+    parsed = parsePhoneNumberWithError(value, { ...(region === undefined ? {} : { defaultCountry: region }), extract: false });
   } catch (error) {
     const code = error instanceof Error ? error.message : String(error);
     if (code === 'INVALID_COUNTRY' || code === 'TOO_LONG' || code === 'INVALID_LENGTH') {

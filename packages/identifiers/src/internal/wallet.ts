@@ -3,14 +3,14 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bech32, bech32m } from '@scure/base';
 import { reject } from './text.js';
 
-const EVM = /^(?:0x)?([0-9a-fA-F]{40})$/;
+// §7.5: the prefix in either case, as the hex digits are.
+const EVM = /^(?:0[xX])?([0-9a-fA-F]{40})$/;
 const HAS_LOWER = /[a-f]/;
 const HAS_UPPER = /[A-F]/;
 // BIP-173: hrp of 1-83 characters U+0021-U+007E, separator "1" (the last one, since the data
 // alphabet has no "1"), at least 6 data characters.
 const BECH32_SHAPE = /^[\x21-\x7e]{1,83}1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{6,}$/;
 const MAX_BECH32_LENGTH = 128;
-const ZERO_ADDRESS = '0'.repeat(40);
 
 /** EIP-55: hex letter i is uppercase iff nibble i of keccak256(lowercase hex) is >= 8. */
 export function eip55Checksum(lowerHex: string): string {
@@ -33,7 +33,6 @@ export function canonicalWallet(trimmed: string): string {
     if (HAS_LOWER.test(digits) && HAS_UPPER.test(digits) && eip55Checksum(lower) !== digits) {
       reject('wallet', 'wallet-checksum', trimmed, 'mixed-case EVM address does not match its EIP-55 checksum');
     }
-    if (lower === ZERO_ADDRESS) reject('wallet', 'placeholder', trimmed, 'the zero address belongs to no one');
     return `0x${lower}`;
   }
   const lower = trimmed.toLowerCase();

@@ -1,7 +1,7 @@
 /**
  * `venn backup`: a consistent online copy of the store while the daemon runs (SQLite's backup
  * API); `venn restore`: puts a backup in place of a stopped node's store, refusing one that would
- * roll the audit log back (node.md §2.1).
+ * roll the audit log back (node.md §2.2).
  */
 import type { CommandIo } from '../cli.js';
 import { adminRequest } from '../internal/admin-client.js';
@@ -9,6 +9,7 @@ import { UsageError, hex, parseCommand, stringOption, writeJson, type CommandSpe
 import { loadConfig } from '../internal/config.js';
 import { watermarkPath } from '../internal/log-watermark.js';
 import { dirOption } from '../internal/node-dir.js';
+import { NodeLock } from '../internal/node-lock.js';
 import { backupStore, restoreStore, type StoreCopySummary } from '../internal/store-integrity.js';
 import { ValidationError } from '@venn/errors';
 
@@ -17,7 +18,7 @@ export const spec: CommandSpec = {
   summary: 'Write a consistent copy of the node\'s store to FILE, while the daemon runs or not (SQLite\'s online backup API). The copy is checked with quick_check and created mode 0600.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
-  details: 'A backup is restored with venn restore while the daemon is stopped. A restore is refused when the backup\'s audit log lacks heads the node has signed since (node.md §2.1): back up after every slot.',
+  details: 'A backup is restored with venn restore while the daemon is stopped. A restore is refused when the backup\'s audit log lacks heads the node has signed since (node.md §2.2): back up after every slot.',
   options: {
     dir: { type: 'string', value: 'DIR', description: 'node directory' },
     out: { type: 'string', value: 'FILE', description: 'file to write (replaced if it exists)' },
@@ -74,7 +75,13 @@ export async function runRestore(argv: string[], io: CommandIo): Promise<number>
   // The daemon holds the store open; replacing it underneath would lose what it writes next.
   const running = await adminRequest(config, 'GET', '/healthz', { timeoutMs: 1000 }).then(() => true, () => false);
   if (running) throw new ValidationError('daemon-running', `"--dir" expected a stopped node, got a daemon answering on ${config.admin.host}:${config.admin.port}: stop it first (SIGTERM)`);
-  const summary = restoreStore({ storePath: config.paths.store, nodeDir: dir, backup, watermark: watermarkPath(dir) });
-  print(io, 'restored', summary, parsed.values['json'] === true);
+  // node.md §1.4: no other process (a daemon starting, an ingest) may have the store open meanwhile.
+  const lock = NodeLock.acquire(dir, 'restore');
+  try {
+    const summary = restoreStore({ storePath: config.paths.store, nodeDir: dir, backup, watermark: watermarkPath(dir) });
+    print(io, 'restored', summary, parsed.values['json'] === true);
+  } finally {
+    lock.release();
+  }
   return 0;
 }

@@ -17,7 +17,7 @@ import type { CommandIo } from '../cli.js';
 import { formatTable, integerOption, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 import type { LabelField } from '../internal/config.js';
 import { DemoDaemon, type LogLine } from '../internal/demo-daemons.js';
-import { ROUND_HEADERS, checkLab, labelLines, matchesByKind, roundLines, roundSeconds, type LabCheck, type MatchView, type RoundView } from '../internal/demo-report.js';
+import { ROUND_HEADERS, checkLab, labelLines, matchView, matchesByKind, roundLines, roundSeconds, type LabCheck, type MatchJson, type RoundView } from '../internal/demo-report.js';
 import { nextSlot } from '../internal/schedule.js';
 import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, writeSynth, type GroundTruth } from '../internal/synth.js';
 import { fractionOption } from './synth.js';
@@ -79,11 +79,14 @@ function freePort(): Promise<number> {
 }
 
 const n = (value: number): string => value.toLocaleString('en-US');
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 /** The demo's running commentary on stdout; progress is redrawn in place on a terminal. */
 class Narrator {
   readonly tty: boolean;
   private readonly begun = performance.now();
+  /** The step under way: its title and when it began. */
+  private step: { title: string; begun: number } | undefined;
 
   constructor(private readonly io: CommandIo, private readonly root: string) {
     this.tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
@@ -97,13 +100,25 @@ class Narrator {
     this.io.stdout.write(text);
   }
 
+  /** Starts a step; the one before it ends with a line giving its own duration. */
   section(title: string): void {
+    this.endSection();
     this.line();
-    this.line(`${this.tty ? '\x1b[1m' : ''}${title}${this.tty ? '\x1b[0m' : ''}  [${this.elapsed()}]`);
+    this.line(`${this.tty ? '\x1b[1m' : ''}${title}${this.tty ? '\x1b[0m' : ''}`);
+    this.step = { title, begun: performance.now() };
   }
 
+  /** Ends the step under way: "  (step 3 took 2.4 s)". */
+  endSection(): void {
+    if (this.step === undefined) return;
+    const number = /^(\d+)\./.exec(this.step.title)?.[1];
+    this.line(`  (${number === undefined ? 'this step' : `step ${number}`} took ${seconds(performance.now() - this.step.begun)})`);
+    this.step = undefined;
+  }
+
+  /** The whole run so far. */
   elapsed(): string {
-    return `${((performance.now() - this.begun) / 1000).toFixed(1)} s`;
+    return seconds(performance.now() - this.begun);
   }
 
   /** Echoes a command as the user would type it, paths relative to the demo directory. */
@@ -288,7 +303,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const checks: LabCheck[] = [];
     const roundsByLab = new Map<string, RoundView[]>();
     for (const lab of labs) {
-      const matches = JSON.parse(await venn(['matches', '--dir', lab.dir, '--format', 'json'], false)) as MatchView[];
+      const matches = (JSON.parse(await venn(['matches', '--dir', lab.dir, '--format', 'json'], false)) as MatchJson[]).map(matchView);
       const rounds = JSON.parse(await venn(['rounds', '--dir', lab.dir, '--json'], false)) as RoundView[];
       roundsByLab.set(lab.id, rounds);
       const peers = labs.filter((l) => l !== lab).map((l) => l.id);
@@ -342,9 +357,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const slowest = Math.max(0, ...[...roundsByLab.values()].flat().map((r) => roundSeconds(r) ?? 0));
     say.line();
     if (failures.length === 0) {
+      say.endSection();
       say.line(`Done in ${say.elapsed()}: every check passed (slowest round ${slowest.toFixed(1)} s).`);
     } else {
       keep = true;
+      say.endSection();
       say.line(`Done in ${say.elapsed()}: ${failures.length} check${failures.length === 1 ? '' : 's'} failed.`);
     }
     if (keep) {
@@ -431,9 +448,23 @@ async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string
   const deadline = Date.now() + timeoutMs;
   let drawn = 0;
   const marks = new Map<string, number>();
+  // Each side's share: 1 once its attempt completed (its progress entry is gone then), else what
+  // its status endpoint last reported; a completed pair is at 100%.
+  const fractionOf = (pair: PairState): number => {
+    if (done(pair)) return 1;
+    let sum = 0;
+    for (const lab of pair.labs) {
+      if (pair.finished.get(lab)?.['status'] === 'completed') sum += 1;
+      else {
+        const p = pair.progress.get(lab);
+        if (p !== undefined && p.total > 0) sum += Math.min(1, p.processed / p.total);
+      }
+    }
+    return sum / 2;
+  };
   const draw = (): void => {
     const lines = [...pairs.values()].map((pair) => {
-      const fraction = done(pair) ? 1 : pair.progress.size === 0 ? 0 : [...pair.progress.values()].reduce((sum, p) => sum + (p.total === 0 ? 0 : p.processed / p.total), 0) / 2;
+      const fraction = fractionOf(pair);
       const bar = `[${'#'.repeat(Math.round(fraction * 24)).padEnd(24, '.')}] ${String(Math.round(fraction * 100)).padStart(3)}%`;
       return `    ${pair.key.padEnd(18)} ${bar}  ${pair.note}`;
     });
@@ -445,11 +476,10 @@ async function followSlot(say: Narrator, labs: readonly Lab[], pairs: Map<string
       say.raw(text);
       drawn = lines.length;
     } else {
-      // Plain output (CI logs): a line at each quarter of a pair's progress.
+      // Plain output (CI logs): a line at each quarter of a pair's progress, 100% included.
       for (const pair of pairs.values()) {
-        const fraction = pair.progress.size === 0 ? 0 : [...pair.progress.values()].reduce((sum, p) => sum + (p.total === 0 ? 0 : p.processed / p.total), 0) / 2;
-        const quarter = Math.floor(fraction * 4);
-        if (!done(pair) && quarter > (marks.get(pair.key) ?? 0) && quarter < 4) {
+        const quarter = Math.floor(fractionOf(pair) * 4);
+        if (quarter > (marks.get(pair.key) ?? 0)) {
           marks.set(pair.key, quarter);
           say.line(`    ${pair.key}: ${quarter * 25}% of the elements blinded and evaluated`);
         }

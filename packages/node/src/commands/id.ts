@@ -15,6 +15,7 @@ export const hashSpec: CommandSpec = {
     kind: { type: 'string', value: 'KIND', description: `identifier kind: ${IDENTIFIER_KINDS.join(', ')}` },
     region: { type: 'string', value: 'CC', description: 'default region for phone numbers without "+", e.g. US' },
     json: { type: 'boolean', description: 'print JSON lines {kind, input, canonical, digest} (or {kind, input, error})' },
+    'no-hygiene': { type: 'boolean', description: 'do not apply the hygiene list (identifiers.md §12): print the canonical form of values it rejects' },
   },
 };
 
@@ -42,17 +43,18 @@ async function hash(argv: string[], io: CommandIo): Promise<number> {
   if (!isIdentifierKind(kind)) throw new UsageError(`"--kind" expected one of ${IDENTIFIER_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
   const region = stringOption(values, 'region', hashSpec, true);
   const json = values['json'] === true;
+  const hygiene = values['no-hygiene'] === true ? false : undefined;
 
   let rejected = 0;
   const one = (input: string): void => {
     try {
-      const { canonical, digest } = hashIdentifier(kind, input, { region });
+      const { canonical, digest } = hashIdentifier(kind, input, { region, hygiene });
       io.stdout.write(json ? `${JSON.stringify({ kind, input, canonical, digest: digestToHex(digest) })}\n` : `${kind}\t${canonical}\t${digestToHex(digest)}\n`);
     } catch (error) {
       if (error instanceof InvalidIdentifierError) {
         rejected++;
         io.stderr.write(`venn id hash: ${error.message} [${error.code}]\n`);
-        if (json) io.stdout.write(`${JSON.stringify({ kind, input, error: { code: error.code, reason: error.reason, message: error.message } })}\n`);
+        if (json) io.stdout.write(`${JSON.stringify({ kind, input, error: { code: error.code, reason: error.reason, ...(error.rule === undefined ? {} : { rule: error.rule }), message: error.message } })}\n`);
         return;
       }
       // A bad --region fails every value alike: it is a usage error, not a rejected value.

@@ -28,6 +28,7 @@ export const spec: CommandSpec = {
     modes: { type: 'string', value: 'LIST', description: 'allowed modes: intersection,cardinality (default intersection; cardinality needs --accept-semi-honest-cardinality)' },
     'accept-semi-honest-cardinality': { type: 'boolean', description: 'accept cardinality mode, which protects this lab only from honest peers: a malicious peer learns which of its identifiers this lab holds, while this lab learns only a count (SPEC §10.4)' },
     'share-labels': { type: 'string', value: 'LIST', description: 'label fields shared for matches: category,first_seen,reason or none (default none)' },
+    json: { type: 'boolean', description: 'print the roster entry as JSON (it always is; accepted like every command\'s --json)' },
   },
 };
 

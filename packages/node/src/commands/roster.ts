@@ -9,6 +9,11 @@ import { readPublicKey } from '../internal/keyfile.js';
 import { loadConfig } from '../internal/config.js';
 import { dirOption } from '../internal/node-dir.js';
 import { bindRoster, readRosterFile } from '../internal/roster.js';
+import { adminRequest, readAdminToken } from '../internal/admin-client.js';
+import { policyFor, tlsRosterIssues, ConfigError, CONFIG_FILE } from '../internal/config.js';
+import { NodeLock, NodeLockedError } from '../internal/node-lock.js';
+import { checkScheduleQuota, nodeQuotaHolders } from '../internal/schedule-quota.js';
+import { join } from 'node:path';
 
 export const buildSpec: CommandSpec = {
   name: 'roster build',
@@ -28,7 +33,7 @@ export const buildSpec: CommandSpec = {
 
 export const useSpec: CommandSpec = {
   name: 'roster use',
-  summary: 'Install a roster in a node directory and print its digest. Restart a running daemon to apply it.',
+  summary: 'Install a roster in a node directory and print its digest. A running daemon reloads it at once (as on SIGHUP); a round already running finishes under the roster it started with.',
   synopsis: 'ROSTER.json',
   positionals: { min: 1, max: 1 },
   options: {
@@ -62,6 +67,8 @@ async function build(argv: string[], io: CommandIo): Promise<number> {
   };
   // The transport's parser is the one definition of a valid roster; errors name the field path.
   const roster = parseRoster(document);
+  // Every slot runs a round per pair: the schedule must fit each member's daily quota.
+  checkScheduleQuota(roster.schedule, roster.members.map((m) => ({ who: `${m.id}'s entry`, maxRoundsPerDay: m.policy.maxRoundsPerDay })), Date.now());
   const sorted = { ...document, members: [...(document.members as Array<{ id: string }>)].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
   writeFileSync(out, `${JSON.stringify(sorted, null, 2)}\n`);
   const digest = hex(rosterDigest(roster));
@@ -78,13 +85,33 @@ async function use(argv: string[], io: CommandIo): Promise<number> {
   const source = resolve(positionals[0]!);
   const roster = readRosterFile(source, 'ROSTER.json');
   const installed = bindRoster(roster, config, readPublicKey(config.paths.identityKey));
-  // Write then rename, so the daemon never reads a half-written roster.
-  const temporary = `${config.paths.roster}.tmp-${process.pid}`;
-  writeFileSync(temporary, readFileSync(source));
-  renameSync(temporary, config.paths.roster);
+  // What venn start would refuse, refused before the file is installed.
+  const issues = tlsRosterIssues(config.tls, installed.self, installed.peers);
+  if (issues.length > 0) throw new ConfigError(join(config.paths.dir, CONFIG_FILE), issues);
+  checkScheduleQuota(roster.schedule, nodeQuotaHolders(installed.self, installed.peers, (peer) => policyFor(config, peer)), Date.now());
+  // node.md §1.4: with no daemon running this command holds the directory; with one, it asks it to reload.
+  const lock = NodeLock.tryAcquire(config.paths.dir, 'roster use');
+  let daemon: Record<string, unknown> | null = null;
+  if (!(lock instanceof NodeLock) && lock.holder !== null && lock.holder.command !== 'start') throw new NodeLockedError(config.paths.dir, lock.holder);
+  try {
+    // Write then rename, so the daemon never reads a half-written roster.
+    const temporary = `${config.paths.roster}.tmp-${process.pid}`;
+    writeFileSync(temporary, readFileSync(source));
+    renameSync(temporary, config.paths.roster);
+  } finally {
+    if (lock instanceof NodeLock) lock.release();
+  }
+  if (!(lock instanceof NodeLock)) {
+    const response = await adminRequest(config, 'POST', '/v1/reload', { token: readAdminToken(config), timeoutMs: 30_000 });
+    const body = response.body as Record<string, unknown> & { error?: { code?: string; message?: string } };
+    if (response.status !== 200) {
+      throw new ValidationError(body.error?.code ?? 'reload-failed', `the roster is installed, but the running daemon did not reload it: ${body.error?.message ?? `status ${response.status}`}`);
+    }
+    daemon = body;
+  }
   const digest = hex(installed.digest);
-  if (values['json'] === true) writeJson(io, { digest, federation: roster.federation, peers: installed.peers.map((m) => m.id) });
-  else io.stdout.write(`${digest}\n`);
+  if (values['json'] === true) writeJson(io, { digest, federation: roster.federation, peers: installed.peers.map((m) => m.id), daemonReloaded: daemon !== null });
+  else io.stdout.write(`${digest}\n${daemon === null ? '' : 'the running daemon reloaded it\n'}`);
   return 0;
 }
 

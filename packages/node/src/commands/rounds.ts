@@ -1,12 +1,12 @@
 /** `venn rounds`: every round attempt with its status and reason. */
 import type { CommandIo } from '../cli.js';
 import { formatTable, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
-import { dirOption, openNode } from '../internal/node-dir.js';
-import type { RoundRecord } from '../internal/store.js';
+import { dirOption, openNodeForReading } from '../internal/node-dir.js';
+import type { RefusalRecord, RoundRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'rounds',
-  summary: 'List rounds (one line per attempt, newest first) with status and reason.',
+  summary: 'List rounds (one line per attempt, newest first) with status and reason, the evaluations served each way, who ended an aborted attempt and whether the peer abandoned it, and the rounds this node refused before an attempt (node.md §5).',
   synopsis: '',
   positionals: { min: 0, max: 0 },
   options: {
@@ -37,27 +37,60 @@ export function roundJson(round: RoundRecord): Record<string, unknown> {
     intersectionSize: round.intersectionSize,
     peerClaimedSize: round.peerClaimedSize,
     transcriptHash: round.transcriptHash === null ? null : hex(round.transcriptHash),
+    // node.md §5.2–§5.3: what went each way and who left.
+    evaluationsSent: round.evaluationsSent,
+    evaluationsReceived: round.evaluationsReceived,
+    endedBy: round.endedBy,
+    abandoned: round.abandoned,
   };
+}
+
+/** node.md §5.4: a refusal before any attempt, listed with the attempts. */
+export function refusalJson(refusal: RefusalRecord): Record<string, unknown> {
+  return {
+    roundId: hex(refusal.roundId), attempt: null, peer: refusal.peerId, role: 'responder', status: 'refused', reason: refusal.code, detail: refusal.detail,
+    count: refusal.count, firstAt: isoTime(refusal.firstAt), lastAt: isoTime(refusal.lastAt),
+  };
+}
+
+function attemptRow(round: RoundRecord): string[] {
+  return [
+    hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, round.origin, round.mode ?? '', round.status,
+    round.reason ?? '', round.localSetSize === null ? '' : `${round.localSetSize}/${round.peerSetSize ?? '?'}`,
+    round.intersectionSize === null ? '' : String(round.intersectionSize), `${round.evaluationsSent}/${round.evaluationsReceived}`,
+    round.endedBy === null ? '' : `${round.endedBy}${round.abandoned ? ' (abandoned)' : ''}`, isoTime(round.finishedAt),
+  ];
+}
+
+function refusalRow(refusal: RefusalRecord): string[] {
+  return [
+    hex(refusal.roundId).slice(0, 16), '-', refusal.peerId, 'responder', '', '', 'refused', `${refusal.code}${refusal.count > 1 ? ` ×${refusal.count}` : ''}`,
+    '', '', '', '', isoTime(refusal.lastAt),
+  ];
 }
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommand(spec, argv, io);
   if (parsed === null) return 0;
   const { values } = parsed;
-  const { store } = openNode(dirOption(values, spec));
+  const { store } = openNodeForReading(dirOption(values, spec));
   try {
-    const rounds = store.listRounds({ peerId: stringOption(values, 'peer', spec, true), limit: integerOption(values, 'limit', spec, 1, 1_000_000) ?? 100 });
+    const peerId = stringOption(values, 'peer', spec, true);
+    const limit = integerOption(values, 'limit', spec, 1, 1_000_000) ?? 100;
+    const rounds = store.listRounds({ peerId, limit });
+    const refusals = store.refusals({ peerId, limit });
+    // Newest first, attempts and refusals together.
+    const entries = [
+      ...rounds.map((round) => ({ at: round.finishedAt ?? round.createdAt, json: roundJson(round), row: attemptRow(round) })),
+      ...refusals.map((refusal) => ({ at: refusal.lastAt, json: refusalJson(refusal), row: refusalRow(refusal) })),
+    ].sort((a, b) => b.at - a.at).slice(0, limit);
     if (values['json'] === true) {
-      writeJson(io, rounds.map(roundJson));
+      writeJson(io, entries.map((entry) => entry.json));
       return 0;
     }
     io.stdout.write(formatTable(
-      ['ROUND', 'ATTEMPT', 'PEER', 'ROLE', 'ORIGIN', 'MODE', 'STATUS', 'REASON', 'SIZES', 'MATCHED', 'FINISHED'],
-      rounds.map((round) => [
-        hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, round.origin, round.mode ?? '', round.status,
-        round.reason ?? '', round.localSetSize === null ? '' : `${round.localSetSize}/${round.peerSetSize ?? '?'}`,
-        round.intersectionSize === null ? '' : String(round.intersectionSize), isoTime(round.finishedAt),
-      ]),
+      ['ROUND', 'ATTEMPT', 'PEER', 'ROLE', 'ORIGIN', 'MODE', 'STATUS', 'REASON', 'SIZES', 'MATCHED', 'EVALUATED OUT/IN', 'ENDED BY', 'FINISHED'],
+      entries.map((entry) => entry.row),
     ));
     return 0;
   } finally {

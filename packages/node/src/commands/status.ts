@@ -3,7 +3,9 @@ import type { CommandIo } from '../cli.js';
 import { formatTable, hex, isoTime, parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { adminRequest } from '../internal/admin-client.js';
 import { readPublicKey } from '../internal/keyfile.js';
-import { dirOption, hasRoster, openNode } from '../internal/node-dir.js';
+import { loadConfig, policyFor } from '../internal/config.js';
+import { dirOption, hasRoster } from '../internal/node-dir.js';
+import { Store } from '../internal/store.js';
 import { loadInstalledRoster } from '../internal/roster.js';
 import { nextSlot } from '../internal/schedule.js';
 import { utcDay } from '../internal/store.js';
@@ -19,11 +21,54 @@ export const spec: CommandSpec = {
   },
 };
 
+/** One column of the peers table: its header and its cell for a peer. */
+interface PeerColumn {
+  readonly header: string;
+  cell(peer: PeerReport): string;
+}
+
+interface Allowance {
+  readonly used: number;
+  readonly limit: number;
+  readonly left: number;
+}
+
+interface PeerReport {
+  readonly id: string;
+  readonly endpoint: string | null;
+  readonly lastRound: { roundId: string; attempt: number; status: string; reason: string | null; finishedAt: string | null } | null;
+  readonly roundsToday: number;
+  /** This node's daily quotas toward the peer (node.md §5): distinct rounds per UTC day, and ad-hoc ones. */
+  readonly quota: { readonly day: string; readonly rounds: Allowance; readonly adHocRounds: Allowance };
+  /** Evaluations this node serves the peer per rolling 24 hours (node.md §5.2), read from the store. */
+  readonly budget: Allowance & { readonly windowHours: number; readonly served: number; readonly reserved: number; readonly perRoundLimit: number };
+  /** Attempts the peer abandoned in the last 24 hours and whether it is suspended (node.md §5.3). */
+  readonly abandonments: { readonly last24h: number; readonly limit: number; readonly suspended: boolean };
+}
+
+const allowance = (used: number, limit: number): Allowance => ({ used, limit, left: Math.max(0, limit - used) });
+
+
+const PEER_COLUMNS: readonly PeerColumn[] = [
+  { header: 'PEER', cell: (p) => p.id },
+  { header: 'LAST ROUND', cell: (p) => p.lastRound?.roundId.slice(0, 16) ?? '-' },
+  { header: 'STATUS', cell: (p) => p.lastRound?.status ?? '-' },
+  { header: 'REASON', cell: (p) => p.lastRound?.reason ?? '' },
+  { header: 'FINISHED', cell: (p) => p.lastRound?.finishedAt ?? '' },
+  { header: 'ROUNDS TODAY', cell: (p) => `${p.quota.rounds.used}/${p.quota.rounds.limit}` },
+  { header: 'AD-HOC TODAY', cell: (p) => `${p.quota.adHocRounds.used}/${p.quota.adHocRounds.limit}` },
+  { header: 'LEFT TODAY', cell: (p) => `${p.quota.rounds.left} (ad hoc ${Math.min(p.quota.rounds.left, p.quota.adHocRounds.left)})` },
+  { header: 'EVALUATIONS 24H', cell: (p) => `${p.budget.used}/${p.budget.limit} (${p.budget.left} left)` },
+  { header: 'ABANDONED 24H', cell: (p) => `${p.abandonments.last24h}/${p.abandonments.limit}${p.abandonments.suspended ? ' SUSPENDED' : ''}` },
+];
+
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommand(spec, argv, io);
   if (parsed === null) return 0;
   const { values } = parsed;
-  const { config, store } = openNode(dirOption(values, spec));
+  const config = loadConfig(dirOption(values, spec));
+  // Read-only: status works on a store this user may not write, and never changes one.
+  const store = Store.openForReading(config.paths.store);
   try {
     let daemon: Record<string, unknown> = { up: false, admin: `${config.admin.host}:${config.admin.port}` };
     try {
@@ -36,15 +81,25 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const installed = hasRoster(config) ? loadInstalledRoster(config, readPublicKey(config.paths.identityKey)) : null;
     const last = store.lastRoundByPeer();
     const peerIds = installed === null ? [...last.keys()].sort() : installed.peers.map((m) => m.id);
-    const peers = peerIds.map((id) => {
+    const day = utcDay(now);
+    const peers: PeerReport[] = peerIds.map((id) => {
       const round = last.get(id);
+      const usage = store.quotaUsage(id, day);
+      const policy = policyFor(config, id);
+      const evaluations = store.budgetUsage(id, now);
       return {
         id,
         endpoint: installed?.peers.find((m) => m.id === id)?.endpoint ?? null,
         lastRound: round === undefined ? null : {
           roundId: hex(round.roundId), attempt: round.attempt, status: round.status, reason: round.reason, finishedAt: round.finishedAt === null ? null : isoTime(round.finishedAt),
         },
-        roundsToday: store.quotaUsage(id, utcDay(now)).rounds,
+        roundsToday: usage.rounds,
+        quota: { day, rounds: allowance(usage.rounds, policy.maxRoundsPerDay), adHocRounds: allowance(usage.adHocRounds, policy.maxAdHocRoundsPerDay) },
+        budget: {
+          ...allowance(evaluations.used, policy.maxEvaluationsPerDay), windowHours: 24, served: evaluations.served, reserved: evaluations.reserved,
+          perRoundLimit: policy.maxEvaluationsPerRound,
+        },
+        abandonments: { last24h: store.abandonments(id, now), limit: policy.maxAbandonmentsPerDay, suspended: store.openSuspension(id) !== undefined },
       };
     });
     const slot = installed === null ? null : nextSlot(installed.roster.schedule, now);
@@ -74,9 +129,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       '',
     ];
     io.stdout.write(lines.join('\n'));
-    io.stdout.write(formatTable(['PEER', 'LAST ROUND', 'STATUS', 'REASON', 'FINISHED', 'TODAY'], peers.map((p) => [
-      p.id, p.lastRound?.roundId.slice(0, 16) ?? '-', p.lastRound?.status ?? '-', p.lastRound?.reason ?? '', p.lastRound?.finishedAt ?? '', String(p.roundsToday),
-    ])));
+    io.stdout.write(formatTable(PEER_COLUMNS.map((c) => c.header), peers.map((p) => PEER_COLUMNS.map((c) => c.cell(p)))));
     io.stdout.write('\n');
     io.stdout.write(formatTable(['LIST', 'KIND', 'ITEMS', 'DIGESTS'], report.lists.map((l) => [l.name, l.kind, String(l.items), String(l.digests)])));
     return 0;

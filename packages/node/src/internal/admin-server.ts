@@ -26,6 +26,10 @@ export interface AdminHandlers {
   peers(): AdminReply;
   /** Clears a peer's suspension (node.md §5.3); `by` names who asked. */
   clearPeer(peerId: string, by: string): AdminReply;
+  /** POST /v1/lists: a change to identifier lists from a command (list-writer.ts). */
+  lists?(request: unknown): Promise<AdminReply> | AdminReply;
+  /** POST /v1/reload: what SIGHUP does. */
+  reload?(): Promise<AdminReply> | AdminReply;
 }
 
 /** A sub-application mounted under a path prefix (the analyst console); it authenticates its own requests. */
@@ -42,6 +46,8 @@ export interface AdminServer {
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
+/** List changes carry batches of digests (list-writer.ts ADMIN_BATCH, about 1 MiB of JSON). */
+const MAX_LIST_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_WAIT_MS = 60_000;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -54,20 +60,20 @@ function errorBody(code: string, message: string): unknown {
   return { error: { code, message } };
 }
 
-function readBody(req: IncomingMessage): Promise<unknown> {
+function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > MAX_BODY_BYTES) {
-      reject(new VennError('body-too-large', `request body expected at most ${MAX_BODY_BYTES} bytes, got content-length ${declared}`));
+    if (declared > limit) {
+      reject(new VennError('body-too-large', `request body expected at most ${limit} bytes, got content-length ${declared}`));
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > limit) {
         req.destroy();
-        reject(new VennError('body-too-large', `request body expected at most ${MAX_BODY_BYTES} bytes`));
+        reject(new VennError('body-too-large', `request body expected at most ${limit} bytes`));
         return;
       }
       chunks.push(chunk);
@@ -179,6 +185,20 @@ export function startAdminServer(options: {
       const reply = await handlers.startRound({ peer: body?.['peer'], mode: body?.['mode'] });
       send(res, reply.status, reply.body);
       return 'rounds';
+    }
+    if ((path === '/v1/lists' && handlers.lists !== undefined) || (path === '/v1/reload' && handlers.reload !== undefined)) {
+      const name = path.slice(4);
+      if (req.method !== 'POST') {
+        send(res, 405, errorBody('method-not-allowed', `${path} expected POST, got ${req.method ?? '?'}`));
+        return name;
+      }
+      if (!authorized(req, options.token)) {
+        send(res, 401, errorBody('unauthorized', `POST ${path} expected "authorization: Bearer <admin token>" (the node's admin.token)`));
+        return name;
+      }
+      const reply = path === '/v1/lists' ? await handlers.lists!(await readBody(req, MAX_LIST_BODY_BYTES)) : await handlers.reload!();
+      send(res, reply.status, reply.body);
+      return name;
     }
     const match = /^\/v1\/rounds\/([0-9a-f]{64})$/.exec(path);
     if (match !== null && req.method === 'GET') {

@@ -34,6 +34,8 @@ export interface AttemptHost {
   readonly pool: WorkerPool;
   readonly timers: Timers;
   readonly now: () => number;
+  /** identifiers.md §13: the rules this node's lists were built under, sent in every OFFER. */
+  readonly identifierRules: string;
   /** Emits 'final' (round id hex, record) when an attempt's end is committed. */
   readonly events: EventEmitter;
   /** Signs a tree head over the log as it now stands. */
@@ -72,6 +74,8 @@ export class Attempt {
     readonly record: RoundRecord,
     private readonly peer: RosterMember,
     private readonly session: Session,
+    /** The roster in force when the attempt was decided; a reload does not change it (node.md §6.1). */
+    private readonly roster: InstalledRoster = host.roster,
   ) {
     this.log = host.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
     this.recorded = new AttemptRecord(record.role);
@@ -173,13 +177,14 @@ export class Attempt {
     const policy = policyFor(host.config, peer.id);
     const head = host.store.latestTreeHead();
     const job: ComputeJob = {
-      role: record.role, roundId: record.roundId, rosterDigest: host.roster.digest, selfId: host.config.id, peerId: peer.id,
+      role: record.role, roundId: record.roundId, rosterDigest: this.roster.digest, selfId: host.config.id, peerId: peer.id,
       mode: mode ?? 'offered',
       policy: {
         maxPeerSetSize: policy.maxPeerSetSize, evaluationAllowance: Math.min(record.allowance, policy.maxPeerSetSize), modes: policy.modes,
         labelFields: policy.shareLabels, semiHonestCardinality: policy.acceptSemiHonestCardinality,
         allowIdentifierRulesMismatch: policy.allowIdentifierRulesMismatch,
       },
+      identifierRules: host.identifierRules,
       storePath: host.config.paths.store, signingKey: host.identity.secretKey, peerPublicKey: peer.identityKey,
       logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
     };
@@ -217,15 +222,19 @@ export class Attempt {
     // The end is committed first: the peer may already hold our FINISH, and a crash while the
     // session drains must not turn a completed round into an aborted one here.
     host.metrics.roundsRunning.dec();
-    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt);
+    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster);
     // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
     await withTimeout(this.sendChain, DRAIN_MS, host.timers);
     await withTimeout(this.session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), DRAIN_MS, host.timers);
     this.detachCompute(true);
-    this.log.info({
-      status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
+    const line = {
+      status: finished.status, reason: finished.reason, ...(finished.detail === null ? {} : { detail: finished.detail }),
+      intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
       evaluationsSent: finished.evaluationsSent, evaluationsReceived: finished.evaluationsReceived, durationMs: host.now() - this.startedAt,
-    }, 'round attempt finished');
+    };
+    // A local fault is an error an operator must see; a refusal or a peer's abort is routine.
+    if (finished.reason === 'internal-error') this.log.error(line, 'round attempt finished');
+    else this.log.info(line, 'round attempt finished');
     this.resolveDone(finished);
   }
 }
@@ -235,8 +244,8 @@ export class Attempt {
  * transaction; then a new signed head. `recorded` is what passed over the session; absent when no
  * session opened (the dial failed or the node restarted).
  */
-export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number): RoundRecord {
-  const { store, roster, config } = host;
+export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster): RoundRecord {
+  const { store, config } = host;
   const peer = roster.peers.find((m) => m.id === record.peerId);
   const peerRole: RoundRole = record.role === 'initiator' ? 'responder' : 'initiator';
   let peerHead;
@@ -290,7 +299,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
     });
   }
   host.signHead();
-  host.metrics.rounds.inc({ status: finished.status, role: finished.role, origin: finished.origin });
+  host.metrics.rounds.inc({ peer: finished.peerId, status: finished.status, role: finished.role, origin: finished.origin });
   if (startedAt !== undefined) host.metrics.roundDuration.observe({ status: finished.status }, (host.now() - startedAt) / 1000);
   host.events.emit('final', hex(finished.roundId), finished);
   host.attemptFinished(finished, peer);

@@ -79,6 +79,26 @@ export interface NodeConfig {
   readonly policy: WrittenPolicy;
   readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
   readonly tls: TlsConfig;
+  /** identifiers.md §12.5: this lab's extra hygiene values, applied by venn ingest; absolute path or null. */
+  readonly hygiene: { readonly extraFile: string | null };
+  /** venn matches marks a match whose digest more than this many local accounts hold. */
+  readonly sharedValueAccounts: number;
+  readonly ingest: IngestSettings;
+  /** Per-list settings by list name: retention. */
+  readonly lists: Readonly<Record<string, ListSettings>>;
+}
+
+export interface IngestSettings {
+  /** An ingest that rejects more than this share of its rows (percent) fails and adds nothing. */
+  readonly maxRejectPercent: number;
+  /** Where rejects files go when --rejects is not given; null: next to the input. Absolute. */
+  readonly rejectsDir: string | null;
+}
+
+export interface ListSettings {
+  /** Items expire this long after `ttlFrom`; undefined keeps them. */
+  readonly ttlSeconds?: number;
+  readonly ttlFrom: 'ingest' | 'first_seen';
 }
 
 const policyProperties = {
@@ -163,6 +183,28 @@ export const configSchema = {
       propertyNames: { pattern: labIdPattern },
       additionalProperties: { type: 'object', additionalProperties: false, properties: policyProperties },
     },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxRejectPercent: { type: 'number', minimum: 0, maximum: 100, default: 50 },
+        rejectsDir: relativeOrAbsolutePath,
+      },
+    },
+    lists: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ttl: { type: 'string', pattern: '^[1-9][0-9]{0,9}[smhdw]$', expected: 'a duration like 90d, 12h, 30m or 2w' },
+          ttlFrom: { enum: ['ingest', 'first_seen'], default: 'ingest' },
+        },
+      },
+    },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -176,6 +218,15 @@ export const configSchema = {
       // A listener needs both halves; either alone is a mistake, not a request for ws://.
       dependencies: { certFile: ['keyFile'], keyFile: ['certFile'] },
     },
+    hygiene: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        extraFile: relativeOrAbsolutePath,
+      },
+    },
+    sharedValueAccounts: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 5 },
   },
 } as const;
 
@@ -265,7 +316,8 @@ function toIssues(errors: readonly ErrorObject[], root: unknown): ConfigIssue[] 
     } else if (error.keyword === 'required') {
       issues.push({ field: fieldPath(error.instancePath, String(params['missingProperty'])), value: 'nothing (missing)', expected: 'a value (required field)' });
     } else if (error.keyword === 'propertyNames') {
-      issues.push({ field: fieldPath(error.instancePath), value: `a key ${JSON.stringify(params['propertyName'])}`, expected: `keys that are lab ids (${labIdExpected})` });
+      const what = error.instancePath.startsWith('/lists') ? 'list names (1 to 64 characters A-Z, a-z, 0-9, ".", "_", "-")' : `lab ids (${labIdExpected})`;
+      issues.push({ field: fieldPath(error.instancePath), value: `a key ${JSON.stringify(params['propertyName'])}`, expected: `keys that are ${what}` });
     } else if (error.keyword === 'pattern' && error.propertyName !== undefined) {
       continue; // reported once through the propertyNames error above
     } else {
@@ -298,6 +350,9 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
     policy: WrittenPolicy; peers: Record<string, Partial<PeerPolicy>>;
     tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
+    hygiene: { extraFile?: string }; sharedValueAccounts: number;
+    ingest: { maxRejectPercent: number; rejectsDir?: string };
+    lists: Record<string, { ttl?: string; ttlFrom: 'ingest' | 'first_seen' }>;
   };
   // SPEC §10.4: cardinality mode lets a malicious peer learn which of its elements this lab holds.
   const semiHonestIssues: ConfigIssue[] = [];
@@ -340,7 +395,19 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     policy: raw.policy,
     peers: raw.peers,
     tls,
+    hygiene: { extraFile: raw.hygiene.extraFile === undefined ? null : resolve(raw.hygiene.extraFile) },
+    sharedValueAccounts: raw.sharedValueAccounts,
+    ingest: { maxRejectPercent: raw.ingest.maxRejectPercent, rejectsDir: raw.ingest.rejectsDir === undefined ? null : resolve(raw.ingest.rejectsDir) },
+    lists: Object.fromEntries(Object.entries(raw.lists).map(([name, list]) => [name, {
+      ...(list.ttl === undefined ? {} : { ttlSeconds: durationSeconds(list.ttl) }), ttlFrom: list.ttlFrom,
+    }])),
   };
+}
+
+/** A schema-checked duration ("90d") in seconds. */
+function durationSeconds(text: string): number {
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[text.slice(-1) as 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(text.slice(0, -1)) * unit;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;

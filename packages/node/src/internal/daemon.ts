@@ -3,7 +3,7 @@
  * One instance per node directory; `venn start` runs it in the foreground.
  */
 import { EventEmitter } from 'node:events';
-import { X509Certificate, randomBytes, randomInt } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signTreeHead } from '@venn/audit';
@@ -21,10 +21,16 @@ import { hex } from './command.js';
 import { createConsole, type AnalystConsole } from './console/console.js';
 import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssues, type NodeConfig, type PeerPolicy, type RoundMode } from './config.js';
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
-import { createLogger, type Logger } from './logger.js';
+import { hygieneFor } from './hygiene.js';
+import { listRequestReply, retentionOverrides } from './list-writer.js';
+import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { NodeLock } from './node-lock.js';
 import { peerReports, type PeerReport } from './peer-report.js';
 import { checkWatermark, readWatermark, watermarkPath, writeWatermark } from './log-watermark.js';
+import { planReload, type TlsFingerprint } from './reload.js';
+import { startRetention, type Retention } from './retention.js';
+import { checkScheduleQuota, nodeQuotaHolders } from './schedule-quota.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
 import type { WireLogHead } from './round-compute.js';
 import { adHocRoundId, backoffDelayMs, matchScheduledRound, scheduledInitiator, scheduledRoundId, scheduledSlotNear, type Slot } from './schedule.js';
@@ -46,6 +52,13 @@ export interface DaemonOptions {
   /** Defaults to the VENN_KEY_PASSPHRASE environment variable. */
   readonly passphrase?: string | undefined;
   readonly logDestination?: DestinationStream;
+  /**
+   * The identifier rules string sent in OFFERs (identifiers.md §13); derived from the installed
+   * code, roster and config unless given (tests of two nodes on different rules).
+   */
+  readonly identifierRules?: string;
+  /** JSON lines (the default) or pino-pretty's coloured text for terminals. */
+  readonly logFormat?: LogFormat;
 }
 
 /** Reasons after which the initiator tries the slot's round again (fresh keys, new attempt). */
@@ -68,12 +81,16 @@ const CERTIFICATE_RENEWAL_MS = 14 * 86_400_000;
 const UNREACHABLE = new Set(['connection-lost', 'handshake-timeout', 'handshake-malformed']);
 
 export class Daemon implements AttemptHost {
-  readonly config: NodeConfig;
+  /** Replaced by reload(); a running attempt keeps what it started with. */
+  config: NodeConfig;
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
-  readonly roster: InstalledRoster;
+  roster: InstalledRoster;
   readonly identity: Identity;
+  private lock: NodeLock | undefined;
+  private retention: Retention | undefined;
+  private tlsFingerprint: TlsFingerprint = null;
   readonly now: () => number;
   readonly timers: Timers;
   private readonly random: () => number;
@@ -81,6 +98,8 @@ export class Daemon implements AttemptHost {
   readonly pool: WorkerPool;
   private readonly transportMetrics = new TransportMetrics();
   readonly events = new EventEmitter();
+  /** identifiers.md §13: the identifier rules string this node sends in its OFFERs. */
+  readonly identifierRules: string;
   private readonly active = new Map<number, Attempt>();
   private readonly claims = new Map<string, Claim>();
   private readonly retries = new Set<TimerHandle>();
@@ -107,6 +126,7 @@ export class Daemon implements AttemptHost {
     this.random = options.random ?? (() => randomInt(0, 2 ** 32) / 2 ** 32);
     this.rng = options.rng ?? ((n) => new Uint8Array(randomBytes(n)));
     this.metrics = new NodeMetrics({ node: config.id });
+    this.identifierRules = options.identifierRules ?? hygieneFor(config).rules;
     this.pool = new WorkerPool(config.workers);
     this.startedAt = this.now();
     this.events.setMaxListeners(0);
@@ -116,22 +136,33 @@ export class Daemon implements AttemptHost {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const config = loadConfig(options.dir);
     const now = options.now ?? Date.now;
-    const logger = createLogger({ level: config.logLevel, node: config.id, now, ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
+    const logger = createLogger({ level: config.logLevel, node: config.id, now, format: options.logFormat ?? 'json', ...(options.logDestination === undefined ? {} : { destination: options.logDestination }) });
     await cryptoReady();
     const identity = await loadKeyFile(config.paths.identityKey, { passphrase: options.passphrase ?? process.env[PASSPHRASE_ENV] });
     const adminToken = loadAdminToken(config.paths.adminToken);
     const roster = loadInstalledRoster(config, identity.publicKey);
     const tlsIssues = tlsRosterIssues(config.tls, roster.self, roster.peers);
     if (tlsIssues.length > 0) throw new ConfigError(join(options.dir, CONFIG_FILE), tlsIssues);
-    // node.md §2.1: a damaged store, or one whose log lacks heads this node signed, is refused.
-    const store = openCheckedStore(config.paths.store, { now });
+    checkScheduleQuota(roster.roster.schedule, nodeQuotaHolders(roster.self, roster.peers, (peer) => policyFor(config, peer)), now());
+    // node.md §1.4: the directory is this process's before the store is opened or recovered.
+    const lock = NodeLock.acquire(options.dir, 'start');
+    let store: Store;
+    try {
+      // node.md §2.2: a damaged store, or one whose log lacks heads this node signed, is refused.
+      store = openCheckedStore(config.paths.store, { now });
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
     try {
       checkWatermark(store, readWatermark(watermarkPath(config.paths.dir)), watermarkPath(config.paths.dir));
     } catch (error) {
       store.close();
+      lock.release();
       throw error;
     }
     const daemon = new Daemon(config, store, identity, roster, logger, options, adminToken);
+    daemon.lock = lock;
     try {
       await daemon.boot();
     } catch (error) {
@@ -151,6 +182,10 @@ export class Daemon implements AttemptHost {
     this.signHeadIfBehind();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
     this.metrics.attachPeers(() => this.peerReports());
+    this.metrics.attachStore(this.store);
+    this.metrics.knownPeers(this.roster.peers.map((m) => m.id));
+    this.retention = startRetention({ store: this.store, now: this.now, timers: this.timers, logger, overrides: () => retentionOverrides(this.config) });
+    this.tlsFingerprint = tlsFingerprint(config);
 
     this.console = createConsole({
       config, roster: this.roster, store: this.store, token: this.adminToken, publicKey: this.identity.publicKey, now: this.now, rng: this.rng, timers: this.timers, logger,
@@ -170,6 +205,12 @@ export class Daemon implements AttemptHost {
         roundStatus: (id, waitMs) => this.roundStatus(id, waitMs),
         peers: () => ({ status: 200, body: { peers: this.peerReports() } }),
         clearPeer: (peerId, by) => this.clearPeer(peerId, by),
+        lists: (request) => {
+          const reply = listRequestReply(this.store, request, { logger: this.logger.child({ component: 'lists' }), overrides: retentionOverrides(this.config) });
+          this.metrics.listsChanged();
+          return reply;
+        },
+        reload: () => this.reload('admin'),
       },
     });
     const transportLogger = logger.child({ component: 'transport' });
@@ -192,7 +233,7 @@ export class Daemon implements AttemptHost {
     logger.info({
       listen: `${this.server.host}:${this.server.port}`, tls: config.tls.server !== null, endpoint: this.roster.self.endpoint,
       admin: `${this.admin.host}:${this.admin.port}`, rosterDigest: hex(this.roster.digest),
-      peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(),
+      peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(), identifierRules: this.identifierRules,
     }, 'venn node started');
   }
 
@@ -274,6 +315,8 @@ export class Daemon implements AttemptHost {
    */
   async initiate(params: { peer: RosterMember; roundId: Uint8Array; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): Promise<RoundRecord | { refused: string; detail: string }> {
     const { peer, roundId, origin, slot } = params;
+    // The attempt runs under the roster it started with, even if a reload replaces it meanwhile.
+    const roster = this.roster;
     const log = this.logger.child({ roundId: hex(roundId), peer: peer.id, role: 'initiator', origin });
     const refuse = (reason: string, detail: string): { refused: string; detail: string } => {
       log.warn({ reason, detail }, 'round not started');
@@ -308,7 +351,7 @@ export class Daemon implements AttemptHost {
     this.dialing.add(dial);
     try {
       session = await connect({
-        roster: this.roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
+        roster: roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose: roundId,
         ...(tls === undefined ? {} : { tls }),
         limits: { maxMessageBytes: MAX_FRAME_BYTES }, logger: this.logger.child({ component: 'transport', roundId: hex(roundId), attempt: record.attempt }), metrics: this.transportMetrics,
         timers: this.timers, now: this.now, rng: this.rng,
@@ -316,7 +359,7 @@ export class Daemon implements AttemptHost {
     } catch (error) {
       const { reason, detail } = connectFailure(error);
       attemptLog.warn({ reason, detail }, 'could not open a session with the peer');
-      const finished = finishAttempt(this, record, { status: 'aborted', reason, detail, peerLogHead: null, endedBy: 'peer' });
+      const finished = finishAttempt(this, record, { status: 'aborted', reason, detail, peerLogHead: null, endedBy: 'peer' }, undefined, undefined, roster);
       this.scheduleRetry(finished, peer);
       return finished;
     } finally {
@@ -328,7 +371,7 @@ export class Daemon implements AttemptHost {
       void session.close('the node is shutting down').catch(() => undefined);
       return finishAttempt(this, record, { status: 'aborted', reason: 'shutdown', detail: 'the node is shutting down', peerLogHead: null });
     }
-    const finished = await this.runAttempt(record, session, peer, mode);
+    const finished = await this.runAttempt(record, session, peer, mode, roster);
     this.scheduleRetry(finished, peer);
     return finished;
   }
@@ -420,13 +463,14 @@ export class Daemon implements AttemptHost {
     }
     // A scheduled round runs the mode both derive from the roster; an ad-hoc one the mode offered (SPEC §4.1).
     const mode = claim.origin === 'scheduled' ? this.commonMode(peer) : null;
-    void this.runAttempt(record, session, peer, mode).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
+    void this.runAttempt(record, session, peer, mode, this.roster).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
   }
 
   // ---- one attempt --------------------------------------------------------------------------
 
-  private runAttempt(record: RoundRecord, session: Session, peer: RosterMember, mode: RoundMode | null): Promise<RoundRecord> {
-    const attempt = new Attempt(this, record, peer, session);
+  /** `roster`: the roster in force when the attempt was decided; a reload does not change it (node.md §6.1). */
+  private runAttempt(record: RoundRecord, session: Session, peer: RosterMember, mode: RoundMode | null, roster: InstalledRoster): Promise<RoundRecord> {
+    const attempt = new Attempt(this, record, peer, session, roster);
     this.active.set(record.row, attempt);
     return attempt.run(mode);
   }
@@ -449,7 +493,7 @@ export class Daemon implements AttemptHost {
   signHead(): void {
     const head = signTreeHead(this.store.log.treeHead(this.now()), this.config.id, this.identity.secretKey);
     this.store.saveTreeHead({ treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature });
-    // After the head is committed and before any peer can receive it (node.md §2.1). A failed
+    // After the head is committed and before any peer can receive it (node.md §2.2). A failed
     // write (a full disk) leaves the previous mark, which the next signed head replaces.
     try {
       writeWatermark(watermarkPath(this.config.paths.dir), this.config.id, head);
@@ -567,6 +611,48 @@ export class Daemon implements AttemptHost {
     };
   }
 
+  // ---- reload (SIGHUP) ----------------------------------------------------------------------
+
+  /**
+   * node.md §6.1: re-reads the configuration, the installed roster and the TLS files and applies
+   * what can change under a running daemon. A file that does not check out changes nothing.
+   * Running attempts keep the roster and keys they started with.
+   */
+  reload(trigger: string): AdminReply {
+    if (this.stopping) return { status: 503, body: { error: { code: 'shutting-down', message: 'the node is shutting down' } } };
+    let plan;
+    try {
+      plan = planReload({ config: this.config, roster: this.roster, tlsFingerprint: this.tlsFingerprint }, this.identity.publicKey, this.now(), tlsFingerprint);
+      if (plan.tls !== null) this.server?.update({ tls: plan.tls });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ signal: trigger, code: error instanceof VennError ? error.code : 'internal-error', detail }, 'reload refused');
+      return { status: 400, body: { error: { code: error instanceof VennError ? error.code : 'internal-error', message: detail } } };
+    }
+    const previous = this.roster;
+    this.config = plan.config;
+    this.logger.level = plan.config.logLevel;
+    if (plan.tls !== null) this.tlsFingerprint = tlsFingerprint(plan.config);
+    if (plan.roster !== null) {
+      this.roster = plan.roster;
+      this.server?.update({ roster: plan.roster.roster });
+      this.scheduler?.stop();
+      this.scheduler = new Scheduler({
+        schedule: plan.roster.roster.schedule, now: this.now, timers: this.timers,
+        onSlot: (slot, catchUp) => this.onSlot(slot, catchUp),
+        onError: (error, slot) => this.logger.error({ err: error, slot: new Date(slot.start * 1000).toISOString() }, 'slot handler failed'),
+      });
+      this.scheduler.start();
+      this.metrics.knownPeers(plan.roster.peers.map((m) => m.id));
+    }
+    const fields = {
+      signal: trigger, changed: plan.changed, needsRestart: plan.needsRestart, rosterDigest: hex(this.roster.digest),
+      ...(plan.roster === null ? {} : { previousRosterDigest: hex(previous.digest), peers: plan.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso() }),
+    };
+    this.logger.info(fields, 'reloaded');
+    return { status: 200, body: fields };
+  }
+
   // ---- shutdown -----------------------------------------------------------------------------
 
   /**
@@ -578,6 +664,7 @@ export class Daemon implements AttemptHost {
       this.stopping = true;
       this.logger.info({ reason, running: this.active.size }, 'venn node stopping');
       this.scheduler?.stop();
+      this.retention?.stop();
       for (const handle of this.retries) this.timers.clearTimeout(handle);
       this.retries.clear();
       const running = [...this.active.values()];
@@ -591,10 +678,21 @@ export class Daemon implements AttemptHost {
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();
       this.store.close();
+      this.lock?.release();
       this.identity.secretKey.fill(0);
       this.logger.info({ reason }, 'venn node stopped');
     })();
     return this.stopped;
+  }
+}
+
+/** The listener's certificate and key files as they are now, to notice a renewal on reload. */
+function tlsFingerprint(config: NodeConfig): TlsFingerprint {
+  if (config.tls.server === null) return null;
+  try {
+    return createHash('sha256').update(readFileSync(config.tls.server.certFile)).update(readFileSync(config.tls.server.keyFile)).digest('hex');
+  } catch {
+    return null;
   }
 }
 

@@ -13,6 +13,23 @@ export interface MatchView {
   readonly peerLabels: Readonly<Record<string, SynthLabels>>;
 }
 
+/** A row as `venn matches --format json` prints it: label fields named as the spec names them. */
+export interface MatchJson {
+  readonly kind: string;
+  readonly accountRef: string | null;
+  readonly peers: readonly string[];
+  readonly peerLabels: Readonly<Record<string, { category?: string; first_seen?: string; reason?: string }>>;
+}
+
+/** The JSON row in the ground truth's terms (synth's `firstSeen`). */
+export function matchView(row: MatchJson): MatchView {
+  const peerLabels: Record<string, SynthLabels> = {};
+  for (const [peer, { first_seen: firstSeen, ...rest }] of Object.entries(row.peerLabels)) {
+    peerLabels[peer] = { ...rest, ...(firstSeen === undefined ? {} : { firstSeen }) };
+  }
+  return { kind: row.kind, accountRef: row.accountRef, peers: row.peers, peerLabels };
+}
+
 /** A row of `venn rounds --json`. */
 export interface RoundView {
   readonly roundId: string;

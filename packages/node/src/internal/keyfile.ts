@@ -130,9 +130,22 @@ function readDocument(path: string): KeyFileDocument {
       && Number.isSafeInteger(sealed.opslimit) && Number.isSafeInteger(sealed.memlimit) && sealed.opslimit > 0 && sealed.memlimit > 0
       && /^[0-9a-f]{32}$/.test(sealed.salt) && /^[0-9a-f]{48}$/.test(sealed.nonce) && /^[0-9a-f]{96}$/.test(sealed.ciphertext);
     if (!ok) throw new ValidationError('invalid-key-file', `"identityKey.sealed" expected argon2id13/xsalsa20poly1305 parameters with 16-byte salt, 24-byte nonce and 48-byte ciphertext in ${path}`);
+    if (sealed.opslimit < KDF_LIMITS.minOpslimit || sealed.memlimit < KDF_LIMITS.minMemlimit) {
+      throw new ValidationError('key-file-weak-kdf', `"identityKey.sealed" expected Argon2id opslimit >= ${KDF_LIMITS.minOpslimit} and memlimit >= ${KDF_LIMITS.minMemlimit} bytes in ${path}, got opslimit ${sealed.opslimit}, memlimit ${sealed.memlimit} (re-seal it: venn init writes opslimit 3, memlimit 268435456)`);
+    }
+    if (sealed.opslimit > KDF_LIMITS.maxOpslimit || sealed.memlimit > KDF_LIMITS.maxMemlimit) {
+      throw new ValidationError('invalid-key-file', `"identityKey.sealed" expected Argon2id opslimit <= ${KDF_LIMITS.maxOpslimit} and memlimit <= ${KDF_LIMITS.maxMemlimit} bytes in ${path}, got opslimit ${sealed.opslimit}, memlimit ${sealed.memlimit}`);
+    }
   }
   return doc as KeyFileDocument;
 }
+
+/**
+ * node.md §1.2: the Argon2id cost a reader accepts. Below the minimum a stolen file would yield to
+ * a cheap passphrase search; above the maximum, opening it would be a memory or CPU exhaustion.
+ * The minimum is libsodium's "interactive" cost; `venn init` writes "moderate" (3, 256 MiB).
+ */
+export const KDF_LIMITS = { minOpslimit: 2, minMemlimit: 64 * 1024 * 1024, maxOpslimit: 64, maxMemlimit: 4 * 1024 * 1024 * 1024 } as const;
 
 /** The public key recorded in the key file (no passphrase needed). */
 export function readPublicKey(path: string): Uint8Array {

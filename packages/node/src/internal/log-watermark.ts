@@ -1,5 +1,5 @@
 /**
- * The log's high-water mark (node.md §2.1, audit.md §4.1): the largest head this node ever signed,
+ * The log's high-water mark (node.md §2.2, audit.md §4.1): the largest head this node ever signed,
  * kept in a file beside the configuration, outside the SQLite store. A store restored from an older
  * backup lacks leaves that heads already sent to peers cover; signing a head over it would show
  * peers two views of one log. The mark survives a restore of the store file and makes the node
@@ -65,7 +65,7 @@ export function writeWatermark(path: string, logId: string, head: SignedTreeHead
 }
 
 /**
- * node.md §2.1: the store's log MUST hold the tree of the mark: at least its size, and the same
+ * node.md §2.2: the store's log MUST hold the tree of the mark: at least its size, and the same
  * root at that size. Otherwise the node refuses to start, and so to sign any head.
  */
 export function checkWatermark(store: Store, mark: LogWatermark | undefined, path: string): void {

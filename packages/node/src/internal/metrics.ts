@@ -1,5 +1,8 @@
 /** The daemon's Prometheus metrics (prom-client), in a registry of its own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CLOSE_REASONS } from '@venn/transport';
+import type { Store } from './store.js';
+import { VERSION } from './version.js';
 
 export interface TransportCounters {
   sessionsOpen(): number;
@@ -13,10 +16,20 @@ export interface PeerBudget {
   readonly budget: { readonly limit: number; readonly used: number; readonly left: number };
   readonly abandonments: { readonly last24h: number; readonly suspended: boolean };
 }
+/** Reasons a node refuses a round before evaluating (node.md §5); each series exists from start, at 0. */
+export const REFUSAL_REASONS = ['quota-exceeded', 'round-replayed', 'not-initiator', 'round-in-progress', 'policy-mismatch', 'round-mismatch', 'shutting-down', 'attempts-exhausted', 'peer-suspended', 'budget-exceeded'] as const;
+const FINAL_STATUSES = ['completed', 'aborted', 'disputed'] as const;
+/**
+ * prom-client's defaults name three gauges `*_total`, which Prometheus reserves for counters;
+ * their per-type series (nodejs_active_handles{type}, ...) stay, and sum() gives the totals.
+ */
+const DROPPED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+/** List sizes are counted at most this often (a scrape should not walk a large store each time). */
+const LIST_COUNT_TTL_MS = 30_000;
 
 export class NodeMetrics {
   readonly registry = new Registry();
-  readonly rounds: Counter<'status' | 'role' | 'origin'>;
+  readonly rounds: Counter<'peer' | 'status' | 'role' | 'origin'>;
   readonly roundDuration: Histogram<'status'>;
   readonly elementsProcessed: Counter;
   readonly roundsRunning: Gauge;
@@ -30,11 +43,16 @@ export class NodeMetrics {
   readonly abandonments: Counter<'peer'>;
   private transport: TransportCounters | undefined;
   private peers: (() => readonly PeerBudget[]) | undefined;
+  private store: Store | undefined;
+  private listCounts: { at: number; rows: Array<{ name: string; kind: string; items: number }> } | undefined;
 
   constructor(labels: { node: string }) {
     this.registry.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: this.registry, prefix: 'venn_' });
-    this.rounds = new Counter({ name: 'venn_rounds_total', help: 'Round attempts that ended, by final status', labelNames: ['status', 'role', 'origin'], registers: [this.registry] });
+    // The standard process_* and nodejs_* names, as every Node dashboard expects them.
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of DROPPED_DEFAULTS) this.registry.removeSingleMetric(name);
+    new Gauge({ name: 'venn_build_info', help: 'This build: 1, with its version as a label', labelNames: ['version'], registers: [this.registry] }).set({ version: VERSION }, 1);
+    this.rounds = new Counter({ name: 'venn_rounds_total', help: 'Round attempts that ended, by peer and final status', labelNames: ['peer', 'status', 'role', 'origin'], registers: [this.registry] });
     this.roundDuration = new Histogram({
       name: 'venn_round_duration_seconds', help: 'Wall time of round attempts from start to end', labelNames: ['status'],
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [this.registry],
@@ -42,8 +60,13 @@ export class NodeMetrics {
     this.elementsProcessed = new Counter({ name: 'venn_elements_processed_total', help: 'Set elements blinded or evaluated by this node', registers: [this.registry] });
     this.roundsRunning = new Gauge({ name: 'venn_rounds_running', help: 'Round attempts in progress', registers: [this.registry] });
     this.roundRefusals = new Counter({ name: 'venn_round_refusals_total', help: 'Rounds this node refused before evaluating, by reason', labelNames: ['reason'], registers: [this.registry] });
+    for (const reason of REFUSAL_REASONS) this.roundRefusals.inc({ reason }, 0);
     this.roundBytes = new Counter({ name: 'venn_round_bytes_total', help: 'Round message bytes (application payload, before session encryption) by direction', labelNames: ['direction'], registers: [this.registry] });
     this.roundMessages = new Counter({ name: 'venn_round_messages_total', help: 'Round messages by direction', labelNames: ['direction'], registers: [this.registry] });
+    for (const direction of ['sent', 'received']) {
+      this.roundBytes.inc({ direction }, 0);
+      this.roundMessages.inc({ direction }, 0);
+    }
     this.adminRequests = new Counter({ name: 'venn_admin_requests_total', help: 'Admin endpoint requests', labelNames: ['route', 'code'], registers: [this.registry] });
     this.evaluationsServed = new Counter({ name: 'venn_evaluations_served_total', help: 'Evaluations served to each peer (points of EVALUATED chunks sent), every attempt counted', labelNames: ['peer'], registers: [this.registry] });
     this.abandonments = new Counter({ name: 'venn_peer_abandonments_total', help: 'Attempts in which the peer took evaluations and left before the round completed', labelNames: ['peer'], registers: [this.registry] });
@@ -71,11 +94,17 @@ export class NodeMetrics {
     new Counter({
       name: 'venn_rejected_connections_total', help: 'Peer connections that ended other than normally, by transport reason', labelNames: ['reason'], registers: [this.registry],
       collect() {
-        // The transport keeps the cumulative counts; mirror them at scrape time.
+        // The transport keeps the cumulative counts; mirror them at scrape time, every reason from 0.
         this.reset();
-        for (const [reason, count] of Object.entries(self.transport?.closes() ?? {})) {
-          if (reason !== 'normal' && count > 0) this.inc({ reason }, count);
-        }
+        const closes = self.transport?.closes() ?? {};
+        for (const reason of CLOSE_REASONS) if (reason !== 'normal') this.inc({ reason }, closes[reason] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'venn_list_items', help: 'Items (digest and account) in each identifier list', labelNames: ['list', 'kind'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const row of self.lists()) this.set({ list: row.name, kind: row.kind }, row.items);
       },
     });
   }
@@ -86,6 +115,37 @@ export class NodeMetrics {
 
   attachPeers(read: () => readonly PeerBudget[]): void {
     this.peers = read;
+  }
+
+  attachStore(store: Store): void {
+    this.store = store;
+  }
+
+  /** Creates every venn_rounds_total series of these peers at 0, so rates and absences alert from start. */
+  knownPeers(peers: readonly string[]): void {
+    for (const peer of peers) {
+      for (const status of FINAL_STATUSES) {
+        for (const role of ['initiator', 'responder']) {
+          for (const origin of ['scheduled', 'ad-hoc']) this.rounds.inc({ peer, status, role, origin }, 0);
+        }
+      }
+    }
+  }
+
+  private lists(): Array<{ name: string; kind: string; items: number }> {
+    const store = this.store;
+    if (store === undefined || !store.db.open) return [];
+    const now = Date.now();
+    if (this.listCounts === undefined || now - this.listCounts.at > LIST_COUNT_TTL_MS) {
+      const rows = store.db.prepare('SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name').all() as Array<{ name: string; kind: string; items: number }>;
+      this.listCounts = { at: now, rows };
+    }
+    return this.listCounts.rows;
+  }
+
+  /** Forgets cached list sizes (after a list changed through the admin endpoint). */
+  listsChanged(): void {
+    this.listCounts = undefined;
   }
 
   text(): Promise<string> {

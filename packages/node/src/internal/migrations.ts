@@ -263,4 +263,39 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX log_cross_checks_peer ON log_cross_checks (peer_id, id);
     `,
   },
+  {
+    version: 4,
+    description: 'the life of a list: ingest sources and digests, retention, when each item was last ingested, matched items kept after removal',
+    sql: `
+      -- Retention per list (venn ingest --ttl); NULL keeps items until they are removed.
+      ALTER TABLE lists ADD COLUMN ttl_seconds INTEGER CHECK (ttl_seconds IS NULL OR ttl_seconds > 0);
+      ALTER TABLE lists ADD COLUMN ttl_basis TEXT NOT NULL DEFAULT 'ingest' CHECK (ttl_basis IN ('ingest', 'first_seen'));
+
+      -- What each ingest read: the input's SHA-256 (hex) and row count; finished_at is NULL until it
+      -- succeeds (a failed ingest is rolled back and its row removed).
+      ALTER TABLE ingests ADD COLUMN sha256 TEXT;
+      ALTER TABLE ingests ADD COLUMN rows INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE ingests ADD COLUMN finished_at INTEGER;
+      UPDATE ingests SET finished_at = ingested_at;
+
+      -- When an ingest last held the item: retention by ingest time counts from here.
+      ALTER TABLE list_items ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE list_items SET seen_at = coalesce(
+        (SELECT g.ingested_at FROM ingests g WHERE g.id = list_items.ingest_id),
+        (SELECT l.created_at FROM lists l WHERE l.id = list_items.list_id), 0);
+      CREATE INDEX list_items_seen ON list_items (list_id, seen_at);
+      CREATE INDEX list_items_ingest ON list_items (ingest_id);
+
+      -- Items removed (venn remove, venn lists drop, retention) after a peer matched them keep
+      -- their local side here, so the matches already recorded keep their history.
+      CREATE TABLE matched_items (
+        digest       BLOB    NOT NULL CHECK (length(digest) = 32),
+        kind         TEXT    NOT NULL,
+        list         TEXT    NOT NULL,
+        account_ref  TEXT    NOT NULL,
+        removed_at   INTEGER NOT NULL,
+        PRIMARY KEY (digest, list, account_ref)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -17,6 +17,12 @@ export function openNode(dir: string, now?: () => number): { config: NodeConfig;
   return { config, store };
 }
 
+/** For commands that only read: the store opened read-only (works on a store this user cannot write). */
+export function openNodeForReading(dir: string): { config: NodeConfig; store: Store } {
+  const config = loadConfig(dir);
+  return { config, store: Store.openForReading(config.paths.store) };
+}
+
 export function hasRoster(config: NodeConfig): boolean {
   return existsSync(config.paths.roster);
 }

@@ -28,6 +28,8 @@ export interface ComputeJob {
   readonly peerId: string;
   /** The round's mode; 'offered' for the responder of an ad-hoc round (SPEC §4.1). */
   readonly mode: RoundMode | 'offered';
+  /** The identifier rules string this node's lists were built under (identifiers.md §13), sent in the OFFER. */
+  readonly identifierRules: string;
   readonly policy: {
     readonly maxPeerSetSize: number;
     /** This attempt's evaluation allowance (node.md §5.2), at most maxPeerSetSize. */

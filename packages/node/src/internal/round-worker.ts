@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '@venn/errors';
 import { ready, wipe } from '@venn/crypto';
 import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
-import { createRound, isAbortReason, type Outbound, type Round, type RoundResult } from '@venn/protocol';
+import { createRound, isAbortReason, type Outbound, type OwnSet, type Round, type RoundResult } from '@venn/protocol';
 import { frameInfoOf } from './frame-info.js';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
 import { Store } from './store.js';
@@ -51,6 +51,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
       ...(result.peerReason === undefined ? {} : { peerReason: result.peerReason }),
       ...(ownSetSize === undefined ? {} : { ownSetSize }),
       ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
+      ...(result.mode === undefined ? {} : { mode: result.mode }),
       peerLogHead: logHeadOf(peerOffer?.logHead),
       phases: { ...phases },
     };
@@ -58,7 +59,11 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
   return {
     status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
     ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
-    matches: result.matches.map((match) => (match.peerLabel === undefined ? { digest: match.element } : { digest: match.element, peerLabel: match.peerLabel as LabelValues })),
+    matches: Array.from(result.matches, (index, i) => {
+      const digest = result.matchedDigests.slice(i * 32, i * 32 + 32);
+      const peerLabel = result.peerLabels.get(index);
+      return peerLabel === undefined ? { digest } : { digest, peerLabel: peerLabel as LabelValues };
+    }),
     peerLogHead: logHeadOf(result.peerOffer.logHead),
     phases: { ...phases },
   };
@@ -79,65 +84,69 @@ function finishIfDone(): void {
   if (outcome !== undefined) post({ type: 'outcome', outcome });
 }
 
-/** The mode an ad-hoc responder runs: the initiator's, if its policy allows it (SPEC §4.1). */
-function offeredMode(next: ComputeJob, first: Uint8Array): 'intersection' | 'cardinality' {
+/**
+ * The own set, read from the store by the worker when the round asks for it: the initiator at
+ * start(), the responder only once the initiator's OFFER passed every check (SPEC §4.4). The
+ * size comes from a count, so nothing is read for a peer that is refused.
+ */
+function ownSetOf(next: ComputeJob): OwnSet {
+  const store = Store.open(next.storePath, { readonly: true });
+  let size: number;
   try {
-    const message = decodeMessage(first);
-    if (message.kind === 'offer' && next.policy.modes.includes(message.mode) && (message.mode !== 'cardinality' || next.policy.semiHonestCardinality)) return message.mode;
-  } catch {
-    // The round refuses undecodable bytes with a typed abort.
+    size = store.distinctDigestCount();
+  } finally {
+    store.close();
   }
-  // Not allowed: the round refuses the OFFER with policy-mismatch (SPEC §4.5 check 3).
-  return next.policy.modes.find((mode) => mode !== 'cardinality' || next.policy.semiHonestCardinality) ?? 'intersection';
+  if (size > MAX_SET_SIZE) {
+    // SPEC §3.1: a round carries at most MAX_SET_SIZE elements per side; say so instead of failing inside the round.
+    throw new ProtocolError('set-too-large', `own lists hold ${size} distinct digests; a round carries at most ${MAX_SET_SIZE} (SPEC §3.1)`);
+  }
+  return {
+    size,
+    load: () => {
+      const snapshot = Store.open(next.storePath, { readonly: true });
+      try {
+        // One read transaction, digests in ascending byte order (distinct), labels by digest.
+        const own = snapshot.localElements();
+        if (own.count !== size) throw new ProtocolError('internal-error', `own lists changed between count (${size}) and read (${own.count}); the next attempt reads them again`);
+        const labels = next.policy.labelFields.length > 0 && own.labels.size > 0 ? own.labels : undefined;
+        return {
+          digests: own.digests,
+          ...(labels === undefined ? {} : { labelOf: (index: number) => labels.get(Buffer.from(own.digests.subarray(index * 32, index * 32 + 32)).toString('hex')) }),
+        };
+      } finally {
+        snapshot.close();
+      }
+    },
+  };
 }
 
-function start(next: ComputeJob, first?: Uint8Array): void {
+function start(next: ComputeJob): void {
   job = next;
   processed = 0;
   reported = false;
   peerOffer = undefined;
-  ownSetSize = undefined;
-  // The responder builds its round on the initiator's OFFER, not before (SPEC §4.4).
-  if (next.role === 'responder' && first === undefined) return;
-  const mode = next.mode === 'offered' ? offeredMode(next, first!) : next.mode;
   phases = {};
-  // Read the own set here, off the main thread: one snapshot of every distinct digest.
-  const store = Store.open(next.storePath, { readonly: true });
-  let own;
-  try {
-    own = store.localElements();
-  } finally {
-    store.close();
-  }
-  const count = own.count;
-  if (count > MAX_SET_SIZE) {
-    // SPEC §3.1: a round carries at most MAX_SET_SIZE elements per side; say so instead of failing inside the round.
-    throw new ProtocolError('set-too-large', `own lists hold ${count} distinct digests; a round carries at most ${MAX_SET_SIZE} (SPEC §3.1)`);
-  }
-  ownSetSize = count;
-  total = count;
-  const elements: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) elements.push(own.digests.subarray(i * 32, i * 32 + 32));
-  let labels: Array<LabelValues | undefined> | undefined;
-  if (next.policy.labelFields.length > 0 && own.labels.size > 0) {
-    labels = new Array<LabelValues | undefined>(count).fill(undefined);
-    for (let i = 0; i < count; i++) {
-      const found = own.labels.get(Buffer.from(elements[i]!).toString('hex'));
-      if (found !== undefined) labels[i] = found;
-    }
-  }
+  const ownSet = ownSetOf(next);
+  ownSetSize = ownSet.size;
+  total = ownSet.size;
   round = createRound({
-    role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode,
+    role: next.role, roundId: next.roundId, rosterDigest: next.rosterDigest, selfId: next.selfId, peerId: next.peerId, mode: next.mode,
     // The config schema bounds maxPeerSetSize by MAX_SET_SIZE; the allowance bounds it further (node.md §5.2).
-    policy: { maxPeerSetSize: Math.min(next.policy.maxPeerSetSize, next.policy.evaluationAllowance), modes: [...next.policy.modes], labelFields: [...next.policy.labelFields] },
-    elements, ...(labels === undefined ? {} : { labels }), signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
+    policy: {
+      maxPeerSetSize: next.policy.maxPeerSetSize, evaluationAllowance: Math.min(next.policy.evaluationAllowance, next.policy.maxPeerSetSize),
+      modes: [...next.policy.modes], labelFields: [...next.policy.labelFields], semiHonestCardinality: next.policy.semiHonestCardinality,
+      allowIdentifierRulesMismatch: next.policy.allowIdentifierRulesMismatch,
+    },
+    identifierRules: next.identifierRules, ownSet, signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
       const began = performance.now();
       const value = work();
       phases[phase] = (phases[phase] ?? 0) + (performance.now() - began);
-      if (phase === 'blind') {
-        processed += count;
+      // Progress counts points: this party's own, blinded chunk by chunk, then the peer's, evaluated.
+      if ((phase === 'blind' || phase === 'evaluate') && value instanceof Uint8Array) {
+        processed += value.length / 32;
         progress();
       }
       return value;
@@ -148,10 +157,9 @@ function start(next: ComputeJob, first?: Uint8Array): void {
         try {
           const message = decodeMessage(record.bytes);
           if (message.kind === 'offer') {
-            total = count + message.setSize;
+            total = ownSet.size + message.setSize;
             peerOffer = { setSize: message.setSize, logHead: message.logHead };
           }
-          if (message.kind === 'blinded') processed += message.points.length / 32;
         } catch {
           // The round itself rejects undecodable bytes with a typed abort.
         }
@@ -160,6 +168,8 @@ function start(next: ComputeJob, first?: Uint8Array): void {
   });
   if (next.role === 'initiator') {
     sendAll(round.start());
+    // Blind now, while the responder checks the OFFER and blinds its own set.
+    sendAll(round.precompute());
     finishIfDone();
   }
 }
@@ -189,7 +199,6 @@ port.on('message', (message: ToWorker) => {
         start(message.job);
         return;
       case 'receive': {
-        if (round === undefined && job !== undefined && !reported && job.role === 'responder') start(job, message.bytes);
         // Only frames the round takes in are part of the attempt's record (node.md §6).
         const live = round !== undefined && !round.done;
         const info = frameInfo(message.bytes);

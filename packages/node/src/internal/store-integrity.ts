@@ -1,5 +1,5 @@
 /**
- * Store integrity (node.md §2.1): SQLite's quick_check before the daemon runs on a store, online
+ * Store integrity (node.md §2.2): SQLite's quick_check before the daemon runs on a store, online
  * backups through SQLite's backup API while it runs, and restores that never roll the log back.
  */
 import { chmodSync, copyFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -115,7 +115,7 @@ export async function backupStore(storePath: string, out: string): Promise<Store
 
 /**
  * Puts a backup in place of a stopped node's store. The backup must pass quick_check and its log
- * must hold the node's high-water mark (node.md §2.1): a restore never rolls the log back.
+ * must hold the node's high-water mark (node.md §2.2): a restore never rolls the log back.
  */
 export function restoreStore(params: { storePath: string; nodeDir: string; backup: string; watermark: string }): StoreCopySummary {
   const backup = resolve(params.backup);

@@ -2,9 +2,11 @@
  * The node's SQLite store (better-sqlite3): WAL journal with synchronous=FULL, so a transaction
  * that returned has reached the disk and survives kill -9 or power loss.
  */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MerkleLog, type LogAppend, type LogStorage } from '@venn/audit';
-import { InternalError, ValidationError } from '@venn/errors';
+import { EnvironmentError, InternalError, ValidationError } from '@venn/errors';
 import { migrations, type Migration } from './migrations.js';
 import type { PeerPolicy, RoundMode } from './config.js';
 
@@ -209,6 +211,50 @@ function bytes32(value: Uint8Array, field: string): Buffer {
   return Buffer.from(value.buffer, value.byteOffset, value.length);
 }
 
+/** SQLite result codes that mean the machine (permissions, disk) is in the way, not the data. */
+const ENVIRONMENT_SQLITE = /^SQLITE_(READONLY|CANTOPEN|PERM|FULL|IOERR|AUTH)/;
+
+function openFailure(path: string, cause: unknown, readonly: boolean): Error {
+  if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') {
+    if (ENVIRONMENT_SQLITE.test(cause.code) || cause.code === 'EACCES' || cause.code === 'EROFS') {
+      const hint = cause.code === 'SQLITE_READONLY_DIRECTORY' || (readonly && cause.code.startsWith('SQLITE_CANTOPEN'))
+        ? `; SQLite needs to create ${path}-shm beside it to read a WAL store: make ${dirname(path)} writable for this user, or read it while the daemon runs`
+        : '';
+      return new EnvironmentError('store-unavailable', `"store" expected a ${readonly ? 'readable' : 'writable'} SQLite file at ${path}, got ${cause.message} (${cause.code})${hint}`, { cause });
+    }
+  }
+  if (cause instanceof ValidationError || cause instanceof InternalError || cause instanceof EnvironmentError) return cause;
+  return new ValidationError('store-unavailable', `"store" expected a ${readonly ? 'readable' : 'writable'} SQLite file at ${path}, got ${(cause as Error).message}`, { cause });
+}
+
+/** Throws EnvironmentError naming the store file, WAL or shared-memory file this user cannot write. */
+function checkWritable(path: string): void {
+  const uid = process.getuid?.();
+  const who = uid === undefined ? 'this user' : `this user (uid ${uid})`;
+  const check = (file: string, what: string): void => {
+    try {
+      accessSync(file, constants.W_OK);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code ?? 'an error';
+      const message = `"store" expected ${what} ${file} to be writable by ${who}, got ${code}`;
+      // Permissions and read-only mounts are the machine's; a path that does not exist is the config's.
+      throw code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? new EnvironmentError('store-read-only', message, { cause })
+        : new ValidationError('store-unavailable', message, { cause });
+    }
+  };
+  if (!existsSync(path)) {
+    check(dirname(path), 'the directory');
+    return;
+  }
+  check(path, 'the store file');
+  for (const [suffix, what] of [['-wal', 'the write-ahead log'], ['-shm', 'the shared-memory file']] as const) {
+    // A -wal or -shm left read-only by an earlier process blocks every writer until it is fixed.
+    if (existsSync(`${path}${suffix}`)) check(`${path}${suffix}`, `${what} (remove it while no venn process runs, or fix its owner and mode)`);
+    else check(dirname(path), `the directory (for ${path}${suffix})`);
+  }
+}
+
 export interface StoreOptions {
   readonly now?: () => number;
   readonly readonly?: boolean;
@@ -233,11 +279,14 @@ export class Store {
   /** Opens (creating if needed) the store at `path` and brings its schema up to date. */
   static open(path: string, options: StoreOptions = {}): Store {
     const readonly = options.readonly ?? false;
+    // SQLite opens a file it cannot write read-only without a word, and fails at the first
+    // write; name the file that stands in the way before anything is read.
+    if (!readonly) checkWritable(path);
     let db: Database.Database;
     try {
       db = new Database(path, { readonly, fileMustExist: readonly });
     } catch (cause) {
-      throw new ValidationError('store-unavailable', `"store" expected a readable SQLite file at ${path}, got ${(cause as Error).message}`, { cause });
+      throw openFailure(path, cause, readonly);
     }
     try {
       db.pragma('busy_timeout = 10000');
@@ -253,8 +302,28 @@ export class Store {
       return store;
     } catch (error) {
       db.close();
+      throw openFailure(path, error, readonly);
+    }
+  }
+
+  /**
+   * Opens the store for a command that only reads it: read-only, so that it works on a store
+   * this user cannot write. A store whose schema is behind this version is migrated first when
+   * it can be written (a read-only one must be opened by a version that matches it).
+   */
+  static openForReading(path: string, options: Pick<StoreOptions, 'now'> = {}): Store {
+    const store = Store.open(path, { ...options, readonly: true });
+    if (store.schemaVersion() >= (migrations.at(-1)?.version ?? 0)) return store;
+    store.close();
+    try {
+      Store.open(path, options).close();
+    } catch (error) {
+      if (error instanceof EnvironmentError) {
+        throw new EnvironmentError('store-too-old', `"store" at ${path} has schema version ${store.schemaVersion()}, older than this Venn's ${migrations.at(-1)?.version ?? 0}, and cannot be migrated by this user: ${error.message}`, { cause: error });
+      }
       throw error;
     }
+    return Store.open(path, { ...options, readonly: true });
   }
 
   private checkVersion(list: readonly Migration[]): void {
@@ -307,28 +376,37 @@ export class Store {
     return { id: Number(result.lastInsertRowid), name, kind };
   }
 
-  /** Inserts a batch of items in one transaction; an item already in the list counts as a duplicate. */
+  /**
+   * Inserts a batch of items in one transaction; an item already in the list counts as a
+   * duplicate, and its `seen_at` moves to now (retention by ingest time counts from the last
+   * ingest that held it).
+   */
   addItems(listId: number, items: readonly ListItem[], ingestId: number | null = null): { inserted: number; duplicates: number } {
-    const insert = this.db.prepare(`INSERT OR IGNORE INTO list_items (list_id, digest, account_ref, category, first_seen, reason, ingest_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO list_items (list_id, digest, account_ref, category, first_seen, reason, ingest_id, seen_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    const touch = this.db.prepare('UPDATE list_items SET seen_at = ? WHERE list_id = ? AND digest = ? AND account_ref = ?');
     return this.db.transaction(() => {
+      const now = this.now();
       let inserted = 0;
       for (const item of items) {
-        const result = insert.run(listId, bytes32(item.digest, 'digest'), item.accountRef ?? '', item.category ?? null, item.firstSeen ?? null, item.reason ?? null, ingestId);
-        inserted += result.changes;
+        const digest = bytes32(item.digest, 'digest');
+        const result = insert.run(listId, digest, item.accountRef ?? '', item.category ?? null, item.firstSeen ?? null, item.reason ?? null, ingestId, now);
+        if (result.changes > 0) inserted++;
+        else touch.run(now, listId, digest, item.accountRef ?? '');
       }
-      this.db.prepare('UPDATE lists SET updated_at = ? WHERE id = ?').run(this.now(), listId);
+      this.db.prepare('UPDATE lists SET updated_at = ? WHERE id = ?').run(now, listId);
       return { inserted, duplicates: items.length - inserted };
     })();
   }
 
-  beginIngest(listId: number, source: string): number {
-    const result = this.db.prepare('INSERT INTO ingests (list_id, source, accepted, duplicates, rejected, rejects_path, ingested_at) VALUES (?, ?, 0, 0, 0, NULL, ?)').run(listId, source, this.now());
+  beginIngest(listId: number, source: string, sha256: string | null = null): number {
+    const result = this.db.prepare('INSERT INTO ingests (list_id, source, sha256, accepted, duplicates, rejected, rejects_path, ingested_at) VALUES (?, ?, ?, 0, 0, 0, NULL, ?)').run(listId, source, sha256, this.now());
     return Number(result.lastInsertRowid);
   }
 
-  finishIngest(ingestId: number, counts: { accepted: number; duplicates: number; rejected: number; rejectsPath: string | null }): void {
-    this.db.prepare('UPDATE ingests SET accepted = ?, duplicates = ?, rejected = ?, rejects_path = ? WHERE id = ?').run(counts.accepted, counts.duplicates, counts.rejected, counts.rejectsPath, ingestId);
+  finishIngest(ingestId: number, counts: { rows?: number; accepted: number; duplicates: number; rejected: number; rejectsPath: string | null; sha256?: string | null }): void {
+    this.db.prepare('UPDATE ingests SET rows = ?, accepted = ?, duplicates = ?, rejected = ?, rejects_path = ?, sha256 = coalesce(?, sha256), finished_at = ? WHERE id = ?')
+      .run(counts.rows ?? counts.accepted + counts.duplicates + counts.rejected, counts.accepted, counts.duplicates, counts.rejected, counts.rejectsPath, counts.sha256 ?? null, this.now(), ingestId);
   }
 
   listSummaries(): ListSummary[] {
@@ -417,9 +495,12 @@ export class Store {
     return Math.max(0, Math.min(limits.maxPeerSetSize, day, round));
   }
 
-  /** Attempts of `roundId` recorded here, as either role, whatever their outcome (node.md §5.1). */
+  /**
+   * Attempts of `roundId` that opened a session with the peer, as either role, whatever their
+   * outcome (node.md §5.1). A dial that never reached the peer is not one: it cost the peer nothing.
+   */
   attemptCount(roundId: Uint8Array): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM rounds WHERE round_id = ?').get(bytes32(roundId, 'roundId')) as { n: number }).n;
+    return (this.db.prepare('SELECT count(*) AS n FROM rounds WHERE round_id = ? AND started_at IS NOT NULL').get(bytes32(roundId, 'roundId')) as { n: number }).n;
   }
 
   /**
@@ -616,10 +697,16 @@ export class Store {
     const params: unknown[] = [];
     if (filter.peerId !== undefined) { where.push('r.peer_id = ?'); params.push(filter.peerId); }
     if (filter.roundId !== undefined) { where.push('r.round_id = ?'); params.push(bytes32(filter.roundId, 'roundId')); }
-    const rows = this.db.prepare(`SELECT l.kind, l.name AS list, i.account_ref, m.digest, r.peer_id, r.round_id, r.attempt, r.finished_at,
-        m.peer_category, m.peer_first_seen, m.peer_reason
+    // Items removed after they matched keep their local side in matched_items (migration 2).
+    const columns = 'm.digest AS digest, r.peer_id AS peer_id, r.round_id AS round_id, r.attempt AS attempt, r.finished_at AS finished_at, m.peer_category AS peer_category, m.peer_first_seen AS peer_first_seen, m.peer_reason AS peer_reason, r.id AS round_row';
+    const rows = this.db.prepare(`SELECT l.kind AS kind, l.name AS list, i.account_ref AS account_ref, ${columns}
       FROM matches m JOIN rounds r ON r.id = m.round_row JOIN list_items i ON i.digest = m.digest JOIN lists l ON l.id = i.list_id
-      WHERE ${where.join(' AND ')} ORDER BY l.kind, i.account_ref, m.digest, r.id`).all(...params) as Array<{
+      WHERE ${where.join(' AND ')}
+      UNION
+      SELECT a.kind AS kind, a.list AS list, a.account_ref AS account_ref, ${columns}
+      FROM matches m JOIN rounds r ON r.id = m.round_row JOIN matched_items a ON a.digest = m.digest
+      WHERE ${where.join(' AND ')}
+      ORDER BY kind, account_ref, digest, round_row`).all(...params, ...params) as Array<{
       kind: string; list: string; account_ref: string; digest: Buffer; peer_id: string; round_id: Buffer; attempt: number; finished_at: number;
       peer_category: string | null; peer_first_seen: string | null; peer_reason: string | null;
     }>;
@@ -639,6 +726,17 @@ export class Store {
   roundPhases(row: number): Record<string, number> {
     const rows = this.db.prepare('SELECT phase, ms FROM round_phases WHERE round_row = ?').all(row) as Array<{ phase: string; ms: number }>;
     return Object.fromEntries(rows.map((entry) => [entry.phase, entry.ms]));
+  }
+
+  /**
+   * For every matched digest: how many distinct local accounts of each list hold it (items
+   * without an account reference count as one). Keyed by `list NUL hex digest`.
+   */
+  matchedDigestAccounts(): Map<string, number> {
+    const rows = this.db.prepare(`SELECT l.name AS list, i.digest AS digest, count(DISTINCT i.account_ref) AS accounts
+      FROM list_items i JOIN lists l ON l.id = i.list_id
+      WHERE i.digest IN (SELECT digest FROM matches) GROUP BY i.list_id, i.digest`).all() as Array<{ list: string; digest: Buffer; accounts: number }>;
+    return new Map(rows.map((row) => [`${row.list}\u0000${row.digest.toString('hex')}`, row.accounts]));
   }
 
   matchCount(row: number): number {

@@ -1,6 +1,6 @@
 /**
  * Synthetic identifiers for venn synth: fresh values per kind from reserved or fictional ranges
- * (example domains, 2001:db8::/32, 198.18.0.0/15, Ofcom drama numbers), and the messy spellings
+ * (example domains, 2001:db8::/32, 198.18.0.0/15), and the messy spellings
  * real exports use for the same value (case, whitespace, phone punctuation, IPv6 forms, UUID
  * braces). Every spelling is checked against @venn/identifiers, so two labs that spell one value
  * differently still hold the same digest (protocol-spec/identifiers.md).
@@ -53,10 +53,12 @@ interface PhonePlan {
   national(rng: SeededRandom): string;
 }
 
-// National significant numbers; ranges the regulators set aside for fiction where they exist.
+// National significant numbers. Ranges the regulators set aside for fiction (NANP 555-01xx,
+// Ofcom's drama ranges) are on the hygiene list (identifiers.md §12.3), so ingest would reject
+// them; numbers are drawn at random instead, as real exports hold them.
 const PHONE_PLANS: readonly PhonePlan[] = [
   { cc: '1', weight: 50, national: (rng) => `${rng.pick(['201', '212', '213', '305', '312', '415', '503', '617', '646', '702', '713', '818', '917'])}${rng.range(2, 9)}${rng.range(0, 9)}${rng.range(2, 9)}${String(rng.int(10_000)).padStart(4, '0')}` },
-  { cc: '44', weight: 20, national: (rng) => rng.pick(['2079460', '7700900', '1614960']) + String(rng.int(1000)).padStart(3, '0') },
+  { cc: '44', weight: 20, national: (rng) => rng.pick([() => `20${rng.pick(['7', '8'])}${String(rng.int(10_000_000)).padStart(7, '0')}`, () => `7${rng.pick(['400', '700', '911'])}${String(rng.int(1_000_000)).padStart(6, '0')}`])() },
   { cc: '49', weight: 10, national: (rng) => `30${String(rng.int(100_000_000)).padStart(8, '0')}` },
   { cc: '33', weight: 10, national: (rng) => `6${String(rng.int(100_000_000)).padStart(8, '0')}` },
   { cc: '91', weight: 5, national: (rng) => `9${String(rng.int(1_000_000_000)).padStart(9, '0')}` },
@@ -272,10 +274,10 @@ export function isRejected(kind: IdentifierKind, raw: string, region: string): b
 /** Values real exports contain that identifiers.md rejects, with the reason it gives. */
 export const JUNK: Readonly<Record<SynthKind, ReadonlyArray<readonly [string, string]>>> = {
   email: [['n/a', 'email-at-sign'], ['alice@@example.com', 'email-at-sign'], ['Alice Smith <alice@example.com>', 'email-local-part'], ['bob@localhost', 'email-domain']],
-  phone: [['+1 415 555 0142 ext. 7', 'phone-extension'], ['call back later', 'phone-syntax'], ['+999 1234 5678', 'phone-invalid']],
-  device_id: [['00000000-0000-0000-0000-000000000000', 'placeholder'], ['unknown', 'placeholder'], ['FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', 'placeholder']],
-  payment_fingerprint: [['N/A', 'placeholder'], ['fp_ünïcode', 'opaque-charset'], ['null', 'placeholder']],
-  ip: [['127.0.0.1', 'ip-loopback'], ['0.0.0.0', 'ip-unspecified'], ['203.0.113.300', 'ip-syntax'], ['198.18.4.20:443', 'ip-syntax'], ['::1', 'ip-loopback']],
-  wallet: [['0x0000000000000000000000000000000000000000', 'placeholder'], ['not-a-wallet', 'wallet-syntax']],
-  account: [['none', 'placeholder'], ['undefined', 'placeholder']],
+  phone: [['+1 415 555 0142 ext. 7', 'phone-extension'], ['call back later', 'phone-syntax'], ['+999 1234 5678', 'phone-invalid'], ['+1 415 555 0142', 'identifier-placeholder'], ['+1 234 567 8900', 'identifier-placeholder']],
+  device_id: [['00000000-0000-0000-0000-000000000000', 'identifier-placeholder'], ['unknown', 'identifier-placeholder'], ['FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', 'identifier-placeholder'], ['9774d56d682e549c', 'identifier-shared'], ['02:00:00:00:00:00', 'identifier-shared']],
+  payment_fingerprint: [['N/A', 'identifier-placeholder'], ['fp_ünïcode', 'opaque-charset'], ['null', 'identifier-placeholder'], ['#N/A', 'identifier-placeholder']],
+  ip: [['127.0.0.1', 'ip-loopback'], ['0.0.0.0', 'ip-unspecified'], ['203.0.113.300', 'ip-syntax'], ['198.18.4.20:443', 'ip-syntax'], ['::1', 'ip-loopback'], ['10.0.0.1', 'ip-nonunique'], ['100.64.0.1', 'ip-nonunique']],
+  wallet: [['0x0000000000000000000000000000000000000000', 'identifier-placeholder'], ['not-a-wallet', 'wallet-syntax']],
+  account: [['none', 'identifier-placeholder'], ['undefined', 'identifier-placeholder'], ['github:null', 'identifier-placeholder']],
 };

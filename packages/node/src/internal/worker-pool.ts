@@ -11,6 +11,25 @@ export const ROUND_WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('../../dist/internal/round-worker.js', import.meta.url)
   : new URL('./round-worker.js', import.meta.url);
 
+/**
+ * The worker is always the built script. A process started from source (the tests, under the
+ * `venn-source` export condition) must not hand that condition to it, or the built worker would
+ * resolve the workspace packages to their TypeScript sources, which plain Node cannot load.
+ */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((arg === '--conditions' || arg === '-C') && argv[i + 1] === 'venn-source') {
+      i++;
+      continue;
+    }
+    if (arg === '--conditions=venn-source' || arg === '-C=venn-source') continue;
+    out.push(arg);
+  }
+  return out;
+}
+
 export interface PooledWorker {
   readonly worker: Worker;
   /** Returns the worker to the pool, or ends it if it may hold state from a failed round. */
@@ -52,7 +71,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(fileURLToPath(this.url));
+    const worker = new Worker(fileURLToPath(this.url), { execArgv: workerExecArgv(process.execArgv) });
     // An idle worker never keeps the daemon alive.
     worker.unref();
     return worker;

@@ -1,4 +1,4 @@
-/** Venn protocol v1 domain separation strings and fixed encodings (protocol-spec/SPEC.md §2, §6–§8). */
+/** Venn protocol v2 domain separation strings and fixed encodings (protocol-spec/SPEC.md §2, §6–§8, §11). */
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -6,23 +6,29 @@ const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
  * SPEC §3.2: DST for hash_to_ristretto255 of an identifier digest, following the RFC 9380 §3.1
  * "<application>-V<xx>-CS<yy>-with-<suite>" convention for suite ristretto255_XMD:SHA-512_R255MAP_RO_.
  */
-export const HASH_TO_GROUP_DST = ascii('VENN-V01-CS01-with-ristretto255_XMD:SHA-512_R255MAP_RO_');
+export const HASH_TO_GROUP_DST = ascii('VENN-V02-CS01-with-ristretto255_XMD:SHA-512_R255MAP_RO_');
 
-/** SPEC §6.1: the RFC 9497 contextString of a proof is this prefix followed by the 64-byte TH_proof. */
-export const DLEQ_CONTEXT_PREFIX = ascii('VENN-V01-DLEQ-');
+/** SPEC §6.1: the RFC 9497 contextString of every proof starts with this prefix (14 bytes). */
+export const DLEQ_CONTEXT_PREFIX = ascii('VENN-V02-DLEQ-');
+
+/** SPEC §6.1: the first input of TH_chunk, which binds a chunk proof to its chunk (14 bytes). */
+export const CHUNK_LABEL = ascii('VENN-V02-CHUNK');
 
 /** SPEC §7.2: the initial input of every stream digest. */
-export const STREAM_LABEL = ascii('VENN-V01-STREAM');
+export const STREAM_LABEL = ascii('VENN-V02-STREAM');
 
 /** SPEC §7.3: the initial input of every transcript hash. */
-export const TRANSCRIPT_LABEL = ascii('VENN-V01-TRANSCRIPT');
+export const TRANSCRIPT_LABEL = ascii('VENN-V02-TRANSCRIPT');
 
 /** SPEC §8: the first bytes of every FINISH signature input. */
-export const FINISH_LABEL = ascii('VENN-V01-FINISH');
+export const FINISH_LABEL = ascii('VENN-V02-FINISH');
 
-/** SPEC §7.3: purpose bytes of the two transcript hashes. */
+/** SPEC §7.3: purpose bytes of the transcript hashes. */
 export const PURPOSE_PROOF = 0x01;
 export const PURPOSE_FINISH = 0x02;
+/** audit.md §3: the attempt hash of an attempt that ended before both FINISH messages. */
+export const PURPOSE_ATTEMPT = 0x03;
+export const PURPOSE_PRE = 0x04;
 
 /** RFC 9496 §4.4 / Appendix A.1: the canonical encoding of the ristretto255 generator B. */
 export const GENERATOR = Uint8Array.from(

@@ -5,7 +5,7 @@ import { FINISH_LABEL } from './constants.js';
 import { ROLE_BYTE, type Role } from './roles.js';
 
 /**
- * "VENN-V01-FINISH" || role(signer, 1) || round_id (32) || TH_final (64) || I2OSP(size, 4):
+ * "VENN-V02-FINISH" || role(signer, 1) || round_id (32) || TH_final (64) || I2OSP(size, 4):
  * fixed-length fields after a fixed label, so the encoding is injective.
  */
 export function finishSignatureInput(

@@ -4,22 +4,24 @@ import {
   FIRST_SEEN_BYTES,
   LABEL_FIELDS,
   MAX_CATEGORY_BYTES,
+  MAX_IDENTIFIER_RULES_BYTES,
   MAX_MEMBER_ID_BYTES,
   MAX_REASON_BYTES,
   MAX_SET_SIZE,
   MODES,
-  POINT_BYTES,
   ROSTER_DIGEST_BYTES,
   ROUND_ID_BYTES,
   SIGNATURE_BYTES,
   type LabelField,
   type LabelValues,
   type LogHead,
+  type Mode,
 } from '@venn/wire';
 import type { RoundOptions } from './types.js';
 
 const utf8 = new TextEncoder();
 const FULL_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 function fixedBytes(value: unknown, length: number, field: string): void {
   if (!(value instanceof Uint8Array) || value.length !== length) {
@@ -41,6 +43,22 @@ function boundedString(value: unknown, min: number, max: number, field: string):
 function integerIn(value: unknown, min: number, max: number, field: string): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new ValidationError('invalid-option', `"${field}" expected an integer in ${min}..${max}, got ${describe(value)}`);
+  }
+}
+
+function boolean(value: unknown, field: string): void {
+  if (typeof value !== 'boolean') {
+    throw new ValidationError('invalid-option', `"${field}" expected a boolean, got ${describe(value)}`);
+  }
+}
+
+/** SPEC §5.3 `idr`: 1..128 bytes of printable ASCII. */
+function identifierRules(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.length < 1 || value.length > MAX_IDENTIFIER_RULES_BYTES || !PRINTABLE_ASCII.test(value)) {
+    throw new ValidationError(
+      'invalid-option',
+      `"${field}" expected 1..${MAX_IDENTIFIER_RULES_BYTES} characters of printable ASCII (0x20..0x7e), got ${describe(value)}`,
+    );
   }
 }
 
@@ -84,6 +102,11 @@ export function canonicalLabelFields(fields: readonly LabelField[]): LabelField[
   return LABEL_FIELDS.filter((field) => fields.includes(field));
 }
 
+/** SPEC §4.3, §10.4: the modes this party runs for the peer: those its policy lists, `cardinality` only when accepted as semi-honest. */
+export function runnableModes(policy: RoundOptions['policy']): Mode[] {
+  return policy.modes.filter((mode) => mode !== 'cardinality' || policy.semiHonestCardinality);
+}
+
 export function validateOptions(options: RoundOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('invalid-option', `"options" expected an object, got ${describe(options)}`);
@@ -98,19 +121,14 @@ export function validateOptions(options: RoundOptions): void {
   if (options.selfId === options.peerId) {
     throw new ValidationError('invalid-option', `"peerId" must differ from "selfId", both are ${describe(options.selfId)}`);
   }
-  if (!MODES.includes(options.mode)) {
-    throw new ValidationError('invalid-option', `"mode" expected one of ${MODES.join(', ')}, got ${describe(options.mode)}`);
-  }
   const policy = options.policy;
   if (typeof policy !== 'object' || policy === null) {
     throw new ValidationError('invalid-option', `"policy" expected an object, got ${describe(policy)}`);
   }
   integerIn(policy.maxPeerSetSize, 0, MAX_SET_SIZE, 'policy.maxPeerSetSize');
+  integerIn(policy.evaluationAllowance, 0, policy.maxPeerSetSize, 'policy.evaluationAllowance');
   if (!Array.isArray(policy.modes) || policy.modes.some((mode) => !MODES.includes(mode))) {
     throw new ValidationError('invalid-option', `"policy.modes" expected an array of ${MODES.join(', ')}, got ${describe(policy.modes)}`);
-  }
-  if (!policy.modes.includes(options.mode)) {
-    throw new ValidationError('invalid-option', `"mode" ${options.mode} is not allowed by "policy.modes"`);
   }
   if (!Array.isArray(policy.labelFields) || policy.labelFields.some((field) => !LABEL_FIELDS.includes(field))) {
     throw new ValidationError(
@@ -118,47 +136,33 @@ export function validateOptions(options: RoundOptions): void {
       `"policy.labelFields" expected an array of ${LABEL_FIELDS.join(', ')}, got ${describe(policy.labelFields)}`,
     );
   }
-  if (!Array.isArray(options.elements)) {
-    throw new ValidationError('invalid-option', `"elements" expected an array of 32-byte digests, got ${describe(options.elements)}`);
-  }
-  // The distinct count is checked after deduplication; the raw array only needs a sane bound.
-  options.elements.forEach((element, i) => fixedBytes(element, POINT_BYTES, `elements[${i}]`));
-  if (options.labels !== undefined) {
-    if (!Array.isArray(options.labels) || options.labels.length !== options.elements.length) {
-      throw new ValidationError(
-        'invalid-option',
-        `"labels" expected an array aligned with "elements" (length ${options.elements.length}), got ${describe(options.labels)}`,
-      );
+  boolean(policy.semiHonestCardinality, 'policy.semiHonestCardinality');
+  boolean(policy.allowIdentifierRulesMismatch, 'policy.allowIdentifierRulesMismatch');
+  const mode = options.mode;
+  if (mode === 'offered') {
+    // SPEC §4.1: only the responder of an ad-hoc round takes its mode from the peer's OFFER.
+    if (options.role !== 'responder') {
+      throw new ValidationError('invalid-option', '"mode" "offered" is for a responder only: the initiator chooses the mode');
     }
-    options.labels.forEach((label, i) => {
-      if (label !== undefined) validateLabel(label, `labels[${i}]`);
-    });
+  } else if (!MODES.includes(mode)) {
+    throw new ValidationError('invalid-option', `"mode" expected one of ${MODES.join(', ')} or "offered", got ${describe(mode)}`);
+  } else if (!policy.modes.includes(mode)) {
+    throw new ValidationError('invalid-option', `"mode" ${mode} is not allowed by "policy.modes"`);
+  } else if (mode === 'cardinality' && !policy.semiHonestCardinality) {
+    // SPEC §4.3, §10.4: never by default; the operator must accept a semi-honest mode explicitly.
+    throw new ValidationError('invalid-option', '"mode" cardinality needs "policy.semiHonestCardinality": it is secure only against an honest-but-curious peer (SPEC §10.4)');
   }
+  identifierRules(options.identifierRules, 'identifierRules');
+  const ownSet = options.ownSet;
+  if (typeof ownSet !== 'object' || ownSet === null) {
+    throw new ValidationError('invalid-option', `"ownSet" expected an object { size, load }, got ${describe(ownSet)}`);
+  }
+  integerIn(ownSet.size, 0, MAX_SET_SIZE, 'ownSet.size');
+  fn(ownSet.load, 'ownSet.load');
   fn(options.rng, 'rng');
   fixedBytes(options.signingKey, 64, 'signingKey');
   fixedBytes(options.peerPublicKey, 32, 'peerPublicKey');
   if (options.logHead !== undefined && options.logHead !== null) validateLogHead(options.logHead, 'logHead');
   if (options.phaseTimer !== undefined) fn(options.phaseTimer, 'phaseTimer');
   if (options.onMessage !== undefined) fn(options.onMessage, 'onMessage');
-}
-
-/** Distinct elements in first-occurrence order, with the index each first appeared at. */
-export function dedupe(elements: readonly Uint8Array[]): { digests: Uint8Array[]; indices: number[] } {
-  const seen = new Set<string>();
-  const digests: Uint8Array[] = [];
-  const indices: number[] = [];
-  elements.forEach((element, index) => {
-    const key = Buffer.from(element.buffer, element.byteOffset, element.length).toString('latin1');
-    if (seen.has(key)) return;
-    seen.add(key);
-    digests.push(element.slice());
-    indices.push(index);
-  });
-  if (digests.length > MAX_SET_SIZE) {
-    throw new ValidationError(
-      'invalid-option',
-      `"elements" expected at most ${MAX_SET_SIZE} distinct digests (SPEC §5.3), got ${digests.length}`,
-    );
-  }
-  return { digests, indices };
 }

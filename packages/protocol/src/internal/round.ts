@@ -1,6 +1,7 @@
 /**
  * The Venn round (protocol-spec/SPEC.md §4) as a sans-I/O state machine: feed it frames, it returns
  * frames to send, and finally a result. No sockets, no clocks, randomness only from options.rng.
+ * It never waits: after each call it returns everything the sending rules of SPEC §4.4 allow.
  */
 import { CodecError, CryptoError, InternalError, ProtocolError, VennError } from '@venn/errors';
 import {
@@ -19,6 +20,7 @@ import {
   MAX_CHUNK_POINTS,
   MAX_LABEL_ENTRIES,
   POINT_BYTES,
+  PROOF_BYTES,
   PROTOCOL_VERSION,
   decodeMessage,
   encodeMessage,
@@ -32,27 +34,22 @@ import {
   type LabelValues,
   type LabelsMessage,
   type Message,
+  type Mode,
   type OfferMessage,
   type ProofMessage,
 } from '@venn/wire';
 import type { AbortReason } from './abort.js';
 import { HASH_TO_GROUP_DST } from './constants.js';
 import { finishSignatureInput } from './finish.js';
-import { canonicalLabelFields, dedupe, validateOptions } from './options.js';
+import { canonicalLabelFields, runnableModes, validateLabel, validateOptions } from './options.js';
+import { checkLoadedOwnSet, type LoadedOwnSet } from './own-set.js';
+import { PointTable } from './point-table.js';
+import { generateChunkProof, generateSumProof, verifyChunkProof, verifySumProof } from './proof.js';
+import { releaseNeed } from './release.js';
 import { otherRole, type Role } from './roles.js';
-import { generateRoundProof, roundProofLength, verifyRoundProof } from './proof.js';
 import { randomPermutation } from './shuffle.js';
 import { Transcript, type TranscriptKind } from './transcript.js';
-import type {
-  AbortedResult,
-  CompletedResult,
-  Outbound,
-  Phase,
-  PhaseTimer,
-  RoundMatch,
-  RoundOptions,
-  RoundResult,
-} from './types.js';
+import type { AbortedResult, CompletedResult, Outbound, PhaseTimer, RoundOptions, RoundResult } from './types.js';
 
 export interface Round {
   readonly role: Role;
@@ -60,10 +57,19 @@ export interface Round {
   readonly done: boolean;
   readonly result: RoundResult | undefined;
   /**
-   * Draws the round key and blinds the own set (the costly step that needs nothing from the peer).
-   * The initiator gets its OFFER to send; the responder gets nothing and may skip calling it.
+   * The initiator draws its round key, reads its own set (`ownSet.load()`, checked) and returns
+   * its OFFER; a set that fails the checks throws a ValidationError before anything is sent (the
+   * round then ends aborted with internal-error, its key wiped). The
+   * responder gets nothing and may skip calling it: it reads its set only once the initiator's
+   * OFFER passed every check (SPEC §4.4).
    */
   start(): Outbound[];
+  /**
+   * Blinds the own set now if SPEC §4.4 allows it (the initiator, after start()), so that the
+   * blinding overlaps the peer's work; otherwise a no-op. Without it the initiator blinds when
+   * the responder's OFFER is accepted. Returns an ABORT to send if blinding fails.
+   */
+  precompute(): Outbound[];
   /**
    * Processes one frame from the peer. Returns what to send, in order. A peer that breaks the
    * rules gets an ABORT in the returned list and the round ends with an 'aborted' result; this
@@ -80,11 +86,7 @@ export function createRound(options: RoundOptions): Round {
 
 const untimed: PhaseTimer = (_phase, work) => work();
 const utf8 = new TextEncoder();
-
-/** Point bytes as a Map/Set key (public data: evaluated values are compared in variable time). */
-function pointKey(packed: Uint8Array, position: number): string {
-  return Buffer.from(packed.buffer, packed.byteOffset + position * POINT_BYTES, POINT_BYTES).toString('latin1');
-}
+const CHUNK_BYTES = MAX_CHUNK_POINTS * POINT_BYTES;
 
 function truncateUtf8(text: string, maxBytes: number): string {
   if (utf8.encode(text).length <= maxBytes) return text;
@@ -93,6 +95,14 @@ function truncateUtf8(text: string, maxBytes: number): string {
   return cut;
 }
 
+/** Chunk `seq` of a packed stream of `total` points, without copying. */
+function chunkOf(points: Uint8Array, total: number, seq: number): Uint8Array {
+  const start = seq * CHUNK_BYTES;
+  return points.subarray(start, start + pointChunkLength(total, seq) * POINT_BYTES);
+}
+
+const EMPTY = new Uint8Array(0);
+
 class VennRound implements Round {
   readonly role: Role;
   private readonly peerRole: Role;
@@ -100,40 +110,47 @@ class VennRound implements Round {
   private readonly time: PhaseTimer;
   private readonly transcript = new Transcript();
   private readonly labelPolicy: LabelField[];
+  /** n_X, known before the set is read */
+  private readonly ownCount: number;
 
   private started = false;
-  private prepared = false;
   private finished: RoundResult | undefined;
+  /** the round's mode: fixed by the options, or taken from the accepted OFFER ('offered') */
+  private mode: Mode | undefined;
 
-  // Own set, in stream order after the shuffle: position p carries distinct element order[p].
-  private digests: Uint8Array[] = [];
-  private firstIndex: number[] = [];
+  // Own side. Position p of the blinded list carries digest order[p] (SPEC §4.2 π).
+  private own: LoadedOwnSet | undefined;
   private order: Uint32Array = new Uint32Array(0);
   private key: Uint8Array | undefined; // k, the per-round secret scalar (SPEC §3.3)
-  private publicKey: Uint8Array = new Uint8Array(0); // K = k·G
-  private ownBlinded: Uint8Array = new Uint8Array(0); // C: own blinded elements
+  private publicKey: Uint8Array = EMPTY; // K = k·G
+  private ownBlinded: Uint8Array | undefined; // C_X, packed, in stream order
   private ownOffer: OfferMessage | undefined;
-
-  private peerOffer: OfferMessage | undefined;
-  private labelFields: LabelField[] = []; // both parties' fields, SPEC §5.7
-  private peerBlinded: Uint8Array = new Uint8Array(0); // the peer's C, in its stream order
-  private peerBlindedChunks = 0;
-  private evaluations: Uint8Array = new Uint8Array(0); // E = k·(peer C), in the peer's stream order
   private ownBlindedSent = false;
-  private evaluatedSent = false;
-  private returned: Uint8Array = new Uint8Array(0); // D = k_peer·(own C), as the peer returned it
-  private returnedChunks = 0;
 
-  private proofSent = false;
-  private peerProofVerified = false;
+  // Peer side.
+  private peerOffer: OfferMessage | undefined;
+  private labelFields: LabelField[] = []; // agreed fields, SPEC §5.7
+  private peerBlinded: Uint8Array = EMPTY; // C_Y, in its stream order
+  private peerBlindedChunks = 0;
+  private evaluations: Uint8Array = EMPTY; // E_X = k·C_Y, computed as C_Y arrives
+  private preHash: Uint8Array | undefined; // TH_pre, once both BLINDED streams are complete
+  private evaluatedSent = 0; // own EVALUATED chunks sent
+  private proofSent = false; // cardinality: own PROOF
+  private returned: Uint8Array = EMPTY; // D_X = k_Y·C_X, as the peer returned it
+  private returnedChunks = 0; // peer EVALUATED chunks accepted
+  private peerProofVerified = false; // cardinality: the peer's PROOF
+  private evaluationsSent = 0;
+  private evaluationsReceived = 0;
+
+  // Result, labels, FINISH.
   private matched = false;
   private intersectionSize = 0;
-  private matchedPositions: number[] = [];
-  private matchedByValue = new Map<string, number>(); // doubly blinded value -> own position
+  private matchedPositions: Uint32Array = new Uint32Array(0); // own blinded positions p, ascending
+  private matchedValues: PointTable | undefined; // D_X[p] of matched p, for LABELS keys
   private labelsSent = false;
   private peerLabelChunks = 0;
   private peerLabelsDone = false;
-  private peerLabels = new Map<number, LabelValues>();
+  private peerLabels = new Map<number, LabelValues>(); // by own index
   private transcriptHash: Uint8Array | undefined;
   private ownFinish: FinishMessage | undefined;
 
@@ -144,9 +161,8 @@ class VennRound implements Round {
     this.peerRole = otherRole(options.role);
     this.time = options.phaseTimer ?? untimed;
     this.labelPolicy = canonicalLabelFields(options.policy.labelFields);
-    const { digests, indices } = dedupe(options.elements);
-    this.digests = digests;
-    this.firstIndex = indices;
+    this.ownCount = options.ownSet.size;
+    if (options.mode !== 'offered') this.mode = options.mode;
   }
 
   get done(): boolean {
@@ -161,10 +177,31 @@ class VennRound implements Round {
     if (this.started) throw new InternalError('round-already-started', 'start() was already called');
     if (this.finished) throw new InternalError('round-closed', `the round is already ${this.finished.status}`);
     this.started = true;
-    this.prepare();
+    if (this.role === 'responder') return [];
+    // SPEC §4.4 S1. Appendix A: k is the first draw; the set is read once the OFFER is certain to go.
+    this.ownOffer = this.buildOffer();
+    try {
+      this.loadOwnSet();
+    } catch (error) {
+      // Nothing was sent: end the round here, without the key, and report the local fault.
+      const cause = error instanceof VennError ? error : new InternalError('internal-error', String(error), { cause: error });
+      this.finished = this.abortedResult('internal-error', cause.message, new ProtocolError('internal-error', cause.message, { cause }));
+      this.release();
+      throw error;
+    }
     const out: Outbound[] = [];
-    if (this.role === 'initiator') this.send(out, this.ownOffer!);
+    this.send(out, this.ownOffer);
     return this.emit(out);
+  }
+
+  precompute(): Outbound[] {
+    if (this.finished || !this.started || this.own === undefined || this.ownBlinded !== undefined) return [];
+    try {
+      this.blindOwnSet();
+    } catch (error) {
+      return this.emit(this.failFrom(error));
+    }
+    return [];
   }
 
   receive(frame: Uint8Array): Outbound[] {
@@ -178,7 +215,6 @@ class VennRound implements Round {
     const out: Outbound[] = [];
     let message: Message | undefined;
     try {
-      this.prepare();
       try {
         message = decodeMessage(frame);
       } finally {
@@ -203,24 +239,16 @@ class VennRound implements Round {
     return out;
   }
 
-  // --- preparation (SPEC §4.2 steps 1–2, own side only) ---
+  // --- own side (SPEC §3.3, §4.2 steps 1–2) ---
 
-  private prepare(): void {
-    if (this.prepared) return;
-    this.prepared = true;
-    const { rng } = this.options;
-    const n = this.digests.length;
-    // SPEC §3.3: a fresh k for every round, from the injected rng, never stored.
-    this.key = randomScalar(rng);
-    this.publicKey = scalarBaseMult(this.key);
-    // SPEC §4.2: the blinded list is sent in a uniformly random order.
-    this.order = randomPermutation(n, rng);
-    const shuffled = Array.from(this.order, (i) => this.digests[i]!);
-    const hashed = this.time('hash-to-group', () => hashToGroupMany(shuffled, HASH_TO_GROUP_DST));
-    const key = this.key;
-    this.ownBlinded = n === 0 ? new Uint8Array(0) : this.time('blind', () => scalarMultPacked(key, hashed));
-    const mode = this.options.mode;
-    this.ownOffer = {
+  /** Draws k (SPEC §3.3: fresh per attempt, never stored) and builds the OFFER in the round's mode. */
+  private buildOffer(): OfferMessage {
+    const key = randomScalar(this.options.rng);
+    this.key = key;
+    this.publicKey = scalarBaseMult(key);
+    const { policy } = this.options;
+    const mode = this.mode!;
+    return {
       kind: 'offer',
       version: PROTOCOL_VERSION,
       roundId: this.options.roundId,
@@ -228,19 +256,50 @@ class VennRound implements Round {
       sender: this.options.selfId,
       receiver: this.options.peerId,
       mode,
-      setSize: n,
-      maxPeerSetSize: this.options.policy.maxPeerSetSize,
+      setSize: this.ownCount,
+      // SPEC §4.3: the cap states what this attempt's policy and budget allow.
+      maxPeerSetSize: Math.min(policy.maxPeerSetSize, policy.evaluationAllowance),
       // SPEC §5.3: no labels in cardinality mode.
       labelFields: mode === 'cardinality' ? [] : this.labelPolicy,
+      identifierRules: this.options.identifierRules,
       publicKey: this.publicKey,
       logHead: this.options.logHead ?? null,
     };
   }
 
-  // --- receiving ---
+  /** Reads the own set and checks it (length, strict ascending order); a local fault if it fails. */
+  private loadOwnSet(): void {
+    const loaded = this.options.ownSet.load();
+    checkLoadedOwnSet(loaded, this.ownCount);
+    this.own = loaded;
+  }
+
+  /** SPEC §4.2 steps 1–2: π, then C_X[p] = k·H(e_π(p)), one chunk of hashing at a time. */
+  private blindOwnSet(): void {
+    const n = this.ownCount;
+    const key = this.requireKey();
+    const digests = this.own!.digests;
+    // SPEC §4.2, Appendix A: the blinded list is sent in a uniformly random order, drawn after k.
+    this.order = randomPermutation(n, this.options.rng);
+    const blinded = new Uint8Array(n * POINT_BYTES);
+    for (let seq = 0; seq < pointChunkCount(n); seq++) {
+      const first = seq * MAX_CHUNK_POINTS;
+      const count = pointChunkLength(n, seq);
+      // Views, not copies, and only one chunk's worth at a time.
+      const chunk = Array.from({ length: count }, (_, i) => {
+        const index = this.order[first + i]!;
+        return digests.subarray(index * POINT_BYTES, (index + 1) * POINT_BYTES);
+      });
+      const hashed = this.time('hash-to-group', () => hashToGroupMany(chunk, HASH_TO_GROUP_DST));
+      blinded.set(this.time('blind', () => scalarMultPacked(key, hashed)), first * POINT_BYTES);
+    }
+    this.ownBlinded = blinded;
+  }
+
+  // --- receiving (SPEC §4.5) ---
 
   private dispatch(message: Message, frame: Uint8Array, out: Outbound[]): void {
-    // SPEC §5.2: every message carries the round id.
+    // SPEC §4.5 step 2: every message carries the round id.
     if (Buffer.compare(message.roundId, this.options.roundId) !== 0) {
       throw new ProtocolError('round-mismatch', `${message.kind} carries a round id other than this round's`);
     }
@@ -253,7 +312,7 @@ class VennRound implements Round {
         this.onOffer(message, frame);
         break;
       case 'blinded':
-        this.onBlinded(message, frame, out);
+        this.onBlinded(message, frame);
         break;
       case 'evaluated':
         this.onEvaluated(message, frame);
@@ -271,11 +330,11 @@ class VennRound implements Round {
     this.advance(out);
   }
 
+  /** SPEC §4.5 OFFER checks 1–9, in order; nothing of the own set is read before they pass. */
   private onOffer(offer: OfferMessage, frame: Uint8Array): void {
-    // SPEC §4.5: exactly one OFFER from each side; the initiator's comes first.
     if (this.peerOffer !== undefined) throw new ProtocolError('unexpected-message', 'a second OFFER arrived');
-    const own = this.ownOffer!;
-    if (Buffer.compare(offer.rosterDigest, own.rosterDigest) !== 0) {
+    const { policy } = this.options;
+    if (Buffer.compare(offer.rosterDigest, this.options.rosterDigest) !== 0) {
       throw new ProtocolError('roster-mismatch', 'OFFER names a roster digest other than the pinned one');
     }
     if (offer.sender !== this.options.peerId || offer.receiver !== this.options.selfId) {
@@ -284,38 +343,56 @@ class VennRound implements Round {
         `OFFER is from ${JSON.stringify(offer.sender)} to ${JSON.stringify(offer.receiver)}, expected from ${JSON.stringify(this.options.peerId)} to ${JSON.stringify(this.options.selfId)}`,
       );
     }
-    // SPEC §4.3: both sides run the round in the mode of the schedule, which their policy allows.
-    if (offer.mode !== own.mode) {
-      throw new ProtocolError('policy-mismatch', `OFFER mode is ${offer.mode}, this party runs ${own.mode}`);
+    // Check 3: the round's mode, or for an ad-hoc responder any mode its policy runs for this peer.
+    if (this.mode !== undefined) {
+      if (offer.mode !== this.mode) throw new ProtocolError('policy-mismatch', `OFFER mode is ${offer.mode}, this party runs ${this.mode}`);
+    } else if (!runnableModes(policy).includes(offer.mode)) {
+      const why =
+        offer.mode === 'cardinality' && policy.modes.includes('cardinality')
+          ? 'this party does not accept a semi-honest mode (SPEC §10.4)'
+          : `this party's policy runs ${runnableModes(policy).join(', ') || 'no mode'}`;
+      throw new ProtocolError('policy-mismatch', `OFFER mode is ${offer.mode}; ${why}`);
     }
     if (offer.mode === 'cardinality' && offer.labelFields.length > 0) {
       throw new ProtocolError('policy-mismatch', 'OFFER lists label fields in cardinality mode');
     }
-    // SPEC §4.3: the cap is enforced by the evaluating side, before any evaluation.
-    if (offer.setSize > this.options.policy.maxPeerSetSize) {
+    if (offer.identifierRules !== this.options.identifierRules && !policy.allowIdentifierRulesMismatch) {
       throw new ProtocolError(
-        'set-too-large',
-        `peer set size ${offer.setSize} exceeds this party's cap ${this.options.policy.maxPeerSetSize}`,
+        'identifier-rules-mismatch',
+        `OFFER idr ${JSON.stringify(offer.identifierRules)} differs from this party's ${JSON.stringify(this.options.identifierRules)}`,
       );
     }
-    if (own.setSize > offer.maxPeerSetSize) {
-      throw new ProtocolError('set-too-large', `own set size ${own.setSize} exceeds the peer's cap ${offer.maxPeerSetSize}`);
+    // Checks 6–8: caps and budget, enforced by the evaluating side before any evaluation.
+    if (offer.setSize > policy.maxPeerSetSize) {
+      throw new ProtocolError('set-too-large', `peer set size ${offer.setSize} exceeds this party's maxPeerSetSize ${policy.maxPeerSetSize}`);
+    }
+    if (offer.setSize > policy.evaluationAllowance) {
+      throw new ProtocolError('budget-exceeded', `peer set size ${offer.setSize} exceeds this attempt's evaluation allowance ${policy.evaluationAllowance}`);
+    }
+    if (this.ownCount > offer.maxPeerSetSize) {
+      throw new ProtocolError('set-too-large', `own set size ${this.ownCount} exceeds the peer's maxPeerSetSize ${offer.maxPeerSetSize}`);
     }
     try {
       decodePoint(offer.publicKey, 'K');
     } catch (cause) {
-      throw new ProtocolError('bad-point', `OFFER K is not a valid ristretto255 element`, { cause });
+      throw new ProtocolError('bad-point', 'OFFER K is not a valid ristretto255 element', { cause });
     }
     this.peerOffer = offer;
-    this.labelFields = own.labelFields.filter((field) => offer.labelFields.includes(field));
+    this.mode = offer.mode;
+    this.transcript.absorb(this.peerRole, 'offer', frame);
+    if (this.role === 'responder') {
+      // Appendix A: k, then π. The set is read only now that the OFFER is accepted (SPEC §4.4).
+      this.ownOffer = this.buildOffer();
+      this.loadOwnSet();
+    }
+    this.labelFields = this.ownOffer!.labelFields.filter((field) => offer.labelFields.includes(field));
     const n = offer.setSize;
     this.peerBlinded = new Uint8Array(n * POINT_BYTES);
     this.evaluations = new Uint8Array(n * POINT_BYTES);
-    this.returned = new Uint8Array(own.setSize * POINT_BYTES);
-    this.transcript.absorb(this.peerRole, 'offer', frame);
+    this.returned = new Uint8Array(this.ownCount * POINT_BYTES);
   }
 
-  /** SPEC §5.4: chunk `seq` of a stream of `total` points must be the next one and of the fixed length. */
+  /** SPEC §4.5 chunk checks 1–5: chunk `seq` of a stream of `total` points must be the next one, of the fixed length, of valid points. */
   private checkChunk(kind: string, seq: number, received: number, total: number, points: Uint8Array): void {
     if (seq < received) throw new ProtocolError('duplicate-chunk', `${kind} chunk ${seq} arrived twice`);
     if (seq >= pointChunkCount(total)) {
@@ -328,66 +405,87 @@ class VennRound implements Round {
       throw new ProtocolError('count-mismatch', `${kind} chunk ${seq} carries ${count} points, expected ${expected}`);
     }
     try {
-      // SPEC §5.1: canonical point checks come last, after size and schema.
+      // SPEC §5.1 step 5: canonical point checks come last, after size and schema.
       validatePackedPoints(points, `${kind}[${seq}]`);
     } catch (cause) {
       throw new ProtocolError('bad-point', `${kind} chunk ${seq}: ${(cause as Error).message}`, { cause });
     }
   }
 
-  private onBlinded(chunk: BlindedMessage, frame: Uint8Array, out: Outbound[]): void {
+  private onBlinded(chunk: BlindedMessage, frame: Uint8Array): void {
     const offer = this.requirePeerOffer('BLINDED');
     this.checkChunk('BLINDED', chunk.seq, this.peerBlindedChunks, offer.setSize, chunk.points);
-    const at = chunk.seq * MAX_CHUNK_POINTS * POINT_BYTES;
+    const at = chunk.seq * CHUNK_BYTES;
     this.peerBlinded.set(chunk.points, at);
     this.peerBlindedChunks++;
     this.transcript.absorb(this.peerRole, 'blinded', frame);
-    // SPEC §4.4: evaluate each chunk as it arrives.
+    // SPEC §4.4: evaluations may be computed as chunks arrive; the release rule decides when they go.
     const key = this.requireKey();
-    const evaluated = this.time('evaluate', () => scalarMultPacked(key, chunk.points));
-    this.evaluations.set(evaluated, at);
-    if (this.options.mode === 'intersection') {
-      // SPEC §5.5: in intersection mode, EVALUATED chunk i answers BLINDED chunk i, in order.
-      this.send(out, { kind: 'evaluated', roundId: this.options.roundId, seq: chunk.seq, points: evaluated });
-    }
+    this.evaluations.set(this.time('evaluate', () => scalarMultPacked(key, chunk.points)), at);
   }
 
   private onEvaluated(chunk: EvaluatedMessage, frame: Uint8Array): void {
-    this.requirePeerOffer('EVALUATED');
-    this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.digests.length, chunk.points);
-    this.returned.set(chunk.points, chunk.seq * MAX_CHUNK_POINTS * POINT_BYTES);
+    const offer = this.requirePeerOffer('EVALUATED');
+    // The sender evaluates only once its own blinded list is complete.
+    if (this.peerBlindedChunks !== pointChunkCount(offer.setSize)) {
+      throw new ProtocolError('unexpected-message', `EVALUATED arrived after ${this.peerBlindedChunks} of the peer's ${pointChunkCount(offer.setSize)} BLINDED chunks`);
+    }
+    this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.ownCount, chunk.points);
+    // Step 6: the length the mode fixes, before any verification work.
+    const expected = this.mode === 'intersection' ? PROOF_BYTES : 0;
+    if (chunk.proof.length !== expected) {
+      throw new ProtocolError('bad-proof', `EVALUATED chunk ${chunk.seq} carries a pi of ${chunk.proof.length} bytes, expected ${expected} in ${this.mode} mode`);
+    }
+    if (this.mode === 'intersection') {
+      // Step 7: every chunk is checked on arrival, before this party releases anything more.
+      const preTranscriptHash = this.requirePreHash();
+      const verdict = this.time('verify', () =>
+        verifyChunkProof({
+          publicKey: offer.publicKey,
+          prover: this.peerRole,
+          preTranscriptHash,
+          index: chunk.seq,
+          blinded: chunkOf(this.ownBlinded!, this.ownCount, chunk.seq),
+          evaluated: chunk.points,
+          proof: chunk.proof,
+        }),
+      );
+      if (!verdict.valid) {
+        throw new ProtocolError('bad-proof', `the peer's proof of EVALUATED chunk ${chunk.seq} does not verify over this party's BLINDED chunk: ${verdict.detail}`);
+      }
+    }
+    this.returned.set(chunk.points, chunk.seq * CHUNK_BYTES);
     this.returnedChunks++;
+    this.evaluationsReceived += chunk.points.length / POINT_BYTES;
     this.transcript.absorb(this.peerRole, 'evaluated', frame);
   }
 
   private onProof(message: ProofMessage, frame: Uint8Array): void {
     const offer = this.requirePeerOffer('PROOF');
+    if (this.mode === 'intersection') throw new ProtocolError('unexpected-message', 'PROOF arrived in intersection mode, where each EVALUATED chunk carries its own proof');
     if (this.peerProofVerified) throw new ProtocolError('unexpected-message', 'a second PROOF arrived');
-    // SPEC §4.4: the peer sends PROOF after all its BLINDED and EVALUATED chunks.
     if (this.peerBlindedChunks !== pointChunkCount(offer.setSize)) {
       throw new ProtocolError('count-mismatch', `PROOF arrived after ${this.peerBlindedChunks} of ${pointChunkCount(offer.setSize)} BLINDED chunks`);
     }
-    const ownCount = this.digests.length;
-    if (this.returnedChunks !== pointChunkCount(ownCount)) {
-      throw new ProtocolError('count-mismatch', `PROOF arrived after ${this.returnedChunks} of ${pointChunkCount(ownCount)} EVALUATED chunks`);
+    if (this.returnedChunks !== pointChunkCount(this.ownCount)) {
+      throw new ProtocolError('count-mismatch', `PROOF arrived after ${this.returnedChunks} of ${pointChunkCount(this.ownCount)} EVALUATED chunks`);
     }
-    // SPEC §4.5, §5.6: 64 bytes per segment of the own list, checked before any verification work.
-    const expectedLength = roundProofLength(this.options.mode, ownCount);
-    if (message.proof.length !== expectedLength) {
-      throw new ProtocolError('bad-proof', `PROOF carries ${message.proof.length} bytes, expected ${expectedLength}`);
+    // SPEC §4.5 PROOF: 64 bytes, or none for an empty own list, before any verification work.
+    const expected = this.ownCount === 0 ? 0 : PROOF_BYTES;
+    if (message.proof.length !== expected) {
+      throw new ProtocolError('bad-proof', `PROOF carries ${message.proof.length} bytes, expected ${expected}`);
     }
     const verdict = this.time('verify', () =>
-      verifyRoundProof({
-        mode: this.options.mode,
+      verifySumProof({
         publicKey: offer.publicKey,
-        blinded: this.ownBlinded,
+        proofTranscriptHash: this.transcript.proofHash(this.peerRole),
+        blinded: this.ownBlinded!,
         evaluated: this.returned,
         proof: message.proof,
-        proofTranscriptHash: this.transcript.proofHash(this.peerRole),
       }),
     );
     if (!verdict.valid) {
-      throw new ProtocolError('bad-proof', `the peer's DLEQ proof does not verify over this party's blinded list: ${verdict.detail}`);
+      throw new ProtocolError('bad-proof', `the peer's sum proof does not verify over this party's blinded list: ${verdict.detail}`);
     }
     this.peerProofVerified = true;
     this.transcript.absorb(this.peerRole, 'proof', frame);
@@ -396,7 +494,7 @@ class VennRound implements Round {
   private onLabels(message: LabelsMessage, frame: Uint8Array): void {
     this.requirePeerOffer('LABELS');
     if (this.labelFields.length === 0) throw new ProtocolError('unexpected-message', 'LABELS arrived but no label fields were agreed');
-    if (!this.peerProofVerified) throw new ProtocolError('unexpected-message', 'LABELS arrived before PROOF');
+    if (!this.matched) throw new ProtocolError('unexpected-message', "LABELS arrived before this party had the peer's evaluations of its whole list");
     if (this.peerLabelsDone) throw new ProtocolError('unexpected-message', 'LABELS arrived after the last LABELS chunk');
     if (message.seq < this.peerLabelChunks) throw new ProtocolError('duplicate-chunk', `LABELS chunk ${message.seq} arrived twice`);
     if (message.seq > this.peerLabelChunks) {
@@ -404,9 +502,10 @@ class VennRound implements Round {
     }
     for (const entry of message.entries) {
       // SPEC §5.7: keys name matched items, each at most once, and only agreed fields are sent.
-      const position = this.matchedByValue.get(pointKey(entry.key, 0));
-      if (position === undefined) throw new ProtocolError('bad-label', 'LABELS entry keyed by a value that is not a matched item');
-      if (this.peerLabels.has(position)) throw new ProtocolError('bad-label', 'LABELS entry repeats a key');
+      const found = this.matchedValues!.find(entry.key, 0);
+      if (found < 0) throw new ProtocolError('bad-label', 'LABELS entry keyed by a value that is not a matched item');
+      const index = this.order[this.matchedPositions[found]!]!;
+      if (this.peerLabels.has(index)) throw new ProtocolError('bad-label', 'LABELS entry repeats a key');
       const label: { category?: string; firstSeen?: string; reason?: string } = {};
       for (const [field, value] of [
         ['category', entry.category],
@@ -419,7 +518,7 @@ class VennRound implements Round {
         else if (field === 'first_seen') label.firstSeen = value;
         else label.reason = value;
       }
-      this.peerLabels.set(position, label);
+      this.peerLabels.set(index, label);
     }
     this.peerLabelChunks++;
     if (message.end) this.peerLabelsDone = true;
@@ -428,13 +527,13 @@ class VennRound implements Round {
 
   private onFinish(message: FinishMessage): void {
     this.requirePeerOffer('FINISH');
-    // SPEC §4.4: FINISH comes last; by then this party has sent its own FINISH.
-    if (!this.peerProofVerified || (this.labelFields.length > 0 && !this.peerLabelsDone) || this.ownFinish === undefined) {
-      throw new ProtocolError('unexpected-message', 'FINISH arrived before the peer\'s PROOF and LABELS were complete');
+    // SPEC §4.5 FINISH: comes last; by then this party has sent its own FINISH.
+    if (!this.matched || (this.labelFields.length > 0 && !this.peerLabelsDone) || this.ownFinish === undefined) {
+      throw new ProtocolError('unexpected-message', "FINISH arrived before this party had the peer's evaluations, proofs and LABELS");
     }
     const input = finishSignatureInput(this.peerRole, this.options.roundId, this.transcriptHash!, message.intersectionSize);
     if (!ed25519Verify(this.options.peerPublicKey, input, message.signature)) {
-      throw new ProtocolError('bad-signature', 'FINISH signature does not verify under the peer\'s roster key');
+      throw new ProtocolError('bad-signature', "FINISH signature does not verify under the peer's roster key");
     }
     this.complete(message);
   }
@@ -449,38 +548,50 @@ class VennRound implements Round {
     return this.key;
   }
 
+  /** SPEC §7.3 TH_pre: computable once both BLINDED streams are complete (rule S3). */
+  private requirePreHash(): Uint8Array {
+    this.preHash ??= this.transcript.preHash();
+    return this.preHash;
+  }
+
   // --- sending: everything that has become possible, in SPEC §4.4 order ---
 
   private advance(out: Outbound[]): void {
     if (this.finished || this.peerOffer === undefined) return;
-    const offer = this.peerOffer;
     const roundId = this.options.roundId;
+    const ownChunks = pointChunkCount(this.ownCount);
+    const peerChunks = pointChunkCount(this.peerOffer.setSize);
+    // S2: the responder's OFFER, then both: the whole own blinded list.
     if (!this.ownBlindedSent) {
       if (this.role === 'responder') this.send(out, this.ownOffer!);
-      for (let seq = 0; seq < pointChunkCount(this.digests.length); seq++) {
-        const start = seq * MAX_CHUNK_POINTS * POINT_BYTES;
-        const points = this.ownBlinded.subarray(start, start + pointChunkLength(this.digests.length, seq) * POINT_BYTES);
-        this.send(out, { kind: 'blinded', roundId, seq, points });
+      if (this.ownBlinded === undefined) this.blindOwnSet();
+      for (let seq = 0; seq < ownChunks; seq++) {
+        this.send(out, { kind: 'blinded', roundId, seq, points: chunkOf(this.ownBlinded!, this.ownCount, seq) });
       }
       this.ownBlindedSent = true;
     }
-    const peerBlindedDone = this.peerBlindedChunks === pointChunkCount(offer.setSize);
-    if (!peerBlindedDone) return;
-    if (!this.evaluatedSent) {
-      if (this.options.mode === 'cardinality') this.sendShuffledEvaluations(out);
-      this.evaluatedSent = true;
+    if (this.peerBlindedChunks !== peerChunks) return;
+    if (this.mode === 'intersection') {
+      // S3: chunk a goes once need(a) of the peer's chunks have been accepted with verified proofs.
+      while (this.evaluatedSent < peerChunks && releaseNeed(ownChunks, peerChunks, this.evaluatedSent) <= this.returnedChunks) {
+        this.sendEvaluatedChunk(out, this.evaluatedSent);
+      }
+      // SPEC §3.3: k is not needed after the last proof.
+      if (this.evaluatedSent === peerChunks) this.wipeKey();
+      if (this.evaluatedSent < peerChunks || this.returnedChunks < ownChunks) return;
+    } else {
+      // S4: the shuffled evaluations, then the proof over the sums.
+      if (!this.proofSent) this.sendShuffledEvaluations(out);
+      if (this.returnedChunks < ownChunks || !this.peerProofVerified) return;
     }
-    if (!this.proofSent) {
-      this.send(out, { kind: 'proof', roundId, proof: this.prove(offer) });
-      this.proofSent = true;
-    }
-    if (!this.peerProofVerified) return;
+    // S5: the result, then LABELS.
     if (!this.matched) this.time('match', () => this.match());
     if (this.labelFields.length > 0 && !this.labelsSent) {
       this.sendLabels(out);
       this.labelsSent = true;
     }
     if (this.labelFields.length > 0 && !this.peerLabelsDone) return;
+    // S6: FINISH.
     if (this.ownFinish === undefined) {
       this.transcriptHash = this.transcript.finalHash();
       const input = finishSignatureInput(this.role, roundId, this.transcriptHash, this.intersectionSize);
@@ -494,9 +605,34 @@ class VennRound implements Round {
     }
   }
 
-  /** SPEC §5.5: in cardinality mode the evaluations go back in a fresh uniformly random order. */
+  /** SPEC §5.5, §6.1: EVALUATED chunk a answers the peer's BLINDED chunk a, point for point, with its proof. */
+  private sendEvaluatedChunk(out: Outbound[], seq: number): void {
+    const n = this.peerOffer!.setSize;
+    const points = chunkOf(this.evaluations, n, seq);
+    const key = this.requireKey();
+    const proof = this.time('prove', () =>
+      generateChunkProof(
+        key,
+        {
+          publicKey: this.publicKey,
+          prover: this.role,
+          preTranscriptHash: this.requirePreHash(),
+          index: seq,
+          blinded: chunkOf(this.peerBlinded, n, seq),
+          evaluated: points,
+        },
+        this.options.rng,
+      ),
+    );
+    this.send(out, { kind: 'evaluated', roundId: this.options.roundId, seq, points, proof });
+    this.evaluatedSent++;
+    this.evaluationsSent += points.length / POINT_BYTES;
+  }
+
+  /** SPEC §5.5, §6.3: in cardinality mode the evaluations go back in a fresh random order, then one proof over the sums. */
   private sendShuffledEvaluations(out: Outbound[]): void {
     const n = this.peerOffer!.setSize;
+    const roundId = this.options.roundId;
     const order = randomPermutation(n, this.options.rng);
     const shuffled = new Uint8Array(n * POINT_BYTES);
     for (let p = 0; p < n; p++) {
@@ -504,59 +640,59 @@ class VennRound implements Round {
       shuffled.set(this.evaluations.subarray(from, from + POINT_BYTES), p * POINT_BYTES);
     }
     for (let seq = 0; seq < pointChunkCount(n); seq++) {
-      const start = seq * MAX_CHUNK_POINTS * POINT_BYTES;
-      const points = shuffled.subarray(start, start + pointChunkLength(n, seq) * POINT_BYTES);
-      this.send(out, { kind: 'evaluated', roundId: this.options.roundId, seq, points });
+      const points = chunkOf(shuffled, n, seq);
+      this.send(out, { kind: 'evaluated', roundId, seq, points, proof: EMPTY });
+      this.evaluatedSent++;
+      this.evaluationsSent += points.length / POINT_BYTES;
     }
-  }
-
-  /** SPEC §6: the segmented DLEQ proof that E = k·C for the peer's list, under K = k·G. */
-  private prove(offer: OfferMessage): Uint8Array {
     const key = this.requireKey();
+    let proof: Uint8Array;
     try {
-      if (offer.setSize === 0) return new Uint8Array(0);
-      const proofTranscriptHash = this.transcript.proofHash(this.role);
-      return this.time('prove', () => {
-        try {
-          return generateRoundProof(key, this.options.mode, this.publicKey, this.peerBlinded, this.evaluations, proofTranscriptHash, this.options.rng);
-        } catch (cause) {
-          // SPEC §6.3: only a crafted peer list sums to the identity (cardinality mode).
-          if (cause instanceof CryptoError && this.options.mode === 'cardinality') {
-            throw new ProtocolError('bad-point', 'the peer\'s blinded points sum to the identity', { cause });
-          }
-          throw cause;
-        }
-      });
-    } finally {
-      // SPEC §3.3: k is not needed after the proof; wipe it now.
-      wipe(key);
-      this.key = undefined;
+      proof = this.time('prove', () =>
+        generateSumProof(
+          key,
+          { publicKey: this.publicKey, proofTranscriptHash: this.transcript.proofHash(this.role), blinded: this.peerBlinded, evaluated: shuffled },
+          this.options.rng,
+        ),
+      );
+    } catch (cause) {
+      // SPEC §6.3: only a crafted peer list sums to the identity.
+      if (cause instanceof CryptoError) throw new ProtocolError('bad-point', "the peer's blinded points sum to the identity", { cause });
+      throw cause;
     }
+    this.send(out, { kind: 'proof', roundId, proof });
+    this.proofSent = true;
+    this.wipeKey();
   }
 
-  /** SPEC §4.2 step 5: own position p matches iff the value returned for it is among the peer's evaluations. */
+  /** SPEC §4.2 step 4: own position p matches iff the value returned for it is among this party's evaluations. */
   private match(): void {
-    const peerValues = new Set<string>();
-    const n = this.peerOffer!.setSize;
-    for (let j = 0; j < n; j++) peerValues.add(pointKey(this.evaluations, j));
-    for (let p = 0; p < this.digests.length; p++) {
-      const value = pointKey(this.returned, p);
-      if (!peerValues.has(value)) continue;
+    const table = new PointTable(this.evaluations);
+    const positions: number[] = [];
+    for (let p = 0; p < this.ownCount; p++) {
+      if (table.find(this.returned, p * POINT_BYTES) < 0) continue;
       this.intersectionSize++;
-      if (this.options.mode === 'intersection') {
-        this.matchedPositions.push(p);
-        this.matchedByValue.set(value, p);
-      }
+      if (this.mode === 'intersection') positions.push(p);
+    }
+    this.matchedPositions = Uint32Array.from(positions);
+    if (this.labelFields.length > 0) {
+      // LABELS keys are D_X[p] of matched p: index them so each entry is one lookup.
+      const matchedValues = new Uint8Array(positions.length * POINT_BYTES);
+      positions.forEach((p, i) => matchedValues.set(this.returned.subarray(p * POINT_BYTES, (p + 1) * POINT_BYTES), i * POINT_BYTES));
+      this.matchedValues = new PointTable(matchedValues);
     }
     this.matched = true;
   }
 
-  /** SPEC §5.7: labels of matched items, keyed by their doubly blinded value, agreed fields only. */
+  /** SPEC §5.7: labels of matched items in ascending own blinded position, keyed by D_X[p], agreed fields only. */
   private sendLabels(out: Outbound[]): void {
     const entries: LabelEntry[] = [];
+    const labelOf = this.own?.labelOf;
     for (const p of this.matchedPositions) {
-      const label = this.options.labels?.[this.firstIndex[this.order[p]!]!];
+      const index = this.order[p]!;
+      const label = labelOf?.call(this.own, index);
       if (label === undefined) continue;
+      validateLabel(label, `ownSet.labelOf(${index})`);
       const entry: { key: Uint8Array; category?: string; firstSeen?: string; reason?: string } = {
         key: this.returned.slice(p * POINT_BYTES, (p + 1) * POINT_BYTES),
       };
@@ -588,29 +724,27 @@ class VennRound implements Round {
   // --- endings ---
 
   private complete(peerFinish: FinishMessage): void {
-    const matches: RoundMatch[] = this.matchedPositions.map((p) => {
-      const distinct = this.order[p]!;
-      const peerLabel = this.peerLabels.get(p);
-      return {
-        index: this.firstIndex[distinct]!,
-        element: this.digests[distinct]!.slice(),
-        ...(peerLabel === undefined ? {} : { peerLabel }),
-      };
-    });
-    matches.sort((a, b) => a.index - b.index);
+    const matches = Uint32Array.from(this.matchedPositions, (p) => this.order[p]!).sort();
+    const digests = this.own!.digests;
+    const matchedDigests = new Uint8Array(matches.length * POINT_BYTES);
+    matches.forEach((index, i) => matchedDigests.set(digests.subarray(index * POINT_BYTES, (index + 1) * POINT_BYTES), i * POINT_BYTES));
     const result: CompletedResult = {
       // SPEC §8: unequal claimed sizes mark the round disputed.
       status: peerFinish.intersectionSize === this.intersectionSize ? 'completed' : 'disputed',
       role: this.role,
-      mode: this.options.mode,
+      mode: this.mode!,
       roundId: this.options.roundId,
       ownOffer: this.ownOffer!,
       peerOffer: this.peerOffer!,
       matches,
+      matchedDigests,
+      peerLabels: this.peerLabels,
       intersectionSize: this.intersectionSize,
       peerIntersectionSize: peerFinish.intersectionSize,
-      ownSetSize: this.digests.length,
+      ownSetSize: this.ownCount,
       peerSetSize: this.peerOffer!.setSize,
+      evaluationsSent: this.evaluationsSent,
+      evaluationsReceived: this.evaluationsReceived,
       transcriptHash: this.transcriptHash!,
       ownFinish: this.ownFinish!,
       peerFinish,
@@ -623,10 +757,14 @@ class VennRound implements Round {
     return {
       status: 'aborted',
       role: this.role,
-      mode: this.options.mode,
+      mode: this.mode,
       roundId: this.options.roundId,
       ownOffer: this.ownOffer,
       peerOffer: this.peerOffer,
+      ownSetSize: this.ownCount,
+      peerSetSize: this.peerOffer?.setSize,
+      evaluationsSent: this.evaluationsSent,
+      evaluationsReceived: this.evaluationsReceived,
       reason,
       detail,
       ...(peerReason === undefined ? {} : { peerReason }),
@@ -660,16 +798,22 @@ class VennRound implements Round {
     return out;
   }
 
-  /** Drops the secret key and the large buffers once the round has ended. */
-  private release(): void {
+  private wipeKey(): void {
     if (this.key !== undefined) {
       wipe(this.key);
       this.key = undefined;
     }
-    this.ownBlinded = new Uint8Array(0);
-    this.peerBlinded = new Uint8Array(0);
-    this.evaluations = new Uint8Array(0);
-    this.returned = new Uint8Array(0);
-    this.matchedByValue.clear();
+  }
+
+  /** Drops the secret key and the large buffers once the round has ended. */
+  private release(): void {
+    this.wipeKey();
+    this.own = undefined;
+    this.order = new Uint32Array(0);
+    this.ownBlinded = undefined;
+    this.peerBlinded = EMPTY;
+    this.evaluations = EMPTY;
+    this.returned = EMPTY;
+    this.matchedValues = undefined;
   }
 }

@@ -5,7 +5,7 @@
 import { InternalError } from '@venn/errors';
 import { MessageType, type MessageKind } from '@venn/wire';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { PURPOSE_FINISH, PURPOSE_PROOF, STREAM_LABEL, TRANSCRIPT_LABEL } from './constants.js';
+import { PURPOSE_ATTEMPT, PURPOSE_FINISH, PURPOSE_PRE, PURPOSE_PROOF, STREAM_LABEL, TRANSCRIPT_LABEL } from './constants.js';
 import { ROLE_BYTE, type Role } from './roles.js';
 
 type Hasher = ReturnType<typeof sha512.create>;
@@ -14,6 +14,7 @@ type Hasher = ReturnType<typeof sha512.create>;
 const STREAM_KINDS = ['offer', 'blinded', 'evaluated', 'proof', 'labels'] as const satisfies readonly MessageKind[];
 export type TranscriptKind = (typeof STREAM_KINDS)[number];
 export const STREAM_COUNT = 2 * STREAM_KINDS.length;
+const ALL_STREAMS = Array.from({ length: STREAM_COUNT }, (_, j) => j);
 
 export function streamIndex(sender: Role, kind: TranscriptKind): number {
   return 2 * STREAM_KINDS.indexOf(kind) + (sender === 'initiator' ? 0 : 1);
@@ -54,25 +55,46 @@ export class Transcript {
     return digest;
   }
 
-  /** SPEC §7.3 TH_proof for the proof sent by `prover`: offers, both BLINDED streams, the prover's EVALUATED. */
+  /**
+   * SPEC §7.3 TH_pre: both OFFERs and both BLINDED streams, the base of every chunk proof's
+   * context (§6.1). Closes streams 0–3.
+   */
+  preHash(): Uint8Array {
+    return this.hash(PURPOSE_PRE, [0, 1, 2, 3]);
+  }
+
+  /**
+   * SPEC §7.3 TH_proof for the `cardinality` sum proof sent by `prover`: both OFFERs, both BLINDED
+   * streams and the prover's EVALUATED stream.
+   */
   proofHash(prover: Role): Uint8Array {
-    return this.combine(PURPOSE_PROOF, [0, 1, 2, 3, streamIndex(prover, 'evaluated')]);
+    return this.hash(PURPOSE_PROOF, [0, 1, 2, 3, streamIndex(prover, 'evaluated')]);
   }
 
   /** SPEC §7.3 TH_final over all ten streams, signed in FINISH. */
   finalHash(): Uint8Array {
-    return this.combine(PURPOSE_FINISH, Array.from({ length: STREAM_COUNT }, (_, j) => j));
+    return this.hash(PURPOSE_FINISH, ALL_STREAMS);
   }
 
-  private open(j: number): Hasher {
-    const hasher = sha512.create();
-    hasher.update(STREAM_LABEL);
-    hasher.update(Uint8Array.of(j));
-    this.hashers[j] = hasher;
-    return hasher;
+  /** audit.md §3: the attempt hash, TH(0x03, {0, …, 9}) over the frames recorded for an attempt. */
+  attemptHash(): Uint8Array {
+    return this.hash(PURPOSE_ATTEMPT, ALL_STREAMS);
   }
 
-  private combine(purpose: number, streams: readonly number[]): Uint8Array {
+  /**
+   * SPEC §7.3 TH(purpose, J) = SHA-512("VENN-V02-TRANSCRIPT" || I2OSP(purpose, 1) || for each j in
+   * J, ascending: I2OSP(j, 1) || S_j). Closes every stream in J.
+   */
+  hash(purpose: number, streams: readonly number[]): Uint8Array {
+    if (!Number.isSafeInteger(purpose) || purpose < 0 || purpose > 0xff) {
+      throw new InternalError('invalid-purpose', `"purpose" expected an integer in 0..255, got ${String(purpose)}`);
+    }
+    for (let i = 0; i < streams.length; i++) {
+      const j = streams[i]!;
+      if (!Number.isSafeInteger(j) || j < 0 || j >= STREAM_COUNT || (i > 0 && j <= streams[i - 1]!)) {
+        throw new InternalError('invalid-streams', `"streams" expected ascending stream indices in 0..${STREAM_COUNT - 1}, got ${streams.join(', ')}`);
+      }
+    }
     const hasher = sha512.create();
     hasher.update(TRANSCRIPT_LABEL);
     hasher.update(Uint8Array.of(purpose));
@@ -81,5 +103,13 @@ export class Transcript {
       hasher.update(this.streamDigest(j));
     }
     return hasher.digest();
+  }
+
+  private open(j: number): Hasher {
+    const hasher = sha512.create();
+    hasher.update(STREAM_LABEL);
+    hasher.update(Uint8Array.of(j));
+    this.hashers[j] = hasher;
+    return hasher;
   }
 }

@@ -1,26 +1,33 @@
 /** Public types of a Venn round (SPEC §4): options in, messages and a result out. */
 import type { ProtocolError } from '@venn/errors';
 import type { Rng } from '@venn/crypto';
-import type {
-  FinishMessage,
-  LabelField,
-  LabelValues,
-  LogHead,
-  MessageKind,
-  Mode,
-  OfferMessage,
-} from '@venn/wire';
+import type { FinishMessage, LabelField, LabelValues, LogHead, MessageKind, Mode, OfferMessage } from '@venn/wire';
 import type { AbortReason } from './abort.js';
+import type { OwnSet } from './own-set.js';
 import type { Role } from './roles.js';
 
-/** SPEC §4.3: what a party accepts from a peer. Both sides enforce their own policy. */
+/** SPEC §4.3: what a party accepts from a peer. Both sides enforce their own policy on the peer's OFFER. */
 export interface RoundPolicy {
-  /** the largest peer set this party evaluates; larger offers are refused before any evaluation */
+  /** the largest peer set this party evaluates in a round, 0 … MAX_SET_SIZE */
   readonly maxPeerSetSize: number;
+  /**
+   * how many of this peer's elements this party still evaluates in this attempt, 0 …
+   * maxPeerSetSize (from the node's evaluation budgets); the OFFER states
+   * cap = min(maxPeerSetSize, evaluationAllowance), and a larger peer set is refused with
+   * budget-exceeded before any evaluation
+   */
+  readonly evaluationAllowance: number;
   /** modes this party takes part in */
   readonly modes: readonly Mode[];
   /** label fields this party shares and accepts; the fields used are those both offer */
   readonly labelFields: readonly LabelField[];
+  /**
+   * SPEC §4.3, §10.4: `cardinality` mode is secure only against an honest-but-curious peer; it
+   * runs only when this is true (and `modes` lists it)
+   */
+  readonly semiHonestCardinality: boolean;
+  /** SPEC §4.3: go on with a peer whose identifier rules (`idr`) differ from own; otherwise identifier-rules-mismatch */
+  readonly allowIdentifierRulesMismatch: boolean;
 }
 
 /** The work phases a benchmark can time (SPEC §4.2). */
@@ -49,13 +56,21 @@ export interface RoundOptions {
   readonly rosterDigest: Uint8Array;
   readonly selfId: string;
   readonly peerId: string;
-  readonly mode: Mode;
+  /**
+   * the round's mode (SPEC §4.1), which `policy` must allow; or, for the responder of an ad-hoc
+   * round only, 'offered': run the mode of the initiator's OFFER if `policy` allows it
+   * (`cardinality` only with `policy.semiHonestCardinality`), else refuse with policy-mismatch
+   */
+  readonly mode: Mode | 'offered';
   readonly policy: RoundPolicy;
-  /** own identifier digests, 32 bytes each; duplicates are dropped, order is irrelevant */
-  readonly elements: readonly Uint8Array[];
-  /** optional labels, aligned with `elements`; shared only for matched items and allowed fields */
-  readonly labels?: ReadonlyArray<LabelValues | undefined>;
-  /** source of secret randomness: the round key, shuffles and the proof nonce */
+  /** own identifier rules string (SPEC §5.3 `idr`): 1 … 128 bytes of printable ASCII */
+  readonly identifierRules: string;
+  /**
+   * the own set: its size now, its digests through `load()`, which the round calls only once the
+   * peer's OFFER passed its checks (responder) or in `start()` (initiator), SPEC §4.4
+   */
+  readonly ownSet: OwnSet;
+  /** source of secret randomness: the round key, shuffles and the proof nonces */
   readonly rng: Rng;
   /** own Ed25519 identity secret key, seed || public key (64 bytes), signs FINISH */
   readonly signingKey: Uint8Array;
@@ -74,35 +89,35 @@ export interface Outbound {
   readonly bytes: Uint8Array;
 }
 
-export interface RoundMatch {
-  /** index into `options.elements` (first occurrence if the element was given twice) */
-  readonly index: number;
-  readonly element: Uint8Array;
-  /** the peer's label for this item, if it sent one */
-  readonly peerLabel?: LabelValues;
-}
-
 interface ResultBase {
   readonly role: Role;
-  readonly mode: Mode;
   readonly roundId: Uint8Array;
   readonly ownOffer: OfferMessage | undefined;
   readonly peerOffer: OfferMessage | undefined;
+  /** `ownSet.size` */
+  readonly ownSetSize: number;
+  /** points this party sent in EVALUATED chunks: evaluations it served the peer */
+  readonly evaluationsSent: number;
+  /** points in the peer's EVALUATED chunks this party accepted (with verified proofs in `intersection` mode) */
+  readonly evaluationsReceived: number;
 }
 
 export interface CompletedResult extends ResultBase {
   /** 'disputed' when the two FINISH messages claim different sizes */
   readonly status: 'completed' | 'disputed';
+  readonly mode: Mode;
   readonly ownOffer: OfferMessage;
   readonly peerOffer: OfferMessage;
-  /** own elements the peer also holds; empty in cardinality mode */
-  readonly matches: readonly RoundMatch[];
+  /** indices into the own set's digests of the elements the peer also holds, ascending; empty in cardinality mode */
+  readonly matches: Uint32Array;
+  /** the matched digests, 32 bytes each, packed in the order of `matches` */
+  readonly matchedDigests: Uint8Array;
+  /** the peer's label for a matched own index, where it sent one */
+  readonly peerLabels: ReadonlyMap<number, LabelValues>;
   /** the intersection size this party computed and signed */
   readonly intersectionSize: number;
   /** the size the peer claimed in its FINISH */
   readonly peerIntersectionSize: number;
-  /** distinct own elements blinded */
-  readonly ownSetSize: number;
   /** the peer's declared (and delivered) set size */
   readonly peerSetSize: number;
   /** TH_final (SPEC §7.3), signed by both FINISH messages */
@@ -113,6 +128,10 @@ export interface CompletedResult extends ResultBase {
 
 export interface AbortedResult extends ResultBase {
   readonly status: 'aborted';
+  /** the round's mode, once known (a responder with mode 'offered' learns it from the accepted OFFER) */
+  readonly mode: Mode | undefined;
+  /** the `n` of the peer's OFFER, if one was decoded and accepted */
+  readonly peerSetSize: number | undefined;
   /** own reason, or 'peer-abort' when the peer sent ABORT */
   readonly reason: AbortReason;
   /** the peer's reason code when reason is 'peer-abort' */

@@ -79,7 +79,7 @@ export async function connect(options: ConnectOptions): Promise<Session> {
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });
   const link = new Link(ws, ctx, 'initiator', url, toHex(rosterDigest(options.roster)));
-  link.fields.peerId = options.peerId;
+  link.fields.peer = options.peerId;
 
   return new Promise<Session>((resolve, reject) => {
     let session: SessionImpl | undefined;

@@ -62,7 +62,7 @@ export function resolveLimits(overrides: Partial<TransportLimits> | undefined): 
   return limits;
 }
 
-/** pino-compatible: `logger.warn({ reason, peerId }, 'message')`. */
+/** pino-compatible: `logger.warn({ reason, peer }, 'message')`. */
 export interface TransportLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;

@@ -36,11 +36,19 @@ export interface RosterSchedule {
   readonly timezone: string;
 }
 
+/** One addition to the identifier hygiene list (identifiers.md §12.5) that every member applies at ingest. */
+export interface HygieneAddition {
+  readonly kind: string;
+  readonly value: string;
+}
+
 export interface Roster {
   readonly version: 1;
   readonly federation: { readonly name: string; readonly epoch: number };
   readonly schedule: RosterSchedule;
   readonly members: readonly RosterMember[];
+  /** Optional; absent when the roster adds nothing to the hygiene list. */
+  readonly identifierHygiene?: readonly HygieneAddition[];
 }
 
 /** Limits from roster.md §2; they keep every field small enough for the handshake's u8 lengths. */
@@ -54,6 +62,8 @@ export const ROSTER_LIMITS = {
   maxPeerSetSize: MAX_SET_SIZE,
   maxRoundsPerDay: 1440,
   maxWindowMinutes: 1440,
+  maxHygieneAdditions: 100_000,
+  maxHygieneValueLength: 1024,
 } as const;
 
 const MEMBER_ID = /^[a-z0-9](?:[a-z0-9-]{0,62})$/;
@@ -61,6 +71,8 @@ const FEDERATION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,63})$/;
 const TIMEZONE = /^[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*$/;
 const IDENTITY_KEY = /^[0-9a-f]{64}$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// identifiers.md §2: kind names are lowercase ASCII with "_"; @venn/identifiers checks the value.
+const IDENTIFIER_KIND = /^[a-z][a-z0-9_]{0,31}$/;
 // In /u mode a paired surrogate is one code point, so this matches only unpaired halves.
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -245,6 +257,25 @@ function member(value: unknown, path: string): RosterMember {
   };
 }
 
+function hygieneAdditions(value: unknown, path: string): HygieneAddition[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > ROSTER_LIMITS.maxHygieneAdditions) {
+    throw invalid(path, `an array of 1 to ${ROSTER_LIMITS.maxHygieneAdditions} entries {kind, value}`, value);
+  }
+  const seen = new Set<string>();
+  return value.map((item: unknown, i) => {
+    const at = `${path}[${i}]`;
+    const e = record(item, at, ['kind', 'value']);
+    const entry = {
+      kind: matching(e['kind'], field(at, 'kind'), IDENTIFIER_KIND, 'an identifier kind name (identifiers.md §2)'),
+      value: text(e['value'], field(at, 'value'), ROSTER_LIMITS.maxHygieneValueLength),
+    };
+    const key = `${entry.kind}\u0000${entry.value}`;
+    if (seen.has(key)) throw invalid(at, 'an entry not listed before', item);
+    seen.add(key);
+    return entry;
+  });
+}
+
 /**
  * Parses and validates a roster (a JSON string or an already parsed value). Every failure is a
  * ValidationError naming the exact field path, the value and what was expected.
@@ -258,7 +289,7 @@ export function parseRoster(json: unknown): Roster {
       throw new CodecError('roster-not-json', 'roster expected JSON text, got text that does not parse', { cause });
     }
   }
-  const r = record(value, '', ['version', 'federation', 'schedule', 'members']);
+  const r = record(value, '', ['version', 'federation', 'schedule', 'members', 'identifierHygiene']);
   if (r['version'] !== ROSTER_VERSION) throw invalid('version', `${ROSTER_VERSION}`, r['version']);
   const f = record(r['federation'], 'federation', ['name', 'epoch']);
   const federation = {
@@ -298,7 +329,8 @@ export function parseRoster(json: unknown): Roster {
       map.set(value, i);
     }
   });
-  return { version: ROSTER_VERSION, federation, schedule, members };
+  const additions = r['identifierHygiene'] === undefined ? undefined : hygieneAdditions(r['identifierHygiene'], 'identifierHygiene');
+  return { version: ROSTER_VERSION, federation, schedule, members, ...(additions === undefined ? {} : { identifierHygiene: additions }) };
 }
 
 /** RFC 8785 (JCS) serialisation for the value shapes a roster has: objects, arrays, strings, safe integers. */
@@ -338,6 +370,14 @@ export function canonicalRosterValue(roster: Roster): unknown {
         shareLabels: sorted(m.policy.shareLabels),
       },
     })),
+    // Omitted when absent, so rosters without additions keep their digest.
+    ...(roster.identifierHygiene === undefined
+      ? {}
+      : {
+          identifierHygiene: [...roster.identifierHygiene]
+            .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+            .map((e) => ({ kind: e.kind, value: e.value })),
+        }),
   };
 }
 

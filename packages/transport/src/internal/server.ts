@@ -63,6 +63,11 @@ export interface TransportServer {
   readonly url: string;
   readonly metrics: TransportMetrics;
   snapshot(): TransportMetricsSnapshot;
+  /**
+   * Applies a new roster and, for a TLS listener, a renewed certificate and key to connections
+   * accepted from now on. Sessions already open keep what they were opened with.
+   */
+  update(changes: { readonly roster?: Roster; readonly tls?: { readonly certFile: string; readonly keyFile: string } }): void;
   /** Stops listening, sends an authenticated CLOSE `shutdown` to every session and waits for them. */
   close(): Promise<void>;
 }
@@ -90,7 +95,9 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     now: options.now ?? Date.now,
   };
   const rng = options.rng ?? randomBytes;
-  const ourDigest = toHex(rosterDigest(options.roster));
+  // Replaced by update(): each connection reads them once, when its handshake starts.
+  let roster = options.roster;
+  let ourDigest = toHex(rosterDigest(roster));
   const { logger, metrics, timers } = ctx;
   const tls = options.tls;
 
@@ -230,12 +237,12 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
       const link = new Link(ws, ctx, 'responder', adm.remoteAddress, ourDigest);
       adm.link = link;
       link.onEnd(() => stopDeadline(adm));
-      runResponder(ws, link, adm, () => socket.off('data', onData));
+      runResponder(ws, link, adm, () => socket.off('data', onData), roster, ourDigest);
     });
   });
 
-  function runResponder(ws: WebSocket, link: Link, adm: Admission, stopBudget: () => void): void {
-    const handshake = new ResponderHandshake({ roster: options.roster, identity: options.identity, ephemeralSecret: rng(32) });
+  function runResponder(ws: WebSocket, link: Link, adm: Admission, stopBudget: () => void, roster: Roster, ourDigest: string): void {
+    const handshake = new ResponderHandshake({ roster, identity: options.identity, ephemeralSecret: rng(32) });
     let stage: 'hello' | 'auth' | 'deciding' | 'session' = 'hello';
     let session: SessionImpl | undefined;
     ws.on('pong', () => session?.onPong());
@@ -289,7 +296,7 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     try {
       decision = options.acceptPurpose === undefined ? { accept: true } : await options.acceptPurpose(session.peerId, session.purpose);
     } catch (error) {
-      logger.error({ role: 'responder', peerId: session.peerId, error: (error as Error).message }, 'acceptPurpose threw');
+      logger.error({ role: 'responder', peer: session.peerId, error: (error as Error).message }, 'acceptPurpose threw');
       session.endWith('internal-error', 'internal-error', 'the responder could not decide on the purpose');
       return;
     }
@@ -308,7 +315,7 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     try {
       await options.onSession(session);
     } catch (error) {
-      logger.error({ role: 'responder', peerId: session.peerId, error: (error as Error).message }, 'onSession threw; closing its session');
+      logger.error({ role: 'responder', peer: session.peerId, error: (error as Error).message }, 'onSession threw; closing its session');
       session.endWith('internal-error', 'internal-error', 'the responder failed while handling the session');
     }
   }
@@ -331,6 +338,17 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     url: `${tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     metrics,
     snapshot: () => metrics.snapshot(),
+    update(changes) {
+      if (changes.roster !== undefined) {
+        checkIdentity(changes.roster, options.identity);
+        roster = changes.roster;
+        ourDigest = toHex(rosterDigest(roster));
+      }
+      if (changes.tls !== undefined) {
+        if (!tls) throw new ValidationError('tls-invalid', '"tls" cannot be added to a listener that serves ws://; restart it');
+        (http as ReturnType<typeof createHttpsServer>).setSecureContext({ cert: readPem(changes.tls.certFile, 'tls.certFile'), key: readPem(changes.tls.keyFile, 'tls.keyFile') });
+      }
+    },
     async close() {
       closing = true;
       const stopped = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -115,7 +115,7 @@ export class Link {
   private resolveClosed!: (info: SessionCloseInfo) => void;
   private socketClosed = false;
   /** Fields that go into every log line for this connection. */
-  readonly fields: { role: SessionRole; remoteAddress: string; rosterDigest: string; peerId?: string };
+  readonly fields: { role: SessionRole; remoteAddress: string; rosterDigest: string; peer?: string };
   /** Which reason a WebSocket protocol error is reported under: it depends on the stage. */
   protocolErrorReason: CloseReason = 'handshake-malformed';
 
@@ -245,7 +245,7 @@ export class SessionImpl implements Session {
     this.opener = new FrameOpener(result.receiveKey);
     this.state = role === 'initiator' ? 'awaiting-accept' : 'open';
     this.lastActivity = link.ctx.now();
-    link.fields.peerId = result.peerId;
+    link.fields.peer = result.peerId;
     link.protocolErrorReason = 'frame-malformed';
     this.accepted = new Promise((resolve, reject) => {
       this.acceptedResolve = resolve;

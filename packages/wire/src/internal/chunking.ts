@@ -1,8 +1,5 @@
-/**
- * Deterministic chunking of point streams (SPEC §5.4) and segmentation of proofs (SPEC §6.1):
- * full pieces, then one shorter remainder.
- */
-import { MAX_CHUNK_POINTS, PROOF_SEGMENT_PAIRS } from './constants.js';
+/** Deterministic chunking of point streams (SPEC §5.4): full chunks, then one shorter remainder. */
+import { MAX_CHUNK_POINTS } from './constants.js';
 
 /** Number of BLINDED (or EVALUATED) chunks for a set of `setSize` elements; 0 for an empty set. */
 export function pointChunkCount(setSize: number): number {
@@ -12,9 +9,4 @@ export function pointChunkCount(setSize: number): number {
 /** Points carried by chunk `seq` of a stream of `setSize` points; 0 if there is no such chunk. */
 export function pointChunkLength(setSize: number, seq: number): number {
   return Math.max(0, Math.min(MAX_CHUNK_POINTS, setSize - seq * MAX_CHUNK_POINTS));
-}
-
-/** Proof segments (SPEC §6.1) over `pairs` proven pairs: ceil(pairs / 65,536); 0 when there is nothing to prove. */
-export function proofSegmentCount(pairs: number): number {
-  return Math.ceil(pairs / PROOF_SEGMENT_PAIRS);
 }

@@ -1,5 +1,5 @@
 /**
- * The Venn v1 message codec (SPEC §5.1). Decoding an untrusted frame runs, in this order: size
+ * The Venn v2 message codec (SPEC §5.1). Decoding an untrusted frame runs, in this order: size
  * check, structural scan, msgpackr, schema, canonical re-encoding. Point checks (canonical
  * encoding, non-identity) need the group and happen in @venn/protocol, last.
  */
@@ -12,9 +12,9 @@ import {
   MAX_CATEGORY_BYTES,
   MAX_CHUNK_POINTS,
   MAX_FRAME_BYTES,
+  MAX_IDENTIFIER_RULES_BYTES,
   MAX_LABEL_ENTRIES,
   MAX_MEMBER_ID_BYTES,
-  MAX_PROOF_SEGMENTS,
   MAX_REASON_BYTES,
   MAX_SET_SIZE,
   POINT_BYTES,
@@ -62,6 +62,7 @@ export const MAX_LABEL_CHUNKS = Math.ceil(MAX_SET_SIZE / MAX_LABEL_ENTRIES);
 const MAX_UINT = Number.MAX_SAFE_INTEGER;
 const ABORT_CODE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 // Untrusted input: no records, no structured clone, no extra types, maps as plain objects. The
 // scan has already rejected every extension type, so msgpackr's own extensions never run.
@@ -138,6 +139,7 @@ function toWire(message: Message): OrderedMap {
         ['n', message.setSize],
         ['cap', message.maxPeerSetSize],
         ['lf', [...message.labelFields]],
+        ['idr', message.identifierRules],
         ['K', message.publicKey],
         [
           'head',
@@ -152,12 +154,19 @@ function toWire(message: Message): OrderedMap {
         ],
       ]);
     case 'blinded':
+      return map([
+        ['t', t],
+        ['rid', message.roundId],
+        ['seq', message.seq],
+        ['pts', message.points],
+      ]);
     case 'evaluated':
       return map([
         ['t', t],
         ['rid', message.roundId],
         ['seq', message.seq],
         ['pts', message.points],
+        ['pi', message.proof],
       ]);
     case 'proof':
       return map([
@@ -205,15 +214,26 @@ function fromWire(raw: unknown): Message {
   switch (t) {
     case MessageType.offer:
       return parseOffer(raw);
-    case MessageType.blinded:
-    case MessageType.evaluated: {
-      const where = t === MessageType.blinded ? 'blinded' : 'evaluated';
+    case MessageType.blinded: {
+      const where = 'blinded';
       expectKeys(raw, where, ['t', 'rid', 'seq', 'pts']);
       return {
         kind: where,
         roundId: readBytes(raw, where, 'rid', ROUND_ID_BYTES),
         seq: readUint(raw, where, 'seq', MAX_POINT_CHUNKS - 1),
         points: readPacked(raw, where, 'pts', POINT_BYTES, 1, MAX_CHUNK_POINTS),
+      };
+    }
+    case MessageType.evaluated: {
+      const where = 'evaluated';
+      expectKeys(raw, where, ['t', 'rid', 'seq', 'pts', 'pi']);
+      return {
+        kind: where,
+        roundId: readBytes(raw, where, 'rid', ROUND_ID_BYTES),
+        seq: readUint(raw, where, 'seq', MAX_POINT_CHUNKS - 1),
+        points: readPacked(raw, where, 'pts', POINT_BYTES, 1, MAX_CHUNK_POINTS),
+        // SPEC §5.5: 0 or 64 bytes; which one the mode needs is the round's check (bad-proof).
+        proof: readProof(raw, where),
       };
     }
     case MessageType.proof:
@@ -238,7 +258,7 @@ function parseOffer(raw: RawMap): OfferMessage {
   if (version !== PROTOCOL_VERSION) {
     throw new CodecError('unsupported-version', `"offer.v" expected ${PROTOCOL_VERSION}, got ${version}`);
   }
-  expectKeys(raw, where, ['t', 'v', 'rid', 'rd', 'from', 'to', 'mode', 'n', 'cap', 'lf', 'K', 'head']);
+  expectKeys(raw, where, ['t', 'v', 'rid', 'rd', 'from', 'to', 'mode', 'n', 'cap', 'lf', 'idr', 'K', 'head']);
   const mode = readString(raw, where, 'mode', 16);
   if (!MODES.includes(mode as Mode)) {
     throw new CodecError('unknown-value', `"offer.mode" expected one of ${MODES.join(', ')}, got ${describe(mode)}`);
@@ -254,6 +274,7 @@ function parseOffer(raw: RawMap): OfferMessage {
     setSize: readUint(raw, where, 'n', MAX_SET_SIZE),
     maxPeerSetSize: readUint(raw, where, 'cap', MAX_SET_SIZE),
     labelFields: parseLabelFields(raw),
+    identifierRules: readIdentifierRules(raw),
     publicKey: readBytes(raw, where, 'K', POINT_BYTES),
     logHead: parseLogHead(raw),
   };
@@ -281,6 +302,27 @@ function parseLabelFields(raw: RawMap): LabelField[] {
   return fields;
 }
 
+/** SPEC §5.3: `idr` is 1..128 bytes of printable ASCII, so it compares byte for byte and prints safely. */
+function readIdentifierRules(raw: RawMap): string {
+  const text = readString(raw, 'offer', 'idr', MAX_IDENTIFIER_RULES_BYTES, 1);
+  if (!PRINTABLE_ASCII.test(text)) {
+    throw new CodecError('unknown-value', `"offer.idr" expected printable ASCII (0x20..0x7e), got ${describe(text)}`);
+  }
+  return text;
+}
+
+/** SPEC §5.5, §5.6: `pi` is one 64-byte proof c || s or empty; the round decides which is due. */
+function readProof(raw: RawMap, where: string): Uint8Array {
+  const value = raw['pi'];
+  if (!(value instanceof Uint8Array)) {
+    throw new CodecError('wrong-type', `"${where}.pi" expected bin, got ${describe(value)}`);
+  }
+  if (value.length !== 0 && value.length !== PROOF_BYTES) {
+    throw new CodecError('wrong-length', `"${where}.pi" expected bin of length 0 or ${PROOF_BYTES}, got length=${value.length}`);
+  }
+  return new Uint8Array(value);
+}
+
 function parseLogHead(raw: RawMap): LogHead | null {
   if (raw['head'] === null) return null;
   const head = readMap(raw, 'offer', 'head');
@@ -300,8 +342,8 @@ function parseProof(raw: RawMap): ProofMessage {
   return {
     kind: 'proof',
     roundId: readBytes(raw, where, 'rid', ROUND_ID_BYTES),
-    // SPEC §5.6: whole 64-byte segments, at most 16; the exact count depends on the round (§4.5).
-    proof: readPacked(raw, where, 'pi', PROOF_BYTES, 0, MAX_PROOF_SEGMENTS),
+    // SPEC §5.6: 0 or 64 bytes; the exact length depends on the round (§4.5).
+    proof: readProof(raw, where),
   };
 }
 

@@ -1,7 +1,7 @@
-/** Venn protocol v1 constants (protocol-spec/SPEC.md §2 and §5); the transport sizes its frames from these. */
+/** Venn protocol v2 constants (protocol-spec/SPEC.md §2 and §5); the transport sizes its frames from these. */
 
 /** SPEC §5.1: the only protocol version this implementation speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** SPEC §2.1: encoded ristretto255 element (RFC 9496 §4.3.2) and scalar length. */
 export const POINT_BYTES = 32;
@@ -10,29 +10,23 @@ export const POINT_BYTES = 32;
 export const ROUND_ID_BYTES = 32;
 export const ROSTER_DIGEST_BYTES = 32;
 
-/** SPEC §6: one proof segment (an RFC 9497 §2.2.1 batched DLEQ proof) is c || s, two 32-byte scalars. */
+/** SPEC §6: one proof (an RFC 9497 §2.2.1 batched DLEQ proof) is c || s, two 32-byte scalars. */
 export const PROOF_BYTES = 64;
-
-/**
- * SPEC §6.1: a proof segment covers at most this many consecutive pairs, because RFC 9497 §2.2.1
- * indexes the composite weights with I2OSP(i, 2).
- */
-export const PROOF_SEGMENT_PAIRS = 65_536;
 
 /** Ed25519 signature length (RFC 8032 §5.1.6). */
 export const SIGNATURE_BYTES = 64;
 
-/** SPEC §5.4: every BLINDED/EVALUATED chunk but the last carries exactly this many points (128 KiB). */
+/**
+ * SPEC §5.4: every BLINDED/EVALUATED chunk but the last carries exactly this many points (128 KiB);
+ * in `intersection` mode one chunk proof covers one EVALUATED chunk (SPEC §6.1).
+ */
 export const MAX_CHUNK_POINTS = 4096;
 
 /**
  * SPEC §5.3: the largest set a party may declare (2^20). It bounds a party's point buffers to
- * 128 MiB, a point stream to 256 chunks and a PROOF to 16 segments.
+ * 128 MiB and a point stream to 256 chunks.
  */
 export const MAX_SET_SIZE = 1_048_576;
-
-/** SPEC §5.6: the most proof segments a PROOF can carry, ceil(MAX_SET_SIZE / PROOF_SEGMENT_PAIRS). */
-export const MAX_PROOF_SEGMENTS = Math.ceil(MAX_SET_SIZE / PROOF_SEGMENT_PAIRS);
 
 /** SPEC §5.7: every LABELS chunk but the last carries exactly this many entries. */
 export const MAX_LABEL_ENTRIES = 512;
@@ -45,13 +39,17 @@ export const MAX_REASON_BYTES = 256;
 /** SPEC §5.3: member ids are 1..128 bytes of UTF-8. */
 export const MAX_MEMBER_ID_BYTES = 128;
 
+/** SPEC §5.3: the OFFER's identifier rules string `idr` is 1..128 bytes of printable ASCII (0x20..0x7e). */
+export const MAX_IDENTIFIER_RULES_BYTES = 128;
+
 /** SPEC §5.9: ABORT reason code and detail bounds. */
 export const MAX_ABORT_CODE_BYTES = 64;
 export const MAX_ABORT_DETAIL_BYTES = 256;
 
 /**
- * SPEC §5.1: the largest frame (one encoded message) a receiver accepts. A full BLINDED chunk is
- * just over 128 KiB and a full LABELS chunk just under 194 KiB, so 256 KiB covers every valid message.
+ * SPEC §5.1: the largest frame (one encoded message) a receiver accepts. A full BLINDED or
+ * EVALUATED chunk is just over 128 KiB and a full LABELS chunk just under 194 KiB, so 256 KiB
+ * covers every valid message.
  */
 export const MAX_FRAME_BYTES = 262_144;
 
@@ -59,8 +57,8 @@ export const MAX_FRAME_BYTES = 262_144;
 export const MAX_NESTING_DEPTH = 3;
 
 /**
- * SPEC §5.1: the most entries of any map in a valid message (OFFER's 12 keys), and the most items
+ * SPEC §5.1: the most entries of any map in a valid message (OFFER's 13 keys), and the most items
  * of any array (a LABELS chunk). A larger container is refused from its header alone.
  */
-export const MAX_MAP_ENTRIES = 12;
+export const MAX_MAP_ENTRIES = 13;
 export const MAX_ARRAY_ITEMS = MAX_LABEL_ENTRIES;

@@ -1,4 +1,4 @@
-/** Venn protocol v1 message types (protocol-spec/SPEC.md §5), as seen by code on either side of the codec. */
+/** Venn protocol v2 message types (protocol-spec/SPEC.md §5), as seen by code on either side of the codec. */
 
 /** SPEC §5.1: the numeric `t` of each message on the wire, also the type byte of its transcript frame. */
 export const MessageType = {
@@ -43,10 +43,15 @@ export interface OfferMessage {
   readonly mode: Mode;
   /** number of distinct elements the sender will blind */
   readonly setSize: number;
-  /** the largest peer set the sender accepts (its policy, recorded in the transcript) */
+  /**
+   * `cap`: the largest peer set the sender evaluates in this attempt, min(maxPeerSetSize,
+   * evaluation allowance) (SPEC §4.3), recorded in the transcript
+   */
   readonly maxPeerSetSize: number;
   /** label fields the sender is willing to share, in LABEL_FIELDS order */
   readonly labelFields: readonly LabelField[];
+  /** `idr`: the rules the sender's set was built under, 1..128 bytes of printable ASCII (SPEC §5.3) */
+  readonly identifierRules: string;
   /** K = k·G, the sender's per-round public key */
   readonly publicKey: Uint8Array;
   readonly logHead: LogHead | null;
@@ -60,15 +65,20 @@ export interface BlindedMessage {
   readonly points: Uint8Array;
 }
 
-/** The sender's key applied to the peer's BLINDED chunk `seq`, packed as 32·m bytes. */
+/**
+ * The sender's key applied to the peer's BLINDED chunk `seq` (`intersection`), or chunk `seq` of
+ * its shuffled evaluations (`cardinality`), packed as 32·m bytes.
+ */
 export interface EvaluatedMessage {
   readonly kind: 'evaluated';
   readonly roundId: Uint8Array;
   readonly seq: number;
   readonly points: Uint8Array;
+  /** `pi`: the chunk's DLEQ proof c || s (64 bytes) in `intersection` mode, empty in `cardinality` mode (SPEC §5.5) */
+  readonly proof: Uint8Array;
 }
 
-/** Batched DLEQ proof c || s (64 bytes), or empty when the peer's set is empty. */
+/** `cardinality` mode only: the DLEQ proof over the sums, c || s (64 bytes), or empty when the peer's set is empty. */
 export interface ProofMessage {
   readonly kind: 'proof';
   readonly roundId: Uint8Array;
