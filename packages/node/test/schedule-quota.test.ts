@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busiestUtcDay, checkScheduleQuota } from '../src/internal/schedule-quota.js';
+import { MAX_SLOTS_PER_UTC_DAY, busiestUtcDay, checkScheduleQuota } from '../src/internal/schedule-quota.js';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 
@@ -30,6 +30,13 @@ describe('slots per UTC day', () => {
     expect(() => checkScheduleQuota(schedule, [{ who: 'lab-b\'s entry', maxRoundsPerDay: 8 }, { who: 'x', maxRoundsPerDay: 0 }], from))
       .toThrow(/"schedule" "0 \* 15 \* \*" \(UTC\) expected at most 8 slots in a UTC day \("maxRoundsPerDay" of lab-b's entry\), got 24 on 2031-03-15/);
     expect(() => checkScheduleQuota(schedule, [{ who: 'x', maxRoundsPerDay: 24 }], from)).not.toThrow();
+  });
+
+  it('a cron of every minute fills a UTC day: 1,440 slots, refused under that quota and bound by nothing from it up', () => {
+    const everyMinute = { cron: '* * * * *', windowMinutes: 1, timezone: 'Europe/Paris' };
+    expect(busiestUtcDay(everyMinute, from, MAX_SLOTS_PER_UTC_DAY - 1)?.slots).toBe(MAX_SLOTS_PER_UTC_DAY);
+    expect(() => checkScheduleQuota(everyMinute, [{ who: 'x', maxRoundsPerDay: MAX_SLOTS_PER_UTC_DAY - 1 }], from)).toThrow(/expected at most 1439 slots in a UTC day .* got 1440/);
+    expect(() => checkScheduleQuota(everyMinute, [{ who: 'x', maxRoundsPerDay: MAX_SLOTS_PER_UTC_DAY }], from)).not.toThrow();
   });
 });
 

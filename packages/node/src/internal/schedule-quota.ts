@@ -12,6 +12,8 @@ import type { RosterSchedule } from '@venn/transport';
 const HORIZON_DAYS = 400;
 /** Bounds the count for dense crons (every minute is 1440 a day). */
 const MAX_SLOTS = 200_000;
+/** Slots are at second 0 of a minute (node.md §4.1): no UTC day holds more than its minutes. */
+export const MAX_SLOTS_PER_UTC_DAY = 1440;
 
 export interface BusiestDay {
   /** UTC day (YYYY-MM-DD) with the most slots. */
@@ -56,7 +58,9 @@ export interface QuotaHolder {
  */
 export function checkScheduleQuota(schedule: RosterSchedule, holders: readonly QuotaHolder[], fromMs: number): void {
   const binding = holders.filter((h) => h.maxRoundsPerDay > 0).sort((a, b) => a.maxRoundsPerDay - b.maxRoundsPerDay)[0];
-  if (binding === undefined) return;
+  // A quota no day can exceed binds nothing: counting a dense cron's slots over the horizon
+  // costs seconds of CPU at every start and reload.
+  if (binding === undefined || binding.maxRoundsPerDay >= MAX_SLOTS_PER_UTC_DAY) return;
   const busiest = busiestUtcDay(schedule, fromMs, binding.maxRoundsPerDay);
   if (busiest !== null && busiest.slots > binding.maxRoundsPerDay) {
     throw new ValidationError('schedule-over-quota',
