@@ -3,7 +3,7 @@
  * started, signalled, polled for health on its admin endpoint, its peak RSS read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,34 @@ export class DaemonProcess {
       for (const resolve of this.exitWaiters.splice(0)) resolve(info);
       this.onExit(this, info);
     });
+  }
+
+  /** The last fatal line of the daemon's log (an uncaught error goes there, not to stderr): its message and error. */
+  lastFatal(): string | undefined {
+    let text: string;
+    try {
+      const fd = openSync(this.logPath, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        const tail = Buffer.alloc(Math.min(size, 64 * 1024));
+        readSync(fd, tail, 0, tail.length, size - tail.length);
+        text = tail.toString('utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+    for (const line of text.split('\n').reverse()) {
+      if (!line.includes('"level":"fatal"') && !line.includes('"level":60')) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; err?: { message?: string; code?: string } };
+        return `${entry.msg ?? 'fatal'}: ${entry.err?.message ?? ''}${entry.err?.code === undefined ? '' : ` (${entry.err.code})`}`;
+      } catch {
+        return line.slice(0, 300);
+      }
+    }
+    return undefined;
   }
 
   exited(timeoutMs = 60_000): Promise<ExitInfo | undefined> {

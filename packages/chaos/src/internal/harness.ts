@@ -258,7 +258,8 @@ export class ChaosRun {
 
   private onExit(daemon: DaemonProcess, info: ExitInfo): void {
     const expected = daemon.expectExit !== undefined;
-    const said = info.stderr.trim().split('\n').filter((line) => line.trim() !== '').slice(0, 2).join(' ').slice(0, 300);
+    const stderr = info.stderr.trim().split('\n').filter((line) => line.trim() !== '').slice(0, 2).join(' ').slice(0, 300);
+    const said = stderr !== '' ? stderr : (daemon.lastFatal() ?? 'nothing on stderr, no fatal line in its log');
     if (daemon.expectExit === 'disk full') this.diskFullExits.push(`${daemon.id} exit ${info.code}: ${said}`);
     this.exits.push({ node: daemon.id, code: info.code, signal: info.signal, expected, detail: daemon.expectExit ?? said });
     if (!expected) {
