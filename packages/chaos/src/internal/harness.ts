@@ -129,6 +129,8 @@ export class ChaosRun {
   private readonly pending = new Set<Promise<unknown>>();
   private diskAvailable = { available: false, detail: 'not tried' };
   private ending = false;
+  /** When the fault phase ends: a kill still waiting for its lab then is skipped. */
+  private faultsEnd = Infinity;
   private readonly root: string;
   private readonly extraViolations: Violation[] = [];
   private readonly phases: Record<string, number> = {};
@@ -306,6 +308,13 @@ export class ChaosRun {
 
   private async kill9(lab: Lab, midRound: boolean, delayMs: number): Promise<void> {
     const daemon = lab.daemon;
+    while (daemon.busy || !daemon.running) {
+      if (Date.now() >= this.faultsEnd) {
+        this.skipped += 1;
+        return;
+      }
+      await this.sleep(200);
+    }
     daemon.busy = true;
     try {
       if (midRound) await this.midRound(daemon, 4000);
@@ -572,6 +581,7 @@ export class ChaosRun {
     this.phase('setup');
     const started = Date.now();
     const end = started + this.options.minutes * 60_000;
+    this.faultsEnd = end;
     this.log(`running for ${this.options.minutes} min with seed ${this.options.seed}`);
     // The whole schedule comes from the seed before anything runs: event i of each stream has its
     // time and its own generator, so a replay draws the same events whatever the timing of the processes.
@@ -587,7 +597,9 @@ export class ChaosRun {
       const now = Date.now();
       if (now >= nextKill.at) {
         this.random = nextKill.random;
-        const lab = this.pickLab();
+        // A kill waits for its lab if another fault holds it: under load, restarts are slow and
+        // skipping would leave a run with far fewer kills than drawn.
+        const lab = this.pickLab(() => true);
         const midRound = this.random.chance(0.6);
         const delay = this.random.int(0, 400);
         if (lab !== undefined) this.spawnTask(() => this.kill9(lab, midRound, delay));
