@@ -52,6 +52,12 @@ export interface ExitInfo {
   readonly stderr: string;
 }
 
+/** Daemons still running: killed if the harness's process exits first (a test timing out). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export class DaemonProcess {
   child: ChildProcess | undefined;
   /** Offset of the node's clock from real time; kept across restarts, changed by clock jumps. */
@@ -94,8 +100,10 @@ export class DaemonProcess {
     const child = spawn(process.execPath, [CLI_PATH, 'start', '--dir', this.dir, '--clock-start', clockStart], { stdio: ['ignore', log, 'pipe'] });
     closeSync(log);
     this.child = child;
+    live.add(child);
     child.stderr!.on('data', (chunk: Buffer) => { this.stderr = (this.stderr + chunk.toString()).slice(-4000); });
     child.on('exit', (code, signal) => {
+      live.delete(child);
       const info = { code, signal, stderr: this.stderr };
       this.sampleRss();
       this.lastExit = info;
