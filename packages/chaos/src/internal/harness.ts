@@ -306,15 +306,23 @@ export class ChaosRun {
     }
   }
 
-  private async kill9(lab: Lab, midRound: boolean, delayMs: number): Promise<void> {
-    const daemon = lab.daemon;
-    while (daemon.busy || !daemon.running) {
+  /**
+   * Waits until no other fault holds the lab and its daemon runs, then starts `fault` at once (it
+   * marks the lab busy before its first await). A fault still waiting when the faults end is skipped.
+   */
+  private async whenFree(lab: Lab, fault: () => Promise<void>): Promise<void> {
+    while (lab.daemon.busy || !lab.daemon.running) {
       if (Date.now() >= this.faultsEnd) {
         this.skipped += 1;
         return;
       }
       await this.sleep(200);
     }
+    await fault();
+  }
+
+  private async kill9(lab: Lab, midRound: boolean, delayMs: number): Promise<void> {
+    const daemon = lab.daemon;
     daemon.busy = true;
     try {
       if (midRound) await this.midRound(daemon, 4000);
@@ -349,7 +357,8 @@ export class ChaosRun {
         this.extraViolations.push({ invariant: 'unexpected-exit', node: lab.id, detail: `SIGTERM: exit code ${exit.code} signal ${exit.signal}: ${exit.stderr.trim().split('\n').slice(-1)[0] ?? ''}` });
       }
       this.count(clockJumpMs === 0 ? 'sigterm' : 'clock-jump');
-      daemon.clockOffsetMs += clockJumpMs;
+      // The jump was drawn before the fault waited for its lab: kept within ±20 minutes of real time now.
+      daemon.clockOffsetMs = Math.abs(daemon.clockOffsetMs + clockJumpMs) > 20 * 60_000 ? daemon.clockOffsetMs - clockJumpMs : daemon.clockOffsetMs + clockJumpMs;
       await this.restart(daemon, clockJumpMs === 0 ? 'SIGTERM' : `clock jump of ${Math.round(clockJumpMs / 60_000)} min`);
     } finally {
       daemon.busy = false;
@@ -510,42 +519,43 @@ export class ChaosRun {
       if (lab !== undefined) this.networkFault(lab);
       return;
     }
-    const lab = this.pickLab();
+    // A process or disk fault waits for its lab, as a kill does (whenFree).
+    const lab = this.pickLab(() => true);
     if (lab === undefined) return;
     switch (kind) {
       case 'sigterm':
-        this.spawnTask(() => this.sigterm(lab));
+        this.spawnTask(() => this.whenFree(lab, () => this.sigterm(lab)));
         break;
       case 'clock-jump': {
         // Back or forward by minutes; the offset stays within ±20 minutes of real time.
         let jump = this.random.int(1, 10) * 60_000 * (this.random.chance(0.6) ? -1 : 1);
         if (Math.abs(lab.daemon.clockOffsetMs + jump) > 20 * 60_000) jump = -jump;
-        this.spawnTask(() => this.sigterm(lab, jump));
+        this.spawnTask(() => this.whenFree(lab, () => this.sigterm(lab, jump)));
         break;
       }
       case 'disappear': {
         if (this.labs.some((l) => l.daemon.proxy.refusing)) return;
         const [min, max] = this.options.disappearSeconds;
         const ms = this.random.int(min, max) * 1000;
-        this.spawnTask(() => this.disappear(lab, ms));
+        this.spawnTask(() => this.whenFree(lab, () => this.disappear(lab, ms)));
         break;
       }
       case 'disk-full':
         if (!this.diskAvailable.available) return;
         {
           const ms = this.random.int(10, 30) * 1000;
-          this.spawnTask(() => this.diskFull(lab, ms));
+          this.spawnTask(() => this.whenFree(lab, () => this.diskFull(lab, ms)));
         }
         break;
       case 'torn-write':
         {
           const config = this.random.chance(0.5);
           const fraction = this.random.next();
-          this.spawnTask(() => this.tornWrite(lab, config, fraction));
+          this.spawnTask(() => this.whenFree(lab, () => this.tornWrite(lab, config, fraction)));
         }
         break;
       case 'online-backup':
-        this.spawnTask(() => this.onlineBackup(lab));
+        this.spawnTask(() => this.whenFree(lab, () => this.onlineBackup(lab)));
         break;
     }
   }
@@ -602,7 +612,7 @@ export class ChaosRun {
         const lab = this.pickLab(() => true);
         const midRound = this.random.chance(0.6);
         const delay = this.random.int(0, 400);
-        if (lab !== undefined) this.spawnTask(() => this.kill9(lab, midRound, delay));
+        if (lab !== undefined) this.spawnTask(() => this.whenFree(lab, () => this.kill9(lab, midRound, delay)));
         nextKill = nextOf(streams.kill, this.options.killEverySeconds, nextKill.at);
       }
       if (now >= nextFault.at) {

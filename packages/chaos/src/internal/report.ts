@@ -33,7 +33,7 @@ export function formatChaosReport(result: ChaosResult): string {
     'attempts aborted, by reason',
     aborted.length === 0 ? '  none' : table(aborted.map(([reason, n]) => [reason, String(n)])),
     '',
-    `faults injected (${totalFaults}; ${result.skipped} scheduled events skipped: their lab was busy with another fault or down; a kill waits for its lab and is skipped only when the faults end first)`,
+    `faults injected (${totalFaults}; ${result.skipped} scheduled events skipped: a network fault whose lab was down, a process or disk fault still waiting for its lab when the faults ended)`,
     table(faults.map(([kind, n]) => [kind, String(n)])),
     result.diskFull.available ? `  (disk full on ${result.diskFull.detail} per node)` : `  (disk full not injected: ${result.diskFull.detail})`,
     '',
