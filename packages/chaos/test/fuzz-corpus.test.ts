@@ -91,6 +91,21 @@ describe('the fuzz runner reports what it must', () => {
     expect(outcome.kind === 'finding' && outcome.finding).toBe('slow-input');
   });
 
+  it('an input slow once, as a pause of a loaded machine makes it, is not a finding: it must be slow every time', async () => {
+    let calls = 0;
+    const target = broken((input) => {
+      calls += 1;
+      if (calls === 1) {
+        const until = performance.now() + 1100;
+        while (performance.now() < until) { /* the process was descheduled */ }
+      }
+      return input.length;
+    });
+    const outcome = await classify(target, new Uint8Array(65));
+    expect(outcome.kind).toBe('valid');
+    expect(calls).toBe(2);
+  });
+
   it('a canonical format that accepts a second encoding is a finding', async () => {
     const target = broken((input) => {
       if (input[0] === 0x00) throw new FuzzFinding('non-canonical-accepted', 'accepted a leading zero');
