@@ -460,7 +460,8 @@ export class ChaosRun {
   /** `venn backup` while the daemon runs: the copy's log is a prefix of the live log. */
   private async onlineBackup(lab: Lab): Promise<void> {
     this.count('online-backup');
-    const out = join(this.root, `${lab.id}-backup.db`);
+    // A file of its own: a backup of the lab may still be running (backups do not hold the lab).
+    const out = join(this.root, `${lab.id}-backup-${this.faults['online-backup']}.db`);
     const result = await venn(['backup', '--dir', lab.dir, '--out', out, '--json']);
     if (result.code !== 0) {
       // A backup that fails while the disk is full or the node is being killed is not a violation; a crash is.
