@@ -89,11 +89,13 @@ export type ToWorker =
  */
 export interface FrameInfo {
   /** The message type, or null for a received frame that did not decode (SPEC §5.1). */
-  readonly kind: 'offer' | 'blinded' | 'evaluated' | 'proof' | 'labels' | 'finish' | 'abort' | null;
-  /** Points of a BLINDED or EVALUATED chunk; 0 otherwise. */
+  readonly kind: 'offer' | 'blinded' | 'evaluated' | 'proof' | 'labels' | 'finish' | 'abort' | 'removed' | null;
+  /** Points of a BLINDED, EVALUATED or REMOVED chunk; 0 otherwise. */
   readonly points: number;
   /** `n` of an OFFER; null otherwise. */
   readonly setSize: number | null;
+  /** An OFFER of a round of a key epoch (it carries `ep`, SPEC §13.3). */
+  readonly epoch?: true;
 }
 
 export interface OutboundFrame extends FrameInfo {
