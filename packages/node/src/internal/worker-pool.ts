@@ -11,6 +11,25 @@ export const ROUND_WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('../../dist/internal/round-worker.js', import.meta.url)
   : new URL('./round-worker.js', import.meta.url);
 
+/**
+ * The worker runs compiled modules from dist/; a `venn-source` resolution condition inherited from
+ * the parent (a test runner resolving workspace packages to their TypeScript sources) would point
+ * its imports at sources Node cannot load, so it is left out.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--conditions' && argv[i + 1] === 'venn-source') {
+      i++;
+      continue;
+    }
+    if (argv[i] === '--conditions=venn-source' || argv[i] === '-C=venn-source') continue;
+    out.push(argv[i]!);
+  }
+  return out;
+}
+
 export interface PooledWorker {
   readonly worker: Worker;
   /** Returns the worker to the pool, or ends it if it may hold state from a failed round. */
@@ -52,7 +71,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(fileURLToPath(this.url));
+    const worker = new Worker(fileURLToPath(this.url), { execArgv: workerExecArgv() });
     // An idle worker never keeps the daemon alive.
     worker.unref();
     return worker;
