@@ -1,0 +1,178 @@
+/**
+ * node.md §10: key epochs between two real daemons (in this process, real sockets, workers and
+ * SQLite files) whose clocks jump through the schedule: the epoch's start, incremental rounds
+ * that carry only additions and removals, matches equal to a fresh full round's, the key store,
+ * a restart that resumes the epoch, one that cannot and starts a new one, and the epoch's end.
+ */
+import { readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Daemon } from '../src/internal/daemon.js';
+import { EpochKeyStore } from '../src/internal/epoch-keys.js';
+import { loadKeyFile } from '../src/internal/keyfile.js';
+import type { RoundRecord } from '../src/internal/store.js';
+import { ensureBuilt } from './helpers/build.js';
+import { venn } from './helpers/cli.js';
+import { Federation, emails } from './helpers/federation.js';
+import { JumpTime } from './helpers/jump-time.js';
+
+beforeAll(() => ensureBuilt());
+
+const DAY = 86_400_000;
+/** The middle of a 7-day epoch slot (slots start at multiples of 7 days from the Unix epoch). */
+const START = 2_900 * 7 * DAY + 2 * DAY + 30_000;
+const INTERVAL = 5 * 60_000;
+
+class LogSink extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.lines.push(chunk.toString());
+    done();
+  }
+}
+
+interface Lab {
+  daemon: Daemon;
+  logs: LogSink;
+}
+
+/** Resolves with the next `count` attempts the daemon commits as completed (or disputed). */
+function finishedRounds(daemon: Daemon, count = 1): Promise<RoundRecord[]> {
+  return new Promise((resolve) => {
+    const seen: RoundRecord[] = [];
+    const listener = (_id: string, record: RoundRecord): void => {
+      if (record.status === 'aborted') return;
+      seen.push(record);
+      if (seen.length === count) {
+        daemon.events.off('final', listener);
+        resolve(seen);
+      }
+    };
+    daemon.events.on('final', listener);
+  });
+}
+
+async function matchedAccounts(dir: string): Promise<string[]> {
+  const result = await venn(['matches', '--dir', dir, '--format', 'json']);
+  expect(result.code, result.stderr).toBe(0);
+  return (JSON.parse(result.stdout) as Array<{ accountRef: string | null }>).map((row) => row.accountRef ?? '').sort();
+}
+
+const accounts = (list: readonly string[]): string[] => list.map((email) => `acct-${email.split('@')[0]}`).sort();
+
+describe('key epochs between two daemons', () => {
+  let federation: Federation;
+  let time: JumpTime;
+  const labs: Record<string, Lab> = {};
+  const listA = emails(0, 120);
+  const listB = emails(80, 200);
+
+  const start = async (id: string): Promise<Lab> => {
+    const logs = new LogSink();
+    const daemon = await Daemon.start({ dir: federation.node(id).dir, now: time.now, timers: time, logDestination: logs });
+    labs[id] = { daemon, logs };
+    return labs[id]!;
+  };
+
+  beforeAll(async () => {
+    federation = await Federation.create({ ids: ['lab-a', 'lab-b'], epochs: { days: 7, incrementalMinutes: 5 } });
+    await federation.ingest('lab-a', listA);
+    await federation.ingest('lab-b', listB);
+    time = new JumpTime(START);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const lab of Object.values(labs)) await lab.daemon.stop().catch(() => undefined);
+    time.dispose();
+    await federation.close();
+  });
+
+  it('starts an epoch with a full round at once; both sides match what a plain round would', async () => {
+    const doneA = finishedRounds((await start('lab-a')).daemon);
+    const doneB = finishedRounds((await start('lab-b')).daemon);
+    const [[a], [b]] = await Promise.all([doneA, doneB]);
+    expect(a).toMatchObject({ status: 'completed', intersectionSize: 40, origin: 'scheduled', slot: null });
+    expect(b).toMatchObject({ status: 'completed', intersectionSize: 40 });
+    expect(a!.evaluationsSent + b!.evaluationsSent).toBe(240);
+    const epochA = labs['lab-a']!.daemon.epochState('lab-b');
+    expect(epochA).toMatchObject({ status: 'open', nextIndex: 1, ownCount: 120, peerCount: 120, intersectionSize: 40 });
+    expect(await matchedAccounts(federation.node('lab-a').dir)).toEqual(accounts(emails(80, 120)));
+  }, 120_000);
+
+  it('carries only the changes at the next tick: new matches on both sides, removals honoured, evaluations of the additions only', async () => {
+    // lab-a adds 10 that lab-b holds and 5 that it does not; lab-b removes 5 that lab-a holds.
+    await federation.ingest('lab-a', [...emails(150, 160), ...emails(300, 305)], 'late');
+    const removals = join(federation.root, 'removals.csv');
+    writeFileSync(removals, `email\n${emails(80, 85).join('\n')}\n`);
+    const removed = await venn(['remove', '--dir', federation.node('lab-b').dir, '--list', 'suspicious', removals]);
+    expect(removed.code, removed.stderr).toBe(0);
+    const next = Promise.all([finishedRounds(labs['lab-a']!.daemon), finishedRounds(labs['lab-b']!.daemon)]);
+    time.jump(INTERVAL);
+    const [[a], [b]] = await next;
+    expect(a).toMatchObject({ status: 'completed', intersectionSize: 45 });
+    expect(b).toMatchObject({ status: 'completed', intersectionSize: 45 });
+    // Only the additions were evaluated: lab-a's 15 by lab-b, none of lab-b's.
+    expect([a!.role === 'initiator' ? a!.evaluationsReceived : b!.evaluationsSent]).toEqual([15]);
+    expect(a!.evaluationsSent + b!.evaluationsSent).toBe(15);
+    const info = labs['lab-a']!.daemon.epochRoundInfo(a!.row);
+    expect(info).toMatchObject({ index: 1, kind: 'incremental', additions: 15, removals: 0, peerAdditions: 0, peerRemovals: 5, newMatches: 10, endedMatches: 5 });
+  }, 120_000);
+
+  it('keeps the epoch key in the key store only: sealed, mode 0600, in no store file and no log line', async () => {
+    for (const id of ['lab-a', 'lab-b']) {
+      const dir = federation.node(id).dir;
+      const keyDir = join(dir, 'epoch-keys');
+      expect(statSync(keyDir).mode & 0o777).toBe(0o700);
+      const files = readdirSync(keyDir);
+      expect(files).toHaveLength(1);
+      expect(statSync(join(keyDir, files[0]!)).mode & 0o777).toBe(0o600);
+      const identity = await loadKeyFile(join(dir, 'identity.key'));
+      const keys = await EpochKeyStore.open(keyDir, identity.secretKey);
+      const epoch = labs[id]!.daemon.epochState(id === 'lab-a' ? 'lab-b' : 'lab-a')!;
+      const k = keys.read(epoch.epochId, epoch.ownKey);
+      keys.close();
+      const needles = [Buffer.from(k), Buffer.from(Buffer.from(k).toString('hex')), Buffer.from(Buffer.from(k).toString('base64'))];
+      const haystacks = [readFileSync(join(dir, 'epoch-keys', files[0]!)), ...['venn.db', 'venn.db-wal'].map((name) => { try { return readFileSync(join(dir, name)); } catch { return Buffer.alloc(0); } }), Buffer.from(labs[id]!.logs.lines.join(''))];
+      for (const haystack of haystacks) for (const needle of needles) expect(haystack.includes(needle)).toBe(false);
+      k.fill(0);
+    }
+  }, 60_000);
+
+  it('resumes the epoch after a restart, the chain intact', async () => {
+    await labs['lab-b']!.daemon.stop();
+    await start('lab-b');
+    expect(labs['lab-b']!.logs.lines.some((line) => line.includes('key epoch resumed'))).toBe(true);
+    await federation.ingest('lab-b', emails(10, 12), 'late');
+    const next = Promise.all([finishedRounds(labs['lab-a']!.daemon), finishedRounds(labs['lab-b']!.daemon)]);
+    time.jump(INTERVAL);
+    const [[a]] = await next;
+    expect(a).toMatchObject({ status: 'completed', intersectionSize: 47 });
+    expect(labs['lab-a']!.daemon.epochRoundInfo(a!.row)).toMatchObject({ index: 2 });
+  }, 120_000);
+
+  it('starts a new epoch when a restart cannot resume (the key file is gone)', async () => {
+    const dir = federation.node('lab-b').dir;
+    const before = labs['lab-b']!.daemon.epochState('lab-a')!;
+    await labs['lab-b']!.daemon.stop();
+    for (const file of readdirSync(join(dir, 'epoch-keys'))) unlinkSync(join(dir, 'epoch-keys', file));
+    const next = finishedRounds(labs['lab-a']!.daemon);
+    await start('lab-b');
+    expect(labs['lab-b']!.logs.lines.some((line) => line.includes('key-unavailable'))).toBe(true);
+    // lab-b's next step (at start) asks for a new epoch; the next completed round is its start.
+    await next;
+    const after = labs['lab-a']!.daemon.epochState('lab-b')!;
+    expect(Buffer.from(after.epochId).equals(Buffer.from(before.epochId))).toBe(false);
+    expect(after).toMatchObject({ generation: 1, nextIndex: 1, intersectionSize: 47 });
+  }, 120_000);
+
+  it('ends the epoch at its slot\'s end: the key erased, a new epoch started', async () => {
+    const old = labs['lab-a']!.daemon.epochState('lab-b')!;
+    const next = finishedRounds(labs['lab-a']!.daemon);
+    time.jumpTo(old.endsAt + 1000);
+    await next;
+    const fresh = labs['lab-a']!.daemon.epochState('lab-b')!;
+    expect(fresh.slotStart).toBe(old.slotStart + 7 * 86_400);
+    expect(readdirSync(join(federation.node('lab-a').dir, 'epoch-keys'))).toEqual([`${Buffer.from(fresh.epochId).toString('hex')}.key`]);
+  }, 120_000);
+});
