@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomScalar, scalarBaseMult, wipe, type Rng } from '@venn/crypto';
-import { CryptoError, ValidationError } from '@venn/errors';
+import { CryptoError, InternalError, ValidationError } from '@venn/errors';
 import { sodiumReady } from './keyfile.js';
 
 const FILE_TYPE = 'venn-epoch-key-ristretto255';
@@ -53,7 +53,7 @@ export class EpochKeyStore {
   }
 
   private key(): Uint8Array {
-    if (this.sealKey === undefined) throw new ValidationError('key-store-closed', '"epoch key store" was closed');
+    if (this.sealKey === undefined) throw new InternalError('key-store-closed', '"epoch key store" was closed');
     return this.sealKey;
   }
 

@@ -167,7 +167,7 @@ export interface RoundOutcome {
   readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
   /** Milliseconds per protocol phase, as timed by the round worker. */
   readonly phases?: Readonly<Record<string, number>> | undefined;
-  /** More writes that belong to the attempt's end (a key epoch's state, node.md §10.4), in the same transaction. */
+  /** More writes committed with the attempt's final status, in the same transaction: a key epoch's state (node.md §10.4). */
   readonly within?: ((finished: RoundRecord) => void) | undefined;
 }
 
