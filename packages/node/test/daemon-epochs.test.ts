@@ -8,7 +8,11 @@ import { readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, parseRoster, rosterDigest } from '@venn/transport';
 import { Daemon } from '../src/internal/daemon.js';
+import { epochId, epochRoundId } from '../src/internal/epoch-ids.js';
+import type { EpochRecord } from '../src/internal/epoch-store.js';
+import { scheduledInitiator } from '../src/internal/schedule.js';
 import { EpochKeyStore } from '../src/internal/epoch-keys.js';
 import { loadKeyFile } from '../src/internal/keyfile.js';
 import type { RoundRecord } from '../src/internal/store.js';
@@ -67,6 +71,8 @@ describe('key epochs between two daemons', () => {
   const labs: Record<string, Lab> = {};
   const listA = emails(0, 120);
   const listB = emails(80, 200);
+  /** the epoch that ended at its slot's end, for the replay below */
+  let ended: EpochRecord | undefined;
 
   const start = async (id: string): Promise<Lab> => {
     const logs = new LogSink();
@@ -168,6 +174,7 @@ describe('key epochs between two daemons', () => {
 
   it('ends the epoch at its slot\'s end: the key erased, a new epoch started', async () => {
     const old = labs['lab-a']!.daemon.epochState('lab-b')!;
+    ended = old;
     const next = finishedRounds(labs['lab-a']!.daemon);
     time.jumpTo(old.endsAt + 1000);
     await next;
@@ -175,4 +182,36 @@ describe('key epochs between two daemons', () => {
     expect(fresh.slotStart).toBe(old.slotStart + 7 * 86_400);
     expect(readdirSync(join(federation.node('lab-a').dir, 'epoch-keys'))).toEqual([`${Buffer.from(fresh.epochId).toString('hex')}.key`]);
   }, 120_000);
+
+  it('refuses what a modified peer dials: a round of an ended epoch, an epoch start it does not initiate, a round off the chain', async () => {
+    const roster = parseRoster(readFileSync(federation.rosterPath, 'utf8'));
+    const identity = await loadKeyFile(join(federation.node('lab-b').dir, 'identity.key'));
+    const dial = (purpose: Uint8Array): Promise<unknown> => connect({ roster, identity: { id: 'lab-b', secretKey: identity.secretKey }, peerId: 'lab-a', purpose, now: time.now });
+    const open = labs['lab-a']!.daemon.epochState('lab-b')!;
+
+    // A replay of the last completed round of the epoch that ended: refused, nothing runs.
+    await expect(dial(epochRoundId(ended!.epochId, ended!.nextIndex - 1))).rejects.toMatchObject({ code: 'epoch-ended', reason: 'purpose-refused' });
+
+    // An epoch start (round 0 of the next generations) that lab-a, not lab-b, initiates: refused, the open epoch untouched.
+    const digest = rosterDigest(roster);
+    const generation = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => open.generation + n)
+      .find((g) => scheduledInitiator(epochId(digest, open.slotStart, g, 'lab-a', 'lab-b'), 'lab-a', 'lab-b') === 'lab-a');
+    expect(generation).toBeDefined();
+    await expect(dial(epochRoundId(epochId(digest, open.slotStart, generation!, 'lab-a', 'lab-b'), 0))).rejects.toMatchObject({ code: 'not-initiator', reason: 'purpose-refused' });
+    expect(labs['lab-a']!.daemon.epochState('lab-b')).toMatchObject({ row: open.row, status: 'open', nextIndex: open.nextIndex });
+
+    // An epoch start backdated to the previous epoch slot, or post-dated to the next: refused as such.
+    // (The previous slot's generations up to the ended epoch's ran there: their round 0 ids are replays, refused as round-replayed.)
+    await expect(dial(epochRoundId(epochId(digest, ended!.slotStart, 0, 'lab-a', 'lab-b'), 0))).rejects.toMatchObject({ code: 'round-replayed', reason: 'purpose-refused' });
+    for (const [slotStart, g] of [[ended!.slotStart, ended!.generation + 1], [open.slotStart + 7 * 86_400, 0]] as const) {
+      await expect(dial(epochRoundId(epochId(digest, slotStart, g, 'lab-a', 'lab-b'), 0))).rejects.toMatchObject({ code: 'epoch-mismatch', reason: 'purpose-refused' });
+    }
+    expect(labs['lab-a']!.daemon.epochState('lab-b')).toMatchObject({ row: open.row, status: 'open', nextIndex: open.nextIndex });
+
+    // A round ahead of the chain (as if lab-b had completed one lab-a did not): the chains diverged, the epoch ends, its key is erased.
+    await expect(dial(epochRoundId(open.epochId, open.nextIndex + 1))).rejects.toMatchObject({ code: 'epoch-mismatch', reason: 'purpose-refused' });
+    expect(labs['lab-a']!.daemon.epochState('lab-b')).toBeUndefined();
+    expect(readdirSync(join(federation.node('lab-a').dir, 'epoch-keys'))).toEqual([]);
+    identity.secretKey.fill(0);
+  }, 60_000);
 });

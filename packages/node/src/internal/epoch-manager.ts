@@ -233,6 +233,11 @@ export class EpochManager {
       const last = this.epochs.lastGeneration(peerId, slotStart);
       for (let generation = last + 1; generation <= last + GENERATION_LOOKAHEAD; generation++) {
         const id = this.idOf(slotStart, generation, peerId);
+        const otherSlot = slotStart !== this.slotOf(now).start;
+        if ((same(epochNudgeId(id, 0)) || same(epochRoundId(id, 0))) && otherSlot) {
+          const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+          return { kind: 'refuse', code: 'epoch-mismatch', detail: `epoch ${hex(id)} belongs to the epoch slot starting ${iso(slotStart)}; this node's current slot starts ${iso(this.slotOf(now).start)}` };
+        }
         if (same(epochNudgeId(id, 0))) {
           if (scheduledInitiator(id, this.selfId(), peerId) !== this.selfId()) return { kind: 'refuse', code: 'not-initiator', detail: `this node is not the initiator of epoch ${hex(id)}` };
           // node.md §10.6: the peer asks for a new epoch: it no longer holds the open one.
@@ -240,7 +245,6 @@ export class EpochManager {
           return { kind: 'nudge', peerId, index: 0 };
         }
         if (!same(epochRoundId(id, 0))) continue;
-        if (slotStart !== this.slotOf(now).start) return { kind: 'refuse', code: 'epoch-mismatch', detail: 'an epoch of another epoch slot' };
         if (scheduledInitiator(id, this.selfId(), peerId) !== peerId) return { kind: 'refuse', code: 'not-initiator', detail: `${peerId} is not the initiator of epoch ${hex(id)}` };
         // node.md §10.5: each start evaluates everything again and is charged again; starts are counted.
         if (this.epochs.startsSince(peerId, now - DAY_MS) >= policy.maxEpochStartsPerDay) {
@@ -255,11 +259,15 @@ export class EpochManager {
     return undefined;
   }
 
-  /** The current epoch slot, and its neighbour when the clock is within the skew of the boundary. */
+  /**
+   * The epoch slots whose starts a responder recognizes: the current one, and the previous and
+   * next ones, so that a start backdated or post-dated by a slot is refused as such
+   * (`epoch-mismatch`) rather than taken for an ad-hoc round id.
+   */
   private candidateSlots(now: number): number[] {
-    const skew = this.host.config().clockSkewSeconds * 1000;
-    const slots = new Set([this.slotOf(now).start, this.slotOf(now - skew).start, this.slotOf(now + skew).start]);
-    return [...slots];
+    const current = this.slotOf(now).start;
+    const length = this.days * 86_400;
+    return [current, current - length, current + length];
   }
 
   private endedEpochRound(peerId: string, purpose: Uint8Array): EpochRecord | undefined {
