@@ -50,7 +50,7 @@ describe('a scheduled slot with one pair over its cap', () => {
       // audit.md §3: an aborted attempt logs its attempt hash over the frames recorded (the OFFERs here).
       expect(round).toMatchObject({ origin: 'scheduled', status: 'aborted', reason: 'set-too-large', intersectionSize: null, evaluationsSent: 0, evaluationsReceived: 0 });
       expect(round?.transcriptHash).toMatch(/^[0-9a-f]{128}$/);
-      expect(round?.detail).toMatch(/set size 80 exceeds (this party's|the peer's) cap 50$/);
+      expect(round?.detail).toMatch(/set size 80 exceeds (this party's|the peer's) maxPeerSetSize 50$/);
     }
     const status = await vennJson<{ peers: Array<{ id: string; lastRound: { status: string; reason: string | null } | null }> }>(['status', '--dir', federation.node('lab-a').dir, '--json']);
     expect(status.peers.find((p) => p.id === 'lab-c')?.lastRound).toMatchObject({ status: 'aborted', reason: 'set-too-large' });

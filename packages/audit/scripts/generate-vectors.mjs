@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
- * Seeded generator for Venn's audit-log vectors (protocol-spec/vectors/audit-log-v1.json). It follows
- * protocol-spec/audit.md §2–4 and §10.1 step by step with the primitives alone (noble SHA-256 and Ed25519) and
- * never imports @venn/audit, so the vectors are an independent check on the package.
+ * Seeded generator for Venn's audit vectors: protocol-spec/vectors/audit-log-v1.json (round records,
+ * the Merkle log, signed tree heads, exported logs; audit.md §2–4, §10.1) and audit-bundle-v1.json
+ * (transcript bundles and the verifier's verdicts; audit.md §8–§9, built from the rounds of
+ * venn-round.json). It follows the spec step by step with the primitives alone (noble SHA-256,
+ * SHA-512 and Ed25519) and never imports a Venn package, so the vectors are an independent check.
  *
- * Run: node packages/audit/scripts/generate-vectors.mjs [--write]
+ * Run: node packages/audit/scripts/generate-vectors.mjs [--write | --print audit-bundle-v1.json]
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 
 const te = new TextEncoder();
 const hex = (b) => Buffer.from(b).toString('hex');
@@ -191,6 +193,7 @@ const peers = [
 ];
 const exportedLog = mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding], peers });
 
+
 // ---------------------------------------------------------------- negative vectors
 const good = leaves[0];
 const patch = (bytes, offset, ...values) => {
@@ -208,13 +211,13 @@ const invalidRecords = [
   ['378 bytes', new Uint8Array(378), 'too-large'],
   ['version 1', patch(good, 0, 1), 'unsupported-version'],
   ['flag bit 5 set', patch(good, 69, 0x3f), 'invalid-field'],
-  ['slot absent but not zero', patch(good, 69, 0x1e), 'non-canonical'],
-  ['initiatorSetSize absent but not zero', patch(good, 69, 0x17), 'non-canonical'],
+  ['slot absent but not zero', patch(good, 69, 0x1e), 'non-canonical-encoding'],
+  ['initiatorSetSize absent but not zero', patch(good, 69, 0x17), 'non-canonical-encoding'],
   ['status 0', patch(good, 78, 0), 'invalid-field'],
   ['initiatorClaim of 2^53', patch(good, 79, 0x00, 0x20, 0, 0, 0, 0, 0, 0), 'out-of-range'],
   ['responderSetSize over MAX_SET_SIZE', patch(good, 107, 0x00, 0x10, 0x00, 0x01), 'invalid-field'],
   ['endedBy 3', patch(aborted, 119, 3), 'invalid-field'],
-  ['transcript hash length 65', patch(good, 120, 65), 'invalid-length'],
+  ['transcript hash length 65', patch(good, 120, 65), 'wrong-length'],
   ['upper-case initiator id', patch(good, 120 + 1 + 64 + 1, 0x4c), 'invalid-field'],
   ['completed with unequal claims', patch(good, 94, 43), 'inconsistent-record'],
   ['completed with a reason', cat(good.slice(0, -1), short(te.encode('bad-proof'))), 'inconsistent-record'],
@@ -224,6 +227,43 @@ const invalidRecords = [
   ['aborted with endedBy 0', patch(aborted, 119, 0), 'inconsistent-record'],
   ['aborted with more evaluations than the other declared', patch(aborted, 115, 0, 0, 0, 101), 'inconsistent-record'],
   ['responder equal to initiator', patch(good, good.length - 2, 0x61), 'invalid-field'],
+  ['initiator id length 64', cat(good.slice(0, 120 + 1 + 64), u8(64), te.encode('a'.repeat(64)), good.slice(120 + 1 + 64 + 1 + 5)), 'wrong-length'],
+  ['disputed with equal claims', patch(good, 78, 3), 'inconsistent-record'],
+  ['completed with an empty transcript hash', cat(good.slice(0, 120), u8(0), good.slice(120 + 1 + 64)), 'inconsistent-record'],
+  ['aborted with a 32-byte attempt hash', cat(aborted.slice(0, 120), u8(32), aborted.slice(121, 121 + 32), aborted.slice(120 + 1 + 64)), 'inconsistent-record'],
+].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+
+// audit.md §10.1: each invalid exported log breaks one rule of the valid one and names its code.
+const logFile = (fields) => mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding], peers, ...fields });
+const smallerHead = (() => {
+  const h = { size: 3, root: mth(leaves.slice(0, 3)), timestamp: 1767247300000 };
+  const sig = ed25519.sign(cat(te.encode('VENN-V01-TREE-HEAD'), u64(h.size), h.root, u64(h.timestamp), short(te.encode(logId))), seed);
+  return cat(u8(1), u64(h.size), h.root, u64(h.timestamp), sig);
+})();
+// The canonical file with one value's header made longer: `v` (2) as uint 8.
+const vAt = Buffer.from(exportedLog).indexOf(Buffer.from('a17602', 'hex'));
+const invalidExportedLogs = [
+  ['empty', new Uint8Array(0), 'empty'],
+  ['cut before its last byte', exportedLog.slice(0, -1), 'truncated'],
+  ['one trailing byte', cat(exportedLog, u8(0)), 'trailing-bytes'],
+  ['a transcript bundle\'s format name', mp({ fmt: 'venn-transcript-bundle', v: 2, log: logId, leaves, heads: [headEncoding], peers }), 'wrong-format'],
+  ['version 1 (peer entries without receipts)', logFile({ v: 1 }), 'unsupported-version'],
+  ['the log id as bin', logFile({ log: te.encode(logId) }), 'wrong-type'],
+  ['a map without "peers"', mp({ fmt: 'venn-log', v: 2, log: logId, leaves, heads: [headEncoding] }), 'missing-field'],
+  ['a seventh key', logFile({ extra: 0 }), 'unknown-field'],
+  ['"v" written as uint 8', cat(exportedLog.slice(0, vAt + 2), Uint8Array.of(0xcc, 0x02), exportedLog.slice(vAt + 3)), 'non-canonical-encoding'],
+  ['"log" before "v"', mp({ fmt: 'venn-log', log: logId, v: 2, leaves, heads: [headEncoding], peers }), 'non-canonical-encoding'],
+  ['own heads out of size order', logFile({ heads: [headEncoding, smallerHead] }), 'non-canonical-encoding'],
+  ['two own heads of one size', logFile({ heads: [headEncoding, headEncoding] }), 'non-canonical-encoding'],
+  ['peer entries out of order', logFile({ peers: [peers[1], peers[0]] }), 'non-canonical-encoding'],
+  ['one peer entry twice', logFile({ peers: [peers[0], peers[0], peers[1]] }), 'non-canonical-encoding'],
+  ['a leaf of 64 bytes', logFile({ leaves: [...leaves, good.slice(0, 64)] }), 'wrong-length'],
+  ['a head of 112 bytes', logFile({ heads: [headEncoding.slice(0, 112)] }), 'wrong-length'],
+  ['a peer receipt of 2^53', logFile({ peers: [{ ...peers[0], opened: 2 ** 53 }, peers[1]] }), 'out-of-range'],
+  ['a log id that is not UTF-8', cat(exportedLog.slice(0, vAt + 3), mp('log'), Uint8Array.of(0xa5, 0x6c, 0x61, 0x62, 0x2d, 0xff), exportedLog.slice(vAt + 3 + 4 + 6)), 'invalid-utf8'],
+  ['an upper-case log id', logFile({ log: 'Lab-a' }), 'invalid-field'],
+  ['an upper-case peer id', logFile({ peers: [peers[0], { ...peers[1], peer: 'LAB-B' }] }), 'invalid-field'],
+  ['an own head of version 0', logFile({ heads: [patch(headEncoding, 0, 0)] }), 'unsupported-version'],
 ].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
 
 const invalidHeads = [
@@ -272,14 +312,273 @@ const vectors = {
   },
   invalid_round_records: invalidRecords,
   invalid_tree_heads: invalidHeads,
+  invalid_exported_logs: invalidExportedLogs,
   tampered_tree_heads: tamperedHeads,
 };
 
-const text = `${JSON.stringify(vectors, null, 2)}\n`;
+// ---------------------------------------------------------------- audit.md §8–§9 transcript bundles
+// The rounds of venn-round.json (SPEC §12) are the frames; the exporter's leaf, log, head and bundle
+// are built here from audit.md §3, §4, §8 and SPEC §7 with SHA-512, SHA-256 and Ed25519 alone.
+const roundVectors = JSON.parse(readFileSync(new URL('../../../protocol-spec/vectors/venn-round.json', import.meta.url), 'utf8'));
+const fromHex = (h) => Uint8Array.from(Buffer.from(h, 'hex'));
+const ROLES = ['initiator', 'responder'];
+const ROLE_BYTE = { initiator: 1, responder: 2 };
+const ids = { initiator: 'lab-a', responder: 'lab-b' };
+// Every Venn frame is a map whose first key is "t" (SPEC §5.2): header, a1 74, then t as a fixint.
+const typeOf = (frame) => frame[3];
+const T = { offer: 1, blinded: 2, evaluated: 3, proof: 4, labels: 5, finish: 6, abort: 7 };
+const STREAM_LABEL = te.encode('VENN-V02-STREAM');
+const TRANSCRIPT_LABEL = te.encode('VENN-V02-TRANSCRIPT');
+
+/** SPEC §7.2: S_j over the frames of stream j, each as role || t || u32 len || body. */
+function streamDigest(j, frames, role) {
+  return sha512(cat(STREAM_LABEL, u8(j), ...frames.flatMap((body) => [u8(ROLE_BYTE[role]), u8(typeOf(body)), u32(body.length), body])));
+}
+/**
+ * The ten stream digests of SPEC §7.2 from each party's frames in sending order (FINISH and ABORT
+ * enter no stream), with the LABELS streams given as digests (a bundle holds no LABELS frame).
+ */
+function streamDigests(frames, labels) {
+  const digests = [];
+  for (let t = 1; t <= 4; t++) for (const role of ROLES) digests.push(streamDigest(2 * (t - 1) + (role === 'initiator' ? 0 : 1), frames[role].filter((f) => typeOf(f) === t), role));
+  return [...digests, labels.initiator, labels.responder];
+}
+/** SPEC §7.3 TH(purpose, {0..9}). */
+const transcriptHash = (purpose, digests) => sha512(cat(TRANSCRIPT_LABEL, u8(purpose), ...digests.flatMap((d, j) => [u8(j), d])));
+const emptyStream = (role) => streamDigest(role === 'initiator' ? 8 : 9, [], role);
+/** audit.md §3: TH(0x03, ...) over the recorded frames, empty when no frame entered any stream. */
+function attemptHash(frames, labels) {
+  const entered = ROLES.some((role) => frames[role].some((f) => typeOf(f) < T.finish) || !equal(labels[role], emptyStream(role)));
+  return entered ? transcriptHash(0x03, streamDigests(frames, labels)) : new Uint8Array(0);
+}
+const equal = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+/** What a round of venn-round.json gives: each party's non-LABELS frames, its LABELS stream digest, sizes and claims. */
+function roundParts(index) {
+  const round = roundVectors.rounds[index];
+  const frames = {};
+  const labels = {};
+  for (const role of ROLES) {
+    const all = round.messages[role].map((m) => fromHex(m.hex));
+    frames[role] = all.filter((f) => typeOf(f) !== T.labels);
+    labels[role] = streamDigest(role === 'initiator' ? 8 : 9, all.filter((f) => typeOf(f) === T.labels), role);
+  }
+  const digests = streamDigests(frames, labels);
+  // The generator's transcript must be the round's own (SPEC §7, venn-round.json).
+  if (!digests.every((d, j) => hex(d) === round.stream_digests[j]) || hex(transcriptHash(0x02, digests)) !== round.th_final) {
+    throw new Error(`round ${index}: the recomputed transcript differs from venn-round.json`);
+  }
+  return {
+    round, frames, labels, roundId: fromHex(round.round_id), rosterDigest: fromHex(round.roster_digest),
+    sizes: { initiator: round.initiator.elements.length, responder: round.responder.elements.length },
+    claims: { initiator: round.results.initiator.intersection_size, responder: round.results.responder.intersection_size },
+    seeds: { initiator: fromHex(round.initiator.identity_seed), responder: fromHex(round.responder.identity_seed) },
+  };
+}
+const rounds = [roundParts(0), roundParts(1)];
+const [labelled, cardinality] = rounds;
+for (const other of rounds) {
+  if (!equal(other.rosterDigest, labelled.rosterDigest) || !ROLES.every((r) => equal(other.seeds[r], labelled.seeds[r]))) throw new Error('the rounds of venn-round.json differ in roster or keys');
+}
+
+/** audit.md §3: the exporter's leaf of a round that exchanged both FINISH messages. */
+function completedLeaf(parts, frames = parts.frames, labels = parts.labels, overrides = {}) {
+  const claims = overrides.claims ?? parts.claims;
+  return {
+    roundId: parts.roundId, attempt: 1, rosterDigest: parts.rosterDigest, slot: null, initiatorId: ids.initiator, responderId: ids.responder,
+    status: claims.initiator === claims.responder ? 'completed' : 'disputed', reason: claims.initiator === claims.responder ? '' : 'size-mismatch',
+    transcriptHash: transcriptHash(0x02, streamDigests(frames, labels)), initiatorClaim: claims.initiator, responderClaim: claims.responder,
+    timestamp: 1767290450000, ...whole(parts.sizes.initiator, parts.sizes.responder), ...overrides.record,
+  };
+}
+/** audit.md §3: the exporter's leaf of an aborted attempt, its counts and attempt hash from the recorded frames. */
+function abortedLeaf(parts, frames, labels, { reason, endedBy }) {
+  const offerSize = (role) => {
+    const offer = frames[role].find((f) => typeOf(f) === T.offer);
+    if (offer === undefined) return null;
+    // OFFER keys t, v, rid, rd, from, to, mode, n, ...: read n after its key.
+    const at = Buffer.from(offer).indexOf(Buffer.from('a16e', 'hex')) + 2;
+    return offer[at] < 0x80 ? offer[at] : (offer[at + 1] << 8) | offer[at + 2];
+  };
+  const evaluations = (role) => frames[role].filter((f) => typeOf(f) === T.evaluated).reduce((sum, f) => sum + pointsOf(f).length / 32, 0);
+  return {
+    roundId: parts.roundId, attempt: 1, rosterDigest: parts.rosterDigest, slot: null, initiatorId: ids.initiator, responderId: ids.responder,
+    status: 'aborted', reason, transcriptHash: attemptHash(frames, labels), initiatorClaim: null, responderClaim: null, timestamp: 1767290450000,
+    initiatorSetSize: offerSize('initiator'), responderSetSize: offerSize('responder'),
+    initiatorEvaluations: evaluations('initiator'), responderEvaluations: evaluations('responder'), endedBy,
+  };
+}
+/**
+ * The `pts` of a BLINDED or EVALUATED frame. Keys come in schema order (SPEC §5.4, §5.5): in BLINDED
+ * `pts` is last; in EVALUATED it precedes "pi" (a2 70 69) and its 64-byte bin (c4 40 …).
+ */
+function ptsRange(frame) {
+  const end = typeOf(frame) === T.evaluated ? frame.length - 3 - 2 - 64 : frame.length;
+  const key = Buffer.from(frame).lastIndexOf(Buffer.from('a3707473', 'hex'), end);
+  const header = frame[key + 4];
+  const length = header === 0xc4 ? frame[key + 5] : (frame[key + 5] << 8) | frame[key + 6];
+  const start = key + 4 + (header === 0xc4 ? 2 : 3);
+  if (start + length !== end) throw new Error('unexpected frame layout');
+  return [start, end];
+}
+const pointsOf = (frame) => frame.slice(...ptsRange(frame));
+
+/** The exporter's log: three earlier leaves, the attempt's, one later; a head signed by the exporter (audit.md §4). */
+function exporterLog(exporter, leafBytes, seedOf) {
+  const logLeaves = [...leaves.slice(0, 3), leafBytes, leaves[3]];
+  const index = 3;
+  const h = { size: logLeaves.length, root: mth(logLeaves), timestamp: 1767290500000 };
+  const sig = ed25519.sign(cat(te.encode('VENN-V01-TREE-HEAD'), u64(h.size), h.root, u64(h.timestamp), short(te.encode(ids[exporter]))), seedOf[exporter]);
+  return { index, head: cat(u8(1), u64(h.size), h.root, u64(h.timestamp), sig), inclusion: path(index, logLeaves) };
+}
+/** audit.md §8.2: the canonical msgpack bundle. */
+function bundleFile(b) {
+  const party = (role) => ({ frames: b.frames[role], labels: b.labels[role], rejected: b.rejected?.[role] ?? null });
+  return mp({ fmt: 'venn-transcript-bundle', v: 1, exporter: b.exporterId ?? ids[b.exporter], leaf: b.leaf, index: b.index, head: b.head, inclusion: b.inclusion, initiator: party('initiator'), responder: party('responder') });
+}
+/** A bundle of `parts` as `exporter` logged it, with whatever the case changes. */
+function makeBundle(parts, exporter, change = {}) {
+  const frames = change.frames ?? parts.frames;
+  const labels = change.labels ?? parts.labels;
+  const record = change.leaf ?? completedLeaf(parts, frames, labels);
+  const leafBytes = change.leafBytes ?? encodeRecord(record);
+  const log = exporterLog(exporter, leafBytes, parts.seeds);
+  const b = { exporter, frames, labels, rejected: change.rejected, leaf: leafBytes, index: log.index, head: log.head, inclusion: log.inclusion, ...change.file };
+  return bundleFile(b);
+}
+const replace = (list, i, value) => list.map((x, j) => (j === i ? value : x));
+const withBytes = (frame, at, bytes) => {
+  const copy = Uint8Array.from(frame);
+  copy.set(bytes, at);
+  return copy;
+};
+const flipLast = (bytes) => withBytes(bytes, bytes.length - 1, [bytes[bytes.length - 1] ^ 0x01]);
+const frameOf = (parts, role, t, nth = 0) => parts.frames[role].filter((f) => typeOf(f) === t)[nth];
+const indexOf = (parts, role, t) => parts.frames[role].findIndex((f) => typeOf(f) === t);
+const withFrame = (parts, role, t, frame) => ({ ...parts.frames, [role]: replace(parts.frames[role], indexOf(parts, role, t), frame) });
+
+// Mutations of the labelled intersection round (exported by lab-a) and the cardinality round (exported by lab-b).
+const L = labelled;
+const swappedEvaluated = (() => {
+  const frame = frameOf(L, 'responder', T.evaluated);
+  const [start] = ptsRange(frame);
+  return withBytes(withBytes(frame, start, frame.slice(start + 32, start + 64)), start + 32, frame.slice(start, start + 32));
+})();
+const swappedFrames = withFrame(L, 'responder', T.evaluated, swappedEvaluated);
+const identityBlinded = withBytes(frameOf(L, 'responder', T.blinded), ptsRange(frameOf(L, 'responder', T.blinded))[0], new Uint8Array(32));
+const capAt = Buffer.from(frameOf(L, 'responder', T.offer)).indexOf(Buffer.from('a3636170', 'hex')) + 4;
+const offerOverCap = cat(frameOf(L, 'responder', T.offer).slice(0, capAt), Uint8Array.of(0xcd, 0x03, 0xe9), frameOf(L, 'responder', T.offer).slice(capAt + 1)); // cap 100 → 1001
+const lyingFinish = (() => {
+  // The responder claims 4 and signs the claim over the true TH_final with its own key (SPEC §8).
+  const finish = frameOf(L, 'responder', T.finish);
+  const sizeAt = Buffer.from(finish).indexOf(Buffer.from('a473697a65', 'hex')) + 5;
+  const input = cat(te.encode('VENN-V02-FINISH'), u8(ROLE_BYTE.responder), L.roundId, fromHex(L.round.th_final), u32(4));
+  return withBytes(withBytes(finish, sizeAt, [4]), finish.length - 64, ed25519.sign(input, L.seeds.responder));
+})();
+const abortFrame = (code) => mp({ t: T.abort, rid: L.roundId, code, msg: '' });
+const emptyLabels = { initiator: emptyStream('initiator'), responder: emptyStream('responder') };
+// A refusal: lab-b refuses lab-a's OFFER with ABORT budget-exceeded, before its own OFFER (SPEC §4.4–§4.5).
+const refusedFrames = { initiator: [frameOf(L, 'initiator', T.offer)], responder: [abortFrame('budget-exceeded')] };
+const refusedLeaf = abortedLeaf(L, refusedFrames, emptyLabels, { reason: 'budget-exceeded', endedBy: 'responder' });
+// lab-b aborts with bad-proof after both EVALUATED streams, although lab-a's chunk proof verifies.
+const unfoundedFrames = {
+  initiator: L.frames.initiator.filter((f) => typeOf(f) < T.finish),
+  responder: [...L.frames.responder.filter((f) => typeOf(f) < T.finish), abortFrame('bad-proof')],
+};
+const noFrames = { initiator: [], responder: [] };
+const C = cardinality;
+const tamperedSum = flipLast(frameOf(C, 'initiator', T.proof)); // one bit of the PROOF's s
+const tamperedSumFrames = withFrame(C, 'initiator', T.proof, tamperedSum);
+
+const verifierCases = [
+  ['valid: intersection mode with label fields, exported by the initiator', makeBundle(L, 'initiator'), null, null],
+  ['valid: the same round exported by the responder', makeBundle(L, 'responder'), null, null],
+  ['valid: cardinality mode, exported by the responder', makeBundle(C, 'responder'), null, null],
+  ['a LABELS frame in clear', makeBundle(L, 'initiator', { frames: { ...L.frames, initiator: [...L.frames.initiator.slice(0, 3), fromHex(L.round.messages.initiator[3].hex), L.frames.initiator[3]] } }), 'bundle', 'exporter'],
+  ['a leaf of record version 1', makeBundle(L, 'initiator', { leafBytes: withBytes(encodeRecord(completedLeaf(L)), 0, [1]) }), 'round-record', 'exporter'],
+  ['an exporter that is not a party of the leaf', makeBundle(L, 'initiator', { file: { exporterId: 'lab-c' } }), 'round-record', 'exporter'],
+  ['every frame names a round other than the leaf\'s', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), roundId: label('venn vector another round') } }), 'round-record', 'exporter'],
+  ['a leaf under another roster digest', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), rosterDigest: label('venn vector another roster') } }), 'roster', 'undetermined'],
+  ['a head whose signature has one bit flipped', makeBundle(L, 'initiator', { file: { head: flipLast(exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds).head) } }), 'tree-head', 'exporter'],
+  ['an inclusion proof with one bit flipped', makeBundle(L, 'initiator', { file: { inclusion: replace(exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds).inclusion, 0, flipLast(exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds).inclusion[0])) } }), 'log-inclusion', 'exporter'],
+  ['the responder\'s BLINDED chunk carries the identity', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.blinded, identityBlinded) }), 'messages-responder', 'responder'],
+  ['the responder\'s EVALUATED chunk before its BLINDED chunk', makeBundle(L, 'initiator', { frames: { ...L.frames, responder: [L.frames.responder[0], L.frames.responder[2], L.frames.responder[1], L.frames.responder[3]] } }), 'messages-responder', 'responder'],
+  ['a frame of the initiator that did not decode', makeBundle(L, 'responder', { rejected: { initiator: sha512(Uint8Array.of(0xc1)), responder: null } }), 'messages-initiator', 'initiator'],
+  ['the responder sent FINISH without LABELS although fields were agreed', makeBundle(L, 'initiator', { labels: { ...L.labels, responder: emptyStream('responder') }, leaf: completedLeaf(L) }), 'messages-responder', 'responder'],
+  ['the responder\'s OFFER states a cap over its roster policy', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.offer, offerOverCap) }), 'policy', 'responder'],
+  ['a scheduled slot whose round id is not the leaf\'s', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), slot: 1767225600 } }), 'slot', 'exporter'],
+  ['two evaluations of the responder swapped; the leaf logs the round\'s TH_final', makeBundle(L, 'initiator', { frames: swappedFrames, leaf: completedLeaf(L) }), 'transcript', 'exporter'],
+  ['two evaluations of the responder swapped; the leaf logs the TH_final of the frames', makeBundle(L, 'initiator', { frames: swappedFrames }), 'proof-responder', 'responder'],
+  ['the responder\'s FINISH signature with one bit flipped', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, flipLast(frameOf(L, 'responder', T.finish))) }), 'finish-responder', 'responder'],
+  ['the initiator\'s FINISH signature with one bit flipped, exported by the responder', makeBundle(L, 'responder', { frames: withFrame(L, 'initiator', T.finish, flipLast(frameOf(L, 'initiator', T.finish))) }), 'finish-initiator', 'initiator'],
+  ['the responder signs a claim of 4 that its evaluations do not give; the leaf logs the round disputed', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, lyingFinish), leaf: completedLeaf(L, L.frames, L.labels, { claims: { initiator: 3, responder: 4 } }) }), 'intersection-size', 'responder'],
+  ['a leaf that logs claims of 2', makeBundle(L, 'initiator', { leaf: completedLeaf(L, L.frames, L.labels, { claims: { initiator: 2, responder: 2 } }) }), 'record-status', 'exporter'],
+  ['a refused OFFER: the responder sent only an ABORT', makeBundle(L, 'initiator', { frames: refusedFrames, labels: emptyLabels, leaf: refusedLeaf }), 'completed', 'undetermined'],
+  ['a refused OFFER whose leaf misstates the initiator\'s set size', makeBundle(L, 'initiator', { frames: refusedFrames, labels: emptyLabels, leaf: { ...refusedLeaf, initiatorSetSize: 8 } }), 'transcript', 'exporter'],
+  ['an ABORT bad-proof that the bundle does not bear out', makeBundle(L, 'initiator', { frames: unfoundedFrames, labels: emptyLabels, leaf: abortedLeaf(L, unfoundedFrames, emptyLabels, { reason: 'bad-proof', endedBy: 'responder' }) }), 'completed', 'responder'],
+  ['an attempt that never reached the peer: no frame', makeBundle(L, 'initiator', { frames: noFrames, labels: emptyLabels, leaf: abortedLeaf(L, noFrames, emptyLabels, { reason: 'peer-unreachable', endedBy: 'initiator' }) }), 'completed', 'undetermined'],
+  ['cardinality mode: the initiator\'s PROOF with one bit flipped; the leaf logs the TH_final of the frames', makeBundle(C, 'responder', { frames: tamperedSumFrames }), 'proof-initiator', 'initiator'],
+].map(([name, bytes, check, party]) => ({ name, encoding: hex(bytes), ...(check === null ? { valid: true } : { valid: false, check, party }) }));
+
+// audit.md §8.2: each invalid bundle breaks one decoding rule of the first valid bundle.
+const goodBundle = makeBundle(L, 'initiator');
+const goodParts = { exporter: 'initiator', frames: L.frames, labels: L.labels, leaf: encodeRecord(completedLeaf(L)), ...exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds) };
+const bundleWith = (fields) => bundleFile({ ...goodParts, ...fields });
+const rawBundle = (entries) => mp(Object.fromEntries(entries));
+const topEntries = () => {
+  const party = (role) => ({ frames: goodParts.frames[role], labels: goodParts.labels[role], rejected: null });
+  return [['fmt', 'venn-transcript-bundle'], ['v', 1], ['exporter', 'lab-a'], ['leaf', goodParts.leaf], ['index', goodParts.index], ['head', goodParts.head], ['inclusion', goodParts.inclusion], ['initiator', party('initiator')], ['responder', party('responder')]];
+};
+const indexAt = Buffer.from(goodBundle).indexOf(Buffer.from('a5696e64657803', 'hex')) + 6; // "index": 3
+const exporterAt = Buffer.from(goodBundle).indexOf(Buffer.from('a86578706f72746572a56c61622d61', 'hex')) + 9; // "exporter": "lab-a"
+const invalidBundles = [
+  ['empty', new Uint8Array(0), 'empty'],
+  ['cut before its last byte', goodBundle.slice(0, -1), 'truncated'],
+  ['one trailing byte', cat(goodBundle, u8(0)), 'trailing-bytes'],
+  ['an exported log\'s format name', rawBundle(replace(topEntries(), 0, ['fmt', 'venn-log'])), 'wrong-format'],
+  ['bundle version 2', rawBundle(replace(topEntries(), 1, ['v', 2])), 'unsupported-version'],
+  ['the leaf index as nil', withBytes(goodBundle, indexAt, [0xc0]), 'wrong-type'],
+  ['the leaf index as uint 8', cat(goodBundle.slice(0, indexAt), Uint8Array.of(0xcc, 0x03), goodBundle.slice(indexAt + 1)), 'non-canonical-encoding'],
+  ['"leaf" before "exporter"', rawBundle([...topEntries().slice(0, 2), topEntries()[3], topEntries()[2], ...topEntries().slice(4)]), 'non-canonical-encoding'],
+  ['a map without "inclusion"', rawBundle(topEntries().filter(([key]) => key !== 'inclusion')), 'missing-field'],
+  ['a tenth key', rawBundle([...topEntries(), ['extra', 0]]), 'unknown-field'],
+  ['a head of 112 bytes', bundleWith({ head: goodParts.head.slice(0, 112) }), 'wrong-length'],
+  ['an empty frame', bundleWith({ frames: { ...L.frames, responder: [...L.frames.responder, new Uint8Array(0)] } }), 'wrong-length'],
+  ['a labels digest of 32 bytes', bundleWith({ labels: { ...L.labels, initiator: L.labels.initiator.slice(0, 32) } }), 'wrong-length'],
+  ['a leaf index of 2^53', cat(goodBundle.slice(0, indexAt), Uint8Array.of(0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 0), goodBundle.slice(indexAt + 1)), 'out-of-range'],
+  ['an exporter that is not UTF-8', withBytes(goodBundle, exporterAt + 5, [0xff]), 'invalid-utf8'],
+  ['an upper-case exporter', withBytes(goodBundle, exporterAt + 1, [0x4c]), 'invalid-field'],
+  ['an inclusion proof of 65 hashes', bundleWith({ inclusion: Array.from({ length: 65 }, (_, i) => label(`hash ${i}`)) }), 'too-large'],
+  ['a head of version 0', bundleWith({ head: withBytes(goodParts.head, 0, [0]) }), 'unsupported-version'],
+].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+
+const member = (role, policy) => ({ id: ids[role], identity_key: hex(ed25519.getPublicKey(L.seeds[role])), policy });
+const bundleVectors = {
+  source: SOURCE,
+  version: 1,
+  spec: 'protocol-spec/audit.md §8–§9',
+  note: 'Transcript bundles (audit.md §8) of rounds 0 and 1 of venn-round.json, each with the exporter\'s round record (version 2), a log of five leaves (round_records 0–2 of audit-log-v1.json, the attempt\'s leaf at index 3, round_records 3) and a head signed with the exporter\'s identity seed from venn-round.json. Verify each bundle of verifier_cases with the roster below: a valid one passes every check; an invalid one fails first at `check`, with `party` at fault (audit.md §9.1; `undetermined` when the bundle cannot tell). The roster is given by its fields: its digest, each member\'s identity key and published policy, and its schedule (cron "0 * * * *" in UTC: every slot is a multiple of 3600 seconds; round ids and initiators as node.md §3–§4). Each invalid_bundles entry breaks one rule of audit.md §8.2 and names the code its decoder MUST raise; a file over the size bound of §8.2 and an array of frames over 528 are refused from their size and header alone and have no vector here.',
+  roster: {
+    digest: hex(L.rosterDigest),
+    members: [
+      member('initiator', { max_peer_set_size: 1000, modes: ['intersection', 'cardinality'], share_labels: ['category', 'first_seen', 'reason'] }),
+      member('responder', { max_peer_set_size: 1000, modes: ['intersection', 'cardinality'], share_labels: ['category', 'reason'] }),
+    ],
+    schedule: { cron: '0 * * * *', timezone: 'UTC' },
+  },
+  verifier_cases: verifierCases,
+  invalid_bundles: invalidBundles,
+};
+
+const files = { 'audit-log-v1.json': vectors, 'audit-bundle-v1.json': bundleVectors };
+const textOf = (name) => `${JSON.stringify(files[name], null, 2)}\n`;
 if (process.argv.includes('--write')) {
-  const target = fileURLToPath(new URL('../../../protocol-spec/vectors/audit-log-v1.json', import.meta.url));
-  writeFileSync(target, text);
-  console.error(`wrote ${target}`);
+  for (const name of Object.keys(files)) {
+    const target = fileURLToPath(new URL(`../../../protocol-spec/vectors/${name}`, import.meta.url));
+    writeFileSync(target, textOf(name));
+    console.error(`wrote ${target}`);
+  }
 } else {
-  process.stdout.write(text);
+  const at = process.argv.indexOf('--print');
+  process.stdout.write(textOf(at < 0 ? 'audit-log-v1.json' : process.argv[at + 1]));
 }

@@ -59,6 +59,7 @@ interface Vectors {
   };
   invalid_round_records: { name: string; encoding: string; valid: false; error: string }[];
   invalid_tree_heads: { name: string; encoding: string; valid: false; error: string }[];
+  invalid_exported_logs: { name: string; encoding: string; valid: false; error: string }[];
   tampered_tree_heads: { name: string; log_id: string; size: number; root: string; timestamp: number; signature: string }[];
 }
 
@@ -152,9 +153,11 @@ describe('audit-log-v1 vectors', () => {
   const invalid = [
     ...vectors.invalid_round_records.map((v) => ({ ...v, kind: 'record' })),
     ...vectors.invalid_tree_heads.map((v) => ({ ...v, kind: 'head' })),
+    ...vectors.invalid_exported_logs.map((v) => ({ ...v, kind: 'exported log' })),
   ];
+  const decoders: Record<string, (bytes: Uint8Array) => unknown> = { record: decodeRoundRecord, head: decodeSignedTreeHead, 'exported log': decodeExportedLog };
   it.each(invalid)('invalid $kind is a CodecError $error: $name', ({ kind, encoding, error }) => {
-    const decode = kind === 'record' ? decodeRoundRecord : decodeSignedTreeHead;
+    const decode = decoders[kind]!;
     let caught: unknown;
     try {
       decode(bytes(encoding));
@@ -163,5 +166,15 @@ describe('audit-log-v1 vectors', () => {
     }
     expect(caught).toBeInstanceOf(CodecError);
     expect((caught as CodecError).code).toBe(error);
+  });
+
+  it('invalid records, heads and exported logs name every code their decoders can raise on bytes (errors.md §6.2, §6.3, §6.5)', () => {
+    const codes = (kind: string): string[] => [...new Set(invalid.filter((v) => v.kind === kind).map((v) => v.error))].sort();
+    expect(codes('record')).toEqual(['inconsistent-record', 'invalid-field', 'non-canonical-encoding', 'out-of-range', 'too-large', 'trailing-bytes', 'truncated', 'unsupported-version', 'wrong-length']);
+    expect(codes('head')).toEqual(['out-of-range', 'too-large', 'truncated', 'unsupported-version']);
+    expect(codes('exported log')).toEqual([
+      'empty', 'invalid-field', 'invalid-utf8', 'missing-field', 'non-canonical-encoding', 'out-of-range', 'trailing-bytes', 'truncated',
+      'unknown-field', 'unsupported-version', 'wrong-format', 'wrong-length', 'wrong-type',
+    ]);
   });
 });

@@ -368,7 +368,7 @@ describe('exported log codec', () => {
     for (const [name, peerHeads] of refused) {
       expect(() => encodeExportedLog({ ...a.exported(), peerHeads: peerHeads as PeerTreeHead[] }), name).toThrow(ValidationError);
     }
-    expect(() => encodeExportedLog({ ...a.exported(), leaves: [new Uint8Array(MIN_EXPORTED_LEAF_BYTES - 1)] })).toThrow(expect.objectContaining({ code: 'invalid-length' }));
+    expect(() => encodeExportedLog({ ...a.exported(), leaves: [new Uint8Array(MIN_EXPORTED_LEAF_BYTES - 1)] })).toThrow(expect.objectContaining({ code: 'wrong-length' }));
   });
 
   const splice = (find: readonly number[], replace: readonly number[]): Uint8Array => {

@@ -196,8 +196,8 @@ describe('round record junk table', () => {
     ['version 1', patched(0, 1), 'unsupported-version'],
     ['version 3', patched(0, 3), 'unsupported-version'],
     ['unknown flag bit', patched(FLAGS, 0x3f), 'invalid-field'],
-    ['slot absent but non-zero', patched(FLAGS, 0x1e), 'non-canonical'],
-    ['responder set size absent but non-zero', patched(FLAGS, 0x0f), 'non-canonical'],
+    ['slot absent but non-zero', patched(FLAGS, 0x1e), 'non-canonical-encoding'],
+    ['responder set size absent but non-zero', patched(FLAGS, 0x0f), 'non-canonical-encoding'],
     ['set size above MAX_SET_SIZE', patched(SET_SIZES, 0x00, 0x10, 0x00, 0x01), 'invalid-field'],
     ['completed with endedBy', patched(ENDED_BY, 2), 'inconsistent-record'],
     ['endedBy 3', patched(ENDED_BY, 3), 'invalid-field'],
@@ -206,12 +206,12 @@ describe('round record junk table', () => {
     ['status 4', patched(STATUS, 4), 'invalid-field'],
     ['claim above 2^53', patched(CLAIM_A, 0x00, 0x20), 'out-of-range'],
     ['timestamp of 2^64 - 1', patched(TIMESTAMP, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 'out-of-range'],
-    ['transcript hash longer than 64', patched(TH_LEN, 65), 'invalid-length'],
+    ['transcript hash longer than 64', patched(TH_LEN, 65), 'wrong-length'],
     ['id with an upper-case letter', patched(INITIATOR_LEN + 1, 0x4c), 'invalid-field'],
     ['empty initiator id', patched(INITIATOR_LEN, 0), 'invalid-field'],
     ['initiator id starting with "-"', patched(INITIATOR_LEN + 1, 0x2d), 'invalid-field'],
     ['completed with unequal claims', patched(CLAIM_A + 7, 0xd3), 'inconsistent-record'],
-    ['completed without the responder claim', patched(FLAGS, 0x1b, ...new Array(8).fill(0)), 'non-canonical'],
+    ['completed without the responder claim', patched(FLAGS, 0x1b, ...new Array(8).fill(0)), 'non-canonical-encoding'],
     ['same initiator and responder', (() => {
       const copy = good.slice();
       copy[INITIATOR_LEN + 11] = 0x61; // responder "lab-b" -> "lab-a"

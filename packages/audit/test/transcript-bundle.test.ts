@@ -81,7 +81,7 @@ describe('buildTranscriptBundle', () => {
     ['an exporter id with upper case', { exporter: 'Lab-A' }, ValidationError, 'invalid-field'],
     ['a leaf that is not a round record', { leaf: Uint8Array.of(2, 2, 3) }, CodecError, 'truncated'],
     ['a leaf index that is negative', { leafIndex: -1 }, ValidationError, 'invalid-integer'],
-    ['an inclusion proof hash of 31 bytes', { inclusionProof: [new Uint8Array(31)] }, ValidationError, 'invalid-length'],
+    ['an inclusion proof hash of 31 bytes', { inclusionProof: [new Uint8Array(31)] }, ValidationError, 'wrong-length'],
     ['messages that are not an array', { messages: 'frames' }, ValidationError, 'invalid-type'],
     ['a message with an unknown direction', { messages: [{ direction: 'sideways', bytes: Uint8Array.of(0x80) }] }, ValidationError, 'invalid-field'],
     ['a message without bytes', { messages: [{ direction: 'sent', bytes: 'x' }] }, ValidationError, 'invalid-type'],

@@ -10,12 +10,13 @@ import { decodeMessage, encodeMessage, type LabelValues, type Message } from '@v
 import { describe, expect, it } from 'vitest';
 import {
   BUNDLE_CHECKS,
+  emptyLabelsDigest,
   encodeTranscriptBundle,
   verifyTranscriptBundle,
   type BundleReport,
   type TranscriptBundle,
 } from '../src/index.js';
-import { auditRoster, digest, exportBundle, hourlySchedule, ids, keys, playRound, seededRng, type InFlight } from './round-harness.js';
+import { adHocRoundId, auditRoster, digest, exportBundle, hourlySchedule, ids, keys, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
 
 const status = (report: BundleReport): Record<string, string> => Object.fromEntries(report.checks.map((check) => [check.name, check.status]));
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
@@ -330,6 +331,101 @@ describe('claims, policy and the exporter', () => {
     const frames = bundle.responder.frames.filter((frame) => decodeMessage(frame).kind !== 'evaluated');
     const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+  });
+});
+
+describe('what the report says about a corrupt completed bundle', () => {
+  const played = playRound({ elements: { initiator: a, responder: b } });
+  const detail = (report: BundleReport, name: string): string => report.checks.find((check) => check.name === name)!.detail;
+
+  it('a FINISH frame that no longer decodes: the completed check names the check and frame that hid it, and says nothing of an ABORT', () => {
+    const bundle = exportBundle(played, 'initiator');
+    const frames = bundle.responder.frames.map((frame) => {
+      if (decodeMessage(frame).kind !== 'finish') return frame;
+      const corrupt = frame.slice();
+      corrupt[0] = corrupt[0]! ^ 0x01; // the fixmap header now claims one entry more than the frame holds
+      return corrupt;
+    });
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/^lab-b frame 3 does not decode: .+ → malformed-message\]$/);
+    const completed = detail(report, 'completed');
+    expect(completed).toMatch(/^the leaf logs the round completed, but the bundle holds no valid FINISH from lab-b \(the responder\), whose frames failed check "messages-responder": lab-b frame 3 does not decode/);
+    expect(completed).not.toMatch(/ABORT|aborted/);
+    expect(detail(report, 'record-status')).toBe("the leaf logs the responder's claim as 3, but the bundle holds no valid FINISH from lab-b");
+  });
+
+  it('a leaf whose claims differ from the FINISH messages: the detail names the party by role, with "the"', () => {
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { initiatorClaim: 4, responderClaim: 4 } }), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'record-status', party: 'exporter' });
+    expect(report.failure!.detail).toBe("the leaf logs the initiator's claim as 4, but lab-a's FINISH claims 3");
+    expect(report.checks.map((check) => check.detail).join('\n')).not.toMatch(/\ban? (initiator|responder)\b/);
+  });
+
+  it('an aborted attempt without any ABORT says who the exporter logged as ending it, and why', () => {
+    const bundle = exportBundle(played, 'responder', { leaf: { status: 'aborted', reason: 'timeout', initiatorClaim: null, responderClaim: null, endedBy: 'responder' } });
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(detail(report, 'completed')).toBe('the round was aborted: lab-b logged reason timeout, ended by the responder; no party sent an ABORT');
+  });
+});
+
+describe('an attempt with no frame (audit.md §9.1 checks 2, 10 and 16)', () => {
+  // The session never opened: neither party sent a round message, so the bundle holds no frame.
+  const nothing = {
+    roundId: adHocRoundId,
+    records: { initiator: [], responder: [] },
+    results: { initiator: { status: 'aborted', reason: 'peer-unreachable' }, responder: { status: 'aborted', reason: 'peer-unreachable' } },
+  } as unknown as PlayedRound;
+
+  it('passes every check it can with an aborted leaf of empty attempt hash, and names no party at fault', () => {
+    const report = verifyTranscriptBundle(exportBundle(nothing, 'initiator'), auditRoster());
+    expect(status(report)).toMatchObject({
+      bundle: 'pass', 'round-record': 'pass', roster: 'pass', 'tree-head': 'pass', 'log-inclusion': 'pass',
+      'messages-initiator': 'pass', 'messages-responder': 'pass', policy: 'skip', slot: 'pass', transcript: 'pass', 'record-status': 'pass',
+    });
+    expect(report.failure).toMatchObject({ name: 'completed', party: null });
+    expect(report.failure!.detail).toBe('the round was aborted: lab-a logged reason peer-unreachable, ended by the initiator; no party sent an ABORT');
+  });
+
+  it('a leaf that claims set sizes, evaluations or an attempt hash the frames do not give fails the transcript check', () => {
+    for (const leaf of [{ initiatorSetSize: 5 }, { responderEvaluations: 0, initiatorSetSize: 0 }, { transcriptHash: new Uint8Array(64).fill(1) }]) {
+      const report = verifyTranscriptBundle(exportBundle(nothing, 'initiator', { leaf }), auditRoster());
+      expect(report.failure).toMatchObject({ name: 'transcript', party: 'exporter' });
+    }
+  });
+
+  it('a leaf that logs such an attempt completed is the exporter\'s fault (record-status)', () => {
+    const leaf = {
+      status: 'completed', reason: '', transcriptHash: new Uint8Array(64).fill(2), initiatorClaim: 0, responderClaim: 0, endedBy: null,
+      initiatorSetSize: 0, responderSetSize: 0, initiatorEvaluations: 0, responderEvaluations: 0,
+    } as const;
+    const report = verifyTranscriptBundle(exportBundle(nothing, 'initiator', { leaf }), auditRoster());
+    expect(status(report)).toMatchObject({ 'round-record': 'pass', 'messages-initiator': 'pass', transcript: 'skip' });
+    expect(report.failure).toMatchObject({ name: 'record-status', party: 'exporter' });
+  });
+});
+
+describe('LABELS are judged from the labels digest (audit.md §9.1 checks 6–7)', () => {
+  it('with agreed fields, a party that sent FINISH with the digest of the empty stream sent no LABELS: its fault', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      policy: { initiator: { labelFields: ['reason'] }, responder: { labelFields: ['reason'] } },
+      labels: { initiator: aligned([{ reason: 'scripted' }], a.length) },
+    });
+    const bundle = exportBundle(played, 'responder');
+    expectValid(verifyTranscriptBundle(bundle, auditRoster()));
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, labelsDigest: emptyLabelsDigest('responder') } }, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+    expect(report.failure!.detail).toContain('sent FINISH without LABELS although label fields reason were agreed');
+  });
+
+  it('without agreed fields, any digest other than the empty stream\'s means LABELS were sent: that party\'s fault', () => {
+    const played = playRound({ elements: { initiator: a, responder: b }, policy: { initiator: { labelFields: ['reason'] }, responder: { labelFields: ['category'] } } });
+    const bundle = exportBundle(played, 'initiator');
+    expectValid(verifyTranscriptBundle(bundle, auditRoster()));
+    const report = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, labelsDigest: new Uint8Array(64).fill(8) } }, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator' });
+    expect(report.failure!.detail).toContain('sent LABELS although no label field was agreed');
   });
 });
 

@@ -11,7 +11,7 @@
  * It prints, per victim: guesses attempted, guesses answered, members learned, the budget, and
  * what the victim recorded; and it exits 1 if any victim answered more than its budget B.
  *
- *   npm run attack -- --budget 500 [--batch 100] [--members 20] [--bursts 12] [--dials 6]
+ *   npm run attack -- --budget 500 [--batch 100] [--members 20] [--bursts 8] [--dials 6]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     budget: { type: 'string', default: '500' },
     batch: { type: 'string', default: '100' },
     members: { type: 'string', default: '20' },
-    bursts: { type: 'string', default: '12' },
+    bursts: { type: 'string', default: '8' },
     dials: { type: 'string', default: '6' },
     abandonments: { type: 'string', default: '1000' },
     keep: { type: 'boolean', default: false },
@@ -123,8 +123,9 @@ async function main(): Promise<void> {
       writeFileSync(join(root, `${id}.json`), entry);
       entries.push(join(root, `${id}.json`));
     }
-    // One slot every 2 hours: the victims initiate some of them, and the attacker answers those.
-    run(['roster', 'build', '--name', 'attack', '--schedule', '0 */2 * * *', '--window', '30', '--out', join(root, 'roster.json'), ...entries]);
+    // One slot every 3 hours (8 a day, within the default maxRoundsPerDay): the victims initiate some
+    // of them, and the attacker answers those.
+    run(['roster', 'build', '--name', 'attack', '--schedule', '0 */3 * * *', '--window', '30', '--out', join(root, 'roster.json'), ...entries]);
     for (const id of ids) run(['roster', 'use', '--dir', join(root, id), join(root, 'roster.json')]);
     for (const victim of VICTIMS) {
       const configPath = join(root, victim, 'venn.config.json');

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeExportedLog, decodeRoundRecord } from '@venn/audit';
+import { decodeExportedLog, decodeRoundRecord, verifyTreeHead } from '@venn/audit';
 import { ready as cryptoReady, hashToGroup } from '@venn/crypto';
 import { hashIdentifier } from '@venn/identifiers';
 import { HASH_TO_GROUP_DST } from '@venn/protocol';
@@ -114,6 +114,16 @@ describe('venn audit with two daemons', () => {
       const result = await venn(['audit', 'export-log', '--dir', federation.node(id).dir, '--out', file(`${id}.log`)]);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`${id}'s log, 1 leaves`);
+    }
+    // SPEC §5.3: a node whose log is still empty sends a signed head of size 0, never nil. Both logs
+    // were empty when this round started, so each lab holds the other's head of size 0 from its OFFER.
+    const roster = JSON.parse(readFileSync(federation.rosterPath, 'utf8')) as { members: Array<{ id: string; identityKey: string }> };
+    for (const [id, peer] of [['lab-a', 'lab-b'], ['lab-b', 'lab-a']] as const) {
+      const held = decodeExportedLog(readFileSync(file(`${id}.log`))).peerHeads.filter((entry) => entry.peerId === peer);
+      expect(held.map((entry) => entry.head.size)).toEqual([0]);
+      expect(Buffer.from(held[0]!.head.root).toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+      const key = new Uint8Array(Buffer.from(roster.members.find((member) => member.id === peer)!.identityKey, 'hex'));
+      expect(verifyTreeHead(held[0]!.head, peer, key)).toBe(true);
     }
     const check = await venn(['audit', 'cross-check', file('lab-a.log'), file('lab-b.log'), '--roster', federation.rosterPath]);
     expect(check.stderr).toBe('');

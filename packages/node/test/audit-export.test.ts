@@ -11,10 +11,10 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BUNDLE_BYTES, attemptAccounts, encodeRoundRecord, signTreeHead } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
-import { createRound, type Role, type Round, type RoundResult } from '@venn/protocol';
+import { createRound, ownSetFromDigests, type Role, type Round, type RoundResult } from '@venn/protocol';
 import { parseRoster, rosterDigest } from '@venn/transport';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
-import { hashIdentifier } from '@venn/identifiers';
+import { hashIdentifier, identifierRules, identifierRulesString } from '@venn/identifiers';
 import { main } from '../src/cli.js';
 import { loadKeyFile, type Identity } from '../src/internal/keyfile.js';
 import { adHocRoundId } from '../src/internal/schedule.js';
@@ -50,7 +50,8 @@ function cheatingRound(keys: Record<Role, Identity>, digest: Uint8Array, roundId
   const rng = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => (counter = (counter * 1103515245 + 12345) % 2 ** 31) & 0xff);
   const make = (role: Role): Round => createRound({
     role, roundId, rosterDigest: digest, selfId: role === 'initiator' ? 'lab-a' : 'lab-b', peerId: role === 'initiator' ? 'lab-b' : 'lab-a', mode: 'intersection',
-    policy: { maxPeerSetSize: 65_536, modes: ['intersection', 'cardinality'], labelFields: [] }, elements: elements[role], rng,
+    policy: { maxPeerSetSize: 65_536, evaluationAllowance: 65_536, modes: ['intersection'], labelFields: [], semiHonestCardinality: false, allowIdentifierRulesMismatch: false },
+    identifierRules: identifierRulesString(identifierRules()), ownSet: ownSetFromDigests(elements[role]), rng,
     signingKey: keys[role].secretKey.slice(), peerPublicKey: keys[role === 'initiator' ? 'responder' : 'initiator'].publicKey, logHead: null,
   });
   const rounds = { initiator: make('initiator'), responder: make('responder') };
@@ -141,7 +142,7 @@ describe('a round with one wrong evaluation, exported through the CLI', () => {
       expect(exported.stdout).toContain('(aborted, bad-proof)');
       const verified = await venn(['audit', 'verify', out, '--roster', rosterPath]);
       expect(verified.code).toBe(1);
-      expect(verified.stderr).toMatch(/^venn audit verify: invalid: check "proof-responder" failed; party at fault: responder \(lab-b\): lab-b's proof does not verify.*\[bad-proof\]\n$/);
+      expect(verified.stderr).toMatch(/^venn audit verify: invalid: check "proof-responder" failed; party at fault: responder \(lab-b\): lab-b's EVALUATED chunk 0 is not its committed key applied to lab-a's BLINDED chunk 0 .*\[bad-proof\]\n$/);
       expect(verified.stdout).toMatch(/^PASS proof-initiator/m);
       expect(verified.stdout).toMatch(/^FAIL proof-responder/m);
       const report = JSON.parse((await venn(['audit', 'verify', out, '--roster', rosterPath, '--json'])).stdout) as { valid: boolean; failure: { name: string; party: string; member: string }; summary: { aborts: Record<string, string | null> } };

@@ -145,6 +145,9 @@ describe('read-only commands on a fresh node', () => {
     expect(report['peers']).toEqual([{
       id: 'lab-c', endpoint: 'ws://127.0.0.1:7011', lastRound: null, roundsToday: 0,
       quota: { day, rounds: { used: 0, limit: 8, left: 8 }, adHocRounds: { used: 0, limit: 4, left: 4 } },
+      // node.md §5.2–§5.3 defaults: 2 × the cap a day and a round, 3 abandonments a day.
+      budget: { used: 0, limit: 2_000_000, left: 2_000_000, windowHours: 24, served: 0, reserved: 0, perRoundLimit: 2_000_000 },
+      abandonments: { last24h: 0, limit: 3, suspended: false },
     }]);
     expect(Date.parse(String(report['nextSlot']))).toBeGreaterThan(Date.now() - 1000);
   });

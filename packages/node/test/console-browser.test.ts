@@ -18,7 +18,7 @@ const SHOTS = join(repoRoot, 'build-output', 'console');
 
 const LABS = ['lab-a', 'lab-b'];
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
-const phone = (n: number): string => `+1 202 555 ${String(100 + n).padStart(4, '0')}`;
+const phone = (n: number): string => `+1 202 456 ${1100 + n}`;
 
 /** lab-a holds e0..e29 (acct-N) and phones 0..9 (acct-N); lab-b holds e10..e39 and phones 5..14, labelled. */
 function writeLists(root: string): Record<string, string[][]> {

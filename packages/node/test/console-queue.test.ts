@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@venn/errors';
 import { accountView, parseQueueFilter, queryQueue, queueCsv, recordReview, type QueueFilter } from '../src/internal/console/queue.js';
+import { dropList, removeItems } from '../src/internal/list-store.js';
 import { Store } from '../src/internal/store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'venn-queue-'));
@@ -169,5 +170,23 @@ describe('junk filters and reviews', () => {
     try { recordReview(store, input as never, clock); } catch (error) { caught = error; }
     expect((caught as ValidationError).code).toBe(code);
     expect((caught as Error).message).toMatch(message);
+  });
+});
+
+describe('items removed after they matched', () => {
+  it('stay in the queue and the account view with their kind and list, not twice once re-ingested', () => {
+    const before = queryQueue(store).rows;
+    expect(removeItems(store, 'suspicious', [digest(3)])).toMatchObject({ removed: 1 });
+    expect(dropList(store, 'phones')).toMatchObject({ items: 1 });
+    const after = queryQueue(store).rows;
+    expect(after.map((row) => [row.account, row.kinds, row.lists, row.peers, row.identifiers])).toEqual(before.map((row) => [row.account, row.kinds, row.lists, row.peers, row.identifiers]));
+    const view = accountView(store, 'acct-3');
+    expect(view?.matches.map((match) => [match.kind, match.list, match.peer])).toEqual([['email', 'suspicious', 'lab-b']]);
+    // The own labels are not kept for a removed item.
+    expect(view?.identifiers).toEqual([{ identifier: 1, kind: 'email', list: 'suspicious', category: null, firstSeen: null, reason: null }]);
+    // Back in its list: one match, not two.
+    store.addItems(store.ensureList('suspicious', 'email').id, [{ digest: digest(3), accountRef: 'acct-3', category: 'fraud' }]);
+    expect(accountView(store, 'acct-3')?.identifiers).toEqual([{ identifier: 1, kind: 'email', list: 'suspicious', category: 'fraud', firstSeen: null, reason: null }]);
+    expect(queryQueue(store).rows.find((row) => row.account === 'acct-3')?.identifiers).toBe(1);
   });
 });

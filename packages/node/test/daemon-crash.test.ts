@@ -23,6 +23,8 @@ async function whenRoundInProgress(node: NodeProcess, timeoutMs = 60_000): Promi
     const { body } = await node.admin('/v1/status');
     adminLatencies.push(performance.now() - asked);
     const running = (body as { runningRounds: Array<{ processed: number; total: number }> }).runningRounds;
+    // Progress counts points this party has blinded or evaluated: never more than the round holds.
+    for (const round of running) expect(round.processed).toBeLessThanOrEqual(round.total);
     if (running.length > 0 && running[0]!.processed > 0 && running[0]!.processed < running[0]!.total) return;
     if (Date.now() > deadline) throw new Error(`${node.id}: no round in progress within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -143,8 +145,11 @@ describe('SIGTERM during a round', () => {
     }
     // A clean stop leaves nothing for the next start to repair.
     // The crypto runs in worker threads: the admin endpoint kept answering during the rounds.
+    // A crypto batch on the main thread would stall every poll taken during it; on a loaded machine
+    // a single poll may still wait for the scheduler, so the bound is on the 90th percentile.
     expect(adminLatencies.length).toBeGreaterThan(1);
-    expect(Math.max(...adminLatencies)).toBeLessThan(500);
+    const sorted = [...adminLatencies].sort((x, y) => x - y);
+    expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(500);
     b.start();
     await b.started();
     expect(b.runLogs().filter((line) => line.msg === 'round left open by a previous run marked aborted')).toEqual([]);

@@ -54,7 +54,7 @@ describe('refusals between roster members', () => {
     const b = federation.node('lab-b');
     const result = await venn(['round', '--dir', c.dir, '--peer', 'lab-b', '--json']);
     expect(result.code).toBe(1);
-    expect(oneLine(result.stderr)).toMatch(/^venn round: round aborted: set-too-large: aborted by lab-b: peer set size 100 exceeds this party's cap 50$/);
+    expect(oneLine(result.stderr)).toMatch(/^venn round: round aborted: set-too-large: aborted by lab-b: peer set size 100 exceeds this party's maxPeerSetSize 50$/);
     const outcome = JSON.parse(result.stdout) as { roundId: string };
     const responder = await b.waitForLog((line) => line.msg === 'round attempt finished' && line['roundId'] === outcome.roundId, 30_000);
     expect(responder).toMatchObject({ status: 'aborted', reason: 'set-too-large', peer: 'lab-c' });

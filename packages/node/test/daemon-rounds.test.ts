@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/internal/store.js';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
-import { Federation, emails, sessionEnds, type LogLine } from './helpers/federation.js';
+import { Federation, emails, isSessionEnd, sessionEnds, type LogLine } from './helpers/federation.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -59,6 +59,11 @@ describe('two daemons', () => {
     expect(doneA['roundId']).toBe(doneB['roundId']);
     expect(new Set([doneA['role'], doneB['role']])).toEqual(new Set(['initiator', 'responder']));
     // transport.md §5.5: after FINISH each side closes its session with an authenticated CLOSE normal.
+    // The attempt is recorded before the session's close handshake ends, so wait for both.
+    await Promise.all([
+      a.waitForLog((line) => isSessionEnd(line, 'lab-b'), 10_000, 'session end'),
+      b.waitForLog((line) => isSessionEnd(line, 'lab-a'), 10_000, 'session end'),
+    ]);
     const ends = [...sessionEnds(a, 'lab-b'), ...sessionEnds(b, 'lab-a')];
     expect(ends.map((line) => line['reason'])).toEqual(['normal', 'normal']);
     expect(ends.some((line) => line['by'] === 'local')).toBe(true);

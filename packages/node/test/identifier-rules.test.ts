@@ -28,7 +28,7 @@ function kinds(dir: string): Array<[string, number]> {
   }
 }
 
-const sink = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
+const sink = (): Writable => new Writable({ write: (chunk, _encoding, done) => { if (process.env.DEBUG_SINK) process.stderr.write(chunk); done(); } });
 
 describe('a peer on other identifier rules', () => {
   let federation: Federation;

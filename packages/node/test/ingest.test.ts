@@ -96,9 +96,9 @@ describe('venn ingest', () => {
     expect(await ingest(['--kind', 'email', '--list', 'gz', gz])).toMatchObject({ accepted: 1 });
     expect(await ingest(['--kind', 'email', '--list', 'gz-stdin', '--format', 'csv', '-'], gzipSync('email\ngz@example.com\n'))).toMatchObject({ accepted: 1 });
 
-    const phones = file('regions.csv', 'phone,country\n020 7946 0958,GB\n(415) 555-0100,\n');
+    const phones = file('regions.csv', 'phone,country\n020 7123 4567,GB\n(415) 867-1234,\n');
     expect(await ingest(['--kind', 'phone', '--list', 'regions', '--region', 'US', '--region-column', 'country', phones])).toMatchObject({ accepted: 2, rejected: 0 });
-    expect(listDigests('regions')).toEqual([digestOf('phone', '+442079460958'), digestOf('phone', '+14155550100')].sort());
+    expect(listDigests('regions')).toEqual([digestOf('phone', '+442071234567'), digestOf('phone', '+14158671234')].sort());
   });
 
   const bad: Array<[string, string[], RegExp, number]> = [
@@ -123,7 +123,7 @@ describe('identifier hygiene at ingest (identifiers.md §12)', () => {
   beforeAll(async () => {
     const init = await venn(['init', '--dir', hdir, '--id', 'lab-h', '--listen', '127.0.0.1:7021']);
     expect(init.code).toBe(0);
-    const roster = { version: 1, federation: { name: 'f', epoch: 1 }, schedule: { cron: '0 * * * *', windowMinutes: 5, timezone: 'UTC' }, members: [JSON.parse(init.stdout) as unknown], identifierHygiene: additions };
+    const roster = { version: 1, federation: { name: 'f', epoch: 1 }, schedule: { cron: '0 */3 * * *', windowMinutes: 5, timezone: 'UTC' }, members: [JSON.parse(init.stdout) as unknown], identifierHygiene: additions };
     const rosterPath = file('hygiene-roster.json', JSON.stringify(roster));
     expect((await venn(['roster', 'use', '--dir', hdir, rosterPath])).code).toBe(0);
     const extra = file('extra-hygiene.txt', '# shared by our own test accounts\ndevice_id TEST-DEVICE-1\nip 198.51.100.0/24\n');
@@ -134,7 +134,7 @@ describe('identifier hygiene at ingest (identifiers.md §12)', () => {
 
   it('rejects listed values into the rejects file, counts them per rule, and prints the summary', async () => {
     const path = file('devices.csv', 'device_id,account\n9774D56D682E549C,a1\n02-00-00-00-00-00,a2\nnull,a3\nABCDEF0123456789,a4\nTEST-DEVICE-1,a5\n550e8400-e29b-41d4-a716-446655440000,a6\n9774d56d682e549c,a7\n');
-    const json = await venn(['ingest', '--dir', hdir, '--kind', 'device_id', '--account-column', 'account', '--json', path]);
+    const json = await venn(['ingest', '--dir', hdir, '--kind', 'device_id', '--account-column', 'account', '--json', '--max-rejects', '100', path]);
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as Record<string, unknown>;
@@ -148,13 +148,13 @@ describe('identifier hygiene at ingest (identifiers.md §12)', () => {
     expect(rejects).toEqual(['2,invalid-device-id,identifier-shared', '3,invalid-device-id,identifier-shared', '4,invalid-device-id,identifier-placeholder',
       '5,invalid-device-id,identifier-shared', '6,invalid-device-id,identifier-shared', '8,invalid-device-id,identifier-shared']);
 
-    const text = await venn(['ingest', '--dir', hdir, '--kind', 'device_id', '--list', 'again', '--account-column', 'account', path]);
-    expect(text.stdout.split('\n')[1]).toBe(`hygiene (${String((report['hygiene'] as { rules: string }).rules)}; 2 roster additions, 2 local entries): 6 rejected: android-id-froyo 2, local-extension 1, mac-android-hidden 1, placeholder-word 1, roster-addition 1`);
+    const text = await venn(['ingest', '--dir', hdir, '--kind', 'device_id', '--list', 'again', '--account-column', 'account', '--max-rejects', '100', path]);
+    expect(text.stdout.split('\n').find((line) => line.startsWith('hygiene '))).toBe(`hygiene (${String((report['hygiene'] as { rules: string }).rules)}; 2 roster additions, 2 local entries): 6 rejected: android-id-froyo 2, local-extension 1, mac-android-hidden 1, placeholder-word 1, roster-addition 1`);
   });
 
   it('applies the roster ranges and local ranges to IP prefixes, and the built-in IP ranges', async () => {
     const path = file('ips.csv', 'ip\n203.0.113.9\n198.51.100.7\n192.168.1.77\n100.64.0.1\n198.18.0.1\n');
-    const result = await venn(['ingest', '--dir', hdir, '--kind', 'ip_v4_24', '--column', 'ip', '--json', path]);
+    const result = await venn(['ingest', '--dir', hdir, '--kind', 'ip_v4_24', '--column', 'ip', '--json', '--max-rejects', '100', path]);
     expect(JSON.parse(result.stdout)).toMatchObject({ accepted: 1, rejected: 4, hygiene: { byRule: { 'roster-addition': 1, 'local-extension': 1, 'ipv4-private': 1, 'ipv4-cgnat': 1 } } });
   });
 

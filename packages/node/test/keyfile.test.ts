@@ -19,7 +19,8 @@ function replayRng(): (n: number) => Uint8Array {
   let calls = 0;
   return (n) => (calls++ === 0 ? new Uint8Array(Buffer.from(RFC8032_SEED, 'hex')) : new Uint8Array(n).map((_, i) => (i + calls) & 0xff));
 }
-const fastKdf = { opslimit: 2, memlimit: 8192 * 1024 };
+/** The weakest Argon2id cost a sealed key file may carry (node.md §1.2): fast enough for tests. */
+const fastKdf = { opslimit: 2, memlimit: 64 * 1024 * 1024 };
 
 describe('identity key file', () => {
   it('derives the RFC 8032 public key from an injected seed and writes mode 0600', async () => {
@@ -47,6 +48,18 @@ describe('identity key file', () => {
     await expect(loadKeyFile(path)).rejects.toMatchObject({ code: 'passphrase-required' });
     await expect(loadKeyFile(path, { passphrase: 'wrong horse' })).rejects.toBeInstanceOf(CryptoError);
     await expect(loadKeyFile(path, { passphrase: 'wrong horse' })).rejects.toMatchObject({ code: 'wrong-passphrase' });
+  });
+
+  it('refuses a sealed key file whose Argon2id cost is below the minimum, naming both limits', async () => {
+    const path = freshPath();
+    await createKeyFile(path, { rng: replayRng(), passphrase: 'correct horse', kdf: fastKdf });
+    const document = JSON.parse(readFileSync(path, 'utf8')) as { sealed: Record<string, unknown> };
+    for (const weak of [{ memlimit: 8 * 1024 * 1024 }, { opslimit: 1 }]) {
+      writeFileSync(path, JSON.stringify({ ...document, sealed: { ...document.sealed, ...weak } }), { mode: 0o600 });
+      const refused = loadKeyFile(path, { passphrase: 'correct horse' });
+      await expect(refused).rejects.toMatchObject({ code: 'key-file-weak-kdf' });
+      await expect(refused).rejects.toThrow(/expected Argon2id opslimit >= 2 and memlimit >= 67108864 bytes/);
+    }
   });
 
   it('fresh keys differ with the system rng', async () => {

@@ -54,7 +54,8 @@ describe('POST /v1/lists', () => {
     expect((await post({ op: 'drop', list: 'x' }, false)).status).toBe(401);
     const reload = await fetch(`http://127.0.0.1:${server.port}/v1/reload`, { method: 'POST' });
     expect(reload.status).toBe(401);
-    expect((await fetch(`http://127.0.0.1:${server.port}/v1/reload`, { method: 'GET' })).status).toBe(405);
+    expect((await fetch(`http://127.0.0.1:${server.port}/v1/reload`, { method: 'GET' })).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${server.port}/v1/reload`, { method: 'GET', headers: { authorization: `Bearer ${token}` } })).status).toBe(405);
   });
 
   const junk: Array<[string, unknown, string]> = [

@@ -95,8 +95,11 @@ describe('a running node as monitoring sees it', () => {
     const report = JSON.parse(status.stdout) as { peers: Array<{ id: string; quota: unknown }> };
     expect(report.peers[0]).toMatchObject({ id: 'lab-b', quota: { rounds: { used: 1, limit: 8, left: 7 }, adHocRounds: { used: 1, limit: 4, left: 3 } } });
     const text = await venn(['status', '--dir', a.dir]);
-    expect(text.stdout).toMatch(/PEER\s+LAST ROUND\s+STATUS\s+REASON\s+FINISHED\s+ROUNDS TODAY\s+AD-HOC TODAY\s+LEFT TODAY/);
-    expect(text.stdout).toMatch(/lab-b\s+[0-9a-f]{16}\s+completed\s+\S+\s+1\/8\s+1\/4\s+7 \(ad hoc 3\)/);
+    expect(text.stdout).toMatch(/PEER\s+LAST ROUND\s+STATUS\s+REASON\s+FINISHED\s+ROUNDS TODAY\s+AD-HOC TODAY\s+LEFT TODAY\s+EVALUATIONS 24H\s+ABANDONED 24H/);
+    const served = (report.peers[0] as unknown as { budget: { used: number; limit: number; left: number } }).budget;
+    expect(served.used).toBeGreaterThan(0);
+    expect(served.left).toBe(served.limit - served.used);
+    expect(text.stdout).toMatch(new RegExp(`lab-b\\s+[0-9a-f]{16}\\s+completed\\s+\\S+\\s+1/8\\s+1/4\\s+7 \\(ad hoc 3\\)\\s+${served.used}/${served.limit} \\(${served.left} left\\)\\s+0/3\\s*\\n`));
 
     for (const node of [a, b]) {
       const lines = node.logs.filter((line) => line.msg === 'round attempt finished' || line.msg === 'session established');

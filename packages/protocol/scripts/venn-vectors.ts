@@ -622,6 +622,8 @@ interface NegativeCase {
   readonly abort: string;
   readonly codecError?: string;
   readonly detectedAt?: MessageKind;
+  /** The frame is `frame` followed by zero bytes up to this length (a frame too large to list). */
+  readonly padTo?: number;
 }
 
 function negativeCases(runs: ReadonlyArray<readonly Delivered[]>, rfc9496Invalid: ReadonlyArray<{ reason: string; hex: string }>): NegativeCase[] {
@@ -636,8 +638,12 @@ function negativeCases(runs: ReadonlyArray<readonly Delivered[]>, rfc9496Invalid
   const finish = first(0, 'initiator', 'finish');
   const responderEvaluated = first(0, 'responder', 'evaluated');
   const cases: NegativeCase[] = [];
-  const add = (name: string, from: Role, kind: MessageKind, index: number, frame: Uint8Array | Message, abort: string, extra: { base?: number; codecError?: string; detectedAt?: MessageKind } = {}): void => {
-    cases.push({ name, base: extra.base ?? 0, from, kind, index, frame: frame instanceof Uint8Array ? frame : encodeMessage(frame), abort, ...(extra.codecError === undefined ? {} : { codecError: extra.codecError }), ...(extra.detectedAt === undefined ? {} : { detectedAt: extra.detectedAt }) });
+  const add = (name: string, from: Role, kind: MessageKind, index: number, frame: Uint8Array | Message, abort: string, extra: { base?: number; codecError?: string; detectedAt?: MessageKind; padTo?: number } = {}): void => {
+    cases.push({
+      name, base: extra.base ?? 0, from, kind, index, frame: frame instanceof Uint8Array ? frame : encodeMessage(frame), abort,
+      ...(extra.codecError === undefined ? {} : { codecError: extra.codecError }), ...(extra.detectedAt === undefined ? {} : { detectedAt: extra.detectedAt }),
+      ...(extra.padTo === undefined ? {} : { padTo: extra.padTo }),
+    });
   };
   const withPoint = <M extends { points: Uint8Array }>(message: M, point: Uint8Array, at: number): M => {
     const points = message.points.slice();
@@ -660,6 +666,39 @@ function negativeCases(runs: ReadonlyArray<readonly Delivered[]>, rfc9496Invalid
   add('OFFER of version 1 (withdrawn)', 'initiator', 'offer', 0, version1, 'version-mismatch', { codecError: 'unsupported-version' });
   const cardinalityProof = first(1, 'initiator', 'proof');
   add('PROOF of 63 bytes (cardinality)', 'initiator', 'proof', 0, raw([['83a17404', new Uint8Array(0)], ['a3726964', bin(cardinalityProof.roundId)], ['a27069', bin(cardinalityProof.proof.subarray(0, 63))]]), 'malformed-message', { base: 1, codecError: 'wrong-length' });
+  // One frame for each decoding code of §5.1 (steps 1–4), each in place of the initiator's BLINDED
+  // chunk (the OFFER where the code concerns it): the responder MUST abort with malformed-message.
+  // `malformed` has none: the structure checks of step 2 refuse every frame known to reach it first.
+  const blindedBytes = frames(0, 'initiator', 'blinded')[0]!;
+  const blindedWith = (seq: string, extra: Array<[string, Uint8Array]> = [], header = '84'): Uint8Array =>
+    raw([[`${header}a17402`, new Uint8Array(0)], ['a3726964', bin(blinded.roundId)], ['a3736571', Buffer.from(seq, 'hex')], ['a3707473', bin(blinded.points)], ...extra]);
+  const decoding = (name: string, frame: Uint8Array, codecError: string, extra: { kind?: MessageKind; padTo?: number } = {}): void =>
+    add(`decoding: ${name}`, 'initiator', extra.kind ?? 'blinded', 0, frame, codecError === 'unsupported-version' ? 'version-mismatch' : 'malformed-message', { codecError, ...(extra.padTo === undefined ? {} : { padTo: extra.padTo }) });
+  decoding('an empty frame', new Uint8Array(0), 'empty-frame');
+  decoding('262,145 bytes, one over MAX_FRAME_BYTES (a BLINDED header, then zero bytes)', blindedBytes.subarray(0, 16), 'frame-too-large', { padTo: 262_145 });
+  decoding('the points cut one byte short of their bin header', blindedBytes.subarray(0, blindedBytes.length - 1), 'truncated');
+  decoding('a nil after the map', Uint8Array.from([...blindedBytes, 0xc0]), 'trailing-bytes');
+  decoding('seq as a negative fixint', blindedWith('ff'), 'forbidden-type');
+  decoding('seq as a float64', blindedWith('cb0000000000000000'), 'forbidden-type');
+  decoding('seq as a fixext 1', blindedWith('d40000'), 'forbidden-type');
+  decoding('seq as the reserved byte 0xc1', blindedWith('c1'), 'forbidden-type');
+  decoding('seq as a uint 64 of 2^53', blindedWith('cf0020000000000000'), 'out-of-range');
+  decoding('seq 256, over its bound', blindedWith('cd0100'), 'out-of-range');
+  decoding('a fifth value nested four deep', blindedWith('00', [['a178', Uint8Array.of(0x91, 0x91, 0x91, 0x90)]], '85'), 'too-deep');
+  decoding('an integer map key', raw([['84a17402', new Uint8Array(0)], ['a3726964', bin(blinded.roundId)], ['01', Uint8Array.of(0)], ['a3707473', bin(blinded.points)]]), 'non-string-key');
+  decoding('"seq" twice', blindedWith('00', [['a3736571', Uint8Array.of(0)]], '85'), 'duplicate-key');
+  decoding('an array, not a map', Uint8Array.of(0x90), 'not-a-map');
+  decoding('a map without "t"', raw([['83a3726964', bin(blinded.roundId)], ['a3736571', Uint8Array.of(0)], ['a3707473', bin(blinded.points)]]), 'missing-field');
+  decoding('BLINDED without "seq"', raw([['83a17402', new Uint8Array(0)], ['a3726964', bin(blinded.roundId)], ['a3707473', bin(blinded.points)]]), 'missing-field');
+  decoding('a key BLINDED does not have', blindedWith('00', [['a178', Uint8Array.of(0)]], '85'), 'unknown-field');
+  decoding('message type 9', raw([['82a17409', new Uint8Array(0)], ['a3726964', bin(blinded.roundId)]]), 'unknown-type');
+  decoding('seq as a string', blindedWith('a130'), 'wrong-type');
+  const offerMode = Buffer.from(offerBytes).indexOf(Buffer.from('a46d6f6465ac696e74657273656374696f6e', 'hex')) + 5;
+  decoding('an OFFER in mode "union"', Uint8Array.from(Buffer.concat([offerBytes.subarray(0, offerMode), Buffer.from('a5756e696f6e', 'hex'), offerBytes.subarray(offerMode + 13)])), 'unknown-value', { kind: 'offer' });
+  decoding('seq as a uint 8', blindedWith('cc00'), 'non-canonical-encoding');
+  decoding('"pts" before "seq"', raw([['84a17402', new Uint8Array(0)], ['a3726964', bin(blinded.roundId)], ['a3707473', bin(blinded.points)], ['a3736571', Uint8Array.of(0)]]), 'non-canonical-encoding');
+  decoding('a map of 15 entries', raw([['8f', new Uint8Array(0)], ...Array.from({ length: 15 }, (_, i): [string, Uint8Array] => [`a1${(0x61 + i).toString(16)}`, Uint8Array.of(0)])]), 'too-many-entries');
+  decoding('an array of 513 items', Uint8Array.from([0xdc, 0x02, 0x01, ...new Uint8Array(513)]), 'too-many-items');
 
   // Step 2: the round id.
   add('BLINDED naming another round', 'initiator', 'blinded', 0, { ...blinded, roundId: new Uint8Array(32).fill(0x99) }, 'round-mismatch');
@@ -751,7 +790,7 @@ export async function buildVennVectors(rfc9496Invalid: ReadonlyArray<{ reason: s
       source: SOURCE,
       version: VECTOR_VERSION,
       note:
-        'Run round `base` of venn-round.json under lockstep delivery, replacing message number `index` (0-based) among the messages of `kind` sent by `from` with `frame`. The other party MUST end the round with ABORT code `abort`, on that message or, where `detected_at` is given, when that message kind arrives from the same sender. `codec_error` is the decoding error behind a malformed-message or version-mismatch (SPEC §5.1).',
+        'Run round `base` of venn-round.json under lockstep delivery, replacing message number `index` (0-based) among the messages of `kind` sent by `from` with `frame`. The other party MUST end the round with ABORT code `abort`, on that message or, where `detected_at` is given, when that message kind arrives from the same sender. `codec_error` is the decoding error behind a malformed-message or version-mismatch (SPEC §5.1): the cases named "decoding: …" give one frame for each decoding code. Where `pad_to` is given, the frame is `frame` followed by zero bytes up to `pad_to` bytes.',
       cases: negativeCases(runs.map((run) => run.sent), rfc9496Invalid).map((c) => ({
         name: c.name,
         base: c.base,
@@ -760,6 +799,7 @@ export async function buildVennVectors(rfc9496Invalid: ReadonlyArray<{ reason: s
         index: c.index,
         frame: hex(c.frame),
         abort: c.abort,
+        ...(c.padTo === undefined ? {} : { pad_to: c.padTo }),
         ...(c.codecError === undefined ? {} : { codec_error: c.codecError }),
         ...(c.detectedAt === undefined ? {} : { detected_at: c.detectedAt }),
       })),

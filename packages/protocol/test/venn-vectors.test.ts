@@ -526,7 +526,14 @@ describe('venn-release-schedule.json (SPEC §4.4, §12)', () => {
 
 describe('venn-negative.json (SPEC §4.5, §5.1, §9)', () => {
   const file = JSON.parse(read('venn-negative.json')) as {
-    cases: Array<{ name: string; base: number; from: Side; kind: string; index: number; frame: string; abort: string; codec_error?: string; detected_at?: string }>;
+    cases: Array<{ name: string; base: number; from: Side; kind: string; index: number; frame: string; pad_to?: number; abort: string; codec_error?: string; detected_at?: string }>;
+  };
+  const frameOf = (c: { frame: string; pad_to?: number }): Uint8Array => {
+    const listed = fromHex(c.frame);
+    if (c.pad_to === undefined) return listed;
+    const padded = new Uint8Array(c.pad_to);
+    padded.set(listed);
+    return padded;
   };
   const rfc9496 = JSON.parse(read('rfc9496-ristretto255.json')) as { invalid_encodings: unknown[] };
 
@@ -543,11 +550,20 @@ describe('venn-negative.json (SPEC §4.5, §5.1, §9)', () => {
     }
   });
 
+  it('has a frame for every decoding code of SPEC §5.1 a frame can cause (all but `malformed`, which no known frame reaches)', () => {
+    const codes = new Set(file.cases.flatMap((c) => (c.codec_error === undefined ? [] : [c.codec_error])));
+    const spec = read('../SPEC.md');
+    const listed = spec.slice(spec.indexOf('Failures in steps 1–4 are decoding errors'), spec.indexOf('### 5.2'));
+    const specCodes = [...listed.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!).filter((code) => code !== 'malformed-message' && code !== 'version-mismatch');
+    expect(specCodes.length).toBeGreaterThan(20);
+    expect(specCodes.filter((code) => !codes.has(code))).toEqual(['malformed']);
+  });
+
   it.each(file.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     if (c.codec_error !== undefined) {
       let caught: unknown;
       try {
-        decodeMessage(fromHex(c.frame));
+        decodeMessage(frameOf(c));
       } catch (error) {
         caught = error;
       }
@@ -558,7 +574,7 @@ describe('venn-negative.json (SPEC §4.5, §5.1, §9)', () => {
     const { initiator, responder, sent } = runLockstep(ROUND_SETUPS[c.base]!, (from, kind, index, bytes) => {
       if (from !== c.from || kind !== c.kind || index !== c.index) return bytes;
       replaced = true;
-      return fromHex(c.frame);
+      return frameOf(c);
     });
     expect(replaced).toBe(true);
     const receiver = c.from === 'initiator' ? responder : initiator;

@@ -168,7 +168,7 @@ function checkParty(party: BundleParty, role: Role): void {
   party.frames.forEach((frame, i) => {
     abytes(frame, undefined, `${role}.frames[${i}]`);
     if (frame.length < 1 || frame.length > MAX_FRAME_BYTES) {
-      throw new ValidationError('invalid-length', `"${role}.frames[${i}]" expected 1 to ${MAX_FRAME_BYTES} bytes, got length=${frame.length}`);
+      throw new ValidationError('wrong-length', `"${role}.frames[${i}]" expected 1 to ${MAX_FRAME_BYTES} bytes, got length=${frame.length}`);
     }
   });
   abytes(party.labelsDigest, STREAM_DIGEST_BYTES, `${role}.labelsDigest`);
@@ -184,7 +184,7 @@ export function encodeTranscriptBundle(bundle: TranscriptBundle): Uint8Array {
   checkId(bundle.exporter, 'exporter');
   abytes(bundle.leaf, undefined, 'leaf');
   if (bundle.leaf.length > MAX_ROUND_RECORD_BYTES) {
-    throw new ValidationError('invalid-length', `"leaf" expected at most ${MAX_ROUND_RECORD_BYTES} bytes, got length=${bundle.leaf.length}`);
+    throw new ValidationError('wrong-length', `"leaf" expected at most ${MAX_ROUND_RECORD_BYTES} bytes, got length=${bundle.leaf.length}`);
   }
   auint(bundle.leafIndex, 'leafIndex');
   checkProof(bundle.inclusionProof);

@@ -8,7 +8,7 @@ export function abytes(value: unknown, length: number | undefined, field: string
   }
   if (length !== undefined && value.length !== length) {
     throw new ValidationError(
-      'invalid-length',
+      'wrong-length',
       `"${field}" expected Uint8Array of length ${length}, got length=${value.length}`,
     );
   }

@@ -113,7 +113,7 @@ export class ByteReader {
   shortBytes(field: string, max: number): Uint8Array {
     const length = this.u8(field);
     if (length > max) {
-      throw new CodecError('invalid-length', `${this.#what} "${field}" expected at most ${max} bytes, got length=${length}`);
+      throw new CodecError('wrong-length', `${this.#what} "${field}" expected at most ${max} bytes, got length=${length}`);
     }
     return this.bytes(length, field);
   }

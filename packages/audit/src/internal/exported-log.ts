@@ -71,7 +71,7 @@ export function encodeExportedLog(log: ExportedLog): Uint8Array {
   log.leaves.forEach((leaf, i) => {
     abytes(leaf, undefined, `leaves[${i}]`);
     if (leaf.length < MIN_EXPORTED_LEAF_BYTES || leaf.length > MAX_ROUND_RECORD_BYTES) {
-      throw new ValidationError('invalid-length', `"leaves[${i}]" expected ${MIN_EXPORTED_LEAF_BYTES} to ${MAX_ROUND_RECORD_BYTES} bytes, got length=${leaf.length}`);
+      throw new ValidationError('wrong-length', `"leaves[${i}]" expected ${MIN_EXPORTED_LEAF_BYTES} to ${MAX_ROUND_RECORD_BYTES} bytes, got length=${leaf.length}`);
     }
   });
   const heads = [...log.heads].sort((x, y) => x.size - y.size);

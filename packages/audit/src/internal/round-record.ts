@@ -225,7 +225,7 @@ export function decodeRoundRecord(bytes: Uint8Array): RoundRecord {
     const value = r.u64(field);
     if ((flags & flag) !== 0) return value;
     // An absent value is written as zero; anything else would be a second encoding of the same record.
-    if (value !== 0) throw new CodecError('non-canonical', `round record "${field}" expected 0 when absent, got ${value}`);
+    if (value !== 0) throw new CodecError('non-canonical-encoding', `round record "${field}" expected 0 when absent, got ${value}`);
     return null;
   };
   const slot = optional(FLAG_SLOT, 'slot');
@@ -240,7 +240,7 @@ export function decodeRoundRecord(bytes: Uint8Array): RoundRecord {
   const optional32 = (flag: number, field: string): number | null => {
     const value = r.u32(field);
     if ((flags & flag) !== 0) return value;
-    if (value !== 0) throw new CodecError('non-canonical', `round record "${field}" expected 0 when absent, got ${value}`);
+    if (value !== 0) throw new CodecError('non-canonical-encoding', `round record "${field}" expected 0 when absent, got ${value}`);
     return null;
   };
   const initiatorSetSize = optional32(FLAG_INITIATOR_SET_SIZE, 'initiatorSetSize');

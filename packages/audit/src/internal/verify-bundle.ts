@@ -71,7 +71,7 @@ export type FaultParty = 'initiator' | 'responder' | 'exporter';
 export interface BundleCheck {
   readonly name: BundleCheckName;
   readonly status: 'pass' | 'fail' | 'skip';
-  /** On failure: who the bundle shows at fault; null when it cannot tell (e.g. a timeout). */
+  /** On failure: who the bundle shows at fault; null when it cannot tell (e.g. a timeout): the verdict names no party, printed `undetermined` (audit.md §9). */
   readonly party: FaultParty | null;
   /** The roster member id of `party`, when known. */
   readonly member: string | null;
@@ -345,7 +345,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     const empty = bytesEqual(party.bundle.labelsDigest, emptyLabelsDigest(role));
     // SPEC §5.7: LABELS flow iff at least one field is agreed, and then before FINISH.
     if (agreed.length === 0 && !empty) party.violation = 'sent LABELS although no label field was agreed [unexpected-message]';
-    if (agreed.length > 0 && empty && party.finish !== undefined) party.violation = `sent FINISH without LABELS although ${agreed.join(', ')} were agreed [unexpected-message]`;
+    if (agreed.length > 0 && empty && party.finish !== undefined) party.violation = `sent FINISH without LABELS although label fields ${agreed.join(', ')} were agreed [unexpected-message]`;
   }
   for (const role of ROLES) {
     const party = parties[role];
@@ -639,7 +639,7 @@ function checkPolicy(checks: Checks, parties: Record<Role, PartyView>, roster: A
   if (offers.initiator !== undefined && offers.responder !== undefined) {
     // SPEC §4.5 OFFER step 3: the responder answers only an OFFER in its own mode.
     if (offers.initiator.mode !== offers.responder.mode) {
-      return checks.fail('policy', 'responder', `${parties.responder.id} answered a ${offers.initiator.mode} OFFER with a ${offers.responder.mode} one [policy-mismatch]`);
+      return checks.fail('policy', 'responder', `${parties.responder.id} answered an OFFER in ${offers.initiator.mode} mode with one in ${offers.responder.mode} mode [policy-mismatch]`);
     }
     // SPEC §4.5 OFFER steps 5–6: the responder sends its OFFER only after accepting the initiator's,
     // so an OFFER pair over a cap means the responder went on where it had to refuse.
@@ -764,7 +764,8 @@ function checkRecordStatus(checks: Checks, record: RoundRecord, parties: Record<
   const logged = { initiator: record.initiatorClaim, responder: record.responderClaim };
   for (const role of ROLES) {
     if (logged[role] !== null && logged[role] !== claims[role]) {
-      return checks.fail('record-status', 'exporter', `the leaf logs a ${role} claim of ${logged[role]}, the bundle's FINISH ${claims[role] === undefined ? 'is missing' : `says ${claims[role]}`}`);
+      const finish = claims[role] === undefined ? `the bundle holds no valid FINISH from ${parties[role].id}` : `${parties[role].id}'s FINISH claims ${claims[role]}`;
+      return checks.fail('record-status', 'exporter', `the leaf logs the ${role}'s claim as ${logged[role]}, but ${finish}`);
     }
   }
   const both = claims.initiator !== undefined && claims.responder !== undefined;
@@ -783,15 +784,27 @@ function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Rol
     return;
   }
   const aborts = ROLES.filter((role) => parties[role].abort !== undefined);
-  const how = aborts.length === 0 ? `no ABORT in the bundle (the exporter logged ${record.reason || 'no reason'})` : aborts.map((role) => `${parties[role].id} sent ABORT ${parties[role].abort!.reason}`).join('; ');
+  const sent = aborts.map((role) => `${parties[role].id} sent ABORT ${parties[role].abort!.reason}`);
+  let how: string;
+  if (record.status === 'aborted') {
+    how = `the round was aborted: ${checks.members.exporter ?? 'the exporter'} logged reason ${record.reason}, ended by the ${record.endedBy ?? 'exporter'}; ${sent.length === 0 ? 'no party sent an ABORT' : sent.join('; ')}`;
+  } else {
+    // The leaf logs a completion the frames do not show. A frame that breaks the rules hides every
+    // frame after it, a FINISH included: name the check that failed on that party's frames.
+    const missing = ROLES.filter((role) => parties[role].finish === undefined).map((role) => {
+      const failed = checks.list.find((check) => check.name === `messages-${role}` && check.status === 'fail');
+      return failed === undefined ? `${parties[role].id} (the ${role})` : `${parties[role].id} (the ${role}), whose frames failed check "${failed.name}": ${failed.detail}`;
+    });
+    how = `the leaf logs the round ${record.status}, but the bundle holds no valid FINISH from ${missing.join(', nor from ')}${sent.length === 0 ? '' : `; ${sent.join('; ')}`}`;
+  }
   // An ABORT whose cause the bundle could show, while it shows nothing of the kind: the aborting
   // party ended the round without the cause it named.
   const blamed = checks.list.some((check) => check.status === 'fail' && (check.party === 'initiator' || check.party === 'responder'));
   const unfounded = aborts.find((role) => CHECKABLE_ABORTS.has(parties[role].abort!.reason) && !identitySum(parties[other(role)], parties[role].abort!.reason));
   if (!blamed && unfounded !== undefined) {
-    return checks.fail('completed', unfounded, `the round was aborted: ${how}; the bundle shows no ${parties[unfounded].abort!.reason} by ${parties[other(unfounded)].id}`);
+    return checks.fail('completed', unfounded, `${how}; the bundle shows no ${parties[unfounded].abort!.reason} by ${parties[other(unfounded)].id}`);
   }
-  checks.fail('completed', null, `the round was aborted: ${how}`);
+  checks.fail('completed', null, how);
 }
 
 /**

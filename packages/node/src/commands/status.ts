@@ -21,7 +21,7 @@ export const spec: CommandSpec = {
   },
 };
 
-/** One column of the peers table: its header and its cell for a peer (extensible: budgets come from the daemon). */
+/** One column of the peers table: its header and its cell for a peer. */
 interface PeerColumn {
   readonly header: string;
   cell(peer: PeerReport): string;
@@ -40,18 +40,14 @@ interface PeerReport {
   readonly roundsToday: number;
   /** This node's daily quotas toward the peer (node.md §5): distinct rounds per UTC day, and ad-hoc ones. */
   readonly quota: { readonly day: string; readonly rounds: Allowance; readonly adHocRounds: Allowance };
-  /** What the running daemon reports for the peer's budget, when it does. */
-  readonly budget?: Record<string, unknown>;
+  /** Evaluations this node serves the peer per rolling 24 hours (node.md §5.2), read from the store. */
+  readonly budget: Allowance & { readonly windowHours: number; readonly served: number; readonly reserved: number; readonly perRoundLimit: number };
+  /** Attempts the peer abandoned in the last 24 hours and whether it is suspended (node.md §5.3). */
+  readonly abandonments: { readonly last24h: number; readonly limit: number; readonly suspended: boolean };
 }
 
 const allowance = (used: number, limit: number): Allowance => ({ used, limit, left: Math.max(0, limit - used) });
 
-function budgetCell(peer: PeerReport): string {
-  const budget = peer.budget;
-  if (budget === undefined) return '';
-  const { used, left, limit } = budget as { used?: unknown; left?: unknown; limit?: unknown };
-  return typeof used === 'number' && typeof limit === 'number' ? `${used}/${limit}${typeof left === 'number' ? ` (${left} left)` : ''}` : '';
-}
 
 const PEER_COLUMNS: readonly PeerColumn[] = [
   { header: 'PEER', cell: (p) => p.id },
@@ -62,8 +58,9 @@ const PEER_COLUMNS: readonly PeerColumn[] = [
   { header: 'ROUNDS TODAY', cell: (p) => `${p.quota.rounds.used}/${p.quota.rounds.limit}` },
   { header: 'AD-HOC TODAY', cell: (p) => `${p.quota.adHocRounds.used}/${p.quota.adHocRounds.limit}` },
   { header: 'LEFT TODAY', cell: (p) => `${p.quota.rounds.left} (ad hoc ${Math.min(p.quota.rounds.left, p.quota.adHocRounds.left)})` },
+  { header: 'EVALUATIONS 24H', cell: (p) => `${p.budget.used}/${p.budget.limit} (${p.budget.left} left)` },
+  { header: 'ABANDONED 24H', cell: (p) => `${p.abandonments.last24h}/${p.abandonments.limit}${p.abandonments.suspended ? ' SUSPENDED' : ''}` },
 ];
-const BUDGET_COLUMN: PeerColumn = { header: 'BUDGET', cell: budgetCell };
 
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommand(spec, argv, io);
@@ -84,18 +81,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const installed = hasRoster(config) ? loadInstalledRoster(config, readPublicKey(config.paths.identityKey)) : null;
     const last = store.lastRoundByPeer();
     const peerIds = installed === null ? [...last.keys()].sort() : installed.peers.map((m) => m.id);
-    const budgets = new Map<string, Record<string, unknown>>();
-    for (const entry of Array.isArray(daemon['peers']) ? (daemon['peers'] as unknown[]) : []) {
-      const { id, peer, budget } = entry as { id?: unknown; peer?: unknown; budget?: unknown };
-      const name = typeof id === 'string' ? id : typeof peer === 'string' ? peer : undefined;
-      if (name !== undefined && typeof budget === 'object' && budget !== null) budgets.set(name, budget as Record<string, unknown>);
-    }
     const day = utcDay(now);
     const peers: PeerReport[] = peerIds.map((id) => {
       const round = last.get(id);
       const usage = store.quotaUsage(id, day);
       const policy = policyFor(config, id);
-      const budget = budgets.get(id);
+      const evaluations = store.budgetUsage(id, now);
       return {
         id,
         endpoint: installed?.peers.find((m) => m.id === id)?.endpoint ?? null,
@@ -104,7 +95,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
         },
         roundsToday: usage.rounds,
         quota: { day, rounds: allowance(usage.rounds, policy.maxRoundsPerDay), adHocRounds: allowance(usage.adHocRounds, policy.maxAdHocRoundsPerDay) },
-        ...(budget === undefined ? {} : { budget }),
+        budget: {
+          ...allowance(evaluations.used, policy.maxEvaluationsPerDay), windowHours: 24, served: evaluations.served, reserved: evaluations.reserved,
+          perRoundLimit: policy.maxEvaluationsPerRound,
+        },
+        abandonments: { last24h: store.abandonments(id, now), limit: policy.maxAbandonmentsPerDay, suspended: store.openSuspension(id) !== undefined },
       };
     });
     const slot = installed === null ? null : nextSlot(installed.roster.schedule, now);
@@ -134,8 +129,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       '',
     ];
     io.stdout.write(lines.join('\n'));
-    const columns = peers.some((p) => p.budget !== undefined) ? [...PEER_COLUMNS, BUDGET_COLUMN] : PEER_COLUMNS;
-    io.stdout.write(formatTable(columns.map((c) => c.header), peers.map((p) => columns.map((c) => c.cell(p)))));
+    io.stdout.write(formatTable(PEER_COLUMNS.map((c) => c.header), peers.map((p) => PEER_COLUMNS.map((c) => c.cell(p)))));
     io.stdout.write('\n');
     io.stdout.write(formatTable(['LIST', 'KIND', 'ITEMS', 'DIGESTS'], report.lists.map((l) => [l.name, l.kind, String(l.items), String(l.digests)])));
     return 0;

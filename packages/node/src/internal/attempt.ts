@@ -248,10 +248,14 @@ export class Attempt {
     this.detachCompute(true);
     host.metrics.roundsRunning.dec();
     const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch);
-    this.log.info({
-      status: finished.status, reason: finished.reason, intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
+    const line = {
+      status: finished.status, reason: finished.reason, ...(finished.detail === null ? {} : { detail: finished.detail }),
+      intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
       evaluationsSent: finished.evaluationsSent, evaluationsReceived: finished.evaluationsReceived, durationMs: host.now() - this.startedAt,
-    }, 'round attempt finished');
+    };
+    // A local fault is an error an operator must see; a refusal or a peer's abort is routine.
+    if (finished.reason === 'internal-error') this.log.error(line, 'round attempt finished');
+    else this.log.info(line, 'round attempt finished');
     this.resolveDone(finished);
   }
 }

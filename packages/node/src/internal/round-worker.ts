@@ -162,8 +162,9 @@ function start(next: ComputeJob): void {
       const began = performance.now();
       const value = work();
       phases[phase] = (phases[phase] ?? 0) + (performance.now() - began);
-      if (phase === 'blind') {
-        processed += ownSet.size;
+      // Progress counts points: this party's own, blinded chunk by chunk, then the peer's, evaluated.
+      if ((phase === 'blind' || phase === 'evaluate') && value instanceof Uint8Array) {
+        processed += value.length / 32;
         progress();
       }
       return value;
@@ -177,7 +178,6 @@ function start(next: ComputeJob): void {
             total = ownSet.size + message.setSize;
             peerOffer = { setSize: message.setSize, logHead: message.logHead };
           }
-          if (message.kind === 'blinded') processed += message.points.length / 32;
         } catch {
           // The round itself rejects undecodable bytes with a typed abort.
         }

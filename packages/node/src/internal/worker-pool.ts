@@ -12,20 +12,20 @@ export const ROUND_WORKER_URL = import.meta.url.endsWith('.ts')
   : new URL('./round-worker.js', import.meta.url);
 
 /**
- * The worker runs compiled modules from dist/; a `venn-source` resolution condition inherited from
- * the parent (a test runner resolving workspace packages to their TypeScript sources) would point
- * its imports at sources Node cannot load, so it is left out.
+ * The worker is always the built script. A process started from source (the tests, under the
+ * `venn-source` export condition) must not hand that condition to it, or the built worker would
+ * resolve the workspace packages to their TypeScript sources, which plain Node cannot load.
  */
-function workerExecArgv(): string[] {
+export function workerExecArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
-  const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--conditions' && argv[i + 1] === 'venn-source') {
+    const arg = argv[i]!;
+    if ((arg === '--conditions' || arg === '-C') && argv[i + 1] === 'venn-source') {
       i++;
       continue;
     }
-    if (argv[i] === '--conditions=venn-source' || argv[i] === '-C=venn-source') continue;
-    out.push(argv[i]!);
+    if (arg === '--conditions=venn-source' || arg === '-C=venn-source') continue;
+    out.push(arg);
   }
   return out;
 }
@@ -71,7 +71,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(fileURLToPath(this.url), { execArgv: workerExecArgv() });
+    const worker = new Worker(fileURLToPath(this.url), { execArgv: workerExecArgv(process.execArgv) });
     // An idle worker never keeps the daemon alive.
     worker.unref();
     return worker;

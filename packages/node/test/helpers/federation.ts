@@ -25,9 +25,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** The transport's end-of-connection lines (transport.md §6.5) a node logged for connections with `peer`. */
+/** Whether a log line is the end of a session with `peer` (transport.md §5.5). */
+export function isSessionEnd(line: LogLine, peer: string): boolean {
+  return line['component'] === 'transport' && line['peer'] === peer
+    && typeof line.msg === 'string' && /^(closing connection|peer closed the connection): /.test(line.msg);
+}
+
 export function sessionEnds(node: NodeProcess, peer: string): LogLine[] {
-  return node.logs.filter((line) => line['component'] === 'transport' && line['peerId'] === peer
-    && typeof line.msg === 'string' && /^(closing connection|peer closed the connection): /.test(line.msg));
+  return node.logs.filter((line) => isSessionEnd(line, peer));
 }
 
 export class NodeProcess {

@@ -420,7 +420,7 @@ class VennRound implements Round {
       throw new ProtocolError('budget-exceeded', `peer set size ${offer.setSize} exceeds this attempt's evaluation allowance ${policy.evaluationAllowance}`);
     }
     if (this.ownCount > offer.maxPeerSetSize) {
-      throw new ProtocolError('set-too-large', `own set size ${this.ownCount} exceeds the peer's cap ${offer.maxPeerSetSize}`);
+      throw new ProtocolError('set-too-large', `own set size ${this.ownCount} exceeds the peer's maxPeerSetSize ${offer.maxPeerSetSize}`);
     }
     try {
       decodePoint(offer.publicKey, 'K');

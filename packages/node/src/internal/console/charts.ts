@@ -1,5 +1,6 @@
 /** The Charts page's data: new matches per UTC day by peer and by kind, and round durations over time. */
 import type { Store } from '../store.js';
+import { ARCHIVED_ONLY } from './queue.js';
 
 export interface ChartsView {
   /** UTC days (ms at midnight) with at least one new match, ascending. */
@@ -14,9 +15,15 @@ export interface ChartsView {
 
 export function chartsView(store: Store): ChartsView {
   // A match is new on the day of the first completed round that matched that identifier with that peer.
-  const firsts = store.db.prepare(`SELECT l.kind, r.peer_id, min(r.finished_at) AS at
-      FROM matches m JOIN rounds r ON r.id = m.round_row JOIN list_items i ON i.digest = m.digest JOIN lists l ON l.id = i.list_id
-      WHERE r.status = 'completed' GROUP BY l.id, m.digest, i.account_ref, r.peer_id`).all() as Array<{ kind: string; peer_id: string; at: number }>;
+  const firsts = store.db.prepare(`SELECT kind, peer_id, min(finished_at) AS at FROM (
+        SELECT l.kind, l.name AS list, m.digest, i.account_ref, r.peer_id, r.finished_at
+        FROM matches m JOIN rounds r ON r.id = m.round_row JOIN list_items i ON i.digest = m.digest JOIN lists l ON l.id = i.list_id
+        WHERE r.status = 'completed'
+        UNION ALL
+        SELECT a.kind, a.list, m.digest, a.account_ref, r.peer_id, r.finished_at
+        FROM matches m JOIN rounds r ON r.id = m.round_row JOIN matched_items a ON a.digest = m.digest
+        WHERE r.status = 'completed' AND ${ARCHIVED_ONLY})
+      GROUP BY list, digest, account_ref, peer_id`).all() as Array<{ kind: string; peer_id: string; at: number }>;
   const dayOf = (ms: number): number => ms - (ms % 86_400_000);
   const days = [...new Set(firsts.map((row) => dayOf(row.at)))].sort((a, b) => a - b);
   const index = new Map(days.map((day, i) => [day, i]));

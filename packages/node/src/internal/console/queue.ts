@@ -116,13 +116,25 @@ export function parseQueueFilter(params: Readonly<Record<string, string | undefi
   };
 }
 
-/** Every match of a completed round joined to the local list items holding its digest. */
+/**
+ * The second half of a query over matched local items: the items removed since they matched
+ * (venn remove, lists drop, retention) keep their local side in matched_items, and count unless
+ * the same item is back in its list. Alias `a`; the caller joins `m` (matches) on `a.digest`.
+ */
+export const ARCHIVED_ONLY = `NOT EXISTS (SELECT 1 FROM list_items i2 JOIN lists l2 ON l2.id = i2.list_id
+  WHERE i2.digest = a.digest AND l2.name = a.list AND i2.account_ref = a.account_ref)`;
+
+/** Every match of a completed round joined to the local items holding its digest, removed ones included. */
 function matchRows(store: Store, account?: string): MatchRowSql[] {
-  const where = account === undefined ? '' : 'AND i.account_ref = ?';
-  return store.db.prepare(`SELECT i.account_ref, l.kind, l.name AS list, m.digest, r.peer_id, r.id AS round_row, r.round_id, r.finished_at,
-      m.peer_category, m.peer_first_seen, m.peer_reason
+  const columns = 'm.digest AS digest, r.peer_id AS peer_id, r.id AS round_row, r.round_id AS round_id, r.finished_at AS finished_at, m.peer_category AS peer_category, m.peer_first_seen AS peer_first_seen, m.peer_reason AS peer_reason';
+  return store.db.prepare(`SELECT i.account_ref AS account_ref, l.kind AS kind, l.name AS list, ${columns}
     FROM matches m JOIN rounds r ON r.id = m.round_row JOIN list_items i ON i.digest = m.digest JOIN lists l ON l.id = i.list_id
-    WHERE r.status = 'completed' ${where} ORDER BY r.id`).all(...(account === undefined ? [] : [account])) as MatchRowSql[];
+    WHERE r.status = 'completed' ${account === undefined ? '' : 'AND i.account_ref = ?'}
+    UNION ALL
+    SELECT a.account_ref, a.kind, a.list, ${columns}
+    FROM matches m JOIN rounds r ON r.id = m.round_row JOIN matched_items a ON a.digest = m.digest
+    WHERE r.status = 'completed' AND ${ARCHIVED_ONLY} ${account === undefined ? '' : 'AND a.account_ref = ?'}
+    ORDER BY round_row`).all(...(account === undefined ? [] : [account, account])) as MatchRowSql[];
 }
 
 function latestReviews(store: Store): Map<string, ReviewSql> {
@@ -327,10 +339,16 @@ export interface AccountView {
 
 /** Everything matched for one local account reference, across rounds and peers, oldest first. */
 export function accountView(store: Store, account: string): AccountView | null {
-  const rows = store.db.prepare(`SELECT i.account_ref, l.kind, l.name AS list, m.digest, r.peer_id, r.id AS round_row, r.round_id, r.attempt, r.finished_at,
-      m.peer_category, m.peer_first_seen, m.peer_reason, i.category, i.first_seen, i.reason
+  // A removed item keeps its kind, list and account (matched_items), not this lab's own labels.
+  const columns = 'm.digest AS digest, r.peer_id AS peer_id, r.id AS round_row, r.round_id AS round_id, r.attempt AS attempt, r.finished_at AS finished_at, m.peer_category AS peer_category, m.peer_first_seen AS peer_first_seen, m.peer_reason AS peer_reason';
+  const rows = store.db.prepare(`SELECT i.account_ref AS account_ref, l.kind AS kind, l.name AS list, ${columns}, i.category AS category, i.first_seen AS first_seen, i.reason AS reason
     FROM matches m JOIN rounds r ON r.id = m.round_row JOIN list_items i ON i.digest = m.digest JOIN lists l ON l.id = i.list_id
-    WHERE r.status = 'completed' AND i.account_ref = ? ORDER BY r.id, l.name, m.digest`).all(account) as Array<MatchRowSql & { attempt: number; category: string | null; first_seen: string | null; reason: string | null }>;
+    WHERE r.status = 'completed' AND i.account_ref = ?
+    UNION ALL
+    SELECT a.account_ref, a.kind, a.list, ${columns}, NULL, NULL, NULL
+    FROM matches m JOIN rounds r ON r.id = m.round_row JOIN matched_items a ON a.digest = m.digest
+    WHERE r.status = 'completed' AND a.account_ref = ? AND ${ARCHIVED_ONLY}
+    ORDER BY round_row, list, digest`).all(account, account) as Array<MatchRowSql & { attempt: number; category: string | null; first_seen: string | null; reason: string | null }>;
   if (rows.length === 0) return null;
   const numbers = new Map<string, number>();
   const identifiers: AccountView['identifiers'] = [];
