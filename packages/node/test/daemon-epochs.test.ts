@@ -71,6 +71,8 @@ describe('key epochs between two daemons', () => {
   const labs: Record<string, Lab> = {};
   const listA = emails(0, 120);
   const listB = emails(80, 200);
+  /** lab-a's records of the epoch's rounds 0 and 1, for the audit below */
+  const epochRounds: RoundRecord[] = [];
   /** the epoch that ended at its slot's end, for the replay below */
   let ended: EpochRecord | undefined;
 
@@ -99,6 +101,7 @@ describe('key epochs between two daemons', () => {
     const doneB = finishedRounds((await start('lab-b')).daemon);
     const [[a], [b]] = await Promise.all([doneA, doneB]);
     expect(a).toMatchObject({ status: 'completed', intersectionSize: 40, origin: 'scheduled', slot: null });
+    epochRounds.push(a!);
     expect(b).toMatchObject({ status: 'completed', intersectionSize: 40 });
     expect(a!.evaluationsSent + b!.evaluationsSent).toBe(240);
     const epochA = labs['lab-a']!.daemon.epochState('lab-b');
@@ -118,12 +121,35 @@ describe('key epochs between two daemons', () => {
     const [[a], [b]] = await next;
     expect(a).toMatchObject({ status: 'completed', intersectionSize: 45 });
     expect(b).toMatchObject({ status: 'completed', intersectionSize: 45 });
+    epochRounds.push(a!);
     // Only the additions were evaluated: lab-a's 15 by lab-b, none of lab-b's.
     expect([a!.role === 'initiator' ? a!.evaluationsReceived : b!.evaluationsSent]).toEqual([15]);
     expect(a!.evaluationsSent + b!.evaluationsSent).toBe(15);
     const info = labs['lab-a']!.daemon.epochRoundInfo(a!.row);
     expect(info).toMatchObject({ index: 1, kind: 'incremental', additions: 15, removals: 0, peerAdditions: 0, peerRemovals: 5, newMatches: 10, endedMatches: 5 });
   }, 120_000);
+
+  it('leaves bundles an auditor verifies: the incremental round alone, and against its chain with the epoch start', async () => {
+    const dir = federation.node('lab-a').dir;
+    const [start, incremental] = await Promise.all(epochRounds.map(async (record, i) => {
+      const out = join(federation.root, `epoch-round-${i}.bundle`);
+      const exported = await venn(['audit', 'export', '--dir', dir, '--round', Buffer.from(record.roundId).toString('hex'), '--out', out]);
+      expect(exported.code, exported.stderr).toBe(0);
+      return out;
+    }));
+    const alone = await venn(['audit', 'verify', incremental!, '--roster', federation.rosterPath]);
+    expect(alone.code, alone.stderr).toBe(0);
+    const chained = await venn(['audit', 'verify', incremental!, '--previous', start!, '--roster', federation.rosterPath, '--json']);
+    expect(chained.code, chained.stderr).toBe(0);
+    const report = JSON.parse(chained.stdout) as { valid: boolean; checks: Array<{ name: string; status: string }>; summary: Record<string, unknown> };
+    expect(report.valid).toBe(true);
+    // With the previous round given, the chain and the epoch's intersection are checked, not skipped.
+    expect(report.checks.filter((check) => ['epoch', 'epoch-chain', 'intersection-size'].includes(check.name)).map((check) => check.status)).toEqual(['pass', 'pass', 'pass']);
+    // The incremental round given as its own predecessor is no chain: the verifier refuses it.
+    const wrong = await venn(['audit', 'verify', incremental!, '--previous', incremental!, '--roster', federation.rosterPath]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/check "epoch-chain" skipped: needs the bundle of round 0 of the epoch \(none of the bundles given is\)/);
+  }, 60_000);
 
   it('keeps the epoch key in the key store only: sealed, mode 0600, in no store file and no log line', async () => {
     for (const id of ['lab-a', 'lab-b']) {

@@ -308,6 +308,12 @@ async function verifyBundle(file: string, values: ParsedValues, io: CommandIo): 
   if (values['json'] === true) writeJson(io, previous.length === 0 ? report : { ...report, previous: reports.slice(0, -1) });
   else for (const entry of reports) io.stdout.write(`${reports.length > 1 ? `${entry.file}:\n` : ''}${reportLines(entry.report)}`);
   const invalid = reports.find((entry) => !entry.report.valid);
+  // audit.md §9.4: asked for the chain, an auditor who gets a skipped chain gets no verdict on it.
+  const chain = report.checks.find((check) => check.name === 'epoch-chain');
+  if (invalid === undefined && previous.length > 0 && chain?.status === 'skip') {
+    io.stderr.write(`venn audit verify: check "epoch-chain" skipped: ${chain.detail}; "--previous" expected the bundle of the round before\n`);
+    return 1;
+  }
   if (invalid === undefined) {
     if (values['json'] !== true) io.stdout.write(`valid: every check passed (${report.summary.status}${previous.length === 0 ? '' : `, with ${previous.length} earlier round${previous.length === 1 ? '' : 's'} of the epoch`})\n`);
     return 0;
