@@ -127,6 +127,15 @@ describe('key epochs between two daemons', () => {
     expect(a!.evaluationsSent + b!.evaluationsSent).toBe(15);
     const info = labs['lab-a']!.daemon.epochRoundInfo(a!.row);
     expect(info).toMatchObject({ index: 1, kind: 'incremental', additions: 15, removals: 0, peerAdditions: 0, peerRemovals: 5, newMatches: 10, endedMatches: 5 });
+    // venn rounds tells the epoch's start from its incremental round, with what each carried and cost.
+    const listed = await venn(['rounds', '--dir', federation.node('lab-a').dir, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Array<{ roundId: string; evaluationsSent: number; evaluationsReceived: number; epoch?: Record<string, unknown> }>;
+    const rowOf = (record: RoundRecord) => rows.find((row) => row.roundId === Buffer.from(record.roundId).toString('hex'));
+    expect(rowOf(epochRounds[0]!)?.epoch).toMatchObject({ index: 0, kind: 'start', additions: 120, peerAdditions: 120 });
+    expect(rowOf(a!)).toMatchObject({ evaluationsSent: a!.evaluationsSent, epoch: { index: 1, kind: 'incremental', additions: 15, removals: 0, peerAdditions: 0, peerRemovals: 5 } });
+    const table = await venn(['rounds', '--dir', federation.node('lab-a').dir]);
+    expect(table.stdout).toContain('epoch incremental #1 (+15 -0, peer +0 -5)');
   }, 120_000);
 
   it('leaves bundles an auditor verifies: the incremental round alone, and against its chain with the epoch start', async () => {
