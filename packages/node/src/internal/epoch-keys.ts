@@ -108,8 +108,8 @@ export class EpochKeyStore {
       if (cause instanceof ValidationError) throw cause;
       throw new ValidationError('epoch-key-unavailable', `"epoch key" expected a readable key file at ${path}, got ${(cause as NodeJS.ErrnoException).code ?? 'unparsable content'}`, { cause });
     }
-    const sealed = document.sealed;
-    if (document.version !== 1 || document.type !== FILE_TYPE || document.epochId !== toHex(epochId) || typeof document.publicKey !== 'string' || !HEX(32).test(document.publicKey)
+    const sealed = typeof document === 'object' && document !== null && !Array.isArray(document) ? document.sealed : undefined;
+    if (sealed === undefined || document.version !== 1 || document.type !== FILE_TYPE || document.epochId !== toHex(epochId) || typeof document.publicKey !== 'string' || !HEX(32).test(document.publicKey)
       || typeof sealed !== 'object' || sealed === null || sealed.cipher !== 'xsalsa20poly1305' || !HEX(24).test(sealed.nonce) || !HEX(48).test(sealed.ciphertext)) {
       throw new ValidationError('invalid-key-file', `"epoch key" ${path} expected a ${FILE_TYPE} version 1 file for epoch ${toHex(epochId)}`);
     }
