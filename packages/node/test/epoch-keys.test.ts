@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519KeyPairFromSeed, ready, scalarBaseMult, systemRng } from '@venn/crypto';
+import { Writable } from 'node:stream';
 import { EpochKeyStore } from '../src/internal/epoch-keys.js';
+import { EpochManager } from '../src/internal/epoch-manager.js';
+import { createLogger } from '../src/internal/logger.js';
+import { DAY_MS, Store } from '../src/internal/store.js';
 
 const epochId = new Uint8Array(32).fill(7);
 const otherEpoch = new Uint8Array(32).fill(8);
@@ -109,5 +113,31 @@ describe('the epoch key store', () => {
     writeFileSync(fileOf(dir, epochId), JSON.stringify(flipped), { mode: 0o600 });
     expect(() => keys.read(epochId, K)).toThrow(expect.objectContaining({ code: 'epoch-key-unavailable' }) as Error);
     keys.close();
+  });
+});
+
+describe('an epoch that ends while its round runs', () => {
+  it('keeps the round but not its changes: applying them to the ended epoch neither throws nor revives its state', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'venn-epoch-end-'));
+    dirs.push(root);
+    const store = Store.open(join(root, 'venn.db'));
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', node: 'lab-a', destination: new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } }) });
+    const unused = (): never => { throw new Error('not used here'); };
+    const manager = await EpochManager.open({ store, logger, now: Date.now, rng: systemRng, config: unused, roster: unused }, join(root, 'epoch-keys'), identity);
+    const ownKey = manager.keys.create(epochId, systemRng);
+    const epoch = manager.epochs.createEpoch({ epochId, peerId: 'lab-b', role: 'initiator', slotStart: 0, generation: 0, endsAt: Date.now() + DAY_MS, ownKey });
+    manager.end(epoch, 'epoch-over');
+    const value = new Uint8Array(32).fill(9);
+    const outcome = {
+      addedDigests: value, addedValues: value, removedDigests: new Uint8Array(0), peerAdded: value, peerRemoved: new Uint8Array(0), endedMatches: new Uint8Array(0),
+      newMatches: 1, ownCount: 1, peerCount: 1, intersectionSize: 1, peerKey: ownKey, transcriptHash: new Uint8Array(64), peerCap: 10, peerEpochCap: 10, ownMore: false, peerMayHaveMore: false,
+    };
+    expect(() => manager.apply({ epoch, index: 0, roundId: epochId, kind: 'start' }, 1, outcome, 'mark')).not.toThrow();
+    expect(manager.epochs.epoch(epoch.row)).toMatchObject({ status: 'ended', nextIndex: 0, ownCount: 0 });
+    expect(store.db.prepare('SELECT count(*) FROM epoch_own').pluck().get()).toBe(0);
+    expect(lines.join('')).toContain('a round of an epoch that ended meanwhile completed');
+    manager.close();
+    store.close();
   });
 });

@@ -326,6 +326,13 @@ export class EpochManager {
 
   /** Applies a completed round's changes, inside the transaction that commits the round. */
   apply(plan: EpochRoundPlan, roundRow: number, outcome: EpochOutcome, listsMark: string): void {
+    // An epoch that ended while its round ran (its slot ended, the peer superseded it) has no state
+    // left to move: the round's matches and leaf are committed, the next round starts a new epoch.
+    const epoch = this.epochs.epoch(plan.epoch.row);
+    if (epoch.status !== 'open') {
+      this.log.warn({ peer: epoch.peerId, epoch: hex(epoch.epochId), index: plan.index, endReason: epoch.endReason }, 'a round of an epoch that ended meanwhile completed; its changes are not kept');
+      return;
+    }
     this.epochs.applyRound(plan.epoch.row, roundRow, { ...outcome, listsMark });
   }
 
