@@ -158,6 +158,15 @@ describe('key epochs between two daemons', () => {
     const wrong = await venn(['audit', 'verify', incremental!, '--previous', incremental!, '--roster', federation.rosterPath]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/check "epoch-chain" skipped: needs the bundle of round 0 of the epoch \(none of the bundles given is\)/);
+    // Cross-checking the two labs' logs pairs the epoch's rounds like any others and finds them in both.
+    for (const id of ['lab-a', 'lab-b']) {
+      const exported = await venn(['audit', 'export-log', '--dir', federation.node(id).dir, '--out', join(federation.root, `${id}-epoch.log`)]);
+      expect(exported.code, exported.stderr).toBe(0);
+    }
+    const check = await venn(['audit', 'cross-check', join(federation.root, 'lab-a-epoch.log'), join(federation.root, 'lab-b-epoch.log'), '--roster', federation.rosterPath]);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain('2 rounds in both logs');
+    expect(check.stdout).toMatch(/consistent: no issue found\n$/);
   }, 60_000);
 
   it('keeps the epoch key in the key store only: sealed, mode 0600, in no store file and no log line', async () => {
