@@ -67,6 +67,7 @@ const INTERNAL_ONLY: ReadonlySet<string> = new Set([
   'msm-module', 'msm-refused', 'not-ready', 'pool-closed', 'round-already-started', 'round-closed', 'round-not-found',
   'round-not-started', 'sodium-malloc', 'sodium-module', 'sodium-not-ready', 'store-changed', 'transcript-closed',
   'attempt-not-running', 'ristretto-module', 'invalid-chunk', 'invalid-chunk-count', 'invalid-streams',
+  'epoch-not-found', 'epoch-not-open', 'key-store-closed',
   // venn demo and venn synth checking themselves
   'demo-command', 'demo-daemon', 'demo-daemon-exited', 'demo-schedule', 'demo-slot-timeout', 'demo-step-failed',
   'synth-exhausted', 'synth-junk-accepted',

@@ -5,7 +5,7 @@
  * §8.2, §9) and exported logs (decodeExportedLog, audit.md §10.1, 256 MiB). Target: ≤ 50 ms for any
  * frame, so one peer's frame cannot stall a daemon's main thread.
  *
- *   npm run bench:decode -- [--reps 15] [--bundle-frames 528] [--log-mib 256] [--skip-files]
+ *   npm run bench:decode -- [--reps 15] [--bundle-frames 784] [--log-mib 256] [--skip-files]
  */
 import { loadavg, cpus } from 'node:os';
 import { CodecError } from '@venn/errors';

@@ -12,7 +12,7 @@ export {
   encodeRoundRecord,
 } from './internal/round-record.js';
 export type { RoundRecord, RoundStatus } from './internal/round-record.js';
-export { PURPOSE_ATTEMPT, attemptAccounts } from './internal/attempt-accounts.js';
+export { PURPOSE_ATTEMPT, PURPOSE_EPOCH_ATTEMPT, attemptAccounts } from './internal/attempt-accounts.js';
 export type { AttemptAccounts, AttemptParty } from './internal/attempt-accounts.js';
 export {
   SIGNED_TREE_HEAD_BYTES,
@@ -40,7 +40,7 @@ export {
 } from './internal/bundle.js';
 export type { BundleParty, BundleSource, RecordedMessage, TranscriptBundle } from './internal/bundle.js';
 export { BUNDLE_CHECKS, verifyTranscriptBundle } from './internal/verify-bundle.js';
-export type { BundleCheck, BundleCheckName, BundleReport, BundleSummary, FaultParty } from './internal/verify-bundle.js';
+export type { BundleCheck, BundleCheckName, BundleReport, BundleSummary, FaultParty, VerifyOptions } from './internal/verify-bundle.js';
 export {
   EXPORTED_LOG_FORMAT,
   EXPORTED_LOG_VERSION,

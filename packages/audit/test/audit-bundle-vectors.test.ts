@@ -91,9 +91,11 @@ describe('audit-bundle-v1 vectors', () => {
     }
   });
 
-  it('some verifier case fails first at each check of audit.md §9.1', () => {
+  it('some verifier case fails first at each check of audit.md §9.1 a plain round can fail', () => {
     const failing = new Set(vectors.verifier_cases.filter((c) => !c.valid).map((c) => c.check));
-    expect(BUNDLE_CHECKS.filter((name) => !failing.has(name))).toEqual([]);
+    // The key epoch checks have no vector in this file; verify-epoch.test.ts fails each of them.
+    const epochChecks = new Set(['epoch', 'epoch-chain']);
+    expect(BUNDLE_CHECKS.filter((name) => !epochChecks.has(name) && !failing.has(name))).toEqual([]);
   });
 
   it.each(vectors.invalid_bundles)('invalid bundle is a CodecError $error: $name', ({ encoding, error }) => {

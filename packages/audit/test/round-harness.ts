@@ -5,7 +5,7 @@
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ed25519KeyPairFromSeed, ready, type Rng } from '@venn/crypto';
-import { createRound, ownSetFromDigests, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
+import { createRound, ownSetFromDigests, type EpochRoundInput, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
 import type { LabelField, LabelValues, MessageKind, Mode } from '@venn/wire';
 import {
   MemoryLogStorage,
@@ -108,6 +108,8 @@ export interface RoundSetup {
   readonly policy?: Partial<Record<Role, Partial<RoundOptions['policy']>>>;
   /** Replaces a frame in flight: what the sender "sends" is what this returns. */
   readonly intercept?: (message: InFlight) => Uint8Array;
+  /** A round of a key epoch (SPEC §13): each party's epoch input; `elements` are then its additions. */
+  readonly epoch?: Partial<Record<Role, EpochRoundInput>>;
 }
 
 export interface PlayedRound {
@@ -144,6 +146,7 @@ export function playRound(setup: RoundSetup): PlayedRound {
       signingKey: keys[role].secretKey.slice(),
       peerPublicKey: keys[peer].publicKey,
       logHead: null,
+      ...(setup.epoch?.[role] === undefined ? {} : { epoch: setup.epoch[role] }),
     });
   };
   const rounds: Record<Role, Round> = { initiator: make('initiator'), responder: make('responder') };

@@ -14,6 +14,7 @@ export type {
   TranscriptRecord,
 } from './internal/types.js';
 export { ownSetFromDigests, type LoadedOwnSet, type OwnSet } from './internal/own-set.js';
+export { comparePoints, type EpochRoundInput, type EpochRoundResult, type EpochState } from './internal/epoch.js';
 export {
   CHUNK_LABEL,
   DLEQ_CONTEXT_PREFIX,
@@ -21,13 +22,16 @@ export {
   GENERATOR,
   HASH_TO_GROUP_DST,
   PURPOSE_ATTEMPT,
+  PURPOSE_EPOCH_ATTEMPT,
+  PURPOSE_EPOCH_FINISH,
+  PURPOSE_EPOCH_PRE,
   PURPOSE_FINISH,
   PURPOSE_PRE,
   PURPOSE_PROOF,
   STREAM_LABEL,
   TRANSCRIPT_LABEL,
 } from './internal/constants.js';
-export { STREAM_COUNT, Transcript, frameHeader, streamIndex, type TranscriptKind } from './internal/transcript.js';
+export { EPOCH_STREAM_COUNT, STREAM_COUNT, Transcript, frameHeader, streamIndex, type TranscriptKind } from './internal/transcript.js';
 export { finishSignatureInput } from './internal/finish.js';
 export { PROOF_CONTEXT_BYTES, chunkContextString, chunkTranscriptHash, sumContextString } from './internal/context.js';
 export {
@@ -40,3 +44,4 @@ export {
   type SumProofInput,
 } from './internal/proof.js';
 export { releaseNeed } from './internal/release.js';
+export { PointTable } from './internal/point-table.js';

@@ -97,6 +97,10 @@ function rosterVectors() {
   const richCron = variant((r) => {
     r.schedule = { cron: '0,30 9-17/2 1-15 */3 1-5', windowMinutes: 1440, timezone: 'Europe/Paris' };
   });
+  const withEpochs = variant((r) => {
+    r.federation.epoch = 3;
+    r.schedule = { ...r.schedule, epochDays: 7, incrementalMinutes: 5 };
+  });
   // roster.md §1.2: each case breaks exactly one rule; `error` is the normative code, `field` the
   // path of the offending field (informative). Input member order: lab-c, lab-a, lab-b.
   const invalid = [
@@ -137,6 +141,12 @@ function rosterVectors() {
     ['window of 0 minutes', (r) => { r.schedule.windowMinutes = 0; }, 'roster-invalid', 'schedule.windowMinutes'],
     ['window over a day', (r) => { r.schedule.windowMinutes = 1441; }, 'roster-invalid', 'schedule.windowMinutes'],
     ['time zone unknown', (r) => { r.schedule.timezone = 'Mars/Olympus'; }, 'roster-invalid', 'schedule.timezone'],
+    ['epoch days without incremental minutes', (r) => { r.schedule.epochDays = 7; }, 'roster-invalid', 'schedule.incrementalMinutes'],
+    ['incremental minutes without epoch days', (r) => { r.schedule.incrementalMinutes = 5; }, 'roster-invalid', 'schedule.epochDays'],
+    ['epoch days 0', (r) => { r.schedule.epochDays = 0; r.schedule.incrementalMinutes = 5; }, 'roster-invalid', 'schedule.epochDays'],
+    ['epoch days above 28', (r) => { r.schedule.epochDays = 29; r.schedule.incrementalMinutes = 5; }, 'roster-invalid', 'schedule.epochDays'],
+    ['incremental minutes above a day', (r) => { r.schedule.epochDays = 7; r.schedule.incrementalMinutes = 1441; }, 'roster-invalid', 'schedule.incrementalMinutes'],
+    ['unknown field in the schedule', (r) => { r.schedule.epochHours = 1; }, 'roster-unknown-field', 'schedule.epochHours'],
     ['no members', (r) => { r.members = []; }, 'roster-invalid', 'members'],
     ['members not an array', (r) => { r.members = {}; }, 'roster-invalid', 'members'],
     ['member id upper case', (r) => { r.members[0].id = 'Lab-C'; }, 'roster-invalid', 'members[0].id'],
@@ -177,6 +187,7 @@ function rosterVectors() {
       { description: 'a cron with a list, a stepped range, a stepped star and both day fields, in Europe/Paris, with the longest window', roster: richCron, canonicalHex: hex(canonical(richCron)), rosterDigest: hex(digestOf(richCron)) },
       { description: 'epoch 2 with identifier hygiene additions (identifiers.md §12.5): a different digest', roster: withHygiene, canonical: new TextDecoder().decode(canonical(withHygiene)), canonicalHex: hex(canonical(withHygiene)), rosterDigest: hex(digestOf(withHygiene)) },
       { description: 'the same additions listed in another order: same digest', roster: withHygieneReordered, canonicalHex: hex(canonical(withHygieneReordered)), rosterDigest: hex(digestOf(withHygieneReordered)) },
+      { description: 'epoch 3 with key epochs of 7 days and incremental rounds every 5 minutes (node.md §10): a different digest', roster: withEpochs, canonical: new TextDecoder().decode(canonical(withEpochs)), canonicalHex: hex(canonical(withEpochs)), rosterDigest: hex(digestOf(withEpochs)) },
     ],
     invalid,
   };

@@ -4,7 +4,10 @@ export {
   MAX_ABORT_CODE_BYTES,
   MAX_ABORT_DETAIL_BYTES,
   MAX_CATEGORY_BYTES,
+  EPOCH_ID_BYTES,
   MAX_CHUNK_POINTS,
+  MAX_EPOCH_INDEX,
+  MAX_EPOCH_SET_SIZE,
   MAX_FRAME_BYTES,
   MAX_ARRAY_ITEMS,
   MAX_IDENTIFIER_RULES_BYTES,
@@ -20,6 +23,7 @@ export {
   ROSTER_DIGEST_BYTES,
   ROUND_ID_BYTES,
   SIGNATURE_BYTES,
+  TRANSCRIPT_HASH_BYTES,
 } from './internal/constants.js';
 export {
   LABEL_FIELDS,
@@ -27,6 +31,7 @@ export {
   MessageType,
   type AbortMessage,
   type BlindedMessage,
+  type EpochOffer,
   type EvaluatedMessage,
   type FinishMessage,
   type LabelEntry,
@@ -39,6 +44,7 @@ export {
   type Mode,
   type OfferMessage,
   type ProofMessage,
+  type RemovedMessage,
 } from './internal/messages.js';
 export { MAX_LABEL_CHUNKS, MAX_POINT_CHUNKS, decodeMessage, encodeMessage } from './internal/codec.js';
 export { pointChunkCount, pointChunkLength } from './internal/chunking.js';

@@ -2,6 +2,8 @@ import { CodecError, ValidationError } from '@venn/errors';
 import {
   LABEL_FIELDS,
   MAX_CHUNK_POINTS,
+  MAX_EPOCH_INDEX,
+  MAX_EPOCH_SET_SIZE,
   MAX_FRAME_BYTES,
   MAX_IDENTIFIER_RULES_BYTES,
   MAX_LABEL_CHUNKS,
@@ -97,6 +99,15 @@ describe('round trip', () => {
         { nil: null },
       ),
     });
+    // SPEC §13.3: an epoch round's OFFER carries `ep`.
+    const epochOffer = fc.tuple(offer, fc.record({
+      id,
+      index: fc.integer({ min: 0, max: MAX_EPOCH_INDEX }),
+      previousHash: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+      accumulated: fc.integer({ min: 0, max: MAX_EPOCH_SET_SIZE }),
+      removals: fc.integer({ min: 0, max: MAX_SET_SIZE }),
+      epochCap: fc.integer({ min: 0, max: MAX_EPOCH_SET_SIZE }),
+    })).map(([plain, epoch]) => ({ ...plain, epoch }));
     const seq = fc.integer({ min: 0, max: MAX_POINT_CHUNKS - 1 });
     const date = fc
       .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }))
@@ -116,11 +127,13 @@ describe('round trip', () => {
     });
     return fc.oneof(
       offer,
+      epochOffer,
       fc.record({ kind: fc.constant('blinded' as const), roundId: id, seq, points }),
+      fc.record({ kind: fc.constant('removed' as const), roundId: id, seq, points }),
       fc.record({ kind: fc.constant('evaluated' as const), roundId: id, seq, points, proof }),
       fc.record({ kind: fc.constant('proof' as const), roundId: id, proof }),
       labels,
-      fc.record({ kind: fc.constant('finish' as const), roundId: id, intersectionSize: fc.integer({ min: 0, max: MAX_SET_SIZE }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+      fc.record({ kind: fc.constant('finish' as const), roundId: id, intersectionSize: fc.integer({ min: 0, max: MAX_EPOCH_SET_SIZE }), signature: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
       fc.record({
         kind: fc.constant('abort' as const),
         roundId: id,

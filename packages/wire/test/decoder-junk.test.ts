@@ -44,6 +44,13 @@ const without = (record: Record<string, unknown>, key: string) => {
   return copy;
 };
 const validEntry = { k: bytes(32, 1), cat: 'x' };
+/** msgpackr writes a BigInt as int64 (0xd3); the same value as uint64 (0xcf), the form a peer could send. */
+const asUint64 = (frame: Uint8Array): Uint8Array => {
+  const copy = frame.slice();
+  copy[Buffer.from(copy).indexOf(0xd3)] = 0xcf;
+  return copy;
+};
+const validEpoch = { id: bytes(32, 1), i: 1, prev: bytes(64, 4), acc: 3, rem: 0, ecap: 10 };
 
 // [case, input, expected code]
 const table: Array<[string, unknown, string]> = [
@@ -81,8 +88,8 @@ const table: Array<[string, unknown, string]> = [
   ['a fixmap of 12 entries claiming more bytes than remain', fromHex('8c a174 01'), 'truncated'],
   ['an array16 of 512 items claiming more bytes than remain', fromHex('81 a174 dc0200 c0'), 'truncated'],
   // containers larger than any schema allows, refused from their header (SPEC §5.1 step 2)
-  ['a map16 of 14 entries', fromHex('de000e' + Array.from({ length: 14 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
-  ['a nested map of 14 entries', fromHex('81 a174 de000e' + Array.from({ length: 14 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
+  ['a map16 of 15 entries', fromHex('de000f' + Array.from({ length: 15 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
+  ['a nested map of 15 entries', fromHex('81 a174 de000f' + Array.from({ length: 15 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('')), 'too-many-entries'],
   ['an array16 of 513 nils', fromHex('81 a174 dc0201' + 'c0'.repeat(513)), 'too-many-items'],
   ['an array32 of 513 nils', fromHex('81 a174 dd00000201' + 'c0'.repeat(513)), 'too-many-items'],
   ['a duplicate key as the twelfth entry', fromHex('8c' + Array.from({ length: 11 }, (_, i) => 'a1' + (0x61 + i).toString(16) + 'c0').join('') + 'a161c0'), 'duplicate-key'],
@@ -97,7 +104,14 @@ const table: Array<[string, unknown, string]> = [
   ['a map without t', pack({ rid: roundId }), 'missing-field'],
   ['t as a string', pack({ t: 'offer' }), 'wrong-type'],
   ['t = 0', pack({ ...validBlinded, t: 0 }), 'unknown-type'],
-  ['t = 8', pack({ ...validBlinded, t: 8 }), 'unknown-type'],
+  ['t = 9', pack({ ...validBlinded, t: 9 }), 'unknown-type'],
+  // REMOVED (SPEC §13.4) is chunked like BLINDED
+  ['REMOVED without pts', pack(without({ ...validBlinded, t: 8 }, 'pts')), 'missing-field'],
+  ['REMOVED with a pi field', pack({ ...validBlinded, t: 8, pi: bytes(64, 1) }), 'unknown-field'],
+  ['REMOVED seq = 256', pack({ ...validBlinded, t: 8, seq: 256 }), 'out-of-range'],
+  ['REMOVED pts of 33 bytes', pack({ ...validBlinded, t: 8, pts: bytes(33, 1) }), 'wrong-length'],
+  ['REMOVED with no points', pack({ ...validBlinded, t: 8, pts: new Uint8Array(0) }), 'wrong-length'],
+  ['REMOVED with 4097 points', pack({ ...validBlinded, t: 8, pts: bytes(32 * 4097, 1) }), 'wrong-length'],
   ['BLINDED without pts', pack(without(validBlinded, 'pts')), 'missing-field'],
   ['BLINDED without rid', pack(without(validBlinded, 'rid')), 'missing-field'],
   ['BLINDED with an extra field', pack({ ...validBlinded, extra: 1 }), 'unknown-field'],
@@ -147,6 +161,20 @@ const table: Array<[string, unknown, string]> = [
   ['OFFER with K of 31 bytes', pack({ ...validOffer, K: bytes(31, 3) }), 'wrong-length'],
   ['OFFER with head as bytes', pack({ ...validOffer, head: bytes(32, 1) }), 'wrong-type'],
   ['OFFER with a head missing sig', pack({ ...validOffer, head: { size: 1, root: bytes(32, 1), ts: 5 } }), 'missing-field'],
+  // the epoch map `ep` (SPEC §13.3)
+  ['OFFER with ep as bytes', pack({ ...validOffer, ep: bytes(32, 1) }), 'wrong-type'],
+  ['OFFER with ep as nil', pack({ ...validOffer, ep: null }), 'wrong-type'],
+  ['OFFER with an ep missing prev', pack({ ...validOffer, ep: without(validEpoch, 'prev') }), 'missing-field'],
+  ['OFFER with an ep carrying an extra key', pack({ ...validOffer, ep: { ...validEpoch, k: bytes(32, 1) } }), 'unknown-field'],
+  ['OFFER with an epoch id of 31 bytes', pack({ ...validOffer, ep: { ...validEpoch, id: bytes(31, 1) } }), 'wrong-length'],
+  ['OFFER with a prev of 32 bytes', pack({ ...validOffer, ep: { ...validEpoch, prev: bytes(32, 1) } }), 'wrong-length'],
+  ['OFFER with an epoch index of 2^32 (a uint64)', asUint64(pack({ ...validOffer, ep: { ...validEpoch, i: 2n ** 32n } })), 'out-of-range'],
+  ['OFFER with acc over 2^24', pack({ ...validOffer, ep: { ...validEpoch, acc: 16_777_217 } }), 'out-of-range'],
+  ['OFFER with ecap over 2^24', pack({ ...validOffer, ep: { ...validEpoch, ecap: 16_777_217 } }), 'out-of-range'],
+  ['OFFER with rem over 2^20', pack({ ...validOffer, ep: { ...validEpoch, rem: 1_048_577 } }), 'out-of-range'],
+  ['OFFER with acc as a string', pack({ ...validOffer, ep: { ...validEpoch, acc: '3' } }), 'wrong-type'],
+  ['OFFER with ep keys out of order', pack({ ...validOffer, ep: { i: 0, id: bytes(32, 1), prev: bytes(64, 0), acc: 3, rem: 0, ecap: 10 } }), 'non-canonical-encoding'],
+  ['OFFER with ep before head', pack({ t: 1, v: 2, rid: roundId, rd: bytes(32, 2), from: 'lab-a', to: 'lab-b', mode: 'intersection', n: 3, cap: 10, lf: [], idr: 'venn-identifiers/1', K: bytes(32, 3), ep: validEpoch, head: null }), 'non-canonical-encoding'],
   ['OFFER with a head signature of 63 bytes', pack({ ...validOffer, head: { size: 1, root: bytes(32, 1), ts: 5, sig: bytes(63, 1) } }), 'wrong-length'],
   ['PROOF of 63 bytes', pack({ t: 4, rid: roundId, pi: bytes(63, 1) }), 'wrong-length'],
   ['PROOF of 65 bytes', pack({ t: 4, rid: roundId, pi: bytes(65, 1) }), 'wrong-length'],
@@ -168,7 +196,7 @@ const table: Array<[string, unknown, string]> = [
   ['LABELS first_seen with a time', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: [{ k: bytes(32, 1), seen: '2025-01-01T00:00:00Z' }] }), 'wrong-length'],
   ['LABELS first_seen month 13', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: [{ k: bytes(32, 1), seen: '2025-13-01' }] }), 'unknown-value'],
   ['LABELS first_seen as a number', pack({ t: 5, rid: roundId, seq: 0, end: true, ent: [{ k: bytes(32, 1), seen: 20250101 }] }), 'wrong-type'],
-  ['FINISH size over the maximum set size', pack({ t: 6, rid: roundId, size: 1_048_577, sig: bytes(64, 1) }), 'out-of-range'],
+  ['FINISH size over the maximum epoch set size', pack({ t: 6, rid: roundId, size: 16_777_217, sig: bytes(64, 1) }), 'out-of-range'],
   ['FINISH signature of 32 bytes', pack({ t: 6, rid: roundId, size: 1, sig: bytes(32, 1) }), 'wrong-length'],
   ['ABORT with a code containing spaces', pack({ t: 7, rid: roundId, code: 'bad proof', msg: '' }), 'unknown-value'],
   ['ABORT with an empty code', pack({ t: 7, rid: roundId, code: '', msg: '' }), 'wrong-length'],

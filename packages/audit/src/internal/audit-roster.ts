@@ -24,8 +24,10 @@ export interface AuditSchedule {
   isSlot(slot: number): boolean;
   /** node.md §3: the round id of the scheduled round of members `a` and `b` at `slot`. */
   scheduledRoundId(slot: number, a: string, b: string): Uint8Array;
-  /** node.md §4: which of `a` and `b` initiates the scheduled round `roundId`. */
+  /** node.md §4: which of `a` and `b` initiates the scheduled round `roundId` (and, given an epoch id, the epoch, node.md §10.2). */
   scheduledInitiator(roundId: Uint8Array, a: string, b: string): string;
+  /** node.md §10.2: the round id of round `index` of epoch `epochId`; without it the check is not made. */
+  epochRoundId?(epochId: Uint8Array, index: number): Uint8Array;
 }
 
 export interface AuditRoster {

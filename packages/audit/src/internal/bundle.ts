@@ -18,11 +18,12 @@ import { MAX_PROOF_HASHES } from './verify.js';
 export const BUNDLE_FORMAT = 'venn-transcript-bundle';
 export const BUNDLE_VERSION = 1;
 /**
- * Frames one party can send in a round: OFFER, 256 BLINDED, 256 EVALUATED (SPEC §5.4), PROOF,
- * FINISH and ABORT (516), plus room for the one offending frame that ends a round. LABELS frames
- * are not counted: the bundle holds only their stream digest.
+ * Frames one party can send in a round: OFFER, 256 BLINDED, 256 REMOVED (an epoch round, SPEC
+ * §13.4), 256 EVALUATED (SPEC §5.4), PROOF, FINISH and ABORT (772), plus room for the one
+ * offending frame that ends a round. LABELS frames are not counted: the bundle holds only their
+ * stream digest.
  */
-export const MAX_BUNDLE_FRAMES = 2 * MAX_POINT_CHUNKS + 16;
+export const MAX_BUNDLE_FRAMES = 3 * MAX_POINT_CHUNKS + 16;
 /** Two parties' frames at the frame limit, plus the fixed fields; checked before parsing. */
 export const MAX_BUNDLE_BYTES = 2 * MAX_BUNDLE_FRAMES * (MAX_FRAME_BYTES + 5) + 64 * 1024;
 /** SHA-512 digests: transcript stream digests (SPEC §7.2) and the digest of an undecodable frame. */

@@ -7,6 +7,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { decodePoint, ed25519Verify, sumPacked, validatePackedPoints } from '@venn/crypto';
 import { CodecError, VennError } from '@venn/errors';
 import {
+  PURPOSE_EPOCH_FINISH,
   PURPOSE_FINISH,
   TRANSCRIPT_LABEL,
   Transcript,
@@ -30,6 +31,7 @@ import {
   type OfferMessage,
   type ProofMessage,
 } from '@venn/wire';
+import { epochChainCheck, epochCheck, replayEpoch, type EpochChainLink } from './verify-epoch.js';
 import { checkRoster, rosterMember, type AuditRoster } from './audit-roster.js';
 import { decodeTranscriptBundle, emptyLabelsDigest, encodeTranscriptBundle, type BundleParty, type TranscriptBundle } from './bundle.js';
 import { bytesEqual } from './bytes.js';
@@ -50,6 +52,8 @@ export const BUNDLE_CHECKS = [
   'messages-responder',
   'policy',
   'slot',
+  'epoch',
+  'epoch-chain',
   'transcript',
   'proof-initiator',
   'proof-responder',
@@ -98,6 +102,18 @@ export interface BundleSummary {
   readonly treeHead: { readonly size: number; readonly root: string; readonly timestamp: number } | null;
   /** ABORT codes each party sent, if any. */
   readonly aborts: Readonly<Record<Role, string | null>>;
+  /** A round of a key epoch (SPEC §13): its epoch id (hex), index and each party's `acc` and `rem`. */
+  readonly epoch: { readonly id: string; readonly index: number; readonly accumulated: Readonly<Record<Role, number>>; readonly removals: Readonly<Record<Role, number>> } | null;
+}
+
+/** What verifyTranscriptBundle may be given besides the bundle (audit.md §9.4). */
+export interface VerifyOptions {
+  /**
+   * For a round of a key epoch: bundles of earlier rounds of the same epoch, in any order. The
+   * bundle of round i − 1 lets the chain be checked; those of rounds 0 … i − 1 together let the
+   * epoch's intersection after round i be recomputed.
+   */
+  readonly previous?: ReadonlyArray<Uint8Array | TranscriptBundle>;
 }
 
 export interface BundleReport {
@@ -123,7 +139,7 @@ const chunkCount = (total: number): number => Math.ceil(total / MAX_CHUNK_POINTS
 const CHECKABLE_ABORTS = new Set(['duplicate-chunk', 'count-mismatch', 'bad-point', 'bad-proof', 'bad-signature', 'round-mismatch']);
 
 /** What the verifier reconstructs of one party from its frames. */
-interface PartyView {
+export interface PartyView {
   readonly role: Role;
   readonly id: string;
   readonly bundle: BundleParty;
@@ -137,6 +153,9 @@ interface PartyView {
   readonly evaluatedPoints: Uint8Array[];
   /** the `pi` of each EVALUATED chunk, in `seq` order */
   readonly evaluatedProofs: Uint8Array[];
+  /** REMOVED chunks (SPEC §13.4), frames and points */
+  readonly removed: Uint8Array[];
+  readonly removedPoints: Uint8Array[];
   proof?: { readonly message: ProofMessage; readonly bytes: Uint8Array };
   finish?: FinishMessage;
   abort?: AbortMessage;
@@ -144,7 +163,7 @@ interface PartyView {
   violation: string | null;
 }
 
-class Checks {
+export class Checks {
   readonly list: BundleCheck[] = [];
   members: Partial<Record<FaultParty, string>> = {};
 
@@ -204,11 +223,12 @@ function checkAttemptRecord(checks: Checks, bundle: TranscriptBundle, record: Ro
   checks.pass('transcript', `attempt hash ${hex(accounts.attemptHash).slice(0, 16) || '(none: no frame)'}… recomputed from the frames equals the logged one; the initiator asked for ${accounts.initiatorSetSize ?? 'no'} evaluations and received ${accounts.responderEvaluations}, the responder asked for ${accounts.responderSetSize ?? 'no'} and received ${accounts.initiatorEvaluations}; ended by the ${record.endedBy ?? 'nobody'}`);
 }
 
-function finalTranscriptHash(transcript: Transcript, labels: Readonly<Record<Role, Uint8Array>>): Uint8Array {
+/** SPEC §7.3 TH_final (§13.5 over twelve streams for an epoch round) with the two LABELS stream digests given rather than hashed. */
+export function finalTranscriptHash(transcript: Transcript, labels: Readonly<Record<Role, Uint8Array>>, epoch = false): Uint8Array {
   const hasher = sha512.create();
   hasher.update(TRANSCRIPT_LABEL);
-  hasher.update(Uint8Array.of(PURPOSE_FINISH)); // SPEC §7.3 purpose of TH_final
-  for (let j = 0; j < 10; j++) {
+  hasher.update(Uint8Array.of(epoch ? PURPOSE_EPOCH_FINISH : PURPOSE_FINISH));
+  for (let j = 0; j < (epoch ? 12 : 10); j++) {
     hasher.update(Uint8Array.of(j));
     if (j === streamIndex('initiator', 'labels')) hasher.update(labels.initiator);
     else if (j === streamIndex('responder', 'labels')) hasher.update(labels.responder);
@@ -222,7 +242,7 @@ function concatPoints(chunks: readonly Uint8Array[]): Uint8Array {
 }
 
 /** |{ p : own[p] ∈ set(peer) }| over packed points, the count SPEC §4.2 step 5 defines. */
-function countMatches(own: Uint8Array, peer: Uint8Array): number {
+export function countMatches(own: Uint8Array, peer: Uint8Array): number {
   // Doubly blinded values are public to both parties and the auditor; plain string keys are fine.
   const peerBuffer = Buffer.from(peer.buffer, peer.byteOffset, peer.length);
   const set = new Set<string>();
@@ -237,7 +257,7 @@ function countMatches(own: Uint8Array, peer: Uint8Array): number {
  * Verifies a transcript bundle (encoded, or already decoded) against the roster. Never throws for
  * bad bundles: every problem becomes a failed check. Call @venn/crypto's ready() first.
  */
-export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, roster: AuditRoster): BundleReport {
+export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, roster: AuditRoster, options: VerifyOptions = {}): BundleReport {
   checkRoster(roster);
   const checks = new Checks();
   let bundle: TranscriptBundle;
@@ -343,6 +363,24 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
 
   checkPolicy(checks, parties, roster);
   checkSlot(checks, record, roster);
+  const epoch = offers.initiator?.epoch ?? offers.responder?.epoch;
+  epochCheck(checks, record, parties, roster);
+  if (epoch !== undefined && offers.initiator?.epoch !== undefined && offers.responder?.epoch !== undefined) {
+    summary.epoch = {
+      id: hex(epoch.id), index: epoch.index,
+      accumulated: { initiator: offers.initiator.epoch.accumulated, responder: offers.responder.epoch.accumulated },
+      removals: { initiator: offers.initiator.epoch.removals, responder: offers.responder.epoch.removals },
+    };
+  }
+  const chain: EpochChainLink[] = epoch === undefined ? [] : (options.previous ?? []).flatMap((previous) => {
+    try {
+      return [previousLink(previous)];
+    } catch (error) {
+      if (error instanceof VennError) return [];
+      throw error;
+    }
+  });
+  epochChainCheck(checks, parties, epoch, chain, options.previous !== undefined && options.previous.length > 0);
 
   // ---- transcript, proofs, signatures and sizes --------------------------------------------
   let transcript: Transcript | undefined;
@@ -350,11 +388,11 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
   if (parties.initiator.offer !== undefined && parties.responder.offer !== undefined) {
     transcript = new Transcript();
     for (const role of ROLES) transcript.absorb(role, 'offer', parties[role].offer!.bytes);
-    for (const kind of ['blinded', 'evaluated'] as const) {
+    for (const kind of ['blinded', 'evaluated', 'removed'] as const) {
       for (const role of ROLES) for (const bytes of parties[role][kind]) transcript.absorb(role, kind, bytes);
     }
     for (const role of ROLES) if (parties[role].proof !== undefined) transcript.absorb(role, 'proof', parties[role].proof!.bytes);
-    finalHash = finalTranscriptHash(transcript, { initiator: parties.initiator.bundle.labelsDigest, responder: parties.responder.bundle.labelsDigest });
+    finalHash = finalTranscriptHash(transcript, { initiator: parties.initiator.bundle.labelsDigest, responder: parties.responder.bundle.labelsDigest }, epoch !== undefined);
     summary.transcriptHash = hex(finalHash);
   }
   if (record.status === 'aborted') {
@@ -386,15 +424,15 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     }
   }
 
-  checkSizes(checks, parties, summary);
+  checkSizes(checks, parties, summary, epoch === undefined ? undefined : { index: epoch.index, chain });
   checkRecordStatus(checks, record, parties);
   checkCompleted(checks, record, parties);
   return finish(checks, summary, null);
 }
 
-function decodeParty(role: Role, party: BundleParty): PartyView {
+export function decodeParty(role: Role, party: BundleParty): PartyView {
   const view: PartyView = {
-    role, id: '', bundle: party, messages: [], decodeError: null, blinded: [], blindedPoints: [], evaluated: [], evaluatedPoints: [], evaluatedProofs: [], violation: null,
+    role, id: '', bundle: party, messages: [], decodeError: null, blinded: [], blindedPoints: [], evaluated: [], evaluatedPoints: [], evaluatedProofs: [], removed: [], removedPoints: [], violation: null,
   };
   for (let i = 0; i < party.frames.length; i++) {
     const bytes = party.frames[i]!;
@@ -452,7 +490,33 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
         } catch (error) {
           return violate(`${at}: OFFER key K is not a valid element: ${describeError(error)} [bad-point]`);
         }
+        // SPEC §13.1: epochs run in intersection mode only.
+        if (message.epoch !== undefined && message.mode !== 'intersection') return violate(`${at}: OFFER of an epoch round in ${message.mode} mode [policy-mismatch]`);
         party.offer = { message, bytes };
+        break;
+      }
+      case 'removed': {
+        // SPEC §13.4, §13.6: epoch rounds only, after the sender's whole BLINDED list, before any EVALUATED chunk.
+        const epoch = party.offer!.message.epoch;
+        if (epoch === undefined) return violate(`${at}: REMOVED in a round outside any epoch [unexpected-message]`);
+        const own = chunkCount(party.offer!.message.setSize);
+        if (party.blinded.length !== own || party.evaluated.length > 0) return violate(`${at}: REMOVED chunk ${message.seq} out of place (after ${party.blinded.length} of ${own} BLINDED and ${party.evaluated.length} EVALUATED chunks) [unexpected-message]`);
+        const total = epoch.removals;
+        if (message.seq < party.removed.length) return violate(`${at}: REMOVED chunk ${message.seq} repeats a sequence number [duplicate-chunk]`);
+        if (message.seq >= chunkCount(total)) return violate(`${at}: REMOVED chunk ${message.seq} beyond the ${chunkCount(total)} chunks of ${total} removals [count-mismatch]`);
+        if (message.seq > party.removed.length) return violate(`${at}: REMOVED chunk ${message.seq} skips chunk ${party.removed.length} [unexpected-message]`);
+        const expected = Math.min(MAX_CHUNK_POINTS, total - MAX_CHUNK_POINTS * message.seq);
+        if (message.points.length !== expected * POINT_BYTES) return violate(`${at}: REMOVED chunk ${message.seq} carries ${message.points.length / POINT_BYTES} values, expected ${expected} [count-mismatch]`);
+        // Strictly ascending over the whole stream (SPEC §13.6 REMOVED check 5).
+        const last = party.removedPoints.at(-1);
+        for (let i = 0; i < message.points.length / POINT_BYTES; i++) {
+          const before = i > 0 ? message.points.subarray((i - 1) * POINT_BYTES, i * POINT_BYTES) : last?.subarray(last.length - POINT_BYTES);
+          if (before !== undefined && Buffer.compare(before, message.points.subarray(i * POINT_BYTES, (i + 1) * POINT_BYTES)) >= 0) {
+            return violate(`${at}: REMOVED chunk ${message.seq} value ${i} is not above the value before it [bad-removal]`);
+          }
+        }
+        party.removed.push(bytes);
+        party.removedPoints.push(message.points);
         break;
       }
       case 'blinded':
@@ -474,6 +538,13 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
           if (party.blinded.length !== own) return violate(`${at}: EVALUATED chunk ${message.seq} before its own last BLINDED chunk (${party.blinded.length} of ${own} sent) [unexpected-message]`);
           const peerChunks = peer.messages.filter((m) => m.message.kind === 'blinded').length;
           if (peerChunks < chunkCount(total)) return violate(`${at}: EVALUATED chunk ${message.seq} without the whole BLINDED list of ${peer.id} it answers [unexpected-message]`);
+          // SPEC §13.6: in an epoch round, also after the own and the peer's whole REMOVED streams.
+          const ownRemovals = party.offer!.message.epoch?.removals;
+          if (ownRemovals !== undefined && party.removed.length !== chunkCount(ownRemovals)) return violate(`${at}: EVALUATED chunk ${message.seq} before its own last REMOVED chunk [unexpected-message]`);
+          const peerRemovals = peerOffer.epoch?.removals;
+          if (peerRemovals !== undefined && peer.messages.filter((m) => m.message.kind === 'removed').length < chunkCount(peerRemovals)) {
+            return violate(`${at}: EVALUATED chunk ${message.seq} without the whole REMOVED stream of ${peer.id} [unexpected-message]`);
+          }
         }
         // SPEC §4.5 chunk steps 1–5, in that order.
         if (message.seq < stream.length) return violate(`${at}: ${message.kind.toUpperCase()} chunk ${message.seq} repeats a sequence number [duplicate-chunk]`);
@@ -526,6 +597,8 @@ function checkPartyMessages(party: PartyView, peer: PartyView, record: RoundReco
           return violate(`${at}: FINISH before its last BLINDED and EVALUATED chunks (${party.evaluated.length} of ${evaluated} EVALUATED) [unexpected-message]`);
         }
         if (party.offer!.message.mode === 'cardinality' && party.proof === undefined) return violate(`${at}: FINISH before its PROOF [unexpected-message]`);
+        const removals = party.offer!.message.epoch?.removals;
+        if (removals !== undefined && party.removed.length !== chunkCount(removals)) return violate(`${at}: FINISH before its last REMOVED chunk [unexpected-message]`);
         party.finish = message;
         break;
       }
@@ -609,12 +682,15 @@ function checkProof(checks: Checks, prover: Role, parties: Record<Role, PartyVie
   }
   if (mode === 'cardinality' && x.proof === undefined) return checks.skip(name, `${x.id} sent no PROOF`);
   if (x.violation !== null || y.violation !== null || transcript === undefined) return checks.skip(name, 'the messages the proof covers failed their own checks');
+  // SPEC §13.5: TH_pre of an epoch round needs both REMOVED streams whole.
+  const removals = (party: PartyView): boolean => party.offer?.message.epoch === undefined || party.removed.length === chunkCount(party.offer.message.epoch.removals);
+  if (!removals(x) || !removals(y)) return checks.skip(name, 'the bundle lacks part of a REMOVED stream the proofs bind');
   if (y.blinded.length !== chunkCount(n)) return checks.skip(name, `the bundle lacks part of ${y.id}'s BLINDED stream`);
   if (n === 0) return checks.pass(name, `${y.id}'s set is empty: nothing to prove, and the proof is empty`);
   const publicKey = x.offer!.message.publicKey;
   if (mode === 'intersection') {
     // SPEC §6.1: each EVALUATED chunk has its own proof, bound to TH_pre, the prover's role and the chunk.
-    const preTranscriptHash = transcript.preHash();
+    const preTranscriptHash = x.offer!.message.epoch === undefined ? transcript.preHash() : transcript.epochPreHash();
     for (let a = 0; a < x.evaluated.length; a++) {
       let verdict: ProofVerdict;
       try {
@@ -642,7 +718,7 @@ function checkProof(checks: Checks, prover: Role, parties: Record<Role, PartyVie
   return checks.fail(name, prover, `${x.id}'s cardinality proof does not verify: the sum of its evaluations is not its committed key times the sum of ${y.id}'s points (${verdict.detail}) [bad-proof]`);
 }
 
-function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: MutableSummary): void {
+function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: MutableSummary, epoch?: { index: number; chain: readonly EpochChainLink[] }): void {
   const complete = (role: Role): boolean => {
     const party = parties[role];
     const peer = parties[other(role)];
@@ -652,13 +728,23 @@ function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: M
     checks.skip('intersection-size', 'the bundle lacks a complete EVALUATED stream from each party');
     return;
   }
-  const evaluations = { initiator: concatPoints(parties.initiator.evaluatedPoints), responder: concatPoints(parties.responder.evaluatedPoints) };
-  // SPEC §4.2 step 5: X's size counts X's own items (the peer's evaluations of X's list) found among
-  // the values X computed (its evaluations of the peer's list).
-  const recomputed = {
-    initiator: countMatches(evaluations.responder, evaluations.initiator),
-    responder: countMatches(evaluations.initiator, evaluations.responder),
-  };
+  let recomputed: Record<Role, number>;
+  if (epoch !== undefined && epoch.index > 0) {
+    // SPEC §13.7: an incremental round's claim is the epoch's intersection, which takes every
+    // earlier round of the epoch to recompute.
+    const replayed = replayEpoch(parties, epoch.index, epoch.chain);
+    if (typeof replayed === 'string') return checks.skip('intersection-size', replayed);
+    if ('fault' in replayed) return checks.fail('intersection-size', replayed.fault, `${parties[replayed.fault].id} ${replayed.detail}`);
+    recomputed = replayed;
+  } else {
+    const evaluations = { initiator: concatPoints(parties.initiator.evaluatedPoints), responder: concatPoints(parties.responder.evaluatedPoints) };
+    // SPEC §4.2 step 5: X's size counts X's own items (the peer's evaluations of X's list) found among
+    // the values X computed (its evaluations of the peer's list). An epoch's start is the same count.
+    recomputed = {
+      initiator: countMatches(evaluations.responder, evaluations.initiator),
+      responder: countMatches(evaluations.initiator, evaluations.responder),
+    };
+  }
   summary.recomputed.initiator = recomputed.initiator;
   summary.recomputed.responder = recomputed.responder;
   for (const role of ROLES) {
@@ -736,13 +822,30 @@ function identitySum(peer: PartyView, code: string): boolean {
   }
 }
 
+/** A previous bundle of the epoch as the chain needs it (audit.md §9.4). */
+function previousLink(input: Uint8Array | TranscriptBundle): EpochChainLink {
+  const bundle = decodeTranscriptBundle(input instanceof Uint8Array ? input : encodeTranscriptBundle(input));
+  const record = decodeRoundRecord(bundle.leaf);
+  const parties = { initiator: { ...decodeParty('initiator', bundle.initiator), id: record.initiatorId }, responder: { ...decodeParty('responder', bundle.responder), id: record.responderId } };
+  for (const role of ROLES) checkPartyMessages(parties[role], parties[other(role)], record);
+  const transcript = new Transcript();
+  const complete = ROLES.every((role) => parties[role].offer !== undefined && parties[role].finish !== undefined && parties[role].violation === null);
+  let transcriptHash: Uint8Array | null = null;
+  if (complete) {
+    for (const role of ROLES) transcript.absorb(role, 'offer', parties[role].offer!.bytes);
+    for (const kind of ['blinded', 'evaluated', 'removed'] as const) for (const role of ROLES) for (const bytes of parties[role][kind]) transcript.absorb(role, kind, bytes);
+    transcriptHash = finalTranscriptHash(transcript, { initiator: bundle.initiator.labelsDigest, responder: bundle.responder.labelsDigest }, true);
+  }
+  return { record, parties, transcriptHash, completed: complete && record.status !== 'aborted' };
+}
+
 type MutableSummary = { -readonly [K in keyof BundleSummary]: BundleSummary[K] extends Readonly<Record<Role, infer V>> ? Record<Role, V> : BundleSummary[K] };
 
 function emptySummary(): MutableSummary {
   return {
     roundId: null, attempt: null, exporter: null, initiator: null, responder: null, status: null, reason: null, slot: null, mode: null,
     setSizes: { initiator: null, responder: null }, caps: { initiator: null, responder: null }, claims: { initiator: null, responder: null },
-    recomputed: { initiator: null, responder: null }, transcriptHash: null, leafIndex: null, treeHead: null, aborts: { initiator: null, responder: null },
+    recomputed: { initiator: null, responder: null }, transcriptHash: null, leafIndex: null, treeHead: null, aborts: { initiator: null, responder: null }, epoch: null,
   };
 }
 

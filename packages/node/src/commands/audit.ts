@@ -10,6 +10,7 @@ import {
   MAX_EXPORTED_LOG_BYTES,
   crossCheckLogs,
   decodeExportedLog,
+  decodeTranscriptBundle,
   encodeExportedLog,
   encodeSignedTreeHead,
   hashLeaf,
@@ -25,6 +26,7 @@ import {
 } from '@venn/audit';
 import { ready as cryptoReady } from '@venn/crypto';
 import { ValidationError } from '@venn/errors';
+import { decodeMessage } from '@venn/wire';
 import type { CommandIo } from '../cli.js';
 import { auditRosterOf, exportedLogOf, latestHead, loggedAttempt, signedHead, transcriptBundleOf } from '../internal/audit-files.js';
 import { UsageError, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
@@ -57,9 +59,10 @@ const specs = {
     positionals: { min: 1, max: 1 },
     options: {
       roster: { type: 'string', value: 'ROSTER.json', description: 'the roster the round ran under' },
+      previous: { type: 'string', multiple: true, value: 'PREV', description: 'a bundle of an earlier round of the same key epoch (repeat for each): checks the chain and the epoch\'s intersection, and verifies each of them too' },
       json: { type: 'boolean', description: 'print the full report as JSON' },
     },
-    details: 'Exit 0: the round is fully re-verified. Exit 1: the first failing check and the party at fault are named on stderr.',
+    details: 'Exit 0: the round is fully re-verified (and, with --previous, every earlier round given and the chain). Exit 1: the first failing check and the party at fault are named on stderr.',
   },
   head: {
     name: 'audit head',
@@ -295,15 +298,45 @@ async function verifyBundle(file: string, values: ParsedValues, io: CommandIo): 
   const spec = specs.verify;
   const roster = rosterOption(values, spec);
   const bytes = readBounded(file, MAX_BUNDLE_BYTES, 'FILE');
-  const report = verifyTranscriptBundle(bytes, roster);
-  if (values['json'] === true) writeJson(io, report);
-  else io.stdout.write(reportLines(report));
-  if (report.valid) {
-    if (values['json'] !== true) io.stdout.write(`valid: every check passed (${report.summary.status})\n`);
+  const previous = ((values['previous'] as string[] | undefined) ?? []).map((path) => ({ path, bytes: readBounded(path, MAX_BUNDLE_BYTES, 'PREV') }));
+  // audit.md §9.4: each earlier round of the epoch is verified too, against the rounds before it.
+  const reports: Array<{ file: string; report: BundleReport }> = [];
+  const ordered = orderByEpochRound(previous);
+  ordered.forEach((entry, i) => reports.push({ file: entry.path, report: verifyTranscriptBundle(entry.bytes, roster, { previous: ordered.slice(0, i).map((p) => p.bytes) }) }));
+  reports.push({ file, report: verifyTranscriptBundle(bytes, roster, { previous: previous.map((p) => p.bytes) }) });
+  const report = reports.at(-1)!.report;
+  if (values['json'] === true) writeJson(io, previous.length === 0 ? report : { ...report, previous: reports.slice(0, -1) });
+  else for (const entry of reports) io.stdout.write(`${reports.length > 1 ? `${entry.file}:\n` : ''}${reportLines(entry.report)}`);
+  const invalid = reports.find((entry) => !entry.report.valid);
+  // audit.md §9.4: asked for the chain, an auditor who gets a skipped chain gets no verdict on it.
+  const chain = report.checks.find((check) => check.name === 'epoch-chain');
+  if (invalid === undefined && previous.length > 0 && chain?.status === 'skip') {
+    io.stderr.write(`venn audit verify: check "epoch-chain" skipped: ${chain.detail}; "--previous" expected the bundle of the round before\n`);
+    return 1;
+  }
+  if (invalid === undefined) {
+    if (values['json'] !== true) io.stdout.write(`valid: every check passed (${report.summary.status}${previous.length === 0 ? '' : `, with ${previous.length} earlier round${previous.length === 1 ? '' : 's'} of the epoch`})\n`);
     return 0;
   }
-  io.stderr.write(`venn audit verify: ${verdict(report)}\n`);
+  io.stderr.write(`venn audit verify: ${reports.length > 1 ? `${invalid.file}: ` : ''}${verdict(invalid.report)}\n`);
   return 1;
+}
+
+/** Earlier bundles in epoch order (their OFFERs' round index); those that do not decode keep their place and fail on their own. */
+function orderByEpochRound(bundles: ReadonlyArray<{ path: string; bytes: Uint8Array }>): Array<{ path: string; bytes: Uint8Array }> {
+  const indexOf = (bytes: Uint8Array): number => {
+    try {
+      const bundle = decodeTranscriptBundle(bytes);
+      for (const frame of [...bundle.initiator.frames, ...bundle.responder.frames]) {
+        const message = decodeMessage(frame);
+        if (message.kind === 'offer' && message.epoch !== undefined) return message.epoch.index;
+      }
+    } catch {
+      // The bundle's own verification names what is wrong with it.
+    }
+    return -1;
+  };
+  return [...bundles].map((entry) => ({ entry, index: indexOf(entry.bytes) })).sort((x, y) => x.index - y.index).map(({ entry }) => entry);
 }
 
 function readLog(path: string): ExportedLog {

@@ -26,6 +26,8 @@ export const buildSpec: CommandSpec = {
     window: { type: 'string', value: 'MINUTES', description: 'length of each slot\'s window (default 30)' },
     timezone: { type: 'string', value: 'TZ', description: 'time zone of the cron (default UTC)' },
     epoch: { type: 'string', value: 'N', description: 'federation epoch (default 1)' },
+    'epoch-days': { type: 'string', value: 'DAYS', description: 'run key epochs of DAYS days (1-28) with incremental rounds instead of the cron\'s rounds (needs --incremental-minutes)' },
+    'incremental-minutes': { type: 'string', value: 'MINUTES', description: 'how often key epochs\' incremental rounds may run (1-1440)' },
     out: { type: 'string', value: 'ROSTER.json', description: 'file to write' },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
@@ -62,6 +64,9 @@ async function build(argv: string[], io: CommandIo): Promise<number> {
       cron: stringOption(values, 'schedule', buildSpec, true) ?? '0 */6 * * *',
       windowMinutes: integerOption(values, 'window', buildSpec, 1, 1440) ?? 30,
       timezone: stringOption(values, 'timezone', buildSpec, true) ?? 'UTC',
+      ...(values['epoch-days'] === undefined && values['incremental-minutes'] === undefined
+        ? {}
+        : { epochDays: integerOption(values, 'epoch-days', buildSpec, 1, 28), incrementalMinutes: integerOption(values, 'incremental-minutes', buildSpec, 1, 1440) }),
     },
     members: positionals.map((path) => readEntry(resolve(path))),
   };

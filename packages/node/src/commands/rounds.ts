@@ -1,12 +1,13 @@
 /** `venn rounds`: every round attempt with its status and reason. */
 import type { CommandIo } from '../cli.js';
 import { formatTable, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
+import { EpochStore, type EpochRoundInfo } from '../internal/epoch-store.js';
 import { dirOption, openNodeForReading } from '../internal/node-dir.js';
 import type { RefusalRecord, RoundRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'rounds',
-  summary: 'List rounds (one line per attempt, newest first) with status and reason, the evaluations served each way, who ended an aborted attempt and whether the peer abandoned it, and the rounds this node refused before an attempt (node.md §5).',
+  summary: 'List rounds (one line per attempt, newest first) with status and reason, the evaluations served each way, who ended an aborted attempt and whether the peer abandoned it, and the rounds this node refused before an attempt (node.md §5). A round of a key epoch shows its kind (start, fill, incremental), its index and, once completed, the additions and removals each side carried (node.md §10).',
   synopsis: '',
   positionals: { min: 0, max: 0 },
   options: {
@@ -53,9 +54,22 @@ export function refusalJson(refusal: RefusalRecord): Record<string, unknown> {
   };
 }
 
-function attemptRow(round: RoundRecord): string[] {
+/** node.md §10.4: what a round of a key epoch was and carried, for `venn rounds`. */
+export function epochRoundJson(info: EpochRoundInfo): Record<string, unknown> {
+  return {
+    epochId: hex(info.epochId), index: info.index, kind: info.kind, additions: info.additions, removals: info.removals,
+    peerAdditions: info.peerAdditions, peerRemovals: info.peerRemovals, newMatches: info.newMatches, endedMatches: info.endedMatches,
+  };
+}
+
+function epochOrigin(info: EpochRoundInfo): string {
+  const changes = info.additions === null ? '' : ` (+${info.additions} -${info.removals ?? 0}, peer +${info.peerAdditions ?? 0} -${info.peerRemovals ?? 0})`;
+  return `epoch ${info.kind} #${info.index}${changes}`;
+}
+
+function attemptRow(round: RoundRecord, epoch: EpochRoundInfo | undefined): string[] {
   return [
-    hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, round.origin, round.mode ?? '', round.status,
+    hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, epoch === undefined ? round.origin : epochOrigin(epoch), round.mode ?? '', round.status,
     round.reason ?? '', round.localSetSize === null ? '' : `${round.localSetSize}/${round.peerSetSize ?? '?'}`,
     round.intersectionSize === null ? '' : String(round.intersectionSize), `${round.evaluationsSent}/${round.evaluationsReceived}`,
     round.endedBy === null ? '' : `${round.endedBy}${round.abandoned ? ' (abandoned)' : ''}`, isoTime(round.finishedAt),
@@ -79,9 +93,13 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     const limit = integerOption(values, 'limit', spec, 1, 1_000_000) ?? 100;
     const rounds = store.listRounds({ peerId, limit });
     const refusals = store.refusals({ peerId, limit });
+    const epochs = new EpochStore(store).epochRounds(rounds.map((round) => round.row));
     // Newest first, attempts and refusals together.
     const entries = [
-      ...rounds.map((round) => ({ at: round.finishedAt ?? round.createdAt, json: roundJson(round), row: attemptRow(round) })),
+      ...rounds.map((round) => {
+        const epoch = epochs.get(round.row);
+        return { at: round.finishedAt ?? round.createdAt, json: epoch === undefined ? roundJson(round) : { ...roundJson(round), epoch: epochRoundJson(epoch) }, row: attemptRow(round, epoch) };
+      }),
       ...refusals.map((refusal) => ({ at: refusal.lastAt, json: refusalJson(refusal), row: refusalRow(refusal) })),
     ].sort((a, b) => b.at - a.at).slice(0, limit);
     if (values['json'] === true) {

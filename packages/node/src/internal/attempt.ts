@@ -22,6 +22,8 @@ import type { InstalledRoster } from './roster.js';
 import { RoundCompute, type ComputeJob, type ComputeOutcome, type FrameInfo, type OutboundFrame } from './round-compute.js';
 import type { RoundRecord, RoundRole, Store } from './store.js';
 import type { WorkerPool } from './worker-pool.js';
+import { wipe } from '@venn/crypto';
+import type { EpochManager, EpochRoundPlan } from './epoch-manager.js';
 
 /** What an attempt needs from the daemon that runs it. */
 export interface AttemptHost {
@@ -50,6 +52,14 @@ export interface AttemptHost {
  */
 const LOCAL_REASONS = new Set(['shutdown', 'cancelled', 'internal-error', 'daemon-restart', 'tls-failed', 'peer-unreachable', 'budget-overrun']);
 
+/** A round of a key epoch (node.md §10): its plan, and the manager that holds the epoch's key and state. */
+export interface AttemptEpoch {
+  readonly plan: EpochRoundPlan;
+  readonly manager: EpochManager;
+  /** the lists' fingerprint when the attempt started (node.md §10.3) */
+  listsMark?: string;
+}
+
 /** How long a FINISH or ABORT may take to leave, and the session to close, before the end is committed anyway. */
 const DRAIN_MS = 5000;
 
@@ -76,6 +86,8 @@ export class Attempt {
     private readonly session: Session,
     /** The roster in force when the attempt was decided; a reload does not change it (node.md §6.1). */
     private readonly roster: InstalledRoster = host.roster,
+    /** A round of a key epoch (node.md §10). */
+    private readonly epoch?: AttemptEpoch,
   ) {
     this.log = host.logger.child({ roundId: hex(record.roundId), attempt: record.attempt, peer: peer.id, role: record.role });
     this.recorded = new AttemptRecord(record.role);
@@ -188,6 +200,17 @@ export class Attempt {
       storePath: host.config.paths.store, signingKey: host.identity.secretKey, peerPublicKey: peer.identityKey,
       logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
     };
+    if (this.epoch !== undefined) {
+      // node.md §10.4: the key leaves the key store for this round only; the worker wipes its copy.
+      this.epoch.listsMark = this.epoch.manager.epochs.listsMark();
+      const epochJob = this.epoch.manager.job(this.epoch.plan, peer);
+      try {
+        this.compute.start({ ...job, epoch: epochJob });
+      } finally {
+        wipe(epochJob.key);
+      }
+      return;
+    }
     this.compute.start(job);
   }
 
@@ -222,7 +245,7 @@ export class Attempt {
     // The end is committed first: the peer may already hold our FINISH, and a crash while the
     // session drains must not turn a completed round into an aborted one here.
     host.metrics.roundsRunning.dec();
-    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster);
+    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch);
     // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
     await withTimeout(this.sendChain, DRAIN_MS, host.timers);
     await withTimeout(this.session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), DRAIN_MS, host.timers);
@@ -244,7 +267,7 @@ export class Attempt {
  * transaction; then a new signed head. `recorded` is what passed over the session; absent when no
  * session opened (the dial failed or the node restarted).
  */
-export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster): RoundRecord {
+export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster, epoch?: AttemptEpoch): RoundRecord {
   const { store, config } = host;
   const peer = roster.peers.find((m) => m.id === record.peerId);
   const peerRole: RoundRole = record.role === 'initiator' ? 'responder' : 'initiator';
@@ -290,6 +313,10 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
       transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
       detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
       matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })), phases: outcome.phases,
+      // SPEC §13.2: a key epoch's state moves only when a round completed, with the round's end.
+      within: epoch === undefined || outcome.epoch === undefined || outcome.status !== 'completed'
+        ? undefined
+        : (row) => epoch.manager.apply(epoch.plan, row.row, outcome.epoch!, epoch.listsMark ?? ''),
       logLeaf: (row) => encodeRoundRecord({
         roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
         status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,

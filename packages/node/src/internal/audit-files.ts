@@ -8,6 +8,7 @@ import { buildTranscriptBundle, encodeExportedLog, encodeTranscriptBundle, type 
 import { ValidationError } from '@venn/errors';
 import { rosterDigest, type Roster } from '@venn/transport';
 import { hex } from './command.js';
+import { epochRoundId } from './epoch-ids.js';
 import { scheduledInitiator, scheduledRoundId } from './schedule.js';
 import type { RoundRecord, Store, TreeHeadRecord } from './store.js';
 
@@ -93,6 +94,7 @@ export function auditRosterOf(roster: Roster): AuditRoster {
       isSlot: (slot) => Number.isSafeInteger(slot) && cron.nextRun(new Date(slot * 1000 - 1000))?.getTime() === slot * 1000,
       scheduledRoundId: (slot, a, b) => scheduledRoundId(digest, slot, a, b),
       scheduledInitiator: (roundId, a, b) => scheduledInitiator(roundId, a, b),
+      epochRoundId: (id, index) => epochRoundId(id, index),
     },
   };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ValidationError, describe } from '@venn/errors';
-import { MAX_SET_SIZE } from '@venn/wire';
+import { MAX_EPOCH_SET_SIZE, MAX_SET_SIZE } from '@venn/wire';
 
 export const CONFIG_FILE = 'venn.config.json';
 export const CONFIG_VERSION = 1;
@@ -36,10 +36,16 @@ export interface PeerPolicy {
   readonly shareLabels: readonly LabelField[];
   /** Runs rounds with a peer whose identifier rules differ (SPEC §4.3). */
   readonly allowIdentifierRulesMismatch: boolean;
+  /** Key epochs (node.md §10.5): the largest set the peer may hold in an epoch (`ecap`). */
+  readonly maxPeerEpochSetSize: number;
+  /** Key epochs started with the peer per rolling 24 hours, either side's (node.md §10.5). */
+  readonly maxEpochStartsPerDay: number;
+  /** Rounds of key epochs with the peer per rolling 24 hours (node.md §10.5). */
+  readonly maxEpochRoundsPerDay: number;
 }
 
 /** A policy as written in the file: budgets may be left to their defaults, derived from maxPeerSetSize. */
-type WrittenPolicy = Omit<PeerPolicy, 'maxEvaluationsPerDay' | 'maxEvaluationsPerRound'> & { maxEvaluationsPerDay?: number; maxEvaluationsPerRound?: number };
+type WrittenPolicy = Omit<PeerPolicy, 'maxEvaluationsPerDay' | 'maxEvaluationsPerRound' | 'maxPeerEpochSetSize'> & { maxEvaluationsPerDay?: number; maxEvaluationsPerRound?: number; maxPeerEpochSetSize?: number };
 
 /** node.md §1.1: a budget left out is twice the set-size cap (one full attempt and one full retry). */
 export const DEFAULT_BUDGET_FACTOR = 2;
@@ -114,6 +120,10 @@ const policyProperties = {
   acceptSemiHonestCardinality: { type: 'boolean' },
   shareLabels: { type: 'array', items: { enum: ['category', 'first_seen', 'reason'] }, uniqueItems: true, maxItems: 3 },
   allowIdentifierRulesMismatch: { type: 'boolean' },
+  // SPEC §13: an epoch holds at most MAX_EPOCH_SET_SIZE elements per side.
+  maxPeerEpochSetSize: { type: 'integer', minimum: 0, maximum: MAX_EPOCH_SET_SIZE },
+  maxEpochStartsPerDay: { type: 'integer', minimum: 0, maximum: 1000 },
+  maxEpochRoundsPerDay: { type: 'integer', minimum: 0, maximum: 100_000 },
 } as const;
 
 const hostPort = { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', maxLength: 300, expected: 'HOST:PORT (e.g. 127.0.0.1:7001)' } as const;
@@ -175,6 +185,10 @@ export const configSchema = {
         acceptSemiHonestCardinality: { ...policyProperties.acceptSemiHonestCardinality, default: false },
         shareLabels: { ...policyProperties.shareLabels, default: [] },
         allowIdentifierRulesMismatch: { ...policyProperties.allowIdentifierRulesMismatch, default: false },
+        // Left out: the peer's epoch set may be as large as one round's cap (policyFor).
+        maxPeerEpochSetSize: policyProperties.maxPeerEpochSetSize,
+        maxEpochStartsPerDay: { ...policyProperties.maxEpochStartsPerDay, default: 4 },
+        maxEpochRoundsPerDay: { ...policyProperties.maxEpochRoundsPerDay, default: 2000 },
       },
     },
     peers: {
@@ -539,5 +553,6 @@ export function policyFor(config: NodeConfig, peerId: string): PeerPolicy {
     ...merged,
     maxEvaluationsPerDay: merged.maxEvaluationsPerDay ?? DEFAULT_BUDGET_FACTOR * merged.maxPeerSetSize,
     maxEvaluationsPerRound: merged.maxEvaluationsPerRound ?? DEFAULT_BUDGET_FACTOR * merged.maxPeerSetSize,
+    maxPeerEpochSetSize: merged.maxPeerEpochSetSize ?? merged.maxPeerSetSize,
   };
 }

@@ -14,7 +14,9 @@ import {
 } from '@venn/transport';
 import { MAX_FRAME_BYTES } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
-import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptHost } from './attempt.js';
+import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptEpoch, type AttemptHost } from './attempt.js';
+import { EpochManager, type EpochAdmission, type EpochRoundPlan } from './epoch-manager.js';
+import type { EpochRecord, EpochRoundInfo } from './epoch-store.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
@@ -72,6 +74,8 @@ const RETRYABLE = new Set([
 interface Claim {
   readonly origin: RoundOrigin;
   readonly slot: number | null;
+  /** A round of a key epoch this node accepted as responder (node.md §10.5). */
+  readonly epoch?: EpochRoundPlan;
 }
 
 /** How long before expiry the start-up log warns about the listener's certificate. */
@@ -106,6 +110,13 @@ export class Daemon implements AttemptHost {
   /** Dials under way; each settles once its attempt is running or recorded aborted (stop() waits for them). */
   private readonly dialing = new Set<Promise<void>>();
   private scheduler: Scheduler | undefined;
+  /** Key epochs (node.md §10): null until boot, and when the roster sets none they stay idle. */
+  private epochs: EpochManager | undefined;
+  private epochTimer: TimerHandle | undefined;
+  /** Peers with an epoch round or a nudge in flight from this node. */
+  private readonly epochBusy = new Set<string>();
+  /** Peers whose epoch wants another look once the step in flight ends. */
+  private readonly epochPending = new Set<string>();
   private server: TransportServer | undefined;
   private admin: AdminServer | undefined;
   private console: AnalystConsole | undefined;
@@ -180,6 +191,11 @@ export class Daemon implements AttemptHost {
       logger.warn({ roundId: hex(record.roundId), attempt: record.attempt, peer: record.peerId, reason: 'daemon-restart' }, 'round left open by a previous run marked aborted');
     }
     this.signHeadIfBehind();
+    // node.md §10.6: open key epochs resume if their keys open, or end.
+    this.epochs = await EpochManager.open({
+      store: this.store, logger, now: this.now, rng: this.rng, config: () => this.config, roster: () => this.roster,
+    }, join(config.paths.dir, 'epoch-keys'), this.identity.secretKey);
+    this.epochs.boot();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
     this.metrics.attachPeers(() => this.peerReports());
     this.metrics.attachStore(this.store);
@@ -229,6 +245,9 @@ export class Daemon implements AttemptHost {
       onError: (error, slot) => logger.error({ err: error, slot: new Date(slot.start * 1000).toISOString() }, 'slot handler failed'),
     });
     this.scheduler.start();
+    // node.md §10.3: an epoch starts (or resumes its rounds) right away, then on every tick.
+    if (this.epochs.enabled) this.timers.setTimeout(() => { for (const peer of this.roster.peers) this.runEpochAction(peer, false); }, 0);
+    this.scheduleEpochTick();
     this.checkCertificateDates();
     logger.info({
       listen: `${this.server.host}:${this.server.port}`, tls: config.tls.server !== null, endpoint: this.roster.self.endpoint,
@@ -267,6 +286,8 @@ export class Daemon implements AttemptHost {
   /** node.md §4: every slot runs every pair this node belongs to; the initiator of each is derived. */
   private onSlot(slot: Slot, catchUp: boolean): void {
     if (this.stopping) return;
+    // node.md §10.1: with key epochs, pairs run epochs instead of the cron's rounds.
+    if (this.epochs?.enabled === true) return;
     const slotIso = new Date(slot.start * 1000).toISOString();
     this.logger.info({ slot: slotIso, catchUp }, 'slot started');
     for (const peer of this.roster.peers) {
@@ -313,7 +334,7 @@ export class Daemon implements AttemptHost {
    * when the round is already done or running, has no attempts left, the peer is suspended, the
    * quota is used up, the budget is spent, or no mode is shared (node.md §5.1).
    */
-  async initiate(params: { peer: RosterMember; roundId: Uint8Array; origin: RoundOrigin; slot: number | null; mode: RoundMode | null }): Promise<RoundRecord | { refused: string; detail: string }> {
+  async initiate(params: { peer: RosterMember; roundId: Uint8Array; origin: RoundOrigin; slot: number | null; mode: RoundMode | null; epoch?: EpochRoundPlan }): Promise<RoundRecord | { refused: string; detail: string }> {
     const { peer, roundId, origin, slot } = params;
     // The attempt runs under the roster it started with, even if a reload replaces it meanwhile.
     const roster = this.roster;
@@ -334,13 +355,19 @@ export class Daemon implements AttemptHost {
     if (!policy.modes.includes(mode)) return refuse('policy-mismatch', `mode ${mode} is not allowed for ${peer.id} by this node's policy`);
     // node.md §5.1: with nothing left to evaluate for the peer, dialing would only be refused at OFFER.
     const allowance = this.store.allowanceFor(peer.id, roundId, policy);
-    if (allowance === 0 && this.store.distinctDigestCount() > 0) {
+    if (allowance === 0 && params.epoch === undefined && this.store.distinctDigestCount() > 0) {
       return refuse('budget-exceeded', `the evaluation budget for ${peer.id} is spent: ${this.budgetDetail(peer.id, roundId)}`);
     }
-    const quota = this.store.consumeQuota(roundId, peer.id, origin, policy);
-    if (!quota.ok) return refuse(quota.reason, quota.detail);
+    // node.md §10.5: epoch rounds count against the epoch quotas, not against maxRoundsPerDay.
+    if (params.epoch === undefined) {
+      const quota = this.store.consumeQuota(roundId, peer.id, origin, policy);
+      if (!quota.ok) return refuse(quota.reason, quota.detail);
+    } else if (this.epochs!.epochs.roundsSince(peer.id, this.now() - 86_400_000) >= policy.maxEpochRoundsPerDay) {
+      return refuse('quota-exceeded', `"maxEpochRoundsPerDay" for ${peer.id} expected at most ${policy.maxEpochRoundsPerDay} epoch rounds in 24 hours`);
+    }
 
     const record = this.store.createRound({ roundId, peerId: peer.id, role: 'initiator', origin, slot, mode, budget: policy });
+    if (params.epoch !== undefined) this.epochs!.epochs.recordEpochRound(record.row, params.epoch.epoch.row, params.epoch.index, params.epoch.kind);
     const attemptLog = log.child({ attempt: record.attempt });
     attemptLog.info({ mode, slot: slot === null ? null : new Date(slot * 1000).toISOString(), allowance: record.allowance }, 'round attempt starting');
     // The roster endpoint's scheme decides: wss:// is dialed with this node's trust anchors, ws:// in the clear.
@@ -371,7 +398,8 @@ export class Daemon implements AttemptHost {
       void session.close('the node is shutting down').catch(() => undefined);
       return finishAttempt(this, record, { status: 'aborted', reason: 'shutdown', detail: 'the node is shutting down', peerLogHead: null });
     }
-    const finished = await this.runAttempt(record, session, peer, mode, roster);
+    const epoch: AttemptEpoch | undefined = params.epoch === undefined ? undefined : { plan: params.epoch, manager: this.epochs! };
+    const finished = await this.runAttempt(record, session, peer, mode, roster, epoch);
     this.scheduleRetry(finished, peer);
     return finished;
   }
@@ -414,6 +442,10 @@ export class Daemon implements AttemptHost {
     };
     if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
     if (purpose.length !== 32) return refuse('round-mismatch', `round id expected 32 bytes, got ${purpose.length}`);
+    // node.md §10.5: the round ids and nudges of key epochs come first.
+    const epochAdmission = this.epochs?.recognize(peerId, purpose);
+    if (epochAdmission?.kind === 'nudge') return this.onNudge(peerId, epochAdmission.index);
+    if (epochAdmission?.kind === 'refuse') return refuse(epochAdmission.code, epochAdmission.detail);
     const key = hex(purpose);
     if (this.store.isFinalized(purpose)) return refuse('round-replayed', `round ${key} already completed here; a round id never runs twice`);
     if (this.store.isActive(purpose) || this.claims.has(key)) return refuse('round-in-progress', `an attempt of round ${key} is already running here`);
@@ -421,6 +453,7 @@ export class Daemon implements AttemptHost {
     const admission = this.admissionRefusal(peerId, purpose, policy);
     if (admission !== null) return refuse(admission.code, admission.detail);
     if (policy.modes.length === 0) return refuse('policy-mismatch', `this node's policy allows no mode for ${peerId}`);
+    if (epochAdmission !== undefined) return this.acceptEpochRound(key, epochAdmission);
     const slot = matchScheduledRound(purpose, this.roster.digest, this.roster.roster.schedule, this.now(), this.config.clockSkewSeconds, this.config.id, peerId);
     let claim: Claim;
     if (slot !== null) {
@@ -457,20 +490,129 @@ export class Daemon implements AttemptHost {
     let record: RoundRecord;
     try {
       // node.md §5.1: the attempt and its reserved allowance are recorded before any round message.
-      record = this.store.createRound({ roundId: session.purpose, peerId: peer.id, role: 'responder', origin: claim.origin, slot: claim.slot, mode: null, budget: policyFor(this.config, peer.id) });
+      record = this.store.createRound({ roundId: session.purpose, peerId: peer.id, role: 'responder', origin: claim.origin, slot: claim.slot, mode: claim.epoch === undefined ? null : 'intersection', budget: policyFor(this.config, peer.id) });
+      if (claim.epoch !== undefined) this.epochs!.epochs.recordEpochRound(record.row, claim.epoch.epoch.row, claim.epoch.index, claim.epoch.kind);
     } finally {
       this.claims.delete(key);
     }
-    // A scheduled round runs the mode both derive from the roster; an ad-hoc one the mode offered (SPEC §4.1).
-    const mode = claim.origin === 'scheduled' ? this.commonMode(peer) : null;
-    void this.runAttempt(record, session, peer, mode, this.roster).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'));
+    // A scheduled round runs the mode both derive from the roster; an ad-hoc one the mode offered (SPEC §4.1); an epoch's, intersection (SPEC §13.1).
+    const mode = claim.epoch !== undefined ? 'intersection' : claim.origin === 'scheduled' ? this.commonMode(peer) : null;
+    const epoch: AttemptEpoch | undefined = claim.epoch === undefined ? undefined : { plan: claim.epoch, manager: this.epochs! };
+    if (epoch !== undefined) this.epochBusy.add(peer.id);
+    void this.runAttempt(record, session, peer, mode, this.roster, epoch).catch((error: unknown) => this.logger.error({ err: error, roundId: key }, 'responder round failed'))
+      .finally(() => {
+        if (epoch === undefined) return;
+        this.epochBusy.delete(peer.id);
+        if (this.epochPending.delete(peer.id)) this.timers.setTimeout(() => this.runEpochAction(peer, true), 0);
+      });
+  }
+
+  // ---- key epochs (node.md §10) ---------------------------------------------------------------
+
+  /** node.md §10.3: epoch ticks fall every incrementalMinutes from the epoch slot's start. */
+  private scheduleEpochTick(): void {
+    if (this.stopping || this.epochs === undefined || !this.epochs.enabled) return;
+    const interval = this.epochs.intervalMs;
+    const now = this.now();
+    const next = Math.floor(now / interval) * interval + interval;
+    this.epochTimer = this.timers.setTimeout(() => {
+      this.epochTimer = undefined;
+      for (const peer of this.roster.peers) this.runEpochAction(peer, false);
+      this.scheduleEpochTick();
+    }, Math.max(0, next - now));
+  }
+
+  /** The open key epoch with the peer, if any (node.md §10.4). */
+  epochState(peerId: string): EpochRecord | undefined {
+    return this.epochs?.epochs.openEpoch(peerId);
+  }
+
+  /** What an attempt was in its epoch, if it was a round of one. */
+  epochRoundInfo(row: number): EpochRoundInfo | undefined {
+    return this.epochs?.epochs.epochRoundOf(row);
+  }
+
+  /** Runs what the epoch with `peer` needs now: its next round as initiator, or a nudge. */
+  private runEpochAction(peer: RosterMember, eager: boolean): void {
+    if (this.stopping || this.epochs === undefined || !this.epochs.enabled) return;
+    if (this.epochBusy.has(peer.id)) {
+      // A round that just ended is still being settled: look again once it is.
+      if (eager) this.epochPending.add(peer.id);
+      return;
+    }
+    let action;
+    try {
+      action = this.epochs.actionFor(peer, eager);
+    } catch (error) {
+      this.logger.error({ err: error, peer: peer.id }, 'key epoch step failed');
+      return;
+    }
+    if (action === undefined) return;
+    this.epochBusy.add(peer.id);
+    const done = (): void => {
+      this.epochBusy.delete(peer.id);
+      if (this.epochPending.delete(peer.id)) this.timers.setTimeout(() => this.runEpochAction(peer, true), 0);
+    };
+    if (action.kind === 'round') {
+      const plan = action.plan;
+      void this.initiate({ peer, roundId: plan.roundId, origin: 'scheduled', slot: null, mode: 'intersection', epoch: plan })
+        .then((result) => {
+          // A round this node could not even try (no attempts left, say) ends the epoch as a failed one would.
+          if ('refused' in result) this.epochs?.refused(plan, result.refused, result.detail);
+        })
+        .catch((error: unknown) => this.logger.error({ err: error, peer: peer.id }, 'epoch round failed to start'))
+        .finally(done);
+      return;
+    }
+    void this.dialNudge(peer, action.purpose).finally(done);
+  }
+
+  /**
+   * node.md §10.3: a responder with changes dials the epoch initiator with the nudge purpose; the
+   * initiator refuses it with `epoch-nudge-noted` and runs the epoch's next round.
+   */
+  private async dialNudge(peer: RosterMember, purpose: Uint8Array): Promise<void> {
+    const tls = dialTls(this.config.tls, peer.endpoint);
+    try {
+      const session = await connect({
+        roster: this.roster.roster, identity: { id: this.config.id, secretKey: this.identity.secretKey }, peerId: peer.id, purpose,
+        ...(tls === undefined ? {} : { tls }),
+        limits: { maxMessageBytes: MAX_FRAME_BYTES }, logger: this.logger.child({ component: 'transport', nudge: hex(purpose) }), metrics: this.transportMetrics,
+        timers: this.timers, now: this.now, rng: this.rng,
+      });
+      await session.close('nudge');
+    } catch (error) {
+      const noted = error instanceof SessionError && error.code === 'epoch-nudge-noted';
+      if (!noted) this.logger.debug({ peer: peer.id, err: error }, 'epoch nudge not delivered');
+      else this.logger.debug({ peer: peer.id }, 'epoch nudge delivered');
+    }
+  }
+
+  /** A peer's nudge: not a round, so nothing is recorded; the epoch's next round runs at once. */
+  private onNudge(peerId: string, index: number): PurposeDecision {
+    const peer = this.roster.peers.find((m) => m.id === peerId);
+    const delay = peer === undefined ? undefined : this.epochs!.noteNudge(peerId, index);
+    if (delay !== undefined) {
+      this.timers.setTimeout(() => {
+        this.epochs?.nudgeRan(peerId);
+        this.runEpochAction(peer!, true);
+      }, delay);
+    }
+    return { accept: false, code: 'epoch-nudge-noted', detail: 'the next round of the epoch runs now' };
+  }
+
+  /** node.md §10.5: admits a round of an epoch (or an epoch's start) after the checks of §5.1 steps 1–6. */
+  private acceptEpochRound(key: string, admission: Extract<EpochAdmission, { kind: 'round' | 'start' }>): PurposeDecision {
+    const plan = admission.kind === 'start' ? this.epochs!.acceptStart(admission) : admission.plan;
+    this.claims.set(key, { origin: 'scheduled', slot: null, epoch: plan });
+    return { accept: true };
   }
 
   // ---- one attempt --------------------------------------------------------------------------
 
   /** `roster`: the roster in force when the attempt was decided; a reload does not change it (node.md §6.1). */
-  private runAttempt(record: RoundRecord, session: Session, peer: RosterMember, mode: RoundMode | null, roster: InstalledRoster): Promise<RoundRecord> {
-    const attempt = new Attempt(this, record, peer, session, roster);
+  private runAttempt(record: RoundRecord, session: Session, peer: RosterMember, mode: RoundMode | null, roster: InstalledRoster, epoch?: AttemptEpoch): Promise<RoundRecord> {
+    const attempt = new Attempt(this, record, peer, session, roster, epoch);
     this.active.set(record.row, attempt);
     return attempt.run(mode);
   }
@@ -478,6 +620,9 @@ export class Daemon implements AttemptHost {
   /** AttemptHost: the attempt's end is committed. */
   attemptFinished(record: RoundRecord, peer: RosterMember | undefined): void {
     this.active.delete(record.row);
+    // node.md §10.6: how an epoch's round ended decides its next step; more changes run at once.
+    const epochNext = this.epochs?.roundFinished(record);
+    if (epochNext?.eager === true && peer !== undefined) this.timers.setTimeout(() => this.runEpochAction(peer, true), 0);
     if (!record.abandoned || peer === undefined) return;
     this.metrics.abandonments.inc({ peer: peer.id });
     // node.md §5.3: too many abandonments in 24 hours suspend the peer until an operator clears it.
@@ -664,6 +809,8 @@ export class Daemon implements AttemptHost {
       this.stopping = true;
       this.logger.info({ reason, running: this.active.size }, 'venn node stopping');
       this.scheduler?.stop();
+      if (this.epochTimer !== undefined) this.timers.clearTimeout(this.epochTimer);
+      this.epochTimer = undefined;
       this.retention?.stop();
       for (const handle of this.retries) this.timers.clearTimeout(handle);
       this.retries.clear();
@@ -677,6 +824,7 @@ export class Daemon implements AttemptHost {
       await this.admin?.close().catch(() => undefined);
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();
+      this.epochs?.close();
       this.store.close();
       this.lock?.release();
       this.identity.secretKey.fill(0);

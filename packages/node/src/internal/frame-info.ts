@@ -13,9 +13,10 @@ export function frameInfoOf(bytes: Uint8Array): FrameInfo {
     const message = decodeMessage(bytes);
     switch (message.kind) {
       case 'offer':
-        return { kind: 'offer', points: 0, setSize: message.setSize };
+        return { kind: 'offer', points: 0, setSize: message.setSize, ...(message.epoch === undefined ? {} : { epoch: true as const }) };
       case 'blinded':
       case 'evaluated':
+      case 'removed':
         return { kind: message.kind, points: message.points.length / 32, setSize: null };
       default:
         return { kind: message.kind, points: 0, setSize: null };

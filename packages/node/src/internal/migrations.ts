@@ -298,4 +298,79 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    description: 'key epochs: epochs with each peer, their state (own digests with doubly blinded values, the peer\'s values), their rounds and the matches they ended',
+    sql: `
+      -- node.md §10.4: one row per key epoch with a peer. Keys are public (K); the secret scalar
+      -- lives only in the key store, never here.
+      CREATE TABLE epochs (
+        id          INTEGER PRIMARY KEY,
+        epoch_id    BLOB    NOT NULL UNIQUE CHECK (length(epoch_id) = 32),
+        peer_id     TEXT    NOT NULL,
+        role        TEXT    NOT NULL CHECK (role IN ('initiator', 'responder')),
+        slot_start  INTEGER NOT NULL,
+        generation  INTEGER NOT NULL CHECK (generation >= 0),
+        ends_at     INTEGER NOT NULL,
+        status      TEXT    NOT NULL CHECK (status IN ('open', 'ended')),
+        end_reason  TEXT,
+        own_key     BLOB    NOT NULL CHECK (length(own_key) = 32),
+        peer_key    BLOB    CHECK (peer_key IS NULL OR length(peer_key) = 32),
+        next_index  INTEGER NOT NULL CHECK (next_index >= 0),
+        prev_hash   BLOB    NOT NULL CHECK (length(prev_hash) = 64),
+        own_count   INTEGER NOT NULL DEFAULT 0,
+        peer_count  INTEGER NOT NULL DEFAULT 0,
+        intersection INTEGER NOT NULL DEFAULT 0,
+        peer_cap    INTEGER,
+        peer_ecap   INTEGER,
+        -- What the lists looked like when the epoch's last completed round started, and whether
+        -- either side had more changes than it carried: node.md §10.3 runs the next round then.
+        lists_mark  TEXT,
+        own_more    INTEGER NOT NULL DEFAULT 0,
+        peer_more   INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        ended_at    INTEGER,
+        UNIQUE (peer_id, slot_start, generation)
+      ) STRICT;
+      CREATE INDEX epochs_peer ON epochs (peer_id, status);
+      CREATE INDEX epochs_created ON epochs (peer_id, created_at);
+
+      -- SPEC §13.2: own elements of an open epoch with D (the peer's evaluation of each), and the
+      -- peer's values T; looked up by value, so the value is indexed too.
+      CREATE TABLE epoch_own (
+        epoch_row  INTEGER NOT NULL REFERENCES epochs(id),
+        digest     BLOB    NOT NULL CHECK (length(digest) = 32),
+        value      BLOB    NOT NULL CHECK (length(value) = 32),
+        PRIMARY KEY (epoch_row, digest)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX epoch_own_value ON epoch_own (epoch_row, value);
+      CREATE TABLE epoch_peer (
+        epoch_row  INTEGER NOT NULL REFERENCES epochs(id),
+        value      BLOB    NOT NULL CHECK (length(value) = 32),
+        PRIMARY KEY (epoch_row, value)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The attempts that were rounds of an epoch: index, kind and, once completed, what changed.
+      CREATE TABLE epoch_rounds (
+        round_row       INTEGER PRIMARY KEY REFERENCES rounds(id),
+        epoch_row       INTEGER NOT NULL REFERENCES epochs(id),
+        idx             INTEGER NOT NULL CHECK (idx >= 0),
+        kind            TEXT    NOT NULL CHECK (kind IN ('start', 'fill', 'incremental')),
+        additions       INTEGER,
+        removals        INTEGER,
+        peer_additions  INTEGER,
+        peer_removals   INTEGER,
+        new_matches     INTEGER,
+        ended_matches   INTEGER
+      ) STRICT;
+      CREATE INDEX epoch_rounds_epoch ON epoch_rounds (epoch_row, idx);
+
+      -- SPEC §13.7: own digests whose match ended in a round (removed by either side).
+      CREATE TABLE epoch_match_ends (
+        round_row  INTEGER NOT NULL REFERENCES rounds(id),
+        digest     BLOB    NOT NULL CHECK (length(digest) = 32),
+        PRIMARY KEY (round_row, digest)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];

@@ -44,6 +44,47 @@ export interface ComputeJob {
   readonly signingKey: Uint8Array;
   readonly peerPublicKey: Uint8Array;
   readonly logHead: WireLogHead | null;
+  /** A round of a key epoch (SPEC §13, node.md §10); absent for a plain round. */
+  readonly epoch?: EpochJob;
+}
+
+/** What the worker needs of a key epoch for one of its rounds (node.md §10.4). */
+export interface EpochJob {
+  readonly epochRow: number;
+  readonly id: Uint8Array;
+  readonly index: number;
+  readonly previousHash: Uint8Array;
+  /** k_X, read from the key store for this round; the worker wipes it when the round ends */
+  readonly key: Uint8Array;
+  readonly peerKey: Uint8Array | null;
+  readonly ownCount: number;
+  readonly peerCount: number;
+  readonly intersectionSize: number;
+  readonly maxPeerEpochSetSize: number;
+  /** the most additions this round carries (MAX_SET_SIZE, or less for what the peer's caps allow) */
+  readonly maxAdditions: number;
+}
+
+/** What a completed epoch round changed (epoch-store.ts EpochDelta), with whether more changes wait. */
+export interface EpochOutcome {
+  readonly addedDigests: Uint8Array;
+  readonly addedValues: Uint8Array;
+  readonly removedDigests: Uint8Array;
+  readonly peerAdded: Uint8Array;
+  readonly peerRemoved: Uint8Array;
+  readonly endedMatches: Uint8Array;
+  readonly newMatches: number;
+  readonly ownCount: number;
+  readonly peerCount: number;
+  readonly intersectionSize: number;
+  readonly peerKey: Uint8Array;
+  readonly transcriptHash: Uint8Array;
+  readonly peerCap: number;
+  readonly peerEpochCap: number;
+  /** this node has more changes than the round carried */
+  readonly ownMore: boolean;
+  /** the peer added as many as this node's cap allowed: it may have more */
+  readonly peerMayHaveMore: boolean;
 }
 
 export type ComputeOutcome =
@@ -59,6 +100,8 @@ export type ComputeOutcome =
       readonly matches: ReadonlyArray<{ readonly digest: Uint8Array; readonly peerLabel?: LabelValues }>;
       readonly peerLogHead: WireLogHead | null;
       readonly phases?: PhaseTimings;
+      /** A round of a key epoch: what it changed (node.md §10.4). */
+      readonly epoch?: EpochOutcome;
     }
   | {
       readonly status: 'aborted';
@@ -89,11 +132,13 @@ export type ToWorker =
  */
 export interface FrameInfo {
   /** The message type, or null for a received frame that did not decode (SPEC §5.1). */
-  readonly kind: 'offer' | 'blinded' | 'evaluated' | 'proof' | 'labels' | 'finish' | 'abort' | null;
-  /** Points of a BLINDED or EVALUATED chunk; 0 otherwise. */
+  readonly kind: 'offer' | 'blinded' | 'evaluated' | 'proof' | 'labels' | 'finish' | 'abort' | 'removed' | null;
+  /** Points of a BLINDED, EVALUATED or REMOVED chunk; 0 otherwise. */
   readonly points: number;
   /** `n` of an OFFER; null otherwise. */
   readonly setSize: number | null;
+  /** An OFFER of a round of a key epoch (it carries `ep`, SPEC §13.3). */
+  readonly epoch?: true;
 }
 
 export interface OutboundFrame extends FrameInfo {

@@ -8,6 +8,7 @@ import { ProtocolError } from '@venn/errors';
 import { ready, wipe } from '@venn/crypto';
 import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
 import { createRound, isAbortReason, type Outbound, type OwnSet, type Round, type RoundResult } from '@venn/protocol';
+import { epochOutcomeOf, epochRoundParts, type EpochRoundParts } from './epoch-worker.js';
 import { frameInfoOf } from './frame-info.js';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
 import { Store } from './store.js';
@@ -25,6 +26,8 @@ let peerOffer: { setSize: number; logHead: LogHead | null } | undefined;
 let ownSetSize: number | undefined;
 /** Time spent in each protocol phase of the current round (ms), reported with its outcome. */
 let phases: Record<string, number> = {};
+/** A round of a key epoch: its store connection and key, until the round ends (node.md §10.4). */
+let epochParts: EpochRoundParts | undefined;
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -56,16 +59,26 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
       phases: { ...phases },
     };
   }
+  // SPEC §13.7: an epoch round's matches are its new matches, with labels by index.
+  const epoch = result.epoch;
+  const matches = epoch === undefined
+    ? Array.from(result.matches, (index, i) => {
+        const digest = result.matchedDigests.slice(i * 32, i * 32 + 32);
+        const peerLabel = result.peerLabels.get(index);
+        return peerLabel === undefined ? { digest } : { digest, peerLabel: peerLabel as LabelValues };
+      })
+    : Array.from({ length: epoch.newMatches.length / 32 }, (_, i) => {
+        const digest = epoch.newMatches.slice(i * 32, i * 32 + 32);
+        const peerLabel = epoch.newMatchLabels.get(i);
+        return peerLabel === undefined ? { digest } : { digest, peerLabel: peerLabel as LabelValues };
+      });
   return {
     status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
     ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
-    matches: Array.from(result.matches, (index, i) => {
-      const digest = result.matchedDigests.slice(i * 32, i * 32 + 32);
-      const peerLabel = result.peerLabels.get(index);
-      return peerLabel === undefined ? { digest } : { digest, peerLabel: peerLabel as LabelValues };
-    }),
+    matches,
     peerLogHead: logHeadOf(result.peerOffer.logHead),
     phases: { ...phases },
+    ...(epoch === undefined ? {} : { epoch: epochOutcomeOf(result, epochParts?.more ?? false, epochParts?.ownSet.size ?? 0) }),
   };
 }
 
@@ -75,6 +88,8 @@ function takeOutcome(): ComputeOutcome | undefined {
   reported = true;
   const outcome = outcomeOf(round.result);
   if (job !== undefined) wipe(job.signingKey);
+  epochParts?.close();
+  epochParts = undefined;
   round = undefined;
   return outcome;
 }
@@ -127,7 +142,9 @@ function start(next: ComputeJob): void {
   reported = false;
   peerOffer = undefined;
   phases = {};
-  const ownSet = ownSetOf(next);
+  epochParts?.close();
+  epochParts = next.epoch === undefined ? undefined : epochRoundParts(next.storePath, next.epoch);
+  const ownSet = epochParts?.ownSet ?? ownSetOf(next);
   ownSetSize = ownSet.size;
   total = ownSet.size;
   round = createRound({
@@ -139,6 +156,7 @@ function start(next: ComputeJob): void {
       allowIdentifierRulesMismatch: next.policy.allowIdentifierRulesMismatch,
     },
     identifierRules: next.identifierRules, ownSet, signingKey: next.signingKey, peerPublicKey: next.peerPublicKey, logHead: next.logHead,
+    ...(epochParts === undefined ? {} : { epoch: epochParts.epoch }),
     rng: (n) => new Uint8Array(randomBytes(n)),
     phaseTimer: (phase, work) => {
       const began = performance.now();
@@ -188,6 +206,9 @@ function fail(error: unknown): void {
     reported = true;
     post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null, phases: { ...phases } } });
   }
+  epochParts?.close();
+  epochParts = undefined;
+  if (job?.epoch !== undefined) wipe(job.epoch.key);
   round = undefined;
 }
 

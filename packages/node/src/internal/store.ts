@@ -167,6 +167,8 @@ export interface RoundOutcome {
   readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
   /** Milliseconds per protocol phase, as timed by the round worker. */
   readonly phases?: Readonly<Record<string, number>> | undefined;
+  /** More writes committed with the attempt's final status, in the same transaction: a key epoch's state (node.md §10.4). */
+  readonly within?: ((finished: RoundRecord) => void) | undefined;
 }
 
 interface SuspensionRowSql {
@@ -631,6 +633,7 @@ export class Store {
         for (const [phase, ms] of Object.entries(outcome.phases)) if (Number.isFinite(ms) && ms >= 0) insert.run(row, phase, ms);
       }
       const finished = this.round(row);
+      outcome.within?.(finished);
       if (outcome.logLeaf !== undefined) {
         const { index } = this.log.append(outcome.logLeaf(finished));
         this.db.prepare('INSERT INTO log_rounds (idx, round_row) VALUES (?, ?)').run(index, row);

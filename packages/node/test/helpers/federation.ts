@@ -158,6 +158,8 @@ export interface FederationOptions {
   /** Extra config fields per node (merged into venn.config.json). */
   readonly config?: Readonly<Record<string, Record<string, unknown>>>;
   readonly initArgs?: Readonly<Record<string, readonly string[]>>;
+  /** Key epochs in the roster (node.md §10): days per epoch and minutes between incremental rounds. */
+  readonly epochs?: { readonly days: number; readonly incrementalMinutes: number };
 }
 
 export class Federation {
@@ -186,7 +188,9 @@ export class Federation {
       federation.nodes.set(id, node);
     }
     federation.rosterPath = join(federation.root, 'roster.json');
-    const built = await venn(['roster', 'build', '--name', 'venn-test', '--schedule', options.cron ?? '0 0 1 1 *', '--window', String(options.windowMinutes ?? 10), '--out', federation.rosterPath, ...entries]);
+    const built = await venn(['roster', 'build', '--name', 'venn-test', '--schedule', options.cron ?? '0 0 1 1 *', '--window', String(options.windowMinutes ?? 10),
+      ...(options.epochs === undefined ? [] : ['--epoch-days', String(options.epochs.days), '--incremental-minutes', String(options.epochs.incrementalMinutes)]),
+      '--out', federation.rosterPath, ...entries]);
     if (built.code !== 0) throw new Error(`roster build failed: ${built.stderr}`);
     for (const node of federation.nodes.values()) {
       const used = await venn(['roster', 'use', '--dir', node.dir, federation.rosterPath]);

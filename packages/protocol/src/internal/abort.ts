@@ -15,6 +15,10 @@ export const ABORT_REASONS = [
   'bad-proof',
   'bad-label',
   'bad-signature',
+  // SPEC §13.6: epoch rounds.
+  'epoch-mismatch',
+  'duplicate-addition',
+  'bad-removal',
   'timeout',
   'cancelled',
   'internal-error',

@@ -29,6 +29,10 @@ export const PURPOSE_FINISH = 0x02;
 /** audit.md §3: the attempt hash of an attempt that ended before both FINISH messages. */
 export const PURPOSE_ATTEMPT = 0x03;
 export const PURPOSE_PRE = 0x04;
+/** SPEC §13.5: the transcript hashes of an epoch round, which add the REMOVED streams 10 and 11. */
+export const PURPOSE_EPOCH_PRE = 0x05;
+export const PURPOSE_EPOCH_FINISH = 0x06;
+export const PURPOSE_EPOCH_ATTEMPT = 0x07;
 
 /** RFC 9496 §4.4 / Appendix A.1: the canonical encoding of the ristretto255 generator B. */
 export const GENERATOR = Uint8Array.from(

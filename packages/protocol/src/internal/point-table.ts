@@ -35,6 +35,35 @@ export class PointTable {
     }
   }
 
+  /** The first position of `points` whose point equals an earlier one, or −1 if all are distinct. */
+  static firstRepeat(points: Uint8Array): number {
+    const count = points.length / POINT_BYTES;
+    let size = 16;
+    while (size < 2 * count) size *= 2;
+    const slots = new Uint32Array(size);
+    const mask = size - 1;
+    for (let position = 0; position < count; position++) {
+      const at = position * POINT_BYTES;
+      for (let slot = PointTable.hash(points, at) & mask; ; slot = (slot + 1) & mask) {
+        const entry = slots[slot]!;
+        if (entry === 0) {
+          slots[slot] = position + 1;
+          break;
+        }
+        let equal = true;
+        const base = (entry - 1) * POINT_BYTES;
+        for (let i = 0; i < POINT_BYTES; i++) {
+          if (points[base + i] !== points[at + i]) {
+            equal = false;
+            break;
+          }
+        }
+        if (equal) return position;
+      }
+    }
+    return -1;
+  }
+
   private insert(position: number): void {
     const at = position * POINT_BYTES;
     for (let slot = PointTable.hash(this.points, at) & this.mask; ; slot = (slot + 1) & this.mask) {

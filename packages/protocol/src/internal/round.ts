@@ -3,7 +3,7 @@
  * frames to send, and finally a result. No sockets, no clocks, randomness only from options.rng.
  * It never waits: after each call it returns everything the sending rules of SPEC §4.4 allow.
  */
-import { CodecError, CryptoError, InternalError, ProtocolError, VennError } from '@venn/errors';
+import { CodecError, CryptoError, InternalError, ProtocolError, ValidationError, VennError } from '@venn/errors';
 import {
   decodePoint,
   ed25519Sign,
@@ -37,9 +37,11 @@ import {
   type Mode,
   type OfferMessage,
   type ProofMessage,
+  type RemovedMessage,
 } from '@venn/wire';
 import type { AbortReason } from './abort.js';
 import { HASH_TO_GROUP_DST } from './constants.js';
+import { EpochBook, checkEpochOffer, checkEpochState, validateEpochInput, type EpochRoundInput, type EpochRoundResult, type EpochState } from './epoch.js';
 import { finishSignatureInput } from './finish.js';
 import { canonicalLabelFields, runnableModes, validateLabel, validateOptions } from './options.js';
 import { checkLoadedOwnSet, type LoadedOwnSet } from './own-set.js';
@@ -110,8 +112,18 @@ class VennRound implements Round {
   private readonly time: PhaseTimer;
   private readonly transcript = new Transcript();
   private readonly labelPolicy: LabelField[];
-  /** n_X, known before the set is read */
-  private readonly ownCount: number;
+  /** n_X, known before the set is read; in an epoch round the responder may lower it to the peer's caps (SPEC §13.6) */
+  private ownCount: number;
+  /** SPEC §13: the epoch this round belongs to, if any */
+  private readonly epochInput: EpochRoundInput | undefined;
+  private epochState: EpochState | undefined;
+  private epochBook: EpochBook | undefined;
+  private ownRemovedSent = false;
+  private peerRemovedChunks = 0;
+  private epochOutcome: Omit<EpochRoundResult, 'newMatchLabels'> | undefined;
+  /** epoch rounds: the own addition behind each new match (j), or −1 for an element already in the epoch */
+  private newMatchAddition: Int32Array = new Int32Array(0);
+  private epochMatches: Uint8Array = EMPTY; // epoch rounds: the new matches' digests
 
   private started = false;
   private finished: RoundResult | undefined;
@@ -146,7 +158,8 @@ class VennRound implements Round {
   private matched = false;
   private intersectionSize = 0;
   private matchedPositions: Uint32Array = new Uint32Array(0); // own blinded positions p, ascending
-  private matchedValues: PointTable | undefined; // D_X[p] of matched p, for LABELS keys
+  private matchedValues: PointTable | undefined; // D_X[p] of matched p (epoch: of new matches), for LABELS keys
+  private epochMatchValues: Uint8Array = EMPTY; // epoch rounds: D of each new match, in new-match order
   private labelsSent = false;
   private peerLabelChunks = 0;
   private peerLabelsDone = false;
@@ -163,6 +176,12 @@ class VennRound implements Round {
     this.labelPolicy = canonicalLabelFields(options.policy.labelFields);
     this.ownCount = options.ownSet.size;
     if (options.mode !== 'offered') this.mode = options.mode;
+    this.epochInput = options.epoch;
+    if (this.epochInput !== undefined) {
+      validateEpochInput(this.epochInput);
+      // SPEC §13.1: epochs run in intersection mode only.
+      if (options.mode !== 'intersection') throw new ValidationError('invalid-option', `"mode" expected intersection in an epoch round, got ${String(options.mode)}`);
+    }
   }
 
   get done(): boolean {
@@ -241,9 +260,13 @@ class VennRound implements Round {
 
   // --- own side (SPEC §3.3, §4.2 steps 1–2) ---
 
-  /** Draws k (SPEC §3.3: fresh per attempt, never stored) and builds the OFFER in the round's mode. */
+  /**
+   * Draws k (SPEC §3.3: fresh per attempt, never stored), or in an epoch round takes a copy of the
+   * epoch key (SPEC §13.2), and builds the OFFER in the round's mode.
+   */
   private buildOffer(): OfferMessage {
-    const key = randomScalar(this.options.rng);
+    const epoch = this.epochInput;
+    const key = epoch === undefined ? randomScalar(this.options.rng) : epoch.key.slice();
     this.key = key;
     this.publicKey = scalarBaseMult(key);
     const { policy } = this.options;
@@ -264,14 +287,32 @@ class VennRound implements Round {
       identifierRules: this.options.identifierRules,
       publicKey: this.publicKey,
       logHead: this.options.logHead ?? null,
+      ...(epoch === undefined
+        ? {}
+        : {
+            epoch: {
+              id: epoch.id,
+              index: epoch.index,
+              previousHash: epoch.previousHash,
+              accumulated: epoch.ownCount - epoch.removals + this.ownCount,
+              removals: epoch.removals,
+              epochCap: epoch.maxPeerEpochSetSize,
+            },
+          }),
     };
   }
 
   /** Reads the own set and checks it (length, strict ascending order); a local fault if it fails. */
   private loadOwnSet(): void {
     const loaded = this.options.ownSet.load();
-    checkLoadedOwnSet(loaded, this.ownCount);
-    this.own = loaded;
+    checkLoadedOwnSet(loaded, this.options.ownSet.size);
+    // An epoch responder may add fewer than it has pending (SPEC §13.6): the first ones, in digest order.
+    this.own = this.ownCount === this.options.ownSet.size ? loaded : { ...loaded, digests: loaded.digests.subarray(0, this.ownCount * POINT_BYTES) };
+    if (this.epochInput !== undefined) {
+      const state = this.epochInput.load();
+      checkEpochState(state, this.epochInput);
+      this.epochState = state;
+    }
   }
 
   /** SPEC §4.2 steps 1–2: π, then C_X[p] = k·H(e_π(p)), one chunk of hashing at a time. */
@@ -326,6 +367,9 @@ class VennRound implements Round {
       case 'finish':
         this.onFinish(message);
         break;
+      case 'removed':
+        this.onRemoved(message, frame);
+        break;
     }
     this.advance(out);
   }
@@ -362,6 +406,12 @@ class VennRound implements Round {
         `OFFER idr ${JSON.stringify(offer.identifierRules)} differs from this party's ${JSON.stringify(this.options.identifierRules)}`,
       );
     }
+    // SPEC §13.6: an epoch responder adds no more than the initiator's cap and ecap leave room for.
+    const epoch = this.epochInput;
+    if (epoch !== undefined && this.role === 'responder' && offer.epoch !== undefined) {
+      const room = offer.epoch.epochCap - (epoch.ownCount - epoch.removals);
+      this.ownCount = Math.max(0, Math.min(this.ownCount, offer.maxPeerSetSize, room));
+    }
     // Checks 6–8: caps and budget, enforced by the evaluating side before any evaluation.
     if (offer.setSize > policy.maxPeerSetSize) {
       throw new ProtocolError('set-too-large', `peer set size ${offer.setSize} exceeds this party's maxPeerSetSize ${policy.maxPeerSetSize}`);
@@ -377,6 +427,8 @@ class VennRound implements Round {
     } catch (cause) {
       throw new ProtocolError('bad-point', 'OFFER K is not a valid ristretto255 element', { cause });
     }
+    // Checks 10–15 (SPEC §13.6): the epoch, the chain link, the key, the counts and the epoch caps.
+    checkEpochOffer(offer, epoch, epoch === undefined ? 0 : epoch.ownCount - epoch.removals + this.ownCount);
     this.peerOffer = offer;
     this.mode = offer.mode;
     this.transcript.absorb(this.peerRole, 'offer', frame);
@@ -386,6 +438,10 @@ class VennRound implements Round {
       this.loadOwnSet();
     }
     this.labelFields = this.ownOffer!.labelFields.filter((field) => offer.labelFields.includes(field));
+    if (epoch !== undefined) {
+      this.epochBook = new EpochBook(epoch, this.epochState!, offer.epoch!.removals);
+      this.epochBook.checkAdditions(this.own!.digests);
+    }
     const n = offer.setSize;
     this.peerBlinded = new Uint8Array(n * POINT_BYTES);
     this.evaluations = new Uint8Array(n * POINT_BYTES);
@@ -393,7 +449,7 @@ class VennRound implements Round {
   }
 
   /** SPEC §4.5 chunk checks 1–5: chunk `seq` of a stream of `total` points must be the next one, of the fixed length, of valid points. */
-  private checkChunk(kind: string, seq: number, received: number, total: number, points: Uint8Array): void {
+  private checkChunk(kind: string, seq: number, received: number, total: number, points: Uint8Array, validatePoints = true): void {
     if (seq < received) throw new ProtocolError('duplicate-chunk', `${kind} chunk ${seq} arrived twice`);
     if (seq >= pointChunkCount(total)) {
       throw new ProtocolError('count-mismatch', `${kind} chunk ${seq} exceeds the declared ${total} points`);
@@ -404,6 +460,7 @@ class VennRound implements Round {
     if (count !== expected) {
       throw new ProtocolError('count-mismatch', `${kind} chunk ${seq} carries ${count} points, expected ${expected}`);
     }
+    if (!validatePoints) return;
     try {
       // SPEC §5.1 step 5: canonical point checks come last, after size and schema.
       validatePackedPoints(points, `${kind}[${seq}]`);
@@ -422,13 +479,36 @@ class VennRound implements Round {
     // SPEC §4.4: evaluations may be computed as chunks arrive; the release rule decides when they go.
     const key = this.requireKey();
     this.evaluations.set(this.time('evaluate', () => scalarMultPacked(key, chunk.points)), at);
+    if (this.epochBook !== undefined) {
+      // SPEC §13.6 BLINDED checks 6–7, before anything of the round is released.
+      const count = chunk.points.length / POINT_BYTES;
+      this.epochBook.checkPeerAdditions(this.evaluations, at / POINT_BYTES, count, chunk.seq);
+      if (this.peerBlindedChunks === pointChunkCount(offer.setSize)) this.epochBook.checkPeerAdditionsDistinct(this.evaluations);
+    }
+  }
+
+  /** SPEC §13.6 REMOVED: after the peer's whole BLINDED stream, chunked like it, each value one the peer holds. */
+  private onRemoved(chunk: RemovedMessage, frame: Uint8Array): void {
+    const offer = this.requirePeerOffer('REMOVED');
+    if (this.epochBook === undefined || offer.epoch === undefined) throw new ProtocolError('unexpected-message', 'REMOVED arrived in a round outside any epoch');
+    if (this.peerBlindedChunks !== pointChunkCount(offer.setSize)) {
+      throw new ProtocolError('unexpected-message', `REMOVED arrived after ${this.peerBlindedChunks} of the peer's ${pointChunkCount(offer.setSize)} BLINDED chunks`);
+    }
+    // Checks 1–4 as for BLINDED; the values are checked against T, which implies they are valid points.
+    this.checkChunk('REMOVED', chunk.seq, this.peerRemovedChunks, offer.epoch.removals, chunk.points, false);
+    this.epochBook.acceptPeerRemovals(chunk.points, chunk.seq * MAX_CHUNK_POINTS, chunk.seq);
+    this.peerRemovedChunks++;
+    this.transcript.absorb(this.peerRole, 'removed', frame);
   }
 
   private onEvaluated(chunk: EvaluatedMessage, frame: Uint8Array): void {
     const offer = this.requirePeerOffer('EVALUATED');
-    // The sender evaluates only once its own blinded list is complete.
+    // The sender evaluates only once its own blinded list (and, in an epoch round, its removals) is complete.
     if (this.peerBlindedChunks !== pointChunkCount(offer.setSize)) {
       throw new ProtocolError('unexpected-message', `EVALUATED arrived after ${this.peerBlindedChunks} of the peer's ${pointChunkCount(offer.setSize)} BLINDED chunks`);
+    }
+    if (offer.epoch !== undefined && this.peerRemovedChunks !== pointChunkCount(offer.epoch.removals)) {
+      throw new ProtocolError('unexpected-message', `EVALUATED arrived after ${this.peerRemovedChunks} of the peer's ${pointChunkCount(offer.epoch.removals)} REMOVED chunks`);
     }
     this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.ownCount, chunk.points);
     // Step 6: the length the mode fixes, before any verification work.
@@ -504,7 +584,8 @@ class VennRound implements Round {
       // SPEC §5.7: keys name matched items, each at most once, and only agreed fields are sent.
       const found = this.matchedValues!.find(entry.key, 0);
       if (found < 0) throw new ProtocolError('bad-label', 'LABELS entry keyed by a value that is not a matched item');
-      const index = this.order[this.matchedPositions[found]!]!;
+      // Plain rounds key labels by own index, epoch rounds by index into the new matches (SPEC §13.7).
+      const index = this.epochBook === undefined ? this.order[this.matchedPositions[found]!]! : found;
       if (this.peerLabels.has(index)) throw new ProtocolError('bad-label', 'LABELS entry repeats a key');
       const label: { category?: string; firstSeen?: string; reason?: string } = {};
       for (const [field, value] of [
@@ -548,9 +629,9 @@ class VennRound implements Round {
     return this.key;
   }
 
-  /** SPEC §7.3 TH_pre: computable once both BLINDED streams are complete (rule S3). */
+  /** SPEC §7.3 TH_pre (§13.5 in an epoch round): computable once both BLINDED (and REMOVED) streams are complete (rule S3). */
   private requirePreHash(): Uint8Array {
-    this.preHash ??= this.transcript.preHash();
+    this.preHash ??= this.epochInput === undefined ? this.transcript.preHash() : this.transcript.epochPreHash();
     return this.preHash;
   }
 
@@ -570,7 +651,15 @@ class VennRound implements Round {
       }
       this.ownBlindedSent = true;
     }
+    if (this.epochBook !== undefined && !this.ownRemovedSent) {
+      // SPEC §13.4: then the removals, in ascending order of their doubly blinded values.
+      const removed = this.epochBook.ownRemovedValues();
+      const total = removed.length / POINT_BYTES;
+      for (let seq = 0; seq < pointChunkCount(total); seq++) this.send(out, { kind: 'removed', roundId, seq, points: chunkOf(removed, total, seq) });
+      this.ownRemovedSent = true;
+    }
     if (this.peerBlindedChunks !== peerChunks) return;
+    if (this.peerOffer.epoch !== undefined && this.peerRemovedChunks !== pointChunkCount(this.peerOffer.epoch.removals)) return;
     if (this.mode === 'intersection') {
       // S3: chunk a goes once need(a) of the peer's chunks have been accepted with verified proofs.
       while (this.evaluatedSent < peerChunks && releaseNeed(ownChunks, peerChunks, this.evaluatedSent) <= this.returnedChunks) {
@@ -593,7 +682,7 @@ class VennRound implements Round {
     if (this.labelFields.length > 0 && !this.peerLabelsDone) return;
     // S6: FINISH.
     if (this.ownFinish === undefined) {
-      this.transcriptHash = this.transcript.finalHash();
+      this.transcriptHash = this.epochBook === undefined ? this.transcript.finalHash() : this.transcript.epochFinalHash();
       const input = finishSignatureInput(this.role, roundId, this.transcriptHash, this.intersectionSize);
       this.ownFinish = {
         kind: 'finish',
@@ -667,6 +756,10 @@ class VennRound implements Round {
 
   /** SPEC §4.2 step 4: own position p matches iff the value returned for it is among this party's evaluations. */
   private match(): void {
+    if (this.epochBook !== undefined) {
+      this.matchEpoch(this.epochBook);
+      return;
+    }
     const table = new PointTable(this.evaluations);
     const positions: number[] = [];
     for (let p = 0; p < this.ownCount; p++) {
@@ -684,22 +777,78 @@ class VennRound implements Round {
     this.matched = true;
   }
 
+  /**
+   * SPEC §13.7: the epoch's intersection after this round, from the accumulated state, this
+   * round's additions on both sides (D of the own ones as the peer returned them) and removals.
+   */
+  private matchEpoch(book: EpochBook): void {
+    const n = this.ownCount;
+    const digests = this.own!.digests;
+    // D of addition j (ascending digest order), from the value returned at its blinded position.
+    const addedValues = new Uint8Array(n * POINT_BYTES);
+    for (let p = 0; p < n; p++) addedValues.set(this.returned.subarray(p * POINT_BYTES, (p + 1) * POINT_BYTES), this.order[p]! * POINT_BYTES);
+    const outcome = book.result(digests, addedValues, this.evaluations);
+    this.intersectionSize = outcome.intersectionSize;
+    this.newMatchAddition = outcome.newMatchAddition;
+    this.epochMatches = outcome.newMatches;
+    this.matchedValues = new PointTable(outcome.newMatchValues);
+    const peerOffer = this.peerOffer!;
+    const epoch = this.epochInput!;
+    this.epochOutcome = {
+      id: epoch.id,
+      index: epoch.index,
+      ownKey: this.publicKey,
+      peerKey: peerOffer.publicKey,
+      ownCount: this.ownOffer!.epoch!.accumulated,
+      peerCount: peerOffer.epoch!.accumulated,
+      added: { digests: digests.slice(), values: addedValues },
+      removed: book.removedDigests(),
+      peerAdded: this.evaluations,
+      peerRemoved: book.peerRemoved(),
+      newMatches: outcome.newMatches,
+      endedMatches: outcome.endedMatches,
+      intersectionSize: outcome.intersectionSize,
+    };
+    this.epochMatchValues = outcome.newMatchValues;
+    this.matched = true;
+  }
+
+  /** SPEC §13.7: labels of new matches, in ascending order of their key (the doubly blinded value). */
+  private epochLabelEntries(): LabelEntry[] {
+    const values = this.epochMatchValues;
+    const count = values.length / POINT_BYTES;
+    const order = Array.from({ length: count }, (_, k) => k).sort((a, b) => Buffer.compare(values.subarray(a * POINT_BYTES, (a + 1) * POINT_BYTES), values.subarray(b * POINT_BYTES, (b + 1) * POINT_BYTES)));
+    const entries: LabelEntry[] = [];
+    for (const k of order) {
+      const addition = this.newMatchAddition[k]!;
+      const label = addition >= 0
+        ? this.own?.labelOf?.call(this.own, addition)
+        : this.epochState?.labelOf?.call(this.epochState, this.epochMatches.subarray(k * POINT_BYTES, (k + 1) * POINT_BYTES));
+      const entry = this.labelEntry(values.slice(k * POINT_BYTES, (k + 1) * POINT_BYTES), label, `labelOf(new match ${k})`);
+      if (entry !== undefined) entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** A LABELS entry of the agreed fields of `label`, or undefined when none is left. */
+  private labelEntry(key: Uint8Array, label: LabelValues | undefined, field: string): LabelEntry | undefined {
+    if (label === undefined) return undefined;
+    validateLabel(label, field);
+    const entry: { key: Uint8Array; category?: string; firstSeen?: string; reason?: string } = { key };
+    if (label.category !== undefined && this.labelFields.includes('category')) entry.category = label.category;
+    if (label.firstSeen !== undefined && this.labelFields.includes('first_seen')) entry.firstSeen = label.firstSeen;
+    if (label.reason !== undefined && this.labelFields.includes('reason')) entry.reason = label.reason;
+    return entry.category !== undefined || entry.firstSeen !== undefined || entry.reason !== undefined ? entry : undefined;
+  }
+
   /** SPEC §5.7: labels of matched items in ascending own blinded position, keyed by D_X[p], agreed fields only. */
   private sendLabels(out: Outbound[]): void {
-    const entries: LabelEntry[] = [];
+    const entries: LabelEntry[] = this.epochBook === undefined ? [] : this.epochLabelEntries();
     const labelOf = this.own?.labelOf;
     for (const p of this.matchedPositions) {
       const index = this.order[p]!;
-      const label = labelOf?.call(this.own, index);
-      if (label === undefined) continue;
-      validateLabel(label, `ownSet.labelOf(${index})`);
-      const entry: { key: Uint8Array; category?: string; firstSeen?: string; reason?: string } = {
-        key: this.returned.slice(p * POINT_BYTES, (p + 1) * POINT_BYTES),
-      };
-      if (label.category !== undefined && this.labelFields.includes('category')) entry.category = label.category;
-      if (label.firstSeen !== undefined && this.labelFields.includes('first_seen')) entry.firstSeen = label.firstSeen;
-      if (label.reason !== undefined && this.labelFields.includes('reason')) entry.reason = label.reason;
-      if (entry.category !== undefined || entry.firstSeen !== undefined || entry.reason !== undefined) entries.push(entry);
+      const entry = this.labelEntry(this.returned.slice(p * POINT_BYTES, (p + 1) * POINT_BYTES), labelOf?.call(this.own, index), `ownSet.labelOf(${index})`);
+      if (entry !== undefined) entries.push(entry);
     }
     const chunks = Math.max(1, Math.ceil(entries.length / MAX_LABEL_ENTRIES));
     for (let seq = 0; seq < chunks; seq++) {
@@ -724,10 +873,12 @@ class VennRound implements Round {
   // --- endings ---
 
   private complete(peerFinish: FinishMessage): void {
-    const matches = Uint32Array.from(this.matchedPositions, (p) => this.order[p]!).sort();
+    const epoch = this.epochOutcome;
+    const matches = epoch !== undefined ? new Uint32Array(0) : Uint32Array.from(this.matchedPositions, (p) => this.order[p]!).sort();
     const digests = this.own!.digests;
-    const matchedDigests = new Uint8Array(matches.length * POINT_BYTES);
+    let matchedDigests: Uint8Array = new Uint8Array(matches.length * POINT_BYTES);
     matches.forEach((index, i) => matchedDigests.set(digests.subarray(index * POINT_BYTES, (index + 1) * POINT_BYTES), i * POINT_BYTES));
+    if (epoch !== undefined) matchedDigests = epoch.newMatches;
     const result: CompletedResult = {
       // SPEC §8: unequal claimed sizes mark the round disputed.
       status: peerFinish.intersectionSize === this.intersectionSize ? 'completed' : 'disputed',
@@ -738,7 +889,7 @@ class VennRound implements Round {
       peerOffer: this.peerOffer!,
       matches,
       matchedDigests,
-      peerLabels: this.peerLabels,
+      peerLabels: epoch === undefined ? this.peerLabels : new Map(),
       intersectionSize: this.intersectionSize,
       peerIntersectionSize: peerFinish.intersectionSize,
       ownSetSize: this.ownCount,
@@ -748,6 +899,7 @@ class VennRound implements Round {
       transcriptHash: this.transcriptHash!,
       ownFinish: this.ownFinish!,
       peerFinish,
+      ...(epoch === undefined ? {} : { epoch: { ...epoch, newMatchLabels: this.peerLabels } }),
     };
     this.finished = result;
     this.release();
@@ -815,5 +967,10 @@ class VennRound implements Round {
     this.evaluations = EMPTY;
     this.returned = EMPTY;
     this.matchedValues = undefined;
+    this.epochState = undefined;
+    this.epochBook = undefined;
+    this.epochOutcome = undefined;
+    this.epochMatchValues = EMPTY;
+    this.epochMatches = EMPTY;
   }
 }

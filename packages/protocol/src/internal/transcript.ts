@@ -5,19 +5,35 @@
 import { InternalError } from '@venn/errors';
 import { MessageType, type MessageKind } from '@venn/wire';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { PURPOSE_ATTEMPT, PURPOSE_FINISH, PURPOSE_PRE, PURPOSE_PROOF, STREAM_LABEL, TRANSCRIPT_LABEL } from './constants.js';
+import {
+  PURPOSE_ATTEMPT,
+  PURPOSE_EPOCH_ATTEMPT,
+  PURPOSE_EPOCH_FINISH,
+  PURPOSE_EPOCH_PRE,
+  PURPOSE_FINISH,
+  PURPOSE_PRE,
+  PURPOSE_PROOF,
+  STREAM_LABEL,
+  TRANSCRIPT_LABEL,
+} from './constants.js';
 import { ROLE_BYTE, type Role } from './roles.js';
 
 type Hasher = ReturnType<typeof sha512.create>;
 
 /** SPEC §7.2: stream j = 2·(kind index) + (0 for the initiator, 1 for the responder). */
 const STREAM_KINDS = ['offer', 'blinded', 'evaluated', 'proof', 'labels'] as const satisfies readonly MessageKind[];
-export type TranscriptKind = (typeof STREAM_KINDS)[number];
+/** SPEC §13.5: epoch rounds add REMOVED, streams 10 (initiator) and 11 (responder). */
+export type TranscriptKind = (typeof STREAM_KINDS)[number] | 'removed';
+/** The streams of a plain round (SPEC §7.2). */
 export const STREAM_COUNT = 2 * STREAM_KINDS.length;
+/** The streams of an epoch round (SPEC §13.5): the ten of SPEC §7.2 and REMOVED. */
+export const EPOCH_STREAM_COUNT = STREAM_COUNT + 2;
 const ALL_STREAMS = Array.from({ length: STREAM_COUNT }, (_, j) => j);
+const EPOCH_STREAMS = Array.from({ length: EPOCH_STREAM_COUNT }, (_, j) => j);
 
 export function streamIndex(sender: Role, kind: TranscriptKind): number {
-  return 2 * STREAM_KINDS.indexOf(kind) + (sender === 'initiator' ? 0 : 1);
+  const role = sender === 'initiator' ? 0 : 1;
+  return kind === 'removed' ? STREAM_COUNT + role : 2 * STREAM_KINDS.indexOf(kind) + role;
 }
 
 /** SPEC §7.1: sender (1) || type (1) || I2OSP(len(body), 4) || body. */
@@ -82,6 +98,24 @@ export class Transcript {
   }
 
   /**
+   * SPEC §13.5 TH_pre of an epoch round: both OFFERs, both BLINDED and both REMOVED streams, so
+   * every chunk proof binds the chain link and the removals as well. Closes streams 0–3, 10, 11.
+   */
+  epochPreHash(): Uint8Array {
+    return this.hash(PURPOSE_EPOCH_PRE, [0, 1, 2, 3, 10, 11]);
+  }
+
+  /** SPEC §13.5 TH_final of an epoch round over all twelve streams; the next round's `prev`. */
+  epochFinalHash(): Uint8Array {
+    return this.hash(PURPOSE_EPOCH_FINISH, EPOCH_STREAMS);
+  }
+
+  /** audit.md §3: the attempt hash of an epoch round, TH(0x07, {0, …, 11}). */
+  epochAttemptHash(): Uint8Array {
+    return this.hash(PURPOSE_EPOCH_ATTEMPT, EPOCH_STREAMS);
+  }
+
+  /**
    * SPEC §7.3 TH(purpose, J) = SHA-512("VENN-V02-TRANSCRIPT" || I2OSP(purpose, 1) || for each j in
    * J, ascending: I2OSP(j, 1) || S_j). Closes every stream in J.
    */
@@ -91,8 +125,8 @@ export class Transcript {
     }
     for (let i = 0; i < streams.length; i++) {
       const j = streams[i]!;
-      if (!Number.isSafeInteger(j) || j < 0 || j >= STREAM_COUNT || (i > 0 && j <= streams[i - 1]!)) {
-        throw new InternalError('invalid-streams', `"streams" expected ascending stream indices in 0..${STREAM_COUNT - 1}, got ${streams.join(', ')}`);
+      if (!Number.isSafeInteger(j) || j < 0 || j >= EPOCH_STREAM_COUNT || (i > 0 && j <= streams[i - 1]!)) {
+        throw new InternalError('invalid-streams', `"streams" expected ascending stream indices in 0..${EPOCH_STREAM_COUNT - 1}, got ${streams.join(', ')}`);
       }
     }
     const hasher = sha512.create();

@@ -3,6 +3,7 @@ import type { ProtocolError } from '@venn/errors';
 import type { Rng } from '@venn/crypto';
 import type { FinishMessage, LabelField, LabelValues, LogHead, MessageKind, Mode, OfferMessage } from '@venn/wire';
 import type { AbortReason } from './abort.js';
+import type { EpochRoundInput, EpochRoundResult } from './epoch.js';
 import type { OwnSet } from './own-set.js';
 import type { Role } from './roles.js';
 
@@ -81,6 +82,13 @@ export interface RoundOptions {
   readonly phaseTimer?: PhaseTimer;
   /** called with every message sent or received, in order, before it is acted on */
   readonly onMessage?: (record: TranscriptRecord) => void;
+  /**
+   * Present for a round of a key epoch (SPEC §13): `ownSet` then holds only the own additions
+   * since the previous round (none of them already in the epoch), the key is the epoch's, and the
+   * mode must be `intersection`. A responder adds at most as many as the initiator's `cap` and
+   * `ecap` allow; the rest wait for a later round.
+   */
+  readonly epoch?: EpochRoundInput;
 }
 
 /** Bytes to send to the peer, in order. */
@@ -124,6 +132,12 @@ export interface CompletedResult extends ResultBase {
   readonly transcriptHash: Uint8Array;
   readonly ownFinish: FinishMessage;
   readonly peerFinish: FinishMessage;
+  /**
+   * Epoch rounds only (SPEC §13.7): what the round changed. `matches` and `peerLabels` are then
+   * empty and `matchedDigests` holds the new matches (`epoch.newMatches`); `intersectionSize` is
+   * the epoch's intersection after the round.
+   */
+  readonly epoch?: EpochRoundResult;
 }
 
 export interface AbortedResult extends ResultBase {

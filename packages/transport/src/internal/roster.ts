@@ -34,6 +34,10 @@ export interface RosterSchedule {
   readonly cron: string;
   readonly windowMinutes: number;
   readonly timezone: string;
+  /** Optional, with incrementalMinutes: pairs run key epochs of this many days (node.md §10). */
+  readonly epochDays?: number;
+  /** Optional, with epochDays: how often an epoch's incremental rounds may run, in minutes. */
+  readonly incrementalMinutes?: number;
 }
 
 /** One addition to the identifier hygiene list (identifiers.md §12.5) that every member applies at ingest. */
@@ -62,6 +66,8 @@ export const ROSTER_LIMITS = {
   maxPeerSetSize: MAX_SET_SIZE,
   maxRoundsPerDay: 1440,
   maxWindowMinutes: 1440,
+  maxEpochDays: 28,
+  maxIncrementalMinutes: 1440,
   maxHygieneAdditions: 100_000,
   maxHygieneValueLength: 1024,
 } as const;
@@ -296,11 +302,22 @@ export function parseRoster(json: unknown): Roster {
     name: matching(f['name'], 'federation.name', FEDERATION_NAME, '1 to 64 characters A-Z, a-z, 0-9, ".", "_" and "-"'),
     epoch: integer(f['epoch'], 'federation.epoch', 0, ROSTER_LIMITS.maxEpoch),
   };
-  const s = record(r['schedule'], 'schedule', ['cron', 'windowMinutes', 'timezone']);
+  const s = record(r['schedule'], 'schedule', ['cron', 'windowMinutes', 'timezone', 'epochDays', 'incrementalMinutes']);
+  // roster.md §1: key epochs are optional, and their two fields come together.
+  if ((s['epochDays'] === undefined) !== (s['incrementalMinutes'] === undefined)) {
+    const missing = s['epochDays'] === undefined ? 'epochDays' : 'incrementalMinutes';
+    throw invalid(`schedule.${missing}`, `present together with schedule.${missing === 'epochDays' ? 'incrementalMinutes' : 'epochDays'}`, undefined);
+  }
   const schedule = {
     cron: cron(s['cron'], 'schedule.cron'),
     windowMinutes: integer(s['windowMinutes'], 'schedule.windowMinutes', 1, ROSTER_LIMITS.maxWindowMinutes),
     timezone: timezone(s['timezone'], 'schedule.timezone'),
+    ...(s['epochDays'] === undefined
+      ? {}
+      : {
+          epochDays: integer(s['epochDays'], 'schedule.epochDays', 1, ROSTER_LIMITS.maxEpochDays),
+          incrementalMinutes: integer(s['incrementalMinutes'], 'schedule.incrementalMinutes', 1, ROSTER_LIMITS.maxIncrementalMinutes),
+        }),
   };
   const list = r['members'];
   if (!Array.isArray(list) || list.length === 0 || list.length > ROSTER_LIMITS.maxMembers) {
@@ -357,6 +374,8 @@ export function canonicalRosterValue(roster: Roster): unknown {
       cron: roster.schedule.cron,
       windowMinutes: roster.schedule.windowMinutes,
       timezone: roster.schedule.timezone,
+      // Omitted when absent, so rosters without key epochs keep their digest.
+      ...(roster.schedule.epochDays === undefined ? {} : { epochDays: roster.schedule.epochDays, incrementalMinutes: roster.schedule.incrementalMinutes }),
     },
     members: members.map((m) => ({
       id: m.id,

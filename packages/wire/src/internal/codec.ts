@@ -10,7 +10,10 @@ import {
   MAX_ABORT_CODE_BYTES,
   MAX_ABORT_DETAIL_BYTES,
   MAX_CATEGORY_BYTES,
+  EPOCH_ID_BYTES,
   MAX_CHUNK_POINTS,
+  MAX_EPOCH_INDEX,
+  MAX_EPOCH_SET_SIZE,
   MAX_FRAME_BYTES,
   MAX_IDENTIFIER_RULES_BYTES,
   MAX_LABEL_ENTRIES,
@@ -23,12 +26,14 @@ import {
   ROSTER_DIGEST_BYTES,
   ROUND_ID_BYTES,
   SIGNATURE_BYTES,
+  TRANSCRIPT_HASH_BYTES,
 } from './constants.js';
 import {
   LABEL_FIELDS,
   MODES,
   MessageType,
   type AbortMessage,
+  type EpochOffer,
   type FinishMessage,
   type LabelEntry,
   type LabelField,
@@ -38,6 +43,7 @@ import {
   type Mode,
   type OfferMessage,
   type ProofMessage,
+  type RemovedMessage,
 } from './messages.js';
 import { scanFrame } from './scan.js';
 import {
@@ -152,6 +158,8 @@ function toWire(message: Message): OrderedMap {
                 ['sig', message.logHead.signature],
               ]),
         ],
+        // SPEC §13.3: an optional key, omitted outside epoch rounds, so plain OFFERs keep their bytes.
+        ...(message.epoch === undefined ? [] : [['ep', epochToWire(message.epoch)] as const]),
       ]);
     case 'blinded':
       return map([
@@ -196,7 +204,25 @@ function toWire(message: Message): OrderedMap {
         ['code', message.reason],
         ['msg', message.detail],
       ]);
+    case 'removed':
+      return map([
+        ['t', t],
+        ['rid', message.roundId],
+        ['seq', message.seq],
+        ['pts', message.points],
+      ]);
   }
+}
+
+function epochToWire(epoch: EpochOffer): OrderedMap {
+  return map([
+    ['id', epoch.id],
+    ['i', epoch.index],
+    ['prev', epoch.previousHash],
+    ['acc', epoch.accumulated],
+    ['rem', epoch.removals],
+    ['ecap', epoch.epochCap],
+  ]);
 }
 
 function labelEntryToWire(entry: LabelEntry): OrderedMap {
@@ -244,8 +270,10 @@ function fromWire(raw: unknown): Message {
       return parseFinish(raw);
     case MessageType.abort:
       return parseAbort(raw);
+    case MessageType.removed:
+      return parseRemoved(raw);
     default:
-      throw new CodecError('unknown-type', `"message.t" expected a message type in 1..7, got ${t}`);
+      throw new CodecError('unknown-type', `"message.t" expected a message type in 1..8, got ${t}`);
   }
 }
 
@@ -258,7 +286,7 @@ function parseOffer(raw: RawMap): OfferMessage {
   if (version !== PROTOCOL_VERSION) {
     throw new CodecError('unsupported-version', `"offer.v" expected ${PROTOCOL_VERSION}, got ${version}`);
   }
-  expectKeys(raw, where, ['t', 'v', 'rid', 'rd', 'from', 'to', 'mode', 'n', 'cap', 'lf', 'idr', 'K', 'head']);
+  expectKeys(raw, where, ['t', 'v', 'rid', 'rd', 'from', 'to', 'mode', 'n', 'cap', 'lf', 'idr', 'K', 'head'], ['ep']);
   const mode = readString(raw, where, 'mode', 16);
   if (!MODES.includes(mode as Mode)) {
     throw new CodecError('unknown-value', `"offer.mode" expected one of ${MODES.join(', ')}, got ${describe(mode)}`);
@@ -277,6 +305,34 @@ function parseOffer(raw: RawMap): OfferMessage {
     identifierRules: readIdentifierRules(raw),
     publicKey: readBytes(raw, where, 'K', POINT_BYTES),
     logHead: parseLogHead(raw),
+    ...(Object.hasOwn(raw, 'ep') ? { epoch: parseEpoch(raw) } : {}),
+  };
+}
+
+/** SPEC §13.3: the `ep` map of an epoch round's OFFER. */
+function parseEpoch(raw: RawMap): EpochOffer {
+  const ep = readMap(raw, 'offer', 'ep');
+  const where = 'offer.ep';
+  expectKeys(ep, where, ['id', 'i', 'prev', 'acc', 'rem', 'ecap']);
+  return {
+    id: readBytes(ep, where, 'id', EPOCH_ID_BYTES),
+    index: readUint(ep, where, 'i', MAX_EPOCH_INDEX),
+    previousHash: readBytes(ep, where, 'prev', TRANSCRIPT_HASH_BYTES),
+    accumulated: readUint(ep, where, 'acc', MAX_EPOCH_SET_SIZE),
+    removals: readUint(ep, where, 'rem', MAX_SET_SIZE),
+    epochCap: readUint(ep, where, 'ecap', MAX_EPOCH_SET_SIZE),
+  };
+}
+
+/** SPEC §13.4: REMOVED is chunked like BLINDED. */
+function parseRemoved(raw: RawMap): RemovedMessage {
+  const where = 'removed';
+  expectKeys(raw, where, ['t', 'rid', 'seq', 'pts']);
+  return {
+    kind: where,
+    roundId: readBytes(raw, where, 'rid', ROUND_ID_BYTES),
+    seq: readUint(raw, where, 'seq', MAX_POINT_CHUNKS - 1),
+    points: readPacked(raw, where, 'pts', POINT_BYTES, 1, MAX_CHUNK_POINTS),
   };
 }
 
@@ -400,7 +456,8 @@ function parseFinish(raw: RawMap): FinishMessage {
   return {
     kind: 'finish',
     roundId: readBytes(raw, where, 'rid', ROUND_ID_BYTES),
-    intersectionSize: readUint(raw, where, 'size', MAX_SET_SIZE),
+    // SPEC §5.8: an epoch round claims the epoch's intersection, up to MAX_EPOCH_SET_SIZE (§13).
+    intersectionSize: readUint(raw, where, 'size', MAX_EPOCH_SET_SIZE),
     signature: readBytes(raw, where, 'sig', SIGNATURE_BYTES),
   };
 }

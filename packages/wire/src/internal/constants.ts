@@ -57,8 +57,24 @@ export const MAX_FRAME_BYTES = 262_144;
 export const MAX_NESTING_DEPTH = 3;
 
 /**
- * SPEC §5.1: the most entries of any map in a valid message (OFFER's 13 keys), and the most items
+ * SPEC §5.1: the most entries of any map in a valid message (OFFER's 14 keys, with the optional
+ * epoch map `ep` of SPEC §13.3), and the most items
  * of any array (a LABELS chunk). A larger container is refused from its header alone.
  */
-export const MAX_MAP_ENTRIES = 13;
+export const MAX_MAP_ENTRIES = 14;
 export const MAX_ARRAY_ITEMS = MAX_LABEL_ENTRIES;
+
+/**
+ * SPEC §13: the most elements one side may hold in a key epoch (2^24). Additions per round stay
+ * within MAX_SET_SIZE; an epoch accumulates them, and FINISH claims the epoch's intersection.
+ */
+export const MAX_EPOCH_SET_SIZE = 16_777_216;
+
+/** SPEC §13.3: the index of a round within its epoch is a u32. */
+export const MAX_EPOCH_INDEX = 0xffff_ffff;
+
+/** SPEC §7.3: a transcript hash (SHA-512), the epoch chain link `prev` (SPEC §13.3). */
+export const TRANSCRIPT_HASH_BYTES = 64;
+
+/** SPEC §13.3: the epoch id is 32 bytes. */
+export const EPOCH_ID_BYTES = 32;

@@ -9,6 +9,8 @@ export const MessageType = {
   labels: 5,
   finish: 6,
   abort: 7,
+  /** SPEC §13.4: epoch rounds only. */
+  removed: 8,
 } as const;
 
 export type MessageKind = keyof typeof MessageType;
@@ -55,6 +57,24 @@ export interface OfferMessage {
   /** K = k·G, the sender's per-round public key */
   readonly publicKey: Uint8Array;
   readonly logHead: LogHead | null;
+  /** `ep`: present only in an epoch round (SPEC §13.3) */
+  readonly epoch?: EpochOffer;
+}
+
+/** SPEC §13.3: the OFFER's `ep` map, which places a round in its key epoch and chains it to the previous one. */
+export interface EpochOffer {
+  /** `id`: the epoch id, 32 bytes */
+  readonly id: Uint8Array;
+  /** `i`: the round's index in the epoch, 0 for the epoch start */
+  readonly index: number;
+  /** `prev`: TH_final of round i − 1 of the epoch, 64 bytes; 64 zero bytes for i = 0 */
+  readonly previousHash: Uint8Array;
+  /** `acc`: the sender's element count in the epoch once this round completes */
+  readonly accumulated: number;
+  /** `rem`: how many of its elements the sender removes in this round (its REMOVED stream) */
+  readonly removals: number;
+  /** `ecap`: the largest accumulated peer set the sender holds in this epoch */
+  readonly epochCap: number;
 }
 
 /** A chunk of the sender's own blinded elements, k·H(x), packed as 32·m bytes. */
@@ -83,6 +103,17 @@ export interface ProofMessage {
   readonly kind: 'proof';
   readonly roundId: Uint8Array;
   readonly proof: Uint8Array;
+}
+
+/**
+ * SPEC §13.4: a chunk of the doubly blinded values of elements the sender removes from the
+ * epoch, packed as 32·m bytes, the whole stream in ascending byte order.
+ */
+export interface RemovedMessage {
+  readonly kind: 'removed';
+  readonly roundId: Uint8Array;
+  readonly seq: number;
+  readonly points: Uint8Array;
 }
 
 export interface LabelValues {
@@ -131,4 +162,5 @@ export type Message =
   | ProofMessage
   | LabelsMessage
   | FinishMessage
-  | AbortMessage;
+  | AbortMessage
+  | RemovedMessage;

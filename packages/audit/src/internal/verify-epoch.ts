@@ -1,0 +1,174 @@
+/**
+ * The verifier's checks of key epochs (audit.md §9.4, SPEC §13): that a round belongs to its epoch
+ * and is placed in it as its OFFERs say, that it follows the epoch's previous round (the chain:
+ * the same keys, `prev` = TH_final of the round before, counts that add up), and, given every
+ * earlier round, the epoch's intersection that both FINISH messages claim.
+ */
+import type { Role } from '@venn/protocol';
+import { POINT_BYTES, TRANSCRIPT_HASH_BYTES, type EpochOffer } from '@venn/wire';
+import type { AuditRoster } from './audit-roster.js';
+import { bytesEqual } from './bytes.js';
+import type { RoundRecord } from './round-record.js';
+import type { Checks, PartyView } from './verify-bundle.js';
+
+const ROLES: readonly Role[] = ['initiator', 'responder'];
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+const ZERO_HASH = new Uint8Array(TRANSCRIPT_HASH_BYTES);
+
+/** An earlier round of the epoch, as a previous bundle gives it. */
+export interface EpochChainLink {
+  readonly record: RoundRecord;
+  readonly parties: Readonly<Record<Role, PartyView>>;
+  /** TH_final recomputed from the bundle's frames; null if the bundle lacks a complete round */
+  readonly transcriptHash: Uint8Array | null;
+  /** both FINISH messages, and the leaf not aborted */
+  readonly completed: boolean;
+}
+
+const epochOf = (party: PartyView): EpochOffer | undefined => party.offer?.message.epoch;
+
+/**
+ * audit.md §9.4 check `epoch`: the two OFFERs name the same epoch and round, the round id and the
+ * initiator follow from the epoch id (node.md §10.2), an epoch start starts from nothing, and each
+ * party's epoch set fits the other's epoch cap.
+ */
+export function epochCheck(checks: Checks, record: RoundRecord, parties: Readonly<Record<Role, PartyView>>, roster: AuditRoster): void {
+  const eps = { initiator: epochOf(parties.initiator), responder: epochOf(parties.responder) };
+  const present = ROLES.filter((role) => eps[role] !== undefined);
+  if (present.length === 0) return checks.pass('epoch', 'a plain round: no key epoch');
+  const both = parties.initiator.offer !== undefined && parties.responder.offer !== undefined;
+  // SPEC §13.6 check 10: the responder sends its OFFER only after accepting the initiator's.
+  if (both && present.length === 1) {
+    return checks.fail('epoch', 'responder', `${parties.responder.id} answered ${present[0] === 'initiator' ? 'an epoch OFFER with a plain one' : 'a plain OFFER with an epoch one'} [epoch-mismatch]`);
+  }
+  const ep = eps[present[0]!]!;
+  if (both && (!bytesEqual(eps.initiator!.id, eps.responder!.id) || eps.initiator!.index !== eps.responder!.index)) {
+    return checks.fail('epoch', 'responder', `${parties.responder.id} answered round ${eps.initiator!.index} of epoch ${hex(eps.initiator!.id).slice(0, 16)}… with round ${eps.responder!.index} of epoch ${hex(eps.responder!.id).slice(0, 16)}… [epoch-mismatch]`);
+  }
+  if (record.slot !== null) return checks.fail('epoch', 'exporter', `the leaf logs a slot for a round of a key epoch, which has none (node.md §10.2)`);
+  // node.md §10.2: the round id follows from the epoch id and the index; the epoch's initiator from its id.
+  const expectedId = roster.schedule.epochRoundId?.(ep.id, ep.index);
+  if (expectedId !== undefined && !bytesEqual(expectedId, record.roundId)) {
+    return checks.fail('epoch', 'initiator', `${parties.initiator.id} ran round ${hex(record.roundId)} as round ${ep.index} of epoch ${hex(ep.id).slice(0, 16)}…, whose round id is ${hex(expectedId)}`);
+  }
+  const initiator = roster.schedule.scheduledInitiator(ep.id, record.initiatorId, record.responderId);
+  if (initiator !== record.initiatorId) return checks.fail('epoch', 'initiator', `${record.initiatorId} opened a round of epoch ${hex(ep.id).slice(0, 16)}…, whose initiator is ${initiator} [not-initiator]`);
+  for (const role of present) {
+    const own = eps[role]!;
+    const n = parties[role].offer!.message.setSize;
+    // SPEC §13.3: round 0 starts the epoch from nothing.
+    if (ep.index === 0 && (!bytesEqual(own.previousHash, ZERO_HASH) || own.removals !== 0 || own.accumulated !== n)) {
+      return checks.fail('epoch', role, `${parties[role].id}'s OFFER of the epoch's start states prev ${bytesEqual(own.previousHash, ZERO_HASH) ? 'zero' : 'non-zero'}, rem ${own.removals}, acc ${own.accumulated} for ${n} additions; an epoch starts empty [epoch-mismatch]`);
+    }
+  }
+  if (both) {
+    // SPEC §13.6 check 15, as the responder had to apply it before answering.
+    for (const role of ROLES) {
+      const peer = role === 'initiator' ? 'responder' : 'initiator';
+      if (eps[role]!.accumulated > eps[peer]!.epochCap) {
+        return checks.fail('epoch', 'responder', `${parties[role].id} holds ${eps[role]!.accumulated} elements in the epoch, over ${parties[peer].id}'s epoch cap of ${eps[peer]!.epochCap} [set-too-large]`);
+      }
+    }
+  }
+  checks.pass('epoch', `round ${ep.index} of epoch ${hex(ep.id).slice(0, 16)}…${expectedId === undefined ? '' : ', round id and initiator from the epoch id'}; acc ${ROLES.map((role) => eps[role]?.accumulated ?? '—').join(' / ')}, rem ${ROLES.map((role) => eps[role]?.removals ?? '—').join(' / ')}`);
+}
+
+/**
+ * audit.md §9.4 check `epoch-chain`: round i against round i − 1 of the same epoch: the same
+ * parties in the same roles, each OFFER's `prev` = the recomputed TH_final of round i − 1, each
+ * party's key unchanged, and `acc` = the previous `acc` + `n` − `rem`. A broken link or a changed
+ * key is the fault of the party whose OFFER states it.
+ */
+export function epochChainCheck(checks: Checks, parties: Readonly<Record<Role, PartyView>>, ep: EpochOffer | undefined, chain: readonly EpochChainLink[], given: boolean): void {
+  if (ep === undefined) return checks.pass('epoch-chain', 'a plain round: no chain');
+  if (ep.index === 0) return checks.pass('epoch-chain', "the epoch's start: the chain begins here");
+  const link = findLink(chain, ep.id, ep.index - 1);
+  if (link === undefined) {
+    const eps = ROLES.map((role) => epochOf(parties[role]));
+    // Without the previous round the two links can still be compared with each other.
+    if (eps[0] !== undefined && eps[1] !== undefined && !bytesEqual(eps[0].previousHash, eps[1].previousHash)) {
+      return checks.fail('epoch-chain', 'responder', `the two OFFERs name different previous rounds; ${parties.responder.id} answered a link it had to refuse [epoch-mismatch]`);
+    }
+    return checks.skip('epoch-chain', `needs the bundle of round ${ep.index - 1} of the epoch${given ? ' (none of the bundles given is)' : ' (--previous)'}`);
+  }
+  if (!link.completed || link.transcriptHash === null) return checks.fail('epoch-chain', null, `round ${ep.index - 1} of the epoch did not complete in the bundle given, so no round can follow it`);
+  for (const role of ROLES) {
+    if (link.parties[role].id !== parties[role].id) return checks.fail('epoch-chain', null, `round ${ep.index - 1} ran between other parties or roles (${link.parties.initiator.id} → ${link.parties.responder.id})`);
+  }
+  for (const role of ROLES) {
+    const offer = parties[role].offer?.message;
+    const own = offer?.epoch;
+    const before = link.parties[role].offer!.message;
+    if (offer === undefined || own === undefined) continue;
+    const id = parties[role].id;
+    if (!bytesEqual(own.previousHash, link.transcriptHash)) {
+      return checks.fail('epoch-chain', role, `${id}'s OFFER links to ${hex(own.previousHash).slice(0, 16)}…, not to TH_final ${hex(link.transcriptHash).slice(0, 16)}… of round ${ep.index - 1} [epoch-mismatch]`);
+    }
+    if (!bytesEqual(offer.publicKey, before.publicKey)) {
+      return checks.fail('epoch-chain', role, `${id}'s OFFER carries another key K than in round ${ep.index - 1} of the epoch: one key per epoch (SPEC §13.1) [epoch-mismatch]`);
+    }
+    const previous = before.epoch!.accumulated;
+    if (own.removals > previous || own.accumulated !== previous + offer.setSize - own.removals) {
+      return checks.fail('epoch-chain', role, `${id}'s OFFER states acc ${own.accumulated} after ${offer.setSize} additions and ${own.removals} removals, from ${previous} in round ${ep.index - 1} [epoch-mismatch]`);
+    }
+  }
+  checks.pass('epoch-chain', `follows round ${ep.index - 1}: prev is its TH_final ${hex(link.transcriptHash).slice(0, 16)}…, the same keys, counts that add up`);
+}
+
+function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number): EpochChainLink | undefined {
+  return chain.find((link) => {
+    const ep = link.parties.initiator.offer?.message.epoch;
+    return ep !== undefined && ep.index === index && bytesEqual(ep.id, id);
+  });
+}
+
+/**
+ * SPEC §13.7 from the frames alone: for each party X the set of its elements' doubly blinded
+ * values (the peer's evaluations of X's additions, less X's removals), over rounds 0 … index;
+ * the epoch's intersection is the number of values the two sets share. Returns why it cannot
+ * (a string), the party whose frames break the epoch, or both parties' size.
+ */
+export function replayEpoch(
+  parties: Readonly<Record<Role, PartyView>>,
+  index: number,
+  chain: readonly EpochChainLink[],
+): string | { fault: Role; detail: string } | Record<Role, number> {
+  const ep = epochOf(parties.initiator) ?? epochOf(parties.responder)!;
+  const rounds: Array<Readonly<Record<Role, PartyView>>> = [];
+  for (let i = 0; i < index; i++) {
+    const link = findLink(chain, ep.id, i);
+    if (link === undefined || !link.completed) return `the epoch's intersection takes every earlier round of the epoch; round ${i} is missing or incomplete`;
+    rounds.push(link.parties);
+  }
+  rounds.push(parties);
+  const values: Record<Role, Set<string>> = { initiator: new Set(), responder: new Set() };
+  const key = (points: Uint8Array, i: number): string => Buffer.from(points.buffer, points.byteOffset + i * POINT_BYTES, POINT_BYTES).toString('latin1');
+  for (const [round, views] of rounds.entries()) {
+    for (const role of ROLES) {
+      const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
+      const own = values[role];
+      // SPEC §13.6: an addition whose value the epoch already holds, or that the round repeats, was sent again.
+      const added = new Set<string>();
+      for (const points of views[peer].evaluatedPoints) {
+        for (let i = 0; i < points.length / POINT_BYTES; i++) {
+          const value = key(points, i);
+          if (own.has(value) || added.has(value)) return { fault: role, detail: `added, in round ${round}, an element already in the epoch [duplicate-addition]` };
+          added.add(value);
+        }
+      }
+      for (const points of views[role].removedPoints) {
+        for (let i = 0; i < points.length / POINT_BYTES; i++) {
+          if (!own.has(key(points, i))) return { fault: role, detail: `removed, in round ${round}, a value it never added [bad-removal]` };
+        }
+      }
+    }
+    for (const role of ROLES) {
+      const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
+      for (const points of views[role].removedPoints) for (let i = 0; i < points.length / POINT_BYTES; i++) values[role].delete(key(points, i));
+      for (const points of views[peer].evaluatedPoints) for (let i = 0; i < points.length / POINT_BYTES; i++) values[role].add(key(points, i));
+    }
+  }
+  let shared = 0;
+  for (const value of values.initiator) if (values.responder.has(value)) shared++;
+  return { initiator: shared, responder: shared };
+}

@@ -1,0 +1,192 @@
+/**
+ * audit.md §9.4: the verifier on rounds of a key epoch (SPEC §13). An incremental round verifies on
+ * its own (its proofs under the epoch's keys), against the round before it (the chain), and with
+ * every earlier round (the epoch's intersection). Tampered transcripts fail with the party at
+ * fault named: a dropped addition, a broken chain link, an evaluation under another key.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomScalar, scalarBaseMult } from '@venn/crypto';
+import type { CompletedResult, EpochRoundInput, Role } from '@venn/protocol';
+import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
+import { encodeTranscriptBundle, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
+import { auditRoster, digest, exportBundle, hourlySchedule, ids, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
+
+const encoder = new TextEncoder();
+const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+/** node.md §10.2: the round id of round i of an epoch. */
+const epochRoundId = (epochId: Uint8Array, index: number): Uint8Array =>
+  sha256(Buffer.concat([encoder.encode('venn/epoch-round-id/v1'), Uint8Array.of(0), epochId, u32(index)]));
+const roster: AuditRoster = { ...auditRoster(), schedule: { ...hourlySchedule, epochRoundId } };
+
+/** An epoch id whose initiator (node.md §4's rule on the epoch id) is lab-a. */
+const epochId = (() => {
+  for (let i = 0; ; i++) {
+    const id = sha256(encoder.encode(`audit-test/epoch/${i}`));
+    if (hourlySchedule.scheduledInitiator(id, ids.initiator, ids.responder) === ids.initiator) return id;
+  }
+})();
+
+const lists: ReadonlyArray<Record<Role, string[]>> = [
+  { initiator: ['s1', 's2', 's3', 'a1', 'a2'], responder: ['s1', 's2', 's3', 'b1', 'b2', 'later'] },
+  { initiator: ['s2', 's3', 'a1', 'later', 'a3'], responder: ['s1', 's3', 'b1', 'b2', 'later', 'b3'] },
+  { initiator: ['s2', 's3', 'later', 'a3', 'both'], responder: ['s1', 's2', 's3', 'b2', 'later', 'b3', 'both'] },
+];
+
+interface EpochRun {
+  readonly states: Record<Role, MapEpochState>;
+  readonly played: PlayedRound[];
+  readonly bundles: TranscriptBundle[];
+}
+
+/** Plays rounds 0 … upTo − 1; `tweak(index)` may change a round's inputs or frames in flight. */
+function runEpoch(upTo: number, tweak: (index: number) => { epoch?: Partial<Record<Role, Partial<EpochRoundInput>>>; intercept?: (m: InFlight) => Uint8Array } = () => ({})): EpochRun {
+  const states = { initiator: new MapEpochState(epochId, 'audit/epoch/a'), responder: new MapEpochState(epochId, 'audit/epoch/b') };
+  const played: PlayedRound[] = [];
+  const bundles: TranscriptBundle[] = [];
+  for (let index = 0; index < upTo; index++) {
+    const changes = tweak(index);
+    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[index]![role].map(digest), changes.epoch?.[role]));
+    const round = playRound({
+      roundId: epochRoundId(epochId, index),
+      elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
+      epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
+      ...(changes.intercept === undefined ? {} : { intercept: changes.intercept }),
+    });
+    played.push(round);
+    bundles.push(exportBundle(round, 'initiator'));
+    if (round.results.initiator.status !== 'aborted' && round.results.responder.status !== 'aborted') {
+      states.initiator.apply(round.results.initiator as CompletedResult);
+      states.responder.apply(round.results.responder as CompletedResult);
+    }
+  }
+  return { states, played, bundles };
+}
+
+const statusOf = (report: BundleReport, name: string): string => report.checks.find((check) => check.name === name)!.status;
+const check = (report: BundleReport, name: string) => report.checks.find((c) => c.name === name)!;
+
+/** Rewrites the first frame of `kind` from `from` in a round. */
+function rewrite(from: Role, kind: Message['kind'], change: (message: Message) => Message): (m: InFlight) => Uint8Array {
+  let done = false;
+  return (m) => {
+    if (done || m.from !== from || m.kind !== kind) return m.bytes;
+    done = true;
+    return encodeMessage(change(decodeMessage(m.bytes)));
+  };
+}
+
+let honest: EpochRun;
+beforeAll(() => {
+  honest = runEpoch(3);
+});
+
+describe('an honest epoch', () => {
+  it('verifies round by round; each incremental round alone passes every check it can make', () => {
+    for (const [index, bundle] of honest.bundles.entries()) {
+      const report = verifyTranscriptBundle(encodeTranscriptBundle(bundle), roster);
+      expect(report.failure).toBeNull();
+      expect(report.summary.epoch).toMatchObject({ index });
+      if (index === 0) {
+        expect(report.checks.every((c) => c.status === 'pass')).toBe(true);
+        expect(report.summary.recomputed).toEqual({ initiator: 3, responder: 3 });
+      } else {
+        // Alone, an incremental round cannot show its chain or the epoch's intersection.
+        expect(statusOf(report, 'epoch-chain')).toBe('skip');
+        expect(statusOf(report, 'intersection-size')).toBe('skip');
+        expect(statusOf(report, 'proof-initiator')).toBe('pass');
+        expect(statusOf(report, 'proof-responder')).toBe('pass');
+      }
+    }
+  });
+
+  it('verifies the chain and recomputes the epoch intersection given the earlier rounds', () => {
+    const report = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[1]!, honest.bundles[0]!] });
+    expect(report.failure).toBeNull();
+    expect(report.checks.every((c) => c.status === 'pass')).toBe(true);
+    // s2, s3, later and both: the plain intersection of the current lists.
+    expect(report.summary.recomputed).toEqual({ initiator: 4, responder: 4 });
+    expect(report.summary.claims).toEqual({ initiator: 4, responder: 4 });
+    expect(check(report, 'epoch-chain').detail).toMatch(/follows round 1/);
+  });
+
+  it('needs only round i − 1 for the chain; the intersection takes every earlier round', () => {
+    const report = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[1]!] });
+    expect(statusOf(report, 'epoch-chain')).toBe('pass');
+    expect(statusOf(report, 'intersection-size')).toBe('skip');
+  });
+});
+
+describe('tampered incremental transcripts name the party at fault', () => {
+  it('a dropped addition (one point fewer than the OFFER declares): the sender', () => {
+    const run = runEpoch(3, (index) => (index === 2 ? {
+      intercept: rewrite('responder', 'blinded', (message) => {
+        const chunk = message as Extract<Message, { kind: 'blinded' }>;
+        return { ...chunk, points: chunk.points.subarray(0, chunk.points.length - 32) };
+      }),
+    } : {}));
+    const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/count-mismatch/);
+  });
+
+  it('a dropped addition left out of the count (acc): the sender, from the chain', () => {
+    // Both parties run round 2 with lab-b stating one element fewer than it holds; the round completes.
+    const run = runEpoch(3, (index) => (index === 2 ? {
+      intercept: rewrite('responder', 'offer', (message) => {
+        const offer = message as Extract<Message, { kind: 'offer' }>;
+        return { ...offer, epoch: { ...offer.epoch!, accumulated: offer.epoch!.accumulated - 1 } };
+      }),
+    } : {}));
+    // lab-a refuses it at once (SPEC §13.6 check 14); an auditor blames lab-b from the chain.
+    expect(run.played[2]!.results.initiator.status).toBe('aborted');
+    const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
+    expect(report.failure).toMatchObject({ name: 'epoch-chain', party: 'responder', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/acc/);
+  });
+
+  it('a wrong chain link that both parties signed: the party whose OFFER states it', () => {
+    const forged = new Uint8Array(64).fill(0x5c);
+    const run = runEpoch(3, (index) => (index === 2 ? { epoch: { initiator: { previousHash: forged }, responder: { previousHash: forged } } } : {}));
+    expect(run.played[2]!.results.initiator.status).toBe('completed');
+    // Alone the bundle is valid as far as it can tell; with round 1 it is not.
+    expect(verifyTranscriptBundle(run.bundles[2]!, roster).failure).toBeNull();
+    const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
+    expect(report.failure).toMatchObject({ name: 'epoch-chain', party: 'initiator', member: 'lab-a' });
+    expect(report.failure!.detail).toMatch(/links to/);
+  });
+
+  it('a wrong chain link the peer refused: the sender', () => {
+    const run = runEpoch(3, (index) => (index === 2 ? { epoch: { initiator: { previousHash: new Uint8Array(64).fill(1) } } } : {}));
+    expect(run.played[2]!.results.responder).toMatchObject({ status: 'aborted', reason: 'epoch-mismatch' });
+    const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
+    expect(report.failure).toMatchObject({ name: 'epoch-chain', party: 'initiator' });
+  });
+
+  it('an evaluation under another key than the OFFER states: the prover, by its chunk proof', () => {
+    const otherKey = randomScalar(seededRng('audit/epoch/other-key'));
+    const epochK = scalarBaseMult(honest.states.initiator.key);
+    const run = runEpoch(3, (index) => (index === 2 ? {
+      epoch: { initiator: { key: otherKey } },
+      // The OFFER still states the epoch's K.
+      intercept: rewrite('initiator', 'offer', (message) => ({ ...(message as Extract<Message, { kind: 'offer' }>), publicKey: epochK })),
+    } : {}));
+    const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
+    expect(report.failure).toMatchObject({ name: 'proof-initiator', party: 'initiator', member: 'lab-a' });
+    expect(report.failure!.detail).toMatch(/bad-proof/);
+  });
+
+  it('a key changed mid-epoch, with proofs under the new key: the party that changed it, from the chain', () => {
+    const run = runEpoch(3, (index) => (index === 2 ? { epoch: { initiator: { key: randomScalar(seededRng('audit/epoch/new-key')) } } } : {}));
+    const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
+    expect(report.failure).toMatchObject({ name: 'epoch-chain', party: 'initiator' });
+    expect(report.failure!.detail).toMatch(/another key/);
+  });
+
+  it('a round id that is not the epoch\'s: the initiator', () => {
+    const run = runEpoch(1);
+    const report = verifyTranscriptBundle(run.bundles[0]!, { ...roster, schedule: { ...roster.schedule, epochRoundId: (id, index) => epochRoundId(id, index + 1) } });
+    expect(report.failure).toMatchObject({ name: 'epoch', party: 'initiator' });
+  });
+});

@@ -1,0 +1,332 @@
+/**
+ * Key epochs in the node's store (node.md §10.4): one row per epoch with a peer, the state each
+ * round of it leaves (own digests with their doubly blinded values, the peer's values), and the
+ * rounds that ran in it. State is written only when a round completed (SPEC §13.2), in the
+ * transaction that commits the round; the round worker reads it through lookups, so a round
+ * costs work in proportion to the changes, not to the epoch's size. No secret is ever stored here:
+ * the epoch keys live in the key store (epoch-keys.ts).
+ */
+import type Database from 'better-sqlite3';
+import { InternalError } from '@venn/errors';
+import type { RoundRole, Store } from './store.js';
+
+export type EpochStatus = 'open' | 'ended';
+export type EpochRoundKind = 'start' | 'fill' | 'incremental';
+
+export interface EpochRecord {
+  readonly row: number;
+  readonly epochId: Uint8Array;
+  readonly peerId: string;
+  /** this node's role in every round of the epoch */
+  readonly role: RoundRole;
+  /** the epoch slot's start (Unix seconds) and the epoch's generation in it (node.md §10.2) */
+  readonly slotStart: number;
+  readonly generation: number;
+  /** when the epoch slot ends (Unix ms): the epoch ends then at the latest */
+  readonly endsAt: number;
+  readonly status: EpochStatus;
+  readonly endReason: string | null;
+  /** K_X, K_Y (public); the peer's once round 0 completed */
+  readonly ownKey: Uint8Array;
+  readonly peerKey: Uint8Array | null;
+  /** the index of the epoch's next round, and TH_final of its last completed one (zeros before) */
+  readonly nextIndex: number;
+  readonly previousHash: Uint8Array;
+  readonly ownCount: number;
+  readonly peerCount: number;
+  readonly intersectionSize: number;
+  /** the peer's `cap` and `ecap` in its last OFFER of the epoch, to size the next additions */
+  readonly peerCap: number | null;
+  readonly peerEpochCap: number | null;
+  /** the lists' fingerprint when the last completed round started (listsMark) */
+  readonly listsMark: string | null;
+  /** either side had more changes than the last completed round carried */
+  readonly ownMore: boolean;
+  readonly peerMore: boolean;
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+}
+
+interface EpochRowSql {
+  id: number; epoch_id: Buffer; peer_id: string; role: RoundRole; slot_start: number; generation: number; ends_at: number; status: EpochStatus;
+  end_reason: string | null; own_key: Buffer; peer_key: Buffer | null; next_index: number; prev_hash: Buffer; own_count: number; peer_count: number;
+  intersection: number; peer_cap: number | null; peer_ecap: number | null; lists_mark: string | null; own_more: number; peer_more: number; created_at: number; ended_at: number | null;
+}
+
+function toEpoch(row: EpochRowSql): EpochRecord {
+  return {
+    row: row.id, epochId: new Uint8Array(row.epoch_id), peerId: row.peer_id, role: row.role, slotStart: row.slot_start, generation: row.generation,
+    endsAt: row.ends_at, status: row.status, endReason: row.end_reason, ownKey: new Uint8Array(row.own_key),
+    peerKey: row.peer_key === null ? null : new Uint8Array(row.peer_key), nextIndex: row.next_index, previousHash: new Uint8Array(row.prev_hash),
+    ownCount: row.own_count, peerCount: row.peer_count, intersectionSize: row.intersection, peerCap: row.peer_cap, peerEpochCap: row.peer_ecap,
+    listsMark: row.lists_mark, ownMore: row.own_more === 1, peerMore: row.peer_more === 1, createdAt: row.created_at, endedAt: row.ended_at,
+  };
+}
+
+/** One round of an epoch as `venn rounds` shows it. */
+export interface EpochRoundInfo {
+  readonly roundRow: number;
+  readonly epochRow: number;
+  readonly epochId: Uint8Array;
+  readonly index: number;
+  readonly kind: EpochRoundKind;
+  readonly additions: number | null;
+  readonly removals: number | null;
+  readonly peerAdditions: number | null;
+  readonly peerRemovals: number | null;
+  readonly newMatches: number | null;
+  readonly endedMatches: number | null;
+}
+
+/** What a completed round changed (SPEC §13.7), as the round worker reports it. */
+export interface EpochDelta {
+  /** own additions, ascending, with the values the peer returned (32 bytes each, aligned) */
+  readonly addedDigests: Uint8Array;
+  readonly addedValues: Uint8Array;
+  readonly removedDigests: Uint8Array;
+  readonly peerAdded: Uint8Array;
+  readonly peerRemoved: Uint8Array;
+  readonly endedMatches: Uint8Array;
+  readonly newMatches: number;
+  readonly ownCount: number;
+  readonly peerCount: number;
+  readonly intersectionSize: number;
+  readonly peerKey: Uint8Array;
+  readonly transcriptHash: Uint8Array;
+  readonly peerCap: number;
+  readonly peerEpochCap: number;
+  readonly ownMore: boolean;
+  readonly peerMayHaveMore: boolean;
+  /** the lists' fingerprint when the round started */
+  readonly listsMark: string;
+}
+
+const ZERO_HASH = Buffer.alloc(64);
+
+function each(values: Uint8Array, visit: (value: Buffer) => void): void {
+  const buffer = Buffer.from(values.buffer, values.byteOffset, values.length);
+  for (let at = 0; at < values.length; at += 32) visit(buffer.subarray(at, at + 32));
+}
+
+export class EpochStore {
+  private readonly db: Database.Database;
+
+  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {
+    this.db = store.db;
+  }
+
+  /** The peer's open epoch, if any (at most one is open per peer). */
+  openEpoch(peerId: string): EpochRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM epochs WHERE peer_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1").get(peerId) as EpochRowSql | undefined;
+    return row === undefined ? undefined : toEpoch(row);
+  }
+
+  openEpochs(): EpochRecord[] {
+    return (this.db.prepare("SELECT * FROM epochs WHERE status = 'open' ORDER BY id").all() as EpochRowSql[]).map(toEpoch);
+  }
+
+  epoch(row: number): EpochRecord {
+    const found = this.db.prepare('SELECT * FROM epochs WHERE id = ?').get(row) as EpochRowSql | undefined;
+    if (found === undefined) throw new InternalError('epoch-not-found', `epoch row ${row} expected to exist`);
+    return toEpoch(found);
+  }
+
+  byEpochId(epochId: Uint8Array): EpochRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM epochs WHERE epoch_id = ?').get(Buffer.from(epochId)) as EpochRowSql | undefined;
+    return row === undefined ? undefined : toEpoch(row);
+  }
+
+  /** The highest generation of the slot this node knows of with the peer, or −1. */
+  lastGeneration(peerId: string, slotStart: number): number {
+    const row = this.db.prepare('SELECT max(generation) AS g FROM epochs WHERE peer_id = ? AND slot_start = ?').get(peerId, slotStart) as { g: number | null };
+    return row.g ?? -1;
+  }
+
+  /** Epochs started with the peer since `since` (ms), by either side (node.md §10.5). */
+  startsSince(peerId: string, since: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM epochs WHERE peer_id = ? AND created_at > ?').get(peerId, since) as { n: number }).n;
+  }
+
+  /** Rounds of epochs with the peer whose attempt was recorded since `since` (ms). */
+  roundsSince(peerId: string, since: number): number {
+    return (this.db.prepare(`SELECT count(DISTINCT r.round_id) AS n FROM epoch_rounds e JOIN rounds r ON r.id = e.round_row
+      WHERE r.peer_id = ? AND r.created_at > ?`).get(peerId, since) as { n: number }).n;
+  }
+
+  createEpoch(input: { epochId: Uint8Array; peerId: string; role: RoundRole; slotStart: number; generation: number; endsAt: number; ownKey: Uint8Array }): EpochRecord {
+    const result = this.db.prepare(`INSERT INTO epochs (epoch_id, peer_id, role, slot_start, generation, ends_at, status, own_key, next_index, prev_hash, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, 'open', ?, 0, ?, ?)`).run(Buffer.from(input.epochId), input.peerId, input.role, input.slotStart, input.generation, input.endsAt, Buffer.from(input.ownKey), ZERO_HASH, this.now());
+    return this.epoch(Number(result.lastInsertRowid));
+  }
+
+  /**
+   * Ends an epoch: marked ended with its reason and its state deleted (the key file is erased by
+   * the key store). Its rounds, matches and log leaves stay: they are history.
+   */
+  endEpoch(row: number, reason: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE epochs SET status = 'ended', end_reason = ?, ended_at = ? WHERE id = ? AND status = 'open'").run(reason.slice(0, 200), this.now(), row);
+      this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ?').run(row);
+      this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ?').run(row);
+    }).immediate();
+  }
+
+  /** Marks an attempt as a round of an epoch (its row in `rounds` is created by Store.createRound). */
+  recordEpochRound(roundRow: number, epochRow: number, index: number, kind: EpochRoundKind): void {
+    this.db.prepare('INSERT INTO epoch_rounds (round_row, epoch_row, idx, kind) VALUES (?, ?, ?, ?)').run(roundRow, epochRow, index, kind);
+  }
+
+  epochRoundOf(roundRow: number): EpochRoundInfo | undefined {
+    return this.roundInfo('WHERE e.round_row = ?', roundRow)[0];
+  }
+
+  /** Every epoch round of the given attempts, by round row. */
+  epochRounds(roundRows?: readonly number[]): Map<number, EpochRoundInfo> {
+    const rows = roundRows === undefined ? this.roundInfo('', undefined) : roundRows.length === 0 ? [] : this.roundInfo(`WHERE e.round_row IN (${roundRows.map(() => '?').join(',')})`, ...roundRows);
+    return new Map(rows.map((info) => [info.roundRow, info]));
+  }
+
+  private roundInfo(where: string, ...params: unknown[]): EpochRoundInfo[] {
+    const rows = this.db.prepare(`SELECT e.*, p.epoch_id AS epoch_id FROM epoch_rounds e JOIN epochs p ON p.id = e.epoch_row ${where} ORDER BY e.round_row`).all(...params.filter((p) => p !== undefined)) as Array<{
+      round_row: number; epoch_row: number; epoch_id: Buffer; idx: number; kind: EpochRoundKind; additions: number | null; removals: number | null;
+      peer_additions: number | null; peer_removals: number | null; new_matches: number | null; ended_matches: number | null;
+    }>;
+    return rows.map((row) => ({
+      roundRow: row.round_row, epochRow: row.epoch_row, epochId: new Uint8Array(row.epoch_id), index: row.idx, kind: row.kind, additions: row.additions,
+      removals: row.removals, peerAdditions: row.peer_additions, peerRemovals: row.peer_removals, newMatches: row.new_matches, endedMatches: row.ended_matches,
+    }));
+  }
+
+  /**
+   * SPEC §13.2: what a completed round changed, written in the transaction that commits the
+   * round (Store.finishRound's `within`), so the state moves exactly when the round completed.
+   */
+  applyRound(epochRow: number, roundRow: number, delta: EpochDelta): void {
+    const epoch = this.epoch(epochRow);
+    if (epoch.status !== 'open') throw new InternalError('epoch-not-open', `epoch row ${epochRow} is ${epoch.status}; a round of it cannot complete`);
+    const insertOwn = this.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value) VALUES (?, ?, ?)');
+    const deleteOwn = this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND digest = ?');
+    const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value) VALUES (?, ?)');
+    const deletePeer = this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND value = ?');
+    each(delta.removedDigests, (digest) => deleteOwn.run(epochRow, digest));
+    const values = Buffer.from(delta.addedValues.buffer, delta.addedValues.byteOffset, delta.addedValues.length);
+    let at = 0;
+    each(delta.addedDigests, (digest) => {
+      insertOwn.run(epochRow, digest, values.subarray(at, at + 32));
+      at += 32;
+    });
+    each(delta.peerRemoved, (value) => deletePeer.run(epochRow, value));
+    each(delta.peerAdded, (value) => insertPeer.run(epochRow, value));
+    const endMatch = this.db.prepare('INSERT OR IGNORE INTO epoch_match_ends (round_row, digest) VALUES (?, ?)');
+    each(delta.endedMatches, (digest) => endMatch.run(roundRow, digest));
+    this.db.prepare(`UPDATE epochs SET next_index = next_index + 1, prev_hash = ?, own_count = ?, peer_count = ?, intersection = ?, peer_key = ?, peer_cap = ?, peer_ecap = ?,
+      lists_mark = ?, own_more = ?, peer_more = ? WHERE id = ?`).run(Buffer.from(delta.transcriptHash), delta.ownCount, delta.peerCount, delta.intersectionSize, Buffer.from(delta.peerKey),
+      delta.peerCap, delta.peerEpochCap, delta.listsMark, delta.ownMore ? 1 : 0, delta.peerMayHaveMore ? 1 : 0, epochRow);
+    this.db.prepare(`UPDATE epoch_rounds SET additions = ?, removals = ?, peer_additions = ?, peer_removals = ?, new_matches = ?, ended_matches = ? WHERE round_row = ?`).run(
+      delta.addedDigests.length / 32, delta.removedDigests.length / 32, delta.peerAdded.length / 32, delta.peerRemoved.length / 32, delta.newMatches, delta.endedMatches.length / 32, roundRow);
+  }
+
+  /**
+   * A fingerprint of the lists (node.md §10.3): it changes with every ingest (which sets seen_at),
+   * removal, retention or drop, so an epoch runs a round only when something may have changed.
+   */
+  listsMark(): string {
+    const row = this.db.prepare('SELECT count(*) AS n, coalesce(max(seen_at), 0) AS seen FROM list_items').get() as { n: number; seen: number };
+    return `${row.n}:${row.seen}`;
+  }
+
+  /** Digests whose match ended in each round (SPEC §13.7), for `venn matches`. */
+  endedMatches(roundRows: readonly number[]): Map<number, Set<string>> {
+    const out = new Map<number, Set<string>>();
+    if (roundRows.length === 0) return out;
+    const rows = this.db.prepare(`SELECT round_row, digest FROM epoch_match_ends WHERE round_row IN (${roundRows.map(() => '?').join(',')})`).all(...roundRows) as Array<{ round_row: number; digest: Buffer }>;
+    for (const row of rows) {
+      const set = out.get(row.round_row) ?? new Set<string>();
+      set.add(row.digest.toString('hex'));
+      out.set(row.round_row, set);
+    }
+    return out;
+  }
+}
+
+/**
+ * The round worker's view of an epoch's state (SPEC §13.2), over its own read-only connection:
+ * this node's pending changes against its lists, and the batch lookups the round asks for.
+ */
+export class EpochStateReader {
+  private readonly peerHasStatement: Database.Statement;
+  private readonly ownByValueStatement: Database.Statement;
+  private readonly ownHasStatement: Database.Statement;
+  private readonly labelStatement: Database.Statement;
+
+  constructor(private readonly db: Database.Database, private readonly epochRow: number) {
+    this.peerHasStatement = db.prepare('SELECT 1 FROM epoch_peer WHERE epoch_row = ? AND value = ?').pluck();
+    this.ownByValueStatement = db.prepare('SELECT digest FROM epoch_own WHERE epoch_row = ? AND value = ?').pluck();
+    this.ownHasStatement = db.prepare('SELECT 1 FROM epoch_own WHERE epoch_row = ? AND digest = ?').pluck();
+    this.labelStatement = db.prepare('SELECT category, first_seen, reason FROM list_items WHERE digest = ? ORDER BY list_id LIMIT 1');
+  }
+
+  /**
+   * This node's changes since the epoch's last completed round (SPEC §13.3): digests its lists
+   * hold that the epoch does not (at most `maxAdditions`, the first in byte order, and whether
+   * more wait), and elements of the epoch its lists no longer hold (at most `maxRemovals`), with
+   * their values.
+   */
+  changes(maxAdditions: number, maxRemovals: number): { additions: Uint8Array; more: boolean; removedDigests: Uint8Array; removedValues: Uint8Array; moreRemovals: boolean } {
+    const additions = this.db.prepare(`SELECT DISTINCT i.digest FROM list_items i
+      WHERE NOT EXISTS (SELECT 1 FROM epoch_own e WHERE e.epoch_row = ? AND e.digest = i.digest)
+      ORDER BY i.digest LIMIT ?`).pluck().all(this.epochRow, maxAdditions + 1) as Buffer[];
+    const removals = this.db.prepare(`SELECT e.digest, e.value FROM epoch_own e
+      WHERE e.epoch_row = ? AND NOT EXISTS (SELECT 1 FROM list_items i WHERE i.digest = e.digest)
+      ORDER BY e.digest LIMIT ?`).raw().all(this.epochRow, maxRemovals + 1) as Array<[Buffer, Buffer]>;
+    const added = Math.min(additions.length, maxAdditions);
+    const removed = Math.min(removals.length, maxRemovals);
+    const packed = new Uint8Array(added * 32);
+    for (let i = 0; i < added; i++) packed.set(additions[i]!, i * 32);
+    const removedDigests = new Uint8Array(removed * 32);
+    const removedValues = new Uint8Array(removed * 32);
+    for (let i = 0; i < removed; i++) {
+      removedDigests.set(removals[i]![0], i * 32);
+      removedValues.set(removals[i]![1], i * 32);
+    }
+    return { additions: packed, more: additions.length > maxAdditions, removedDigests, removedValues, moreRemovals: removals.length > maxRemovals };
+  }
+
+  peerHas(values: Uint8Array): Uint8Array {
+    const flags = new Uint8Array(values.length / 32);
+    const buffer = Buffer.from(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < flags.length; i++) flags[i] = this.peerHasStatement.get(this.epochRow, buffer.subarray(i * 32, i * 32 + 32)) === undefined ? 0 : 1;
+    return flags;
+  }
+
+  ownWithValues(values: Uint8Array): { found: Uint8Array; digests: Uint8Array } {
+    const found = new Uint8Array(values.length / 32);
+    const digests = new Uint8Array(values.length);
+    const buffer = Buffer.from(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < found.length; i++) {
+      const digest = this.ownByValueStatement.get(this.epochRow, buffer.subarray(i * 32, i * 32 + 32)) as Buffer | undefined;
+      if (digest === undefined) continue;
+      found[i] = 1;
+      digests.set(digest, i * 32);
+    }
+    return { found, digests };
+  }
+
+  ownHasDigests(digests: Uint8Array): Uint8Array {
+    const flags = new Uint8Array(digests.length / 32);
+    const buffer = Buffer.from(digests.buffer, digests.byteOffset, digests.length);
+    for (let i = 0; i < flags.length; i++) flags[i] = this.ownHasStatement.get(this.epochRow, buffer.subarray(i * 32, i * 32 + 32)) === undefined ? 0 : 1;
+    return flags;
+  }
+
+  /** The label of one own element: the first list's that labels it. */
+  labelOf(digest: Uint8Array): { category?: string; firstSeen?: string; reason?: string } | undefined {
+    const row = this.labelStatement.get(Buffer.from(digest.buffer, digest.byteOffset, digest.length)) as { category: string | null; first_seen: string | null; reason: string | null } | undefined;
+    if (row === undefined || (row.category === null && row.first_seen === null && row.reason === null)) return undefined;
+    return {
+      ...(row.category === null ? {} : { category: row.category }),
+      ...(row.first_seen === null ? {} : { firstSeen: row.first_seen }),
+      ...(row.reason === null ? {} : { reason: row.reason }),
+    };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The round worker's part of a key-epoch round (SPEC §13): this node's changes since the epoch's
+ * last completed round, read from the store, the epoch state as batch lookups for the round, and
+ * what a completed round reports back for the main thread to store (epoch-store.ts).
+ */
+import { wipe } from '@venn/crypto';
+import { MAX_SET_SIZE } from '@venn/wire';
+import type { CompletedResult, EpochRoundInput, OwnSet } from '@venn/protocol';
+import { EpochStateReader } from './epoch-store.js';
+import type { EpochJob, EpochOutcome } from './round-compute.js';
+import { Store } from './store.js';
+
+export interface EpochRoundParts {
+  readonly ownSet: OwnSet;
+  readonly epoch: EpochRoundInput;
+  /** whether more changes wait than this round carries (the epoch fills in further rounds) */
+  readonly more: boolean;
+  /** closes the store connection and wipes the epoch key the job carried */
+  close(): void;
+}
+
+/** Builds the own additions and the epoch input of one round from the job and the store. */
+export function epochRoundParts(storePath: string, job: EpochJob): EpochRoundParts {
+  const store = Store.open(storePath, { readonly: true });
+  try {
+    const reader = new EpochStateReader(store.db, job.epochRow);
+    // One read transaction: additions and removals come from the same snapshot of the lists.
+    const changes = store.db.transaction(() => reader.changes(job.maxAdditions, MAX_SET_SIZE)).deferred();
+    const additions = changes.additions;
+    const digestAt = (index: number): Uint8Array => additions.subarray(index * 32, index * 32 + 32);
+    const removals = changes.removedDigests.length / 32;
+    const ownSet: OwnSet = {
+      size: additions.length / 32,
+      load: () => ({ digests: additions, labelOf: (index: number) => reader.labelOf(digestAt(index)) }),
+    };
+    const epoch: EpochRoundInput = {
+      id: job.id,
+      index: job.index,
+      previousHash: job.previousHash,
+      key: job.key,
+      peerKey: job.peerKey,
+      ownCount: job.ownCount,
+      peerCount: job.peerCount,
+      removals,
+      maxPeerEpochSetSize: job.maxPeerEpochSetSize,
+      load: () => ({
+        removedDigests: changes.removedDigests,
+        removedValues: changes.removedValues,
+        intersectionSize: job.intersectionSize,
+        peerHas: (values) => reader.peerHas(values),
+        ownWithValues: (values) => reader.ownWithValues(values),
+        ownHasDigests: (digests) => reader.ownHasDigests(digests),
+        labelOf: (digest) => reader.labelOf(digest),
+      }),
+    };
+    return {
+      ownSet,
+      epoch,
+      more: changes.more || changes.moreRemovals,
+      close: () => {
+        store.close();
+        wipe(job.key);
+      },
+    };
+  } catch (error) {
+    store.close();
+    wipe(job.key);
+    throw error;
+  }
+}
+
+/** What a completed epoch round changed, for the main thread (EpochStore.applyRound). */
+export function epochOutcomeOf(result: CompletedResult, more: boolean, offered: number): EpochOutcome {
+  const epoch = result.epoch!;
+  return {
+    addedDigests: epoch.added.digests,
+    addedValues: epoch.added.values,
+    removedDigests: epoch.removed,
+    peerAdded: epoch.peerAdded,
+    peerRemoved: epoch.peerRemoved,
+    endedMatches: epoch.endedMatches,
+    newMatches: epoch.newMatches.length / 32,
+    ownCount: epoch.ownCount,
+    peerCount: epoch.peerCount,
+    intersectionSize: epoch.intersectionSize,
+    peerKey: epoch.peerKey,
+    transcriptHash: result.transcriptHash,
+    peerCap: result.peerOffer.maxPeerSetSize,
+    peerEpochCap: result.peerOffer.epoch?.epochCap ?? 0,
+    // More waiting, or the round carried fewer additions than this node had (a responder lowers them to the peer's caps).
+    ownMore: more || epoch.added.digests.length / 32 < offered,
+    // The peer lowered its additions to the caps, or stated more than it added: it may have more.
+    peerMayHaveMore: result.peerOffer.setSize >= result.ownOffer.maxPeerSetSize,
+  };
+}
