@@ -238,9 +238,10 @@ export class Attempt {
   private async settle(outcome: ComputeOutcome, extra: readonly OutboundFrame[] = []): Promise<void> {
     if (this.settled) return;
     const { host } = this;
+    // Settled before anything is sent: a send that fails calls abort(), which must not settle again.
+    this.settled = true;
     // Frames sent from here on (ABORT) are recorded but the round took in nothing more.
     if (extra.length > 0) this.send(extra);
-    this.settled = true;
     host.timers.clearTimeout(this.roundTimer);
     // The end is committed first: the peer may already hold our FINISH, and a crash while the
     // session drains must not turn a completed round into an aborted one here.
