@@ -43,7 +43,7 @@ describe('venn demo', () => {
       expect(demo.stdout).toContain(step);
     }
     expect(demo.stdout).toMatch(/lab-a ⇄ lab-b: completed: intersection \d+/);
-    expect(demo.stdout).toMatch(/✓ verify: 17 checks passed/);
+    expect(demo.stdout).toMatch(/✓ verify: 19 checks passed \(bundle, round-record, roster, tree-head, log-inclusion, messages-initiator, messages-responder, policy, slot, epoch, epoch-chain, transcript, proof-initiator, proof-responder, finish-initiator, finish-responder, intersection-size, record-status, completed\)/);
     expect(demo.stdout).toMatch(/✓ the same bundle with one bit flipped is refused \(exit 1\): check "[a-z-]+" failed/);
     expect(demo.stdout).toMatch(/✓ cross-check: 1 round in both logs/);
     expect(demo.stdout).not.toContain('✗');

@@ -63,6 +63,15 @@ async function matchedAccounts(dir: string): Promise<string[]> {
   return (JSON.parse(result.stdout) as Array<{ accountRef: string | null }>).map((row) => row.accountRef ?? '').sort();
 }
 
+/** Waits, on the real clock, until `done()` holds; fails after `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const accounts = (list: readonly string[]): string[] => list.map((email) => `acct-${email.split('@')[0]}`).sort();
 
 describe('key epochs between two daemons', () => {
@@ -214,6 +223,9 @@ describe('key epochs between two daemons', () => {
     const after = labs['lab-a']!.daemon.epochState('lab-b')!;
     expect(Buffer.from(after.epochId).equals(Buffer.from(before.epochId))).toBe(false);
     expect(after).toMatchObject({ generation: 1, nextIndex: 1, intersectionSize: 47 });
+    // lab-a commits its end before FINISH reaches lab-b; the clock must not jump before lab-b commits too.
+    await until(() => labs['lab-b']!.daemon.epochState('lab-a')?.nextIndex === 1, 30_000);
+    expect(labs['lab-b']!.daemon.epochState('lab-a')).toMatchObject({ generation: 1, nextIndex: 1, intersectionSize: 47 });
   }, 120_000);
 
   it('ends the epoch at its slot\'s end: the key erased, a new epoch started', async () => {
