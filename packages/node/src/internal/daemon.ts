@@ -116,7 +116,8 @@ export class Daemon implements AttemptHost {
   /** Peers with an epoch round or a nudge in flight from this node. */
   private readonly epochBusy = new Set<string>();
   /** Peers whose epoch wants another look once the step in flight ends. */
-  private readonly epochPending = new Set<string>();
+  /** Peers whose epoch step came while a round with them was settling: true when only eager steps came. */
+  private readonly epochPending = new Map<string, boolean>();
   private server: TransportServer | undefined;
   private admin: AdminServer | undefined;
   private console: AnalystConsole | undefined;
@@ -503,7 +504,7 @@ export class Daemon implements AttemptHost {
       .finally(() => {
         if (epoch === undefined) return;
         this.epochBusy.delete(peer.id);
-        if (this.epochPending.delete(peer.id)) this.timers.setTimeout(() => this.runEpochAction(peer, true), 0);
+        this.runPendingEpochAction(peer);
       });
   }
 
@@ -536,8 +537,10 @@ export class Daemon implements AttemptHost {
   private runEpochAction(peer: RosterMember, eager: boolean): void {
     if (this.stopping || this.epochs === undefined || !this.epochs.enabled) return;
     if (this.epochBusy.has(peer.id)) {
-      // A round that just ended is still being settled: look again once it is.
-      if (eager) this.epochPending.add(peer.id);
+      // A round that just ended is still being settled: look again once it is. A tick is kept as
+      // a tick (not folded into an eager step), so an epoch's end or a nudge due at it is not lost.
+      const pending = this.epochPending.get(peer.id);
+      this.epochPending.set(peer.id, (pending ?? true) && eager);
       return;
     }
     let action;
@@ -551,7 +554,7 @@ export class Daemon implements AttemptHost {
     this.epochBusy.add(peer.id);
     const done = (): void => {
       this.epochBusy.delete(peer.id);
-      if (this.epochPending.delete(peer.id)) this.timers.setTimeout(() => this.runEpochAction(peer, true), 0);
+      this.runPendingEpochAction(peer);
     };
     if (action.kind === 'round') {
       const plan = action.plan;
@@ -565,6 +568,14 @@ export class Daemon implements AttemptHost {
       return;
     }
     void this.dialNudge(peer, action.purpose).finally(done);
+  }
+
+  /** Runs the epoch step that came for `peer` while a round with it was settling, if one did. */
+  private runPendingEpochAction(peer: RosterMember): void {
+    const eager = this.epochPending.get(peer.id);
+    if (eager === undefined) return;
+    this.epochPending.delete(peer.id);
+    this.timers.setTimeout(() => this.runEpochAction(peer, eager), 0);
   }
 
   /**
