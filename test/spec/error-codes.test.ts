@@ -241,7 +241,7 @@ describe('protocol-spec/errors.md', () => {
   it('reads every registry and rule (a broken reader would let codes through)', () => {
     const bySite = (needle: string): string[] => found.filter((f) => f.site.includes(needle)).map((f) => f.code);
     expect(bySite('CLOSE_CODES')).toEqual(expect.arrayContaining(['normal', 'frame-too-large', 'connection-lost', 'tls-failed']));
-    expect(bySite('CLOSE_CODES')).toHaveLength(27);
+    expect(bySite('CLOSE_CODES')).toHaveLength(28);
     expect(bySite('ABORT_REASONS')).toContain('peer-abort');
     expect(bySite('BUNDLE_CHECKS')).toContain('intersection-size');
     expect(bySite('RejectReason')).toContain('wallet-checksum');

@@ -234,9 +234,9 @@ describe('store: quotas', () => {
     const time = clock();
     const store = Store.open(freshPath(), { now: time.now });
     const policy = { maxRoundsPerDay: 3, maxAdHocRoundsPerDay: 1 };
-    expect(store.consumeQuota(sha('r1'), 'lab-b', 'scheduled', policy)).toEqual({ ok: true, counted: true });
-    expect(store.consumeQuota(sha('r1'), 'lab-b', 'scheduled', policy)).toEqual({ ok: true, counted: false });
-    expect(store.consumeQuota(sha('r2'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true });
+    expect(store.consumeQuota(sha('r1'), 'lab-b', 'scheduled', policy)).toEqual({ ok: true, counted: true, day: '2025-01-15' });
+    expect(store.consumeQuota(sha('r1'), 'lab-b', 'scheduled', policy)).toEqual({ ok: true, counted: false, day: '2025-01-15' });
+    expect(store.consumeQuota(sha('r2'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true, day: '2025-01-15' });
     const adHoc = store.consumeQuota(sha('r3'), 'lab-b', 'ad-hoc', policy);
     expect(adHoc).toMatchObject({ ok: false, reason: 'quota-exceeded' });
     expect(adHoc.ok ? '' : adHoc.detail).toMatch(/"maxAdHocRoundsPerDay" for lab-b expected at most 1 ad-hoc rounds on 2025-01-15, got round 2/);
@@ -254,11 +254,33 @@ describe('store: quotas', () => {
     const time = clock();
     const store = Store.open(freshPath(), { now: time.now });
     const policy = { maxRoundsPerDay: 1, maxAdHocRoundsPerDay: 1 };
-    expect(store.consumeQuota(sha('old'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true });
+    expect(store.consumeQuota(sha('old'), 'lab-b', 'ad-hoc', policy)).toMatchObject({ ok: true, counted: true });
     time.advance(24 * 3600 * 1000);
-    expect(store.consumeQuota(sha('other'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true });
+    expect(store.consumeQuota(sha('other'), 'lab-b', 'ad-hoc', policy)).toMatchObject({ ok: true, counted: true });
     // Yesterday's id, dialed again today, is today's round: the day's quota is already spent.
     expect(store.consumeQuota(sha('old'), 'lab-b', 'ad-hoc', policy)).toMatchObject({ ok: false, reason: 'quota-exceeded' });
+    store.close();
+  });
+});
+
+describe('store: quota given back (node.md §5.1 step 10)', () => {
+  it('a count released on its day frees the round, once, and only for its peer and day', () => {
+    const time = clock();
+    const store = Store.open(freshPath(), { now: time.now });
+    const policy = { maxRoundsPerDay: 1, maxAdHocRoundsPerDay: 1 };
+    const first = store.consumeQuota(sha('down'), 'lab-b', 'ad-hoc', policy);
+    expect(first).toEqual({ ok: true, counted: true, day: '2025-01-15' });
+    expect(store.consumeQuota(sha('next'), 'lab-b', 'ad-hoc', policy)).toMatchObject({ ok: false, reason: 'quota-exceeded' });
+    // Another peer's or another day's release takes nothing back.
+    store.releaseQuota(sha('down'), 'lab-c', 'ad-hoc', '2025-01-15');
+    store.releaseQuota(sha('down'), 'lab-b', 'ad-hoc', '2025-01-14');
+    expect(store.quotaUsage('lab-b', '2025-01-15')).toEqual({ rounds: 1, adHocRounds: 1 });
+    store.releaseQuota(sha('down'), 'lab-b', 'ad-hoc', '2025-01-15');
+    store.releaseQuota(sha('down'), 'lab-b', 'ad-hoc', '2025-01-15');
+    expect(store.quotaUsage('lab-b', '2025-01-15')).toEqual({ rounds: 0, adHocRounds: 0 });
+    expect(store.consumeQuota(sha('next'), 'lab-b', 'ad-hoc', policy)).toEqual({ ok: true, counted: true, day: '2025-01-15' });
+    // The released id counts again when it is dialed again.
+    expect(store.consumeQuota(sha('down'), 'lab-b', 'ad-hoc', policy)).toMatchObject({ ok: false, reason: 'quota-exceeded' });
     store.close();
   });
 });

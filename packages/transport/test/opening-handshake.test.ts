@@ -1,9 +1,9 @@
 /** transport.md §6.6: what an initiator sends in the WebSocket opening handshake and what a responder accepts. */
 import { createServer as createHttpServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SessionError, connect, createServer, parseRoster, transportReady, type Session, type TransportServer } from '../src/index.js';
+import { SessionError, TransportMetrics, connect, createServer, parseRoster, transportReady, type Session, type TransportServer } from '../src/index.js';
 import { until } from './helpers/clock.js';
 import { makeFederation, type Federation } from './helpers/federation.js';
 
@@ -63,6 +63,57 @@ describe('the initiator', () => {
     expect(headers['origin']).toBeUndefined();
     expect(headers['upgrade']?.toLowerCase()).toBe('websocket');
     expect(headers['sec-websocket-version']).toBe('13');
+  });
+});
+
+/** A TCP listener that does `onSocket` to every connection; a closed port once `close` ran. */
+async function tcp(onSocket: (socket: Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = (): Promise<void> => new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const socket of sockets) socket.destroy();
+  });
+  closers.push(async () => { if (server.listening) await close(); });
+  return { port: (server.address() as AddressInfo).port, close };
+}
+
+describe('a dial that gets no HTTP answer (transport.md §6.5)', () => {
+  async function dial(port: number): Promise<{ error: SessionError; metrics: TransportMetrics }> {
+    const f = makeFederation(['lab-a', 'lab-b']);
+    const metrics = new TransportMetrics();
+    const error = await refusal(connect({ roster: publishedAt(f, `ws://127.0.0.1:${port}`), identity: f.identity('lab-a'), peerId: 'lab-b', purpose, metrics }));
+    return { error, metrics };
+  }
+
+  it('to a closed port is connect-failed, not handshake-malformed', async () => {
+    const closed = await tcp(() => undefined);
+    await closed.close();
+    const { error, metrics } = await dial(closed.port);
+    expect(error).toMatchObject({ reason: 'connect-failed', code: 'connect-failed', by: 'local' });
+    expect(error.detail).toMatch(/ECONNREFUSED/);
+    expect(metrics.snapshot().closes).toMatchObject({ 'connect-failed': 1, 'handshake-malformed': 0 });
+  });
+
+  it('to a listener that drops the connection before answering is connect-failed', async () => {
+    const dropper = await tcp((socket) => socket.destroy());
+    const { error, metrics } = await dial(dropper.port);
+    expect(error).toMatchObject({ reason: 'connect-failed', by: 'local' });
+    expect(metrics.snapshot().closes).toMatchObject({ 'connect-failed': 1, 'handshake-malformed': 0 });
+  });
+
+  it('to a listener that answers with bytes that are not HTTP is handshake-malformed', async () => {
+    const garbage = await tcp((socket) => {
+      socket.on('error', () => undefined);
+      socket.end(Buffer.from('\x00\xffnot http\r\n\r\n', 'latin1'));
+    });
+    const { error, metrics } = await dial(garbage.port);
+    expect(error).toMatchObject({ reason: 'handshake-malformed', by: 'local' });
+    expect(metrics.snapshot().closes).toMatchObject({ 'connect-failed': 0, 'handshake-malformed': 1 });
   });
 });
 

@@ -120,9 +120,9 @@ describe('wss', () => {
 
     const { server: secure } = await serve(f, { tls: leaf });
     const cleartext = await rejection(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: secure.url.replace('wss://', 'ws://') }));
-    // The dialer only sees the socket end; the TLS listener knows why.
+    // The dialer only sees the socket end before any HTTP answer; the TLS listener knows why.
     expect(cleartext).toBeInstanceOf(SessionError);
-    expect(cleartext).toMatchObject({ reason: 'handshake-malformed', by: 'local', detail: 'WebSocket error: socket hang up' });
+    expect(cleartext).toMatchObject({ reason: 'connect-failed', by: 'local', detail: 'WebSocket error: socket hang up' });
     await until(() => secure.snapshot().closes['tls-failed'] === 1);
   });
 

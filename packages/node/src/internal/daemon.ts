@@ -69,6 +69,8 @@ const RETRYABLE = new Set([
   'handshake-timeout', 'internal-error', 'shutdown', 'shutting-down', 'too-many-sessions', 'too-many-unauthenticated', 'cancelled',
   // A certificate may be renewed within the window; each retry backs off.
   'tls-failed',
+  // Something other than the node answered the dial (a proxy whose node restarts); retried as it was when counted unreachable.
+  'handshake-malformed',
 ]);
 
 interface Claim {
@@ -81,8 +83,12 @@ interface Claim {
 /** How long before expiry the start-up log warns about the listener's certificate. */
 const CERTIFICATE_RENEWAL_MS = 14 * 86_400_000;
 
-/** Transport close reasons that mean the peer could not be reached at all. */
-const UNREACHABLE = new Set(['connection-lost', 'handshake-timeout', 'handshake-malformed']);
+/**
+ * Transport close reasons of a dial that mean the peer could not be reached at all: nothing
+ * answered the upgrade, the connection dropped, or no handshake finished in time. An answer that
+ * is not a Venn handshake (`handshake-malformed`) keeps its own reason.
+ */
+const UNREACHABLE = new Set(['connect-failed', 'connection-lost', 'handshake-timeout']);
 
 export class Daemon implements AttemptHost {
   /** Replaced by reload(); a running attempt keeps what it started with. */
@@ -360,9 +366,11 @@ export class Daemon implements AttemptHost {
       return refuse('budget-exceeded', `the evaluation budget for ${peer.id} is spent: ${this.budgetDetail(peer.id, roundId)}`);
     }
     // node.md §10.5: epoch rounds count against the epoch quotas, not against maxRoundsPerDay.
+    let counted: string | null = null;
     if (params.epoch === undefined) {
       const quota = this.store.consumeQuota(roundId, peer.id, origin, policy);
       if (!quota.ok) return refuse(quota.reason, quota.detail);
+      if (quota.counted) counted = quota.day;
     } else if (this.epochs!.epochs.roundsSince(peer.id, this.now() - 86_400_000) >= policy.maxEpochRoundsPerDay) {
       return refuse('quota-exceeded', `"maxEpochRoundsPerDay" for ${peer.id} expected at most ${policy.maxEpochRoundsPerDay} epoch rounds in 24 hours`);
     }
@@ -386,8 +394,13 @@ export class Daemon implements AttemptHost {
       });
     } catch (error) {
       const { reason, detail } = connectFailure(error);
+      // node.md §5.1 step 10: a dial that opened no session is not one of the day's rounds.
+      if (counted !== null) this.store.releaseQuota(roundId, peer.id, origin, counted);
+      this.metrics.dialFailures.inc({ peer: peer.id, reason });
       attemptLog.warn({ reason, detail }, 'could not open a session with the peer');
-      const finished = finishAttempt(this, record, { status: 'aborted', reason, detail, peerLogHead: null, endedBy: 'peer' }, undefined, undefined, roster);
+      // node.md §6: an unreachable peer never spoke; the attempt is this node's giving up.
+      const endedBy = reason === 'peer-unreachable' ? 'self' : 'peer';
+      const finished = finishAttempt(this, record, { status: 'aborted', reason, detail, peerLogHead: null, endedBy }, undefined, undefined, roster);
       this.scheduleRetry(finished, peer);
       return finished;
     } finally {

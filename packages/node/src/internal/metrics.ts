@@ -19,6 +19,8 @@ export interface PeerBudget {
 /** Reasons a node refuses a round before evaluating (node.md §5); each series exists from start, at 0. */
 export const REFUSAL_REASONS = ['quota-exceeded', 'round-replayed', 'not-initiator', 'round-in-progress', 'policy-mismatch', 'round-mismatch', 'shutting-down', 'attempts-exhausted', 'peer-suspended', 'budget-exceeded'] as const;
 const FINAL_STATUSES = ['completed', 'aborted', 'disputed'] as const;
+/** Dial failures whose series exist from start for every peer, at 0. */
+const DIAL_FAILURE_REASONS = ['peer-unreachable', 'tls-failed'] as const;
 /**
  * prom-client's defaults name three gauges `*_total`, which Prometheus reserves for counters;
  * their per-type series (nodejs_active_handles{type}, ...) stay, and sum() gives the totals.
@@ -41,6 +43,8 @@ export class NodeMetrics {
   readonly evaluationsServed: Counter<'peer'>;
   /** node.md §5.3: attempts in which the peer took evaluations and left. */
   readonly abandonments: Counter<'peer'>;
+  /** node.md §6: attempts this node initiated whose dial opened no session, by the attempt's reason. */
+  readonly dialFailures: Counter<'peer' | 'reason'>;
   private transport: TransportCounters | undefined;
   private peers: (() => readonly PeerBudget[]) | undefined;
   private store: Store | undefined;
@@ -69,6 +73,7 @@ export class NodeMetrics {
     }
     this.adminRequests = new Counter({ name: 'venn_admin_requests_total', help: 'Admin endpoint requests', labelNames: ['route', 'code'], registers: [this.registry] });
     this.evaluationsServed = new Counter({ name: 'venn_evaluations_served_total', help: 'Evaluations served to each peer (points of EVALUATED chunks sent), every attempt counted', labelNames: ['peer'], registers: [this.registry] });
+    this.dialFailures = new Counter({ name: 'venn_dial_failures_total', help: 'Round attempts this node initiated whose dial opened no session, by peer and the attempt\'s reason (peer-unreachable, tls-failed, a refusal code)', labelNames: ['peer', 'reason'], registers: [this.registry] });
     this.abandonments = new Counter({ name: 'venn_peer_abandonments_total', help: 'Attempts in which the peer took evaluations and left before the round completed', labelNames: ['peer'], registers: [this.registry] });
     const self = this;
     const peerGauge = (name: string, help: string, read: (peer: PeerBudget) => number): void => {
@@ -97,7 +102,8 @@ export class NodeMetrics {
         // The transport keeps the cumulative counts; mirror them at scrape time, every reason from 0.
         this.reset();
         const closes = self.transport?.closes() ?? {};
-        for (const reason of CLOSE_REASONS) if (reason !== 'normal') this.inc({ reason }, closes[reason] ?? 0);
+        // A dial that reached no one is no connection: venn_dial_failures_total counts it, by peer.
+        for (const reason of CLOSE_REASONS) if (reason !== 'normal' && reason !== 'connect-failed') this.inc({ reason }, closes[reason] ?? 0);
       },
     });
     new Gauge({
@@ -124,6 +130,7 @@ export class NodeMetrics {
   /** Creates every venn_rounds_total series of these peers at 0, so rates and absences alert from start. */
   knownPeers(peers: readonly string[]): void {
     for (const peer of peers) {
+      for (const reason of DIAL_FAILURE_REASONS) this.dialFailures.inc({ peer, reason }, 0);
       for (const status of FINAL_STATUSES) {
         for (const role of ['initiator', 'responder']) {
           for (const origin of ['scheduled', 'ad-hoc']) this.rounds.inc({ peer, status, role, origin }, 0);

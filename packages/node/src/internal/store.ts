@@ -179,7 +179,8 @@ function toSuspension(row: SuspensionRowSql): SuspensionRecord {
   return { id: row.id, peerId: row.peer_id, suspendedAt: row.suspended_at, abandonments: row.abandonments, detail: row.detail, clearedAt: row.cleared_at, clearedBy: row.cleared_by };
 }
 
-export type QuotaDecision = { readonly ok: true; readonly counted: boolean } | { readonly ok: false; readonly reason: 'quota-exceeded'; readonly detail: string };
+/** `day`: the UTC day the round id was counted on (or already counted on), to release it on. */
+export type QuotaDecision = { readonly ok: true; readonly counted: boolean; readonly day: string } | { readonly ok: false; readonly reason: 'quota-exceeded'; readonly detail: string };
 
 interface RoundRowSql {
   id: number; round_id: Buffer; attempt: number; peer_id: string; role: RoundRole; origin: RoundOrigin; slot: number | null;
@@ -757,7 +758,7 @@ export class Store {
     return this.db.transaction((): QuotaDecision => {
       const day = utcDay(this.now());
       // A round id counts once per day it is accepted on (node.md §5.1): re-dialing yesterday's id is today's round.
-      if (this.db.prepare('SELECT 1 FROM quota_rounds WHERE round_id = ? AND day = ?').get(id, day) !== undefined) return { ok: true, counted: false };
+      if (this.db.prepare('SELECT 1 FROM quota_rounds WHERE round_id = ? AND day = ?').get(id, day) !== undefined) return { ok: true, counted: false, day };
       const usage = (this.db.prepare('SELECT rounds, ad_hoc_rounds FROM quota_usage WHERE peer_id = ? AND day = ?').get(peerId, day) as { rounds: number; ad_hoc_rounds: number } | undefined) ?? { rounds: 0, ad_hoc_rounds: 0 };
       if (usage.rounds >= policy.maxRoundsPerDay) {
         return { ok: false, reason: 'quota-exceeded', detail: `"maxRoundsPerDay" for ${peerId} expected at most ${policy.maxRoundsPerDay} rounds on ${day}, got round ${usage.rounds + 1}` };
@@ -768,7 +769,21 @@ export class Store {
       this.db.prepare('INSERT INTO quota_rounds (round_id, peer_id, day) VALUES (?, ?, ?)').run(id, peerId, day);
       this.db.prepare(`INSERT INTO quota_usage (peer_id, day, rounds, ad_hoc_rounds) VALUES (?, ?, 1, ?)
         ON CONFLICT (peer_id, day) DO UPDATE SET rounds = rounds + 1, ad_hoc_rounds = ad_hoc_rounds + excluded.ad_hoc_rounds`).run(peerId, day, origin === 'ad-hoc' ? 1 : 0);
-      return { ok: true, counted: true };
+      return { ok: true, counted: true, day };
+    }).immediate();
+  }
+
+  /**
+   * Takes back a count `consumeQuota` made on `day` for an initiator's dial that opened no
+   * session (node.md §5.1 step 10): the round did not happen with the peer, so it is not one of
+   * the day's rounds. Does nothing if the round id is not counted on that day.
+   */
+  releaseQuota(roundId: Uint8Array, peerId: string, origin: RoundOrigin, day: string): void {
+    const id = bytes32(roundId, 'roundId');
+    this.db.transaction(() => {
+      if (this.db.prepare('DELETE FROM quota_rounds WHERE round_id = ? AND peer_id = ? AND day = ?').run(id, peerId, day).changes === 0) return;
+      this.db.prepare(`UPDATE quota_usage SET rounds = max(rounds - 1, 0), ad_hoc_rounds = max(ad_hoc_rounds - ?, 0)
+        WHERE peer_id = ? AND day = ?`).run(origin === 'ad-hoc' ? 1 : 0, peerId, day);
     }).immediate();
   }
 

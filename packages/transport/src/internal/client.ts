@@ -80,6 +80,9 @@ export async function connect(options: ConnectOptions): Promise<Session> {
   });
   const link = new Link(ws, ctx, 'initiator', url, toHex(rosterDigest(options.roster)));
   link.fields.peer = options.peerId;
+  // transport.md §6.5: until the responder answers the upgrade, a failure means it was not reached.
+  link.protocolErrorReason = 'connect-failed';
+  ws.on('upgrade', () => { link.protocolErrorReason = 'handshake-malformed'; });
 
   return new Promise<Session>((resolve, reject) => {
     let session: SessionImpl | undefined;

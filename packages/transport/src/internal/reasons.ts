@@ -32,6 +32,10 @@ export const CLOSE_CODES = {
   // Never sent: recorded locally when the socket ends without an authenticated CLOSE frame,
   // which is how a truncated session shows up (transport.md §5.4).
   'connection-lost': 1006,
+  // Never sent: recorded locally by a dialer whose connection never reached an HTTP answer (the
+  // TCP connection was refused or dropped, the name did not resolve, the connect timed out).
+  // There was no WebSocket to close, and 1006 is what RFC 6455 §7.1.5 reports for that.
+  'connect-failed': 1006,
   // Never sent: recorded locally when the TLS handshake fails (an untrusted or invalid
   // certificate, or no TLS at a wss:// endpoint). RFC 6455 §7.4.1 reserves 1015 for exactly this.
   'tls-failed': 1015,
@@ -42,7 +46,7 @@ export type CloseReason = keyof typeof CLOSE_CODES;
 export const CLOSE_REASONS = Object.keys(CLOSE_CODES) as CloseReason[];
 
 /** Reasons recorded locally that never travel in a close frame. */
-const LOCAL_ONLY: ReadonlySet<CloseReason> = new Set(['connection-lost', 'tls-failed']);
+const LOCAL_ONLY: ReadonlySet<CloseReason> = new Set(['connection-lost', 'connect-failed', 'tls-failed']);
 
 const BY_CODE = new Map<number, CloseReason>(
   CLOSE_REASONS.filter((r) => !LOCAL_ONLY.has(r)).map((r) => [CLOSE_CODES[r], r]),

@@ -83,6 +83,7 @@ const PLAIN_CAUSES: Partial<Record<CloseReason, string>> = {
   'handshake-timeout': 'the handshake did not finish in time',
   'purpose-refused': 'the responder refused the purpose (round id) of the session',
   'connection-lost': 'the connection ended without an authenticated CLOSE frame (possible truncation)',
+  'connect-failed': 'the peer could not be reached: no HTTP answer to the WebSocket upgrade (refused, dropped, unresolved or timed out)',
   'frame-too-large': 'a message exceeded the size limit',
   'tls-failed': 'the TLS handshake failed: the certificate is not trusted or not valid for the endpoint, or the endpoint does not speak TLS',
 };
@@ -136,8 +137,20 @@ export class Link {
       const tls = tlsFailureDetail(error);
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.end('frame-too-large', error.message);
       else if (tls !== undefined) this.end('tls-failed', tls);
-      else this.end(this.protocolErrorReason, `WebSocket error: ${error.message}`);
+      else this.end(this.errorReason(error), `WebSocket error: ${error.message}`);
     });
+  }
+
+  /**
+   * Before the dialer has an HTTP answer (`connect-failed` stage), only bytes that are not HTTP
+   * (Node's HTTP parser errors, HPE_*) show that something answered; every other error means
+   * the peer was not reached. ws's own opening-handshake deadline is the handshake timeout.
+   */
+  private errorReason(error: Error & { code?: string }): CloseReason {
+    if (this.protocolErrorReason !== 'connect-failed') return this.protocolErrorReason;
+    if (error.code?.startsWith('HPE_') === true) return 'handshake-malformed';
+    if (error.message === 'Opening handshake has timed out') return 'handshake-timeout';
+    return 'connect-failed';
   }
 
   get ended(): boolean {
