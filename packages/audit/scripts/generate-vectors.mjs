@@ -264,14 +264,18 @@ const invalidExportedLogs = [
   ['an upper-case log id', logFile({ log: 'Lab-a' }), 'invalid-field'],
   ['an upper-case peer id', logFile({ peers: [peers[0], { ...peers[1], peer: 'LAB-B' }] }), 'invalid-field'],
   ['an own head of version 0', logFile({ heads: [patch(headEncoding, 0, 0)] }), 'unsupported-version'],
-].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+  // Refused from its length alone, before parsing: listed as the valid file and the length to pad it to with zero bytes.
+  ['256 MiB and one byte: the valid file followed by zero bytes', exportedLog, 'too-large', { pad_to: 256 * 1024 * 1024 + 1 }],
+].map(([name, bytes, error, extra]) => ({ name, encoding: hex(bytes), ...extra, valid: false, error }));
 
 const invalidHeads = [
   ['112 bytes', headEncoding.slice(0, 112), 'truncated'],
   ['114 bytes', cat(headEncoding, u8(0)), 'too-large'],
   ['version 0', patch(headEncoding, 0, 0), 'unsupported-version'],
   ['size of 2^64 - 1', patch(headEncoding, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 'out-of-range'],
-].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+  // The wire form holds no log id (audit.md §4): the valid head decodes, and its signing input under this log id is refused.
+  ['the valid head under an upper-case log id', headEncoding, 'invalid-field', { log_id: 'Lab-a' }],
+].map(([name, bytes, error, extra]) => ({ name, encoding: hex(bytes), ...extra, valid: false, error }));
 
 const tamperedHeads = [
   ['size + 1', { ...head, size: head.size + 1 }, logId],
@@ -284,6 +288,7 @@ const vectors = {
   source: SOURCE,
   version: 2,
   spec: 'protocol-spec/audit.md',
+  note: 'Each invalid_round_records, invalid_tree_heads and invalid_exported_logs entry breaks one rule and names the code (errors.md §6.2, §6.3, §6.5) that decoding `encoding` MUST raise. Where `pad_to` is given, the input is `encoding` followed by zero bytes up to `pad_to` bytes. Where `log_id` is given, `encoding` decodes, and the head\'s signing input under `log_id` (audit.md §4), to sign or to verify the head, MUST be refused with the code.',
   round_records: records.map(([name, r], i) => ({
     name,
     record: recordJson(r),
