@@ -555,6 +555,7 @@ const invalidBundles = [
   ['an upper-case exporter', withBytes(goodBundle, exporterAt + 1, [0x4c]), 'invalid-field'],
   ['an inclusion proof of 65 hashes', bundleWith({ inclusion: Array.from({ length: 65 }, (_, i) => label(`hash ${i}`)) }), 'too-large'],
   ['a head of version 0', bundleWith({ head: withBytes(goodParts.head, 0, [0]) }), 'unsupported-version'],
+  ['785 frames of the initiator, one byte each', bundleWith({ frames: { ...L.frames, initiator: Array.from({ length: 785 }, () => u8(0)) } }), 'too-large'],
 ].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
 
 const member = (role, policy) => ({ id: ids[role], identity_key: hex(ed25519.getPublicKey(L.seeds[role])), policy });
@@ -562,7 +563,7 @@ const bundleVectors = {
   source: SOURCE,
   version: 1,
   spec: 'protocol-spec/audit.md §8–§9',
-  note: 'Transcript bundles (audit.md §8) of rounds 0 and 1 of venn-round.json, each with the exporter\'s round record (version 2), a log of five leaves (round_records 0–2 of audit-log-v1.json, the attempt\'s leaf at index 3, round_records 3) and a head signed with the exporter\'s identity seed from venn-round.json. Verify each bundle of verifier_cases with the roster below: a valid one passes every check; an invalid one fails first at `check`, with `party` at fault (audit.md §9.1; `undetermined` when the bundle cannot tell). The roster is given by its fields: its digest, each member\'s identity key and published policy, and its schedule (cron "0 * * * *" in UTC: every slot is a multiple of 3600 seconds; round ids and initiators as node.md §3–§4). Each invalid_bundles entry breaks one rule of audit.md §8.2 and names the code its decoder MUST raise; a file over the size bound of §8.2 and an array of frames over 528 are refused from their size and header alone and have no vector here.',
+  note: 'Transcript bundles (audit.md §8) of rounds 0 and 1 of venn-round.json, each with the exporter\'s round record (version 2), a log of five leaves (round_records 0–2 of audit-log-v1.json, the attempt\'s leaf at index 3, round_records 3) and a head signed with the exporter\'s identity seed from venn-round.json. Verify each bundle of verifier_cases with the roster below: a valid one passes every check; an invalid one fails first at `check`, with `party` at fault (audit.md §9.1; `undetermined` when the bundle cannot tell). The roster is given by its fields: its digest, each member\'s identity key and published policy, and its schedule (cron "0 * * * *" in UTC: every slot is a multiple of 3600 seconds; round ids and initiators as node.md §3–§4). Each invalid_bundles entry breaks one rule of audit.md §8.2 and names the code its decoder MUST raise; a file over the size bound of §8.2 is refused from its length alone and has no vector here.',
   roster: {
     digest: hex(L.rosterDigest),
     members: [
