@@ -264,14 +264,18 @@ const invalidExportedLogs = [
   ['an upper-case log id', logFile({ log: 'Lab-a' }), 'invalid-field'],
   ['an upper-case peer id', logFile({ peers: [peers[0], { ...peers[1], peer: 'LAB-B' }] }), 'invalid-field'],
   ['an own head of version 0', logFile({ heads: [patch(headEncoding, 0, 0)] }), 'unsupported-version'],
-].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+  // Refused from its length alone, before parsing: listed as the valid file and the length to pad it to with zero bytes.
+  ['256 MiB and one byte: the valid file followed by zero bytes', exportedLog, 'too-large', { pad_to: 256 * 1024 * 1024 + 1 }],
+].map(([name, bytes, error, extra]) => ({ name, encoding: hex(bytes), ...extra, valid: false, error }));
 
 const invalidHeads = [
   ['112 bytes', headEncoding.slice(0, 112), 'truncated'],
   ['114 bytes', cat(headEncoding, u8(0)), 'too-large'],
   ['version 0', patch(headEncoding, 0, 0), 'unsupported-version'],
   ['size of 2^64 - 1', patch(headEncoding, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 'out-of-range'],
-].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
+  // The wire form holds no log id (audit.md §4): the valid head decodes, and its signing input under this log id is refused.
+  ['the valid head under an upper-case log id', headEncoding, 'invalid-field', { log_id: 'Lab-a' }],
+].map(([name, bytes, error, extra]) => ({ name, encoding: hex(bytes), ...extra, valid: false, error }));
 
 const tamperedHeads = [
   ['size + 1', { ...head, size: head.size + 1 }, logId],
@@ -284,6 +288,7 @@ const vectors = {
   source: SOURCE,
   version: 2,
   spec: 'protocol-spec/audit.md',
+  note: 'Each invalid_round_records, invalid_tree_heads and invalid_exported_logs entry breaks one rule and names the code (errors.md §6.2, §6.3, §6.5) that decoding `encoding` MUST raise. Where `pad_to` is given, the input is `encoding` followed by zero bytes up to `pad_to` bytes. Where `log_id` is given, `encoding` decodes, and the head\'s signing input under `log_id` (audit.md §4), to sign or to verify the head, MUST be refused with the code.',
   round_records: records.map(([name, r], i) => ({
     name,
     record: recordJson(r),
@@ -550,6 +555,7 @@ const invalidBundles = [
   ['an upper-case exporter', withBytes(goodBundle, exporterAt + 1, [0x4c]), 'invalid-field'],
   ['an inclusion proof of 65 hashes', bundleWith({ inclusion: Array.from({ length: 65 }, (_, i) => label(`hash ${i}`)) }), 'too-large'],
   ['a head of version 0', bundleWith({ head: withBytes(goodParts.head, 0, [0]) }), 'unsupported-version'],
+  ['785 frames of the initiator, one byte each', bundleWith({ frames: { ...L.frames, initiator: Array.from({ length: 785 }, () => u8(0)) } }), 'too-large'],
 ].map(([name, bytes, error]) => ({ name, encoding: hex(bytes), valid: false, error }));
 
 const member = (role, policy) => ({ id: ids[role], identity_key: hex(ed25519.getPublicKey(L.seeds[role])), policy });
@@ -557,7 +563,7 @@ const bundleVectors = {
   source: SOURCE,
   version: 1,
   spec: 'protocol-spec/audit.md §8–§9',
-  note: 'Transcript bundles (audit.md §8) of rounds 0 and 1 of venn-round.json, each with the exporter\'s round record (version 2), a log of five leaves (round_records 0–2 of audit-log-v1.json, the attempt\'s leaf at index 3, round_records 3) and a head signed with the exporter\'s identity seed from venn-round.json. Verify each bundle of verifier_cases with the roster below: a valid one passes every check; an invalid one fails first at `check`, with `party` at fault (audit.md §9.1; `undetermined` when the bundle cannot tell). The roster is given by its fields: its digest, each member\'s identity key and published policy, and its schedule (cron "0 * * * *" in UTC: every slot is a multiple of 3600 seconds; round ids and initiators as node.md §3–§4). Each invalid_bundles entry breaks one rule of audit.md §8.2 and names the code its decoder MUST raise; a file over the size bound of §8.2 and an array of frames over 528 are refused from their size and header alone and have no vector here.',
+  note: 'Transcript bundles (audit.md §8) of rounds 0 and 1 of venn-round.json, each with the exporter\'s round record (version 2), a log of five leaves (round_records 0–2 of audit-log-v1.json, the attempt\'s leaf at index 3, round_records 3) and a head signed with the exporter\'s identity seed from venn-round.json. Verify each bundle of verifier_cases with the roster below: a valid one passes every check; an invalid one fails first at `check`, with `party` at fault (audit.md §9.1; `undetermined` when the bundle cannot tell). The roster is given by its fields: its digest, each member\'s identity key and published policy, and its schedule (cron "0 * * * *" in UTC: every slot is a multiple of 3600 seconds; round ids and initiators as node.md §3–§4). Each invalid_bundles entry breaks one rule of audit.md §8.2 and names the code its decoder MUST raise; a file over the size bound of §8.2 is refused from its length alone and has no vector here.',
   roster: {
     digest: hex(L.rosterDigest),
     members: [
