@@ -30,6 +30,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     reporters: ['default', new SummaryLine()],
+    // Two files at a time even on a two-core machine (the default would be one): most files wait
+    // on real daemons, sockets and child processes rather than on the CPU.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
