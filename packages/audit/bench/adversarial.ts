@@ -7,7 +7,10 @@
  */
 import {
   MAX_CHUNK_POINTS,
+  MAX_EPOCH_SET_SIZE,
   MAX_FRAME_BYTES,
+  MAX_POINT_CHUNKS,
+  MAX_SET_SIZE,
   MAX_LABEL_ENTRIES,
   MAX_IDENTIFIER_RULES_BYTES,
   PROTOCOL_VERSION,
@@ -127,6 +130,8 @@ export function largestMessages(): Record<MessageKind, Message> {
       kind: 'offer', version: PROTOCOL_VERSION, roundId, rosterDigest: new Uint8Array(32).fill(0x22), sender: 'a'.repeat(128), receiver: 'b'.repeat(128),
       mode: 'intersection', setSize: 1_048_576, maxPeerSetSize: 1_048_576, labelFields: ['category', 'first_seen', 'reason'],
       identifierRules: '~'.repeat(MAX_IDENTIFIER_RULES_BYTES), publicKey: new Uint8Array(32).fill(0x33), logHead: head,
+      // SPEC §13.3: an epoch round's OFFER carries the `ep` map as well.
+      epoch: { id: new Uint8Array(32).fill(0x34), index: 2 ** 32 - 1, previousHash: new Uint8Array(64).fill(0x35), accumulated: MAX_EPOCH_SET_SIZE, removals: MAX_SET_SIZE, epochCap: MAX_EPOCH_SET_SIZE },
     },
     blinded: { kind: 'blinded', roundId, seq: 255, points: new Uint8Array(32 * MAX_CHUNK_POINTS).fill(0x66) },
     evaluated: { kind: 'evaluated', roundId, seq: 255, points: new Uint8Array(32 * MAX_CHUNK_POINTS).fill(0x77), proof: new Uint8Array(64).fill(0x78) },
@@ -138,6 +143,7 @@ export function largestMessages(): Record<MessageKind, Message> {
       })),
     },
     finish: { kind: 'finish', roundId, intersectionSize: 1_048_576, signature: new Uint8Array(64).fill(0x99) },
+    removed: { kind: 'removed', roundId, seq: MAX_POINT_CHUNKS - 1, points: new Uint8Array(32 * MAX_CHUNK_POINTS).fill(0x5a) },
     abort: { kind: 'abort', roundId, reason: `z${'-z'.repeat(31)}`.slice(0, 63), detail: fourByte.repeat(64) },
   };
 }
@@ -159,7 +165,7 @@ export function kindFrames(): AdversarialFrame[] {
       spoiled[spoiled.length - 1] = 0xff;
       frames.push({ name: 'largest labels, invalid UTF-8 in its last byte', kind, bytes: spoiled });
     }
-    if (kind === 'blinded' || kind === 'evaluated') {
+    if (kind === 'blinded' || kind === 'evaluated' || kind === 'removed') {
       // The same points with a map16 header instead of a fixmap: only the canonical check refuses it.
       frames.push({ name: `${kind} of 4,096 points, non-canonical map header`, kind, bytes: new Uint8Array([0xde, 0x00, bytes[0]! & 0x0f, ...bytes.subarray(1)]) });
     }

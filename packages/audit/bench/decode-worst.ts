@@ -9,7 +9,7 @@
  */
 import { loadavg, cpus } from 'node:os';
 import { CodecError } from '@venn/errors';
-import { MAX_FRAME_BYTES, decodeMessage, type MessageKind } from '@venn/wire';
+import { MAX_FRAME_BYTES, MessageType, decodeMessage, type MessageKind } from '@venn/wire';
 import { MAX_BUNDLE_FRAMES, decodeExportedLog, decodeTranscriptBundle } from '@venn/audit';
 import { adversarialFrames, largestBundle, largestExportedLog, type AdversarialFrame, type LogShape } from './adversarial.js';
 
@@ -93,7 +93,7 @@ function main(): void {
     console.log(`${`${frame.kind === 'any' ? '' : `[${frame.kind}] `}${frame.name}`.padEnd(64)} ${String(frame.bytes.length).padStart(7)}  ${r.outcome.padEnd(22)} ${ms(r.median)} ${ms(r.worst)} ${ms(r.worstCpu)}`);
   }
   console.log('\nworst per message kind, CPU ms (wall ms); the structural attacks count for every kind, since they are refused before `t` is read:');
-  const kinds: MessageKind[] = ['offer', 'blinded', 'evaluated', 'proof', 'labels', 'finish', 'abort'];
+  const kinds = Object.keys(MessageType) as MessageKind[];
   let overall = 0;
   let overallWall = 0;
   for (const kind of kinds) {
