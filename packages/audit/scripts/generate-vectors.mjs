@@ -6,9 +6,10 @@
  * venn-round.json, and of the key epoch of venn-epoch.json for §9.4). It follows the spec step by step with the primitives alone (noble SHA-256,
  * SHA-512 and Ed25519) and never imports a Venn package, so the vectors are an independent check.
  *
- * Run: node packages/audit/scripts/generate-vectors.mjs [--write | --print audit-bundle-v1.json]
+ * Run: node packages/audit/scripts/generate-vectors.mjs [--write [--out DIR] | --print audit-bundle-v1.json]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -671,8 +672,10 @@ bundleVectors.key_epoch = {
 const files = { 'audit-log-v1.json': vectors, 'audit-bundle-v1.json': bundleVectors };
 const textOf = (name) => `${JSON.stringify(files[name], null, 2)}\n`;
 if (process.argv.includes('--write')) {
+  const outAt = process.argv.indexOf('--out');
+  const dir = outAt < 0 ? fileURLToPath(new URL('../../../protocol-spec/vectors/', import.meta.url)) : resolve(process.argv[outAt + 1]);
   for (const name of Object.keys(files)) {
-    const target = fileURLToPath(new URL(`../../../protocol-spec/vectors/${name}`, import.meta.url));
+    const target = join(dir, name);
     writeFileSync(target, textOf(name));
     console.error(`wrote ${target}`);
   }

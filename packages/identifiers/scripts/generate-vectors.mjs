@@ -7,7 +7,7 @@
  * protocol-spec/identifiers.md, and the range membership of the seeded draws is computed here
  * from the spec's own table; digests are computed with node:crypto. Nothing is taken from
  * @venn/identifiers, so the vectors check the package rather than restate it.
- * Run: node packages/identifiers/scripts/generate-vectors.mjs
+ * Run: node packages/identifiers/scripts/generate-vectors.mjs [--out DIR]
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,8 @@ const TAG = 'venn/identifier/v2';
 const SEED = 'venn identifiers vectors v2';
 const HYGIENE_VERSION = 1;
 const here = dirname(fileURLToPath(import.meta.url));
-const out = resolve(here, '../../../protocol-spec/vectors/identifiers.json');
+const outAt = process.argv.indexOf('--out');
+const out = resolve(outAt < 0 ? resolve(here, '../../../protocol-spec/vectors') : resolve(process.argv[outAt + 1]), 'identifiers.json');
 const phoneLib = JSON.parse(readFileSync(resolve(here, '../node_modules/libphonenumber-js/package.json'), 'utf8'));
 
 /** §10: SHA-256(tag || 0x00 || kind || 0x00 || UTF-8(canonical)). */
