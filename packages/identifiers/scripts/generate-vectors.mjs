@@ -814,7 +814,9 @@ const vectors = {
   rules: {
     built_in: rulesString,
     with_roster_additions: rosterRulesString,
-    invalid: ['', 'venn/identifier/v2', `${TAG}  hygiene/1 libphonenumber-js/${phoneLib.version}`, `${TAG} hygiene/1 libphonenumber-js/1.13`, `${TAG} hygiene/1+roster.ABCDEF0123456789 libphonenumber-js/1.13.16`, `${TAG} hygiene/1 libphonenumber-js/1.13.16 extra`, `x`.repeat(129)],
+    // Each names the code parsing it MUST raise (errors.md), as every other invalid case does.
+    invalid: ['', 'venn/identifier/v2', `${TAG}  hygiene/1 libphonenumber-js/${phoneLib.version}`, `${TAG} hygiene/1 libphonenumber-js/1.13`, `${TAG} hygiene/1+roster.ABCDEF0123456789 libphonenumber-js/1.13.16`, `${TAG} hygiene/1 libphonenumber-js/1.13.16 extra`, `x`.repeat(129)]
+      .map((text) => ({ text, error: 'invalid-identifier-rules' })),
   },
 };
 
