@@ -3,12 +3,13 @@
  * Seeded generator for Venn's audit vectors: protocol-spec/vectors/audit-log-v1.json (round records,
  * the Merkle log, signed tree heads, exported logs; audit.md §2–4, §10.1) and audit-bundle-v1.json
  * (transcript bundles and the verifier's verdicts; audit.md §8–§9, built from the rounds of
- * venn-round.json). It follows the spec step by step with the primitives alone (noble SHA-256,
+ * venn-round.json, and of the key epoch of venn-epoch.json for §9.4). It follows the spec step by step with the primitives alone (noble SHA-256,
  * SHA-512 and Ed25519) and never imports a Venn package, so the vectors are an independent check.
  *
- * Run: node packages/audit/scripts/generate-vectors.mjs [--write | --print audit-bundle-v1.json]
+ * Run: node packages/audit/scripts/generate-vectors.mjs [--write [--out DIR] | --print audit-bundle-v1.json]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -576,11 +577,105 @@ const bundleVectors = {
   invalid_bundles: invalidBundles,
 };
 
+// ---------------------------------------------------------------- audit.md §9.4 rounds of a key epoch
+// The three rounds of venn-epoch.json (SPEC §13.10), exported by lab-a, each verified alone and
+// with the bundles of the epoch's earlier rounds. REMOVED frames are streams 10 and 11 (SPEC §13.5).
+const epochVectors = JSON.parse(readFileSync(new URL('../../../protocol-spec/vectors/venn-epoch.json', import.meta.url), 'utf8'));
+const REMOVED = 8;
+/** SPEC §13.5: the twelve stream digests of a round of a key epoch. */
+const epochDigests = (frames, labels) => [
+  ...streamDigests(frames, labels),
+  ...ROLES.map((role) => streamDigest(role === 'initiator' ? 10 : 11, frames[role].filter((f) => typeOf(f) === REMOVED), role)),
+];
+function epochParts(index) {
+  const round = epochVectors.rounds[index];
+  const frames = {};
+  const labels = {};
+  for (const role of ROLES) {
+    const all = round[role].messages.map((m) => fromHex(m.hex));
+    frames[role] = all.filter((f) => typeOf(f) !== T.labels);
+    labels[role] = streamDigest(role === 'initiator' ? 8 : 9, all.filter((f) => typeOf(f) === T.labels), role);
+  }
+  const digests = epochDigests(frames, labels);
+  if (!digests.every((d, j) => hex(d) === round.stream_digests[j]) || hex(transcriptHash(0x06, digests)) !== round.th_final) {
+    throw new Error(`epoch round ${index}: the recomputed transcript differs from venn-epoch.json`);
+  }
+  return {
+    round, frames, labels, roundId: fromHex(round.round_id), rosterDigest: fromHex(epochVectors.roster_digest),
+    sizes: { initiator: round.initiator.additions.length, responder: round.responder.additions.length },
+    claims: { initiator: round.initiator.result.intersection_size, responder: round.responder.result.intersection_size },
+    seeds: { initiator: fromHex(epochVectors.initiator.identity_seed), responder: fromHex(epochVectors.responder.identity_seed) },
+  };
+}
+const epochRounds = [0, 1, 2].map(epochParts);
+/** audit.md §3: the exporter's leaf of a completed epoch round, its transcript hash TH_final of SPEC §13.5 over the frames. */
+const epochLeaf = (parts, frames = parts.frames) => ({ ...completedLeaf(parts, frames), transcriptHash: transcriptHash(0x06, epochDigests(frames, parts.labels)) });
+const epochBundle = (parts, frames = parts.frames) => makeBundle(parts, 'initiator', { frames, leaf: epochLeaf(parts, frames) });
+/**
+ * An epoch OFFER of `role` with its `ep` map changed (SPEC §13.3: keys id, i, prev, acc, rem, ecap;
+ * `i`, `acc` and `rem` are fixints here). `change` gets the offer's bytes and the offsets of i, prev and acc.
+ */
+function epochOffer(parts, role, change) {
+  const offer = Uint8Array.from(frameOf(parts, role, T.offer));
+  const find = (keyHex, after) => {
+    const at = Buffer.from(offer).indexOf(Buffer.from(keyHex, 'hex'), after);
+    if (at < 0) throw new Error(`no ${keyHex} in the OFFER`);
+    return at + keyHex.length / 2;
+  };
+  const ep = find('a26570', 0);
+  const at = { i: find('a169', ep), prev: find('a470726576c440', ep), acc: find('a3616363', ep) };
+  if (offer[at.i] >= 0x80 || offer[at.acc] >= 0x80) throw new Error('unexpected OFFER layout');
+  change(offer, at);
+  return withFrame(parts, role, T.offer, offer);
+}
+const [E0, E1, E2] = epochRounds;
+const epochValid = epochRounds.map((parts) => epochBundle(parts));
+const otherRound = epochOffer(E1, 'responder', (offer, at) => { offer[at.i] = 2; });
+const startWithLink = epochOffer(E0, 'initiator', (offer, at) => offer.fill(0x01, at.prev, at.prev + 64));
+const forgedLinks = (() => {
+  const initiator = epochOffer(E1, 'initiator', (offer, at) => offer.fill(0x5c, at.prev, at.prev + 64));
+  const responder = epochOffer({ ...E1, frames: initiator }, 'responder', (offer, at) => offer.fill(0x5c, at.prev, at.prev + 64));
+  return responder;
+})();
+const responderOtherLink = epochOffer(E1, 'responder', (offer, at) => offer.fill(0x5c, at.prev, at.prev + 64));
+const responderAccShort = epochOffer(E1, 'responder', (offer, at) => { offer[at.acc] -= 1; });
+const epochCases = [
+  ['valid: the epoch start (round 0)', epochValid[0], [], null, null, []],
+  ['valid: round 1 alone; its chain and the epoch\'s intersection are skipped', epochValid[1], [], null, null, ['epoch-chain', 'intersection-size']],
+  ['valid: round 1 with round 0', epochValid[1], [0], null, null, []],
+  ['valid: round 2 with rounds 1 and 0', epochValid[2], [1, 0], null, null, []],
+  ['valid: round 2 with round 1 only; the epoch\'s intersection is skipped', epochValid[2], [1], null, null, ['intersection-size']],
+  ['round 1: the responder\'s OFFER names round 2 of the epoch', epochBundle(E1, otherRound), [], 'epoch', 'responder'],
+  ['round 0: the initiator\'s OFFER of the epoch\'s start states a non-zero prev', epochBundle(E0, startWithLink), [], 'epoch', 'initiator'],
+  ['round 1 with round 0: both OFFERs link to a prev other than round 0\'s TH_final', epochBundle(E1, forgedLinks), [0], 'epoch-chain', 'initiator'],
+  ['round 1 alone: the two OFFERs name different previous rounds', epochBundle(E1, responderOtherLink), [], 'epoch-chain', 'responder'],
+  ['round 1 with round 0: the responder\'s OFFER states acc one short of round 0\'s acc + n − rem', epochBundle(E1, responderAccShort), [0], 'epoch-chain', 'responder'],
+].map(([name, bytes, previous, check, party, skipped]) => ({
+  name, encoding: hex(bytes), previous, ...(check === null ? { valid: true, skipped } : { valid: false, check, party }),
+}));
+const epochMember = (role) => {
+  const setup = epochVectors[role];
+  return { id: setup.id, identity_key: setup.identity_public_key, policy: { max_peer_set_size: setup.policy.max_peer_set_size, modes: ['intersection'], share_labels: setup.policy.label_fields } };
+};
+bundleVectors.key_epoch = {
+  spec: 'protocol-spec/audit.md §9.4',
+  note: 'Transcript bundles of the three rounds of venn-epoch.json (SPEC §13.10), each exported by lab-a as the bundles above are (its leaf a completed record whose transcript hash is the round\'s TH_final of SPEC §13.5, in a log of five leaves with a head signed with lab-a\'s identity seed from venn-epoch.json). bundles holds the valid bundle of rounds 0, 1 and 2. Verify each verifier_cases entry with this roster (its schedule as above; the round id of round i of an epoch and the epoch\'s initiator as node.md §10.2 gives them) and, as the bundles of earlier rounds of the epoch (audit.md §9.4, `venn audit verify --previous`), the bundles whose indices `previous` lists. A valid case passes every check but those in `skipped`, which are skipped; an invalid one fails first at `check` with `party` at fault.',
+  roster: {
+    digest: epochVectors.roster_digest,
+    members: [epochMember('initiator'), epochMember('responder')],
+    schedule: { cron: '0 * * * *', timezone: 'UTC' },
+  },
+  bundles: epochValid.map(hex),
+  verifier_cases: epochCases,
+};
+
 const files = { 'audit-log-v1.json': vectors, 'audit-bundle-v1.json': bundleVectors };
 const textOf = (name) => `${JSON.stringify(files[name], null, 2)}\n`;
 if (process.argv.includes('--write')) {
+  const outAt = process.argv.indexOf('--out');
+  const dir = outAt < 0 ? fileURLToPath(new URL('../../../protocol-spec/vectors/', import.meta.url)) : resolve(process.argv[outAt + 1]);
   for (const name of Object.keys(files)) {
-    const target = fileURLToPath(new URL(`../../../protocol-spec/vectors/${name}`, import.meta.url));
+    const target = join(dir, name);
     writeFileSync(target, textOf(name));
     console.error(`wrote ${target}`);
   }

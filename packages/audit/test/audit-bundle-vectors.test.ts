@@ -23,6 +23,11 @@ interface Vectors {
   };
   verifier_cases: Array<{ name: string; encoding: string; valid: boolean; check?: string; party?: string }>;
   invalid_bundles: Array<{ name: string; encoding: string; valid: false; error: string }>;
+  key_epoch: {
+    roster: Vectors['roster'];
+    bundles: string[];
+    verifier_cases: Array<{ name: string; encoding: string; previous: number[]; valid: boolean; skipped?: string[]; check?: string; party?: string }>;
+  };
 }
 
 const vectorPath = fileURLToPath(new URL('../../../protocol-spec/vectors/audit-bundle-v1.json', import.meta.url));
@@ -31,9 +36,12 @@ const vectors = JSON.parse(text) as Vectors;
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 const encoder = new TextEncoder();
 
-/** node.md §3–§4 for the vectors' schedule, cron "0 * * * *" in UTC: every slot is a whole hour. */
-function roster(): AuditRoster {
-  const digest = bytes(vectors.roster.digest);
+/**
+ * node.md §3–§4 for the vectors' schedule, cron "0 * * * *" in UTC: every slot is a whole hour;
+ * node.md §10.2 for the round ids of a key epoch.
+ */
+function roster(given: Vectors['roster'] = vectors.roster): AuditRoster {
+  const digest = bytes(given.digest);
   const withLength = (id: string): Uint8Array => Uint8Array.of(id.length, ...encoder.encode(id));
   const u64 = (value: number): Uint8Array => {
     const out = new Uint8Array(8);
@@ -41,10 +49,10 @@ function roster(): AuditRoster {
     return out;
   };
   const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
-  expect(vectors.roster.schedule).toEqual({ cron: '0 * * * *', timezone: 'UTC' });
+  expect(given.schedule).toEqual({ cron: '0 * * * *', timezone: 'UTC' });
   return {
     digest,
-    members: vectors.roster.members.map((m) => ({
+    members: given.members.map((m) => ({
       id: m.id,
       identityKey: bytes(m.identity_key),
       policy: { maxPeerSetSize: m.policy.max_peer_set_size, modes: m.policy.modes, shareLabels: m.policy.share_labels },
@@ -60,6 +68,7 @@ function roster(): AuditRoster {
         const [low, high] = ordered(a, b);
         return Buffer.compare(score(low), score(high)) <= 0 ? low : high;
       },
+      epochRoundId: (epochId, index) => sha256(Buffer.concat([encoder.encode('venn/epoch-round-id/v1'), Uint8Array.of(0), epochId, u64(index).subarray(4)])),
     },
   };
 }
@@ -91,11 +100,27 @@ describe('audit-bundle-v1 vectors', () => {
     }
   });
 
-  it('some verifier case fails first at each check of audit.md §9.1 a plain round can fail', () => {
-    const failing = new Set(vectors.verifier_cases.filter((c) => !c.valid).map((c) => c.check));
-    // The key epoch checks have no vector in this file; verify-epoch.test.ts fails each of them.
-    const epochChecks = new Set(['epoch', 'epoch-chain']);
-    expect(BUNDLE_CHECKS.filter((name) => !epochChecks.has(name) && !failing.has(name))).toEqual([]);
+  it.each(vectors.key_epoch.verifier_cases)('verifier, key epoch: $name', ({ encoding, previous, valid, skipped, check, party }) => {
+    const file = bytes(encoding);
+    const report = verifyTranscriptBundle(file, roster(vectors.key_epoch.roster), { previous: previous.map((i) => bytes(vectors.key_epoch.bundles[i]!)) });
+    expect(report.valid).toBe(valid);
+    if (valid) {
+      expect(report.checks.filter((c) => c.status !== 'pass').map((c) => [c.name, c.status])).toEqual(skipped!.map((name) => [name, 'skip']));
+      expect(Buffer.from(encodeTranscriptBundle(decodeTranscriptBundle(file))).equals(Buffer.from(file))).toBe(true);
+    } else {
+      expect({ check: report.failure!.name, party: report.failure!.party ?? 'undetermined' }).toEqual({ check, party });
+    }
+  });
+
+  it('the key epoch\'s bundles are the valid bundles of its rounds 0, 1 and 2', () => {
+    const { bundles, verifier_cases: cases } = vectors.key_epoch;
+    expect(bundles).toHaveLength(3);
+    for (const bundle of bundles) expect(cases.some((c) => c.valid && c.encoding === bundle)).toBe(true);
+  });
+
+  it('some verifier case fails first at each check of audit.md §9.1', () => {
+    const failing = new Set([...vectors.verifier_cases, ...vectors.key_epoch.verifier_cases].filter((c) => !c.valid).map((c) => c.check));
+    expect(BUNDLE_CHECKS.filter((name) => !failing.has(name))).toEqual([]);
   });
 
   it.each(vectors.invalid_bundles)('invalid bundle is a CodecError $error: $name', ({ encoding, error }) => {

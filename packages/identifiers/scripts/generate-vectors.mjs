@@ -7,7 +7,7 @@
  * protocol-spec/identifiers.md, and the range membership of the seeded draws is computed here
  * from the spec's own table; digests are computed with node:crypto. Nothing is taken from
  * @venn/identifiers, so the vectors check the package rather than restate it.
- * Run: node packages/identifiers/scripts/generate-vectors.mjs
+ * Run: node packages/identifiers/scripts/generate-vectors.mjs [--out DIR]
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,8 @@ const TAG = 'venn/identifier/v2';
 const SEED = 'venn identifiers vectors v2';
 const HYGIENE_VERSION = 1;
 const here = dirname(fileURLToPath(import.meta.url));
-const out = resolve(here, '../../../protocol-spec/vectors/identifiers.json');
+const outAt = process.argv.indexOf('--out');
+const out = resolve(outAt < 0 ? resolve(here, '../../../protocol-spec/vectors') : resolve(process.argv[outAt + 1]), 'identifiers.json');
 const phoneLib = JSON.parse(readFileSync(resolve(here, '../node_modules/libphonenumber-js/package.json'), 'utf8'));
 
 /** §10: SHA-256(tag || 0x00 || kind || 0x00 || UTF-8(canonical)). */
@@ -813,7 +814,9 @@ const vectors = {
   rules: {
     built_in: rulesString,
     with_roster_additions: rosterRulesString,
-    invalid: ['', 'venn/identifier/v2', `${TAG}  hygiene/1 libphonenumber-js/${phoneLib.version}`, `${TAG} hygiene/1 libphonenumber-js/1.13`, `${TAG} hygiene/1+roster.ABCDEF0123456789 libphonenumber-js/1.13.16`, `${TAG} hygiene/1 libphonenumber-js/1.13.16 extra`, `x`.repeat(129)],
+    // Each names the code parsing it MUST raise (errors.md), as every other invalid case does.
+    invalid: ['', 'venn/identifier/v2', `${TAG}  hygiene/1 libphonenumber-js/${phoneLib.version}`, `${TAG} hygiene/1 libphonenumber-js/1.13`, `${TAG} hygiene/1+roster.ABCDEF0123456789 libphonenumber-js/1.13.16`, `${TAG} hygiene/1 libphonenumber-js/1.13.16 extra`, `x`.repeat(129)]
+      .map((text) => ({ text, error: 'invalid-identifier-rules' })),
   },
 };
 

@@ -7,10 +7,11 @@
  * Argon2id and SHA-256; libsodium's secretbox and Ed25519 key derivation) and never imports the
  * package's code, so the vectors are an independent check on it.
  *
- * Run: node packages/node/scripts/generate-vectors.mjs [--write]
+ * Run: node packages/node/scripts/generate-vectors.mjs [--write [--out DIR]]
  */
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { argon2id } from '@noble/hashes/argon2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import sodium from 'libsodium-wrappers-sumo';
@@ -164,7 +165,8 @@ export async function buildVectors() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const vectors = await buildVectors();
-  const dir = new URL('../../../protocol-spec/vectors/', import.meta.url);
+  const outAt = process.argv.indexOf('--out');
+  const dir = outAt < 0 ? new URL('../../../protocol-spec/vectors/', import.meta.url) : pathToFileURL(`${resolve(process.argv[outAt + 1])}/`);
   for (const [name, value] of Object.entries(vectors)) {
     const text = `${JSON.stringify(value, null, 2)}\n`;
     if (process.argv.includes('--write')) writeFileSync(new URL(name, dir), text);

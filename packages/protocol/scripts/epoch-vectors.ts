@@ -27,6 +27,10 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const tagged = (label: string): Uint8Array => sha256(new TextEncoder().encode(`venn-vector/${label}`));
 const other = (role: Role): Role => (role === 'initiator' ? 'responder' : 'initiator');
 const SIDES: readonly Role[] = ['initiator', 'responder'];
+/** node.md §10.2: the round id of round i of epoch eid, SHA-256("venn/epoch-round-id/v1" || 0x00 || eid || u32(i)). */
+const epochRoundId = (epochId: Uint8Array, index: number): Uint8Array =>
+  sha256(Uint8Array.from([...new TextEncoder().encode('venn/epoch-round-id/v1'), 0, ...epochId, index >>> 24, (index >>> 16) & 0xff, (index >>> 8) & 0xff, index & 0xff]));
+const EPOCH_ID = tagged('epoch/id');
 
 interface EpochPartySetup {
   readonly id: string;
@@ -44,9 +48,10 @@ interface EpochPartySetup {
 const RULES = 'venn-identifiers/1';
 
 export const EPOCH_SETUP = {
-  epochId: tagged('epoch/id'),
+  epochId: EPOCH_ID,
   rosterDigest: tagged('roster-digest'),
-  roundIds: [0, 1, 2].map((i) => tagged(`epoch/round-id/${i}`)),
+  // node.md §10.2, so that the rounds are those a node runs and verify as an epoch (audit.md §9.4).
+  roundIds: [0, 1, 2].map((i) => epochRoundId(EPOCH_ID, i)),
   initiator: {
     id: 'lab-a',
     rngSeed: 'venn-vector/epoch/initiator',
@@ -293,7 +298,7 @@ export function epochVectors(): object {
     source: SOURCE,
     version: VECTOR_VERSION,
     note:
-      'One key epoch (SPEC §13) between lab-a (initiator of every round) and lab-b, under lockstep delivery (SPEC §12). Elements are named: digest = SHA-256("venn-vector/" || name). Each party draws its epoch key k from the stream of rng_seed || "/epoch-key" (Appendix A: RandomScalar) before round 0, and round i from the stream rng_seed || "/round/" || i (ASCII decimal): π over its additions in ascending digest order, then one proof nonce per EVALUATED chunk in seq order. additions and removals are what the lists give against the state before the round; state_after lists S_X with D_X (by element), T_X (sorted hex) and the counts; new_matches and ended_matches name elements; chain lists TH_final of each round, which is the prev of the next. Negative cases: run rounds 0 … round − 1, then round `round` replacing the first message of `kind` sent by `from` with `frame`; the receiver MUST end the round with ABORT code `abort`.',
+      'One key epoch (SPEC §13) between lab-a (initiator of every round) and lab-b, under lockstep delivery (SPEC §12). The round id of round i is that of node.md §10.2, SHA-256("venn/epoch-round-id/v1" || 0x00 || epoch_id || u32(i)), and lab-a is the initiator that the rule of node.md §4 picks with the epoch id. Elements are named: digest = SHA-256("venn-vector/" || name). Each party draws its epoch key k from the stream of rng_seed || "/epoch-key" (Appendix A: RandomScalar) before round 0, and round i from the stream rng_seed || "/round/" || i (ASCII decimal): π over its additions in ascending digest order, then one proof nonce per EVALUATED chunk in seq order. additions and removals are what the lists give against the state before the round; state_after lists S_X with D_X (by element), T_X (sorted hex) and the counts; new_matches and ended_matches name elements; chain lists TH_final of each round, which is the prev of the next. Negative cases: run rounds 0 … round − 1, then round `round` replacing the first message of `kind` sent by `from` with `frame`; the receiver MUST end the round with ABORT code `abort`.',
     epoch_id: hex(EPOCH_SETUP.epochId),
     roster_digest: hex(EPOCH_SETUP.rosterDigest),
     elements: Object.fromEntries(elements.map((name) => [name, hex(tagged(name))])),

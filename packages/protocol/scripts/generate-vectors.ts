@@ -1,12 +1,18 @@
 /**
  * Writes protocol-spec/vectors/venn-*.json (SPEC §12). Run from the repository root with
- * `npm run vectors`; `--check` compares instead of writing and fails on any difference.
+ * `npm run vectors`; `--check` compares instead of writing and fails on any difference; `--out DIR`
+ * writes into DIR.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { VECTOR_FILES, buildVennVectors, vectorText } from './venn-vectors.js';
 
 const vectorsDir = new URL('../../../../protocol-spec/vectors/', import.meta.url);
 const check = process.argv.includes('--check');
+/** `--out DIR` writes the files there instead (the inputs are still read from protocol-spec/vectors). */
+const outAt = process.argv.indexOf('--out');
+const outDir = outAt < 0 ? vectorsDir : pathToFileURL(`${resolve(process.argv[outAt + 1]!)}/`);
 
 const rfc9496 = JSON.parse(readFileSync(new URL('rfc9496-ristretto255.json', vectorsDir), 'utf8')) as {
   invalid_encodings: Array<{ reason: string; hex: string }>;
@@ -28,8 +34,8 @@ for (const file of VECTOR_FILES) {
       console.error(`${file}: differs from the generator's output`);
     }
   } else {
-    writeFileSync(path, text);
-    console.log(`wrote protocol-spec/vectors/${file}`);
+    writeFileSync(new URL(file, outDir), text);
+    console.log(`wrote ${new URL(file, outDir).pathname}`);
   }
 }
 if (stale > 0) process.exit(1);

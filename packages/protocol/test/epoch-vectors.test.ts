@@ -273,6 +273,16 @@ describe('venn-epoch.json: every byte of an epoch from the seeds, the lists and 
     expect(file.rounds[2]!.initiator.result.new_matches).toContain('both-new');
   });
 
+  it('round ids are those of node.md §10.2 for the epoch id, and lab-a is the epoch\'s initiator (node.md §4)', () => {
+    const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    const epochId = Buffer.from(file.epoch_id, 'hex');
+    for (const round of file.rounds) {
+      expect(round.round_id).toBe(hex(sha256(Buffer.concat([ascii('venn/epoch-round-id/v1'), Uint8Array.of(0), epochId, u32(round.index)]))));
+    }
+    const score = (id: string): Buffer => Buffer.from(sha256(Buffer.concat([ascii('venn/initiator/v1'), Uint8Array.of(0), epochId, Uint8Array.of(id.length), ascii(id)])));
+    expect(Buffer.compare(score('lab-a'), score('lab-b'))).toBeLessThan(0);
+  });
+
   let rebuilt: Array<ReturnType<typeof rebuildRound>>;
   beforeAll(() => {
     const state = (): TextState => ({ own: new Map(), peer: new Set(), size: 0, prev: new Uint8Array(64), peerK: null });

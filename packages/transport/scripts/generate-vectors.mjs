@@ -5,10 +5,11 @@
  * the primitives alone (noble for SHA-256, BLAKE2b, X25519, Ed25519; libsodium for XChaCha20-Poly1305)
  * and never imports the package's own code, so the vectors are an independent check on it.
  *
- * Run: node packages/transport/scripts/generate-vectors.mjs [--write]
+ * Run: node packages/transport/scripts/generate-vectors.mjs [--write [--out DIR]]
  */
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import sodium from 'libsodium-wrappers-sumo';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { blake2b } from '@noble/hashes/blake2.js';
@@ -355,7 +356,8 @@ export async function buildVectors() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const vectors = await buildVectors();
-  const dir = new URL('../../../protocol-spec/vectors/', import.meta.url);
+  const outAt = process.argv.indexOf('--out');
+  const dir = outAt < 0 ? new URL('../../../protocol-spec/vectors/', import.meta.url) : pathToFileURL(`${resolve(process.argv[outAt + 1])}/`);
   for (const [name, value] of Object.entries(vectors)) {
     const text = `${JSON.stringify(value, null, 2)}\n`;
     if (process.argv.includes('--write')) writeFileSync(new URL(name, dir), text);
