@@ -176,3 +176,91 @@ describe('config errors', () => {
     }
   });
 });
+
+interface RoundRow { roundId: string; attempt: number | null; peer: string; role: string; status: string; reason: string | null; detail: string | null; mode?: string | null; count?: number }
+interface Quota { used: number; limit: number; left: number }
+interface StatusPeer { id: string; quota: { day: string; rounds: Quota; adHocRounds: Quota } }
+/** The daemon's own report (GET /v1/status, in `venn status --json` as daemon.peers), by its clock. */
+interface DaemonPeer { id: string; quota: { day: string; rounds: number; maxRoundsPerDay: number; adHocRounds: number; maxAdHocRoundsPerDay: number } }
+
+describe('quota and policy refusals, as both sides record them and venn status reports them', () => {
+  let federation: Federation;
+  const rounds = async (id: string): Promise<RoundRow[]> => {
+    const result = await venn(['rounds', '--dir', federation.node(id).dir, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as RoundRow[];
+  };
+  const statusPeers = async (id: string): Promise<{ cli: StatusPeer[]; daemon: DaemonPeer[] }> => {
+    const result = await venn(['status', '--dir', federation.node(id).dir, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { peers: StatusPeer[]; daemon: { up: boolean; peers: DaemonPeer[] } };
+    expect(report.daemon.up).toBe(true);
+    return { cli: report.peers, daemon: report.daemon.peers };
+  };
+  /** Runs an ad-hoc round from `from` with lab-b that lab-b refuses or aborts; returns its id. */
+  const refusedRound = async (from: string, args: string[], stderr: RegExp): Promise<string> => {
+    const result = await venn(['round', '--dir', federation.node(from).dir, '--peer', 'lab-b', '--json', ...args]);
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toMatch(stderr);
+    return (JSON.parse(result.stdout) as { roundId: string }).roundId;
+  };
+
+  beforeAll(async () => {
+    const cardinality = ['--modes', 'intersection,cardinality', '--accept-semi-honest-cardinality'];
+    federation = await Federation.create({
+      ids: ['lab-a', 'lab-b', 'lab-c', 'lab-d'], cron: NEVER_SOON,
+      initArgs: { 'lab-b': cardinality, 'lab-c': cardinality },
+      // lab-b publishes cardinality in its roster entry but does not run it with lab-c.
+      config: { 'lab-b': { peers: { 'lab-a': { maxAdHocRoundsPerDay: 2 }, 'lab-c': { modes: ['intersection'] }, 'lab-d': { maxRoundsPerDay: 1 } } } },
+    });
+    for (const id of ['lab-a', 'lab-b', 'lab-c', 'lab-d']) await federation.ingest(id, emails(0, 20));
+    // The real clock: venn status counts today's quota by the machine's clock.
+    await federation.startAll(Date.now());
+  }, 90_000);
+  afterAll(() => federation.close());
+
+  it('maxAdHocRoundsPerDay reached: the initiator records the refusal code, the responder a refused row; status shows used and left', async () => {
+    for (let i = 0; i < 2; i++) expect((await venn(['round', '--dir', federation.node('lab-a').dir, '--peer', 'lab-b'])).code).toBe(0);
+    const roundId = await refusedRound('lab-a', [], /^venn round: round aborted: quota-exceeded: refused by peer: "maxAdHocRoundsPerDay" for lab-a expected at most 2 ad-hoc rounds on \d{4}-\d{2}-\d{2}, got round 3/);
+    expect((await rounds('lab-a')).filter((row) => row.roundId === roundId)).toMatchObject([
+      { attempt: 1, peer: 'lab-b', role: 'initiator', status: 'aborted', reason: 'quota-exceeded', detail: expect.stringContaining('"maxAdHocRoundsPerDay" for lab-a') },
+    ]);
+    expect((await rounds('lab-b')).filter((row) => row.roundId === roundId)).toMatchObject([
+      { attempt: null, peer: 'lab-a', role: 'responder', status: 'refused', reason: 'quota-exceeded', count: 1, detail: expect.stringContaining('"maxAdHocRoundsPerDay" for lab-a') },
+    ]);
+    const text = await venn(['rounds', '--dir', federation.node('lab-b').dir]);
+    expect(text.stdout.split('\n').find((line) => line.startsWith(roundId.slice(0, 16)))).toMatch(/lab-a +responder .*refused +quota-exceeded/);
+
+    // lab-b's quota toward lab-a: two ad-hoc rounds of 2 used (the refusal is not one), 6 of 8 rounds left.
+    const b = await statusPeers('lab-b');
+    expect(b.cli.find((peer) => peer.id === 'lab-a')?.quota).toMatchObject({ rounds: { used: 2, limit: 8, left: 6 }, adHocRounds: { used: 2, limit: 2, left: 0 } });
+    expect(b.daemon.find((peer) => peer.id === 'lab-a')?.quota).toMatchObject({ rounds: 2, maxRoundsPerDay: 8, adHocRounds: 2, maxAdHocRoundsPerDay: 2 });
+    // lab-a's own count was given back when lab-b refused (node.md §5.1).
+    expect((await statusPeers('lab-a')).cli.find((peer) => peer.id === 'lab-b')?.quota).toMatchObject({ rounds: { used: 2, limit: 8, left: 6 }, adHocRounds: { used: 2, limit: 4, left: 2 } });
+    const table = (await venn(['status', '--dir', federation.node('lab-b').dir])).stdout;
+    expect(table.split('\n').find((line) => line.startsWith('lab-a '))).toMatch(/ 2\/8 +2\/2 +6 \(ad hoc 0\) /);
+  });
+
+  it('maxRoundsPerDay reached: likewise on both sides', async () => {
+    expect((await venn(['round', '--dir', federation.node('lab-d').dir, '--peer', 'lab-b'])).code).toBe(0);
+    const roundId = await refusedRound('lab-d', [], /^venn round: round aborted: quota-exceeded: refused by peer: "maxRoundsPerDay" for lab-d expected at most 1 rounds on \d{4}-\d{2}-\d{2}, got round 2/);
+    expect((await rounds('lab-d')).filter((row) => row.roundId === roundId)).toMatchObject([{ role: 'initiator', status: 'aborted', reason: 'quota-exceeded' }]);
+    expect((await rounds('lab-b')).filter((row) => row.roundId === roundId)).toMatchObject([{ peer: 'lab-d', role: 'responder', status: 'refused', reason: 'quota-exceeded' }]);
+    const b = await statusPeers('lab-b');
+    expect(b.cli.find((peer) => peer.id === 'lab-d')?.quota).toMatchObject({ rounds: { used: 1, limit: 1, left: 0 }, adHocRounds: { used: 1, limit: 4, left: 3 } });
+    expect(b.daemon.find((peer) => peer.id === 'lab-d')?.quota).toMatchObject({ rounds: 1, maxRoundsPerDay: 1, adHocRounds: 1, maxAdHocRoundsPerDay: 4 });
+    const table = (await venn(['status', '--dir', federation.node('lab-b').dir])).stdout;
+    expect(table.split('\n').find((line) => line.startsWith('lab-d '))).toMatch(/ 1\/1 +1\/4 +0 \(ad hoc 0\) /);
+  });
+
+  it('a mode the responder does not allow the peer: both sides record policy-mismatch', async () => {
+    const roundId = await refusedRound('lab-c', ['--mode', 'cardinality'], /^venn round: round aborted: policy-mismatch: /);
+    const [c] = (await rounds('lab-c')).filter((row) => row.roundId === roundId);
+    const [b] = (await rounds('lab-b')).filter((row) => row.roundId === roundId);
+    expect(c).toMatchObject({ peer: 'lab-b', role: 'initiator', status: 'aborted', reason: 'policy-mismatch' });
+    expect(b).toMatchObject({ peer: 'lab-c', role: 'responder', status: 'aborted', reason: 'policy-mismatch' });
+    expect(b!.detail).toMatch(/cardinality/);
+    // The responder refused before evaluating anything: nothing was served either way.
+    for (const row of [b, c]) expect(row).toMatchObject({ evaluationsSent: 0, evaluationsReceived: 0 });
+  });
+});

@@ -108,3 +108,90 @@ describe('SIGHUP', () => {
     for (const node of [a, b]) expect(leafRosterDigests(node.dir)).toEqual([before, after]);
   }, 240_000);
 });
+
+describe('venn roster use against a running daemon', () => {
+  let federation: Federation;
+  let a: NodeProcess;
+  let b: NodeProcess;
+  const entries = (): string[] => ['lab-a', 'lab-b'].map((id) => join(federation.root, `${id}.entry.json`));
+  const build = async (name: string, epoch: number, cron: string): Promise<{ path: string; digest: string }> => {
+    const path = join(federation.root, name);
+    const built = await venn(['roster', 'build', '--name', 'venn-test', '--epoch', String(epoch), '--schedule', cron, '--window', '10', '--out', path, ...entries()]);
+    expect(built.code, built.stderr).toBe(0);
+    return { path, digest: built.stdout.trim() };
+  };
+  const status = async (node: NodeProcess): Promise<{ roster: { digest: string; schedule: { cron: string } }; nextSlot: string; daemon: { up: boolean; rosterDigest: string; nextSlot: string } }> => {
+    const result = await venn(['status', '--dir', node.dir, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as never;
+  };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    // Both publish 48 rounds a day; lab-a allows lab-b only 10 in its own configuration.
+    federation = await Federation.create({
+      ids: ['lab-a', 'lab-b'], cron: '0 0 1 1 *',
+      initArgs: { 'lab-a': ['--max-rounds-per-day', '48'], 'lab-b': ['--max-rounds-per-day', '48'] },
+      config: { 'lab-a': { peers: { 'lab-b': { maxRoundsPerDay: 10 } } } },
+    });
+    a = federation.node('lab-a');
+    b = federation.node('lab-b');
+    await federation.ingest('lab-a', emails(0, 50));
+    await federation.ingest('lab-b', emails(20, 70));
+    await federation.startAll(Date.parse('2031-06-01T12:00:00Z'));
+  }, 60_000);
+  afterAll(() => federation.close());
+
+  it('installs the roster, the daemon logs what changed in it and runs its schedule and rounds under it', async () => {
+    const before = (await status(a)).daemon.rosterDigest;
+    const next = await build('roster-daily.json', 2, '30 6 * * *');
+    for (const node of [a, b]) {
+      const reloaded = node.nextLog((line) => line.msg === 'reloaded', 30_000, 'reload line');
+      const used = await venn(['roster', 'use', '--dir', node.dir, next.path]);
+      expect(used.code, used.stderr).toBe(0);
+      expect(used.stdout).toBe(`${next.digest}\nthe running daemon reloaded it\n`);
+      expect(await reloaded).toMatchObject({
+        signal: 'admin', changed: [], rosterDigest: next.digest, previousRosterDigest: before,
+        rosterChanged: ['federation.epoch', 'schedule.cron'],
+        schedule: { cron: '30 6 * * *', windowMinutes: 10, timezone: 'UTC' }, previousSchedule: { cron: '0 0 1 1 *' },
+        nextSlot: '2031-06-02T06:30:00.000Z',
+      });
+      const now = await status(node);
+      expect(now.daemon).toMatchObject({ up: true, rosterDigest: next.digest, nextSlot: '2031-06-02T06:30:00.000Z' });
+      expect(now.roster).toMatchObject({ digest: next.digest, schedule: { cron: '30 6 * * *' } });
+    }
+    const round = await venn(['round', '--dir', a.dir, '--peer', 'lab-b', '--json']);
+    expect(round.code, round.stderr).toBe(0);
+    expect(JSON.parse(round.stdout)).toMatchObject({ status: 'completed', intersectionSize: 30 });
+    expect(leafRosterDigests(a.dir).at(-1)).toBe(next.digest);
+  }, 60_000);
+
+  it('a roster whose schedule exceeds maxRoundsPerDay is refused by roster use and by a reload; the daemon keeps the old one', async () => {
+    const running = (await status(a)).daemon.rosterDigest;
+    // Every 30 minutes is 48 rounds a UTC day: what the members publish, more than lab-a allows lab-b.
+    const dense = await build('roster-dense.json', 3, '*/30 * * * *');
+    const reloads = a.logs.filter((line) => line.msg === 'reloaded' || line.msg === 'reload refused').length;
+    const used = await venn(['roster', 'use', '--dir', a.dir, dense.path]);
+    expect(used.code).toBe(1);
+    expect(used.stderr).toMatch(/^venn roster: "schedule" "\*\/30 \* \* \* \*" \(UTC\) expected at most 10 slots in a UTC day \("maxRoundsPerDay" of this node's policy for lab-b \(venn\.config\.json\)\), got 48 on \d{4}-\d{2}-\d{2} \[schedule-over-quota\]\n$/);
+    // Nothing was installed and the daemon was not asked to reload.
+    expect(readFileSync(join(a.dir, 'roster.json'), 'utf8')).toBe(readFileSync(join(federation.root, 'roster-daily.json'), 'utf8'));
+    expect(a.logs.filter((line) => line.msg === 'reloaded' || line.msg === 'reload refused')).toHaveLength(reloads);
+
+    // The same file put in place by other means, then SIGHUP: the daemon refuses it, naming both numbers.
+    const installed = readFileSync(join(a.dir, 'roster.json'));
+    writeFileSync(join(a.dir, 'roster.json'), readFileSync(dense.path));
+    const refused = a.nextLog((line) => line.msg === 'reload refused', 10_000, 'reload refusal');
+    a.signal('SIGHUP');
+    const line = await refused;
+    expect(line).toMatchObject({ signal: 'SIGHUP', code: 'schedule-over-quota' });
+    expect(String(line['detail'])).toMatch(/expected at most 10 slots in a UTC day \("maxRoundsPerDay" of this node's policy for lab-b \(venn\.config\.json\)\), got 48 on /);
+    expect(a.exitResult).toBeUndefined();
+    expect((await status(a)).daemon).toMatchObject({ up: true, rosterDigest: running, nextSlot: '2031-06-02T06:30:00.000Z' });
+    // Still the old roster: a round with lab-b (which runs it too) completes and is logged under it.
+    const round = await venn(['round', '--dir', b.dir, '--peer', 'lab-a', '--json']);
+    expect(round.code, round.stderr).toBe(0);
+    expect(leafRosterDigests(a.dir).at(-1)).toBe(running);
+    writeFileSync(join(a.dir, 'roster.json'), installed);
+  }, 60_000);
+});

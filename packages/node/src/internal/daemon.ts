@@ -30,7 +30,7 @@ import { NodeMetrics } from './metrics.js';
 import { NodeLock } from './node-lock.js';
 import { peerReports, type PeerReport } from './peer-report.js';
 import { checkWatermark, readWatermark, watermarkPath, writeWatermark } from './log-watermark.js';
-import { planReload, type TlsFingerprint } from './reload.js';
+import { planReload, rosterChanges, type TlsFingerprint } from './reload.js';
 import { startRetention, type Retention } from './retention.js';
 import { checkScheduleQuota, nodeQuotaHolders } from './schedule-quota.js';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
@@ -816,7 +816,11 @@ export class Daemon implements AttemptHost {
     }
     const fields = {
       signal: trigger, changed: plan.changed, needsRestart: plan.needsRestart, rosterDigest: hex(this.roster.digest),
-      ...(plan.roster === null ? {} : { previousRosterDigest: hex(previous.digest), peers: plan.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso() }),
+      ...(plan.roster === null ? {} : {
+        previousRosterDigest: hex(previous.digest), rosterChanged: rosterChanges(previous.roster, plan.roster.roster),
+        schedule: plan.roster.roster.schedule, previousSchedule: previous.roster.schedule,
+        peers: plan.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(),
+      }),
     };
     this.logger.info(fields, 'reloaded');
     return { status: 200, body: fields };

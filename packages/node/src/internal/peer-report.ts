@@ -1,7 +1,8 @@
 /**
  * What a node grants and has given each peer (node.md §5): the last attempt, today's quota, the
  * evaluation budget and the abandonments. One shape for `GET /v1/status`, `GET /v1/peers`,
- * `venn peers`, `venn status`, the console and /metrics.
+ * `venn peers`, the console and /metrics; `venn status` shows the daemon's as `daemon.peers`
+ * and its own, read from the store, as `peers` (quota as used, limit and left).
  */
 import { hex } from './command.js';
 import { policyFor, type NodeConfig } from './config.js';

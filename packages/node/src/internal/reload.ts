@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { CONFIG_FILE, ConfigError, loadConfig, policyFor, tlsRosterIssues, type NodeConfig } from './config.js';
+import type { Roster } from '@venn/transport';
 import { loadInstalledRoster, type InstalledRoster } from './roster.js';
 import { checkScheduleQuota, nodeQuotaHolders } from './schedule-quota.js';
 
@@ -60,4 +61,28 @@ export function planReload(current: { config: NodeConfig; roster: InstalledRoste
   if (issues.length > 0) throw new ConfigError(join(config.paths.dir, CONFIG_FILE), issues);
   checkScheduleQuota(effective.roster.schedule, nodeQuotaHolders(effective.self, effective.peers, (peer) => policyFor(config, peer)), now);
   return { config, roster, tls, changed: changed.sort(), needsRestart: needsRestart.sort() };
+}
+
+/**
+ * What differs between two rosters, for the `reloaded` line (node.md §6.1): `federation.<field>`,
+ * `schedule.<field>`, `identifierHygiene`, and `members.<id>` for each member added, removed or
+ * whose entry changed; sorted.
+ */
+export function rosterChanges(before: Roster, after: Roster): string[] {
+  const changes: string[] = [];
+  for (const part of ['federation', 'schedule'] as const) {
+    const old = before[part] as unknown as Record<string, unknown>;
+    const now = after[part] as unknown as Record<string, unknown>;
+    for (const field of new Set([...Object.keys(old), ...Object.keys(now)])) {
+      if (!isDeepStrictEqual(old[field], now[field])) changes.push(`${part}.${field}`);
+    }
+  }
+  if (!isDeepStrictEqual(before.identifierHygiene ?? [], after.identifierHygiene ?? [])) changes.push('identifierHygiene');
+  const members = new Map(before.members.map((member) => [member.id, member]));
+  for (const member of after.members) {
+    if (!isDeepStrictEqual(members.get(member.id), member)) changes.push(`members.${member.id}`);
+    members.delete(member.id);
+  }
+  for (const id of members.keys()) changes.push(`members.${id}`);
+  return changes.sort();
 }
