@@ -38,6 +38,13 @@ describe('a peer on other identifier rules', () => {
     federation = await Federation.create({ ids: ['lab-a', 'lab-b'], cron: '0 0 1 1 *' });
     await federation.ingest('lab-a', emails(0, 60));
     await federation.ingest('lab-b', emails(30, 90));
+    // lab-b's lists were ingested by a release on OTHER_RULES, and record them (node.md §2.1).
+    const db = new Database(join(federation.node('lab-b').dir, 'venn.db'));
+    try {
+      db.prepare('UPDATE lists SET identifier_rules = ?').run(OTHER_RULES);
+    } finally {
+      db.close();
+    }
     const a = federation.node('lab-a');
     a.start();
     await a.started();

@@ -172,6 +172,16 @@ describe('identifier hygiene at ingest (identifiers.md §12)', () => {
     }
   });
 
+  it('venn roster use refuses a roster whose identifierHygiene entry is not canonical, naming the field, and installs nothing', async () => {
+    const installed = readFileSync(join(hdir, 'roster.json'), 'utf8');
+    const roster = JSON.parse(installed) as Record<string, unknown>;
+    const bad = file('bad-hygiene-roster.json', JSON.stringify({ ...roster, identifierHygiene: [...additions, { kind: 'device_id', value: 'ABCDEF0123456789' }] }));
+    const result = await venn(['roster', 'use', '--dir', hdir, bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/identifierHygiene\[2\]\.value.*\[hygiene-invalid\]/);
+    expect(readFileSync(join(hdir, 'roster.json'), 'utf8')).toBe(installed);
+  });
+
   it('venn matches marks a match whose digest more local accounts hold than sharedValueAccounts', async () => {
     const shared = hashIdentifier('device_id', 'shared-device').digest;
     const single = hashIdentifier('device_id', 'single-device').digest;

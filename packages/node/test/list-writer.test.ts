@@ -16,6 +16,8 @@ import { NodeMetrics } from '../src/internal/metrics.js';
 import { Store } from '../src/internal/store.js';
 
 const token = 'c'.repeat(64);
+/** The rules the daemon advertises (identifiers.md §13); an ingest names the rules it ran under. */
+const RULES = 'venn/identifier/v2 hygiene/1 libphonenumber-js/1.13.16';
 const dir = mkdtempSync(join(tmpdir(), 'venn-list-writer-'));
 const sha = (text: string): Uint8Array => new Uint8Array(createHash('sha256').update(text).digest());
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -31,7 +33,7 @@ beforeAll(async () => {
       status: () => ({}),
       startRound: () => Promise.resolve({ status: 500, body: {} }),
       roundStatus: () => Promise.resolve({ status: 500, body: {} }),
-      lists: (request) => listRequestReply(store, request, {}),
+      lists: (request) => listRequestReply(store, request, { rules: RULES }),
       reload: () => ({ status: 200, body: { changed: [] } }),
     },
   });
@@ -63,7 +65,9 @@ describe('POST /v1/lists', () => {
     ['no op', {}, 'invalid-request'],
     ['an unknown op', { op: 'truncate' }, 'invalid-request'],
     ['a begin without a kind', { op: 'ingest-begin', list: 'a', source: 'f' }, 'invalid-request'],
-    ['a bad list name', { op: 'ingest-begin', list: '../etc', kind: 'email', source: 'f', sha256: null }, 'invalid-list-name'],
+    ['a bad list name', { op: 'ingest-begin', list: '../etc', kind: 'email', source: 'f', sha256: null, rules: RULES }, 'invalid-list-name'],
+    ['a begin without rules', { op: 'ingest-begin', list: 'a', kind: 'email', source: 'f', sha256: null }, 'invalid-request'],
+    ['a begin under other rules than the daemon advertises', { op: 'ingest-begin', list: 'a', kind: 'email', source: 'f', sha256: null, rules: 'venn/identifier/v2 hygiene/1 libphonenumber-js/1.12.0' }, 'identifier-rules-stale'],
     ['items for no ingest', { op: 'ingest-items', ingestId: 999, items: [] }, 'unknown-ingest'],
     ['a fractional ingest id', { op: 'ingest-items', ingestId: 1.5, items: [] }, 'invalid-request'],
     ['items that are not an array', { op: 'ingest-items', ingestId: 1, items: 'x' }, 'invalid-request'],
@@ -83,20 +87,20 @@ describe('POST /v1/lists', () => {
   });
 
   it('rejects an item digest that is not 64 hex digits, naming the item', async () => {
-    const { body: begun } = await post({ op: 'ingest-begin', list: 'junk-items', kind: 'email', source: 'f', sha256: null });
+    const { body: begun } = await post({ op: 'ingest-begin', list: 'junk-items', kind: 'email', source: 'f', sha256: null, rules: RULES });
     const reply = await post({ op: 'ingest-items', ingestId: begun['ingestId'], items: [{ d: hex(sha('a')) }, { d: 'zz' }] });
     expect(reply).toMatchObject({ status: 400, body: { error: { code: 'invalid-request', message: expect.stringContaining('items[1].d') } } });
     expect((await post({ op: 'ingest-abort', ingestId: begun['ingestId'] })).status).toBe(200);
   });
 
   it('an ingest that finishes adds its items; one aborted leaves no list behind', async () => {
-    const { body: begun } = await post({ op: 'ingest-begin', list: 'kept', kind: 'email', source: '/x/kept.csv', sha256: null });
+    const { body: begun } = await post({ op: 'ingest-begin', list: 'kept', kind: 'email', source: '/x/kept.csv', sha256: null, rules: RULES });
     expect(await post({ op: 'ingest-items', ingestId: begun['ingestId'], items: [{ d: hex(sha('a')), a: 'acct-a' }, { d: hex(sha('b')), f: '2026-01-01' }] }))
       .toMatchObject({ status: 200, body: { inserted: 2, duplicates: 0 } });
     const finished = await post({ op: 'ingest-finish', ingestId: begun['ingestId'], counts: { rows: 2, accepted: 2, duplicates: 0, rejected: 0, rejectsPath: null, sha256: 'ab'.repeat(32) }, retention: { ttlSeconds: 3600, basis: 'ingest' } });
     expect(finished).toMatchObject({ status: 200, body: { listSize: 2 } });
 
-    const { body: failed } = await post({ op: 'ingest-begin', list: 'never', kind: 'email', source: '/x/never.csv', sha256: null });
+    const { body: failed } = await post({ op: 'ingest-begin', list: 'never', kind: 'email', source: '/x/never.csv', sha256: null, rules: RULES });
     await post({ op: 'ingest-items', ingestId: failed['ingestId'], items: [{ d: hex(sha('c')) }] });
     expect((await post({ op: 'ingest-abort', ingestId: failed['ingestId'] })).body).toEqual({ removed: 1, listDropped: true });
     const lists = listDetails(store);

@@ -44,6 +44,30 @@ describe('store: opening and migrations', () => {
     Store.open(path, { migrations: extra }).close();
   });
 
+  it('records the identifier rules of each list; lists of a store from before version 6 have unknown rules, are stale and take no ingest', () => {
+    const path = freshPath();
+    const before = Store.open(path, { migrations: migrations.filter((m) => m.version < 6) });
+    before.db.prepare('INSERT INTO lists (name, kind, created_at, updated_at) VALUES (?, ?, 0, 0)').run('old', 'email');
+    before.close();
+    const store = Store.open(path);
+    try {
+      const rules = 'venn/identifier/v2 hygiene/1 libphonenumber-js/1.13.16';
+      store.ensureList('new', 'email', rules);
+      expect(store.listSummaries().map((l) => [l.name, l.rules])).toEqual([['new', rules], ['old', null]]);
+      expect(store.staleLists(rules)).toEqual([{ name: 'old', rules: null }]);
+      expect(store.staleLists('venn/identifier/v2 hygiene/2 libphonenumber-js/1.13.16')).toEqual([{ name: 'new', rules }, { name: 'old', rules: null }]);
+      expect(() => store.ensureList('old', 'email', rules)).toThrow(expect.objectContaining({ code: 'identifier-rules-stale', message: expect.stringMatching(/"--list" "old" .*unknown.*venn lists drop old/) as string }) as Error);
+      expect(() => store.ensureList('new', 'email', 'venn/identifier/v2 hygiene/2 libphonenumber-js/1.13.16')).toThrow(expect.objectContaining({ code: 'identifier-rules-stale' }) as Error);
+      expect(store.ensureList('new', 'email', rules).name).toBe('new');
+      // The round input under rules some list was not built under is refused, not mixed.
+      expect(() => store.localElements(rules)).toThrow(expect.objectContaining({ code: 'identifier-rules-stale' }) as Error);
+      store.db.prepare('DELETE FROM lists WHERE name = ?').run('old');
+      expect(store.localElements(rules).count).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
   it('refuses a store written by a newer schema', () => {
     const path = freshPath();
     const extra = [...migrations, { version: migrations.length + 1, description: 'future', sql: 'CREATE TABLE future (x INTEGER)' }];
@@ -79,7 +103,7 @@ describe('store: identifier lists', () => {
       { digest: sha('a'), accountRef: 'acct-3' },
     ];
     expect(store.addItems(list.id, items)).toEqual({ inserted: 3, duplicates: 1 });
-    expect(store.listSummaries()).toEqual([{ name: 'fraud', kind: 'email', items: 3, digests: 2 }]);
+    expect(store.listSummaries()).toEqual([{ name: 'fraud', kind: 'email', items: 3, digests: 2, rules: null }]);
     expect(store.distinctDigestCount()).toBe(2);
     const elements = store.localElements();
     expect(elements.count).toBe(2);

@@ -168,7 +168,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   let ingestId: number | undefined;
   let finished = false;
   try {
-    ingestId = await writer.beginIngest({ list: listName, kind, source: plan.file ?? '-', sha256: null });
+    // identifiers.md §13: the list records the rules its items are canonicalized under.
+    ingestId = await writer.beginIngest({ list: listName, kind, source: plan.file ?? '-', sha256: null, rules: hygiene.rules });
     const id = ingestId;
     const progress = createProgress(io.stderr, `ingest ${listName}`, null);
     let batch: ListItem[] = [];

@@ -3,14 +3,15 @@ import { basename } from 'node:path';
 import type { CommandIo } from '../cli.js';
 import { UsageError, formatTable, isoTime, parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { loadConfig } from '../internal/config.js';
-import { checkListName, formatDuration, listDetails, type ListDetail } from '../internal/list-store.js';
+import { hygieneFor } from '../internal/hygiene.js';
+import { checkListName, formatDuration, listDetails, staleListsDetail, type ListDetail } from '../internal/list-store.js';
 import { openListWriter, retentionOverrides } from '../internal/list-writer.js';
 import { dirOption } from '../internal/node-dir.js';
 import { Store } from '../internal/store.js';
 
 export const showSpec: CommandSpec = {
   name: 'lists',
-  summary: 'Show each identifier list: kind, items and distinct digests, when it was last ingested, from which files (names and SHA-256 digests) and its retention.',
+  summary: 'Show each identifier list: kind, items and distinct digests, when it was last ingested, from which files (names and SHA-256 digests), its retention, and the identifier rules it was ingested under (protocol-spec/identifiers.md §13). A list built under other rules than those in force is STALE: no round runs until it is dropped and ingested again.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
   details: 'venn lists drop NAME removes a list (see venn lists drop --help); venn remove removes single identifiers.',
@@ -31,11 +32,12 @@ export const dropSpec: CommandSpec = {
   },
 };
 
-function detailJson(list: ListDetail): Record<string, unknown> {
+function detailJson(list: ListDetail, inForce: string): Record<string, unknown> {
   return {
     name: list.name, kind: list.kind, items: list.items, digests: list.digests, createdAt: isoTime(list.createdAt),
     lastIngestedAt: list.lastIngestedAt === null ? null : isoTime(list.lastIngestedAt),
     retention: list.retention === null ? null : { ttl: formatDuration(list.retention.ttlSeconds), ttlSeconds: list.retention.ttlSeconds, from: list.retention.basis, source: list.retention.source },
+    rules: list.rules, stale: list.rules !== inForce,
     ingests: list.ingests.map((g) => ({ file: g.source, sha256: g.sha256, rows: g.rows, accepted: g.accepted, duplicates: g.duplicates, rejected: g.rejected, ingestedAt: isoTime(g.ingestedAt) })),
   };
 }
@@ -44,17 +46,23 @@ async function show(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parseCommand(showSpec, argv, io);
   if (parsed === null) return 0;
   const config = loadConfig(dirOption(parsed.values, showSpec));
+  // identifiers.md §13: the rules in force, from the installed code, roster and configuration.
+  const inForce = hygieneFor(config).rules;
   const store = Store.openForReading(config.paths.store);
   try {
     const lists = listDetails(store, retentionOverrides(config));
     if (parsed.values['json'] === true) {
-      writeJson(io, lists.map(detailJson));
+      writeJson(io, lists.map((l) => detailJson(l, inForce)));
       return 0;
     }
-    io.stdout.write(formatTable(['LIST', 'KIND', 'ITEMS', 'DIGESTS', 'LAST INGEST', 'RETENTION'], lists.map((l) => [
+    io.stdout.write(formatTable(['LIST', 'KIND', 'ITEMS', 'DIGESTS', 'LAST INGEST', 'RETENTION', 'RULES'], lists.map((l) => [
       l.name, l.kind, String(l.items), String(l.digests), l.lastIngestedAt === null ? '-' : isoTime(l.lastIngestedAt),
       l.retention === null ? 'kept until removed' : `${formatDuration(l.retention.ttlSeconds)} from ${l.retention.basis}${l.retention.source === 'config' ? ' (config)' : ''}`,
+      l.rules === inForce ? 'in force' : `${l.rules ?? 'unknown'} STALE`,
     ])));
+    io.stdout.write(`\nrules in force: ${inForce}\n`);
+    const stale = lists.filter((l) => l.rules !== inForce);
+    if (stale.length > 0) io.stdout.write(`${staleListsDetail(stale, inForce)}\n`);
     const files = lists.flatMap((l) => l.ingests.map((g) => [l.name, basename(g.source), g.sha256?.slice(0, 16) ?? '-', String(g.rows), String(g.accepted), String(g.rejected), isoTime(g.ingestedAt)]));
     if (files.length > 0) {
       io.stdout.write('\n');

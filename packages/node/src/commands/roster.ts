@@ -2,6 +2,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ValidationError } from '@venn/errors';
+import { hygieneList } from '@venn/identifiers';
 import { parseRoster, rosterDigest } from '@venn/transport';
 import type { CommandIo } from '../cli.js';
 import { UsageError, hex, integerOption, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
@@ -89,6 +90,8 @@ async function use(argv: string[], io: CommandIo): Promise<number> {
   const config = loadConfig(dirOption(values, useSpec));
   const source = resolve(positionals[0]!);
   const roster = readRosterFile(source, 'ROSTER.json');
+  // identifiers.md §12.5: every roster hygiene addition is already in canonical form (hygiene-invalid otherwise).
+  if (roster.identifierHygiene !== undefined) hygieneList({ roster: roster.identifierHygiene });
   const installed = bindRoster(roster, config, readPublicKey(config.paths.identityKey));
   // What venn start would refuse, refused before the file is installed.
   const issues = tlsRosterIssues(config.tls, installed.self, installed.peers);

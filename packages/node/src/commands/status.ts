@@ -2,6 +2,7 @@
 import type { CommandIo } from '../cli.js';
 import { formatTable, hex, isoTime, parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { adminRequest } from '../internal/admin-client.js';
+import { hygieneFor } from '../internal/hygiene.js';
 import { readPublicKey } from '../internal/keyfile.js';
 import { loadConfig, policyFor } from '../internal/config.js';
 import { dirOption, hasRoster } from '../internal/node-dir.js';
@@ -103,6 +104,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       };
     });
     const slot = installed === null ? null : nextSlot(installed.roster.schedule, now);
+    // identifiers.md §13: the running daemon's rules, else those the installed code and roster give.
+    const identifierRules = typeof daemon['identifierRules'] === 'string' ? daemon['identifierRules'] : hygieneFor(config).rules;
+    const lists = store.listSummaries().map((l) => ({ ...l, stale: l.rules !== identifierRules }));
     const head = store.latestTreeHead();
     const report = {
       node: config.id,
@@ -111,7 +115,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       roster: installed === null ? null : { digest: hex(installed.digest), federation: installed.roster.federation, schedule: installed.roster.schedule },
       nextSlot: slot === null ? null : new Date(slot.start * 1000).toISOString(),
       peers,
-      lists: store.listSummaries(),
+      identifierRules,
+      lists,
       elements: store.distinctDigestCount(),
       log: { size: store.logSize(), head: head === undefined ? null : { treeSize: head.treeSize, root: hex(head.root), timestamp: isoTime(head.timestamp) } },
     };
@@ -125,13 +130,14 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       `roster    ${report.roster === null ? 'none installed' : `${report.roster.federation.name} epoch ${report.roster.federation.epoch}, digest ${report.roster.digest}`}`,
       `next slot ${report.nextSlot ?? '-'}`,
       `elements  ${report.elements} distinct digests`,
+      `rules     ${identifierRules}${lists.some((l) => l.stale) ? ` (STALE lists: ${lists.filter((l) => l.stale).map((l) => l.name).join(', ')}; no round runs until they are ingested again, see venn lists)` : ''}`,
       `log       ${report.log.size} leaves${report.log.head === null ? '' : `, head ${report.log.head.treeSize} ${report.log.head.root} at ${report.log.head.timestamp}`}`,
       '',
     ];
     io.stdout.write(lines.join('\n'));
     io.stdout.write(formatTable(PEER_COLUMNS.map((c) => c.header), peers.map((p) => PEER_COLUMNS.map((c) => c.cell(p)))));
     io.stdout.write('\n');
-    io.stdout.write(formatTable(['LIST', 'KIND', 'ITEMS', 'DIGESTS'], report.lists.map((l) => [l.name, l.kind, String(l.items), String(l.digests)])));
+    io.stdout.write(formatTable(['LIST', 'KIND', 'ITEMS', 'DIGESTS', 'RULES'], report.lists.map((l) => [l.name, l.kind, String(l.items), String(l.digests), l.stale ? `${l.rules ?? 'unknown'} STALE` : 'in force'])));
     return 0;
   } finally {
     store.close();

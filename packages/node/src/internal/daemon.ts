@@ -25,6 +25,7 @@ import { CONFIG_FILE, ConfigError, dialTls, loadConfig, policyFor, tlsRosterIssu
 import { PASSPHRASE_ENV, loadKeyFile, type Identity } from './keyfile.js';
 import { hygieneFor } from './hygiene.js';
 import { listRequestReply, retentionOverrides } from './list-writer.js';
+import { staleListsDetail } from './list-store.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import { NodeLock } from './node-lock.js';
@@ -108,8 +109,13 @@ export class Daemon implements AttemptHost {
   readonly pool: WorkerPool;
   private readonly transportMetrics = new TransportMetrics();
   readonly events = new EventEmitter();
-  /** identifiers.md §13: the identifier rules string this node sends in its OFFERs. */
-  readonly identifierRules: string;
+  /**
+   * identifiers.md §13: the identifier rules string this node sends in its OFFERs: the rules in
+   * force (installed code and roster), read again when a reload installs a new roster.
+   */
+  identifierRules: string;
+  /** Rules given by the caller (tests of two nodes on different rules): kept across reloads. */
+  private readonly fixedRules: boolean;
   private readonly active = new Map<number, Attempt>();
   private readonly claims = new Map<string, Claim>();
   private readonly retries = new Set<TimerHandle>();
@@ -145,6 +151,7 @@ export class Daemon implements AttemptHost {
     this.rng = options.rng ?? ((n) => new Uint8Array(randomBytes(n)));
     this.metrics = new NodeMetrics({ node: config.id });
     this.identifierRules = options.identifierRules ?? hygieneFor(config).rules;
+    this.fixedRules = options.identifierRules !== undefined;
     this.pool = new WorkerPool(config.workers);
     this.startedAt = this.now();
     this.events.setMaxListeners(0);
@@ -229,7 +236,7 @@ export class Daemon implements AttemptHost {
         peers: () => ({ status: 200, body: { peers: this.peerReports() } }),
         clearPeer: (peerId, by) => this.clearPeer(peerId, by),
         lists: (request) => {
-          const reply = listRequestReply(this.store, request, { logger: this.logger.child({ component: 'lists' }), overrides: retentionOverrides(this.config) });
+          const reply = listRequestReply(this.store, request, { logger: this.logger.child({ component: 'lists' }), overrides: retentionOverrides(this.config), rules: this.identifierRules });
           this.metrics.listsChanged();
           return reply;
         },
@@ -256,11 +263,37 @@ export class Daemon implements AttemptHost {
     if (this.epochs.enabled) this.timers.setTimeout(() => { for (const peer of this.roster.peers) this.runEpochAction(peer, false); }, 0);
     this.scheduleEpochTick();
     this.checkCertificateDates();
+    this.warnStaleLists();
     logger.info({
       listen: `${this.server.host}:${this.server.port}`, tls: config.tls.server !== null, endpoint: this.roster.self.endpoint,
       admin: `${this.admin.host}:${this.admin.port}`, rosterDigest: hex(this.roster.digest),
       peers: this.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(), identifierRules: this.identifierRules,
     }, 'venn node started');
+  }
+
+  /**
+   * node.md §2.1: lists ingested under other identifier rules than those in force (after an
+   * upgrade or a roster change) hold no round until they are ingested again; say so at start.
+   */
+  private warnStaleLists(): void {
+    const stale = this.store.staleLists(this.identifierRules);
+    if (stale.length > 0) {
+      this.logger.warn({ code: 'identifier-rules-stale', lists: stale, identifierRules: this.identifierRules, detail: staleListsDetail(stale, this.identifierRules) }, 'lists built under other identifier rules: no round runs until they are ingested again');
+    }
+  }
+
+  /**
+   * identifiers.md §13, node.md §2.1: a round never runs over a list built under other rules than
+   * the ones this node advertises. `detail` names the lists (for this node's log and operator);
+   * `peerDetail` is what the peer is told, without them.
+   */
+  private staleRefusal(): { code: string; detail: string; peerDetail: string } | null {
+    const stale = this.store.staleLists(this.identifierRules);
+    if (stale.length === 0) return null;
+    return {
+      code: 'identifier-rules-stale', detail: staleListsDetail(stale, this.identifierRules),
+      peerDetail: `this node holds lists not yet ingested again under the identifier rules it advertises (${this.identifierRules}); it runs no round until its operator re-ingests them`,
+    };
   }
 
   /** Peers refuse a certificate outside its validity period; say so at start rather than per dial. */
@@ -353,6 +386,8 @@ export class Daemon implements AttemptHost {
     };
     if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
     if (this.store.isFinalized(roundId)) return { refused: 'round-complete', detail: 'the round already completed' };
+    const stale = this.staleRefusal();
+    if (stale !== null) return refuse(stale.code, stale.detail);
     if (this.store.isActive(roundId) || this.claims.has(hex(roundId))) return refuse('round-in-progress', 'an attempt of this round is running');
     const policy = policyFor(this.config, peer.id);
     const admission = this.admissionRefusal(peer.id, roundId, policy);
@@ -448,11 +483,11 @@ export class Daemon implements AttemptHost {
    * not suspended; never one that already completed. Every refusal is recorded (node.md §5.4).
    */
   private acceptPurpose(peerId: string, purpose: Uint8Array): PurposeDecision {
-    const refuse = (code: string, detail: string): PurposeDecision => {
+    const refuse = (code: string, detail: string, peerDetail = detail): PurposeDecision => {
       this.metrics.roundRefusals.inc({ reason: code });
       this.logger.warn({ roundId: purpose.length === 32 ? hex(purpose) : null, peer: peerId, role: 'responder', reason: code, detail }, 'round refused');
       if (this.store.db.open) this.store.recordRefusal(peerId, purpose, code, detail);
-      return { accept: false, code, detail };
+      return { accept: false, code, detail: peerDetail };
     };
     if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
     if (purpose.length !== 32) return refuse('round-mismatch', `round id expected 32 bytes, got ${purpose.length}`);
@@ -463,6 +498,8 @@ export class Daemon implements AttemptHost {
     const key = hex(purpose);
     if (this.store.isFinalized(purpose)) return refuse('round-replayed', `round ${key} already completed here; a round id never runs twice`);
     if (this.store.isActive(purpose) || this.claims.has(key)) return refuse('round-in-progress', `an attempt of round ${key} is already running here`);
+    const stale = this.staleRefusal();
+    if (stale !== null) return refuse(stale.code, stale.detail, stale.peerDetail);
     const policy = policyFor(this.config, peerId);
     const admission = this.admissionRefusal(peerId, purpose, policy);
     if (admission !== null) return refuse(admission.code, admission.detail);
@@ -690,6 +727,7 @@ export class Daemon implements AttemptHost {
       pid: process.pid,
       startedAt: new Date(this.startedAt).toISOString(),
       rosterDigest: hex(this.roster.digest),
+      identifierRules: this.identifierRules,
       listen: `${this.server?.host ?? this.config.listen.host}:${this.listenPort}`,
       peersConnected: this.transportMetrics.sessionsOpen,
       nextSlot: this.nextSlotIso(),
@@ -790,8 +828,11 @@ export class Daemon implements AttemptHost {
   reload(trigger: string): AdminReply {
     if (this.stopping) return { status: 503, body: { error: { code: 'shutting-down', message: 'the node is shutting down' } } };
     let plan;
+    let rules = this.identifierRules;
     try {
       plan = planReload({ config: this.config, roster: this.roster, tlsFingerprint: this.tlsFingerprint }, this.identity.publicKey, this.now(), tlsFingerprint);
+      // identifiers.md §13: the roster's hygiene additions are part of the rules in force.
+      if (plan.roster !== null && !this.fixedRules) rules = hygieneFor(plan.config).rules;
       if (plan.tls !== null) this.server?.update({ tls: plan.tls });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
@@ -799,6 +840,8 @@ export class Daemon implements AttemptHost {
       return { status: 400, body: { error: { code: error instanceof VennError ? error.code : 'internal-error', message: detail } } };
     }
     const previous = this.roster;
+    const previousRules = this.identifierRules;
+    this.identifierRules = rules;
     this.config = plan.config;
     this.logger.level = plan.config.logLevel;
     if (plan.tls !== null) this.tlsFingerprint = tlsFingerprint(plan.config);
@@ -821,8 +864,10 @@ export class Daemon implements AttemptHost {
         schedule: plan.roster.roster.schedule, previousSchedule: previous.roster.schedule,
         peers: plan.roster.peers.map((m) => m.id), nextSlot: this.nextSlotIso(),
       }),
+      identifierRules: this.identifierRules, ...(rules === previousRules ? {} : { previousIdentifierRules: previousRules }),
     };
     this.logger.info(fields, 'reloaded');
+    if (rules !== previousRules) this.warnStaleLists();
     return { status: 200, body: fields };
   }
 

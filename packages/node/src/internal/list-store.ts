@@ -33,6 +33,8 @@ export interface ListDetail {
   readonly createdAt: number;
   readonly lastIngestedAt: number | null;
   readonly retention: Retention | null;
+  /** identifiers.md §13: the rules string the list was ingested under; null when unknown (recorded before rules were). */
+  readonly rules: string | null;
   /** The most recent ingests, newest first. */
   readonly ingests: readonly IngestSource[];
 }
@@ -50,10 +52,10 @@ export function checkListName(name: string, field = '--list'): string {
 /** Retention set in the configuration, by list name. */
 export type RetentionOverrides = Readonly<Record<string, { readonly ttlSeconds: number; readonly basis: RetentionBasis }>>;
 
-interface ListRow { id: number; name: string; kind: string; created_at: number; ttl_seconds: number | null; ttl_basis: RetentionBasis }
+interface ListRow { id: number; name: string; kind: string; created_at: number; ttl_seconds: number | null; ttl_basis: RetentionBasis; identifier_rules: string | null }
 
 function listRow(store: Store, name: string): ListRow | undefined {
-  return store.db.prepare('SELECT id, name, kind, created_at, ttl_seconds, ttl_basis FROM lists WHERE name = ?').get(name) as ListRow | undefined;
+  return store.db.prepare('SELECT id, name, kind, created_at, ttl_seconds, ttl_basis, identifier_rules FROM lists WHERE name = ?').get(name) as ListRow | undefined;
 }
 
 function retentionOf(row: ListRow, overrides: RetentionOverrides): Retention | null {
@@ -63,7 +65,7 @@ function retentionOf(row: ListRow, overrides: RetentionOverrides): Retention | n
 }
 
 export function listDetails(store: Store, overrides: RetentionOverrides = {}, recentIngests = 5): ListDetail[] {
-  const rows = store.db.prepare('SELECT id, name, kind, created_at, ttl_seconds, ttl_basis FROM lists ORDER BY name').all() as ListRow[];
+  const rows = store.db.prepare('SELECT id, name, kind, created_at, ttl_seconds, ttl_basis, identifier_rules FROM lists ORDER BY name').all() as ListRow[];
   const counts = store.db.prepare('SELECT count(*) AS items, count(DISTINCT digest) AS digests FROM list_items WHERE list_id = ?');
   const ingests = store.db.prepare(`SELECT source, sha256, rows, accepted, duplicates, rejected, ingested_at FROM ingests
     WHERE list_id = ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?`);
@@ -73,19 +75,31 @@ export function listDetails(store: Store, overrides: RetentionOverrides = {}, re
       .map((g) => ({ source: g.source, sha256: g.sha256, rows: g.rows, accepted: g.accepted, duplicates: g.duplicates, rejected: g.rejected, ingestedAt: g.ingested_at }));
     return {
       name: row.name, kind: row.kind, items, digests, createdAt: row.created_at, lastIngestedAt: recent[0]?.ingestedAt ?? null,
-      retention: retentionOf(row, overrides), ingests: recent,
+      retention: retentionOf(row, overrides), rules: row.identifier_rules, ingests: recent,
     };
   });
 }
 
 /**
- * Starts an ingest: creates the list if it is new (a failed ingest removes it again, see
- * abortIngest) and records the source. The list's kind never changes.
+ * The refusal of a round while lists are stale (node.md §2.1): which lists, the rules each was
+ * ingested under, the rules in force, and the fix.
  */
-export function beginIngest(store: Store, input: { list: string; kind: string; source: string; sha256: string | null; retention?: { ttlSeconds: number; basis: RetentionBasis } | undefined }): { ingestId: number; listId: number } {
+export function staleListsDetail(stale: ReadonlyArray<{ name: string; rules: string | null }>, inForce: string): string {
+  const lists = stale.map((l) => `${l.name} (${l.rules === null ? 'rules unknown: ingested before rules were recorded' : JSON.stringify(l.rules)})`).join(', ');
+  const drops = stale.map((l) => `"venn lists drop ${l.name}"`).join(', ');
+  return `${stale.length === 1 ? 'list' : 'lists'} ${lists} ${stale.length === 1 ? 'was' : 'were'} not ingested under the identifier rules in force ${JSON.stringify(inForce)}, which this node advertises; `
+    + `no round runs until ${stale.length === 1 ? 'it is' : 'they are'} ingested again under them: ${drops}, then "venn ingest" the files again (identifiers.md §11)`;
+}
+
+/**
+ * Starts an ingest under identifier rules `rules` (identifiers.md §13): creates the list if it is
+ * new (a failed ingest removes it again, see abortIngest) and records the source. The list's kind
+ * never changes, nor its rules: an ingest into a list built under other rules is refused.
+ */
+export function beginIngest(store: Store, input: { list: string; kind: string; source: string; sha256: string | null; rules: string; retention?: { ttlSeconds: number; basis: RetentionBasis } | undefined }): { ingestId: number; listId: number } {
   checkListName(input.list);
   return store.db.transaction(() => {
-    const list = store.ensureList(input.list, input.kind);
+    const list = store.ensureList(input.list, input.kind, input.rules);
     const ingestId = store.beginIngest(list.id, input.source, input.sha256);
     return { ingestId, listId: list.id };
   }).immediate();
@@ -195,7 +209,7 @@ export function dropList(store: Store, name: string): { items: number; ingests: 
  * their `first_seen` label (items without a usable one fall back to their ingest time).
  */
 export function expireItems(store: Store, nowMs: number, overrides: RetentionOverrides = {}): Array<{ list: string; removed: number }> {
-  const rows = store.db.prepare('SELECT id, name, kind, created_at, ttl_seconds, ttl_basis FROM lists ORDER BY name').all() as ListRow[];
+  const rows = store.db.prepare('SELECT id, name, kind, created_at, ttl_seconds, ttl_basis, identifier_rules FROM lists ORDER BY name').all() as ListRow[];
   const out: Array<{ list: string; removed: number }> = [];
   for (const row of rows) {
     const retention = retentionOf(row, overrides);

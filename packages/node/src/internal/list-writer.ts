@@ -31,7 +31,8 @@ export interface RetentionInput {
 export interface ListWriter {
   /** Where the writes go: this process's store, or the running daemon. */
   readonly via: 'store' | 'daemon';
-  beginIngest(input: { list: string; kind: string; source: string; sha256: string | null }): Promise<number>;
+  /** `rules`: the identifier rules string the items are canonicalized under (identifiers.md §13). */
+  beginIngest(input: { list: string; kind: string; source: string; sha256: string | null; rules: string }): Promise<number>;
   addItems(ingestId: number, items: readonly ListItem[]): Promise<{ inserted: number; duplicates: number }>;
   finishIngest(ingestId: number, counts: IngestCounts, retention?: RetentionInput): Promise<{ listSize: number }>;
   abortIngest(ingestId: number): Promise<void>;
@@ -56,7 +57,7 @@ const listSize = (store: Store, list: string): number =>
 // ---- the operations themselves, on a store (this process's, or the daemon's) -------------------
 
 type Operation =
-  | { op: 'ingest-begin'; list: string; kind: string; source: string; sha256: string | null }
+  | { op: 'ingest-begin'; list: string; kind: string; source: string; sha256: string | null; rules: string }
   | { op: 'ingest-items'; ingestId: number; items: readonly WireItem[] }
   | { op: 'ingest-finish'; ingestId: number; counts: IngestCounts; retention?: RetentionInput }
   | { op: 'ingest-abort'; ingestId: number }
@@ -120,8 +121,15 @@ function checkedRetention(value: unknown): RetentionInput | undefined {
   return { ttlSeconds: r.ttlSeconds as number, basis: r.basis };
 }
 
+export interface ListContext {
+  readonly logger?: Logger;
+  readonly overrides?: RetentionOverrides;
+  /** The running daemon's identifier rules in force (identifiers.md §13): an ingest under other rules is refused. */
+  readonly rules?: string;
+}
+
 /** Runs one list operation on `store`; the daemon calls this for POST /v1/lists. */
-export function applyListOperation(store: Store, request: unknown, context: { logger?: Logger; overrides?: RetentionOverrides } = {}): unknown {
+export function applyListOperation(store: Store, request: unknown, context: ListContext = {}): unknown {
   const body = request as Partial<Operation> & Record<string, unknown>;
   if (typeof body !== 'object' || body === null || typeof body.op !== 'string') throw new ValidationError('invalid-request', '"op" expected a list operation name');
   const id = (): number => {
@@ -136,7 +144,12 @@ export function applyListOperation(store: Store, request: unknown, context: { lo
   switch (body.op) {
     case 'ingest-begin': {
       const sha256 = body['sha256'] === null || body['sha256'] === undefined ? null : text('sha256');
-      return beginIngest(store, { list: text('list'), kind: text('kind'), source: text('source'), sha256 });
+      const rules = text('rules');
+      if (context.rules !== undefined && rules !== context.rules) {
+        throw new ValidationError('identifier-rules-stale', `"rules" of this ingest are ${JSON.stringify(rules.slice(0, 128))} (the installed roster and code), but the running daemon advertises ${JSON.stringify(context.rules)}; `
+          + 'a list ingested now would not match its rounds: reload the daemon (SIGHUP, or "venn roster use") or restart it, then ingest');
+      }
+      return beginIngest(store, { list: text('list'), kind: text('kind'), source: text('source'), sha256, rules });
     }
     case 'ingest-items': {
       if (!Array.isArray(body['items']) || body['items'].length > 100_000) throw new ValidationError('invalid-request', '"items" expected an array of at most 100000 items');
@@ -178,7 +191,7 @@ export function applyListOperation(store: Store, request: unknown, context: { lo
 }
 
 /** The daemon's POST /v1/lists: a list operation, or a 400 with its typed error. */
-export function listRequestReply(store: Store, request: unknown, context: { logger?: Logger; overrides?: RetentionOverrides }): AdminReply {
+export function listRequestReply(store: Store, request: unknown, context: ListContext): AdminReply {
   try {
     return { status: 200, body: applyListOperation(store, request, context) ?? {} };
   } catch (error) {
@@ -196,7 +209,7 @@ class StoreListWriter implements ListWriter {
     return Promise.resolve(applyListOperation(this.store, operation) as T);
   }
 
-  async beginIngest(input: { list: string; kind: string; source: string; sha256: string | null }): Promise<number> {
+  async beginIngest(input: { list: string; kind: string; source: string; sha256: string | null; rules: string }): Promise<number> {
     return (await this.run<{ ingestId: number }>({ op: 'ingest-begin', ...input })).ingestId;
   }
 
@@ -248,7 +261,7 @@ class DaemonListWriter implements ListWriter {
     throw new ValidationError(code, message);
   }
 
-  async beginIngest(input: { list: string; kind: string; source: string; sha256: string | null }): Promise<number> {
+  async beginIngest(input: { list: string; kind: string; source: string; sha256: string | null; rules: string }): Promise<number> {
     return (await this.run<{ ingestId: number }>({ op: 'ingest-begin', ...input })).ingestId;
   }
 

@@ -373,4 +373,14 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'the identifier rules each list was ingested under',
+    sql: `
+      -- identifiers.md §13, node.md §2.1: the rules string in force when the list was created; every
+      -- later ingest into it runs under the same string. NULL: a list from before this was recorded,
+      -- whose rules are unknown (a node treats it as stale until it is ingested again).
+      ALTER TABLE lists ADD COLUMN identifier_rules TEXT CHECK (identifier_rules IS NULL OR length(identifier_rules) BETWEEN 1 AND 128);
+    `,
+  },
 ];

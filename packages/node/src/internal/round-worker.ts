@@ -122,7 +122,7 @@ function ownSetOf(next: ComputeJob): OwnSet {
       const snapshot = Store.open(next.storePath, { readonly: true });
       try {
         // One read transaction, digests in ascending byte order (distinct), labels by digest.
-        const own = snapshot.localElements();
+        const own = snapshot.localElements(next.identifierRules);
         if (own.count !== size) throw new ProtocolError('internal-error', `own lists changed between count (${size}) and read (${own.count}); the next attempt reads them again`);
         const labels = next.policy.labelFields.length > 0 && own.labels.size > 0 ? own.labels : undefined;
         return {

@@ -111,6 +111,8 @@ export interface ListSummary {
   readonly kind: string;
   readonly items: number;
   readonly digests: number;
+  /** identifiers.md §13: the rules string the list was ingested under; null when unknown (a list from before it was recorded). */
+  readonly rules: string | null;
 }
 
 export interface MatchInput {
@@ -367,15 +369,23 @@ export class Store {
 
   // ---- identifier lists -------------------------------------------------------------------
 
-  /** The list called `name`, created for `kind` if new; a list never changes kind. */
-  ensureList(name: string, kind: string): { id: number; name: string; kind: string } {
-    const existing = this.db.prepare('SELECT id, kind FROM lists WHERE name = ?').get(name) as { id: number; kind: string } | undefined;
+  /**
+   * The list called `name`, created for `kind` if new; a list never changes kind. With `rules`
+   * (identifiers.md §13), a new list records them and an existing one must have been built under
+   * the same string: items canonicalized under other rules are never added to it (node.md §2.1).
+   */
+  ensureList(name: string, kind: string, rules?: string): { id: number; name: string; kind: string } {
+    const existing = this.db.prepare('SELECT id, kind, identifier_rules FROM lists WHERE name = ?').get(name) as { id: number; kind: string; identifier_rules: string | null } | undefined;
     if (existing !== undefined) {
       if (existing.kind !== kind) throw new ValidationError('list-kind-mismatch', `"--list" ${JSON.stringify(name)} expected kind ${existing.kind} (the kind it was created with), got ${kind}`);
+      if (rules !== undefined && existing.identifier_rules !== rules) {
+        throw new ValidationError('identifier-rules-stale', `"--list" ${JSON.stringify(name)} was ingested under identifier rules ${existing.identifier_rules === null ? 'unknown (recorded before rules were)' : JSON.stringify(existing.identifier_rules)}, `
+          + `not the rules in force ${JSON.stringify(rules)}; its items cannot be mixed with items canonicalized under other rules: "venn lists drop ${name}", then ingest its files again`);
+      }
       return { id: existing.id, name, kind };
     }
     const now = this.now();
-    const result = this.db.prepare('INSERT INTO lists (name, kind, created_at, updated_at) VALUES (?, ?, ?, ?)').run(name, kind, now, now);
+    const result = this.db.prepare('INSERT INTO lists (name, kind, created_at, updated_at, identifier_rules) VALUES (?, ?, ?, ?, ?)').run(name, kind, now, now, rules ?? null);
     return { id: Number(result.lastInsertRowid), name, kind };
   }
 
@@ -413,8 +423,16 @@ export class Store {
   }
 
   listSummaries(): ListSummary[] {
-    return this.db.prepare(`SELECT l.name AS name, l.kind AS kind, count(i.digest) AS items, count(DISTINCT i.digest) AS digests
+    return this.db.prepare(`SELECT l.name AS name, l.kind AS kind, count(i.digest) AS items, count(DISTINCT i.digest) AS digests, l.identifier_rules AS rules
       FROM lists l LEFT JOIN list_items i ON i.list_id = l.id GROUP BY l.id ORDER BY l.name`).all() as ListSummary[];
+  }
+
+  /**
+   * identifiers.md §13, node.md §2.1: the lists not built under `rules` (the rules this node
+   * advertises), with the rules they were built under (null: unknown). A round never runs over one.
+   */
+  staleLists(rules: string): Array<{ name: string; rules: string | null }> {
+    return this.db.prepare('SELECT name, identifier_rules AS rules FROM lists WHERE identifier_rules IS NULL OR identifier_rules != ? ORDER BY name').all(rules) as Array<{ name: string; rules: string | null }>;
   }
 
   distinctDigestCount(): number {
@@ -425,9 +443,14 @@ export class Store {
    * This node's round input: every distinct digest across all lists, packed 32 bytes each in
    * digest order, with the labels of one item per digest (the first list's, by list id).
    */
-  localElements(): { digests: Uint8Array; count: number; labels: Map<string, { category?: string; firstSeen?: string; reason?: string }> } {
+  localElements(rules?: string): { digests: Uint8Array; count: number; labels: Map<string, { category?: string; firstSeen?: string; reason?: string }> } {
     // One read transaction: the count and the rows come from the same snapshot while ingests run.
-    return this.db.transaction(() => this.readLocalElements()).deferred();
+    return this.db.transaction(() => {
+      // identifiers.md §13: with `rules`, the set a round sends under them holds no list built under others.
+      const stale = rules === undefined ? [] : this.staleLists(rules);
+      if (stale.length > 0) throw new ValidationError('identifier-rules-stale', `lists ${stale.map((l) => l.name).join(', ')} were not ingested under the identifier rules ${JSON.stringify(rules)} this round advertises`);
+      return this.readLocalElements();
+    }).deferred();
   }
 
   private readLocalElements(): { digests: Uint8Array; count: number; labels: Map<string, { category?: string; firstSeen?: string; reason?: string }> } {
