@@ -198,6 +198,29 @@ describe('--json on every command that prints data, run for real', () => {
     expect(parsed.get('audit verify')).toMatchObject({ valid: true });
   }, 240_000);
 
+  it('venn audit verify on a completed bundle with a flipped bit names the check that failed and the party, never a missing ABORT', async () => {
+    const bundle = readFileSync(join(work, 'round.bundle'));
+    const positions = Array.from({ length: 24 }, (_, i) => Math.floor(((i + 0.5) * bundle.length) / 24));
+    const verdicts: string[] = [];
+    for (const position of positions) {
+      const flipped = Buffer.from(bundle);
+      flipped[position] ^= 0x10;
+      const path = join(work, `flipped-${position}.bundle`);
+      writeFileSync(path, flipped);
+      const result = await venn(['audit', 'verify', path, '--roster', federation.rosterPath]);
+      expect(result.code, `bit flipped at ${position}`).toBe(1);
+      expect(result.stderr, `bit flipped at ${position}`).toMatch(/^venn audit verify: invalid: check "[a-z-]+" failed; party at fault: (initiator \(lab-a\)|responder \(lab-b\)|exporter \(lab-a\)|undetermined): [^\n]+\n$/);
+      expect(result.stderr, `bit flipped at ${position}`).not.toMatch(/ABORT/);
+      verdicts.push(result.stderr);
+    }
+    // Spread over the whole bundle, the flips land in both parties' frames and name the field.
+    const checks = new Set(verdicts.map((verdict) => /check "([a-z-]+)"/.exec(verdict)![1]));
+    expect(checks).toContain('messages-initiator');
+    expect(checks).toContain('messages-responder');
+    expect(verdicts.some((verdict) => /party at fault: initiator \(lab-a\): lab-a frame \d+: "(blinded|evaluated) chunk \d+\[\d+\]" expected a canonical ristretto255 encoding/.test(verdict))).toBe(true);
+    expect(verdicts.some((verdict) => /party at fault: responder \(lab-b\): lab-b frame \d+: /.test(verdict))).toBe(true);
+  }, 120_000);
+
   it('venn matches --json is --format json', async () => {
     const json = await venn(['matches', '--dir', a.dir, '--json']);
     const format = await venn(['matches', '--dir', a.dir, '--format', 'json']);
