@@ -3,7 +3,7 @@
  * every row is accepted, rejected with its line or loses only a bad label, and the exit code
  * says whether the file was taken. Rejects files hold raw identifiers: 0600, only when needed.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -127,7 +127,7 @@ describe('a file that cannot be taken fails, and leaves nothing behind', () => {
     const { code, report, stderr } = await ingest(['--list', 'all-bad'], path);
     expect(code).toBe(1);
     expect(report).toMatchObject({ rows: 30_000, accepted: 0, rejected: 30_000, rejectCounts: [{ code: 'invalid-email', reason: 'email-at-sign', count: 30_000 }] });
-    expect(stderr).toMatch(/30000 of 30000 rows rejected \(100%\), more than --max-rejects 50%.*\[ingest-too-many-rejects\]/);
+    expect(stderr).toMatch(/30000 of 30000 rows rejected \(100%\), more than ingest.maxRejectPercent 50%.*\[ingest-too-many-rejects\]/);
     expect(listExists('all-bad')).toBe(false);
   });
 
@@ -182,5 +182,105 @@ describe('rejects files', () => {
     expect(redirected.stderr).toBe('');
     expect(redirected.code).toBe(0);
     expect(JSON.parse(redirected.stdout)).toMatchObject({ accepted: 2, rejected: 1, rejectsPath: join(home, 'list.rejects.csv') });
+  });
+});
+
+describe('the config\'s ingest settings (node.md §3: ingest.rejectsDir, ingest.maxRejectPercent)', () => {
+  const configured = join(root, 'configured');
+  const rejectsDir = join(root, 'configured-rejects');
+  beforeAll(async () => {
+    expect((await venn(['init', '--dir', configured, '--id', 'lab-c', '--listen', '127.0.0.1:7003'])).code).toBe(0);
+    const configPath = join(configured, 'venn.config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configPath, JSON.stringify({ ...config, ingest: { rejectsDir, maxRejectPercent: 20 } }, null, 2));
+  });
+  const ingestInto = async (args: string[], input?: string): Promise<{ code: number | null; report: Report | undefined; stderr: string }> => {
+    const result = await venn(['ingest', '--dir', configured, '--kind', 'email', '--json', ...args], input === undefined ? {} : { input });
+    let report: Report | undefined;
+    try {
+      report = JSON.parse(result.stdout) as Report;
+    } catch {
+      report = undefined;
+    }
+    return { code: result.code, report, stderr: result.stderr };
+  };
+  const configuredItems = (list: string): number => {
+    const db = new Database(join(configured, 'venn.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM list_items i JOIN lists l ON l.id = i.list_id WHERE l.name = ?').get(list) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('rejects go to ingest.rejectsDir (created 0700, files 0600), not beside the input; none when nothing is rejected', async () => {
+    const messy = file('configured-messy.csv', `email\n${valid(9).map((row) => row.split(',')[0]).join('\n')}\nnot-an-email\n`);
+    const moved = await ingestInto(['--list', 'messy', messy]);
+    expect(moved.stderr).toBe('');
+    expect(moved.code).toBe(0);
+    expect(moved.report).toMatchObject({ accepted: 9, rejected: 1, rejectsPath: join(rejectsDir, 'configured-messy.csv.rejects.csv') });
+    expect(statSync(join(rejectsDir, 'configured-messy.csv.rejects.csv')).mode & 0o777).toBe(0o600);
+    expect(statSync(rejectsDir).mode & 0o777).toBe(0o700);
+    expect(readFileSync(join(rejectsDir, 'configured-messy.csv.rejects.csv'), 'utf8')).toMatch(/\r\n11,invalid-email,email-at-sign,.*not-an-email/);
+    expect(existsSync(`${messy}.rejects.csv`)).toBe(false);
+
+    const clean = file('configured-clean.csv', `email\n${valid(3).map((row) => row.split(',')[0]).join('\n')}\n`);
+    const none = await ingestInto(['--list', 'clean', clean]);
+    expect(none.code).toBe(0);
+    expect(none.report?.rejectsPath).toBeNull();
+    expect(existsSync(join(rejectsDir, 'configured-clean.csv.rejects.csv'))).toBe(false);
+    expect(existsSync(`${clean}.rejects.csv`)).toBe(false);
+
+    // --rejects wins over the config.
+    const given = join(root, 'given.rejects.csv');
+    const overridden = await ingestInto(['--list', 'messy', '--rejects', given, messy]);
+    expect(overridden.report?.rejectsPath).toBe(given);
+    expect(statSync(given).mode & 0o777).toBe(0o600);
+  });
+
+  it('standard input: rejects go to ingest.rejectsDir when set, else DIR/rejects/ (0700), 0600, none when nothing is rejected', async () => {
+    const input = `email\n${valid(9).map((row) => row.split(',')[0]).join('\n')}\nnot-an-email\n`;
+    const viaConfig = await ingestInto(['--list', 'stdin', '--format', 'csv', '-'], input);
+    expect(viaConfig.code).toBe(0);
+    expect(viaConfig.report?.rejectsPath?.startsWith(`${rejectsDir}/stdin-`)).toBe(true);
+    expect(statSync(viaConfig.report!.rejectsPath!).mode & 0o777).toBe(0o600);
+
+    const plain = await venn(['ingest', '--dir', dir, '--kind', 'email', '--json', '--list', 'stdin', '--format', 'csv', '-'], { input });
+    expect(plain.stderr).toBe('');
+    expect(plain.code).toBe(0);
+    const report = JSON.parse(plain.stdout) as Report;
+    expect(report).toMatchObject({ accepted: 9, rejected: 1 });
+    expect(report.rejectsPath).toMatch(new RegExp(`^${join(dir, 'rejects').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/stdin-[^/]+\\.rejects\\.csv$`));
+    expect(statSync(report.rejectsPath!).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'rejects')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(report.rejectsPath!, 'utf8')).toMatch(/\r\n11,invalid-email,email-at-sign,.*not-an-email/);
+
+    const before = readdirSync(join(dir, 'rejects')).length;
+    const clean = await venn(['ingest', '--dir', dir, '--kind', 'email', '--json', '--list', 'stdin', '--format', 'csv', '-'], { input: `email\n${valid(3, 'clean').map((row) => row.split(',')[0]).join('\n')}\n` });
+    expect(clean.code).toBe(0);
+    expect((JSON.parse(clean.stdout) as Report).rejectsPath).toBeNull();
+    expect(readdirSync(join(dir, 'rejects'))).toHaveLength(before);
+  });
+
+  it('ingest.maxRejectPercent is the threshold: over it the report is printed and ingest exits 1; --max-rejects overrides it', async () => {
+    // 3 of 10 rows rejected: 30%, over the configured 20% but under the default 50%.
+    const path = file('configured-30.csv', `email\n${valid(7).map((row) => row.split(',')[0]).join('\n')}\nbad-1\nbad-2\nbad-3\n`);
+    const refused = await ingestInto(['--list', 'thirty', path]);
+    expect(refused.code).toBe(1);
+    expect(refused.report).toMatchObject({ rows: 10, accepted: 7, rejected: 3, rejectsPath: join(rejectsDir, 'configured-30.csv.rejects.csv') });
+    expect(refused.stderr).toMatch(/3 of 10 rows rejected \(30%\), more than ingest.maxRejectPercent 20%.*\[ingest-too-many-rejects\]/);
+    expect(configuredItems('thirty')).toBe(0);
+    const text = await venn(['ingest', '--dir', configured, '--kind', 'email', '--list', 'thirty', path]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/10 rows: 7 accepted, 0 duplicates, 3 rejected .*; list thirty unchanged/);
+
+    const taken = await ingestInto(['--list', 'thirty', '--max-rejects', '30', path]);
+    expect(taken.stderr).toBe('');
+    expect(taken.code).toBe(0);
+    expect(configuredItems('thirty')).toBe(7);
+
+    // The default node (50%) takes the same file.
+    const elsewhere = await ingest(['--list', 'thirty'], path);
+    expect(elsewhere.code).toBe(0);
   });
 });

@@ -116,6 +116,30 @@ describe('venn ingest', () => {
   });
 });
 
+describe('a large ingest', () => {
+  // 200,000 rows, as a file, gzipped and on standard input: Node prints no warning
+  // (MaxListenersExceededWarning or any other) and the only output is the report.
+  const rows = 200_000;
+  const csv = `email,account\n${Array.from({ length: rows }, (_, i) => `bulk${i}@example.com,acct-${i}`).join('\n')}\n`;
+  it.each([
+    ['a file', (): [string[], { input?: Buffer }] => [[file('bulk.csv', csv)], {}]],
+    ['a gzipped file', (): [string[], { input?: Buffer }] => {
+      const path = join(root, 'bulk.csv.gz');
+      writeFileSync(path, gzipSync(csv));
+      return [[path], {}];
+    }],
+    ['gzip on standard input', (): [string[], { input?: Buffer }] => [['--format', 'csv', '-'], { input: gzipSync(csv) }]],
+  ])('of %s prints nothing on stderr', async (name, input) => {
+    const [args, options] = input();
+    const list = `bulk-${name.replace(/ /g, '-')}`;
+    const result = await venn(['ingest', '--dir', dir, '--kind', 'email', '--list', list, '--account-column', 'account', '--json', ...args], options);
+    expect(result.stderr).not.toMatch(/Warning/);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rows, accepted: rows, rejected: 0, listSize: rows });
+  }, 300_000);
+});
+
 describe('identifier hygiene at ingest (identifiers.md §12)', () => {
   const hdir = join(root, 'hygiene-node');
   const additions = [{ kind: 'device_id', value: 'abcdef0123456789' }, { kind: 'ip', value: '203.0.113.0/24' }];

@@ -50,6 +50,7 @@ const specs = {
       round: { type: 'string', value: 'ROUND_ID', description: 'round id (hex, at least 8 leading digits)' },
       attempt: { type: 'string', value: 'N', description: 'attempt number (default: the latest logged attempt)' },
       out: { type: 'string', value: 'FILE', description: 'where to write the bundle' },
+      json: { type: 'boolean', description: 'print what was written as JSON' },
     },
   },
   verify: {
@@ -90,7 +91,7 @@ const specs = {
     summary: 'Write this node\'s whole log: leaves, its signed heads and the heads peers sent in OFFERs.',
     synopsis: '',
     positionals: { min: 0, max: 0 },
-    options: { dir: dirFlag, out: { type: 'string', value: 'FILE', description: 'where to write the log' } },
+    options: { dir: dirFlag, out: { type: 'string', value: 'FILE', description: 'where to write the log' }, json: { type: 'boolean', description: 'print what was written as JSON' } },
   },
   'cross-check': {
     name: 'audit cross-check',
@@ -169,6 +170,13 @@ function exportBundle(values: ParsedValues, io: CommandIo): number {
     const { round, index } = logged;
     const { bytes, frames, treeHead } = transcriptBundleOf(store, config.id, logged);
     const path = writeAtomically(out, bytes);
+    if (values['json'] === true) {
+      writeJson(io, {
+        file: path, roundId: hex(round.roundId), attempt: round.attempt, status: round.status, reason: round.reason,
+        frames, bytes: bytes.length, leaf: index, log: config.id, headSize: treeHead.size,
+      });
+      return 0;
+    }
     io.stdout.write(`${path}: round ${hex(round.roundId)} attempt ${round.attempt} (${round.status}${round.reason === null ? '' : `, ${round.reason}`}), `
       + `${frames} frames, ${bytes.length} bytes; leaf ${index} under ${config.id}'s head of size ${treeHead.size}\n`);
     return 0;
@@ -253,6 +261,10 @@ function exportLog(values: ParsedValues, io: CommandIo): number {
     const log = exportedLogOf(store, config.id);
     const bytes = encodeExportedLog(log);
     const path = writeAtomically(out, bytes);
+    if (values['json'] === true) {
+      writeJson(io, { file: path, log: config.id, leaves: log.leaves.length, heads: log.heads.length, peerHeads: log.peerHeads.length, bytes: bytes.length });
+      return 0;
+    }
     io.stdout.write(`${path}: ${config.id}'s log, ${log.leaves.length} leaves, ${log.heads.length} signed heads, ${log.peerHeads.length} peer heads, ${bytes.length} bytes\n`);
     return 0;
   } finally {

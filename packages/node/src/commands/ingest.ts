@@ -4,7 +4,7 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ValidationError } from '@venn/errors';
+import { EnvironmentError, ValidationError } from '@venn/errors';
 import { IDENTIFIER_KINDS, ingestFile, isIdentifierKind, type IdentifierKind, type IngestRecord, type IngestSummary } from '@venn/identifiers';
 import { hygieneFor, hygieneSummary } from '../internal/hygiene.js';
 import type { CommandIo } from '../cli.js';
@@ -24,7 +24,7 @@ export const readingOptions = {
   region: { type: 'string', value: 'CC', description: 'default region for phone numbers without "+", e.g. US' },
   'region-column': { type: 'string', value: 'COL', description: 'column with each row\'s own default region (phone lists; a blank cell uses --region)' },
   prehashed: { type: 'boolean', description: 'values are hex digests (protocol-spec/identifiers.md §10), not raw identifiers' },
-  rejects: { type: 'string', value: 'PATH', description: 'where to write rejected rows (default FILE.rejects.csv, or the config\'s ingest.rejectsDir); written 0600, only if some row is rejected' },
+  rejects: { type: 'string', value: 'PATH', description: 'where to write rejected rows (default FILE.rejects.csv, for standard input DIR/rejects/, or the config\'s ingest.rejectsDir); written 0600, only if some row is rejected' },
 } as const;
 
 export const spec: CommandSpec = {
@@ -46,7 +46,7 @@ export const spec: CommandSpec = {
     'category-column': { type: 'string', value: 'COL', description: 'column with the label "category"' },
     'first-seen-column': { type: 'string', value: 'COL', description: 'column with the label "first_seen" (RFC 3339 date, e.g. 2026-10-07)' },
     'reason-column': { type: 'string', value: 'COL', description: 'column with the label "reason"' },
-    'max-rejects': { type: 'string', value: 'PERCENT', description: 'fail (adding nothing) when more than this share of rows is rejected (default 50)' },
+    'max-rejects': { type: 'string', value: 'PERCENT', description: 'fail (adding nothing) when more than this share of rows is rejected (default: the config\'s ingest.maxRejectPercent, 50)' },
     ttl: { type: 'string', value: 'DURATION', description: 'retention of the list\'s items, e.g. 90d, 12h, 2w (kept until removed if never set)' },
     'ttl-from': { type: 'string', value: 'ingest|first_seen', description: 'what --ttl counts from: the last ingest that held the item (default) or its first_seen label' },
     json: { type: 'boolean', description: 'print the counts as JSON' },
@@ -92,11 +92,19 @@ export function rejectsPath(plan: InputPlan, values: ParsedValues, command: Comm
   const given = stringOption(values, 'rejects', command, true);
   if (given !== undefined) return resolve(given);
   const name = plan.file === null ? `stdin-${new Date().toISOString().replace(/[:.]/g, '-')}` : basename(plan.file);
-  if (config.ingest.rejectsDir !== null) return join(config.ingest.rejectsDir, `${name}.rejects.csv`);
+  if (config.ingest.rejectsDir !== null) return join(rejectsDirectory(config.ingest.rejectsDir, 'ingest.rejectsDir'), `${name}.rejects.csv`);
   if (plan.file !== null) return `${plan.file}.rejects.csv`;
-  const dir = join(config.paths.dir, 'rejects');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return join(dir, `${name}.rejects.csv`);
+  return join(rejectsDirectory(join(config.paths.dir, 'rejects'), 'the node directory\'s rejects/'), `${name}.rejects.csv`);
+}
+
+/** A directory for rejects files, created 0700 (with its parents) when missing: they hold raw identifiers. */
+function rejectsDirectory(dir: string, field: string): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new EnvironmentError('ingest-rejects-write', `${field} "${dir}" expected a directory this user can create or write, got ${(error as Error).message}; choose another place with --rejects PATH`, { cause: error });
+  }
+  return dir;
 }
 
 function percentOption(values: ParsedValues, name: string, fallback: number): number {
@@ -239,7 +247,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     }
     if (refused) {
       throw new ValidationError('ingest-too-many-rejects',
-        `${summary.rejected} of ${summary.rows} rows rejected (${Math.round(share)}%), more than --max-rejects ${maxRejects}%; nothing was added${summary.rejectsPath === null ? '' : ` (see ${summary.rejectsPath})`}`);
+        `${summary.rejected} of ${summary.rows} rows rejected (${Math.round(share)}%), more than ${values['max-rejects'] === undefined ? 'ingest.maxRejectPercent' : '--max-rejects'} ${maxRejects}%; nothing was added${summary.rejectsPath === null ? '' : ` (see ${summary.rejectsPath})`}`);
     }
     return 0;
   } finally {
