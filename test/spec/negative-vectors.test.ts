@@ -70,6 +70,7 @@ function decoderCodes(text: string): string[] {
 
 /** Codes without a vector, each with the reason; the test fails if one of them gets a vector. */
 const NO_VECTOR: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  '## 4.': { 'identifier-rules-stale': "decided by the receiver's own store (lists built under other identifier rules than those in force), whatever the frame" },
   '### 6.1': { malformed: 'errors.md §6.1: the structure scan refuses every frame known to reach the msgpack parser first' },
   '### 6.7': { 'key-file-unavailable': 'a file that cannot be read has no bytes' },
 };

@@ -80,8 +80,8 @@ async function commandTable(): Promise<string[]> {
   const top = await venn(['--help']);
   const section = top.stdout.split('\ncommands:\n')[1]!.split('\n\n')[0]!;
   const names = section.split('\n').map((line) => /^ {2}(\S+)/.exec(line)?.[1]).filter((name): name is string => name !== undefined);
-  const all: string[] = [];
-  for (const name of names) {
+  // The help pages are read all at once: each is a process of its own.
+  const tables = await Promise.all(names.map(async (name) => {
     const help = (await venn([name, '--help'])).stdout;
     // Subcommands: a "subcommands:" section, several usage lines, or "venn NAME WORD" in the text.
     const candidates = new Set<string>();
@@ -91,14 +91,15 @@ async function commandTable(): Promise<string[]> {
     const subs: string[] = [];
     // An action in the command's own usage line: "venn peers [options] [clear PEER]".
     for (const match of (help.split('\n')[0] ?? '').matchAll(/\[([a-z][a-z-]*) [A-Z]+\]/g)) subs.push(`${name} ${match[1]!}`);
-    for (const word of candidates) {
-      const sub = await venn([name, word, '--help']);
+    const pages = await Promise.all([...candidates].map(async (word) => [word, await venn([name, word, '--help'])] as const));
+    for (const [word, sub] of pages) {
       if (!subs.includes(`${name} ${word}`) && sub.code === 0 && sub.stdout.startsWith(`usage: venn ${name} ${word} `)) subs.push(`${name} ${word}`);
     }
     // A command whose only forms are subcommands (roster, id, audit) is not run on its own.
     const bare = !/^usage: venn \S+ (<subcommand>|[a-z][a-z-]* )/.test(help) || /^usage: venn \S+ \[options\]/.test(help);
-    all.push(...(bare ? [name] : []), ...subs);
-  }
+    return [...(bare ? [name] : []), ...subs];
+  }));
+  const all = tables.flat();
   return all.sort();
 }
 

@@ -154,7 +154,7 @@ describe('two daemons', () => {
     expect(report['peers'][0]).toMatchObject({ id: 'lab-b', lastRound: { status: 'completed' } });
     expect(report['log']['size']).toBe(3);
     expect(report['log']['head']).toMatchObject({ treeSize: 3 });
-    expect(report['lists']).toEqual([{ name: 'suspicious', kind: 'email', items: 170, digests: 170 }]);
+    expect(report['lists']).toEqual([{ name: 'suspicious', kind: 'email', items: 170, digests: 170, rules: expect.stringMatching(/^venn\/identifier\/v2 hygiene\/\d+ libphonenumber-js\//), stale: false }]);
   });
 });
 
