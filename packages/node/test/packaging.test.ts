@@ -16,7 +16,8 @@ const root = mkdtempSync(join(tmpdir(), 'venn-packaging-'));
 beforeAll(() => ensureBuilt());
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const read = (path: string): string => readFileSync(join(repoRoot, path), 'utf8');
-const systemdAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+// Skipped only where systemd-analyze is missing and .ci/run did not promise it (VENN_REQUIRE_SYSTEM_TOOLS): CI runs it.
+const systemdAnalyze = process.env['VENN_REQUIRE_SYSTEM_TOOLS'] === '1' || spawnSync('systemd-analyze', ['--version']).status === 0;
 
 describe('npm install -g gives a venn command', () => {
   it('through the repository\'s bin entry', () => {
