@@ -740,6 +740,95 @@ const localFile = '# lab-local hygiene entries\nip 198.51.100.0/24\n\naccount  G
 const rulesString = `${TAG} hygiene/${HYGIENE_VERSION} libphonenumber-js/${phoneLib.version}`;
 const rosterRulesString = `${TAG} hygiene/${HYGIENE_VERSION}+roster.${rosterDigest.slice(0, 16)} libphonenumber-js/${phoneLib.version}`;
 
+
+/**
+ * §8: list files. Each input is the file's bytes in hex; `options` names the format, the kind and
+ * the columns. `error` is the code that stops the file before any row (errors.md §6.8); `rejects`
+ * lists every rejected row in order with its line, code and reason. Written by hand from §8.
+ */
+const hex = (text) => Buffer.from(text, 'utf8').toString('hex');
+const emailCsv = { format: 'csv', kind: 'email', column: 'email' };
+const emailJsonl = { format: 'jsonl', kind: 'email', column: 'email' };
+const listFiles = {
+  note: 'Each input is the bytes of a list file (hex), read with `options` (format, kind, column; accountColumn and regionColumn name the metadata columns). `error`: the code that stops the file. `rejects`: every rejected row in order, with the line it starts on, its code and reason; the other rows are accepted. `dropped` (when present): every label dropped from an accepted row, with its line, label and reason.',
+  invalid: [
+    { description: 'a UTF-16 LE byte order mark', options: emailCsv, input: `fffe${Buffer.from('email\n', 'utf16le').toString('hex')}`, error: 'ingest-encoding' },
+    { description: 'a UTF-16 BE byte order mark', options: emailCsv, input: `feff${Buffer.from('email\n', 'utf16le').swap16().toString('hex')}`, error: 'ingest-encoding' },
+    { description: 'gzip magic bytes followed by bytes that do not inflate', options: emailCsv, input: `1f8b${hex('email\nalice@example.com\n')}`, error: 'ingest-gzip' },
+    { description: 'an empty CSV file', options: emailCsv, input: '', error: 'ingest-empty-file' },
+    { description: 'a CSV file of blank lines: no header row', options: emailCsv, input: hex('\n\n'), error: 'ingest-empty-file' },
+    { description: 'an empty JSONL file', options: emailJsonl, input: '', error: 'ingest-empty-file' },
+    { description: 'a CSV header without the identifier column', options: emailCsv, input: hex('mail\nalice@example.com\n'), error: 'ingest-missing-column' },
+    { description: 'a CSV header without the account column', options: { ...emailCsv, accountColumn: 'acct' }, input: hex('email\nalice@example.com\n'), error: 'ingest-missing-column' },
+    { description: 'a JSONL file in which no object has the identifier member', options: emailJsonl, input: hex('{"mail":"alice@example.com"}\n'), error: 'ingest-missing-column' },
+    { description: 'a CSV header that names the identifier column twice', options: emailCsv, input: hex('email,email\nalice@example.com,bob@example.com\n'), error: 'ingest-duplicate-column' },
+    { description: 'a CSV header row that breaks the quoting rules', options: emailCsv, input: hex('"email"x\nalice@example.com\n'), error: 'ingest-csv' },
+  ],
+  rows: [
+    {
+      description: 'CSV rows rejected before their identifier is read',
+      options: { ...emailCsv, accountColumn: 'acct' },
+      input: hex(`email,acct\nalice@example.com,a1\nbob@example.com,b1,extra\nca"rol@example.com,c1\n"dave@example.com"x,d1\nerin@example.com,${'r'.repeat(257)}\nfrank@example.com,f\u00071\n\ngrace@example.com\n`),
+      rejects: [
+        { line: 3, code: 'invalid-row', reason: 'field-count' },
+        { line: 4, code: 'invalid-row', reason: 'csv-syntax' },
+        { line: 5, code: 'invalid-row', reason: 'csv-syntax' },
+        { line: 6, code: 'invalid-row', reason: 'account-ref' },
+        { line: 7, code: 'invalid-row', reason: 'account-ref' },
+      ],
+    },
+    {
+      description: 'a short CSV row has no identifier; an identifier that is rejected carries its kind',
+      options: { format: 'csv', kind: 'email', column: 'email' },
+      input: hex('id,email\n1\n2,not-an-email\n3,alice@example.com\n'),
+      rejects: [
+        { line: 2, code: 'invalid-row', reason: 'missing-field' },
+        { line: 3, code: 'invalid-email', reason: 'email-at-sign' },
+      ],
+    },
+    {
+      description: 'a quote that never closes rejects the line it starts on; the lines after it are read again',
+      options: emailCsv,
+      input: hex('email\n"alice@example.com\nbob@example.com\n'),
+      rejects: [{ line: 2, code: 'invalid-row', reason: 'csv-syntax' }],
+    },
+    {
+      description: 'JSONL lines rejected before their identifier is read',
+      options: { ...emailJsonl, accountColumn: 'acct' },
+      input: hex('{"email":"alice@example.com"}\n{"email":\n["bob@example.com"]\n{"mail":"carol@example.com"}\n{"email":null}\n{"email":7}\n{"email":"dave@example.com","acct":7}\n\n{"email":"erin@example.com","acct":"e\\u00001"}\n'),
+      rejects: [
+        { line: 2, code: 'invalid-row', reason: 'json-syntax' },
+        { line: 3, code: 'invalid-row', reason: 'json-not-object' },
+        { line: 4, code: 'invalid-row', reason: 'missing-field' },
+        { line: 5, code: 'invalid-row', reason: 'missing-field' },
+        { line: 6, code: 'invalid-row', reason: 'field-type' },
+        { line: 7, code: 'invalid-row', reason: 'field-type' },
+        { line: 9, code: 'invalid-row', reason: 'account-ref' },
+      ],
+    },
+    {
+      description: 'labels that break their rule are dropped and the row is kept (code label-dropped)',
+      options: { ...emailCsv, labelColumns: { category: 'cat', first_seen: 'seen', reason: 'why' } },
+      input: hex(`email,cat,seen,why\nalice@example.com,fraud,2025-01-02,card ring\nbob@example.com,${'c'.repeat(65)},2025-01-02,\ncarol@example.com,fraud,2025-13-01,\ndave@example.com,,,${'w'.repeat(257)}\n`),
+      rejects: [],
+      dropped: [
+        { line: 3, label: 'category', reason: 'label-category' },
+        { line: 4, label: 'first_seen', reason: 'label-first-seen' },
+        { line: 5, label: 'reason', reason: 'label-reason' },
+      ],
+    },
+    {
+      description: 'a phone row whose region cell is not a region',
+      options: { format: 'csv', kind: 'phone', column: 'phone', regionColumn: 'cc' },
+      input: hex('phone,cc\n+14155550200,\n030 901820,DE\n030 123456,ZZ\n030 123456,DEU\n'),
+      rejects: [
+        { line: 4, code: 'invalid-row', reason: 'region' },
+        { line: 5, code: 'invalid-row', reason: 'region' },
+      ],
+    },
+  ],
+};
+
 const aliceDigest = digest('email', 'alice@example.com');
 const vectors = {
   source: 'Venn protocol-spec/identifiers.md (version 2). Cases written by hand from the spec, IP hygiene cases drawn around every listed range with a seeded generator; digests computed by packages/identifiers/scripts/generate-vectors.mjs with node:crypto SHA-256. Phone validity per libphonenumber-js "max" metadata.',
@@ -811,6 +900,7 @@ const vectors = {
       ],
     },
   },
+  list_files: listFiles,
   rules: {
     built_in: rulesString,
     with_roster_additions: rosterRulesString,

@@ -1,6 +1,6 @@
 // protocol-spec/vectors/identifiers.json against @venn/identifiers: canonical forms, digests,
 // collisions, near misses, rejection reasons, the hygiene list and the rules string
-// (protocol-spec/identifiers.md).
+// and list files (protocol-spec/identifiers.md).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -22,8 +22,10 @@ import {
   parseHygieneFile,
   parseIdentifierRules,
   parsePrehashed,
+  readIdentifiers,
   type HygieneEntry,
   type IdentifierKind,
+  type ReadIdentifiersOptions,
 } from '../src/index.js';
 import { PLACEHOLDER_WORDS } from '../src/internal/hygiene.js';
 
@@ -55,6 +57,10 @@ interface Vectors {
     local_file: { text: string; entries: HygieneEntry[]; invalid: { text: string; error: string; note: string }[] };
   };
   rules: { built_in: string; with_roster_additions: string; invalid: Array<{ text: string; error: string }> };
+  list_files: {
+    invalid: { description: string; options: ReadIdentifiersOptions; input: string; error: string }[];
+    rows: { description: string; options: ReadIdentifiersOptions; input: string; rejects: { line: number; code: string; reason: string }[]; dropped?: { line: number; label: string; reason: string }[] }[];
+  };
 }
 
 const path = fileURLToPath(new URL('../../../protocol-spec/vectors/identifiers.json', import.meta.url));
@@ -273,5 +279,41 @@ describe('rules in force (spec §13)', () => {
 
   test.each(vectors.rules.invalid.map(({ text, error }) => [label(text), text, error] as const))('refused: %s', (_name, text, error) => {
     expect(() => parseIdentifierRules(text)).toThrowError(expect.objectContaining({ code: error }) as Error);
+  });
+});
+
+describe('list files (spec §8)', () => {
+  /** The file's bytes in chunks of 7, so that no check depends on seeing the whole file at once. */
+  async function* bytes(input: string): AsyncGenerator<Uint8Array> {
+    const all = Buffer.from(input, 'hex');
+    for (let at = 0; at < all.length; at += 7) yield all.subarray(at, at + 7);
+  }
+
+  test.each(vectors.list_files.invalid.map((c) => [c.description, c] as const))('stopped: %s', async (_name, c) => {
+    let thrown: unknown;
+    try {
+      for await (const event of readIdentifiers(bytes(c.input), c.options)) expect.fail(`no row is reported before the error, got ${JSON.stringify(event)}`);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect(thrown).toMatchObject({ code: c.error });
+  });
+
+  test.each(vectors.list_files.rows.map((c) => [c.description, c] as const))('rows: %s', async (_name, c) => {
+    const rejects: { line: number; code: string; reason: string }[] = [];
+    const dropped: { line: number; label: string; reason: string }[] = [];
+    let accepted = 0;
+    for await (const event of readIdentifiers(bytes(c.input), c.options)) {
+      if (event.type === 'reject') {
+        rejects.push({ line: event.line, code: event.code, reason: event.reason });
+        continue;
+      }
+      accepted++;
+      for (const warning of event.warnings ?? []) dropped.push({ line: event.line, label: warning.label, reason: warning.reason });
+    }
+    expect(rejects).toEqual(c.rejects);
+    expect(dropped).toEqual(c.dropped ?? []);
+    expect(accepted, 'rows other than the rejected ones are accepted').toBeGreaterThan(0);
   });
 });

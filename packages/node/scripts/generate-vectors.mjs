@@ -3,6 +3,7 @@
  * Seeded generator for the node's own vectors:
  *   protocol-spec/vectors/schedule-cron-v1.json   node.md §4.1: slots of roster crons
  *   protocol-spec/vectors/identity-key-file-v1.json node.md §1.2: the identity key file, clear and sealed
+ *   protocol-spec/vectors/epoch-key-file-v1.json node.md §10.4: a key epoch's sealed key file
  * It follows the text of node.md and roster.md with primitives alone (no cron library; noble's
  * Argon2id and SHA-256; libsodium's secretbox and Ed25519 key derivation) and never imports the
  * package's code, so the vectors are an independent check on it.
@@ -148,12 +149,81 @@ function keyFileVectors() {
   };
 }
 
+// ---------------------------------------------------------------- node.md §10.4
+function epochKeyFileVectors() {
+  const identitySeed = label('venn vector identity lab-a');
+  const identityPublicKey = sodium.crypto_sign_seed_keypair(identitySeed).publicKey;
+  // BLAKE2b-256(message = "venn/epoch-key-store/v1", key = the identity seed).
+  const sealKey = sodium.crypto_generichash(32, te.encode('venn/epoch-key-store/v1'), identitySeed);
+  const epochId = label('venn vector epoch id');
+  // k_X: a scalar reduced from 64 bytes (SHA-256 of the label twice, for 64 bytes).
+  const scalarOf = (text) => sodium.crypto_core_ristretto255_scalar_reduce(new Uint8Array([...label(`${text} 0`), ...label(`${text} 1`)]));
+  const k = scalarOf('venn vector epoch key');
+  const K = sodium.crypto_scalarmult_ristretto255_base(k);
+  const otherK = sodium.crypto_scalarmult_ristretto255_base(scalarOf('venn vector another epoch key'));
+  const nonce = label('venn vector epoch key nonce').subarray(0, 24);
+  const seal = (key) => hex(sodium.crypto_secretbox_easy(k, nonce, key));
+  const document = {
+    version: 1, type: 'venn-epoch-key-ristretto255', epochId: hex(epochId), publicKey: hex(K),
+    sealed: { cipher: 'xsalsa20poly1305', nonce: hex(nonce), ciphertext: seal(sealKey) },
+  };
+  // The writer's spelling: one line of JSON, members in the order of node.md §10.4.
+  const text = (d) => `${JSON.stringify(d)}\n`;
+  const edit = (change) => {
+    const copy = structuredClone(document);
+    change(copy);
+    return text(copy);
+  };
+  const otherSealKey = sodium.crypto_generichash(32, te.encode('venn/epoch-key-store/v1'), label('venn vector identity lab-b'));
+  const flipped = (h) => `${h.slice(0, -2)}${(Number.parseInt(h.slice(-2), 16) ^ 1).toString(16).padStart(2, '0')}`;
+  const invalid = [
+    ['the key store directory readable by its group', text(document), { storeMode: '0750' }, 'key-store-permissions'],
+    ['the key file readable by its group', text(document), { mode: '0640' }, 'key-file-permissions'],
+    ['not JSON', 'k=00\n', {}, 'invalid-key-file'],
+    ['JSON null', 'null\n', {}, 'invalid-key-file'],
+    ['version 2', edit((d) => { d.version = 2; }), {}, 'invalid-key-file'],
+    ['another type', edit((d) => { d.type = 'venn-identity-ed25519'; }), {}, 'invalid-key-file'],
+    ['the key file of another epoch', edit((d) => { d.epochId = hex(label('venn vector another epoch id')); }), {}, 'invalid-key-file'],
+    ['public key in upper-case hex', edit((d) => { d.publicKey = d.publicKey.toUpperCase(); }), {}, 'invalid-key-file'],
+    ['another cipher', edit((d) => { d.sealed.cipher = 'xchacha20poly1305'; }), {}, 'invalid-key-file'],
+    ['a 23-byte nonce', edit((d) => { d.sealed.nonce = d.sealed.nonce.slice(2); }), {}, 'invalid-key-file'],
+    ['a 47-byte ciphertext', edit((d) => { d.sealed.ciphertext = d.sealed.ciphertext.slice(2); }), {}, 'invalid-key-file'],
+    ['no sealed member', edit((d) => { delete d.sealed; }), {}, 'invalid-key-file'],
+    ['sealed under another identity (lab-b)', edit((d) => { d.sealed.ciphertext = seal(otherSealKey); }), {}, 'epoch-key-unavailable'],
+    ['a ciphertext with one bit flipped', edit((d) => { d.sealed.ciphertext = flipped(d.sealed.ciphertext); }), {}, 'epoch-key-unavailable'],
+    ['a recorded public key other than k·G', edit((d) => { d.publicKey = hex(otherK); }), {}, 'epoch-key-unavailable'],
+    ["a valid file whose K is not the one the node's store records for the epoch", text(document), { expectedPublicKey: hex(otherK) }, 'epoch-key-unavailable'],
+  ].map(([description, file, extra, error]) => ({ description, file, mode: '0600', storeMode: '0700', ...extra, error }));
+
+  return {
+    source: SOURCE,
+    version: 1,
+    description: 'protocol-spec/node.md §10.4: the key file of a key epoch of lab-a (the identity of identity-key-file-v1.json), `epoch-keys/<epochId>.key`, sealed with crypto_secretbox under BLAKE2b-256(message "venn/epoch-key-store/v1", key = the identity seed). `file` is the exact text the node writes. Each invalid case gives the file, its mode, the mode of the epoch-keys directory, optionally the K the store records for the epoch (else the file\'s own), and the normative error code (errors.md §6.7a)',
+    identitySeedLabel: 'venn vector identity lab-a',
+    identitySeed: hex(identitySeed),
+    identityPublicKey: hex(identityPublicKey),
+    sealKey: hex(sealKey),
+    epochIdLabel: 'venn vector epoch id (its SHA-256)',
+    epochId: hex(epochId),
+    keyLabel: 'venn vector epoch key: the scalar reduced from SHA-256("… 0") || SHA-256("… 1")',
+    k: hex(k),
+    publicKey: hex(K),
+    nonceLabel: 'venn vector epoch key nonce (first 24 bytes of its SHA-256)',
+    file: text(document),
+    invalid,
+  };
+}
+
 /** Each file on its own: the key file's Argon2id takes seconds, the cron file none. */
 export const builders = {
   'schedule-cron-v1.json': async () => cronVectors(),
   'identity-key-file-v1.json': async () => {
     await sodium.ready;
     return keyFileVectors();
+  },
+  'epoch-key-file-v1.json': async () => {
+    await sodium.ready;
+    return epochKeyFileVectors();
   },
 };
 

@@ -104,9 +104,10 @@ describe('the epoch key store', () => {
       writeFileSync(fileOf(dir, epochId), JSON.stringify(value), { mode: 0o600 });
       expect(() => keys.read(epochId, K), JSON.stringify(value)).toThrow(expect.objectContaining({ code: 'invalid-key-file', message: expect.stringContaining(fileOf(dir, epochId)) as string }) as Error);
     }
+    // Not JSON is an invalid key file too (errors.md §6.7a); only a file that cannot be read is unavailable.
     for (const text of ['', '{', '\u0000\u0001', 'not json']) {
       writeFileSync(fileOf(dir, epochId), text, { mode: 0o600 });
-      expect(() => keys.read(epochId, K)).toThrow(expect.objectContaining({ code: 'epoch-key-unavailable' }) as Error);
+      expect(() => keys.read(epochId, K)).toThrow(expect.objectContaining({ code: 'invalid-key-file', message: expect.stringContaining(fileOf(dir, epochId)) as string }) as Error);
     }
     // One flipped bit of the ciphertext: the seal does not open.
     const flipped = { ...good, sealed: { ...good.sealed, ciphertext: `${(good.sealed['ciphertext'] as string).slice(0, -2)}${((parseInt((good.sealed['ciphertext'] as string).slice(-2), 16) ^ 1) & 0xff).toString(16).padStart(2, '0')}` } };

@@ -99,14 +99,21 @@ export class EpochKeyStore {
    */
   read(epochId: Uint8Array, expectedPublicKey?: Uint8Array): Uint8Array {
     const path = this.path(epochId);
-    let document: Partial<EpochKeyDocument>;
+    let text: string;
     try {
       const mode = statSync(path).mode & 0o777;
       if ((mode & 0o077) !== 0) throw new ValidationError('key-file-permissions', `"epoch key" ${path} expected mode 0600, got ${mode.toString(8).padStart(4, '0')}`);
-      document = JSON.parse(readFileSync(path, 'utf8')) as Partial<EpochKeyDocument>;
+      text = readFileSync(path, 'utf8');
     } catch (cause) {
       if (cause instanceof ValidationError) throw cause;
-      throw new ValidationError('epoch-key-unavailable', `"epoch key" expected a readable key file at ${path}, got ${(cause as NodeJS.ErrnoException).code ?? 'unparsable content'}`, { cause });
+      throw new ValidationError('epoch-key-unavailable', `"epoch key" expected a readable key file at ${path}, got ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+    }
+    // errors.md §6.7a: a file that is read but is not JSON is an invalid key file, not an unavailable one.
+    let document: Partial<EpochKeyDocument>;
+    try {
+      document = JSON.parse(text) as Partial<EpochKeyDocument>;
+    } catch (cause) {
+      throw new ValidationError('invalid-key-file', `"epoch key" ${path} expected a JSON ${FILE_TYPE} file, got unparsable content`, { cause });
     }
     const sealed = typeof document === 'object' && document !== null && !Array.isArray(document) ? document.sealed : undefined;
     if (sealed === undefined || document.version !== 1 || document.type !== FILE_TYPE || document.epochId !== toHex(epochId) || typeof document.publicKey !== 'string' || !HEX(32).test(document.publicKey)
