@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     const loopMaxMs: Record<string, number> = {};
     for (const id of ids) {
       const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
-      loopMaxMs[id] = Number(/venn_nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
+      loopMaxMs[id] = Number(/(?:^|\n)nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
     }
     for (const child of daemons) child.kill('SIGTERM');
     await Promise.all(daemons.map((child) => new Promise((resolve) => child.once('exit', resolve))));

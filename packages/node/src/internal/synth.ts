@@ -7,12 +7,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InternalError, ValidationError } from '@venn/errors';
+import { MAX_SET_SIZE } from '@venn/wire';
 import { DEFAULT_SYNTH_KINDS, JUNK, KIND_WEIGHTS, SYNTH_KINDS, isRejected, messySpelling, newCanonical, type SynthKind } from './synth-identifiers.js';
 import { SeededRandom } from './synth-random.js';
 
 export const GROUND_TRUTH_FILE = 'ground-truth.json';
 export const MAX_SYNTH_LABS = 8;
-export const MAX_SYNTH_SIZE = 500_000;
+/** A round's cap (SPEC §3.1): synth writes lists as large as one round carries. */
+export const MAX_SYNTH_SIZE = MAX_SET_SIZE;
 
 export interface SynthOptions {
   readonly labs: number;
