@@ -63,4 +63,21 @@ describe('randomScalar', () => {
     }
     expect(seen.size).toBe(50);
   });
+
+  it('fills every byte of a system rng draw longer than one 64 KiB platform call', () => {
+    const length = 3 * 65_536 + 17;
+    const bytes = systemRng(length);
+    expect(bytes).toHaveLength(length);
+    // Each 64 KiB block and the short tail are random: none is left zero, and no block repeats another.
+    const blocks = [0, 1, 2, 3].map((i) => bytes.subarray(i * 65_536, Math.min(length, (i + 1) * 65_536)));
+    for (const block of blocks) expect(block.some((byte) => byte !== 0)).toBe(true);
+    expect(new Set(blocks.slice(0, 3).map((block) => Buffer.from(block).toString('hex'))).size).toBe(3);
+    // A byte histogram close to uniform (chi-square of 256 bins, far below what a stuck or skewed source gives).
+    const counts = new Array<number>(256).fill(0);
+    for (const byte of bytes) counts[byte]!++;
+    const expected = length / 256;
+    const chi = counts.reduce((sum, c) => sum + ((c - expected) ** 2) / expected, 0);
+    expect(chi).toBeLessThan(400);
+    expect(systemRng(0)).toHaveLength(0);
+  });
 });

@@ -87,6 +87,16 @@ describe('RFC 9496 Appendix A.2: invalid encodings', () => {
     expectBad(() => scalarMult(k, bad), 'point');
     const packed = concatBytes(G, G, G, bad, G);
     expectBad(() => validatePackedPoints(packed, 'blinded'), 'blinded[3]');
+    // Past the first 4,096-point block, the index still counts from the start of the whole list;
+    // the identity is refused with its own code.
+    const many = Array.from({ length: 5000 }, () => G);
+    many[4500] = bad;
+    expectBad(() => validatePackedPoints(concatBytes(...many), 'blinded'), 'blinded[4500]');
+    many[4500] = G;
+    many[4097] = new Uint8Array(32);
+    expect(() => validatePackedPoints(concatBytes(...many), 'blinded')).toThrow(expect.objectContaining({ code: 'identity-element', message: expect.stringContaining('"blinded[4097]"') }));
+    many[4097] = G;
+    expect(() => validatePackedPoints(concatBytes(...many), 'blinded')).not.toThrow();
     expectBad(() => scalarMultPacked(k, packed), 'points[3]');
     expectBad(() => sumPacked(packed), 'points[3]');
     const context = new TextEncoder().encode('test');
