@@ -3,16 +3,21 @@
  * n × n elements (lists from venn synth, loaded with venn ingest); prints wall time, CPU time
  * and peak RSS per daemon, bytes on the wire, and the admin endpoint's latency during the round.
  *
- *   npm run bench:round -- --n 100000 [--overlap 0.1] [--mode intersection|cardinality]
+ *   npm run bench:round -- --n 100000 [--overlap 0.1] [--mode intersection|cardinality] [--profile DIR]
+ *
+ * --profile DIR runs the daemons under `node --cpu-prof` (profiles in DIR/<lab>/) and prints each
+ * thread's top frames by self time and the main thread's long tasks (over 50 ms without an idle
+ * sample), with the frames that filled them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Store } from '@venn/node';
+import { printProfile, summariseProfiles } from './profile.js';
 import { sealedFrameLength } from '@venn/transport';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'intersection' },
     'sample-ms': { type: 'string', default: '50' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const n = Number(values.n);
@@ -51,13 +57,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** utime + stime of a process in seconds, and its peak RSS (VmHWM) in MiB, from /proc. */
-function usage(pid: number): { cpuSeconds: number; peakRssMiB: number } {
+/** utime + stime of a process in seconds, its peak RSS (VmHWM) and its RSS now (VmRSS) in MiB, from /proc. */
+function usage(pid: number): { cpuSeconds: number; peakRssMiB: number; rssMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
 }
 
 /** Both labs' lists from venn synth (n identifiers each, `overlap` of them shared), loaded with venn ingest as a lab would. */
@@ -106,7 +113,8 @@ async function main(): Promise<void> {
 
     const pids: Record<string, number> = {};
     for (const id of ids) {
-      const child = spawn(process.execPath, [cli, 'start', '--dir', join(root, id)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env } });
+      const profiling = values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(resolve(values.profile), id)}`];
+      const child = spawn(process.execPath, [...profiling, cli, 'start', '--dir', join(root, id)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env } });
       daemons.push(child);
       pids[id] = child.pid!;
     }
@@ -177,6 +185,9 @@ async function main(): Promise<void> {
       wallSeconds: Number(wallSeconds.toFixed(2)),
       cpuSeconds: Object.fromEntries(ids.map((id) => [id, Number((after[id].cpuSeconds - before[id].cpuSeconds).toFixed(2))])),
       peakRssMiB: Object.fromEntries(ids.map((id) => [id, Number(after[id].peakRssMiB.toFixed(1))])),
+      rssBeforeMiB: Object.fromEntries(ids.map((id) => [id, Number(before[id].rssMiB.toFixed(1))])),
+      // Peak RSS over the RSS the idle daemon had before the round, per element of its own side.
+      rssGrowthBytesPerElement: Object.fromEntries(ids.map((id) => [id, Math.round(((after[id].peakRssMiB - before[id].rssMiB) * 1024 * 1024) / n)])),
       wire: { messages, payloadBytes: payload, bytesOnTheWire: wire },
       eventLoopLagMaxMs: loopMaxMs,
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
@@ -189,9 +200,16 @@ async function main(): Promise<void> {
     console.log(`  load average      ${(await import('node:os')).loadavg().map((v) => v.toFixed(2)).join(' ')} (2 cores)`);
     for (const id of ids) {
       console.log(`  ${id}             event-loop lag max ${loopMaxMs[id]!.toFixed(1)} ms`);
+      console.log(`  ${id}             RSS ${report.rssBeforeMiB[id]} MiB before the round, peak ${report.peakRssMiB[id]} MiB: ${report.rssGrowthBytesPerElement[id]} bytes of growth per element`);
       console.log(`  ${id}             CPU ${report.cpuSeconds[id]} s, peak RSS ${report.peakRssMiB[id]} MiB, admin /healthz p50 ${report.adminLatencyMs[id]!.p50} ms, p99 ${report.adminLatencyMs[id]!.p99} ms, max ${report.adminLatencyMs[id]!.max} ms over ${report.adminLatencyMs[id]!.samples} samples`);
     }
     console.log(`  on the wire       ${messages} messages, ${(wire / 1e6).toFixed(2)} MB (${(payload / 1e6).toFixed(2)} MB payload; handshake not counted)`);
+    if (values.profile !== undefined) {
+      // The profiles are written as the daemons exit (SIGTERM above).
+      for (const id of ids) {
+        for (const summary of summariseProfiles(join(resolve(values.profile), id))) printProfile(summary, `${id} ${summary.file.split('.').slice(-3, -2)[0] === '0' ? 'main thread' : 'worker'}`);
+      }
+    }
     console.log(JSON.stringify(report));
     if (finished.status !== 'completed') process.exitCode = 1;
   } finally {

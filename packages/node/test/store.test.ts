@@ -177,6 +177,50 @@ describe('store: the round state machine', () => {
     reopened.close();
   });
 
+  it('keeps matches staged before the end invisible until the attempt completes, and drops them when it does not', () => {
+    const path = freshPath();
+    const store = Store.open(path);
+    const list = store.ensureList('emails', 'email');
+    store.addItems(list.id, ['s1', 's2', 's3', 's4'].map((name) => ({ digest: sha(name), accountRef: name })));
+    const visible = (): string[] => store.matches().map((m) => m.accountRef ?? '').sort();
+
+    // Staged, then completed: visible only from the final status on.
+    const done = store.createRound({ ...base, roundId: sha('staged-done') });
+    expect(() => store.stageMatches(done.row, [{ digest: sha('s1') }])).toThrow(expect.objectContaining({ code: 'round-not-running' }));
+    store.markRunning(done.row, 4);
+    store.stageMatches(done.row, [{ digest: sha('s1') }, { digest: sha('s2'), peerLabels: { category: 'fraud' } }]);
+    expect(store.matchCount(done.row)).toBe(2);
+    expect(visible()).toEqual([]);
+    expect(store.matchedDigestAccounts().size).toBe(0);
+    // A count that disagrees with the rows present commits nothing.
+    expect(() => store.finishRound(done.row, { status: 'completed', stagedMatches: 3 })).toThrow(expect.objectContaining({ code: 'store-changed' }));
+    expect(store.round(done.row).status).toBe('running');
+    expect(visible()).toEqual([]);
+    store.finishRound(done.row, { status: 'completed', intersectionSize: 2, peerClaimedSize: 2, transcriptHash: sha('t'), stagedMatches: 2 });
+    expect(visible()).toEqual(['s1', 's2']);
+    expect(store.matches().find((m) => m.accountRef === 's2')?.peerLabels).toEqual({ category: 'fraud' });
+    expect(() => store.stageMatches(done.row, [{ digest: sha('s3') }])).toThrow(expect.objectContaining({ code: 'round-not-running' }));
+
+    // Staged, then aborted: the rows go with the abort.
+    const aborted = store.createRound({ ...base, roundId: sha('staged-aborted') });
+    store.markRunning(aborted.row, 4);
+    store.stageMatches(aborted.row, [{ digest: sha('s3') }]);
+    store.finishRound(aborted.row, { status: 'aborted', reason: 'connection-lost', detail: 'gone' });
+    expect(store.matchCount(aborted.row)).toBe(0);
+
+    // Staged, then the process died: the restart's abort drops them.
+    const crashed = store.createRound({ ...base, roundId: sha('staged-crashed') });
+    store.markRunning(crashed.row, 4);
+    store.stageMatches(crashed.row, [{ digest: sha('s4') }]);
+    store.close();
+    const reopened = Store.open(path);
+    expect(reopened.matches().map((m) => m.accountRef).sort()).toEqual(['s1', 's2']);
+    reopened.abortUnfinished('daemon-restart', 'the node restarted during the round');
+    expect(reopened.matchCount(crashed.row)).toBe(0);
+    expect(reopened.matches().map((m) => m.accountRef).sort()).toEqual(['s1', 's2']);
+    reopened.close();
+  });
+
   it('commits matches, the peer head and the log leaf with the final status, or none of them', () => {
     const store = Store.open(freshPath());
     const round = store.createRound({ ...base, roundId: sha('atomic') });

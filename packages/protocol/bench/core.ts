@@ -3,15 +3,20 @@
  * 2.0.6 (one direction, Raw structure) on the same data, measured (a) on one thread and (b) with
  * each party in its own worker thread.
  *
- *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--only a|b] [--no-psi] [--memory]
+ *   npm run bench:core -- --n 10000 [--overlap 0.1] [--mode intersection|cardinality] [--only a|b] [--no-psi] [--memory] [--threads 1,2] [--profile]
  *
  * --memory adds (m): the peak memory the two rounds retain (full garbage collection before each
  * sample, untimed), per element per side.
+ * --threads 1,2 adds (t): one party's blind + evaluate throughput with 1, 2, ... worker threads
+ * sharing the n elements (a daemon runs one round per worker, `workers` in its config).
+ * --profile runs (a) under the V8 CPU profiler and prints its top frames by self time.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Session } from 'node:inspector';
 import { Worker } from 'node:worker_threads';
+import { HASH_TO_GROUP_DST } from '@venn/protocol';
 import { ed25519KeyPairFromSeed, ready, systemRng } from '@venn/crypto';
 import { createRound, ownSetFromDigests, type Outbound, type Phase, type Role, type Round } from '@venn/protocol';
 import { MAX_SET_SIZE, type Mode } from '@venn/wire';
@@ -26,7 +31,57 @@ import {
   processCpuMs,
   threadCpuMs,
 } from './common.js';
+import type { ScaleInit } from './scale-worker.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
+
+/** (t) One party's blind + evaluate over `elements`, split evenly across `threads` worker threads started together. */
+async function scaling(elements: readonly Uint8Array[], threads: number): Promise<{ wallMs: number; cpuMs: number | undefined }> {
+  const share = Math.ceil(elements.length / threads);
+  const workers = await Promise.all(Array.from({ length: threads }, (_, t) => {
+    const init: ScaleInit = { elements: elements.slice(t * share, (t + 1) * share), dst: HASH_TO_GROUP_DST, chunk: 4096 };
+    const worker = new Worker(new URL('./scale-worker.js', import.meta.url), { workerData: init });
+    return new Promise<Worker>((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', () => resolve(worker));
+    });
+  }));
+  const started = performance.now();
+  const results = await Promise.all(workers.map((worker) => new Promise<{ cpuMs: number | undefined }>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { cpuMs: number | undefined }) => resolve(message));
+    worker.postMessage('go');
+  })));
+  const wallMs = performance.now() - started;
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  const cpu = results.map((r) => r.cpuMs);
+  return { wallMs, cpuMs: cpu.every((c) => c !== undefined) ? cpu.reduce((x, y) => x! + y!, 0) : undefined };
+}
+
+/** Runs `work` under the V8 CPU profiler of this thread and returns it with the profile's top frames by self time. */
+async function profiled<T>(work: () => T): Promise<{ value: T; top: Array<{ frame: string; ms: number; share: number }> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<any> => new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  const value = work();
+  const { profile } = await post('Profiler.stop') as { profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples: number[]; timeDeltas: number[] } };
+  session.disconnect();
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') return;
+    const frame = `${functionName === '' ? '(anonymous)' : functionName}${url === '' ? '' : ` ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`}`;
+    const delta = profile.timeDeltas[i] ?? 0;
+    self.set(frame, (self.get(frame) ?? 0) + delta);
+    total += delta;
+  });
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([frame, us]) => ({ frame, ms: us / 1000, share: us / total }));
+  return { value, top };
+}
 
 interface Args {
   readonly n: number;
@@ -36,6 +91,9 @@ interface Args {
   /** which measurements to run: 'a' (one thread), 'b' (worker threads) or both */
   readonly only: 'a' | 'b' | undefined;
   readonly memory: boolean;
+  /** thread counts for (t); empty: (t) is not run */
+  readonly threads: readonly number[];
+  readonly profile: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -45,7 +103,7 @@ function parseArgs(argv: readonly string[]): Args {
     const arg = argv[i]!;
     if (arg === '--') continue;
     const [key, inline] = arg.split('=', 2) as [string, string | undefined];
-    if (key === '--no-psi' || key === '--memory') flags.add(key);
+    if (key === '--no-psi' || key === '--memory' || key === '--profile') flags.add(key);
     else if (key.startsWith('--')) values.set(key, inline ?? argv[++i] ?? '');
   }
   const n = Number(values.get('--n') ?? 10_000);
@@ -56,7 +114,10 @@ function parseArgs(argv: readonly string[]): Args {
   if (mode !== 'intersection' && mode !== 'cardinality') throw new Error(`--mode expected intersection or cardinality, got ${mode}`);
   const only = values.get('--only');
   if (only !== undefined && only !== 'a' && only !== 'b') throw new Error(`--only expected a or b, got ${only}`);
-  return { n, overlap, mode, psi: !flags.has('--no-psi'), only, memory: flags.has('--memory') };
+  const threadsText = values.get('--threads');
+  const threads = threadsText === undefined ? [] : threadsText.split(',').map(Number);
+  if (threads.some((t) => !Number.isSafeInteger(t) || t < 1 || t > 64)) throw new Error(`--threads expected a comma-separated list of integers in 1..64, got ${threadsText}`);
+  return { n, overlap, mode, psi: !flags.has('--no-psi'), only, memory: flags.has('--memory'), threads, profile: flags.has('--profile') };
 }
 
 interface PartyStats {
@@ -351,8 +412,17 @@ async function main(): Promise<void> {
   const runs: Array<{ venn: VennRun; psi: PsiRun | undefined }> = [];
   if (args.only !== 'b') {
     console.log('\n(a) one thread: both Venn parties on this thread; psi.js server and client on this thread');
-    const venn = vennOneThread(sets, args.mode);
-    printVenn(venn, args.n);
+    let venn: VennRun;
+    if (args.profile) {
+      const { value, top } = await profiled(() => vennOneThread(sets, args.mode));
+      venn = value;
+      printVenn(venn, args.n);
+      console.log('  profile of (a), top frames by self time (wasm-function[i] are the WebAssembly modules: libsodium, wasm/ristretto.c, wasm/msm.c):');
+      for (const entry of top) console.log(`    ${entry.ms.toFixed(0).padStart(7)} ms ${(100 * entry.share).toFixed(1).padStart(5)} %  ${entry.frame}`);
+    } else {
+      venn = vennOneThread(sets, args.mode);
+      printVenn(venn, args.n);
+    }
     const psi = args.psi ? await psiOneThread(sets) : undefined;
     if (psi) {
       printPsi(psi, false);
@@ -370,6 +440,17 @@ async function main(): Promise<void> {
       printRatios(psi, venn);
     }
     runs.push({ venn, psi });
+  }
+
+  if (args.threads.length > 0) {
+    console.log(`\n(t) thread scaling: one party's blind + evaluate (hash to group, k·H(x), k'·(k·H(x))) of ${args.n} elements split across worker threads`);
+    let base: number | undefined;
+    for (const threads of args.threads) {
+      const run = await scaling(sets.initiator, threads);
+      const rate = args.n / (run.wallMs / 1000);
+      base ??= rate;
+      console.log(`  ${String(threads).padStart(2)} thread${threads === 1 ? ' ' : 's'}  wall ${s(run.wallMs)}, CPU ${s(run.cpuMs)}, ${rate.toFixed(0)} elements/s, ×${(rate / base).toFixed(2)} of the first`);
+    }
   }
 
   if (args.memory) {

@@ -6,6 +6,7 @@
  * transitions and its log leaf.
  */
 import type { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { encodeRoundRecord, verifyTreeHead, type RoundRecord as AuditRecord } from '@venn/audit';
 import { VennError } from '@venn/errors';
 import type { RosterMember, Session } from '@venn/transport';
@@ -58,6 +59,17 @@ export interface AttemptEpoch {
   readonly manager: EpochManager;
   /** the lists' fingerprint when the attempt started (node.md §10.3) */
   listsMark?: string;
+}
+
+/** Matches written per transaction before a round's end (Attempt.stageMatches). */
+const MATCH_SLICE = 2000;
+
+/** Matches from the worker's packed form, for a commit that writes them itself. */
+function packedMatches(matches: Extract<ComputeOutcome, { status: 'completed' | 'disputed' }>['matches']): Array<{ digest: Uint8Array; peerLabels?: NonNullable<ReturnType<typeof matches.labels.get>> }> {
+  return Array.from({ length: matches.digests.length / 32 }, (_, i) => {
+    const peerLabels = matches.labels.get(i);
+    return { digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) };
+  });
 }
 
 /** How long a FINISH or ABORT may take to leave, and the session to close, before the end is committed anyway. */
@@ -153,7 +165,9 @@ export class Attempt {
       host.metrics.roundMessages.inc({ direction: 'sent' });
       // After a failed send nothing more is sent; the reader still drains what the peer sent
       // before its close (often an ABORT with its reason) and then settles the attempt.
-      this.sendChain = this.sendChain.then(() => (this.sendFailure === undefined ? this.session.send(frame.bytes) : undefined)).catch((error: unknown) => {
+      // One frame per turn of the event loop: sealing and writing a burst of chunks at once
+      // would hold this thread for as long as the whole burst takes.
+      this.sendChain = this.sendChain.then(() => nextTurn()).then(() => (this.sendFailure === undefined ? this.session.send(frame.bytes) : undefined)).catch((error: unknown) => {
         this.sendFailure ??= error as Error;
       });
     }
@@ -235,6 +249,25 @@ export class Attempt {
     }
   }
 
+  /**
+   * Writes a finished round's matches ahead of its end, MATCH_SLICE rows per transaction with a
+   * turn of the event loop between them, so a round with 10^5 matches does not hold this thread
+   * (node.md §2.1). Returns how many were written.
+   */
+  private async stageMatches(matches: Extract<ComputeOutcome, { status: 'completed' | 'disputed' }>['matches']): Promise<number> {
+    const count = matches.digests.length / 32;
+    for (let at = 0; at < count; at += MATCH_SLICE) {
+      const slice = [];
+      for (let i = at; i < Math.min(count, at + MATCH_SLICE); i++) {
+        const peerLabels = matches.labels.get(i);
+        slice.push({ digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) });
+      }
+      this.host.store.stageMatches(this.record.row, slice);
+      await nextTurn();
+    }
+    return count;
+  }
+
   private async settle(outcome: ComputeOutcome, extra: readonly OutboundFrame[] = []): Promise<void> {
     if (this.settled) return;
     const { host } = this;
@@ -246,7 +279,18 @@ export class Attempt {
     // The end is committed first: the peer may already hold our FINISH, and a crash while the
     // session drains must not turn a completed round into an aborted one here.
     host.metrics.roundsRunning.dec();
-    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch);
+    let staged: number | undefined;
+    if (outcome.status !== 'aborted' && outcome.matches.digests.length > 0) {
+      try {
+        staged = await this.stageMatches(outcome.matches);
+      } catch (error) {
+        // The end is still recorded, as an abort of this node's own (its staged rows go with it).
+        this.log.error({ err: error }, 'could not record the round\'s matches; ending the attempt as aborted');
+        outcome = { status: 'aborted', reason: 'internal-error', detail: `recording the matches failed: ${(error as Error).message}`.slice(0, 200), ownSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerLogHead: outcome.peerLogHead, endedBy: 'self', ...(outcome.phases === undefined ? {} : { phases: outcome.phases }) };
+        staged = undefined;
+      }
+    }
+    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch, staged);
     // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
     await withTimeout(this.sendChain, DRAIN_MS, host.timers);
     await withTimeout(this.session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), DRAIN_MS, host.timers);
@@ -268,7 +312,7 @@ export class Attempt {
  * transaction; then a new signed head. `recorded` is what passed over the session; absent when no
  * session opened (the dial failed or the node restarted).
  */
-export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster, epoch?: AttemptEpoch): RoundRecord {
+export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster, epoch?: AttemptEpoch, stagedMatches?: number): RoundRecord {
   const { store, config } = host;
   const peer = roster.peers.find((m) => m.id === record.peerId);
   const peerRole: RoundRole = record.role === 'initiator' ? 'responder' : 'initiator';
@@ -313,7 +357,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
       status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
       transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
       detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-      matches: outcome.matches.map((match) => ({ digest: match.digest, peerLabels: match.peerLabel })), phases: outcome.phases,
+      ...(stagedMatches === undefined ? { matches: packedMatches(outcome.matches) } : { stagedMatches }), phases: outcome.phases,
       // SPEC §13.2: a key epoch's state moves only when a round completed, with the round's end.
       within: epoch === undefined || outcome.epoch === undefined || outcome.status !== 'completed'
         ? undefined

@@ -15,6 +15,7 @@ import {
 import { MAX_FRAME_BYTES } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
 import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptEpoch, type AttemptHost } from './attempt.js';
+import { Checkpointer } from './checkpointer.js';
 import { EpochManager, type EpochAdmission, type EpochRoundPlan } from './epoch-manager.js';
 import type { EpochRecord, EpochRoundInfo } from './epoch-store.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
@@ -101,6 +102,8 @@ export class Daemon implements AttemptHost {
   readonly identity: Identity;
   private lock: NodeLock | undefined;
   private retention: Retention | undefined;
+  /** node.md §2: WAL checkpoints run on their own thread, not inside the daemon's commits. */
+  private checkpointer: Checkpointer | undefined;
   private tlsFingerprint: TlsFingerprint = null;
   readonly now: () => number;
   readonly timers: Timers;
@@ -215,6 +218,7 @@ export class Daemon implements AttemptHost {
     this.metrics.attachStore(this.store);
     this.metrics.knownPeers(this.roster.peers.map((m) => m.id));
     this.retention = startRetention({ store: this.store, now: this.now, timers: this.timers, logger, overrides: () => retentionOverrides(this.config) });
+    this.checkpointer = await Checkpointer.start(this.store, config.paths.store, logger.child({ component: 'checkpoint' })).catch(() => undefined);
     this.tlsFingerprint = tlsFingerprint(config);
 
     this.console = createConsole({
@@ -898,6 +902,7 @@ export class Daemon implements AttemptHost {
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();
       this.epochs?.close();
+      await this.checkpointer?.close();
       this.store.close();
       this.lock?.release();
       this.identity.secretKey.fill(0);

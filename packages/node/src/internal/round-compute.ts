@@ -96,8 +96,11 @@ export type ComputeOutcome =
       readonly ownSetSize: number;
       readonly peerSetSize: number;
       readonly transcriptHash: Uint8Array;
-      /** Own digests the peer also holds, with the peer's labels. */
-      readonly matches: ReadonlyArray<{ readonly digest: Uint8Array; readonly peerLabel?: LabelValues }>;
+      /**
+       * Own digests the peer also holds, packed 32 bytes each (one buffer, cheap to pass between
+       * threads however many there are), with the peer's labels by index where it sent any.
+       */
+      readonly matches: { readonly digests: Uint8Array; readonly labels: ReadonlyMap<number, LabelValues> };
       readonly peerLogHead: WireLogHead | null;
       readonly phases?: PhaseTimings;
       /** A round of a key epoch: what it changed (node.md §10.4). */

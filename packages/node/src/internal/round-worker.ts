@@ -35,8 +35,22 @@ function post(message: FromWorker): void {
 
 const frameInfo = frameInfoOf;
 
+/** At most this many message bytes (two full chunks) per 'send' post: the main thread records each post in one transaction. */
+const SEND_POST_BYTES = 1 << 18;
+
 function sendAll(out: readonly Outbound[]): void {
-  if (out.length > 0) post({ type: 'send', messages: out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) })) });
+  let batch: Array<ReturnType<typeof frameInfo> & { bytes: Uint8Array }> = [];
+  let bytes = 0;
+  for (const o of out) {
+    if (batch.length > 0 && bytes + o.bytes.length > SEND_POST_BYTES) {
+      post({ type: 'send', messages: batch });
+      batch = [];
+      bytes = 0;
+    }
+    batch.push({ bytes: o.bytes, ...frameInfo(o.bytes) });
+    bytes += o.bytes.length;
+  }
+  if (batch.length > 0) post({ type: 'send', messages: batch });
 }
 
 function progress(): void {
@@ -61,17 +75,19 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
   }
   // SPEC §13.7: an epoch round's matches are its new matches, with labels by index.
   const epoch = result.epoch;
-  const matches = epoch === undefined
-    ? Array.from(result.matches, (index, i) => {
-        const digest = result.matchedDigests.slice(i * 32, i * 32 + 32);
-        const peerLabel = result.peerLabels.get(index);
-        return peerLabel === undefined ? { digest } : { digest, peerLabel: peerLabel as LabelValues };
-      })
-    : Array.from({ length: epoch.newMatches.length / 32 }, (_, i) => {
-        const digest = epoch.newMatches.slice(i * 32, i * 32 + 32);
-        const peerLabel = epoch.newMatchLabels.get(i);
-        return peerLabel === undefined ? { digest } : { digest, peerLabel: peerLabel as LabelValues };
-      });
+  const labels = new Map<number, LabelValues>();
+  let digests: Uint8Array;
+  if (epoch === undefined) {
+    digests = result.matchedDigests.slice(0, result.matches.length * 32);
+    result.matches.forEach((index, i) => {
+      const peerLabel = result.peerLabels.get(index);
+      if (peerLabel !== undefined) labels.set(i, peerLabel as LabelValues);
+    });
+  } else {
+    digests = epoch.newMatches.slice();
+    for (const [i, peerLabel] of epoch.newMatchLabels) labels.set(i, peerLabel as LabelValues);
+  }
+  const matches = { digests, labels };
   return {
     status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
     ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,

@@ -164,6 +164,11 @@ export interface RoundOutcome {
   /** Whether the attempt is an abandonment by the peer (node.md §5.3). */
   readonly abandoned?: boolean | undefined;
   readonly matches?: readonly MatchInput[] | undefined;
+  /**
+   * How many matches `stageMatches` wrote for this attempt before its end (completed or
+   * disputed): checked against the rows present, which become visible with the final status.
+   */
+  readonly stagedMatches?: number | undefined;
   readonly peerHead?: PeerHead | undefined;
   /** Encodes the audit-log leaf of the finished attempt; appended in the same transaction. */
   readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
@@ -645,6 +650,14 @@ export class Store {
         outcome.localSetSize ?? null, outcome.peerSetSize ?? null,
         outcome.intersectionSize ?? null, outcome.peerClaimedSize ?? null,
         outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), outcome.endedBy ?? null, outcome.abandoned === true ? 1 : 0, row);
+      if (outcome.status === 'aborted') {
+        // Matches staged for an attempt that did not complete (a crash between staging and this
+        // commit) never become visible.
+        this.db.prepare('DELETE FROM matches WHERE round_row = ?').run(row);
+      } else if (outcome.stagedMatches !== undefined) {
+        const present = this.matchCount(row);
+        if (present !== outcome.stagedMatches) throw new InternalError('store-changed', `round ${row}: expected ${outcome.stagedMatches} staged matches, found ${present}`);
+      }
       if (outcome.matches !== undefined && outcome.matches.length > 0) {
         const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
         for (const match of outcome.matches) {
@@ -663,6 +676,23 @@ export class Store {
         this.db.prepare('INSERT INTO log_rounds (idx, round_row) VALUES (?, ?)').run(index, row);
       }
       return finished;
+    }).immediate();
+  }
+
+  /**
+   * Writes matches of a running attempt ahead of its end, in one short transaction per call, so
+   * the commit of a round with many matches does not hold the daemon's thread (node.md §2.1).
+   * Readers count matches of completed rounds only; an attempt that ends otherwise, or that a
+   * restart finds running, has its staged rows deleted with its end.
+   */
+  stageMatches(row: number, matches: readonly MatchInput[]): void {
+    this.db.transaction(() => {
+      const status = this.db.prepare('SELECT status FROM rounds WHERE id = ?').pluck().get(row) as string | undefined;
+      if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
+      const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
+      for (const match of matches) {
+        insert.run(row, bytes32(match.digest, 'match.digest'), match.peerLabels?.category ?? null, match.peerLabels?.firstSeen ?? null, match.peerLabels?.reason ?? null);
+      }
     }).immediate();
   }
 
@@ -762,7 +792,7 @@ export class Store {
   matchedDigestAccounts(): Map<string, number> {
     const rows = this.db.prepare(`SELECT l.name AS list, i.digest AS digest, count(DISTINCT i.account_ref) AS accounts
       FROM list_items i JOIN lists l ON l.id = i.list_id
-      WHERE i.digest IN (SELECT digest FROM matches) GROUP BY i.list_id, i.digest`).all() as Array<{ list: string; digest: Buffer; accounts: number }>;
+      WHERE i.digest IN (SELECT m.digest FROM matches m JOIN rounds r ON r.id = m.round_row WHERE r.status = 'completed') GROUP BY i.list_id, i.digest`).all() as Array<{ list: string; digest: Buffer; accounts: number }>;
     return new Map(rows.map((row) => [`${row.list}\u0000${row.digest.toString('hex')}`, row.accounts]));
   }
 

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Checkpointer } from '../src/internal/checkpointer.js';
+import { createLogger } from '../src/internal/logger.js';
+import { Store } from '../src/internal/store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'venn-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function logged(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', node: 'lab-a', destination: new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } }) });
+  return { logger, lines };
+}
+
+/** 8 MiB of transcript-sized rows, one transaction each, as a round's frames are recorded. */
+function write(store: Store): void {
+  store.db.exec('CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, b BLOB)');
+  const insert = store.db.prepare('INSERT INTO filler (b) VALUES (?)');
+  const blob = Buffer.alloc(131_072, 7);
+  for (let i = 0; i < 64; i++) store.db.transaction(() => insert.run(blob))();
+}
+
+describe('WAL checkpoints on their own thread (node.md §2)', () => {
+  it('takes the checkpoints off the store connection and runs them on its thread', async () => {
+    const path = join(dir, 'a.db');
+    const store = Store.open(path);
+    const { logger } = logged();
+    const checkpointer = await Checkpointer.start(store, path, logger, 3_600_000);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const before = statSync(path).size;
+    write(store);
+    // No commit copied the WAL into the database file (SQLite's default would have, past 4 MiB).
+    expect(statSync(path).size).toBe(before);
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(8 * 1024 * 1024);
+    await checkpointer.checkpointNow();
+    expect(checkpointer.stats.runs).toBe(1);
+    expect(checkpointer.stats.lastCheckpointed).toBe(checkpointer.stats.lastLog);
+    expect(statSync(path).size).toBeGreaterThan(8 * 1024 * 1024);
+    await checkpointer.close();
+    // Closed: the connection checkpoints on its own again.
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    store.close();
+  });
+
+  it('checkpoints on its interval without being asked', async () => {
+    const path = join(dir, 'b.db');
+    const store = Store.open(path);
+    const { logger } = logged();
+    const checkpointer = await Checkpointer.start(store, path, logger, 50);
+    const before = statSync(path).size;
+    write(store);
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size <= before + 8 * 1024 * 1024 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(statSync(path).size).toBeGreaterThan(before + 8 * 1024 * 1024);
+    await checkpointer.close();
+    store.close();
+  });
+
+  it('gives the checkpoints back to the connection, with a warning, when its thread dies', async () => {
+    const path = join(dir, 'c.db');
+    const store = Store.open(path);
+    const { logger, lines } = logged();
+    const checkpointer = await Checkpointer.start(store, path, logger, 3_600_000);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    const deadline = Date.now() + 5000;
+    while (store.db.pragma('wal_autocheckpoint', { simple: true }) !== 1000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(lines.some((line) => line.includes('store checkpoint thread failed'))).toBe(true);
+    // A checkpoint asked for now returns at once instead of waiting for a thread that is gone.
+    await checkpointer.checkpointNow();
+    const before = statSync(path).size;
+    write(store);
+    expect(statSync(path).size).toBeGreaterThan(before);
+    await checkpointer.close();
+    store.close();
+  });
+});
