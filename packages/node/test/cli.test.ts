@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,13 @@ describe('venn init', () => {
     const again = await venn(['init', '--dir', dir, '--id', 'lab-t', '--listen', '127.0.0.1:7002']);
     expect(again.code).toBe(1);
     expect(oneLine(again.stderr)).toMatch(/venn init: "--dir" expected a new or empty node directory.*\[already-initialized\]/);
+  });
+
+  it('venn synth writes lists as large as one round carries (2^20) and refuses one more, naming the limit', async () => {
+    const result = await venn(['synth', '--out', join(root, 'synth-too-large'), '--size', '1048577']);
+    expect(result.code).not.toBe(0);
+    expect(oneLine(result.stderr)).toMatch(/"--size" expected an integer between 1 and 1048576, got "1048577"/);
+    expect(existsSync(join(root, 'synth-too-large'))).toBe(false);
   });
 
   const bad: Array<[string, string[], RegExp]> = [
