@@ -50,6 +50,13 @@ export interface RoundRow {
   peerSetSize: number | null;
   intersectionSize: number | null;
   transcriptHash: string | null;
+  /** node.md §2: what the attempt cost this node. */
+  durationMs: number | null;
+  elementsBlinded: number | null;
+  elementsEvaluated: number | null;
+  workerCpuMs: number | null;
+  /** A round of a key epoch (node.md §10.4). */
+  epoch?: { epochId: string; index: number; kind: string; additions: number | null; removals: number | null; peerAdditions: number | null; peerRemovals: number | null; newMatches: number | null; endedMatches: number | null };
 }
 
 export const matchesOf = (dir: string): Promise<MatchRow[]> => vennJson<MatchRow[]>(['matches', '--dir', dir, '--format', 'json']);

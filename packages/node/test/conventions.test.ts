@@ -173,6 +173,16 @@ describe('--json on every command that prints data, run for real', () => {
     },
     synth: async () => ['synth', '--out', join(work, 'synth'), '--labs', '2', '--size', '20', '--json'],
     version: async () => ['version', '--json'],
+    'epochs look': async () => {
+      // A look needs a roster with key epochs (node.md §10.3): lab-b's daemon reloads one (lab-a is stopped since restore).
+      const rosterPath = join(work, 'roster-epochs.json');
+      const built = await venn(['roster', 'build', '--name', 'venn-test', '--epoch', '2', '--schedule', '0 0 1 1 *', '--window', '10', '--epoch-days', '1', '--incremental-minutes', '60',
+        '--out', rosterPath, join(federation.root, 'lab-a.entry.json'), join(federation.root, 'lab-b.entry.json')]);
+      expect(built.code, built.stderr).toBe(0);
+      const used = await venn(['roster', 'use', '--dir', b.dir, rosterPath]);
+      expect(used.code, used.stderr).toBe(0);
+      return ['epochs', 'look', '--dir', b.dir, '--json'];
+    },
   });
 
   it('the runs below cover the command table: each command is run with --json or prints no data for a stated reason', async () => {
@@ -197,6 +207,7 @@ describe('--json on every command that prints data, run for real', () => {
     expect(parsed.get('audit export')).toMatchObject({ file: join(work, 'round.bundle'), roundId, status: 'completed' });
     expect(parsed.get('audit export-log')).toMatchObject({ file: join(work, 'lab-a.log'), log: 'lab-a', leaves: 1 });
     expect(parsed.get('audit verify')).toMatchObject({ valid: true });
+    expect(parsed.get('epochs look')).toEqual([expect.objectContaining({ peer: 'lab-a', action: expect.stringMatching(/^(round|nudge)$/) as string, index: 0 })]);
   }, 240_000);
 
   it('venn audit verify on a completed bundle with a flipped bit names the check that failed and the party, never a missing ABORT', async () => {

@@ -1,6 +1,6 @@
 /** The demo's report and ground-truth check, on a small synthesized federation and hand-made match rows. */
 import { describe, expect, it } from 'vitest';
-import { agreedFields, checkLab, labelLines, matchesByKind, roundLines, type MatchView } from '../src/internal/demo-report.js';
+import { agreedFields, checkLab, epochRoundLines, labelLines, matchesByKind, pairCpuMs, percentOf, roundLines, type EpochPairRound, type MatchView, type RoundView } from '../src/internal/demo-report.js';
 import { synthesize } from '../src/internal/synth.js';
 import type { LabelField } from '../src/internal/config.js';
 
@@ -77,5 +77,38 @@ describe('report', () => {
   it('prints round timings from start and finish', () => {
     expect(roundLines([{ roundId: 'ab', peer: 'lab-b', role: 'initiator', origin: 'scheduled', status: 'completed', reason: null, startedAt: '2030-01-01T00:00:00.000Z', finishedAt: '2030-01-01T00:00:02.500Z', localSetSize: 3000, peerSetSize: 2900, intersectionSize: 210, transcriptHash: 'f'.repeat(128) }]))
       .toEqual([['lab-b', 'initiator', 'completed', '3,000 / 2,900', '210', '2.5 s', 'ffffffffffffffff']]);
+  });
+});
+
+describe('epoch rounds', () => {
+  const row = (fields: Partial<RoundView> & Pick<RoundView, 'epoch'>): RoundView => ({
+    roundId: 'ab', peer: 'lab-b', role: 'initiator', origin: 'scheduled', status: 'completed', reason: null, startedAt: null, finishedAt: null,
+    localSetSize: null, peerSetSize: null, intersectionSize: null, transcriptHash: null, ...fields,
+  });
+  const epoch = (kind: 'start' | 'incremental', index: number, additions: number, newMatches: number) => ({ epochId: 'e', index, kind, additions, removals: 0, peerAdditions: 0, peerRemovals: 0, newMatches, endedMatches: 0 });
+
+  it('prints kind, what each lab carried, new matches and both labs\' cost', () => {
+    const start: EpochPairRound = {
+      pair: 'lab-a ⇄ lab-b', labs: ['lab-a', 'lab-b'],
+      rows: [
+        row({ epoch: epoch('start', 0, 3000, 210), durationMs: 2300, elementsBlinded: 3000, elementsEvaluated: 3001, workerCpuMs: 700 }),
+        row({ epoch: epoch('start', 0, 3001, 210), durationMs: 2250, elementsBlinded: 3001, elementsEvaluated: 3000, workerCpuMs: 720 }),
+      ],
+    };
+    const incremental: EpochPairRound = {
+      pair: 'lab-a ⇄ lab-b', labs: ['lab-a', 'lab-b'],
+      rows: [
+        row({ epoch: { ...epoch('incremental', 1, 1, 1), removals: 2 }, durationMs: 60, elementsBlinded: 1, elementsEvaluated: 0, workerCpuMs: 9 }),
+        row({ epoch: epoch('incremental', 1, 0, 1), durationMs: 69, elementsBlinded: 0, elementsEvaluated: 1, workerCpuMs: 11 }),
+      ],
+    };
+    expect(epochRoundLines([start, incremental])).toEqual([
+      ['lab-a ⇄ lab-b', 'start #0', '+3,000 / +3,001', '210', '2.3 s', '12,002', '1.4 s'],
+      ['lab-a ⇄ lab-b', 'incremental #1', '+1 -2 / +0', '1', '69 ms', '2', '20 ms'],
+    ]);
+    expect(percentOf(pairCpuMs(incremental)!, pairCpuMs(start)!)).toBe('1.4 %');
+    expect(percentOf(2, 12_002)).toBe('0.017 %');
+    // A side that could not measure its worker's CPU leaves the pair's CPU unknown, not understated.
+    expect(pairCpuMs({ ...incremental, rows: [incremental.rows[0], { ...incremental.rows[1], workerCpuMs: null }] })).toBeNull();
   });
 });

@@ -17,17 +17,21 @@ import type { CommandIo } from '../cli.js';
 import { formatTable, integerOption, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 import type { LabelField } from '../internal/config.js';
 import { DemoDaemon, type LogLine } from '../internal/demo-daemons.js';
-import { ROUND_HEADERS, checkLab, labelLines, matchView, matchesByKind, roundLines, roundSeconds, type LabCheck, type MatchJson, type RoundView } from '../internal/demo-report.js';
+import {
+  EPOCH_ROUND_HEADERS, ROUND_HEADERS, checkLab, epochRoundLines, formatDuration, labelLines, matchView, matchesByKind, pairCpuMs, pairDurationMs, pairElements, percentOf,
+  roundLines, roundSeconds, type EpochPairRound, type LabCheck, type MatchJson, type RoundView,
+} from '../internal/demo-report.js';
+import { writePrivateFile } from '../internal/private-file.js';
 import { nextSlot } from '../internal/schedule.js';
 import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, writeSynth, type GroundTruth } from '../internal/synth.js';
 import { fractionOption } from './synth.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
-  summary: 'Run a whole Venn federation on this machine: synthetic exports for N labs (venn synth), venn init, roster build and use, venn ingest, N daemons on loopback, one scheduled slot in which every pair runs a round, a per-lab report checked against the planted ground truth, an audit of one round, and a clean shutdown. Exits 0 when every check passes.',
+  summary: 'Run a whole Venn federation on this machine: synthetic exports for N labs (venn synth), venn init, roster build and use, venn ingest, N daemons on loopback, one scheduled slot in which every pair runs a round, a per-lab report checked against the planted ground truth, an audit of one round, a switch to key epochs in which a newly flagged account reaches its peer in a small incremental round, and a clean shutdown. Exits 0 when every check passes.',
   synopsis: '',
   positionals: { min: 0, max: 0 },
-  details: 'The node clocks start a few seconds before the roster\'s next slot (venn start --clock-start), so the demo does not wait hours for it. Everything lives in a temporary directory, removed at the end unless --keep or --dir is given or a check fails. With --keep the daemons stay up after the checks, with the analyst console\'s address printed, until Ctrl-C.',
+  details: 'The node clocks start a few seconds before the roster\'s next slot (venn start --clock-start), so the demo does not wait hours for it; the key epochs\' rounds are run at once with venn epochs look, the same look the daemons take every incrementalMinutes. Everything lives in a temporary directory, removed at the end unless --keep or --dir is given or a check fails. With --keep the daemons stay up after the checks, with the analyst console\'s address printed, until Ctrl-C.',
   options: {
     labs: { type: 'string', value: 'N', description: `number of labs, 2 to ${MAX_SYNTH_LABS} (default 3)` },
     size: { type: 'string', value: 'N', description: `distinct identifiers per lab, 1 to ${MAX_SET_SIZE} (default 3000)` },
@@ -41,6 +45,10 @@ export const spec: CommandSpec = {
 /** Label policies the labs publish, in turn: so the report shows full, partial and pairwise-agreed sharing. */
 const LABEL_POLICIES: ReadonlyArray<readonly LabelField[]> = [['category', 'first_seen', 'reason'], ['category', 'first_seen'], ['category', 'reason']];
 const SCHEDULE: RosterSchedule = { cron: '0 */6 * * *', windowMinutes: 30, timezone: 'UTC' };
+/** The key epochs the labs switch to (roster.md §1): one-day epochs, incremental rounds every five minutes. */
+const EPOCHS = { days: 1, incrementalMinutes: 5 } as const;
+/** How long the epoch starts, and then the incremental rounds, may take: as long as the slot may. */
+const epochTimeoutMs = (labs: number, size: number): number => slotTimeoutMs(labs, size);
 /** How long before the slot the node clocks start: time for every daemon to come up. */
 const LEAD_MS = 4000;
 /** How long the slot may take: generous for the defaults, growing with the work (about 3 ms per element and pair on 2 cores). */
@@ -57,6 +65,7 @@ const SUBCOMMANDS: Readonly<Record<string, () => Promise<{ run: Run }>>> = {
   matches: () => import('./matches.js'),
   rounds: () => import('./rounds.js'),
   audit: () => import('./audit.js'),
+  epochs: () => import('./epochs.js'),
 };
 
 class Capture {
@@ -335,8 +344,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     say.section('7. Audit: what an auditor receives and re-checks, without seeing an identifier');
     await audit(labs, truth, rosterPath, join(root, 'audit'), roundsByLab, { say, vennResult, venn, check });
 
-    // ---- 8. the analyst console (--keep) ------------------------------------------------------
-    let next = 8;
+    // ---- 8. key epochs ------------------------------------------------------------------------
+    say.section('8. Key epochs: an epoch start, then a newly flagged account carried by a small incremental round');
+    await keyEpochs(labs, { entries, root, data, seed, size, plainRounds: roundsByLab }, { say, vennResult, venn, check });
+
+    // ---- 9. the analyst console (--keep) ------------------------------------------------------
+    let next = 9;
     if (keepRunning) {
       say.section(`${next++}. The analyst console: the daemons keep running`);
       for (const lab of labs) say.line(`    ${lab.id}: http://127.0.0.1:${lab.adminPort}/console/   (admin token: ${join(lab.dir, 'admin.token')})`);
@@ -559,4 +572,129 @@ async function audit(labs: readonly Lab[], truth: GroundTruth, rosterPath: strin
   const crossed = await vennResult(['audit', 'cross-check', '--roster', rosterPath, '--json', ...logs]);
   const cross = JSON.parse(crossed.stdout) as { consistent: boolean; matchedRounds: number; issues: unknown[]; logs: Array<{ id: string; peerHeadsOfOther: number }> };
   check(crossed.code === 0 && cross.consistent, `cross-check: ${cross.matchedRounds} round${cross.matchedRounds === 1 ? '' : 's'} in both logs with equal records; the heads each lab received from the other (${cross.logs.map((l) => `${l.peerHeadsOfOther} in ${l.id}'s log`).join(', ')}) are consistent with the other's log; ${cross.issues.length === 0 ? 'no issue' : `${cross.issues.length} issues`}`);
+}
+
+/** The account each lab files the demo's newly flagged identifier under. */
+export function newFlagAccount(lab: string): string {
+  return `acct_new_flag_${lab}`;
+}
+
+/** The demo's newly flagged identifier: an email on a domain no synthetic export uses, so no lab holds it before. */
+export function newFlagEmail(seed: number): string {
+  return `ring-recruit-${seed}@flagged.example`;
+}
+
+/** How each lab ingests its one-row file of the new flag. */
+const NEW_FLAG_INGEST = ['--kind', 'email', '--list', 'new-flags', '--column', 'email', '--account-column', 'account_id', '--category-column', 'category', '--reason-column', 'reason'];
+
+/**
+ * The labs' epoch rounds of every pair in `pairs`, at round `index`, once both sides completed
+ * it; undefined for a pair until then. Read from each lab's store (`venn rounds --json`).
+ */
+async function epochRoundsAt(labs: readonly Lab[], pairs: ReadonlyArray<readonly [Lab, Lab]>, index: number, venn: Steps['venn']): Promise<Map<string, EpochPairRound | undefined>> {
+  const rows = new Map<string, RoundView[]>();
+  for (const lab of labs) rows.set(lab.id, JSON.parse(await venn(['rounds', '--dir', lab.dir, '--json'], false)) as RoundView[]);
+  const out = new Map<string, EpochPairRound | undefined>();
+  for (const [a, b] of pairs) {
+    const find = (lab: Lab, peer: Lab): RoundView | undefined => rows.get(lab.id)?.find((r) => r.peer === peer.id && r.status === 'completed' && r.epoch?.index === index);
+    const ra = find(a, b);
+    const rb = find(b, a);
+    out.set(`${a.id} ⇄ ${b.id}`, ra === undefined || rb === undefined ? undefined : { pair: `${a.id} ⇄ ${b.id}`, labs: [a.id, b.id], rows: [ra, rb] });
+  }
+  return out;
+}
+
+/** Polls the labs' stores until every pair completed its epoch round `index` on both sides; false if time ran out. */
+async function awaitEpochRounds(labs: readonly Lab[], pairs: ReadonlyArray<readonly [Lab, Lab]>, index: number, timeoutMs: number, steps: Steps): Promise<Map<string, EpochPairRound> | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  const reported = new Set<string>();
+  for (;;) {
+    for (const lab of labs) {
+      if (lab.daemon!.exitResult !== undefined) throw new InternalError('demo-daemon-exited', `${lab.id} expected to keep running, exited with code ${lab.daemon!.exitResult.code}: ${lab.daemon!.errorOutput.trim()}`);
+    }
+    const rounds = await epochRoundsAt(labs, pairs, index, steps.venn);
+    for (const [key, round] of rounds) {
+      if (round === undefined || reported.has(key)) continue;
+      reported.add(key);
+      const [a] = round.rows;
+      steps.say.line(`    ${key}: ${a.epoch?.kind ?? 'epoch'} round #${index} completed on both sides: intersection ${a.intersectionSize ?? '?'}, ${n(a.epoch?.newMatches ?? 0)} new match${a.epoch?.newMatches === 1 ? '' : 'es'}, ${formatDuration(pairDurationMs(round))}`);
+    }
+    if ([...rounds.values()].every((round) => round !== undefined)) return rounds as Map<string, EpochPairRound>;
+    if (Date.now() > deadline) {
+      const open = [...rounds.entries()].filter(([, round]) => round === undefined).map(([key]) => key);
+      steps.check(false, `epoch round #${index} expected to complete within ${Math.round(timeoutMs / 1000)} s, still open: ${open.join('; ')}`);
+      return undefined;
+    }
+    await new Promise((wake) => setTimeout(wake, 250));
+  }
+}
+
+/**
+ * node.md §10: the labs install a roster with key epochs; every pair runs an epoch start (each
+ * side's whole set, once); then one lab flags an identifier a peer already holds, and the next
+ * round of its epochs carries that one addition: the match surfaces at both labs, for a small
+ * fraction of the start's cost.
+ */
+async function keyEpochs(labs: readonly Lab[], setup: { entries: readonly string[]; root: string; data: string; seed: number; size: number; plainRounds: ReadonlyMap<string, readonly RoundView[]> }, steps: Steps): Promise<void> {
+  const { say, venn, check } = steps;
+  const [flagger, holder] = labs as [Lab, Lab];
+  const email = newFlagEmail(setup.seed);
+  const pairs: Array<readonly [Lab, Lab]> = [];
+  for (let i = 0; i < labs.length; i++) for (let j = i + 1; j < labs.length; j++) pairs.push([labs[i]!, labs[j]!]);
+  const timeoutMs = epochTimeoutMs(labs.length, setup.size);
+
+  say.line(`    ${holder.id} flagged one more account before the switch: ${email}, which no other lab holds yet`);
+  const holderFile = writePrivateFile(join(setup.data, holder.id, 'new-flag.csv'), `email,account_id,category,reason\n${email},${newFlagAccount(holder.id)},distillation,joined the ring last week\n`);
+  await venn(['ingest', '--dir', holder.dir, ...NEW_FLAG_INGEST, holderFile]);
+
+  // The same members and schedule, a higher federation epoch, and key epochs (roster.md §1).
+  const rosterPath = join(setup.root, 'roster-epochs.json');
+  await venn(['roster', 'build', '--name', 'venn-demo', '--epoch', '2', '--schedule', SCHEDULE.cron, '--window', String(SCHEDULE.windowMinutes),
+    '--epoch-days', String(EPOCHS.days), '--incremental-minutes', String(EPOCHS.incrementalMinutes), '--out', rosterPath, ...setup.entries]);
+  for (const lab of labs) await venn(['roster', 'use', '--dir', lab.dir, rosterPath]);
+  say.line(`    each daemon reloaded the roster: every pair now runs key epochs of ${EPOCHS.days} day: an epoch start carries each lab's whole set once, then a round every`);
+  say.line(`    ${EPOCHS.incrementalMinutes} minutes carries only what was ingested or removed since; venn epochs look takes that look now instead of at the next tick`);
+  for (const lab of labs) say.indent(await venn(['epochs', 'look', '--dir', lab.dir]), 6);
+  const starts = await awaitEpochRounds(labs, pairs, 0, timeoutMs, steps);
+  if (starts === undefined) return;
+  // The epoch start finds what the pair's plain round found: the holder's new flag is held by no peer yet.
+  const plainOf = (round: EpochPairRound): number | null | undefined => setup.plainRounds.get(round.labs[0])?.find((r) => r.peer === round.labs[1] && r.status === 'completed' && r.epoch === undefined)?.intersectionSize;
+  const asPlain = [...starts.values()].every((round) => round.rows.every((row) => row.epoch?.kind === 'start' && row.intersectionSize === plainOf(round)));
+  check(asPlain, `epoch start: every pair's round #0 completed on both sides with the intersection of its plain round (${[...starts.values()].map((round) => `${round.pair} ${round.rows[0].intersectionSize ?? '?'}/${plainOf(round) ?? '?'}`).join(', ')})`);
+
+  say.line(`    today ${flagger.id} flags the same identifier; the next look carries it to every peer of ${flagger.id}`);
+  const flaggerFile = writePrivateFile(join(setup.data, flagger.id, 'new-flag.csv'), `email,account_id,category,reason\n${email},${newFlagAccount(flagger.id)},distillation,flagged after the epoch started\n`);
+  await venn(['ingest', '--dir', flagger.dir, ...NEW_FLAG_INGEST, flaggerFile]);
+  say.indent(await venn(['epochs', 'look', '--dir', flagger.dir]), 6);
+  const flaggerPairs = pairs.filter(([a, b]) => a === flagger || b === flagger);
+  const incremental = await awaitEpochRounds(labs, flaggerPairs, 1, timeoutMs, steps);
+  if (incremental === undefined) return;
+
+  say.line('    the epochs\' rounds (venn rounds: kind, what each lab carried, and what the round cost both labs):');
+  const table = [...pairs.flatMap((pair) => [starts.get(`${pair[0].id} ⇄ ${pair[1].id}`), incremental.get(`${pair[0].id} ⇄ ${pair[1].id}`)])].filter((round): round is EpochPairRound => round !== undefined);
+  say.indent(formatTable(EPOCH_ROUND_HEADERS, epochRoundLines(table)), 6);
+
+  // The new match, at both labs, from the incremental round of the flagger and the holder.
+  const key = flagger.id < holder.id ? `${flagger.id} ⇄ ${holder.id}` : `${holder.id} ⇄ ${flagger.id}`;
+  const round = incremental.get(key)!;
+  const start = starts.get(key)!;
+  const side = (lab: Lab): RoundView => round.rows[round.labs[0] === lab.id ? 0 : 1];
+  const roundId = side(flagger).roundId;
+  const matched = async (lab: Lab, peer: Lab): Promise<boolean> => {
+    const rows = JSON.parse(await venn(['matches', '--dir', lab.dir, '--round', roundId.slice(0, 16), '--format', 'json'], false)) as MatchJson[];
+    return rows.length === 1 && rows[0]!.accountRef === newFlagAccount(lab.id) && rows[0]!.kind === 'email' && rows[0]!.peers.includes(peer.id);
+  };
+  const atFlagger = await matched(flagger, holder);
+  const atHolder = await matched(holder, flagger);
+  // Only the change travelled: the flagger blinded one element, the holder evaluated one.
+  const onlyTheChange = side(flagger).elementsBlinded === 1 && side(holder).elementsEvaluated === 1 && side(flagger).epoch?.kind === 'incremental';
+  const cpu = pairCpuMs(round);
+  const startCpu = pairCpuMs(start);
+  const elements = pairElements(round) ?? 0;
+  const startElements = pairElements(start) ?? 0;
+  const cost = cpu !== null && startCpu !== null
+    ? `worker CPU ${formatDuration(cpu)}, ${percentOf(cpu, startCpu)} of the epoch start's ${formatDuration(startCpu)}`
+    : `${formatDuration(pairDurationMs(round))}, ${percentOf(pairDurationMs(round) ?? 0, pairDurationMs(start) ?? 0)} of the epoch start's ${formatDuration(pairDurationMs(start))}`;
+  check(atFlagger && atHolder && onlyTheChange,
+    `epoch incremental round surfaces a new flag: ${flagger.id}'s ${newFlagAccount(flagger.id)} matched ${holder.id} and ${holder.id}'s ${newFlagAccount(holder.id)} matched ${flagger.id} in round ${roundId.slice(0, 12)}… (#${side(flagger).epoch?.index ?? '?'}, ${side(flagger).epoch?.kind ?? '?'}); it cost ${cost}, and ${n(elements)} of its ${n(startElements)} elements blinded and evaluated (${percentOf(elements, startElements)})`);
 }

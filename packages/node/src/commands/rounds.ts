@@ -7,7 +7,7 @@ import type { RefusalRecord, RoundRecord } from '../internal/store.js';
 
 export const spec: CommandSpec = {
   name: 'rounds',
-  summary: 'List rounds (one line per attempt, newest first) with status and reason, the evaluations served each way, who ended an aborted attempt and whether the peer abandoned it, and the rounds this node refused before an attempt (node.md §5). A round of a key epoch shows its kind (start, fill, incremental), its index and, once completed, the additions and removals each side carried (node.md §10).',
+  summary: 'List rounds (one line per attempt, newest first) with status and reason, the evaluations served each way, who ended an aborted attempt and whether the peer abandoned it, and the rounds this node refused before an attempt (node.md §5). Each attempt shows what it cost: its duration from start to end, the elements this node blinded and evaluated, and the CPU time of the worker thread that ran it (node.md §2). A round of a key epoch shows its kind (start, fill, incremental), its index and, once completed, the additions and removals each side carried (node.md §10).',
   synopsis: '',
   positionals: { min: 0, max: 0 },
   options: {
@@ -43,7 +43,23 @@ export function roundJson(round: RoundRecord): Record<string, unknown> {
     evaluationsReceived: round.evaluationsReceived,
     endedBy: round.endedBy,
     abandoned: round.abandoned,
+    // node.md §2: what the attempt cost this node.
+    durationMs: durationMs(round),
+    elementsBlinded: round.elementsBlinded,
+    elementsEvaluated: round.elementsEvaluated,
+    workerCpuMs: round.workerCpuMs === null ? null : Math.round(round.workerCpuMs * 10) / 10,
   };
+}
+
+/** From the attempt's start (its session open) to its end, on this node's clock; null until both are known. */
+export function durationMs(round: RoundRecord): number | null {
+  return round.startedAt === null || round.finishedAt === null ? null : Math.max(0, round.finishedAt - round.startedAt);
+}
+
+/** "840 ms", "2.4 s". */
+export function formatMs(ms: number | null): string {
+  if (ms === null) return '';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** node.md §5.4: a refusal before any attempt, listed with the attempts. */
@@ -72,14 +88,16 @@ function attemptRow(round: RoundRecord, epoch: EpochRoundInfo | undefined): stri
     hex(round.roundId).slice(0, 16), String(round.attempt), round.peerId, round.role, epoch === undefined ? round.origin : epochOrigin(epoch), round.mode ?? '', round.status,
     round.reason ?? '', round.localSetSize === null ? '' : `${round.localSetSize}/${round.peerSetSize ?? '?'}`,
     round.intersectionSize === null ? '' : String(round.intersectionSize), `${round.evaluationsSent}/${round.evaluationsReceived}`,
-    round.endedBy === null ? '' : `${round.endedBy}${round.abandoned ? ' (abandoned)' : ''}`, isoTime(round.finishedAt),
+    round.endedBy === null ? '' : `${round.endedBy}${round.abandoned ? ' (abandoned)' : ''}`,
+    formatMs(durationMs(round)), round.elementsBlinded === null ? '' : `${round.elementsBlinded}/${round.elementsEvaluated ?? 0}`, formatMs(round.workerCpuMs),
+    isoTime(round.finishedAt),
   ];
 }
 
 function refusalRow(refusal: RefusalRecord): string[] {
   return [
     hex(refusal.roundId).slice(0, 16), '-', refusal.peerId, 'responder', '', '', 'refused', `${refusal.code}${refusal.count > 1 ? ` ×${refusal.count}` : ''}`,
-    '', '', '', '', isoTime(refusal.lastAt),
+    '', '', '', '', '', '', '', isoTime(refusal.lastAt),
   ];
 }
 
@@ -107,7 +125,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       return 0;
     }
     io.stdout.write(formatTable(
-      ['ROUND', 'ATTEMPT', 'PEER', 'ROLE', 'ORIGIN', 'MODE', 'STATUS', 'REASON', 'SIZES', 'MATCHED', 'EVALUATED OUT/IN', 'ENDED BY', 'FINISHED'],
+      ['ROUND', 'ATTEMPT', 'PEER', 'ROLE', 'ORIGIN', 'MODE', 'STATUS', 'REASON', 'SIZES', 'MATCHED', 'EVALUATED OUT/IN', 'ENDED BY', 'DURATION', 'BLINDED/EVALUATED', 'WORKER CPU', 'FINISHED'],
       entries.map((entry) => entry.row),
     ));
     return 0;

@@ -30,6 +30,8 @@ export interface AdminHandlers {
   lists?(request: unknown): Promise<AdminReply> | AdminReply;
   /** POST /v1/reload: what SIGHUP does. */
   reload?(): Promise<AdminReply> | AdminReply;
+  /** POST /v1/epochs/look: each peer's key epoch (or one peer's) looked at now, as at an interval tick (node.md §10.3). */
+  epochLook?(request: { peer: unknown }): Promise<AdminReply> | AdminReply;
 }
 
 /** A sub-application mounted under a path prefix (the analyst console); it authenticates its own requests. */
@@ -199,6 +201,16 @@ export function startAdminServer(options: {
       const reply = path === '/v1/lists' ? await handlers.lists!(await readBody(req, MAX_LIST_BODY_BYTES)) : await handlers.reload!();
       send(res, reply.status, reply.body);
       return name;
+    }
+    if (path === '/v1/epochs/look' && handlers.epochLook !== undefined) {
+      if (req.method !== 'POST') {
+        send(res, 405, errorBody('method-not-allowed', `${path} expected POST, got ${req.method ?? '?'}`));
+        return 'epochs-look';
+      }
+      const body = (await readBody(req)) as Record<string, unknown> | null;
+      const reply = await handlers.epochLook({ peer: body?.['peer'] });
+      send(res, reply.status, reply.body);
+      return 'epochs-look';
     }
     const match = /^\/v1\/rounds\/([0-9a-f]{64})$/.exec(path);
     if (match !== null && req.method === 'GET') {

@@ -299,6 +299,7 @@ export class Attempt {
       status: finished.status, reason: finished.reason, ...(finished.detail === null ? {} : { detail: finished.detail }),
       intersectionSize: finished.intersectionSize, peerSetSize: finished.peerSetSize,
       evaluationsSent: finished.evaluationsSent, evaluationsReceived: finished.evaluationsReceived, durationMs: host.now() - this.startedAt,
+      elementsBlinded: finished.elementsBlinded, elementsEvaluated: finished.elementsEvaluated, workerCpuMs: finished.workerCpuMs === null ? null : Math.round(finished.workerCpuMs),
     };
     // A local fault is an error an operator must see; a refusal or a peer's abort is routine.
     if (finished.reason === 'internal-error') this.log.error(line, 'round attempt finished');
@@ -342,7 +343,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
     const endedBy: RoundRole = endedByPeer ? peerRole : record.role;
     const attemptHash = recorded?.attemptHash() ?? new Uint8Array(0);
     finished = store.finishRound(record.row, {
-      status: 'aborted', reason, detail, localSetSize: ownSetSize, peerSetSize, peerHead, endedBy, abandoned, phases: outcome.phases,
+      status: 'aborted', reason, detail, localSetSize: ownSetSize, peerSetSize, peerHead, endedBy, abandoned, phases: outcome.phases, cost: outcome.cost,
       transcriptHash: attemptHash.length === 0 ? undefined : attemptHash,
       logLeaf: (row) => encodeRoundRecord({
         roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
@@ -357,7 +358,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
       status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
       transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
       detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-      ...(stagedMatches === undefined ? { matches: packedMatches(outcome.matches) } : { stagedMatches }), phases: outcome.phases,
+      ...(stagedMatches === undefined ? { matches: packedMatches(outcome.matches) } : { stagedMatches }), phases: outcome.phases, cost: outcome.cost,
       // SPEC §13.2: a key epoch's state moves only when a round completed, with the round's end.
       within: epoch === undefined || outcome.epoch === undefined || outcome.status !== 'completed'
         ? undefined

@@ -16,8 +16,9 @@ import { MAX_FRAME_BYTES } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
 import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptEpoch, type AttemptHost } from './attempt.js';
 import { Checkpointer } from './checkpointer.js';
+import { epochRoundId } from './epoch-ids.js';
 import { EpochManager, type EpochAdmission, type EpochRoundPlan } from './epoch-manager.js';
-import type { EpochRecord, EpochRoundInfo } from './epoch-store.js';
+import type { EpochRecord, EpochRoundInfo, EpochRoundKind } from './epoch-store.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
@@ -43,6 +44,17 @@ import { openCheckedStore } from './store-integrity.js';
 import type { RoundOrigin, RoundRecord, Store } from './store.js';
 import { WorkerPool } from './worker-pool.js';
 import type { DestinationStream } from 'pino';
+
+/**
+ * What a look at a peer's key epoch did (node.md §10.3): dialed the epoch's next round (this node
+ * initiates it), nudged the initiator to run it, left it for when the round being settled with
+ * the peer has settled, or nothing (no changes to carry, or no epoch allowed with the peer).
+ */
+export type EpochLook =
+  | { readonly action: 'round'; readonly epochId: string; readonly index: number; readonly kind: EpochRoundKind; readonly roundId: string }
+  | { readonly action: 'nudge'; readonly epochId: string; readonly index: number; readonly roundId: string }
+  | { readonly action: 'pending' }
+  | { readonly action: 'none' };
 
 export interface DaemonOptions {
   readonly dir: string;
@@ -245,6 +257,7 @@ export class Daemon implements AttemptHost {
           return reply;
         },
         reload: () => this.reload('admin'),
+        epochLook: (request) => this.lookAtEpochs(request),
       },
     });
     const transportLogger = logger.child({ component: 'transport' });
@@ -587,24 +600,50 @@ export class Daemon implements AttemptHost {
     return this.epochs?.epochs.epochRoundOf(row);
   }
 
-  /** Runs what the epoch with `peer` needs now: its next round as initiator, or a nudge. */
-  private runEpochAction(peer: RosterMember, eager: boolean): void {
-    if (this.stopping || this.epochs === undefined || !this.epochs.enabled) return;
+  /**
+   * node.md §10.3: an operator's look (`POST /v1/epochs/look`, `venn epochs look`): each peer, or
+   * the one named, looked at now exactly as at an interval tick.
+   */
+  private lookAtEpochs(request: { peer: unknown }): AdminReply {
+    if (this.stopping) return { status: 503, body: { error: { code: 'shutting-down', message: 'the node is shutting down' } } };
+    if (this.epochs === undefined || !this.epochs.enabled) {
+      return { status: 409, body: { error: { code: 'key-epochs-off', message: 'the installed roster sets no key epochs (schedule.epochDays and incrementalMinutes, roster.md §1); its pairs run the cron\'s rounds' } } };
+    }
+    let peers = this.roster.peers;
+    if (request.peer !== undefined && request.peer !== null) {
+      const peer = peers.find((m) => m.id === request.peer);
+      if (peer === undefined) {
+        return { status: 400, body: { error: { code: 'unknown-peer', message: `"peer" expected one of ${peers.map((m) => m.id).join(', ')}, got ${JSON.stringify(request.peer)}` } } };
+      }
+      peers = [peer];
+    }
+    const looks = peers.map((peer) => ({ peer: peer.id, ...this.runEpochAction(peer, false) }));
+    this.logger.info({ looks }, 'key epochs looked at on request');
+    return { status: 200, body: { looks } };
+  }
+
+  /**
+   * Runs what the epoch with `peer` needs now: its next round as initiator, or a nudge; says what
+   * it did (`pending`: a round with the peer is still being settled, and the look is taken once it
+   * has; `none`: nothing to do).
+   */
+  private runEpochAction(peer: RosterMember, eager: boolean): EpochLook {
+    if (this.stopping || this.epochs === undefined || !this.epochs.enabled) return { action: 'none' };
     if (this.epochBusy.has(peer.id)) {
       // A round that just ended is still being settled: look again once it is. A tick is kept as
       // a tick (not folded into an eager step), so an epoch's end or a nudge due at it is not lost.
       const pending = this.epochPending.get(peer.id);
       this.epochPending.set(peer.id, (pending ?? true) && eager);
-      return;
+      return { action: 'pending' };
     }
     let action;
     try {
       action = this.epochs.actionFor(peer, eager);
     } catch (error) {
       this.logger.error({ err: error, peer: peer.id }, 'key epoch step failed');
-      return;
+      return { action: 'none' };
     }
-    if (action === undefined) return;
+    if (action === undefined) return { action: 'none' };
     this.epochBusy.add(peer.id);
     const done = (): void => {
       this.epochBusy.delete(peer.id);
@@ -619,9 +658,10 @@ export class Daemon implements AttemptHost {
         })
         .catch((error: unknown) => this.logger.error({ err: error, peer: peer.id }, 'epoch round failed to start'))
         .finally(done);
-      return;
+      return { action: 'round', epochId: hex(plan.epoch.epochId), index: plan.index, kind: plan.kind, roundId: hex(plan.roundId) };
     }
     void this.dialNudge(peer, action.purpose).finally(done);
+    return { action: 'nudge', epochId: hex(action.epochId), index: action.index, roundId: hex(epochRoundId(action.epochId, action.index)) };
   }
 
   /** Runs the epoch step that came for `peer` while a round with it was settling, if one did. */
@@ -859,6 +899,10 @@ export class Daemon implements AttemptHost {
         onError: (error, slot) => this.logger.error({ err: error, slot: new Date(slot.start * 1000).toISOString() }, 'slot handler failed'),
       });
       this.scheduler.start();
+      // node.md §6.1, §10.3: the key epochs' ticks follow the new roster (on, off, another interval).
+      if (this.epochTimer !== undefined) this.timers.clearTimeout(this.epochTimer);
+      this.epochTimer = undefined;
+      this.scheduleEpochTick();
       this.metrics.knownPeers(plan.roster.peers.map((m) => m.id));
     }
     const fields = {

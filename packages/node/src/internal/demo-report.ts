@@ -44,6 +44,23 @@ export interface RoundView {
   readonly peerSetSize: number | null;
   readonly intersectionSize: number | null;
   readonly transcriptHash: string | null;
+  /** node.md §2: what the attempt cost this node (absent in rows of older Venn versions). */
+  readonly durationMs?: number | null;
+  readonly elementsBlinded?: number | null;
+  readonly elementsEvaluated?: number | null;
+  readonly workerCpuMs?: number | null;
+  /** A round of a key epoch (node.md §10.4). */
+  readonly epoch?: {
+    readonly epochId: string;
+    readonly index: number;
+    readonly kind: 'start' | 'fill' | 'incremental';
+    readonly additions: number | null;
+    readonly removals: number | null;
+    readonly peerAdditions: number | null;
+    readonly peerRemovals: number | null;
+    readonly newMatches: number | null;
+    readonly endedMatches: number | null;
+  };
 }
 
 export interface LabCheck {
@@ -164,3 +181,58 @@ export function roundLines(rounds: readonly RoundView[]): string[][] {
 }
 
 export const ROUND_HEADERS = ['PEER', 'ROLE', 'STATUS', 'SET SIZES (OURS / PEER)', 'INTERSECTION', 'TIME', 'TRANSCRIPT'];
+
+/** One epoch round of a pair, as each side recorded it (`venn rounds --json`). */
+export interface EpochPairRound {
+  readonly pair: string;
+  /** the pair's two labs, in the pair's order, and each one's row of the round */
+  readonly labs: readonly [string, string];
+  readonly rows: readonly [RoundView, RoundView];
+}
+
+const sum = (values: ReadonlyArray<number | null | undefined>): number | null => (values.some((v) => v === null || v === undefined) ? null : values.reduce<number>((acc, v) => acc + (v ?? 0), 0));
+
+/** Elements both sides blinded and evaluated in the round. */
+export function pairElements(round: EpochPairRound): number | null {
+  return sum(round.rows.flatMap((row) => [row.elementsBlinded, row.elementsEvaluated]));
+}
+
+/** CPU time (ms) of both sides' round workers; null if either side could not measure it. */
+export function pairCpuMs(round: EpochPairRound): number | null {
+  return sum(round.rows.map((row) => row.workerCpuMs));
+}
+
+/** The longer of the two sides' durations (ms). */
+export function pairDurationMs(round: EpochPairRound): number | null {
+  const durations = round.rows.map((row) => row.durationMs);
+  return durations.some((d) => d === null || d === undefined) ? null : Math.max(...(durations as number[]));
+}
+
+/** "840 ms", "2.4 s". */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A part of a whole as a percentage with two significant digits: "0.052 %", "3.1 %". */
+export function percentOf(part: number, whole: number): string {
+  if (whole <= 0) return '-';
+  const percent = (part / whole) * 100;
+  return `${percent >= 10 ? percent.toFixed(0) : Number(percent.toPrecision(2)).toString()} %`;
+}
+
+/** The demo's table of key-epoch rounds: kind, what each side carried, new matches and what the round cost. */
+export function epochRoundLines(rounds: readonly EpochPairRound[]): string[][] {
+  return rounds.map((round) => {
+    const [a, b] = round.rows;
+    const carried = round.rows.map((row) => `+${n(row.epoch?.additions ?? 0)}${(row.epoch?.removals ?? 0) > 0 ? ` -${n(row.epoch?.removals ?? 0)}` : ''}`).join(' / ');
+    const fresh = a.epoch?.newMatches === b.epoch?.newMatches ? n(a.epoch?.newMatches ?? 0) : `${n(a.epoch?.newMatches ?? 0)} / ${n(b.epoch?.newMatches ?? 0)}`;
+    const elements = pairElements(round);
+    return [
+      round.pair, `${a.epoch?.kind ?? '?'} #${a.epoch?.index ?? '?'}`, carried, fresh, formatDuration(pairDurationMs(round)),
+      elements === null ? '-' : n(elements), formatDuration(pairCpuMs(round)),
+    ];
+  });
+}
+
+export const EPOCH_ROUND_HEADERS = ['PAIR', 'ROUND', 'CARRIED (EACH LAB)', 'NEW MATCHES', 'DURATION', 'BLINDED+EVALUATED', 'WORKER CPU'];

@@ -52,7 +52,7 @@ export type EpochAdmission =
 /** What a tick asks the daemon to do for one peer (node.md §10.3). */
 export type EpochAction =
   | { readonly kind: 'round'; readonly peer: RosterMember; readonly plan: EpochRoundPlan }
-  | { readonly kind: 'nudge'; readonly peer: RosterMember; readonly purpose: Uint8Array };
+  | { readonly kind: 'nudge'; readonly peer: RosterMember; readonly purpose: Uint8Array; readonly epochId: Uint8Array; readonly index: number };
 
 export interface EpochManagerHost {
   readonly store: Store;
@@ -190,7 +190,7 @@ export class EpochManager {
         if (this.epochs.startsSince(peer.id, now - DAY_MS) >= policy.maxEpochStartsPerDay) return undefined;
         return { kind: 'round', peer, plan: this.plan(this.start(peer.id, generation, 'initiator', now)) };
       }
-      return eager ? undefined : { kind: 'nudge', peer, purpose: epochNudgeId(id, 0) };
+      return eager ? undefined : { kind: 'nudge', peer, purpose: epochNudgeId(id, 0), epochId: id, index: 0 };
     }
     const changed = open.listsMark !== this.epochs.listsMark();
     if (open.role === 'initiator') {
@@ -199,7 +199,7 @@ export class EpochManager {
       if (open.nextIndex === 0 || changed || open.ownMore || open.peerMore || nudged) return { kind: 'round', peer, plan: this.plan(open) };
       return undefined;
     }
-    return changed || open.ownMore ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex) } : undefined;
+    return changed || open.ownMore ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex), epochId: open.epochId, index: open.nextIndex } : undefined;
   }
 
   /**

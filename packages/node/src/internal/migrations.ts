@@ -383,4 +383,17 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE lists ADD COLUMN identifier_rules TEXT CHECK (identifier_rules IS NULL OR length(identifier_rules) BETWEEN 1 AND 128);
     `,
   },
+  {
+    version: 7,
+    description: 'what each attempt cost: elements blinded and evaluated, CPU time of its worker thread',
+    sql: `
+      -- node.md §2: counted in the round worker as computed (evaluations computed, not only those
+      -- sent), and the CPU time of the worker thread that ran the attempt. NULL when the worker
+      -- reported nothing (it was ended, the attempt never reached it, or a store from before this
+      -- version); worker_cpu_ms also where the platform does not tell a thread's CPU time.
+      ALTER TABLE rounds ADD COLUMN elements_blinded INTEGER CHECK (elements_blinded IS NULL OR elements_blinded >= 0);
+      ALTER TABLE rounds ADD COLUMN elements_evaluated INTEGER CHECK (elements_evaluated IS NULL OR elements_evaluated >= 0);
+      ALTER TABLE rounds ADD COLUMN worker_cpu_ms REAL CHECK (worker_cpu_ms IS NULL OR worker_cpu_ms >= 0);
+    `,
+  },
 ];

@@ -103,6 +103,7 @@ export type ComputeOutcome =
       readonly matches: { readonly digests: Uint8Array; readonly labels: ReadonlyMap<number, LabelValues> };
       readonly peerLogHead: WireLogHead | null;
       readonly phases?: PhaseTimings;
+      readonly cost?: RoundCost;
       /** A round of a key epoch: what it changed (node.md §10.4). */
       readonly epoch?: EpochOutcome;
     }
@@ -119,7 +120,21 @@ export type ComputeOutcome =
       readonly endedBy?: 'self' | 'peer';
       /** The phases that ran before the abort. */
       readonly phases?: PhaseTimings;
+      /** What the attempt cost until it ended, when its worker reported it. */
+      readonly cost?: RoundCost;
     };
+
+/**
+ * What one attempt cost this node in its worker (node.md §2): the elements it blinded (its own,
+ * one scalar multiplication each) and evaluated (the peer's, one each), counted as computed, and
+ * the CPU time of the worker thread from the attempt's start to its end (null where the
+ * platform does not tell a thread's CPU time).
+ */
+export interface RoundCost {
+  readonly blinded: number;
+  readonly evaluated: number;
+  readonly cpuMs: number | null;
+}
 
 /** Milliseconds spent in each protocol phase (@venn/protocol's Phase names) of one attempt. */
 export type PhaseTimings = Readonly<Record<string, number>>;

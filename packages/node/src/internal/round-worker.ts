@@ -10,8 +10,9 @@ import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/
 import { createRound, isAbortReason, type Outbound, type OwnSet, type Round, type RoundResult } from '@venn/protocol';
 import { epochOutcomeOf, epochRoundParts, type EpochRoundParts } from './epoch-worker.js';
 import { frameInfoOf } from './frame-info.js';
-import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, ToWorker } from './round-compute.js';
+import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, RoundCost, ToWorker } from './round-compute.js';
 import { Store } from './store.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 const port = parentPort;
 if (port === null) throw new Error('round-worker.js must run in a worker thread');
@@ -28,6 +29,16 @@ let ownSetSize: number | undefined;
 let phases: Record<string, number> = {};
 /** A round of a key epoch: its store connection and key, until the round ends (node.md §10.4). */
 let epochParts: EpochRoundParts | undefined;
+/** The current round's cost so far: points blinded and evaluated here, this thread's CPU time at its start. */
+let blinded = 0;
+let evaluated = 0;
+let cpuAtStart: number | null = null;
+
+/** What the round cost until now (node.md §2): one worker serves one round at a time, so this thread's CPU is the round's. */
+function costNow(): RoundCost {
+  const cpu = threadCpuMs();
+  return { blinded, evaluated, cpuMs: cpu === null || cpuAtStart === null ? null : Math.max(0, cpu - cpuAtStart) };
+}
 
 function post(message: FromWorker): void {
   port!.postMessage(message);
@@ -71,6 +82,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
       ...(result.mode === undefined ? {} : { mode: result.mode }),
       peerLogHead: logHeadOf(peerOffer?.logHead),
       phases: { ...phases },
+      cost: costNow(),
     };
   }
   // SPEC §13.7: an epoch round's matches are its new matches, with labels by index.
@@ -94,6 +106,7 @@ function outcomeOf(result: RoundResult): ComputeOutcome {
     matches,
     peerLogHead: logHeadOf(result.peerOffer.logHead),
     phases: { ...phases },
+    cost: costNow(),
     ...(epoch === undefined ? {} : { epoch: epochOutcomeOf(result, epochParts?.more ?? false, epochParts?.ownSet.size ?? 0) }),
   };
 }
@@ -153,6 +166,9 @@ function ownSetOf(next: ComputeJob): OwnSet {
 }
 
 function start(next: ComputeJob): void {
+  cpuAtStart = threadCpuMs();
+  blinded = 0;
+  evaluated = 0;
   job = next;
   processed = 0;
   reported = false;
@@ -181,6 +197,8 @@ function start(next: ComputeJob): void {
       // Progress counts points: this party's own, blinded chunk by chunk, then the peer's, evaluated.
       if ((phase === 'blind' || phase === 'evaluate') && value instanceof Uint8Array) {
         processed += value.length / 32;
+        if (phase === 'blind') blinded += value.length / 32;
+        else evaluated += value.length / 32;
         progress();
       }
       return value;
@@ -220,7 +238,7 @@ function fail(error: unknown): void {
   }
   if (!reported) {
     reported = true;
-    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null, phases: { ...phases } } });
+    post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null, phases: { ...phases }, cost: costNow() } });
   }
   epochParts?.close();
   epochParts = undefined;

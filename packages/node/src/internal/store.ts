@@ -50,6 +50,12 @@ export interface RoundRecord {
   readonly endedBy: RoundRole | null;
   /** The peer took evaluations and left (node.md §5.3). */
   readonly abandoned: boolean;
+  /** Own elements this node blinded in the attempt; null when its worker reported nothing (node.md §2). */
+  readonly elementsBlinded: number | null;
+  /** The peer's elements this node evaluated (computed, sent or not); null when its worker reported nothing. */
+  readonly elementsEvaluated: number | null;
+  /** CPU time (ms) of the worker thread that ran the attempt; null when not measured. */
+  readonly workerCpuMs: number | null;
 }
 
 /** What this node grants one peer in evaluations and attempts (node.md §1.1, §5). */
@@ -174,6 +180,8 @@ export interface RoundOutcome {
   readonly logLeaf?: ((finished: RoundRecord) => Uint8Array) | undefined;
   /** Milliseconds per protocol phase, as timed by the round worker. */
   readonly phases?: Readonly<Record<string, number>> | undefined;
+  /** What the attempt cost in its worker: elements blinded and evaluated, the thread's CPU time (ms). */
+  readonly cost?: { readonly blinded: number; readonly evaluated: number; readonly cpuMs: number | null } | undefined;
   /** More writes committed with the attempt's final status, in the same transaction: a key epoch's state (node.md §10.4). */
   readonly within?: ((finished: RoundRecord) => void) | undefined;
 }
@@ -195,6 +203,7 @@ interface RoundRowSql {
   finished_at: number | null; local_set_size: number | null; peer_set_size: number | null; intersection_size: number | null;
   peer_claimed_size: number | null; transcript_hash: Buffer | null; allowance: number; evaluations_sent: number;
   evaluations_received: number; charged_at: number | null; ended_by: RoundRole | null; abandoned: number;
+  elements_blinded: number | null; elements_evaluated: number | null; worker_cpu_ms: number | null;
 }
 
 function toRound(row: RoundRowSql): RoundRecord {
@@ -206,7 +215,13 @@ function toRound(row: RoundRowSql): RoundRecord {
     transcriptHash: row.transcript_hash === null ? null : new Uint8Array(row.transcript_hash),
     allowance: row.allowance, evaluationsSent: row.evaluations_sent, evaluationsReceived: row.evaluations_received,
     chargedAt: row.charged_at, endedBy: row.ended_by, abandoned: row.abandoned === 1,
+    elementsBlinded: row.elements_blinded ?? null, elementsEvaluated: row.elements_evaluated ?? null, workerCpuMs: row.worker_cpu_ms ?? null,
   };
+}
+
+/** A CPU time as stored: finite and not negative, or null. */
+function costMs(ms: number | null | undefined): number | null {
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : null;
 }
 
 /** UTC calendar day of a millisecond timestamp, the unit of daily quotas. */
@@ -645,11 +660,13 @@ export class Store {
       const now = this.now();
       this.db.prepare(`UPDATE rounds SET status = ?, mode = coalesce(mode, ?), reason = ?, detail = ?, finished_at = ?,
         local_set_size = coalesce(?, local_set_size), peer_set_size = coalesce(?, peer_set_size),
-        intersection_size = ?, peer_claimed_size = ?, transcript_hash = ?, ended_by = ?, abandoned = ? WHERE id = ?`).run(
+        intersection_size = ?, peer_claimed_size = ?, transcript_hash = ?, ended_by = ?, abandoned = ?,
+        elements_blinded = ?, elements_evaluated = ?, worker_cpu_ms = ? WHERE id = ?`).run(
         outcome.status, outcome.mode ?? null, outcome.reason ?? null, outcome.detail?.slice(0, 500) ?? null, now,
         outcome.localSetSize ?? null, outcome.peerSetSize ?? null,
         outcome.intersectionSize ?? null, outcome.peerClaimedSize ?? null,
-        outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), outcome.endedBy ?? null, outcome.abandoned === true ? 1 : 0, row);
+        outcome.transcriptHash === undefined ? null : Buffer.from(outcome.transcriptHash), outcome.endedBy ?? null, outcome.abandoned === true ? 1 : 0,
+        outcome.cost?.blinded ?? null, outcome.cost?.evaluated ?? null, costMs(outcome.cost?.cpuMs), row);
       if (outcome.status === 'aborted') {
         // Matches staged for an attempt that did not complete (a crash between staging and this
         // commit) never become visible.
