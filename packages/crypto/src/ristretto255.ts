@@ -9,11 +9,7 @@ import {
   secretScalarArg,
 } from './internal/check.js';
 import { SCALARMULT_CHUNK_POINTS, secretScalarMultChunk } from './internal/batch.js';
-import { MsmBatch } from './internal/msm.js';
 import { CHUNK_POINTS, lib, slots, wipeHeap, wrapper } from './internal/sodium.js';
-
-/** validatePackedPoints decodes at most this many points per call into the module's memory. */
-const VALIDATE_CHUNK_POINTS = 4096;
 
 /**
  * A source of uniformly random bytes. The returned buffer is treated as secret key material and
@@ -114,18 +110,21 @@ export function decodePoint(bytes: Uint8Array, field = 'point'): Uint8Array {
   return bytes.slice();
 }
 
-/**
- * Checks packed points (32·m bytes): each canonical (RFC 9496 §4.3.1) and non-identity; the error
- * names the first bad index. The decoding runs in the WebAssembly module of the multi-scalar
- * multiplication (the points are public), about twice as fast per point as libsodium's
- * is_valid_point; the error itself comes from libsodium (pointError), so both must agree.
- */
+/** Checks packed points (32·m bytes): each canonical (RFC 9496 §4.3.1) and non-identity; the error names the index. */
 export function validatePackedPoints(points: Uint8Array, field: string): void {
   const count = packedArg(points, field);
-  for (let start = 0; start < count; start += VALIDATE_CHUNK_POINTS) {
-    const n = Math.min(VALIDATE_CHUNK_POINTS, count - start);
-    const bad = new MsmBatch(n, 0).decode(points.subarray(start * POINT_BYTES, (start + n) * POINT_BYTES), undefined, true);
-    if (bad >= 0) throw pointError(points, (start + bad) * POINT_BYTES, `${field}[${start + bad}]`);
+  const m = lib();
+  const s = slots();
+  for (let start = 0; start < count; start += CHUNK_POINTS) {
+    const n = Math.min(CHUNK_POINTS, count - start);
+    const heap = m.HEAPU8;
+    heap.set(points.subarray(start * POINT_BYTES, (start + n) * POINT_BYTES), s.chunkIn);
+    for (let j = 0; j < n; j++) {
+      const at = s.chunkIn + j * POINT_BYTES;
+      if (isZero32(heap, at) === 1 || m._crypto_core_ristretto255_is_valid_point(at) !== 1) {
+        throw pointError(points, (start + j) * POINT_BYTES, `${field}[${start + j}]`);
+      }
+    }
   }
 }
 
