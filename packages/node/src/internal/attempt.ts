@@ -86,6 +86,8 @@ export class Attempt {
   private release: ((healthy: boolean) => void) | undefined;
   private settled = false;
   private sendChain: Promise<void> = Promise.resolve();
+  /** Set while settle() commits the attempt's end: queued frames leave only after it. */
+  private hold: Promise<void> | undefined;
   private sendFailure: Error | undefined;
   private resolveDone!: (record: RoundRecord) => void;
   private readonly roundTimer: TimerHandle;
@@ -145,13 +147,17 @@ export class Attempt {
   }
 
   /**
-   * Records and charges frames, then queues them on the session. The charge is committed before
-   * the frame leaves (node.md §5.2); if the store refuses it, nothing of the batch is sent.
+   * Queues frames on the session. Every frame is recorded, and an EVALUATED chunk's evaluations
+   * charged, before it leaves (node.md §5.2): the round worker does so for its frames, in its own
+   * connection, before it hands them over; this thread for the ABORT it sends itself. If the store
+   * refuses, nothing of the batch is sent.
    */
-  private send(frames: readonly OutboundFrame[]): void {
+  private send(frames: readonly OutboundFrame[], recordedByWorker = false): void {
     const { host, record } = this;
     try {
-      host.store.recordSent(record.row, frames.map((frame) => ({ message: frame.bytes, evaluations: frame.kind === 'evaluated' ? frame.points : 0 })));
+      // The round worker records and charges its own frames (ComputeJob.row); this thread records
+      // only the ABORT it sends itself.
+      if (!recordedByWorker) host.store.recordSent(record.row, frames.map((frame) => ({ message: frame.bytes, evaluations: frame.kind === 'evaluated' ? frame.points : 0 })));
     } catch (error) {
       const code = error instanceof VennError ? error.code : 'internal-error';
       this.log.error({ err: error }, 'could not record frames before sending; ending the attempt');
@@ -167,7 +173,9 @@ export class Attempt {
       // before its close (often an ABORT with its reason) and then settles the attempt.
       // One frame per turn of the event loop: sealing and writing a burst of chunks at once
       // would hold this thread for as long as the whole burst takes.
-      this.sendChain = this.sendChain.then(() => nextTurn()).then(() => (this.sendFailure === undefined ? this.session.send(frame.bytes) : undefined)).catch((error: unknown) => {
+      // While the attempt's end is being committed, frames wait (`hold`): its FINISH leaves after
+      // the end is on disk, as a crash in between must not lose a completion the peer holds.
+      this.sendChain = this.sendChain.then(() => nextTurn()).then(() => this.hold).then(() => (this.sendFailure === undefined ? this.session.send(frame.bytes) : undefined)).catch((error: unknown) => {
         this.sendFailure ??= error as Error;
       });
     }
@@ -176,7 +184,7 @@ export class Attempt {
   /** A received frame the round took in: part of the attempt's record (node.md §6). */
   private consumed(bytes: Uint8Array, processed: boolean, info: FrameInfo): void {
     if (!processed || this.settled) return;
-    this.host.store.recordReceived(this.record.row, { message: bytes, evaluations: info.kind === 'evaluated' ? info.points : 0 });
+    // Recorded in the store by the round worker before it reported the frame processed.
     this.recorded.add('received', bytes, info);
   }
 
@@ -190,7 +198,11 @@ export class Attempt {
       return;
     }
     this.compute = new RoundCompute(pooled.worker, {
-      onSend: (frames) => this.send(frames),
+      onSend: (frames) => this.send(frames, true),
+      onRecordFailed: (code, message) => {
+        this.log.error({ code, detail: message }, 'could not record frames before sending; ending the attempt');
+        this.abort(code === 'budget-overrun' ? 'budget-overrun' : 'internal-error', message);
+      },
       onConsumed: (bytes, processed, info) => this.consumed(bytes, processed, info),
       onProgress: (processed, total) => {
         this.processed = processed;
@@ -211,7 +223,7 @@ export class Attempt {
         allowIdentifierRulesMismatch: policy.allowIdentifierRulesMismatch,
       },
       identifierRules: host.identifierRules,
-      storePath: host.config.paths.store, signingKey: host.identity.secretKey, peerPublicKey: peer.identityKey,
+      storePath: host.config.paths.store, row: record.row, signingKey: host.identity.secretKey, peerPublicKey: peer.identityKey,
       logHead: head === undefined ? null : { size: head.treeSize, root: head.root, timestamp: head.timestamp, signature: head.signature },
     };
     if (this.epoch !== undefined) {
@@ -279,8 +291,11 @@ export class Attempt {
     // The end is committed first: the peer may already hold our FINISH, and a crash while the
     // session drains must not turn a completed round into an aborted one here.
     host.metrics.roundsRunning.dec();
+    let release = (): void => undefined;
+    this.hold = new Promise<void>((resolve) => { release = resolve; });
     let staged: number | undefined;
-    if (outcome.status !== 'aborted' && outcome.matches.digests.length > 0) {
+    // A few matches go in with the end itself, at once; more are written first, in slices.
+    if (outcome.status !== 'aborted' && outcome.matches.digests.length > MATCH_SLICE * 32) {
       try {
         staged = await this.stageMatches(outcome.matches);
       } catch (error) {
@@ -290,7 +305,13 @@ export class Attempt {
         staged = undefined;
       }
     }
-    const finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch, staged);
+    let finished: RoundRecord;
+    try {
+      finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch, staged);
+    } finally {
+      this.hold = undefined;
+      release();
+    }
     // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
     await withTimeout(this.sendChain, DRAIN_MS, host.timers);
     await withTimeout(this.session.close(outcome.status === 'aborted' ? `round aborted: ${outcome.reason}` : 'round finished').then(() => undefined, () => undefined), DRAIN_MS, host.timers);

@@ -41,6 +41,12 @@ export interface ComputeJob {
   };
   /** The node's store: the worker reads the own set (distinct digests and labels) from it. */
   readonly storePath: string;
+  /**
+   * The attempt's row: the worker records every frame of the attempt there, and charges the
+   * evaluations of an EVALUATED chunk, in its own connection before it hands the frame over to be
+   * sent (node.md §5.2, §6), so the commits and their fsyncs never hold the main thread.
+   */
+  readonly row: number;
   readonly signingKey: Uint8Array;
   readonly peerPublicKey: Uint8Array;
   readonly logHead: WireLogHead | null;
@@ -174,15 +180,19 @@ export type FromWorker =
       readonly outcome?: ComputeOutcome;
     }
   | { readonly type: 'progress'; readonly processed: number; readonly total: number }
+  /** The store refused to record (or charge) frames: nothing of them was handed over; the attempt must end. */
+  | { readonly type: 'record-failed'; readonly code: string; readonly message: string }
   | { readonly type: 'outcome'; readonly outcome: ComputeOutcome }
   | { readonly type: 'failed'; readonly message: string };
 
 export interface ComputeEvents {
-  /** Messages to send to the peer, in order. */
+  /** Messages to send to the peer, in order; the worker has recorded (and charged) them already. */
   onSend(messages: readonly OutboundFrame[]): void;
-  /** A received frame the round processed (or ignored, `processed` false, once it had ended). */
+  /** A received frame the round processed (or ignored, `processed` false, once it had ended); the worker recorded a processed one. */
   onConsumed(bytes: Uint8Array, processed: boolean, info: FrameInfo): void;
   onProgress(processed: number, total: number): void;
+  /** The worker could not record frames it was about to hand over (node.md §5.2): the attempt ends with `code`. */
+  onRecordFailed(code: string, message: string): void;
   onOutcome(outcome: ComputeOutcome): void;
 }
 
@@ -260,6 +270,9 @@ export class RoundCompute {
       }
       case 'progress':
         this.events.onProgress(message.processed, message.total);
+        return;
+      case 'record-failed':
+        this.events.onRecordFailed(message.code, message.message);
         return;
       case 'outcome':
         this.finish(message.outcome);

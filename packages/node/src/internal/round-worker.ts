@@ -46,22 +46,60 @@ function post(message: FromWorker): void {
 
 const frameInfo = frameInfoOf;
 
-/** At most this many message bytes (two full chunks) per 'send' post: the main thread records each post in one transaction. */
+/** At most this many message bytes (two full chunks) per record transaction and 'send' post. */
 const SEND_POST_BYTES = 1 << 18;
 
+/**
+ * node.md §5.2, §6: this thread's own connection to the store, in which every frame of the
+ * attempt is recorded, and the evaluations of EVALUATED chunks charged, before the frame is
+ * handed to the main thread to be sent. The commits (synchronous FULL: an fsync each) happen
+ * here, so they never stall the main thread's sessions and admin endpoint.
+ */
+let recorder: Store | undefined;
+/** The store refused once: nothing more of this attempt is handed over. */
+let recordFailed = false;
+
+type Frame = ReturnType<typeof frameInfo> & { bytes: Uint8Array };
+
+/** Records and charges `frames`; false (and the main thread told) if the store refused them. */
+function recordSent(frames: readonly Frame[]): boolean {
+  if (recordFailed || recorder === undefined || job === undefined) return false;
+  try {
+    recorder.recordSent(job.row, frames.map((frame) => ({ message: frame.bytes, evaluations: frame.kind === 'evaluated' ? frame.points : 0 })));
+    return true;
+  } catch (error) {
+    recordFailed = true;
+    const code = (error as { code?: unknown }).code;
+    post({ type: 'record-failed', code: typeof code === 'string' ? code : 'internal-error', message: error instanceof Error ? error.message : String(error) });
+    return false;
+  }
+}
+
 function sendAll(out: readonly Outbound[]): void {
-  let batch: Array<ReturnType<typeof frameInfo> & { bytes: Uint8Array }> = [];
+  let batch: Frame[] = [];
   let bytes = 0;
+  const flush = (): boolean => {
+    if (batch.length === 0) return true;
+    if (!recordSent(batch)) return false;
+    post({ type: 'send', messages: batch });
+    batch = [];
+    bytes = 0;
+    return true;
+  };
   for (const o of out) {
-    if (batch.length > 0 && bytes + o.bytes.length > SEND_POST_BYTES) {
-      post({ type: 'send', messages: batch });
-      batch = [];
-      bytes = 0;
-    }
+    if (batch.length > 0 && bytes + o.bytes.length > SEND_POST_BYTES && !flush()) return;
     batch.push({ bytes: o.bytes, ...frameInfo(o.bytes) });
     bytes += o.bytes.length;
   }
-  if (batch.length > 0) post({ type: 'send', messages: batch });
+  flush();
+}
+
+/** The frame being received was recorded (so a failure after that does not record it twice). */
+let receivedRecorded = false;
+
+function closeRecorder(): void {
+  recorder?.close();
+  recorder = undefined;
 }
 
 function progress(): void {
@@ -117,6 +155,7 @@ function takeOutcome(): ComputeOutcome | undefined {
   reported = true;
   const outcome = outcomeOf(round.result);
   if (job !== undefined) wipe(job.signingKey);
+  closeRecorder();
   epochParts?.close();
   epochParts = undefined;
   round = undefined;
@@ -170,6 +209,9 @@ function start(next: ComputeJob): void {
   blinded = 0;
   evaluated = 0;
   job = next;
+  closeRecorder();
+  recordFailed = false;
+  recorder = Store.open(next.storePath);
   processed = 0;
   reported = false;
   peerOffer = undefined;
@@ -234,12 +276,14 @@ function fail(error: unknown): void {
   if (round !== undefined && !round.done) sendAll(round.abort(reason, message.slice(0, 200)));
   else if (round === undefined && job !== undefined && !reported) {
     // The round could not even be created: still tell the peer, in its own language.
-    post({ type: 'send', messages: [{ bytes: encodeMessage({ kind: 'abort', roundId: job.roundId, reason, detail: message.slice(0, 200) }), kind: 'abort', points: 0, setSize: null }] });
+    const frames: Frame[] = [{ bytes: encodeMessage({ kind: 'abort', roundId: job.roundId, reason, detail: message.slice(0, 200) }), kind: 'abort', points: 0, setSize: null }];
+    if (recordSent(frames)) post({ type: 'send', messages: frames });
   }
   if (!reported) {
     reported = true;
     post({ type: 'outcome', outcome: { status: 'aborted', reason, detail: message, peerLogHead: null, phases: { ...phases }, cost: costNow() } });
   }
+  closeRecorder();
   epochParts?.close();
   epochParts = undefined;
   if (job?.epoch !== undefined) wipe(job.epoch.key);
@@ -257,28 +301,55 @@ port.on('message', (message: ToWorker) => {
         // Only frames the round takes in are part of the attempt's record (node.md §6).
         const live = round !== undefined && !round.done;
         const info = frameInfo(message.bytes);
+        receivedRecorded = false;
         const out = live ? round!.receive(message.bytes) : [];
-        if (live) progress();
-        // One message: the frame as processed, what it made the round send, and the outcome if it
-        // ended the round. The main thread records them in that order and settles before it reads
-        // the next frame, so a peer that closes right after cannot race the outcome.
+        // A frame that ended the round: its last frames (FINISH) travel with the outcome in one
+        // message, so the main thread commits the end before they leave.
+        let last: Frame[] | undefined;
+        if (live) {
+          progress();
+          // The frame the round took in is recorded first, then what it made the round send.
+          recorder?.recordReceived(job!.row, { message: message.bytes, evaluations: info.kind === 'evaluated' ? info.points : 0 });
+          receivedRecorded = true;
+          if (round!.done) {
+            const frames: Frame[] = out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) }));
+            if (frames.length === 0 || recordSent(frames)) last = frames;
+          } else {
+            sendAll(out);
+          }
+        }
+        // Last, one message: the frame as processed and the outcome if it ended the round. The main
+        // thread settles before it reads the next frame, so a peer that closes right after cannot
+        // race the outcome.
         const outcome = live ? takeOutcome() : undefined;
         post({
           type: 'consumed', seq: message.seq, processed: live, info,
-          ...(out.length === 0 ? {} : { messages: out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) })) }),
+          ...(last === undefined || last.length === 0 ? {} : { messages: last }),
           ...(outcome === undefined ? {} : { outcome }),
         });
         return;
       }
       case 'cancel':
+        // The main thread sends (and records) its own ABORT and stops listening: nothing of this
+        // round's abort is handed over, so nothing of it is recorded here.
         if (round !== undefined && !round.done) {
-          sendAll(round.abort(isAbortReason(message.reason) ? message.reason : 'cancelled', message.detail));
+          round.abort(isAbortReason(message.reason) ? message.reason : 'cancelled', message.detail);
           finishIfDone();
         }
         return;
     }
   } catch (error) {
-    if (message.type === 'receive') post({ type: 'consumed', seq: message.seq, processed: true, info: frameInfo(message.bytes) });
+    if (message.type === 'receive') {
+      // The main thread counts the frame as processed: the store holds it as well.
+      if (!receivedRecorded && job !== undefined) {
+        try {
+          recorder?.recordReceived(job.row, { message: message.bytes, evaluations: 0 });
+        } catch {
+          // The store refused it too; the attempt ends with fail() below either way.
+        }
+      }
+      post({ type: 'consumed', seq: message.seq, processed: true, info: frameInfo(message.bytes) });
+    }
     fail(error);
   }
 });

@@ -429,7 +429,7 @@ export class Store {
       }
       this.db.prepare('UPDATE lists SET updated_at = ? WHERE id = ?').run(now, listId);
       return { inserted, duplicates: items.length - inserted };
-    })();
+    }).immediate();
   }
 
   beginIngest(listId: number, source: string, sha256: string | null = null): number {
@@ -569,7 +569,7 @@ export class Store {
         }
       }
       this.insertTranscript(row, frames.map((frame) => ({ direction: 'sent' as const, message: frame.message })));
-    })();
+    }).immediate();
   }
 
   /** Records a frame of the peer that this node's round processed, and the evaluations it carries. */
@@ -577,7 +577,7 @@ export class Store {
     this.db.transaction(() => {
       if (frame.evaluations > 0) this.db.prepare('UPDATE rounds SET evaluations_received = evaluations_received + ? WHERE id = ?').run(frame.evaluations, row);
       this.insertTranscript(row, [{ direction: 'received', message: frame.message }]);
-    })();
+    }).immediate();
   }
 
   // ---- abandonments and suspensions (node.md §5.3) -----------------------------------------
@@ -866,7 +866,7 @@ export class Store {
 
   appendTranscript(row: number, messages: ReadonlyArray<{ direction: 'sent' | 'received'; message: Uint8Array }>): void {
     if (messages.length === 0) return;
-    this.db.transaction(() => this.insertTranscript(row, messages))();
+    this.db.transaction(() => this.insertTranscript(row, messages)).immediate();
   }
 
   private insertTranscript(row: number, messages: ReadonlyArray<{ direction: 'sent' | 'received'; message: Uint8Array }>): void {
