@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE_METADATA_VERSION, hashIdentifier, hygieneAdditionsDigest } from '@venn/identifiers';
 import { Store } from '../src/internal/store.js';
-import { ensureBuilt } from './helpers/build.js';
+import { cliPath, ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'venn-ingest-'));
@@ -164,6 +165,42 @@ describe('a large ingest', () => {
       expect(db.prepare('SELECT count(*) FROM list_items WHERE digest = ?').pluck().get(digest)).toBe(1);
     } finally {
       db.close();
+    }
+  }, 120_000);
+
+  it('shows none of an ingest\'s items before it finished, and a killed ingest leaves none', async () => {
+    const fresh = join(root, 'killed-node');
+    expect((await venn(['init', '--dir', fresh, '--id', 'lab-a', '--listen', '127.0.0.1:7001'])).code).toBe(0);
+    const path = join(root, 'killed.csv');
+    writeFileSync(path, `email\n${Array.from({ length: 400_000 }, (_, i) => `killed${i}@example.com`).join('\n')}\n`, { mode: 0o600 });
+    const child = spawn(process.execPath, [cliPath, 'ingest', '--dir', fresh, '--kind', 'email', '--list', 'killed', path], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const store = join(fresh, 'venn.db');
+    // Wait until the ingest has written a good part of its items (30 MB of WAL: more than one batch of 100,000) without finishing.
+    for (let i = 0; ; i++) {
+      const begun = existsSync(`${store}-wal`) && statSync(`${store}-wal`).size > 30 << 20;
+      if (begun) break;
+      if (i > 600 || child.exitCode !== null) throw new Error('the ingest finished or failed before it could be observed in progress');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const db = new Database(store, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) FROM ingests WHERE finished_at IS NULL').pluck().get()).toBe(1);
+      expect(db.prepare('SELECT count(*) FROM list_items').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+    child.kill('SIGKILL');
+    await exited;
+    // The next command that takes the node rolls the unfinished ingest back: no list, no items.
+    const next = await venn(['ingest', '--dir', fresh, '--kind', 'email', '--list', 'after', '--json', file('after.csv', 'email\nafter@example.com\n')]);
+    expect(next.code, next.stderr).toBe(0);
+    const after = new Database(store, { readonly: true });
+    try {
+      expect(after.prepare('SELECT name FROM lists ORDER BY name').pluck().all()).toEqual(['after']);
+      expect(after.prepare('SELECT count(*) FROM list_items').pluck().get()).toBe(1);
+    } finally {
+      after.close();
     }
   }, 120_000);
 });
