@@ -10,3 +10,5 @@ export { migrations } from './internal/migrations.js';
 export type { Migration } from './internal/migrations.js';
 export { PASSPHRASE_ENV, createKeyFile, isSealed, loadKeyFile, readPublicKey } from './internal/keyfile.js';
 export type { Identity, KdfParams } from './internal/keyfile.js';
+export { epochId, epochRoundId, epochSlotStart } from './internal/epoch-ids.js';
+export { scheduledInitiator } from './internal/schedule.js';

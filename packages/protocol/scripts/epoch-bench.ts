@@ -1,9 +1,9 @@
 /**
- * `npm run bench:epoch` (protocol level): the CPU of a key epoch's start, of an incremental round
- * after churn, and of a fresh full (plain) round over the same lists, with both parties in this
- * process and their epoch state in maps (scripts/epoch-state.ts). It also checks that the epoch's
- * matches after the incremental round equal the fresh full round's. It is not the issue's
- * two-daemon benchmark: no store, no sockets, no workers.
+ * `npm run bench:epoch:core` (protocol level): the CPU of a key epoch's start, of an incremental
+ * round after churn, and of a fresh full (plain) round over the same lists, with both parties in
+ * this process and their epoch state in maps (scripts/epoch-state.ts). It also checks that the
+ * epoch's matches after the incremental round equal the fresh full round's. No store, no sockets,
+ * no workers: `npm run bench:epoch` (packages/node/bench/epoch.ts) runs epochs between daemons.
  *
  *   node scripts/dist/epoch-bench.js [--n 10000] [--churn 0.01]
  */
@@ -105,7 +105,7 @@ console.log(`fresh full round over the current lists: ${fresh.ms.toFixed(0)} ms 
 
 const freshMatches = new Set(Array.from({ length: freshResult.matchedDigests.length / 32 }, (_, i) => hex(freshResult.matchedDigests.subarray(i * 32, i * 32 + 32))));
 const same = freshMatches.size === states.initiator.matches.size && [...freshMatches].every((d) => states.initiator.matches.has(d));
-console.log(`incremental / epoch start CPU: ${((incremental.ms / start.ms) * 100).toFixed(2)}% (the issue's target: at most 3% at n = 1,000,000, 1% churn)`);
+console.log(`incremental / epoch start CPU: ${((incremental.ms / start.ms) * 100).toFixed(2)}% (target: at most 3% at n = 1,000,000, 1% churn)`);
 console.log(`incremental / fresh full round CPU: ${((incremental.ms / fresh.ms) * 100).toFixed(2)}%`);
 console.log(`epoch matches after the incremental round equal the fresh full round's: ${same ? 'yes' : 'NO'}`);
 console.log(`load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} CPUs`);

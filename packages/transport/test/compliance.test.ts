@@ -197,6 +197,43 @@ describe('session establishment', () => {
     s.raw.ws.terminate();
   });
 
+  it('keeps a session whose receiver stopped reading for many heartbeat intervals: its pings stand for the pongs it cannot send', async () => {
+    const f = makeFederation(['lab-a', 'lab-b']);
+    const kib = 1024;
+    // The receiver stops reading after 64 KiB; the sender's pings then wait unread behind its data.
+    const limits = { receiveHighWaterMark: 64 * kib, sendHighWaterMark: 64 * kib, maxMessageBytes: 64 * kib, heartbeatIntervalMs: 200 };
+    const { server, sessions } = await serve(f, { limits });
+    const client = await connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url, limits });
+    await until(() => sessions.length === 1);
+    const total = 2048;
+    let sent = 0;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) {
+        await client.send(new Uint8Array(32 * kib).fill(i % 256));
+        sent += 1;
+      }
+    })();
+    sending.catch(() => undefined);
+    // Ten heartbeat intervals with the receiver's application reading nothing.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(sent).toBeLessThan(total);
+    const reader = sessions[0]![Symbol.asyncIterator]();
+    for (let got = 0; got < total; got++) {
+      const m = await reader.next();
+      expect(m.done).toBe(false);
+      expect(m.value![0]).toBe(got % 256);
+    }
+    await sending;
+    // Neither side ended the session: it still carries frames both ways.
+    await client.send(text('still open'));
+    expect(new TextDecoder().decode((await reader.next()).value)).toBe('still open');
+    await sessions[0]!.send(text('and back'));
+    const back = client[Symbol.asyncIterator]();
+    expect(new TextDecoder().decode((await back.next()).value)).toBe('and back');
+    expect(server.snapshot().closes['heartbeat-timeout']).toBe(0);
+    await client.close('done');
+  });
+
   it('applies backpressure end to end: a receiver that stops reading stalls the sender, then all arrives', async () => {
     const f = makeFederation(['lab-a', 'lab-b']);
     const mib = 1024 * 1024;

@@ -11,7 +11,7 @@ import type { CommandIo } from '../cli.js';
 import { UsageError, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
 import { loadConfig, type NodeConfig } from '../internal/config.js';
 import { checkListName, parseDuration, type RetentionBasis } from '../internal/list-store.js';
-import { ADMIN_BATCH, openListWriter, type RetentionInput } from '../internal/list-writer.js';
+import { openListWriter, type RetentionInput } from '../internal/list-writer.js';
 import { dirOption } from '../internal/node-dir.js';
 import { createProgress } from '../internal/progress.js';
 import type { ListItem } from '../internal/store.js';
@@ -52,8 +52,6 @@ export const spec: CommandSpec = {
     json: { type: 'boolean', description: 'print the counts as JSON' },
   },
 };
-
-const BATCH = ADMIN_BATCH;
 
 export interface InputPlan {
   /** Absolute path, or null for standard input. */
@@ -212,7 +210,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           digest: record.digest, accountRef: record.accountRef, category: record.labels?.category,
           firstSeen: record.labels?.first_seen, reason: record.labels?.reason,
         });
-        return batch.length >= BATCH ? flush() : undefined;
+        return batch.length >= writer.batchSize ? flush() : undefined;
       },
       progressEvery: 10_000,
       onProgress: (rows, bytes) => progress.update(rows, size > 0 ? `rows, ${Math.round((bytes / size) * 100)}% of ${size.toLocaleString('en-US')} bytes` : 'rows'),

@@ -101,7 +101,8 @@ export async function connect(options: ConnectOptions): Promise<Session> {
       link.endByPeer(reason, `HTTP ${res.statusCode ?? 0} instead of a WebSocket upgrade`);
     });
     ws.on('open', () => ws.send(handshake.hello()));
-    ws.on('pong', () => session?.onPong());
+    ws.on('pong', () => session?.heardFromPeer());
+    ws.on('ping', () => session?.heardFromPeer());
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (link.ended) return;
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

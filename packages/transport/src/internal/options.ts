@@ -17,7 +17,7 @@ export interface TransportLimits {
   readonly handshakeTimeoutMs: number;
   /** A session with no application frame in either direction for this long is closed. */
   readonly idleTimeoutMs: number;
-  /** A WebSocket ping is sent this often; a ping still unanswered at the next tick ends the session. */
+  /** A WebSocket ping is sent this often; a ping still unanswered at the next tick, with nothing else heard from the peer, ends the session. */
   readonly heartbeatIntervalMs: number;
   /** How long a closing connection may take to finish the close handshake before it is cut. */
   readonly closeTimeoutMs: number;

@@ -245,7 +245,8 @@ export async function createServer(options: ServerOptions): Promise<TransportSer
     const handshake = new ResponderHandshake({ roster, identity: options.identity, ephemeralSecret: rng(32) });
     let stage: 'hello' | 'auth' | 'deciding' | 'session' = 'hello';
     let session: SessionImpl | undefined;
-    ws.on('pong', () => session?.onPong());
+    ws.on('pong', () => session?.heardFromPeer());
+    ws.on('ping', () => session?.heardFromPeer());
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (link.ended) return;
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

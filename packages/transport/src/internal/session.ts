@@ -336,6 +336,7 @@ export class SessionImpl implements Session {
       return;
     }
     this.lastActivity = this.link.ctx.now();
+    this.heardFromPeer();
     // Copy out of the WebAssembly-backed result so queued payloads never alias reused memory.
     const payload = opened.body;
     if (this.waiter !== undefined) {
@@ -347,9 +348,11 @@ export class SessionImpl implements Session {
     this.queue.push(payload);
     this.queuedBytes += payload.length;
     if (!this.paused && this.queuedBytes > this.link.ctx.limits.receiveHighWaterMark) {
-      // transport.md §6.3: stop reading the socket while the application is behind.
+      // transport.md §6.3: stop reading the socket while the application is behind. The peer's
+      // pings now wait unread behind its data: a ping of ours tells it we are alive (§6.2).
       this.paused = true;
       this.link.ws.pause();
+      this.pingPeer();
     }
   }
 
@@ -457,9 +460,8 @@ export class SessionImpl implements Session {
   }
 
   /** One periodic tick does heartbeats and the idle check (transport.md §6.2). */
-  private scheduleTick(): void {
-    const { timers, limits } = this.link.ctx;
-    this.tickTimer = timers.setTimeout(() => this.tick(), limits.heartbeatIntervalMs);
+  private scheduleTick(delayMs = this.link.ctx.limits.heartbeatIntervalMs): void {
+    this.tickTimer = this.link.ctx.timers.setTimeout(() => this.tick(), delayMs);
   }
 
   private tick(): void {
@@ -467,8 +469,13 @@ export class SessionImpl implements Session {
     const { limits, now } = this.link.ctx;
     if (this.paused || this.queue.length > 0) {
       // We stopped reading on purpose; the peer is not idle and its pongs wait in the socket.
+      // Its pings wait there too, unanswered: every half interval a ping of ours tells it we are
+      // alive, so that its own check does not end the session (§6.2).
       this.awaitingPong = false;
       this.lastActivity = now();
+      this.pingPeer();
+      this.scheduleTick(Math.max(1, Math.floor(limits.heartbeatIntervalMs / 2)));
+      return;
     } else if (this.awaitingPong) {
       this.link.end('heartbeat-timeout', `no pong within ${limits.heartbeatIntervalMs} ms`);
       return;
@@ -482,8 +489,16 @@ export class SessionImpl implements Session {
     this.scheduleTick();
   }
 
-  /** Called when a pong arrives. */
-  onPong(): void {
+  private pingPeer(): void {
+    if (this.link.ws.readyState === this.link.ws.OPEN) this.link.ws.ping();
+  }
+
+  /**
+   * Called when a pong, a ping or an authenticated frame arrives from the peer: it is alive. A
+   * peer that stopped reading cannot answer our ping (it waits behind the data it has not read
+   * yet) but pings us instead (transport.md §6.2).
+   */
+  heardFromPeer(): void {
     this.awaitingPong = false;
   }
 }
