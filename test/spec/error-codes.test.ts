@@ -66,7 +66,7 @@ const INTERNAL_ONLY: ReadonlySet<string> = new Set([
   'append-conflict', 'bad-migrations', 'empty-subtree', 'encoder-size', 'key-wiped', 'missing-node',
   'msm-module', 'msm-refused', 'not-ready', 'pool-closed', 'round-already-started', 'round-closed', 'round-not-found',
   'round-not-started', 'sodium-malloc', 'sodium-module', 'sodium-not-ready', 'store-changed', 'transcript-closed',
-  'attempt-not-running', 'ristretto-module', 'invalid-chunk', 'invalid-chunk-count', 'invalid-streams',
+  'attempt-not-running', 'round-not-running', 'ristretto-module', 'invalid-chunk', 'invalid-chunk-count', 'invalid-streams',
   'epoch-not-found', 'epoch-not-open', 'key-store-closed',
   // venn demo and venn synth checking themselves
   'demo-command', 'demo-daemon', 'demo-daemon-exited', 'demo-schedule', 'demo-slot-timeout', 'demo-step-failed',

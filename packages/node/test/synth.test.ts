@@ -162,7 +162,7 @@ describe('synthesize', () => {
 
   it.each([
     [{ labs: 1 }, 'invalid-labs'], [{ labs: 9 }, 'invalid-labs'], [{ labs: 2.5 }, 'invalid-labs'],
-    [{ size: 0 }, 'invalid-size'], [{ size: 500_001 }, 'invalid-size'], [{ seed: -1 }, 'invalid-seed'], [{ seed: 0.5 }, 'invalid-seed'],
+    [{ size: 0 }, 'invalid-size'], [{ size: 1_048_577 }, 'invalid-size'], [{ seed: -1 }, 'invalid-seed'], [{ seed: 0.5 }, 'invalid-seed'],
     [{ overlap: 1.5 }, 'invalid-overlap'], [{ overlap: Number.NaN }, 'invalid-overlap'], [{ kinds: [] }, 'invalid-kinds'],
     [{ kinds: ['email', 'ip_v4_24'] }, 'invalid-kinds'], [{ messiness: 2 }, 'invalid-messiness'],
   ])('refuses %j with %s', (change, code) => {
