@@ -201,7 +201,7 @@ describe('session establishment', () => {
     const f = makeFederation(['lab-a', 'lab-b']);
     const kib = 1024;
     // The receiver stops reading after 64 KiB; the sender's pings then wait unread behind its data.
-    const limits = { receiveHighWaterMark: 64 * kib, sendHighWaterMark: 64 * kib, maxMessageBytes: 64 * kib, heartbeatIntervalMs: 200 };
+    const limits = { receiveHighWaterMark: 64 * kib, sendHighWaterMark: 64 * kib, maxMessageBytes: 64 * kib, heartbeatIntervalMs: 500 };
     const { server, sessions } = await serve(f, { limits });
     const client = await connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url, limits });
     await until(() => sessions.length === 1);
@@ -214,8 +214,9 @@ describe('session establishment', () => {
       }
     })();
     sending.catch(() => undefined);
-    // Ten heartbeat intervals with the receiver's application reading nothing.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Ten heartbeat intervals with the receiver's application reading nothing (intervals of 500 ms,
+    // so that a loaded machine's timer delays stay well inside one).
+    await new Promise((r) => setTimeout(r, 5000));
     expect(sent).toBeLessThan(total);
     const reader = sessions[0]![Symbol.asyncIterator]();
     for (let got = 0; got < total; got++) {
