@@ -64,9 +64,12 @@ export interface AttemptEpoch {
 /** Matches written per transaction before a round's end (Attempt.stageMatches). */
 const MATCH_SLICE = 2000;
 
-/** Matches from the worker's packed form, for a commit that writes them itself. */
-function packedMatches(matches: Extract<ComputeOutcome, { status: 'completed' | 'disputed' }>['matches']): Array<{ digest: Uint8Array; peerLabels?: NonNullable<ReturnType<typeof matches.labels.get>> }> {
-  return Array.from({ length: matches.digests.length / 32 }, (_, i) => {
+type PackedMatches = Extract<ComputeOutcome, { status: 'completed' | 'disputed' }>['matches'];
+
+/** Matches `from` up to `to` of the worker's packed form, as the store takes them. */
+function packedMatches(matches: PackedMatches, from = 0, to = matches.digests.length / 32): Array<{ digest: Uint8Array; peerLabels?: NonNullable<ReturnType<typeof matches.labels.get>> }> {
+  return Array.from({ length: Math.max(0, to - from) }, (_, k) => {
+    const i = from + k;
     const peerLabels = matches.labels.get(i);
     return { digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) };
   });
@@ -264,17 +267,12 @@ export class Attempt {
   /**
    * Writes a finished round's matches ahead of its end, MATCH_SLICE rows per transaction with a
    * turn of the event loop between them, so a round with 10^5 matches does not hold this thread
-   * (node.md §2.1). Returns how many were written.
+   * (node.md §2). Returns how many were written.
    */
-  private async stageMatches(matches: Extract<ComputeOutcome, { status: 'completed' | 'disputed' }>['matches']): Promise<number> {
+  private async stageMatches(matches: PackedMatches): Promise<number> {
     const count = matches.digests.length / 32;
     for (let at = 0; at < count; at += MATCH_SLICE) {
-      const slice = [];
-      for (let i = at; i < Math.min(count, at + MATCH_SLICE); i++) {
-        const peerLabels = matches.labels.get(i);
-        slice.push({ digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) });
-      }
-      this.host.store.stageMatches(this.record.row, slice);
+      this.host.store.stageMatches(this.record.row, packedMatches(matches, at, Math.min(count, at + MATCH_SLICE)));
       await nextTurn();
     }
     return count;

@@ -677,10 +677,7 @@ export class Store {
         if (present !== outcome.stagedMatches) throw new InternalError('store-changed', `round ${row}: expected ${outcome.stagedMatches} staged matches, found ${present}`);
       }
       if (outcome.matches !== undefined && outcome.matches.length > 0) {
-        const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
-        for (const match of outcome.matches) {
-          insert.run(row, bytes32(match.digest, 'match.digest'), match.peerLabels?.category ?? null, match.peerLabels?.firstSeen ?? null, match.peerLabels?.reason ?? null);
-        }
+        this.insertMatches(row, outcome.matches);
       }
       if (outcome.peerHead !== undefined) this.recordPeerHead(outcome.peerHead, row);
       if (outcome.phases !== undefined) {
@@ -699,7 +696,7 @@ export class Store {
 
   /**
    * Writes matches of a running attempt ahead of its end, in one short transaction per call, so
-   * the commit of a round with many matches does not hold the daemon's thread (node.md §2.1).
+   * the commit of a round with many matches does not hold the daemon's thread (node.md §2).
    * Readers count matches of completed rounds only; an attempt that ends otherwise, or that a
    * restart finds running, has its staged rows deleted with its end.
    */
@@ -707,11 +704,15 @@ export class Store {
     this.db.transaction(() => {
       const status = this.db.prepare('SELECT status FROM rounds WHERE id = ?').pluck().get(row) as string | undefined;
       if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
-      const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
-      for (const match of matches) {
-        insert.run(row, bytes32(match.digest, 'match.digest'), match.peerLabels?.category ?? null, match.peerLabels?.firstSeen ?? null, match.peerLabels?.reason ?? null);
-      }
+      this.insertMatches(row, matches);
     }).immediate();
+  }
+
+  private insertMatches(row: number, matches: readonly MatchInput[]): void {
+    const insert = this.db.prepare('INSERT INTO matches (round_row, digest, peer_category, peer_first_seen, peer_reason) VALUES (?, ?, ?, ?, ?)');
+    for (const match of matches) {
+      insert.run(row, bytes32(match.digest, 'match.digest'), match.peerLabels?.category ?? null, match.peerLabels?.firstSeen ?? null, match.peerLabels?.reason ?? null);
+    }
   }
 
   /** Attempts a previous process left scheduled or running (node.md §6), oldest first. */
