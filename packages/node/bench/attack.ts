@@ -15,7 +15,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { emailDigests, listenAsResponder, loadMember, probeAsInitiator, type Member, type ProbeResult } from './attack-client.js';
+import { loopbackPort as freePort } from '@venn/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/cli.js');
@@ -59,15 +59,6 @@ function run(args: string[]): string {
   return result.stdout;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** Each victim holds MEMBERS accounts; guess batch i of a victim holds BATCH − 1 misses and member i. */
 const memberEmail = (victim: string, i: number): string => `${victim}-member-${i}@example.com`;

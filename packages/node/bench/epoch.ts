@@ -22,7 +22,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import { hashIdentifier } from '@venn/identifiers';
 import { epochId, epochSlotStart, scheduledInitiator } from '@venn/node';
 import { parseRoster, rosterDigest } from '@venn/transport';
 import { MAX_EPOCH_SET_SIZE, MAX_SET_SIZE } from '@venn/wire';
+import { loopbackPort as freePort } from '@venn/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/cli.js');
@@ -330,16 +330,6 @@ function venn(args: string[]): Promise<CliRun> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** utime + stime of a process (all its threads) in seconds, and its peak RSS (VmHWM) in MiB, from /proc. */
 function usage(pid: number): { cpuSeconds: number; peakRssMiB: number } {

@@ -11,7 +11,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { Store } from '@venn/node';
 import { printProfile, summariseProfiles } from './profile.js';
 import { sealedFrameLength } from '@venn/transport';
+import { loopbackPort as freePort } from '@venn/node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/cli.js');
@@ -47,15 +47,6 @@ function run(args: string[]): string {
   return result.stdout;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 /** utime + stime of a process in seconds, its peak RSS (VmHWM) and its RSS now (VmRSS) in MiB, from /proc. */
 function usage(pid: number): { cpuSeconds: number; peakRssMiB: number; rssMiB: number } {

@@ -12,3 +12,4 @@ export { PASSPHRASE_ENV, createKeyFile, isSealed, loadKeyFile, readPublicKey } f
 export type { Identity, KdfParams } from './internal/keyfile.js';
 export { epochId, epochRoundId, epochSlotStart } from './internal/epoch-ids.js';
 export { scheduledInitiator } from './internal/schedule.js';
+export { loopbackPort } from './internal/loopback-port.js';

@@ -4,24 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FaultProxy } from './proxy.js';
+import { loopbackPort } from '@venn/node';
 
 /** packages/chaos/{src,dist}/internal → packages/node/dist/cli.js */
 export const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../../node/dist/cli.js');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+export const freePort = loopbackPort;
 
 export interface CliResult {
   readonly code: number | null;

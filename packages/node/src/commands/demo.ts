@@ -5,7 +5,6 @@
  * an audit of the result, and a clean shutdown.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { writePrivateFile } from '../internal/private-file.js';
 import { nextSlot } from '../internal/schedule.js';
 import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, writeSynth, type GroundTruth } from '../internal/synth.js';
 import { fractionOption } from './synth.js';
+import { loopbackPort as freePort } from '../internal/loopback-port.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
@@ -76,16 +76,6 @@ class Capture {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 const n = (value: number): string => value.toLocaleString('en-US');
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

@@ -4,25 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from './build.js';
 import { venn } from './cli.js';
+import { loopbackPort } from '../../src/internal/loopback-port.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = loopbackPort;
 
 /** The transport's end-of-connection lines (transport.md §6.5) a node logged for connections with `peer`. */
 /** Whether a log line is the end of a session with `peer` (transport.md §5.5). */
