@@ -45,7 +45,21 @@ export interface AttemptHost {
   signHead(): void;
   /** Called once the attempt's end is committed (suspensions, metrics, retries). */
   attemptFinished(record: RoundRecord, peer: RosterMember | undefined): void;
+  /** Whether the daemon is shutting down: a write the disk refused is then left to the next start. */
+  isStopping(): boolean;
 }
+
+/** SQLite's codes for a disk that is full or failing (SQLITE_FULL, SQLITE_IOERR_*): the same write may succeed later. */
+const STORAGE_FAULT = /^SQLITE_(FULL|IOERR)/;
+
+export function isStorageFault(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && STORAGE_FAULT.test(code);
+}
+
+/** How long to wait before trying again a write the disk refused, and how often that is logged again. */
+const STORAGE_RETRY_MS = 1000;
+const STORAGE_REPORT_EVERY = 30;
 
 /**
  * Reasons for which an aborted attempt is this node's own doing, never the peer's: such an attempt
@@ -272,10 +286,39 @@ export class Attempt {
   private async stageMatches(matches: PackedMatches): Promise<number> {
     const count = matches.digests.length / 32;
     for (let at = 0; at < count; at += MATCH_SLICE) {
-      this.host.store.stageMatches(this.record.row, packedMatches(matches, at, Math.min(count, at + MATCH_SLICE)));
+      const slice = packedMatches(matches, at, Math.min(count, at + MATCH_SLICE));
+      const written = await this.whenStored('the round\'s matches', () => { this.host.store.stageMatches(this.record.row, slice); return true; });
+      if (written === undefined) throw new Error('the disk refused the round\'s matches and the node is shutting down');
       await nextTurn();
     }
     return count;
+  }
+
+  /**
+   * Runs a store write; when the disk refuses it (full, or an I/O error), logs so and tries again
+   * every second until it goes through, since nothing about the attempt may be lost and its FINISH
+   * must not leave before its end is on disk (node.md §6). The daemon keeps serving meanwhile.
+   * Returns undefined, the write not done, only when the daemon is shutting down: the attempt is
+   * then still `running` in the store, and the next start aborts it with its leaf.
+   */
+  private async whenStored<T>(what: string, write: () => T): Promise<T | undefined> {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        const result = write();
+        if (tries > 1) this.log.warn({ tries }, `the disk took ${what} after refusing it`);
+        return result;
+      } catch (error) {
+        if (!isStorageFault(error)) throw error;
+        if (this.host.isStopping()) {
+          this.log.error({ err: error, tries }, `the disk refused ${what} and the node is shutting down; the next start records the attempt as aborted`);
+          return undefined;
+        }
+        if (tries === 1 || tries % STORAGE_REPORT_EVERY === 0) {
+          this.log.error({ err: error, tries, what }, 'the disk refused a write of the round\'s end; trying again until it has room');
+        }
+        await new Promise<void>((resolve) => this.host.timers.setTimeout(resolve, STORAGE_RETRY_MS));
+      }
+    }
   }
 
   private async settle(outcome: ComputeOutcome, extra: readonly OutboundFrame[] = []): Promise<void> {
@@ -303,12 +346,22 @@ export class Attempt {
         staged = undefined;
       }
     }
-    let finished: RoundRecord;
+    let finished: RoundRecord | undefined;
     try {
-      finished = finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch, staged);
+      const ending = outcome;
+      finished = await this.whenStored('the attempt\'s end', () => finishAttempt(host, this.record, ending, this.recorded, this.startedAt, this.roster, this.epoch, staged));
     } finally {
+      // Shutting down with the end unwritten: nothing queued leaves (no FINISH without its end on disk).
+      if (finished === undefined) this.sendFailure ??= new Error('the attempt\'s end could not be written');
       this.hold = undefined;
       release();
+    }
+    if (finished === undefined) {
+      // The next start aborts the attempt (node.md §6) with the frames the store holds.
+      await withTimeout(this.session.close('round aborted: internal-error').then(() => undefined, () => undefined), DRAIN_MS, host.timers);
+      this.detachCompute(false);
+      this.resolveDone(host.store.round(this.record.row));
+      return;
     }
     // Let FINISH or ABORT reach the peer before the CLOSE frame; bounded so a stuck peer cannot hold us.
     await withTimeout(this.sendChain, DRAIN_MS, host.timers);

@@ -14,7 +14,7 @@ import {
 } from '@venn/transport';
 import { MAX_FRAME_BYTES } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
-import { Attempt, abortAfterRestart, finishAttempt, kebab, type AttemptEpoch, type AttemptHost } from './attempt.js';
+import { Attempt, abortAfterRestart, finishAttempt, isStorageFault, kebab, type AttemptEpoch, type AttemptHost } from './attempt.js';
 import { Checkpointer } from './checkpointer.js';
 import { epochRoundId } from './epoch-ids.js';
 import { EpochManager, type EpochAdmission, type EpochRoundPlan } from './epoch-manager.js';
@@ -96,6 +96,8 @@ interface Claim {
 
 /** How long before expiry the start-up log warns about the listener's certificate. */
 const CERTIFICATE_RENEWAL_MS = 14 * 86_400_000;
+/** How soon a signed tree head the disk refused is signed again. */
+const HEAD_RETRY_MS = 5000;
 
 /**
  * Transport close reasons of a dial that mean the peer could not be reached at all: nothing
@@ -149,6 +151,8 @@ export class Daemon implements AttemptHost {
   private admin: AdminServer | undefined;
   private console: AnalystConsole | undefined;
   private stopping = false;
+  /** A signed head the disk refused is signed again (signHead). */
+  private headRetry: TimerHandle | undefined;
   private stopped: Promise<void> | undefined;
   readonly startedAt: number;
   private readonly adminToken: string;
@@ -740,9 +744,28 @@ export class Daemon implements AttemptHost {
     }
   }
 
+  /** AttemptHost: whether the daemon is shutting down. */
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
   signHead(): void {
     const head = signTreeHead(this.store.log.treeHead(this.now()), this.config.id, this.identity.secretKey);
-    this.store.saveTreeHead({ treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature });
+    try {
+      this.store.saveTreeHead({ treeSize: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature });
+    } catch (error) {
+      if (!isStorageFault(error)) throw error;
+      // The leaves are committed; only their head is not. The last saved head stays the one peers
+      // see, and a head over everything is signed again shortly (or by the next commit, or at stop).
+      this.logger.error({ err: error, treeSize: head.size }, 'the disk refused the signed tree head; signing again in a few seconds');
+      // At shutdown the next start signs it (node.md §6).
+      if (this.stopping) return;
+      this.headRetry ??= this.timers.setTimeout(() => {
+        this.headRetry = undefined;
+        if (this.store.db.open && !this.stopping) this.signHeadIfBehind();
+      }, HEAD_RETRY_MS);
+      return;
+    }
     // After the head is committed and before any peer can receive it (node.md §2.2). A failed
     // write (a full disk) leaves the previous mark, which the next signed head replaces.
     try {
@@ -935,6 +958,7 @@ export class Daemon implements AttemptHost {
       this.retention?.stop();
       for (const handle of this.retries) this.timers.clearTimeout(handle);
       this.retries.clear();
+      if (this.headRetry !== undefined) this.timers.clearTimeout(this.headRetry);
       const running = [...this.active.values()];
       for (const round of running) round.abort('shutdown', 'the node is shutting down');
       // Dials under way end within the handshake timeout; their attempts are recorded before the store closes.

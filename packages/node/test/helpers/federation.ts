@@ -2,8 +2,8 @@
  * Real nodes for end-to-end tests: node directories made with the built CLI, daemons as child
  * processes on 127.0.0.1, and waits driven by the daemons' own JSON log lines (no sleeping).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from './build.js';
@@ -150,11 +150,14 @@ export interface FederationOptions {
   readonly initArgs?: Readonly<Record<string, readonly string[]>>;
   /** Key epochs in the roster (node.md §10): days per epoch and minutes between incremental rounds. */
   readonly epochs?: { readonly days: number; readonly incrementalMinutes: number };
+  /** Node directories on a size-limited tmpfs of this many MiB (a real full disk; needs root to mount). */
+  readonly tmpfsMiB?: Readonly<Record<string, number>>;
 }
 
 export class Federation {
   readonly nodes = new Map<string, NodeProcess>();
   rosterPath = '';
+  private readonly mounts: string[] = [];
 
   private constructor(readonly root: string) {}
 
@@ -164,6 +167,13 @@ export class Federation {
     for (const id of options.ids) {
       const dir = join(federation.root, id);
       const node = new NodeProcess(id, dir, await freePort(), await freePort());
+      const mib = options.tmpfsMiB?.[id];
+      if (mib !== undefined) {
+        mkdirSync(dir, { recursive: true });
+        const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m,mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
+        if (mounted.status !== 0) throw new Error(`mounting a ${mib} MiB tmpfs at ${dir} failed (the test needs root): ${mounted.stderr || mounted.error?.message}`);
+        federation.mounts.push(dir);
+      }
       const init = await venn(['init', '--dir', dir, '--id', id, '--listen', `127.0.0.1:${node.port}`, '--admin', `127.0.0.1:${node.adminPort}`, ...(options.initArgs?.[id] ?? [])]);
       if (init.code !== 0) throw new Error(`init ${id} failed: ${init.stderr}`);
       const entryPath = join(federation.root, `${id}.entry.json`);
@@ -218,6 +228,7 @@ export class Federation {
       if (node.child !== undefined && node.exitResult === undefined) node.child.kill('SIGKILL');
     }
     await Promise.all([...this.nodes.values()].map((node) => (node.child === undefined ? undefined : node.exited())));
+    for (const dir of this.mounts) spawnSync('umount', ['-l', dir]);
     rmSync(this.root, { recursive: true, force: true });
   }
 }
