@@ -68,7 +68,7 @@ export interface ChaosResult {
   readonly healthyAfterKillMs: readonly number[];
   readonly healthyAfterDiskFullMs: readonly number[];
   readonly diskFull: { readonly available: boolean; readonly detail: string };
-  /** Daemons that exited while their disk was full (allowed: SQLite fails safe; they must come back). */
+  /** Daemons that exited while their disk was full (each also an `unexpected-exit` violation, node.md §6). */
   readonly exitsOnFullDisk: readonly string[];
   /** Round ids completed on one side while the other side's attempt was cut short by a crash or a cut connection. */
   readonly lostLastFinish: number;
@@ -262,7 +262,11 @@ export class ChaosRun {
     const expected = daemon.expectExit !== undefined;
     const stderr = info.stderr.trim().split('\n').filter((line) => line.trim() !== '').slice(0, 2).join(' ').slice(0, 300);
     const said = stderr !== '' ? stderr : (daemon.lastFatal() ?? 'nothing on stderr, no fatal line in its log');
-    if (daemon.expectExit === 'disk full') this.diskFullExits.push(`${daemon.id} exit ${info.code}: ${said}`);
+    if (daemon.expectExit === 'disk full') {
+      // node.md §6: a full disk does not end the daemon; it waits for room and writes then.
+      this.diskFullExits.push(`${daemon.id} exit ${info.code}: ${said}`);
+      this.extraViolations.push({ invariant: 'unexpected-exit', node: daemon.id, detail: `exited while its disk was full: exit ${info.code}: ${said}` });
+    }
     this.exits.push({ node: daemon.id, code: info.code, signal: info.signal, expected, detail: daemon.expectExit ?? said });
     if (!expected) {
       this.log(`${daemon.id} exited on its own (code ${info.code}, signal ${info.signal}): ${info.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
