@@ -177,6 +177,30 @@ describe('store: the round state machine', () => {
     reopened.close();
   });
 
+  it('stages packed matches slice by slice with their labels, and refuses digests that are not 32 bytes each', () => {
+    const path = freshPath();
+    const store = Store.open(path);
+    const list = store.ensureList('emails', 'email');
+    const names = Array.from({ length: 7 }, (_, i) => `p${i}`);
+    store.addItems(list.id, names.map((name) => ({ digest: sha(name), accountRef: name })));
+    const round = store.createRound({ ...base, roundId: sha('packed') });
+    store.markRunning(round.row, 7);
+    const digests = new Uint8Array(7 * 32);
+    names.forEach((name, i) => digests.set(sha(name), i * 32));
+    expect(() => store.stagePackedMatches(round.row, { digests: digests.subarray(0, 33), labels: new Map() }, 3)).toThrow(expect.objectContaining({ code: 'invalid-length' }));
+    expect(store.matchCount(round.row)).toBe(0);
+    // Slices of 3: 3 + 3 + 1 rows, each label on its own digest.
+    expect(store.stagePackedMatches(round.row, { digests, labels: new Map([[0, { category: 'zero' }], [6, { reason: 'six' }]]) }, 3)).toBe(7);
+    expect(store.matchCount(round.row)).toBe(7);
+    store.finishRound(round.row, { status: 'completed', intersectionSize: 7, peerClaimedSize: 7, transcriptHash: sha('t'), stagedMatches: 7 });
+    const byAccount = new Map(store.matches().map((m) => [m.accountRef, m.peerLabels]));
+    expect([...byAccount.keys()].sort()).toEqual(names);
+    expect(byAccount.get('p0')).toEqual({ category: 'zero' });
+    expect(byAccount.get('p6')).toEqual({ reason: 'six' });
+    expect(byAccount.get('p3') ?? {}).toEqual({});
+    store.close();
+  });
+
   it('keeps matches staged before the end invisible until the attempt completes, and drops them when it does not', () => {
     const path = freshPath();
     const store = Store.open(path);

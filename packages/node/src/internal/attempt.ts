@@ -75,20 +75,6 @@ export interface AttemptEpoch {
   listsMark?: string;
 }
 
-/** Matches written per transaction before a round's end (Attempt.stageMatches). */
-const MATCH_SLICE = 2000;
-
-type PackedMatches = Extract<ComputeOutcome, { status: 'completed' | 'disputed' }>['matches'];
-
-/** Matches `from` up to `to` of the worker's packed form, as the store takes them. */
-function packedMatches(matches: PackedMatches, from = 0, to = matches.digests.length / 32): Array<{ digest: Uint8Array; peerLabels?: NonNullable<ReturnType<typeof matches.labels.get>> }> {
-  return Array.from({ length: Math.max(0, to - from) }, (_, k) => {
-    const i = from + k;
-    const peerLabels = matches.labels.get(i);
-    return { digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) };
-  });
-}
-
 /** How long a FINISH or ABORT may take to leave, and the session to close, before the end is committed anyway. */
 const DRAIN_MS = 5000;
 
@@ -279,22 +265,6 @@ export class Attempt {
   }
 
   /**
-   * Writes a finished round's matches ahead of its end, MATCH_SLICE rows per transaction with a
-   * turn of the event loop between them, so a round with 10^5 matches does not hold this thread
-   * (node.md §2). Returns how many were written.
-   */
-  private async stageMatches(matches: PackedMatches): Promise<number> {
-    const count = matches.digests.length / 32;
-    for (let at = 0; at < count; at += MATCH_SLICE) {
-      const slice = packedMatches(matches, at, Math.min(count, at + MATCH_SLICE));
-      const written = await this.whenStored('the round\'s matches', () => { this.host.store.stageMatches(this.record.row, slice); return true; });
-      if (written === undefined) throw new Error('the disk refused the round\'s matches and the node is shutting down');
-      await nextTurn();
-    }
-    return count;
-  }
-
-  /**
    * Runs a store write; when the disk refuses it (full, or an I/O error), logs so and tries again
    * every second until it goes through, since nothing about the attempt may be lost and its FINISH
    * must not leave before its end is on disk (node.md §6). The daemon keeps serving meanwhile.
@@ -334,22 +304,9 @@ export class Attempt {
     host.metrics.roundsRunning.dec();
     let release = (): void => undefined;
     this.hold = new Promise<void>((resolve) => { release = resolve; });
-    let staged: number | undefined;
-    // A few matches go in with the end itself, at once; more are written first, in slices.
-    if (outcome.status !== 'aborted' && outcome.matches.digests.length > MATCH_SLICE * 32) {
-      try {
-        staged = await this.stageMatches(outcome.matches);
-      } catch (error) {
-        // The end is still recorded, as an abort of this node's own (its staged rows go with it).
-        this.log.error({ err: error }, 'could not record the round\'s matches; ending the attempt as aborted');
-        outcome = { status: 'aborted', reason: 'internal-error', detail: `recording the matches failed: ${(error as Error).message}`.slice(0, 200), ownSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, peerLogHead: outcome.peerLogHead, endedBy: 'self', ...(outcome.phases === undefined ? {} : { phases: outcome.phases }) };
-        staged = undefined;
-      }
-    }
     let finished: RoundRecord | undefined;
     try {
-      const ending = outcome;
-      finished = await this.whenStored('the attempt\'s end', () => finishAttempt(host, this.record, ending, this.recorded, this.startedAt, this.roster, this.epoch, staged));
+      finished = await this.whenStored('the attempt\'s end', () => finishAttempt(host, this.record, outcome, this.recorded, this.startedAt, this.roster, this.epoch));
     } finally {
       // Shutting down with the end unwritten: nothing queued leaves (no FINISH without its end on disk).
       if (finished === undefined) this.sendFailure ??= new Error('the attempt\'s end could not be written');
@@ -385,7 +342,7 @@ export class Attempt {
  * transaction; then a new signed head. `recorded` is what passed over the session; absent when no
  * session opened (the dial failed or the node restarted).
  */
-export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster, epoch?: AttemptEpoch, stagedMatches?: number): RoundRecord {
+export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: ComputeOutcome, recorded?: AttemptRecord, startedAt?: number, roster: InstalledRoster = host.roster, epoch?: AttemptEpoch): RoundRecord {
   const { store, config } = host;
   const peer = roster.peers.find((m) => m.id === record.peerId);
   const peerRole: RoundRole = record.role === 'initiator' ? 'responder' : 'initiator';
@@ -430,7 +387,8 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
       status: outcome.status, mode: outcome.mode, localSetSize: outcome.ownSetSize, peerSetSize: outcome.peerSetSize, intersectionSize: ownClaim, peerClaimedSize: peerClaim,
       transcriptHash: outcome.transcriptHash, peerHead, reason: outcome.status === 'disputed' ? 'size-mismatch' : undefined,
       detail: outcome.status === 'disputed' ? `this node computed ${ownClaim}, ${record.peerId} claimed ${peerClaim}` : undefined,
-      ...(stagedMatches === undefined ? { matches: packedMatches(outcome.matches) } : { stagedMatches }), phases: outcome.phases, cost: outcome.cost,
+      // The round worker staged the matches (node.md §2); the end checks their count.
+      stagedMatches: outcome.stagedMatches, phases: outcome.phases, cost: outcome.cost,
       // SPEC §13.2: a key epoch's state moves only when a round completed, with the round's end.
       within: epoch === undefined || outcome.epoch === undefined || outcome.status !== 'completed'
         ? undefined

@@ -103,10 +103,11 @@ export type ComputeOutcome =
       readonly peerSetSize: number;
       readonly transcriptHash: Uint8Array;
       /**
-       * Own digests the peer also holds, packed 32 bytes each (one buffer, cheap to pass between
-       * threads however many there are), with the peer's labels by index where it sent any.
+       * How many matches (own digests the peer also holds, with the peer's labels) the round
+       * worker wrote in the store, staged for this attempt, before it reported the outcome
+       * (node.md §2): the end's transaction checks that exactly these rows are present.
        */
-      readonly matches: { readonly digests: Uint8Array; readonly labels: ReadonlyMap<number, LabelValues> };
+      readonly stagedMatches: number;
       readonly peerLogHead: WireLogHead | null;
       readonly phases?: PhaseTimings;
       readonly cost?: RoundCost;

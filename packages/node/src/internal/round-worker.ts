@@ -11,7 +11,7 @@ import { createRound, isAbortReason, type Outbound, type OwnSet, type Round, typ
 import { epochOutcomeOf, epochRoundParts, type EpochRoundParts } from './epoch-worker.js';
 import { frameInfoOf } from './frame-info.js';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, RoundCost, ToWorker } from './round-compute.js';
-import { Store } from './store.js';
+import { Store, type PackedMatches } from './store.js';
 import { threadCpuMs } from './thread-cpu.js';
 
 const port = parentPort;
@@ -110,61 +110,85 @@ function logHeadOf(head: LogHead | null | undefined): ComputeOutcome['peerLogHea
   return head === null || head === undefined ? null : { size: head.size, root: head.root, timestamp: head.timestamp, signature: head.signature };
 }
 
-function outcomeOf(result: RoundResult): ComputeOutcome {
-  if (result.status === 'aborted') {
-    return {
-      status: 'aborted', reason: result.reason, detail: result.detail,
-      ...(result.peerReason === undefined ? {} : { peerReason: result.peerReason }),
-      ...(ownSetSize === undefined ? {} : { ownSetSize }),
-      ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
-      ...(result.mode === undefined ? {} : { mode: result.mode }),
-      peerLogHead: logHeadOf(peerOffer?.logHead),
-      phases: { ...phases },
-      cost: costNow(),
-    };
-  }
+/** The matches of a finished round, packed: own digests the peer also holds, with the peer's labels by index. */
+function matchesOf(result: Extract<RoundResult, { status: 'completed' | 'disputed' }>): PackedMatches {
   // SPEC §13.7: an epoch round's matches are its new matches, with labels by index.
   const epoch = result.epoch;
   const labels = new Map<number, LabelValues>();
-  let digests: Uint8Array;
   if (epoch === undefined) {
-    digests = result.matchedDigests.slice(0, result.matches.length * 32);
     result.matches.forEach((index, i) => {
       const peerLabel = result.peerLabels.get(index);
       if (peerLabel !== undefined) labels.set(i, peerLabel as LabelValues);
     });
-  } else {
-    digests = epoch.newMatches.slice();
-    for (const [i, peerLabel] of epoch.newMatchLabels) labels.set(i, peerLabel as LabelValues);
+    return { digests: result.matchedDigests.subarray(0, result.matches.length * 32), labels };
   }
-  const matches = { digests, labels };
+  for (const [i, peerLabel] of epoch.newMatchLabels) labels.set(i, peerLabel as LabelValues);
+  return { digests: epoch.newMatches, labels };
+}
+
+function abortedOutcome(reason: string, detail: string, result?: RoundResult): ComputeOutcome {
+  const peerReason = result?.status === 'aborted' ? result.peerReason : undefined;
   return {
-    status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
-    ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
-    matches,
-    peerLogHead: logHeadOf(result.peerOffer.logHead),
+    status: 'aborted', reason, detail,
+    ...(peerReason === undefined ? {} : { peerReason }),
+    ...(ownSetSize === undefined ? {} : { ownSetSize }),
+    ...(peerOffer === undefined ? {} : { peerSetSize: peerOffer.setSize }),
+    ...(result?.mode === undefined ? {} : { mode: result.mode }),
+    peerLogHead: logHeadOf(peerOffer?.logHead),
     phases: { ...phases },
     cost: costNow(),
-    ...(epoch === undefined ? {} : { epoch: epochOutcomeOf(result, epochParts?.more ?? false, epochParts?.ownSet.size ?? 0) }),
   };
 }
 
-/** The round's outcome once it has one, reported once; the worker then drops the round and its key. */
-function takeOutcome(): ComputeOutcome | undefined {
+function outcomeOf(result: RoundResult, stagedMatches: number): ComputeOutcome {
+  if (result.status === 'aborted') return abortedOutcome(result.reason, result.detail, result);
+  return {
+    status: result.status, mode: result.mode, intersectionSize: result.intersectionSize, peerIntersectionSize: result.peerIntersectionSize,
+    ownSetSize: result.ownSetSize, peerSetSize: result.peerSetSize, transcriptHash: result.transcriptHash,
+    stagedMatches,
+    peerLogHead: logHeadOf(result.peerOffer.logHead),
+    phases: { ...phases },
+    cost: costNow(),
+    ...(result.epoch === undefined ? {} : { epoch: epochOutcomeOf(result, epochParts?.more ?? false, epochParts?.ownSet.size ?? 0) }),
+  };
+}
+
+/**
+ * The round's outcome once it has one, reported once; the worker then drops the round and its key.
+ * A finished round's matches are written first, staged in this thread's connection (node.md §2),
+ * so the main thread's commit of the end only checks their count. `last` are the frames the
+ * round's final step made it send (its FINISH): recorded after the matches, and only if the store
+ * took them; if it refused, the attempt ends aborted (internal-error) and they are not sent.
+ */
+function takeOutcome(last: readonly Frame[] = []): { outcome: ComputeOutcome; last: readonly Frame[] } | undefined {
   if (round === undefined || reported || !round.done || round.result === undefined) return undefined;
   reported = true;
-  const outcome = outcomeOf(round.result);
+  const result = round.result;
+  let outcome: ComputeOutcome;
+  let leaving = last;
+  if (result.status === 'aborted') {
+    outcome = outcomeOf(result, 0);
+  } else {
+    try {
+      if (recorder === undefined || job === undefined) throw new Error('the round has no store connection');
+      outcome = outcomeOf(result, recorder.stagePackedMatches(job.row, matchesOf(result)));
+    } catch (error) {
+      outcome = abortedOutcome('internal-error', `recording the round's matches failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200));
+      leaving = [];
+    }
+  }
+  if (leaving.length > 0 && !recordSent(leaving)) leaving = [];
   if (job !== undefined) wipe(job.signingKey);
   closeRecorder();
   epochParts?.close();
   epochParts = undefined;
   round = undefined;
-  return outcome;
+  return { outcome, last: leaving };
 }
 
 function finishIfDone(): void {
-  const outcome = takeOutcome();
-  if (outcome !== undefined) post({ type: 'outcome', outcome });
+  const taken = takeOutcome();
+  if (taken !== undefined) post({ type: 'outcome', outcome: taken.outcome });
 }
 
 /**
@@ -311,21 +335,17 @@ port.on('message', (message: ToWorker) => {
           // The frame the round took in is recorded first, then what it made the round send.
           recorder?.recordReceived(job!.row, { message: message.bytes, evaluations: info.kind === 'evaluated' ? info.points : 0 });
           receivedRecorded = true;
-          if (round!.done) {
-            const frames: Frame[] = out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) }));
-            if (frames.length === 0 || recordSent(frames)) last = frames;
-          } else {
-            sendAll(out);
-          }
+          if (round!.done) last = out.map((o) => ({ bytes: o.bytes, ...frameInfo(o.bytes) }));
+          else sendAll(out);
         }
-        // Last, one message: the frame as processed and the outcome if it ended the round. The main
-        // thread settles before it reads the next frame, so a peer that closes right after cannot
-        // race the outcome.
-        const outcome = live ? takeOutcome() : undefined;
+        // Last, one message: the frame as processed and the outcome if it ended the round, with
+        // its last frames (recorded in takeOutcome). The main thread settles before it reads the
+        // next frame, so a peer that closes right after cannot race the outcome.
+        const taken = live ? takeOutcome(last) : undefined;
         post({
           type: 'consumed', seq: message.seq, processed: live, info,
-          ...(last === undefined || last.length === 0 ? {} : { messages: last }),
-          ...(outcome === undefined ? {} : { outcome }),
+          ...(taken === undefined || taken.last.length === 0 ? {} : { messages: taken.last }),
+          ...(taken === undefined ? {} : { outcome: taken.outcome }),
         });
         return;
       }

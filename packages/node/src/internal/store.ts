@@ -126,6 +126,15 @@ export interface MatchInput {
   readonly peerLabels?: { readonly category?: string | undefined; readonly firstSeen?: string | undefined; readonly reason?: string | undefined } | undefined;
 }
 
+/** A round's matches as the round engine hands them over: digests packed 32 bytes each, the peer's labels by index. */
+export interface PackedMatches {
+  readonly digests: Uint8Array;
+  readonly labels: ReadonlyMap<number, NonNullable<MatchInput['peerLabels']>>;
+}
+
+/** Matches written per transaction when a round's matches are staged (stagePackedMatches). */
+export const MATCH_SLICE = 2000;
+
 /** One local identifier (list item) matched in one round. */
 export interface MatchRecord {
   readonly kind: string;
@@ -706,6 +715,25 @@ export class Store {
       if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
       this.insertMatches(row, matches);
     }).immediate();
+  }
+
+  /**
+   * Stages a round's matches in the packed form the round engine produces (32 bytes per digest,
+   * the peer's labels by index), `slice` rows per transaction (stageMatches), so no transaction
+   * holds the write lock for long. Returns how many were written.
+   */
+  stagePackedMatches(row: number, matches: PackedMatches, slice = MATCH_SLICE): number {
+    const count = matches.digests.length / 32;
+    if (!Number.isInteger(count)) throw new ValidationError('invalid-length', `"matches.digests" expected a multiple of 32 bytes, got ${matches.digests.length}`);
+    for (let at = 0; at < count; at += slice) {
+      const rows: MatchInput[] = [];
+      for (let i = at; i < Math.min(count, at + slice); i++) {
+        const peerLabels = matches.labels.get(i);
+        rows.push({ digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) });
+      }
+      this.stageMatches(row, rows);
+    }
+    return count;
   }
 
   private insertMatches(row: number, matches: readonly MatchInput[]): void {
