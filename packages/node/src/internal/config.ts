@@ -82,6 +82,8 @@ export interface NodeConfig {
   readonly roundTimeoutSeconds: number;
   /** Worker threads for round crypto. */
   readonly workers: number;
+  /** The nice value the round worker threads give themselves on Linux, so the main thread is scheduled first (0: none). */
+  readonly workerNice: number;
   readonly policy: WrittenPolicy;
   readonly peers: Readonly<Record<string, Partial<PeerPolicy>>>;
   readonly tls: TlsConfig;
@@ -165,6 +167,7 @@ export const configSchema = {
     },
     roundTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 900 },
     workers: { type: 'integer', minimum: 1, maximum: 64, default: 2 },
+    workerNice: { type: 'integer', minimum: 0, maximum: 19, default: 10 },
     policy: {
       type: 'object',
       additionalProperties: false,
@@ -361,7 +364,7 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
   if (!validateConfig(copy)) throw new ConfigError(source, toIssues(validateConfig.errors ?? [], copy));
   const raw = copy as unknown as {
     id: string; listen: string; admin: string; adminAllowedHosts: string[]; store: string; identityKey: string; roster: string; adminToken: string;
-    logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number;
+    logLevel: LogLevel; clockSkewSeconds: number; retry: RetryPolicy; roundTimeoutSeconds: number; workers: number; workerNice: number;
     policy: WrittenPolicy; peers: Record<string, Partial<PeerPolicy>>;
     tls: { certFile?: string; keyFile?: string; caFile?: string; systemCa: boolean };
     hygiene: { extraFile?: string }; sharedValueAccounts: number;
@@ -406,6 +409,7 @@ export function parseConfig(document: unknown, dir: string, source = CONFIG_FILE
     retry: raw.retry,
     roundTimeoutSeconds: raw.roundTimeoutSeconds,
     workers: raw.workers,
+    workerNice: raw.workerNice,
     policy: raw.policy,
     peers: raw.peers,
     tls,

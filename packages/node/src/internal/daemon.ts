@@ -171,7 +171,7 @@ export class Daemon implements AttemptHost {
     this.metrics = new NodeMetrics({ node: config.id });
     this.identifierRules = options.identifierRules ?? hygieneFor(config).rules;
     this.fixedRules = options.identifierRules !== undefined;
-    this.pool = new WorkerPool(config.workers);
+    this.pool = new WorkerPool(config.workers, undefined, config.workerNice);
     this.startedAt = this.now();
     this.events.setMaxListeners(0);
   }

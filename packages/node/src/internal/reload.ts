@@ -12,7 +12,7 @@ import { checkScheduleQuota, nodeQuotaHolders } from './schedule-quota.js';
 
 /** Fields applied in place; the others take effect at the next start. */
 const RELOADABLE = ['logLevel', 'clockSkewSeconds', 'retry', 'roundTimeoutSeconds', 'policy', 'peers', 'ingest', 'lists'] as const;
-const RESTART_ONLY = ['id', 'listen', 'admin', 'paths', 'workers'] as const;
+const RESTART_ONLY = ['id', 'listen', 'admin', 'paths', 'workers', 'workerNice'] as const;
 
 export interface ReloadPlan {
   /** The configuration to run with: new reloadable fields, the running values of the others. */
@@ -51,7 +51,7 @@ export function planReload(current: { config: NodeConfig; roster: InstalledRoste
 
   const config: NodeConfig = {
     ...next,
-    id: current.config.id, listen: current.config.listen, admin: current.config.admin, paths: current.config.paths, workers: current.config.workers,
+    id: current.config.id, listen: current.config.listen, admin: current.config.admin, paths: current.config.paths, workers: current.config.workers, workerNice: current.config.workerNice,
     tls: needsRestart.includes('tls') ? current.config.tls : next.tls,
   };
   const installed = loadInstalledRoster(config, publicKey);

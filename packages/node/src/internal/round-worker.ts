@@ -2,7 +2,8 @@
  * Worker thread entry: runs one @venn/protocol round at a time for the main thread (see
  * round-compute.ts). All scalar multiplications of a round happen here, off the main thread.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '@venn/errors';
 import { ready, wipe } from '@venn/crypto';
@@ -292,6 +293,20 @@ function start(next: ComputeJob): void {
   }
 }
 
+/**
+ * node.md §1 `workerNice`: on Linux a thread has its own nice value, and setpriority(2) on pid 0
+ * sets the calling thread's alone, so this thread yields to the daemon's main thread. Elsewhere
+ * pid 0 would be the whole process, so nothing is changed.
+ */
+function lowerPriority(nice: unknown): void {
+  if (process.platform !== 'linux' || typeof nice !== 'number' || !Number.isInteger(nice) || nice <= 0) return;
+  try {
+    setPriority(0, Math.min(19, nice));
+  } catch {
+    // Not permitted here (a sandbox): the worker runs at the daemon's priority.
+  }
+}
+
 function fail(error: unknown): void {
   // A local error (invalid options, a bug): end the round with an ABORT the peer can read.
   const message = error instanceof Error ? error.message : String(error);
@@ -314,6 +329,7 @@ function fail(error: unknown): void {
   round = undefined;
 }
 
+lowerPriority((workerData as { nice?: unknown } | null)?.nice);
 await ready();
 port.on('message', (message: ToWorker) => {
   try {

@@ -42,7 +42,12 @@ export class WorkerPool {
   private busy = 0;
   private closed = false;
 
-  constructor(private readonly size: number, private readonly url: URL = ROUND_WORKER_URL) {}
+  /**
+   * `nice`: the scheduling priority each worker gives its own thread on Linux (node.md §1,
+   * `workerNice`); the crypto then yields the CPU to the main thread's sessions, admin endpoint
+   * and commits whenever they have work, and uses all of it otherwise.
+   */
+  constructor(private readonly size: number, private readonly url: URL = ROUND_WORKER_URL, private readonly nice = 0) {}
 
   get active(): number {
     return this.busy;
@@ -71,7 +76,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(fileURLToPath(this.url), { execArgv: workerExecArgv(process.execArgv) });
+    const worker = new Worker(fileURLToPath(this.url), { execArgv: workerExecArgv(process.execArgv), workerData: { nice: this.nice } });
     // An idle worker never keeps the daemon alive.
     worker.unref();
     return worker;
