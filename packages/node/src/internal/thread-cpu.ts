@@ -8,22 +8,39 @@ import { readFileSync } from 'node:fs';
 
 type ThreadCpuUsage = () => { user: number; system: number };
 
+/** Where a thread's CPU time can be read; the process's own by default (tests pass others). */
+export interface ThreadCpuSources {
+  readonly threadCpuUsage?: ThreadCpuUsage | undefined;
+  readonly platform: NodeJS.Platform;
+  readonly readSchedstat: () => string;
+}
+
+const PROCESS_SOURCES: ThreadCpuSources = {
+  get threadCpuUsage() {
+    const usage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage;
+    return typeof usage === 'function' ? usage.bind(process) : undefined;
+  },
+  platform: process.platform,
+  // A synchronous read runs on the calling thread, so thread-self is this thread.
+  readSchedstat: () => readFileSync('/proc/thread-self/schedstat', 'latin1'),
+};
+
 /**
  * Milliseconds of CPU this thread has used (user and system), or null where it cannot be read:
  * `process.threadCpuUsage()` (Node 23.9 and later), else Linux's `/proc/thread-self/schedstat`
  * (its first field: nanoseconds the thread ran on a CPU), else nothing.
  */
-export function threadCpuMs(): number | null {
-  const usage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage;
+export function threadCpuMs(sources: ThreadCpuSources = PROCESS_SOURCES): number | null {
+  const usage = sources.threadCpuUsage;
   if (typeof usage === 'function') {
-    const { user, system } = usage.call(process);
+    const { user, system } = usage();
     return (user + system) / 1000;
   }
-  if (process.platform !== 'linux') return null;
+  if (sources.platform !== 'linux') return null;
   try {
-    // A synchronous read runs on the calling thread, so thread-self is this thread.
-    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
-    return Number.isFinite(ns) && ns >= 0 ? ns / 1e6 : null;
+    const field = sources.readSchedstat().split(' ', 1)[0] ?? '';
+    const ns = /^\d+$/.test(field) ? Number(field) : Number.NaN;
+    return Number.isFinite(ns) ? ns / 1e6 : null;
   } catch {
     return null;
   }
