@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../src/internal/checkpointer.js';
 import { createLogger } from '../src/internal/logger.js';
@@ -15,6 +16,8 @@ function logged(): { logger: ReturnType<typeof createLogger>; lines: string[] } 
   const logger = createLogger({ level: 'info', node: 'lab-a', destination: new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } }) });
   return { logger, lines };
 }
+
+const digest = (value: string): Uint8Array => new Uint8Array(createHash('sha256').update(value).digest());
 
 /** 8 MiB of transcript-sized rows, one transaction each, as a round's frames are recorded. */
 function write(store: Store): void {
@@ -57,6 +60,25 @@ describe('WAL checkpoints on their own thread (node.md §2)', () => {
     while (statSync(path).size <= before + 8 * 1024 * 1024 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(statSync(path).size).toBeGreaterThan(before + 8 * 1024 * 1024);
     await checkpointer.close();
+    store.close();
+  });
+
+  it('counts the items of each list on its thread, for the metrics, and answers undefined once it is gone', async () => {
+    const path = join(dir, 'd.db');
+    const store = Store.open(path);
+    const { logger } = logged();
+    const emails = store.ensureList('emails', 'email');
+    const phones = store.ensureList('phones', 'phone');
+    store.addItems(emails.id, Array.from({ length: 3000 }, (_, i) => ({ digest: digest(`e${i}`), accountRef: `a${i}` })));
+    store.addItems(phones.id, Array.from({ length: 7 }, (_, i) => ({ digest: digest(`p${i}`), accountRef: `p${i}` })));
+    const checkpointer = await Checkpointer.start(store, path, logger, 3_600_000);
+    const counted = await checkpointer.countLists();
+    expect(counted).toEqual([{ name: 'emails', kind: 'email', items: 3000 }, { name: 'phones', kind: 'phone', items: 7 }]);
+    // Committed after the count: the next count sees it.
+    store.addItems(phones.id, [{ digest: digest('p-late'), accountRef: 'late' }]);
+    expect((await checkpointer.countLists())?.find((row) => row.name === 'phones')?.items).toBe(8);
+    await checkpointer.close();
+    expect(await checkpointer.countLists()).toBeUndefined();
     store.close();
   });
 

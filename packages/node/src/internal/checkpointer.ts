@@ -6,6 +6,9 @@
  * the automatic checkpoint off on its connection and this thread runs passive checkpoints (they
  * never block a writer or a reader) every `intervalMs`. If the thread fails, the daemon's
  * connection takes the automatic checkpoint back, so the WAL never grows without bound.
+ *
+ * The same thread counts the items of each list for the metrics (node.md §7): a count walks every
+ * item, over 100 ms at 2^20 items, which a scrape during a round must not spend on the main thread.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -30,8 +33,16 @@ function checkpoint() {
   }
 }
 const timer = setInterval(checkpoint, workerData.intervalMs);
+const countLists = db.prepare('SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name');
 parentPort.on('message', (message) => {
   if (message === 'now') checkpoint();
+  if (message && message.type === 'count-lists') {
+    try {
+      parentPort.postMessage({ type: 'list-counts', id: message.id, rows: countLists.all() });
+    } catch (error) {
+      parentPort.postMessage({ type: 'list-counts', id: message.id, error: String(error && error.message || error) });
+    }
+  }
   if (message === 'close' && running) {
     running = false;
     clearInterval(timer);
@@ -42,6 +53,13 @@ parentPort.on('message', (message) => {
 });
 parentPort.postMessage({ type: 'ready' });
 `;
+
+/** Items per list, as `venn_list_items` reports them. */
+export interface ListCount {
+  readonly name: string;
+  readonly kind: string;
+  readonly items: number;
+}
 
 export interface CheckpointStats {
   /** Checkpoints run by the thread. */
@@ -58,6 +76,8 @@ export class Checkpointer {
   private lastCheckpointed = 0;
   private closing: Promise<void> | undefined;
   private readonly waiters: Array<() => void> = [];
+  private nextCount = 0;
+  private readonly counts = new Map<number, (rows: ListCount[] | undefined) => void>();
 
   private constructor(private readonly store: Store, private readonly logger: Logger) {}
 
@@ -87,6 +107,12 @@ export class Checkpointer {
         checkpointer.lastLog = message.log ?? 0;
         checkpointer.lastCheckpointed = message.checkpointed ?? 0;
         for (const resolve of checkpointer.waiters.splice(0)) resolve();
+      } else if (message.type === 'list-counts') {
+        const reply = message as unknown as { id: number; rows?: ListCount[]; error?: string };
+        const resolve = checkpointer.counts.get(reply.id);
+        checkpointer.counts.delete(reply.id);
+        if (reply.error !== undefined) logger.warn({ detail: reply.error }, 'counting list items failed; the metrics count on the main thread');
+        resolve?.(reply.rows);
       } else if (message.type === 'error') {
         logger.warn({ detail: message.message }, 'store checkpoint failed; the next one retries');
       }
@@ -111,6 +137,21 @@ export class Checkpointer {
     return done;
   }
 
+  /** Items per list, counted on this thread; undefined when the thread is gone or the count failed. */
+  countLists(): Promise<ListCount[] | undefined> {
+    const worker = this.worker;
+    if (worker === undefined || this.closing !== undefined) return Promise.resolve(undefined);
+    const id = ++this.nextCount;
+    const reply = new Promise<ListCount[] | undefined>((resolve) => this.counts.set(id, resolve));
+    worker.postMessage({ type: 'count-lists', id });
+    return reply;
+  }
+
+  private answerCounts(): void {
+    for (const resolve of this.counts.values()) resolve(undefined);
+    this.counts.clear();
+  }
+
   /** Runs a last checkpoint and ends the thread; the store's connection gets the automatic checkpoint back. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -133,6 +174,7 @@ export class Checkpointer {
       await worker.terminate();
       this.worker = undefined;
       for (const resolve of this.waiters.splice(0)) resolve();
+      this.answerCounts();
       if (this.store.db.open) this.store.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
     })();
     return this.closing;
@@ -142,6 +184,7 @@ export class Checkpointer {
     this.logger.warn({ detail }, 'store checkpoint thread failed; the daemon checkpoints on its own thread again');
     this.worker = undefined;
     for (const resolve of this.waiters.splice(0)) resolve();
+    this.answerCounts();
     if (this.store.db.open) this.store.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
   }
 }

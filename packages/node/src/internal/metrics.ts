@@ -1,5 +1,6 @@
 /** The daemon's Prometheus metrics (prom-client), in a registry of its own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ListCount } from './checkpointer.js';
 import { CLOSE_REASONS } from '@venn/transport';
 import type { Store } from './store.js';
 import { VERSION } from './version.js';
@@ -48,7 +49,8 @@ export class NodeMetrics {
   private transport: TransportCounters | undefined;
   private peers: (() => readonly PeerBudget[]) | undefined;
   private store: Store | undefined;
-  private listCounts: { at: number; rows: Array<{ name: string; kind: string; items: number }> } | undefined;
+  private listCounts: { at: number; rows: readonly ListCount[] } | undefined;
+  private listCounter: (() => Promise<ListCount[] | undefined>) | undefined;
 
   constructor(labels: { node: string }) {
     this.registry.setDefaultLabels(labels);
@@ -108,9 +110,10 @@ export class NodeMetrics {
     });
     new Gauge({
       name: 'venn_list_items', help: 'Items (digest and account) in each identifier list', labelNames: ['list', 'kind'], registers: [this.registry],
-      collect() {
+      async collect() {
+        const rows = await self.lists();
         this.reset();
-        for (const row of self.lists()) this.set({ list: row.name, kind: row.kind }, row.items);
+        for (const row of rows) this.set({ list: row.name, kind: row.kind }, row.items);
       },
     });
   }
@@ -139,12 +142,18 @@ export class NodeMetrics {
     }
   }
 
-  private lists(): Array<{ name: string; kind: string; items: number }> {
+  /** Counts list items off the main thread (the checkpoint thread); without it the main thread counts. */
+  attachListCounter(count: () => Promise<ListCount[] | undefined>): void {
+    this.listCounter = count;
+  }
+
+  private async lists(): Promise<readonly ListCount[]> {
     const store = this.store;
     if (store === undefined || !store.db.open) return [];
     const now = Date.now();
     if (this.listCounts === undefined || now - this.listCounts.at > LIST_COUNT_TTL_MS) {
-      const rows = store.db.prepare('SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name').all() as Array<{ name: string; kind: string; items: number }>;
+      const counted = await this.listCounter?.();
+      const rows = counted ?? (store.db.open ? store.db.prepare('SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name').all() as ListCount[] : []);
       this.listCounts = { at: now, rows };
     }
     return this.listCounts.rows;
