@@ -105,6 +105,8 @@ describe('SIGHUP', () => {
     const second = await venn(['round', '--dir', b.dir, '--peer', 'lab-a', '--json']);
     expect(second.stderr).toBe('');
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'completed', intersectionSize: 1000 });
+    // venn round returns once the initiator (lab-b) committed its end; the responder commits its own a moment later.
+    for (const node of [a, b]) await node.waitForLog((line) => line.msg === 'round attempt finished' && node.finishedRounds().indexOf(line) === 1, 30_000, 'the second round\'s end');
     for (const node of [a, b]) expect(leafRosterDigests(node.dir)).toEqual([before, after]);
   }, 240_000);
 });
