@@ -111,6 +111,23 @@ describe('parseConfig', () => {
   });
 });
 
+describe('workerNice', () => {
+  it('defaults to 10 and refuses anything but an integer from 0 to 19, naming the field', () => {
+    expect(parseConfig(minimal, dir).workerNice).toBe(10);
+    expect(parseConfig({ ...minimal, workerNice: 0 }, dir).workerNice).toBe(0);
+    for (const junk of [-1, 20, 2.5, '10', null, true]) {
+      let caught: unknown;
+      try {
+        parseConfig({ ...minimal, workerNice: junk }, dir);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, `workerNice ${JSON.stringify(junk)}`).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).issues.map((issue) => issue.field)).toEqual(['workerNice']);
+    }
+  });
+});
+
 describe('loadConfig', () => {
   it('names the file when it is missing', () => {
     expect(() => loadConfig(join(dir, 'nowhere'))).toThrow(expect.objectContaining({ code: 'config-not-found' }) as Error);
