@@ -15,6 +15,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from './logger.js';
 import type { Store } from './store.js';
 
+/** Items per list (`venn_list_items`): run on the checkpoint thread, or on the main thread if it failed. */
+export const LIST_COUNT_SQL = 'SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name';
+
 /** SQLite's default wal_autocheckpoint (pages), restored if the checkpoint thread fails. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
@@ -33,7 +36,7 @@ function checkpoint() {
   }
 }
 const timer = setInterval(checkpoint, workerData.intervalMs);
-const countLists = db.prepare('SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name');
+const countLists = db.prepare(workerData.listCountSql);
 parentPort.on('message', (message) => {
   if (message === 'now') checkpoint();
   if (message && message.type === 'count-lists') {
@@ -85,7 +88,7 @@ export class Checkpointer {
   static async start(store: Store, path: string, logger: Logger, intervalMs = 1000): Promise<Checkpointer> {
     const checkpointer = new Checkpointer(store, logger);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs, listCountSql: LIST_COUNT_SQL } });
     checkpointer.worker = worker;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);

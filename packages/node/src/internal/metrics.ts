@@ -1,6 +1,6 @@
 /** The daemon's Prometheus metrics (prom-client), in a registry of its own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ListCount } from './checkpointer.js';
+import { LIST_COUNT_SQL, type ListCount } from './checkpointer.js';
 import { CLOSE_REASONS } from '@venn/transport';
 import type { Store } from './store.js';
 import { VERSION } from './version.js';
@@ -153,7 +153,8 @@ export class NodeMetrics {
     const now = Date.now();
     if (this.listCounts === undefined || now - this.listCounts.at > LIST_COUNT_TTL_MS) {
       const counted = await this.listCounter?.();
-      const rows = counted ?? (store.db.open ? store.db.prepare('SELECT l.name AS name, l.kind AS kind, (SELECT count(*) FROM list_items i WHERE i.list_id = l.id) AS items FROM lists l ORDER BY l.name').all() as ListCount[] : []);
+      // The store may have closed while the thread counted (a scrape during shutdown).
+      const rows = counted ?? (store.db.open ? store.db.prepare(LIST_COUNT_SQL).all() as ListCount[] : []);
       this.listCounts = { at: now, rows };
     }
     return this.listCounts.rows;
