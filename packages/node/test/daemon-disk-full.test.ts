@@ -4,39 +4,18 @@
  * write, and records the attempt's end once the disk has room again; nothing committed is lost
  * and the next round completes.
  */
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 import { Federation, emails, type NodeProcess } from './helpers/federation.js';
+// The chaos harness's real full disk: a ballast file written until ENOSPC.
+import { clearDisk, fillDisk } from '../../chaos/src/internal/disk.js';
 
 beforeAll(() => ensureBuilt());
 
 const CLOCK = Date.parse('2030-06-01T12:00:00Z');
-const BALLAST = '.ballast';
-
-/** Writes a file until the filesystem says ENOSPC. */
-function fillDisk(dir: string): void {
-  const fd = openSync(join(dir, BALLAST), 'a');
-  try {
-    for (let chunk = 1 << 20; chunk >= 512; chunk >>= 1) {
-      const block = Buffer.alloc(chunk, 0x42);
-      for (;;) {
-        try {
-          writeSync(fd, block);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Fills the disk under a node's store. The WAL is emptied first: its file keeps the size it grew
  * to and SQLite reuses that space, so without this a write could still land there.
@@ -104,7 +83,7 @@ describe('the disk fills up during a round', () => {
     expect(b.exitResult).toBeUndefined();
     expect(b.finishedRounds()).toEqual([]);
 
-    rmSync(join(b.dir, BALLAST));
+    clearDisk(b.dir);
     const finished = await b.waitForLog((line) => line.msg === 'round attempt finished', 30_000, 'the attempt\'s end');
     expect((await round).code).toBe(1);
     const after = rows(b.dir);
@@ -134,7 +113,7 @@ describe('the disk fills up during a round', () => {
     expect(b.runLogs().some((line) => line.msg === 'the disk refused the attempt\'s end and the node is shutting down; the next start records the attempt as aborted')).toBe(true);
     expect((await round).code).toBe(1);
 
-    rmSync(join(b.dir, BALLAST));
+    clearDisk(b.dir);
     b.start();
     await b.started();
     expect(b.runLogs().filter((line) => line.msg === 'round left open by a previous run marked aborted')).toHaveLength(1);

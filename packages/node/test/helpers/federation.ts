@@ -2,13 +2,14 @@
  * Real nodes for end-to-end tests: node directories made with the built CLI, daemons as child
  * processes on 127.0.0.1, and waits driven by the daemons' own JSON log lines (no sleeping).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from './build.js';
 import { venn } from './cli.js';
 import { loopbackPort } from '../../src/internal/loopback-port.js';
+import { mountTmpfs, unmount } from '../../../chaos/src/internal/disk.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
@@ -169,9 +170,8 @@ export class Federation {
       const node = new NodeProcess(id, dir, await freePort(), await freePort());
       const mib = options.tmpfsMiB?.[id];
       if (mib !== undefined) {
-        mkdirSync(dir, { recursive: true });
-        const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m,mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
-        if (mounted.status !== 0) throw new Error(`mounting a ${mib} MiB tmpfs at ${dir} failed (the test needs root): ${mounted.stderr || mounted.error?.message}`);
+        const mounted = mountTmpfs(dir, mib);
+        if (!mounted.mounted) throw new Error(`mounting a ${mib} MiB tmpfs at ${dir} failed (the test needs root): ${mounted.detail}`);
         federation.mounts.push(dir);
       }
       const init = await venn(['init', '--dir', dir, '--id', id, '--listen', `127.0.0.1:${node.port}`, '--admin', `127.0.0.1:${node.adminPort}`, ...(options.initArgs?.[id] ?? [])]);
@@ -228,7 +228,7 @@ export class Federation {
       if (node.child !== undefined && node.exitResult === undefined) node.child.kill('SIGKILL');
     }
     await Promise.all([...this.nodes.values()].map((node) => (node.child === undefined ? undefined : node.exited())));
-    for (const dir of this.mounts) spawnSync('umount', ['-l', dir]);
+    for (const dir of this.mounts) unmount(dir);
     rmSync(this.root, { recursive: true, force: true });
   }
 }
