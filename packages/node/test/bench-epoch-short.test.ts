@@ -4,10 +4,11 @@
  * and its final JSON line reports exact matches after the incremental round, an incremental round
  * cheaper than the epoch start, and an asymmetric start of several rounds.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, repoRoot } from './helpers/build.js';
+import { runScript, type CliResult } from './helpers/cli.js';
 
 const script = join(repoRoot, 'packages/node/bench/dist/epoch.js');
 
@@ -17,16 +18,8 @@ beforeAll(() => {
   if (built.status !== 0) throw new Error(`npx tsc -b packages/node/bench failed:\n${built.stdout}${built.stderr}`);
 }, 180_000);
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bench(args: string[]): Promise<CliResult> {
+  return runScript(script, args);
 }
 
 interface Side { cpuSeconds: number; peakRssMiB: number }

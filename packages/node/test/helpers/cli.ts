@@ -1,4 +1,4 @@
-/** Runs the built `venn` CLI as a child process. */
+/** Runs the built `venn` CLI (or another built script) as a child process. */
 import { spawn } from 'node:child_process';
 import { cliPath } from './build.js';
 
@@ -18,10 +18,15 @@ export interface CliOptions {
 }
 
 export function venn(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return runScript(cliPath, args, options);
+}
+
+/** Runs `script` with this Node and `args`, collecting its output. */
+export function runScript(script: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...options.env };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       env, stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.uid === undefined ? {} : { uid: options.uid }), ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
