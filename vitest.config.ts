@@ -30,6 +30,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     reporters: ['default', new SummaryLine()],
+    // Builds packages/node and bundles the CLI once, for the tests that run it as a process.
+    globalSetup: ['test/global-setup.ts'],
     // Two files at a time even on a two-core machine (the default would be one): most files wait
     // on real daemons, sockets and child processes rather than on the CPU.
     maxWorkers: 2,

@@ -2,10 +2,8 @@
  * The end-to-end suite's view of Venn: the built `venn` CLI run as child processes, in temporary
  * directories. Daemon handling is packages/node's own test helper, shared rather than copied.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
-import { cliPath, repoRoot } from '../../packages/node/test/helpers/build.js';
+import { cliPath, ensureBuilt, repoRoot } from '../../packages/node/test/helpers/build.js';
 import { venn, type CliResult } from '../../packages/node/test/helpers/cli.js';
 
 export { cliPath, repoRoot, venn };
@@ -13,11 +11,9 @@ export type CliResultLike = CliResult;
 export { Federation, NodeProcess, freePort } from '../../packages/node/test/helpers/federation.js';
 export type { LogLine } from '../../packages/node/test/helpers/federation.js';
 
-/** `npm test` builds before vitest runs; a bare `vitest run` on a fresh clone builds here. */
+/** The suite's global setup (test/global-setup.ts) builds and bundles the CLI once per run. */
 export function ensureCli(): void {
-  if (existsSync(cliPath)) return;
-  const result = spawnSync('npx', ['tsc', '-b'], { cwd: repoRoot, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`npx tsc -b failed:\n${result.stdout}${result.stderr}`);
+  ensureBuilt();
 }
 
 /** Runs a venn command that must succeed and parses its JSON output. */

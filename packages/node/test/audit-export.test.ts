@@ -15,7 +15,7 @@ import { createRound, ownSetFromDigests, type Role, type Round, type RoundResult
 import { parseRoster, rosterDigest } from '@venn/transport';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { hashIdentifier, identifierRules, identifierRulesString } from '@venn/identifiers';
-import { main } from '../src/cli.js';
+import { main } from '../src/main.js';
 import { loadKeyFile, type Identity } from '../src/internal/keyfile.js';
 import { adHocRoundId } from '../src/internal/schedule.js';
 import { Store } from '../src/internal/store.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { main } from '../src/main.js';
 import { startAdminServer, type AdminServer } from '../src/internal/admin-server.js';
 import { loadConfig } from '../src/internal/config.js';
 import { createConsole, type AnalystConsole } from '../src/internal/console/console.js';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@venn/errors';
 import { canonicalize, digestToHex, identifierDigest, readIdentifiers, type IdentifierKind } from '@venn/identifiers';
-import { main } from '../src/cli.js';
+import { main } from '../src/main.js';
 import { eip55, isRejected, messySpelling, newCanonical, spellings, JUNK, SYNTH_KINDS } from '../src/internal/synth-identifiers.js';
 import { SeededRandom } from '../src/internal/synth-random.js';
 import { GROUND_TRUTH_FILE, synthesize, writeSynth, type GroundTruth, type SynthFile, type SynthOptions } from '../src/internal/synth.js';

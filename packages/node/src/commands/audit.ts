@@ -27,7 +27,7 @@ import {
 import { ready as cryptoReady } from '@venn/crypto';
 import { ValidationError } from '@venn/errors';
 import { decodeMessage } from '@venn/wire';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { auditRosterOf, exportedLogOf, latestHead, loggedAttempt, signedHead, transcriptBundleOf } from '../internal/audit-files.js';
 import { UsageError, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
 import { loadConfig, type NodeConfig } from '../internal/config.js';

@@ -3,7 +3,7 @@
  * API); `venn restore`: puts a backup in place of a stopped node's store, refusing one that would
  * roll the audit log back (node.md §2.2).
  */
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { adminRequest } from '../internal/admin-client.js';
 import { UsageError, hex, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { loadConfig } from '../internal/config.js';

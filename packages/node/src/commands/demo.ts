@@ -7,12 +7,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InternalError, ValidationError } from '@venn/errors';
 import { identifierDigest } from '@venn/identifiers';
 import type { RosterSchedule } from '@venn/transport';
 import { MAX_SET_SIZE } from '@venn/wire';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { formatTable, integerOption, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 import type { LabelField } from '../internal/config.js';
 import { DemoDaemon, type LogLine } from '../internal/demo-daemons.js';
@@ -25,6 +24,7 @@ import { nextSlot } from '../internal/schedule.js';
 import { DEFAULT_SYNTH_KINDS, MAX_SYNTH_LABS, writeSynth, type GroundTruth } from '../internal/synth.js';
 import { fractionOption } from './synth.js';
 import { loopbackPort as freePort } from '../internal/loopback-port.js';
+import { CLI_PATH } from '../internal/package-root.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
@@ -269,13 +269,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     if (slot === null) throw new InternalError('demo-schedule', `cron ${SCHEDULE.cron} expected a next slot, got none`);
     const slotIso = new Date(slot.start * 1000).toISOString();
     const origin = Date.now();
-    const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
     for (const lab of labs) {
       // Same clock on every node: each starts LEAD_MS before the slot, corrected for spawn order.
       const clockStart = new Date(slot.start * 1000 - LEAD_MS + (Date.now() - origin)).toISOString();
       lab.daemon = new DemoDaemon(lab.id, lab.dir, lab.adminPort);
       say.command(['start', '--dir', lab.dir, '--clock-start', clockStart]);
-      lab.daemon.start(cliPath, clockStart);
+      lab.daemon.start(CLI_PATH, clockStart);
     }
     await Promise.all(labs.map(async (lab) => {
       const line = await lab.daemon!.started();

@@ -4,7 +4,7 @@
  * once instead of at the next interval.
  */
 import { ValidationError } from '@venn/errors';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { adminRequest, readAdminToken } from '../internal/admin-client.js';
 import { UsageError, formatTable, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { loadConfig } from '../internal/config.js';

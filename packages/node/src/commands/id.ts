@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import { ValidationError } from '@venn/errors';
 import { IDENTIFIER_KINDS, InvalidIdentifierError, digestToHex, hashIdentifier, isIdentifierKind } from '@venn/identifiers';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 
 export const hashSpec: CommandSpec = {

@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { EnvironmentError, ValidationError } from '@venn/errors';
 import { IDENTIFIER_KINDS, ingestFile, isIdentifierKind, type IdentifierKind, type IngestRecord, type IngestSummary } from '@venn/identifiers';
 import { hygieneFor, hygieneSummary } from '../internal/hygiene.js';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
 import { loadConfig, type NodeConfig } from '../internal/config.js';
 import { checkListName, parseDuration, type RetentionBasis } from '../internal/list-store.js';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { CONFIG_FILE, parseConfig, type LabelField, type RoundMode } from '../internal/config.js';
 import { PASSPHRASE_ENV, createKeyFile } from '../internal/keyfile.js';
 import { Store } from '../internal/store.js';

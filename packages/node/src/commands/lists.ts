@@ -1,6 +1,6 @@
 /** `venn lists`: each identifier list with its size, sources and retention; `venn lists drop` removes one. */
 import { basename } from 'node:path';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, formatTable, isoTime, parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { loadConfig } from '../internal/config.js';
 import { hygieneFor } from '../internal/hygiene.js';

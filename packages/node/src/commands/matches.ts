@@ -1,5 +1,5 @@
 /** `venn matches`: one row per local identifier that a peer also holds. */
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, formatTable, hex, isoTime, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 import type { NodeConfig } from '../internal/config.js';
 import { firstMatchTimes, parseQueueFilter, queryQueue, queueCsv } from '../internal/console/queue.js';

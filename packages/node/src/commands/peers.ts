@@ -4,7 +4,7 @@
  * suspension (node.md §5.3), through the daemon when it runs.
  */
 import { ValidationError } from '@venn/errors';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { adminRequest, readAdminToken } from '../internal/admin-client.js';
 import { UsageError, formatTable, parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { loadConfig } from '../internal/config.js';

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '@venn/errors';
 import { digestToHex, ingestFile, isIdentifierKind } from '@venn/identifiers';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { loadConfig } from '../internal/config.js';
 import { ADMIN_BATCH, openListWriter } from '../internal/list-writer.js';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { ValidationError } from '@venn/errors';
 import { hygieneList } from '@venn/identifiers';
 import { parseRoster, rosterDigest } from '@venn/transport';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, hex, integerOption, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { readPublicKey } from '../internal/keyfile.js';
 import { loadConfig } from '../internal/config.js';

@@ -1,6 +1,6 @@
 /** `venn round`: asks the running daemon for an ad-hoc round with a peer and waits for its outcome. */
 import { ValidationError } from '@venn/errors';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { adminRequest, readAdminToken } from '../internal/admin-client.js';
 import { loadConfig } from '../internal/config.js';

@@ -1,5 +1,5 @@
 /** `venn rounds`: every round attempt with its status and reason. */
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { formatTable, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { EpochStore, type EpochRoundInfo } from '../internal/epoch-store.js';
 import { dirOption, openNodeForReading } from '../internal/node-dir.js';

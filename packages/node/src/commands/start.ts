@@ -2,7 +2,7 @@
  * `venn start`: the daemon in the foreground, logging to stdout. SIGTERM and SIGINT stop it
  * gracefully; SIGHUP reloads the configuration, the roster and the TLS files.
  */
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, parseCommand, stringOption, type CommandSpec } from '../internal/command.js';
 import { offsetClock } from '../internal/clock.js';
 import { installCrashHandlers } from '../internal/crash.js';

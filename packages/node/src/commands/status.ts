@@ -1,5 +1,5 @@
 /** `venn status`: whether the daemon is up, peers and their last round, next slot, lists, log head. */
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { formatTable, hex, isoTime, parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { adminRequest } from '../internal/admin-client.js';
 import { hygieneFor } from '../internal/hygiene.js';

@@ -1,6 +1,6 @@
 /** `venn synth`: seeded synthetic identifier lists for N labs with planted overlaps, and their ground truth. */
 import { resolve } from 'node:path';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { UsageError, formatTable, integerOption, listOption, parseCommand, stringOption, writeJson, type CommandSpec } from '../internal/command.js';
 import { DEFAULT_SYNTH_KINDS, GROUND_TRUTH_FILE, MAX_SYNTH_LABS, MAX_SYNTH_SIZE, SYNTH_KINDS, writeSynth } from '../internal/synth.js';
 

@@ -1,6 +1,6 @@
 /** `venn version`: this build's version, the Node.js running it and the protocol it speaks. */
 import { PROTOCOL_VERSION } from '@venn/transport';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 import { parseCommand, writeJson, type CommandSpec } from '../internal/command.js';
 import { VERSION } from '../internal/version.js';
 

@@ -1,7 +1,7 @@
 /** Shared plumbing for `venn` subcommands: argument parsing with --help, usage errors, output. */
 import { parseArgs } from 'node:util';
 import { ValidationError } from '@venn/errors';
-import type { CommandIo } from '../cli.js';
+import type { CommandIo } from '../main.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';

@@ -265,9 +265,18 @@ export class ConfigError extends ValidationError {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
-ajv.addKeyword({ keyword: 'expected', schemaType: 'string' });
-const validateConfig = ajv.compile(configSchema);
+/**
+ * The ajv instance that validates configSchema, with `extra` options. The bundled command line
+ * (scripts/bundle-cli.mjs) compiles the schema with this same instance ahead of time, as ajv's
+ * standalone code, and replaces the compile below with it.
+ */
+export function configAjv(extra: Record<string, unknown> = {}): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, ...extra });
+  ajv.addKeyword({ keyword: 'expected', schemaType: 'string' });
+  return ajv;
+}
+
+const validateConfig = configAjv().compile(configSchema);
 
 /** `/peers/lab-b/modes/0` → `peers.lab-b.modes[0]`. */
 function fieldPath(instancePath: string, extra?: string): string {

@@ -6,7 +6,12 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { InternalError } from '@venn/errors';
 
-/** Under vitest the source is TypeScript; workers then run the compiled module from dist/. */
+/**
+ * Under vitest the source is TypeScript; workers then run the compiled module from dist/. In the
+ * bundled command line (dist/cli.js) this module sits in dist/, beside the bundled worker
+ * (dist/round-worker.js, written by scripts/bundle-cli.mjs); in dist/internal it sits beside the
+ * compiled one.
+ */
 export const ROUND_WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('../../dist/internal/round-worker.js', import.meta.url)
   : new URL('./round-worker.js', import.meta.url);

@@ -1,20 +1,41 @@
-/** Builds packages/node (and its references) once per test run, so child processes run dist/. */
+/**
+ * The built command line for tests that run it as a child process. The suite's global setup
+ * (test/global-setup.ts) builds packages/node and bundles the CLI once per run; ensureBuilt() is
+ * then free. Outside that setup it builds here, under a lock so parallel files do not write
+ * dist/ at once.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const cliPath = join(repoRoot, 'packages/node/dist/cli.js');
 export const distIndex = join(repoRoot, 'packages/node/dist/index.js');
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Set by test/global-setup.ts once packages/node is compiled and dist/cli.js bundled. */
+    vennCliBuilt: boolean;
+  }
+}
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** `tsc -b` is incremental; the lock keeps parallel test files from writing dist/ at once. */
+/** `tsc -b packages/node` (incremental), then the CLI bundle (packages/node/scripts/bundle-cli.mjs). */
+export function buildCli(): void {
+  for (const args of [[join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'packages/node'], [join(repoRoot, 'packages/node/scripts/bundle-cli.mjs')]]) {
+    const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  }
+}
+
 export function ensureBuilt(): void {
+  if (inject('vennCliBuilt')) return;
   const lock = join(tmpdir(), 'venn-node-build.lock');
   for (let waited = 0; ; waited += 100) {
     try {
@@ -28,8 +49,7 @@ export function ensureBuilt(): void {
     }
   }
   try {
-    const result = spawnSync('npx', ['tsc', '-b', 'packages/node'], { cwd: repoRoot, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`npx tsc -b packages/node failed:\n${result.stdout}${result.stderr}`);
+    buildCli();
   } finally {
     rmdirSync(lock);
   }

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -27,8 +27,8 @@ interface Asset {
   readonly cacheControl: string;
 }
 
-/** packages/node/console-static, from src/internal/console or dist/internal/console alike. */
-export const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'console-static');
+/** packages/node/console-static, from src/, dist/ or the bundled command line alike. */
+export const STATIC_DIR = join(PACKAGE_ROOT, 'console-static');
 
 function vendorFiles(): Record<string, string> {
   const require = createRequire(import.meta.url);
