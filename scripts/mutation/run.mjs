@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * npm run mutation -- [--package wire,protocol,audit,crypto] [--concurrency N] [--mutate GLOB] [--out DIR]
+ *
+ * Mutation testing of the security-critical cores with StrykerJS and its vitest runner. Each
+ * package's TypeScript sources are mutated and run against that package's own tests (the
+ * `venn-source` condition, no build). Prints one row per package: mutants killed, survived,
+ * timed out and not covered, and the score, killed + timed out over all valid mutants (Stryker's
+ * definition). Reports go to build-output/mutation/ (or --out): PACKAGE.json (Stryker's
+ * mutation-testing report) and PACKAGE-survivors.txt (each surviving or uncovered mutant: file,
+ * line, mutator, replacement).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+
+/** The cores the mutation score is kept for, and the tests too slow to run once per mutant. */
+const CORES = {
+  wire: { exclude: [] },
+  protocol: { exclude: [] },
+  audit: { exclude: [] },
+  // The timing test measures the machine, not the code's results: under a mutation run's load its
+  // verdicts would be noise. The RFC and property tests pin every result.
+  crypto: { exclude: ['test/dudect.test.ts'] },
+};
+
+const { values } = parseArgs({
+  options: {
+    package: { type: 'string', default: Object.keys(CORES).join(',') },
+    concurrency: { type: 'string', default: String(Math.max(1, cpus().length)) },
+    mutate: { type: 'string' },
+    out: { type: 'string', default: join(root, 'build-output', 'mutation') },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(`usage: npm run mutation -- [--package ${Object.keys(CORES).join(',')}] [--concurrency N] [--mutate GLOB,...] [--out DIR]\n`);
+  process.exit(0);
+}
+const packages = values.package.split(',').filter((name) => name !== '');
+for (const name of packages) {
+  if (!(name in CORES)) {
+    process.stderr.write(`mutation: "--package" expected some of ${Object.keys(CORES).join(', ')}, got "${name}"\n`);
+    process.exit(2);
+  }
+}
+const concurrency = Number(values.concurrency);
+if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+  process.stderr.write(`mutation: "--concurrency" expected a positive integer, got "${values.concurrency}"\n`);
+  process.exit(2);
+}
+
+const out = resolve(values.out);
+mkdirSync(out, { recursive: true });
+const rows = [];
+for (const name of packages) {
+  const dir = join(root, 'packages', name);
+  const report = join(out, `${name}.json`);
+  const config = {
+    $schema: relative(out, join(root, 'node_modules/@stryker-mutator/core/schema/stryker-schema.json')),
+    packageManager: 'npm',
+    testRunner: 'vitest',
+    // The tests import their package by name, which vitest cannot trace to the mutated file.
+    vitest: { configFile: join(here, 'vitest.config.ts'), related: false },
+    plugins: ['@stryker-mutator/vitest-runner'],
+    mutate: values.mutate === undefined ? ['src/**/*.ts', '!src/**/*.d.ts'] : values.mutate.split(','),
+    coverageAnalysis: 'perTest',
+    concurrency,
+    timeoutMS: 10_000,
+    reporters: ['json', 'progress'],
+    jsonReporter: { fileName: report },
+    // Each run has its own sandbox-* directory under the package's .stryker-tmp, removed at its end.
+    cleanTempDir: 'always',
+    ignorePatterns: ['dist', 'bench', 'wasm', '*.tsbuildinfo'],
+    thresholds: { high: 90, low: 80, break: null },
+  };
+  const configPath = join(out, `${name}.stryker.json`);
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  rmSync(report, { force: true });
+  const started = Date.now();
+  process.stdout.write(`mutation: ${name} (packages/${name}/src, ${concurrency} runners)\n`);
+  const run = spawnSync(process.execPath, [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', configPath], {
+    cwd: dir, stdio: 'inherit', env: { ...process.env, VENN_MUTATION_EXCLUDE: CORES[name].exclude.join(',') },
+  });
+  if (run.status !== 0) {
+    process.stderr.write(`mutation: stryker failed on ${name} (exit ${run.status ?? run.signal})\n`);
+    process.exit(1);
+  }
+  const result = JSON.parse(readFileSync(report, 'utf8'));
+  const counts = { Killed: 0, Survived: 0, Timeout: 0, NoCoverage: 0, CompileError: 0, RuntimeError: 0, Ignored: 0 };
+  const survivors = [];
+  for (const [file, { mutants }] of Object.entries(result.files)) {
+    for (const mutant of mutants) {
+      counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
+      if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') {
+        survivors.push(`${relative(root, join(dir, file))}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}: ${JSON.stringify(mutant.replacement ?? '')}`);
+      }
+    }
+  }
+  writeFileSync(join(out, `${name}-survivors.txt`), survivors.length === 0 ? '' : `${survivors.join('\n')}\n`);
+  const detected = counts.Killed + counts.Timeout;
+  const valid = detected + counts.Survived + counts.NoCoverage;
+  rows.push({ name, ...counts, score: valid === 0 ? 100 : (100 * detected) / valid, seconds: (Date.now() - started) / 1000 });
+}
+
+const header = ['package', 'killed', 'timeout', 'survived', 'no coverage', 'score', 'time'];
+const lines = rows.map((row) => [row.name, row.Killed, row.Timeout, row.Survived, row.NoCoverage, `${row.score.toFixed(1)} %`, `${row.seconds.toFixed(0)} s`].map(String));
+const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
+const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+process.stdout.write(`\n${format(header)}\n${lines.map(format).join('\n')}\n`);
+process.stdout.write(`load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} on ${cpus().length} cores; survivors in ${relative(root, out)}/PACKAGE-survivors.txt\n`);
