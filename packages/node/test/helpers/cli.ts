@@ -1,6 +1,7 @@
 /** Runs the built `venn` CLI (or another built script) as a child process. */
 import { spawn } from 'node:child_process';
 import { cliPath } from './build.js';
+import { unreachableBy } from './unprivileged.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -23,6 +24,9 @@ export function venn(args: readonly string[], options: CliOptions = {}): Promise
 
 /** Runs `script` with this Node and `args`, collecting its output. */
 export function runScript(script: string, args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  // As another user, a script it cannot reach fails with MODULE_NOT_FOUND; say why instead.
+  const unreachable = unreachableBy(script, options.uid);
+  if (unreachable !== undefined) return Promise.reject(new Error(unreachable));
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...options.env };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
