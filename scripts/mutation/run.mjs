@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { messageTextMutants } from './message-texts.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -95,22 +96,31 @@ for (const name of packages) {
   const result = JSON.parse(readFileSync(report, 'utf8'));
   const counts = { Killed: 0, Survived: 0, Timeout: 0, NoCoverage: 0, CompileError: 0, RuntimeError: 0, Ignored: 0 };
   const survivors = [];
-  for (const [file, { mutants }] of Object.entries(result.files)) {
+  let messageTexts = 0;
+  for (const [file, { source, mutants }] of Object.entries(result.files)) {
+    const texts = messageTextMutants(source, mutants);
     for (const mutant of mutants) {
       counts[mutant.status] = (counts[mutant.status] ?? 0) + 1;
       if (mutant.status === 'Survived' || mutant.status === 'NoCoverage') {
-        survivors.push(`${relative(root, join(dir, file))}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}: ${JSON.stringify(mutant.replacement ?? '')}`);
+        const text = texts.has(mutant.id);
+        if (text) messageTexts++;
+        survivors.push(`${relative(root, join(dir, file))}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.status} ${mutant.mutatorName}${text ? ' (message text; the error\'s code is pinned)' : ''}: ${JSON.stringify(mutant.replacement ?? '')}`);
       }
     }
   }
   writeFileSync(join(out, `${name}-survivors.txt`), survivors.length === 0 ? '' : `${survivors.join('\n')}\n`);
   const detected = counts.Killed + counts.Timeout;
   const valid = detected + counts.Survived + counts.NoCoverage;
-  rows.push({ name, ...counts, score: valid === 0 ? 100 : (100 * detected) / valid, seconds: (Date.now() - started) / 1000 });
+  rows.push({
+    name, ...counts, messageTexts, score: valid === 0 ? 100 : (100 * detected) / valid,
+    // The target counts a message-text mutant as equivalent where a test pins the error's code.
+    scoreWithoutTexts: valid - messageTexts === 0 ? 100 : (100 * detected) / (valid - messageTexts),
+    seconds: (Date.now() - started) / 1000,
+  });
 }
 
-const header = ['package', 'killed', 'timeout', 'survived', 'no coverage', 'score', 'time'];
-const lines = rows.map((row) => [row.name, row.Killed, row.Timeout, row.Survived, row.NoCoverage, `${row.score.toFixed(1)} %`, `${row.seconds.toFixed(0)} s`].map(String));
+const header = ['package', 'killed', 'timeout', 'survived', 'no coverage', 'score', 'message texts', 'score without them', 'time'];
+const lines = rows.map((row) => [row.name, row.Killed, row.Timeout, row.Survived, row.NoCoverage, `${row.score.toFixed(1)} %`, row.messageTexts, `${row.scoreWithoutTexts.toFixed(1)} %`, `${row.seconds.toFixed(0)} s`].map(String));
 const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i].length)));
 const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
 process.stdout.write(`\n${format(header)}\n${lines.map(format).join('\n')}\n`);
