@@ -11,12 +11,37 @@
  * line, mutator, replacement).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { messageTextMutants } from './message-texts.mjs';
+
+/**
+ * Stryker copies a package into packages/NAME/.stryker-tmp/sandbox-*, two levels deeper than the
+ * package. Tests reach the repository by relative paths (../../../protocol-spec/vectors/...,
+ * ../../protocol/scripts/...), which from the copy would miss, so the test file would not load and
+ * its tests would silently not count. These links make the same paths land on the same files from
+ * the copy: packages/NAME/protocol-spec and packages/NAME/.stryker-tmp/SIBLING. Returns their
+ * paths, for removal after the run.
+ */
+function linkRepositoryPaths(dir) {
+  const made = [];
+  const link = (target, path) => {
+    if (existsSync(path) || isLink(path)) return;
+    symlinkSync(target, path);
+    made.push(path);
+  };
+  link(join('..', '..', 'protocol-spec'), join(dir, 'protocol-spec'));
+  mkdirSync(join(dir, '.stryker-tmp'), { recursive: true });
+  for (const sibling of readdirSync(join(root, 'packages'))) link(join('..', '..', sibling), join(dir, '.stryker-tmp', sibling));
+  return made;
+}
+
+function isLink(path) {
+  try { return lstatSync(path).isSymbolicLink(); } catch { return false; }
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -81,7 +106,7 @@ for (const name of packages) {
     // Stryker rewrites only the package's own tsconfig.json for the sandbox; a nested one (protocol's
     // scripts/) would still extend a path outside it, and vite could not load the tests that import
     // from there. Without it vite uses the package's.
-    ignorePatterns: ['dist', 'bench', 'wasm', '*.tsbuildinfo', 'scripts/tsconfig.json'],
+    ignorePatterns: ['dist', 'bench', 'wasm', '*.tsbuildinfo', 'scripts/tsconfig.json', '/protocol-spec'],
     thresholds: { high: 90, low: 80, break: null },
   };
   const configPath = join(out, `${name}.stryker.json`);
@@ -89,9 +114,15 @@ for (const name of packages) {
   rmSync(report, { force: true });
   const started = Date.now();
   process.stdout.write(`mutation: ${name} (packages/${name}/src, ${concurrency} runners)\n`);
-  const run = spawnSync(process.execPath, [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', configPath], {
-    cwd: dir, stdio: 'inherit', env: { ...process.env, VENN_MUTATION_EXCLUDE: CORES[name].exclude.join(',') },
-  });
+  const links = linkRepositoryPaths(dir);
+  let run;
+  try {
+    run = spawnSync(process.execPath, [join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', configPath], {
+      cwd: dir, stdio: 'inherit', env: { ...process.env, VENN_MUTATION_EXCLUDE: CORES[name].exclude.join(',') },
+    });
+  } finally {
+    for (const path of links) unlinkSync(path);
+  }
   if (run.status !== 0) {
     process.stderr.write(`mutation: stryker failed on ${name} (exit ${run.status ?? run.signal})\n`);
     process.exit(1);
