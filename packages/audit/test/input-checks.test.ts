@@ -1,0 +1,62 @@
+/**
+ * The shared input checks (src/internal/bytes.ts) through the public API: non-negative safe
+ * integers for timestamps, indices and receipts (ValidationError `invalid-integer`), and byte
+ * equality that refuses a prefix (an aborted leaf with an empty attempt hash while the bundle holds
+ * frames). Each test asserts the error class and its code, or the verifier's check and party.
+ */
+import { ValidationError } from '@venn/errors';
+import { describe, expect, it } from 'vitest';
+import { MemoryLogStorage, MerkleLog, encodeExportedLog, signTreeHead, verifyTranscriptBundle } from '../src/index.js';
+import { auditRoster, digest, exportBundle, keys, playRound } from './round-harness.js';
+
+function expectCode(action: () => unknown, code: string): void {
+  let caught: unknown;
+  try {
+    action();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ValidationError);
+  expect((caught as ValidationError).code).toBe(code);
+}
+
+describe('non-negative safe integers', () => {
+  const log = new MerkleLog(new MemoryLogStorage());
+  log.append(new TextEncoder().encode('leaf 0'));
+
+  it.each([-1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '7', null])('a timestamp of %s is refused with invalid-integer', (value) => {
+    expectCode(() => log.treeHead(value as number), 'invalid-integer');
+  });
+
+  it('0 and 2^53 − 1 are accepted as timestamps', () => {
+    expect(log.treeHead(0)).toMatchObject({ size: 1, timestamp: 0 });
+    expect(log.treeHead(2 ** 53 - 1)).toMatchObject({ size: 1, timestamp: 2 ** 53 - 1 });
+  });
+
+  it('a negative or fractional index is refused with invalid-integer, not read', () => {
+    expectCode(() => log.leaf(-1), 'invalid-integer');
+    expectCode(() => log.inclusionProof(0.5, 1), 'invalid-integer');
+    expectCode(() => log.consistencyProof(-1, 1), 'invalid-integer');
+  });
+
+  it('a peer head receipt with a negative opening time or leaf index does not encode', () => {
+    const head = signTreeHead(log.treeHead(1000), 'lab-b', keys.responder.secretKey.slice());
+    const base = { logId: 'lab-a', leaves: [], heads: [], peerHeads: [{ peerId: 'lab-b', head, opened: 5, leafIndex: 0 }] };
+    expect(encodeExportedLog(base)).toBeInstanceOf(Uint8Array);
+    expectCode(() => encodeExportedLog({ ...base, peerHeads: [{ ...base.peerHeads[0]!, opened: -5 }] }), 'invalid-integer');
+    expectCode(() => encodeExportedLog({ ...base, peerHeads: [{ ...base.peerHeads[0]!, leafIndex: -1 }] }), 'invalid-integer');
+  });
+});
+
+describe('byte equality refuses a prefix', () => {
+  it('an aborted leaf with an empty attempt hash, while the bundle holds frames, fails the transcript check', () => {
+    const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
+    const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
+    const played = playRound({ elements: { initiator: a, responder: b }, policy: { responder: { maxPeerSetSize: 4 } } });
+    expect(played.results.responder).toMatchObject({ status: 'aborted', reason: 'set-too-large' });
+    expect(verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster()).checks.find((check) => check.name === 'transcript')!.status).toBe('pass');
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder', { leaf: { transcriptHash: new Uint8Array(0) } }), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'transcript', status: 'fail', party: 'exporter', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/^lab-b's leaf misstates the attempt: the attempt hash recomputed from the frames \([0-9a-f]{16}…\) differs from the one logged \(none…\)$/);
+  });
+});

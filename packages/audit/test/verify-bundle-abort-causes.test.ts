@@ -1,0 +1,66 @@
+/**
+ * ABORT causes the bundle can show (audit.md §9.1 check 19, SPEC §6.3): in cardinality mode a
+ * prover aborts with bad-point when the peer's BLINDED points sum to the identity. The verifier
+ * recomputes that sum: such an ABORT is founded (no party blamed), while the same code against a
+ * list that sums to a usable element, or in intersection mode, blames the party that aborted.
+ */
+import { scalarMult } from '@venn/crypto';
+import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
+import { describe, expect, it } from 'vitest';
+import { verifyTranscriptBundle } from '../src/index.js';
+import { auditRoster, digest, exportBundle, playRound, type InFlight } from './round-harness.js';
+
+const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
+const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
+/** l − 1, little-endian: multiplying by it negates a ristretto255 element. */
+const minusOne = Uint8Array.from(Buffer.from('ecd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex'));
+
+/** The responder's BLINDED chunk rewritten as pairs (P, −P): its points sum to the identity. */
+function cancellingBlinded(message: InFlight): Uint8Array {
+  if (message.from !== 'responder' || message.kind !== 'blinded') return message.bytes;
+  const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'blinded' }>;
+  const points = chunk.points.slice();
+  for (let i = 0; i + 1 < points.length / 32; i += 2) points.set(scalarMult(minusOne, points.subarray(i * 32, i * 32 + 32)), (i + 1) * 32);
+  return encodeMessage({ ...chunk, points });
+}
+
+describe('an ABORT bad-point over BLINDED points that sum to the identity', () => {
+  it('is founded in cardinality mode: the round is aborted and no party is at fault', () => {
+    const played = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality', intercept: cancellingBlinded });
+    expect(played.results.initiator).toMatchObject({ status: 'aborted', reason: 'bad-point' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster());
+    expect(report.failure).toMatchObject({ name: 'completed', status: 'fail', party: null, member: null });
+    expect(report.failure!.detail).toBe('the round was aborted: lab-a logged reason bad-point, ended by the initiator; lab-a sent ABORT bad-point');
+    expect(report.checks.filter((check) => check.status === 'fail').map((check) => check.name)).toEqual(['completed']);
+  });
+
+  it('is unfounded when the points sum to a usable element: the party that aborted is at fault', () => {
+    const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
+    const bundle = exportBundle(honest, 'responder');
+    // The initiator's FINISH replaced by an ABORT bad-point, as the responder recorded it.
+    const frames = bundle.initiator.frames.map((frame) => {
+      const message = decodeMessage(frame);
+      return message.kind === 'finish' ? encodeMessage({ kind: 'abort', roundId: message.roundId, reason: 'bad-point', detail: '' }) : frame;
+    });
+    const report = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, frames } }, auditRoster());
+    const completed = report.checks.find((check) => check.name === 'completed')!;
+    expect(completed).toMatchObject({ status: 'fail', party: 'initiator', member: 'lab-a' });
+    expect(completed.detail).toMatch(/; the bundle shows no bad-point by lab-b$/);
+  });
+});
+
+describe('a cardinality PROOF over BLINDED points that sum to the identity', () => {
+  it('fails the proof check against the party whose points sum to no usable element: the prover should have aborted', () => {
+    const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
+    const bundle = exportBundle(honest, 'initiator');
+    const frames = bundle.responder.frames.map((frame) => {
+      const message = decodeMessage(frame);
+      return message.kind === 'blinded' ? cancellingBlinded({ from: 'responder', kind: 'blinded', bytes: frame }) : frame;
+    });
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
+    const proof = report.checks.find((check) => check.name === 'proof-initiator')!;
+    expect(proof).toMatchObject({ status: 'fail', party: 'responder', member: 'lab-b' });
+    expect(proof.detail).toMatch(/^lab-b's BLINDED points sum to no usable element \(.+\); lab-a should have aborted \[bad-point\]$/);
+    expect(report.failure).toMatchObject({ name: 'transcript', party: 'exporter' });
+  });
+});
