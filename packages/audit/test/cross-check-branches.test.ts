@@ -241,7 +241,7 @@ describe('heads of one size with different roots', () => {
     });
     const report = crossCheckLogs(a.exported(), { ...b.exported(), peerHeads: [...b.received, ...forks.map((head) => ({ peerId: 'lab-a', head, opened: null, leafIndex: null }))] }, roster);
     const twins = report.issues.filter((issue) => issue.kind === 'split-view' && issue.detail.includes('two heads of size 9'));
-    expect(twins).toEqual([{ kind: 'split-view', lab: 'lab-a', detail: 'lab-a signed two heads of size 9 with different roots (held by lab-b and lab-b)' }]);
+    expect(twins).toEqual([{ kind: 'split-view', lab: 'lab-a', detail: 'lab-a signed two heads of size 9 with different roots (both held by lab-b)' }]);
   });
 
   it('two held heads of one size with the same root are no issue', () => {

@@ -154,7 +154,7 @@ function verifyHeads(owner: LogView, holder: LogView, roster: AuditRoster, issue
       if (first === undefined) bySize.set(head.size, { root: head.root, from, reported: false });
       else if (!first.reported && !bytesEqual(first.root, head.root)) {
         first.reported = true;
-        issues.push({ kind: 'split-view', lab: id, detail: `${id} signed two heads of size ${head.size} with different roots (held by ${first.from} and ${from})` });
+        issues.push({ kind: 'split-view', lab: id, detail: `${id} signed two heads of size ${head.size} with different roots (${first.from === from ? `both held by ${from}` : `held by ${first.from} and ${from}`})` });
       }
     }
   }

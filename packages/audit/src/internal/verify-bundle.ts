@@ -220,7 +220,7 @@ function checkAttemptRecord(checks: Checks, bundle: TranscriptBundle, record: Ro
     checks.fail('transcript', 'exporter', `${bundle.exporter}'s leaf misstates the attempt: ${mismatches.join('; ')}`);
     return;
   }
-  checks.pass('transcript', `attempt hash ${hex(accounts.attemptHash).slice(0, 16) || '(none: no frame)'}… recomputed from the frames equals the logged one; the initiator asked for ${accounts.initiatorSetSize ?? 'no'} evaluations and received ${accounts.responderEvaluations}, the responder asked for ${accounts.responderSetSize ?? 'no'} and received ${accounts.initiatorEvaluations}; ended by the ${record.endedBy ?? 'nobody'}`);
+  checks.pass('transcript', `attempt hash ${hex(accounts.attemptHash).slice(0, 16) || '(none: no frame)'}… recomputed from the frames equals the logged one; the initiator ${askedFor(accounts.initiatorSetSize)} and received ${accounts.responderEvaluations}, the responder ${askedFor(accounts.responderSetSize)} and received ${accounts.initiatorEvaluations}; ended by the ${record.endedBy ?? 'nobody'}`);
 }
 
 /** SPEC §7.3 TH_final (§13.5 over twelve streams for an epoch round) with the two LABELS stream digests given rather than hashed. */
@@ -354,7 +354,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     summary.claims[role] = party.finish?.intersectionSize ?? null;
     summary.aborts[role] = party.abort?.reason ?? null;
     if (party.violation === null) {
-      checks.pass(`messages-${role}`, `${party.messages.length} frames in order: OFFER, ${party.blinded.length} BLINDED, ${party.evaluated.length} EVALUATED, ${party.proof === undefined ? 'no' : 'a'} PROOF, ${party.finish === undefined ? 'no' : 'a'} FINISH${party.abort === undefined ? '' : `, ABORT ${party.abort.reason}`}`);
+      checks.pass(`messages-${role}`, `${party.messages.length} frame${party.messages.length === 1 ? '' : 's'} in order: ${party.offer === undefined ? 'no' : 'an'} OFFER, ${party.blinded.length} BLINDED, ${party.evaluated.length} EVALUATED, ${party.proof === undefined ? 'no' : 'a'} PROOF, ${party.finish === undefined ? 'no' : 'a'} FINISH${party.abort === undefined ? '' : `, ABORT ${party.abort.reason}`}`);
     } else {
       checks.fail(`messages-${role}`, role, `${party.id} ${party.violation}`);
     }
@@ -859,4 +859,9 @@ function finish(checks: Checks, summary: MutableSummary, skipReason: string | nu
   const ordered = BUNDLE_CHECKS.map((name) => checks.list.find((check) => check.name === name)!);
   const failure = ordered.find((check) => check.status === 'fail') ?? null;
   return { valid: failure === null, failure, checks: ordered, summary };
+}
+
+/** What a party's OFFER asked for, as the transcript check reports it: its `n`, or no OFFER recorded. */
+function askedFor(setSize: number | null | undefined): string {
+  return setSize === null || setSize === undefined ? 'recorded no OFFER (so asked for no evaluations)' : `asked for ${setSize} evaluation${setSize === 1 ? '' : 's'}`;
 }
