@@ -6,7 +6,7 @@
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ed25519KeyPairFromSeed, ready, type Rng } from '@venn/crypto';
 import { createRound, ownSetFromDigests, type EpochRoundInput, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
-import type { LabelField, LabelValues, MessageKind, Mode } from '@venn/wire';
+import { decodeMessage, encodeMessage, type LabelField, type LabelValues, type Message, type MessageKind, type Mode } from '@venn/wire';
 import {
   MemoryLogStorage,
   attemptAccounts,
@@ -229,4 +229,18 @@ export function exportBundle(played: PlayedRound, exporter: Role, options: Expor
     inclusionProof: log.inclusionProof(index, treeHead.size),
     messages: played.records[exporter],
   });
+}
+
+/** Replaces point `index` of the first EVALUATED chunk `from` sends with another valid point. */
+export function wrongEvaluation(from: 'initiator' | 'responder', index = 2): (message: InFlight) => Uint8Array {
+  let done = false;
+  return (message) => {
+    if (done || message.from !== from || message.kind !== 'evaluated') return message.bytes;
+    done = true;
+    const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'evaluated' }>;
+    const points = chunk.points.slice();
+    // Another evaluation of the same chunk: a valid point, just not the right one at this position.
+    points.set(chunk.points.subarray(0, 32), index * 32);
+    return encodeMessage({ ...chunk, points });
+  };
 }

@@ -4,26 +4,12 @@
  * rounds are deterministic (seeded randomness, fixed keys and clock), so every hash prefix, count
  * and date is fixed; a change to any check's verdict or wording shows here.
  */
-import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { verifyTranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, playRound, type InFlight } from './round-harness.js';
+import { auditRoster, digest, exportBundle, playRound, wrongEvaluation } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
-
-/** Replaces point `index` of the first EVALUATED chunk `from` sends with another valid point. */
-function wrongEvaluation(from: 'initiator' | 'responder', index = 2): (message: InFlight) => Uint8Array {
-  let done = false;
-  return (message) => {
-    if (done || message.from !== from || message.kind !== 'evaluated') return message.bytes;
-    done = true;
-    const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'evaluated' }>;
-    const points = chunk.points.slice();
-    points.set(chunk.points.subarray(0, 32), index * 32);
-    return encodeMessage({ ...chunk, points });
-  };
-}
 
 describe('whole reports', () => {
   it("a valid intersection round exported by the initiator: every check passes and says what it checked", () => {

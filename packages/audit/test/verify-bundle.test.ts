@@ -16,7 +16,7 @@ import {
   type BundleReport,
   type TranscriptBundle,
 } from '../src/index.js';
-import { adHocRoundId, auditRoster, digest, exportBundle, hourlySchedule, ids, keys, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
+import { adHocRoundId, auditRoster, digest, exportBundle, hourlySchedule, ids, keys, playRound, seededRng, wrongEvaluation, type PlayedRound } from './round-harness.js';
 
 const status = (report: BundleReport): Record<string, string> => Object.fromEntries(report.checks.map((check) => [check.name, check.status]));
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
@@ -123,20 +123,6 @@ describe('valid rounds verify from either party\'s bundle', () => {
     expect(report.failure).toMatchObject({ name: 'slot', party: 'initiator', member: 'lab-a' });
   });
 });
-
-/** Replaces point `index` of the first EVALUATED chunk `from` sends with another valid point. */
-function wrongEvaluation(from: 'initiator' | 'responder', index = 2): (message: InFlight) => Uint8Array {
-  let done = false;
-  return (message) => {
-    if (done || message.from !== from || message.kind !== 'evaluated') return message.bytes;
-    done = true;
-    const chunk = decodeMessage(message.bytes) as Extract<Message, { kind: 'evaluated' }>;
-    const points = chunk.points.slice();
-    // Another evaluation of the same chunk: a valid point, just not the right one at this position.
-    points.set(chunk.points.subarray(0, 32), index * 32);
-    return encodeMessage({ ...chunk, points });
-  };
-}
 
 describe('fault injection: one wrong evaluation', () => {
   for (const cheater of ['initiator', 'responder'] as const) {

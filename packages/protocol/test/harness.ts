@@ -1,7 +1,9 @@
 /** Test harness: two rounds wired back to back, with optional interception of frames in flight. */
 import { ed25519KeyPairFromSeed, ready } from '@venn/crypto';
+import { VennError } from '@venn/errors';
 import { createRound, ownSetFromDigests, type Round, type RoundOptions, type RoundPolicy, type Role } from '@venn/protocol';
 import type { LabelValues, MessageKind } from '@venn/wire';
+import { expect } from 'vitest';
 import { seededRng } from '../scripts/seeded-rng.js';
 
 await ready();
@@ -128,4 +130,15 @@ export function pair(
     initiator: createRound(options('initiator', initiatorElements, { ...overrides.both, ...overrides.initiator })),
     responder: createRound(options('responder', responderElements, { ...overrides.both, ...overrides.responder })),
   };
+}
+
+/** Runs `call`, expects it to throw a VennError, and returns it (for its class, code and cause). */
+export function thrown(call: () => unknown): VennError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(VennError);
+    return error as VennError;
+  }
+  throw new Error('expected a throw');
 }

@@ -8,7 +8,7 @@
  * `fault`, `code` and which failure they report (length, malformed pi, or a pi that does not verify).
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { CryptoError, InternalError, ValidationError, VennError } from '@venn/errors';
+import { CryptoError, InternalError, ValidationError } from '@venn/errors';
 import { randomScalar, ready, scalarBaseMult, scalarMultPacked } from '@venn/crypto';
 import {
   generateChunkProof,
@@ -20,19 +20,9 @@ import {
 } from '@venn/protocol';
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../scripts/seeded-rng.js';
+import { thrown } from './harness.js';
 
 await ready();
-
-/** Runs `call`, expects it to throw, and returns the error. */
-function thrown(call: () => unknown): VennError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(VennError);
-    return error as VennError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** The proof module's own guard fired: its class and code, no cause, and the field it names. */
 function expectGuard(call: () => unknown, field: string): void {

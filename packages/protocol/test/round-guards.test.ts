@@ -9,20 +9,10 @@ import { InternalError, ProtocolError, ValidationError, VennError } from '@venn/
 import { createRound, type AbortedResult, type Phase, type Round, type TranscriptRecord } from '@venn/protocol';
 import { MAX_ABORT_DETAIL_BYTES, decodeMessage } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { digest, options, pair } from './harness.js';
+import { digest, options, pair, thrown } from './harness.js';
 
 const setA = ['s1', 'a1', 'a2'].map(digest);
 const setB = ['s1', 'b1'].map(digest);
-
-function thrown(call: () => unknown): VennError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(VennError);
-    return error as VennError;
-  }
-  throw new Error('expected a throw');
-}
 
 function aborted(round: Round): AbortedResult {
   const result = round.result;

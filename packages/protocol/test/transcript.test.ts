@@ -26,6 +26,7 @@ import {
   type TranscriptKind,
 } from '@venn/protocol';
 import { describe, expect, it } from 'vitest';
+import { thrown } from './harness.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -132,13 +133,9 @@ describe('stream digests and transcript hashes (SPEC §7.3)', () => {
 
 describe('closed streams', () => {
   function closedError(call: () => void): InternalError {
-    try {
-      call();
-    } catch (error) {
-      expect(error).toBeInstanceOf(InternalError);
-      return error as InternalError;
-    }
-    throw new Error('expected a throw');
+    const error = thrown(call);
+    expect(error).toBeInstanceOf(InternalError);
+    return error as InternalError;
   }
 
   it('a stream whose digest was taken refuses another message with transcript-closed, naming the stream', () => {
