@@ -315,6 +315,8 @@ const cases = {
       { canonical: '255.255.255.0/24', hygiene: NU('ipv4-broadcast'), inputs: ['255.255.255.255'] },
       { canonical: '192.168.1.0/24', hygiene: NU('ipv4-private'), inputs: ['192.168.1.77'] },
       { canonical: '1.2.3.0/24', inputs: ['1.2.3.4'] },
+      // §7.4 step 6: the all-zero network is the canonical form of 0.0.0.1, so it is accepted again.
+      { canonical: '0.0.0.0/24', hygiene: NU('ipv4-this-network'), inputs: ['0.0.0.1', '0.0.0.255', '0.0.0.0/24', '0.0.0.9/24', '::ffff:0.0.0.7'] },
     ],
     distinct: [
       { note: 'third octet', pair: [['192.0.2.1', '192.0.2.0/24'], ['192.0.3.1', '192.0.3.0/24']] },
@@ -328,7 +330,9 @@ const cases = {
       ['192.0.2.0/24/24', 'ip-syntax'],
       ['192.0.2', 'ip-syntax'],
       ['127.0.0.1', 'ip-loopback'],
-      ['0.0.0.0/24', 'ip-unspecified'],
+      ['0.0.0.0', 'ip-unspecified'],
+      ['::ffff:0.0.0.0', 'ip-unspecified'],
+      ['127.0.0.0/24', 'ip-loopback', 'a network written with its prefix length is still checked for loopback'],
       ['2001::/', 'ip-syntax', 'order: the prefix-length syntax is checked before the address family'],
       ['2001::/24', 'ip-family', 'order: the family is checked before the prefix-length value'],
       ['2001::/064', 'ip-syntax'],
@@ -351,6 +355,8 @@ const cases = {
       { canonical: '2001:db8:85a3::/64', inputs: ['2001:0db8:85a3:0000:0000:8a2e:0370:7334'] },
       { canonical: '2a00:1450:4001:81c::/64', inputs: ['2a00:1450:4001:81c::200e'] },
       { canonical: '2001:db8:a:b::/64', inputs: ['2001:db8:a:b:c:d:e:f'] },
+      // §7.4 step 6: the all-zero network is the canonical form of ::a and ::192.0.2.1, so it is accepted again.
+      { canonical: '::/64', hygiene: NU('ipv6-ipv4-embedded'), inputs: ['::a', '::2', '::192.0.2.1', '::/64', '::5/64', '0:0:0:0:ffff::'] },
     ],
     distinct: [
       { note: 'fourth group', pair: [['2001:db8:1:2::1', '2001:db8:1:2::/64'], ['2001:db8:1:3::1', '2001:db8:1:3::/64']] },
@@ -362,6 +368,8 @@ const cases = {
       ['2001:db8::/128', 'ip-prefix-length'],
       ['::1', 'ip-loopback'],
       ['::', 'ip-unspecified'],
+      ['0:0:0:0:0:0:0:0', 'ip-unspecified'],
+      ['::1/64', 'ip-loopback', 'a network written with its prefix length is still checked for loopback'],
       ['2001:db8::1%eth0', 'ip-syntax'],
       ['2001:db8::g', 'ip-syntax'],
       ['127.0.0.1', 'ip-family', 'order: the family is checked before loopback'],

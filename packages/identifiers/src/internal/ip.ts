@@ -111,14 +111,19 @@ function parseAddress(kind: IpKind, input: string, text: string): Address {
   return { family: 4, v4 };
 }
 
-function checkHost(kind: IpKind, input: string, address: Address): void {
+/**
+ * `network` is true when a prefix kind's value carries its prefix length: it then names a network,
+ * and the all-zero network (`0.0.0.0/24`, `::/64`, the canonical form of `0.0.0.1` and of
+ * `::192.0.2.1`) is not the unspecified address. Loopback is checked either way.
+ */
+function checkHost(kind: IpKind, input: string, address: Address, network = false): void {
   if (address.family === 4) {
-    if (address.v4 === 0) reject(kind, 'ip-unspecified', input, 'the unspecified address identifies no client');
+    if (address.v4 === 0 && !network) reject(kind, 'ip-unspecified', input, 'the unspecified address identifies no client');
     if (Math.floor(address.v4 / 0x1000000) === 127) reject(kind, 'ip-loopback', input, 'a loopback address (127.0.0.0/8) identifies no client');
     return;
   }
   const high = address.groups.slice(0, 7).every((group) => group === 0);
-  if (high && address.groups[7] === 0) reject(kind, 'ip-unspecified', input, 'the unspecified address identifies no client');
+  if (high && address.groups[7] === 0 && !network) reject(kind, 'ip-unspecified', input, 'the unspecified address identifies no client');
   if (high && address.groups[7] === 1) reject(kind, 'ip-loopback', input, 'the loopback address ::1 identifies no client');
 }
 
@@ -154,7 +159,7 @@ export function canonicalIp(kind: IpKind, trimmed: string): string {
   if (prefixText !== undefined && Number(prefixText) !== prefixLength) {
     reject(kind, 'ip-prefix-length', trimmed, `expected prefix length /${prefixLength}, got /${prefixText}`);
   }
-  checkHost(kind, trimmed, address);
+  checkHost(kind, trimmed, address, prefixText !== undefined);
   // Clear the host bits.
   const network: Address =
     address.family === 4
