@@ -32,6 +32,8 @@ export default defineConfig({
     reporters: ['default', new SummaryLine()],
     // Builds packages/node and bundles the CLI once, for the tests that run it as a process.
     globalSetup: ['test/global-setup.ts'],
+    // Property tests (fast-check) start from a fixed seed; FC_SEED changes it (the file says how).
+    setupFiles: ['test/fast-check-seed.ts'],
     // Two files at a time even on a two-core machine (the default would be one): most files wait
     // on real daemons, sockets and child processes rather than on the CPU.
     maxWorkers: 2,
