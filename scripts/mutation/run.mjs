@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run mutation -- [--package wire,protocol,audit,crypto] [--concurrency N] [--mutate GLOB] [--out DIR]
+ * npm run mutation -- [--package wire,protocol,audit,crypto] [--concurrency N] [--mutate GLOB] [--out DIR] [--incremental]
  *
  * Mutation testing of the security-critical cores with StrykerJS and its vitest runner. Each
  * package's TypeScript sources are mutated and run against that package's own tests (the
@@ -9,6 +9,11 @@
  * definition). Reports go to build-output/mutation/ (or --out): PACKAGE.json (Stryker's
  * mutation-testing report) and PACKAGE-survivors.txt (each surviving or uncovered mutant: file,
  * line, mutator, replacement).
+ *
+ * --incremental keeps Stryker's incremental file (OUT/PACKAGE-incremental.json) and reuses the
+ * result of every mutant whose code and covering tests are unchanged since the run that wrote it:
+ * after adding tests, only the mutants they cover run again. A score to quote comes from a run
+ * without it, or states that it was incremental.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -62,11 +67,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: String(Math.max(1, cpus().length)) },
     mutate: { type: 'string' },
     out: { type: 'string', default: join(root, 'build-output', 'mutation') },
+    incremental: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write(`usage: npm run mutation -- [--package ${Object.keys(CORES).join(',')}] [--concurrency N] [--mutate GLOB,...] [--out DIR]\n`);
+  process.stdout.write(`usage: npm run mutation -- [--package ${Object.keys(CORES).join(',')}] [--concurrency N] [--mutate GLOB,...] [--out DIR] [--incremental]\n`);
   process.exit(0);
 }
 const packages = values.package.split(',').filter((name) => name !== '');
@@ -108,12 +114,13 @@ for (const name of packages) {
     // from there. Without it vite uses the package's.
     ignorePatterns: ['dist', 'bench', 'wasm', '*.tsbuildinfo', 'scripts/tsconfig.json', '/protocol-spec'],
     thresholds: { high: 90, low: 80, break: null },
+    ...(values.incremental ? { incremental: true, incrementalFile: join(out, `${name}-incremental.json`) } : {}),
   };
   const configPath = join(out, `${name}.stryker.json`);
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   rmSync(report, { force: true });
   const started = Date.now();
-  process.stdout.write(`mutation: ${name} (packages/${name}/src, ${concurrency} runners)\n`);
+  process.stdout.write(`mutation: ${name} (packages/${name}/src, ${concurrency} runners${values.incremental ? ', incremental' : ''})\n`);
   const links = linkRepositoryPaths(dir);
   let run;
   try {
