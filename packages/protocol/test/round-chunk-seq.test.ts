@@ -220,3 +220,66 @@ describe('REMOVED (epoch rounds): a seq beyond the declared removals', () => {
     expectAbort(run.responder, run.initiator, 'unexpected-message', /^REMOVED arrived after 0 of the peer's 1 BLINDED chunks$/);
   });
 });
+
+describe('REMOVED over two chunks (more than 4,096 removals)', () => {
+  const pool = (i: number): Uint8Array => element('two-chunks', i);
+  const many = Array.from({ length: 4100 }, (_, i) => i);
+
+  /** a holds 0..4099 and b holds 0, 1, 4099, 4200; in round 1 a keeps 4098, 4099 and adds 5000, removing 4,098 elements: a chunk of 4,096 and one of 2. */
+  function twoChunkRemoval(intercept?: (m: InFlight) => Uint8Array[]) {
+    const a = new EpochParty('initiator', 'two-chunks-a');
+    const b = new EpochParty('responder', 'two-chunks-b');
+    const lists = { initiator: many.map(pool), responder: [0, 1, 4099, 4200].map(pool) };
+    const first = runEpochRound(a, b, lists);
+    expect(first.results.initiator?.intersectionSize).toBe(3);
+    return runEpochRound(a, b, { initiator: [4098, 4099, 5000].map(pool), responder: lists.responder }, intercept === undefined ? {} : { pump: { intercept } });
+  }
+
+  it('an honest round completes with the right intersection, the stream\'s order checked across the chunk boundary', () => {
+    const sizes: number[] = [];
+    const run = twoChunkRemoval((m) => {
+      if (m.from === 'initiator' && m.kind === 'removed') sizes.push((decodeMessage(m.bytes) as Extract<Message, { kind: 'removed' }>).points.length / 32);
+      return [m.bytes];
+    });
+    expect(sizes).toEqual([4096, 2]);
+    expect(run.results.initiator?.intersectionSize).toBe(1);
+    expect(run.results.responder?.intersectionSize).toBe(1);
+  });
+
+  it('the first value of chunk 1 below the last of chunk 0 is bad-removal', () => {
+    let held: Extract<Message, { kind: 'removed' }> | undefined;
+    const run = twoChunkRemoval((m) => {
+      if (m.from !== 'initiator' || m.kind !== 'removed') return [m.bytes];
+      const chunk = decodeMessage(m.bytes) as Extract<Message, { kind: 'removed' }>;
+      if (chunk.seq === 0) {
+        held = chunk;
+        return [];
+      }
+      // Swap the values either side of the boundary: each chunk stays ascending inside.
+      const zero = Buffer.concat([held!.points.subarray(0, 4095 * 32), chunk.points.subarray(0, 32)]);
+      const one = Buffer.concat([held!.points.subarray(4095 * 32), chunk.points.subarray(32)]);
+      return [encodeMessage({ ...held!, points: zero }), encodeMessage({ ...chunk, points: one })];
+    });
+    const result = expectAbort(run.responder, run.initiator, 'bad-removal', /^REMOVED chunk 1 value 0 is not above the value before it/);
+    expect(result.evaluationsSent).toBe(0);
+  });
+});
+
+describe('LABELS: a repeated chunk', () => {
+  it('LABELS chunk 0 sent twice before the last chunk is duplicate-chunk', () => {
+    // 600 matches with a label: a chunk of 512 entries (not the last) and one of 88.
+    const shared = Array.from({ length: 600 }, (_, i) => digest(`labelled-${i}`));
+    const labels = shared.map((_, i) => ({ reason: `r${i}` }));
+    const { initiator, responder } = pair(shared, shared, { both: { policy: policy({ labelFields: ['reason'] }) }, initiator: { labels } });
+    const sent: number[] = [];
+    pump(initiator, responder, {
+      intercept: rewriteFirst('initiator', 'labels', (m, bytes) => {
+        const chunk = m as Extract<Message, { kind: 'labels' }>;
+        sent.push(chunk.seq, chunk.entries.length, Number(chunk.end));
+        return [bytes, bytes];
+      }),
+    });
+    expect(sent).toEqual([0, 512, 0]);
+    expectAbort(responder, initiator, 'duplicate-chunk', /^LABELS chunk 0 arrived twice$/, true);
+  });
+});
