@@ -353,6 +353,78 @@ describe('the holder\'s evidence that the other export is late enough (audit.md 
   });
 });
 
+describe('which evidence settles a missing round (audit.md §10.2)', () => {
+  const SPACING_20H = 20 * 3_600_000;
+  const round3 = Buffer.from(record(3).roundId).toString('hex');
+  const missing = (report: CrossCheckReport): string[] => report.issues.filter((issue) => issue.kind === 'missing-round').map((issue) => issue.roundId!);
+  const pendingRounds = (report: CrossCheckReport): string[] => report.pending.filter((issue) => issue.kind === 'missing-round').map((issue) => issue.roundId!);
+
+  /** Rounds 20 h apart; lab-b logs no leaf for round 3 and exports its first `leaves` leaves, without its own heads. */
+  function omitted(leaves: number): { a: Lab; exportB: ExportedLog } {
+    const { a, b } = federation(6, { spacing: SPACING_20H, leafB: (n, leaf) => (n === 3 ? null : leaf) });
+    const exported = b.exported();
+    return { a, exportB: { ...exported, leaves: exported.leaves.slice(0, leaves), heads: [] } };
+  }
+
+  it('a head larger than the export is no evidence, however late lab-a received it', () => {
+    // lab-b's export holds rounds 0-2. Its head of size 4, received in round 5's session (40 h after
+    // round 3), is not in that export; the covered head of size 3 arrived in round 3's own session.
+    const { a, exportB } = omitted(3);
+    expect(a.received.filter((entry) => entry.peerId === 'lab-b').map((entry) => [entry.head.size, entry.opened])).toEqual([
+      [1, record(1, {}, SPACING_20H).timestamp - 5000], [2, record(2, {}, SPACING_20H).timestamp - 5000], [3, record(3, {}, SPACING_20H).timestamp - 5000],
+      [4, record(5, {}, SPACING_20H).timestamp - 5000],
+    ]);
+    const report = crossCheckLogs(a.exported(), exportB, roster);
+    expect(missing(report)).toEqual([]);
+    expect(pendingRounds(report)).toContain(round3);
+  });
+
+  it('the latest-opened covered head is the evidence, in whatever order the receipts are listed', () => {
+    const { a, exportB } = omitted(4);
+    const exportA = a.exported();
+    for (const peerHeads of [exportA.peerHeads, [...exportA.peerHeads].reverse()]) {
+      const report = crossCheckLogs({ ...exportA, peerHeads }, exportB, roster);
+      expect(missing(report)).toEqual([round3]);
+      expect(report.issues.find((issue) => issue.kind === 'missing-round')!.detail).toMatch(/received lab-b's head of size 4 in a session it opened at .+, 40\.0 h later/);
+    }
+  });
+
+  it('a covered head opened exactly the settle window after the round is not yet evidence; 1 ms later it is', () => {
+    const { a, exportB } = omitted(4);
+    const exportA = a.exported();
+    const at = (opened: number): CrossCheckReport => crossCheckLogs({ ...exportA, peerHeads: exportA.peerHeads.map((entry) => (entry.peerId === 'lab-b' && entry.head.size === 4 ? { ...entry, opened } : entry)) }, exportB, roster);
+    const window = record(3, {}, SPACING_20H).timestamp + 25 * 3_600_000;
+    expect(missing(at(window))).toEqual([]);
+    expect(pendingRounds(at(window))).toContain(round3);
+    expect(missing(at(window + 1))).toEqual([round3]);
+  });
+
+  describe('lab-a\'s own leaves as evidence, with no head of lab-b held', () => {
+    /** Rounds 30 h apart, lab-b logs no leaf for round 3; lab-a's leaf of round 6 may carry a clock that jumped back. */
+    function leaves(exported: number, round6At?: number): CrossCheckReport {
+      const { a, b } = federation(7, { leafB: (n, leaf) => (n === 3 ? null : leaf), leafA: (n, leaf) => (n === 6 && round6At !== undefined ? { ...leaf, timestamp: round6At } : leaf) });
+      const exportB = b.exported();
+      return crossCheckLogs({ ...a.exported(), peerHeads: [] }, { ...exportB, leaves: exportB.leaves.slice(0, exported), heads: [] }, roster);
+    }
+
+    it('a round lab-b\'s export does not hold is no evidence of when it was taken', () => {
+      // lab-b's export holds rounds 0, 1, 2 and 4; round 4 ended 30 h after round 3, less than the
+      // 49 h the evidence needs. lab-a's rounds 5 and 6 ended later but are not in that export.
+      const report = leaves(4);
+      expect(missing(report)).toEqual([]);
+      expect(pendingRounds(report)).toContain(round3);
+    });
+
+    it('the latest round both logs hold is the evidence, even when a leaf logged after it carries an earlier time', () => {
+      // lab-b's export holds rounds 0-2 and 4-6; round 5 ended 60 h after round 3 and settles it.
+      // lab-a logged round 6 last, but its clock had jumped back to 1 h after round 3.
+      const report = leaves(6, record(3).timestamp + 3_600_000);
+      expect(missing(report)).toEqual([round3]);
+      expect(report.issues.find((issue) => issue.kind === 'missing-round')!.detail).toMatch(/whose attempt lab-a ended at .+, 60\.0 h later$/);
+    });
+  });
+});
+
 describe('no evidence at all', () => {
   it('an empty export of the other lab, and no head of it held: every shared round is pending, none missing', () => {
     const { a } = federation(3);
