@@ -171,8 +171,10 @@ for (const name of packages) {
   const survivors = [];
   let messageTexts = 0;
   let found = 0;
+  let tested = 0;
   for (const [file, { source, mutants }] of Object.entries(result.files)) {
     const texts = messageTextMutants(source, mutants);
+    tested += mutants.length;
     for (const mutant of mutants) {
       // A sampled run counts the drawn mutants only, not the ones inside their ranges.
       if (sampled !== undefined && !sampled.keys.has(reportKey(file, mutant))) continue;
@@ -192,7 +194,7 @@ for (const name of packages) {
   writeFileSync(join(out, `${name}-survivors.txt`), survivors.length === 0 ? '' : `${survivors.join('\n')}\n`);
   const detected = counts.Killed + counts.Timeout;
   const valid = detected + counts.Survived + counts.NoCoverage;
-  const interval = sampled === undefined ? undefined : { of: sampled.of, all: wilson(detected, valid), withoutTexts: wilson(detected, valid - messageTexts) };
+  const interval = sampled === undefined ? undefined : { of: sampled.of, tested, all: wilson(detected, valid), withoutTexts: wilson(detected, valid - messageTexts) };
   rows.push({
     name, ...counts, messageTexts, score: valid === 0 ? 100 : (100 * detected) / valid,
     // The target counts a message-text mutant as equivalent where a test pins the error's code.
@@ -209,6 +211,6 @@ const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i
 process.stdout.write(`\n${format(header)}\n${lines.map(format).join('\n')}\n`);
 for (const row of rows.filter((entry) => entry.interval !== undefined)) {
   const range = ({ low, high }) => `${low.toFixed(1)}–${high.toFixed(1)} %`;
-  process.stdout.write(`${row.name}: a sample of ${row.Killed + row.Timeout + row.Survived + row.NoCoverage + row.CompileError + row.RuntimeError + row.Ignored} of ${row.interval.of} mutants (seed ${values.seed}); 95 % interval of the whole package's score ${range(row.interval.all)}, without message texts ${range(row.interval.withoutTexts)}\n`);
+  process.stdout.write(`${row.name}: a sample of ${row.Killed + row.Timeout + row.Survived + row.NoCoverage + row.CompileError + row.RuntimeError + row.Ignored} of ${row.interval.of} mutants (seed ${values.seed}; ${row.interval.tested} tested, counting those inside the drawn ones' ranges); 95 % interval of the whole package's score ${range(row.interval.all)}, without message texts ${range(row.interval.withoutTexts)}\n`);
 }
 process.stdout.write(`load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} on ${cpus().length} cores; survivors in ${relative(root, out)}/PACKAGE-survivors.txt\n`);

@@ -41,7 +41,7 @@ describe('npm run mutation', () => {
     const row = /^wire +(\d+) +(\d+) +(\d+) +(\d+) /m.exec(run.stdout);
     expect(row).not.toBeNull();
     expect(row!.slice(1, 5).map(Number).reduce((a, b) => a + b, 0)).toBe(3);
-    expect(run.stdout).toMatch(/^wire: a sample of 3 of \d+ mutants \(seed 7\); 95 % interval of the whole package's score \d+\.\d–\d+\.\d %, without message texts \d+\.\d–\d+\.\d %$/m);
+    expect(run.stdout).toMatch(/^wire: a sample of 3 of \d+ mutants \(seed 7; \d+ tested, counting those inside the drawn ones' ranges\); 95 % interval of the whole package's score \d+\.\d–\d+\.\d %, without message texts \d+\.\d–\d+\.\d %$/m);
   }, 300_000);
 
   it('refuses a sample of no mutants, a sample with --mutate, and a seed that is not a number', () => {
