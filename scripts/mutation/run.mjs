@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run mutation -- [--package wire,protocol,audit,crypto] [--concurrency N] [--mutate GLOB] [--out DIR] [--incremental]
+ * npm run mutation -- [--package wire,protocol,audit,crypto] [--concurrency N] [--mutate GLOB] [--out DIR]
  *                       [--sample N [--seed S]]
  *
  * Mutation testing of the security-critical cores with StrykerJS and its vitest runner. Each
@@ -10,11 +10,6 @@
  * definition). Reports go to build-output/mutation/ (or --out): PACKAGE.json (Stryker's
  * mutation-testing report) and PACKAGE-survivors.txt (each surviving or uncovered mutant: file,
  * line, mutator, replacement).
- *
- * --incremental keeps Stryker's incremental file (OUT/PACKAGE-incremental.json) and reuses the
- * result of every mutant whose code and covering tests are unchanged since the run that wrote it:
- * after adding tests, only the mutants they cover run again. A score to quote comes from a run
- * without it, or states that it was incremental.
  *
  * --sample N tests N mutants drawn at random (seed --seed, default 1) from the whole package and
  * prints the score over them with its 95 % interval (sample.mjs): an estimate in minutes where a
@@ -74,14 +69,13 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: String(Math.max(1, cpus().length)) },
     mutate: { type: 'string' },
     out: { type: 'string', default: join(root, 'build-output', 'mutation') },
-    incremental: { type: 'boolean', default: false },
     sample: { type: 'string' },
     seed: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write(`usage: npm run mutation -- [--package ${Object.keys(CORES).join(',')}] [--concurrency N] [--mutate GLOB,...] [--out DIR] [--incremental] [--sample N [--seed S]]\n`);
+  process.stdout.write(`usage: npm run mutation -- [--package ${Object.keys(CORES).join(',')}] [--concurrency N] [--mutate GLOB,...] [--out DIR] [--sample N [--seed S]]\n`);
   process.exit(0);
 }
 const packages = values.package.split(',').filter((name) => name !== '');
@@ -145,14 +139,13 @@ for (const name of packages) {
     // from there. Without it vite uses the package's.
     ignorePatterns: ['dist', 'bench', 'wasm', '*.tsbuildinfo', 'scripts/tsconfig.json', '/protocol-spec'],
     thresholds: { high: 90, low: 80, break: null },
-    ...(values.incremental ? { incremental: true, incrementalFile: join(out, `${name}-incremental.json`) } : {}),
   };
   const configPath = join(out, `${name}.stryker.json`);
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   rmSync(report, { force: true });
   const started = Date.now();
   const sampleNote = sampled === undefined ? '' : `, ${sampled.keys.size} of ${sampled.of} mutants drawn with seed ${values.seed}`;
-  process.stdout.write(`mutation: ${name} (packages/${name}/src, ${concurrency} runners${values.incremental ? ', incremental' : ''}${sampleNote})\n`);
+  process.stdout.write(`mutation: ${name} (packages/${name}/src, ${concurrency} runners${sampleNote})\n`);
   const links = linkRepositoryPaths(dir);
   let run;
   try {
