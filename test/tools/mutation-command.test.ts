@@ -17,10 +17,16 @@ import { listMutants, mutantKey, mutateRange, sampleMutants, wilson } from '../.
 const out = mkdtempSync(join(tmpdir(), 'venn-mutation-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** The count of Stryker's initial test run ("Ran N tests"). */
+const testsRan = (stdout: string): number => Number(/Initial test run succeeded\. Ran (\d+) tests/.exec(stdout)?.[1] ?? NaN);
+let wireTests = NaN;
+
 describe('npm run mutation', () => {
   it('mutates @venn/wire\'s chunking, runs the wire tests against each mutant and reports every mutant killed', async () => {
     const run = spawnSync(process.execPath, [join(repoRoot, 'scripts/mutation/run.mjs'), '--package', 'wire', '--mutate', 'src/internal/chunking.ts', '--concurrency', '1', '--out', out], { encoding: 'utf8', timeout: 240_000 });
     expect(run.status, run.stderr).toBe(0);
+    wireTests = testsRan(run.stdout);
+    expect(wireTests).toBeGreaterThan(100);
     const report = JSON.parse(readFileSync(join(out, 'wire.json'), 'utf8')) as { files: Record<string, { mutants: Array<{ status: string; mutatorName: string }> }> };
     expect(Object.keys(report.files)).toEqual(['src/internal/chunking.ts']);
     const mutants = report.files['src/internal/chunking.ts']!.mutants;
@@ -33,21 +39,25 @@ describe('npm run mutation', () => {
     expect(listed.length).toBe(mutants.length);
   }, 300_000);
 
-  it('--sample draws mutants from the whole package, tests them and counts only them, with the score\'s 95 % interval', () => {
-    const run = spawnSync(process.execPath, [join(repoRoot, 'scripts/mutation/run.mjs'), '--package', 'wire', '--sample', '3', '--seed', '7', '--concurrency', '1', '--out', join(out, 'sample')], { encoding: 'utf8', timeout: 240_000 });
+  it('--sample draws mutants from the whole package, tests them and counts only them, with the score\'s 95 % interval; --exclude is named', () => {
+    const run = spawnSync(process.execPath, [join(repoRoot, 'scripts/mutation/run.mjs'), '--package', 'wire', '--sample', '3', '--seed', '7', '--exclude', 'test/boundaries.test.ts', '--concurrency', '1', '--out', join(out, 'sample')], { encoding: 'utf8', timeout: 240_000 });
     // The run exits 1 if Stryker's report lacks any drawn mutant: the ranges and keys must agree.
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^mutation: wire \(packages\/wire\/src, 1 runners, 3 of \d+ mutants drawn with seed 7\)$/m);
+    // The left-out file's tests did not run.
+    expect(testsRan(run.stdout)).toBeLessThan(wireTests);
+    expect(run.stdout).toMatch(/^mutation: wire \(packages\/wire\/src, 1 runners, 3 of \d+ mutants drawn with seed 7; left out, so the score is a lower bound: test\/boundaries\.test\.ts\)$/m);
     const row = /^wire +(\d+) +(\d+) +(\d+) +(\d+) /m.exec(run.stdout);
     expect(row).not.toBeNull();
     expect(row!.slice(1, 5).map(Number).reduce((a, b) => a + b, 0)).toBe(3);
     expect(run.stdout).toMatch(/^wire: a sample of 3 of \d+ mutants \(seed 7; \d+ tested, counting those inside the drawn ones' ranges\); 95 % interval of the whole package's score \d+\.\d–\d+\.\d %, without message texts \d+\.\d–\d+\.\d %$/m);
   }, 300_000);
 
-  it('refuses a sample of no mutants, a sample with --mutate, and a seed that is not a number', () => {
+  it('refuses a sample of no mutants, a sample with --mutate, a seed that is not a number, and --exclude of what is not a test file of the package', () => {
     const refuse = (args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'scripts/mutation/run.mjs'), '--package', 'wire', ...args, '--out', out], { encoding: 'utf8' });
     expect(refuse(['--sample', '0']).stderr).toBe('mutation: "--sample" expected a positive integer, got "0"\n');
     expect(refuse(['--sample', '4', '--mutate', 'src/index.ts']).stderr).toBe('mutation: "--sample" draws from the whole package; it cannot be combined with "--mutate"\n');
+    expect(refuse(['--exclude', 'src/index.ts']).stderr).toBe('mutation: "--exclude" expected test files inside the package (test/NAME.test.ts), got "src/index.ts"\n');
+    expect(refuse(['--exclude', 'test/no-such.test.ts']).stderr).toBe('mutation: "--exclude" names test/no-such.test.ts, which packages/wire does not have\n');
     const seed = refuse(['--sample', '4', '--seed', 'x']);
     expect(seed.status).toBe(2);
     expect(seed.stderr).toBe('mutation: "--seed" expected a non-negative integer, got "x"\n');
