@@ -50,3 +50,25 @@ describe('argument names in refusals', () => {
     expect(error.message.startsWith(`"${field}" expected`)).toBe(true);
   });
 });
+
+describe('point refusals say what was wrong with the point', () => {
+  it('the identity is refused as the identity, naming the field', () => {
+    try {
+      decodePoint(new Uint8Array(32), 'K');
+      throw new Error('expected the identity to be refused');
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('identity-element');
+      expect((error as Error).message).toBe('"K" expected a non-identity ristretto255 element, got the identity');
+    }
+  });
+
+  it('bytes that do not decode are refused as non-canonical, naming the field', () => {
+    try {
+      decodePoint(new Uint8Array(32).fill(0xff), 'K');
+      throw new Error('expected the bytes to be refused');
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('non-canonical-point');
+      expect((error as Error).message).toBe('"K" expected a canonical ristretto255 encoding (RFC 9496 §4.3.1), got bytes that do not decode');
+    }
+  });
+});
