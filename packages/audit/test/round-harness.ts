@@ -5,6 +5,7 @@
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ed25519KeyPairFromSeed, ready, type Rng } from '@venn/crypto';
+import { expect } from 'vitest';
 import { createRound, ownSetFromDigests, type EpochRoundInput, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type LabelField, type LabelValues, type Message, type MessageKind, type Mode } from '@venn/wire';
 import {
@@ -15,6 +16,7 @@ import {
   encodeRoundRecord,
   signTreeHead,
   type AuditRoster,
+  type BundleReport,
   type RecordedMessage,
   type RoundRecord,
   type TranscriptBundle,
@@ -77,6 +79,24 @@ export const hourlySchedule: AuditRoster['schedule'] = {
     return Buffer.compare(score(low), score(high)) <= 0 ? low : high;
   },
 };
+
+const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+
+/** node.md §10.2: the round id of round `index` of an epoch. */
+export function epochRoundId(epochId: Uint8Array, index: number): Uint8Array {
+  return sha256(Buffer.concat([encoder.encode('venn/epoch-round-id/v1'), Uint8Array.of(0), epochId, u32(index)]));
+}
+
+/** The hourly schedule with epoch round ids. */
+export const epochSchedule: AuditRoster['schedule'] = { ...hourlySchedule, epochRoundId };
+
+/** The first epoch id of `tag` whose initiator (node.md §4's rule on the epoch id) is lab-a. */
+export function initiatorEpochId(tag: string): Uint8Array {
+  for (let i = 0; ; i++) {
+    const id = sha256(encoder.encode(`${tag}/${i}`));
+    if (hourlySchedule.scheduledInitiator(id, ids.initiator, ids.responder) === ids.initiator) return id;
+  }
+}
 
 export interface RosterPolicy {
   readonly maxPeerSetSize: number;
@@ -243,4 +263,18 @@ export function wrongEvaluation(from: 'initiator' | 'responder', index = 2): (me
     points.set(chunk.points.subarray(0, 32), index * 32);
     return encodeMessage({ ...chunk, points });
   };
+}
+
+/** `party`'s frames as the initiator recorded them, replaced by `edit(frames)`: the initiator's bundle. */
+export function tamperedBundle(played: PlayedRound, party: Role, edit: (frames: Message[]) => Message[]): TranscriptBundle {
+  const honest = exportBundle(played, 'initiator');
+  const frames = edit(honest[party].frames.map((frame) => decodeMessage(frame))).map((message) => encodeMessage(message));
+  return { ...honest, [party]: { ...honest[party], frames } };
+}
+
+/** The bundle report fails the frame walk of `party`, blaming it, with exactly `detail` after its id. */
+export function expectFrameFault(report: BundleReport, party: Role, detail: string): void {
+  expect(report.valid).toBe(false);
+  expect(report.failure).toMatchObject({ name: `messages-${party}`, status: 'fail', party, member: ids[party] });
+  expect(report.failure!.detail).toBe(`${ids[party]} ${detail}`);
 }

@@ -4,12 +4,11 @@
  * Each test pins the failing check, the party at fault, its member id and the exact detail with its
  * bracketed error code; a few pin the rules' edges that must still pass (an ABORT after FINISH).
  */
-import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
+import { decodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { decodeRoundRecord, verifyTranscriptBundle, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, ids, playRound, type PlayedRound } from './round-harness.js';
+import { decodeRoundRecord, verifyTranscriptBundle, type BundleReport } from '../src/index.js';
+import { auditRoster, digest, expectFrameFault as expectFault, exportBundle, playRound, tamperedBundle as tampered } from './round-harness.js';
 
-type Role = 'initiator' | 'responder';
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
 const intersection = playRound({ elements: { initiator: a, responder: b } });
@@ -17,20 +16,7 @@ const cardinality = playRound({ elements: { initiator: a, responder: b }, mode: 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const check = (report: BundleReport, name: string) => report.checks.find((entry) => entry.name === name)!;
 
-/** `party`'s frames as the initiator recorded them, replaced by `edit(frames)`; the bundle of the initiator. */
-function tampered(played: PlayedRound, party: Role, edit: (frames: Message[]) => Message[]): TranscriptBundle {
-  const honest = exportBundle(played, 'initiator');
-  const frames = edit(honest[party].frames.map((frame) => decodeMessage(frame))).map((message) => encodeMessage(message));
-  return { ...honest, [party]: { ...honest[party], frames } };
-}
-
 const kind = <K extends Message['kind']>(frames: Message[], k: K): Extract<Message, { kind: K }> => frames.find((frame) => frame.kind === k) as Extract<Message, { kind: K }>;
-
-function expectFault(report: BundleReport, party: Role, detail: string): void {
-  expect(report.valid).toBe(false);
-  expect(report.failure).toMatchObject({ name: `messages-${party}`, status: 'fail', party, member: ids[party] });
-  expect(report.failure!.detail).toBe(`${ids[party]} ${detail}`);
-}
 
 describe('the honest frames', () => {
   it('are OFFER, BLINDED, EVALUATED, FINISH in intersection mode and add a PROOF in cardinality mode', () => {

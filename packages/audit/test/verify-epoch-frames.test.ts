@@ -4,25 +4,15 @@
  * that go out before the own or the peer's whole REMOVED stream. Each rule is broken once in an
  * honest incremental round's recorded frames, and the test pins the party at fault and the detail.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, hourlySchedule, ids, playRound } from './round-harness.js';
+import { auditRoster, digest, epochRoundId, epochSchedule, expectFrameFault as expectFault, exportBundle, initiatorEpochId, playRound, tamperedBundle } from './round-harness.js';
 
-const encoder = new TextEncoder();
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-const epochRoundId = (epochId: Uint8Array, index: number): Uint8Array =>
-  sha256(Buffer.concat([encoder.encode('venn/epoch-round-id/v1'), Uint8Array.of(0), epochId, u32(index)]));
-const roster: AuditRoster = { ...auditRoster(), schedule: { ...hourlySchedule, epochRoundId } };
-const epochId = (() => {
-  for (let i = 0; ; i++) {
-    const id = sha256(encoder.encode(`audit-test/epoch-frames/${i}`));
-    if (hourlySchedule.scheduledInitiator(id, ids.initiator, ids.responder) === ids.initiator) return id;
-  }
-})();
+const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
+const epochId = initiatorEpochId('audit-test/epoch-frames');
 
 // Round 1 removes s1 and a2 from lab-a's list (two removals) and s2 from lab-b's (one).
 const lists: ReadonlyArray<Record<Role, string[]>> = [
@@ -52,26 +42,16 @@ const kind = <K extends Message['kind']>(frames: Message[], k: K): Extract<Messa
 const without = (frames: Message[], k: Message['kind']): Message[] => frames.filter((frame) => frame.kind !== k);
 const kinds = (frames: Message[]): string => frames.map((frame) => frame.kind).join(' ');
 
-function tampered(party: Role, edit: (frames: Message[]) => Message[]): TranscriptBundle {
-  const honest = exportBundle(incremental, 'initiator');
-  const frames = edit(honest[party].frames.map((frame) => decodeMessage(frame))).map((message) => encodeMessage(message));
-  return { ...honest, [party]: { ...honest[party], frames } };
-}
+const tampered = (party: Role, edit: (frames: Message[]) => Message[]): TranscriptBundle => tamperedBundle(incremental, party, edit);
 
 /** 32-byte values that sort by `n`. */
 const value = (n: number): Uint8Array => {
   const bytes = new Uint8Array(32);
   bytes[0] = 0x10;
-  bytes.set(u32(n), 28);
+  new DataView(bytes.buffer).setUint32(28, n);
   return bytes;
 };
 const packed = (values: Uint8Array[]): Uint8Array => Buffer.concat(values);
-
-function expectFault(report: BundleReport, party: Role, detail: string): void {
-  expect(report.valid).toBe(false);
-  expect(report.failure).toMatchObject({ name: `messages-${party}`, status: 'fail', party, member: ids[party] });
-  expect(report.failure!.detail).toBe(`${ids[party]} ${detail}`);
-}
 
 describe('the honest incremental round', () => {
   it('sends REMOVED after the whole BLINDED list and before any EVALUATED chunk, and passes the walk', () => {

@@ -4,29 +4,17 @@
  * every earlier round (the epoch's intersection). Tampered transcripts fail with the party at
  * fault named: a dropped addition, a broken chain link, an evaluation under another key.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { randomScalar, scalarBaseMult } from '@venn/crypto';
 import type { CompletedResult, EpochRoundInput, Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { encodeTranscriptBundle, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, hourlySchedule, ids, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
+import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
 
-const encoder = new TextEncoder();
-const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-/** node.md §10.2: the round id of round i of an epoch. */
-const epochRoundId = (epochId: Uint8Array, index: number): Uint8Array =>
-  sha256(Buffer.concat([encoder.encode('venn/epoch-round-id/v1'), Uint8Array.of(0), epochId, u32(index)]));
-const roster: AuditRoster = { ...auditRoster(), schedule: { ...hourlySchedule, epochRoundId } };
-
-/** An epoch id whose initiator (node.md §4's rule on the epoch id) is lab-a. */
-const epochId = (() => {
-  for (let i = 0; ; i++) {
-    const id = sha256(encoder.encode(`audit-test/epoch/${i}`));
-    if (hourlySchedule.scheduledInitiator(id, ids.initiator, ids.responder) === ids.initiator) return id;
-  }
-})();
+const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
+/** An epoch id whose initiator is lab-a. */
+const epochId = initiatorEpochId('audit-test/epoch');
 
 const lists: ReadonlyArray<Record<Role, string[]>> = [
   { initiator: ['s1', 's2', 's3', 'a1', 'a2'], responder: ['s1', 's2', 's3', 'b1', 'b2', 'later'] },
