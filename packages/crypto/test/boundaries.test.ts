@@ -27,22 +27,13 @@ import {
   validatePackedPoints,
   verifyProof,
 } from '../src/index.js';
-import { L, concatBytes, hex, scalarOf, scalarToBigint } from './vectors.js';
+import { L, concatBytes, hex, refusal, scalarOf, scalarToBigint } from './vectors.js';
 
 await ready();
 await sodium.ready;
 
 const encoder = new TextEncoder();
 const G = scalarBaseMult(scalarOf(1));
-
-function refusal(run: () => unknown): { error: unknown; code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    return { error, code: (error as CryptoError).code, message: (error as Error).message };
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('DST lengths (RFC 9380 §5.3.1): 255 bytes is the longest accepted', () => {
   const dst255 = Uint8Array.from({ length: 255 }, (_, i) => (i * 7 + 1) & 0xff);

@@ -1,4 +1,4 @@
-/** Test helpers: reads RFC vectors from protocol-spec/vectors and converts hex. */
+/** Test helpers: reads RFC vectors from protocol-spec/vectors, converts hex, catches refusals. */
 import { readFileSync } from 'node:fs';
 
 export function loadVectors<T>(file: string): T & { source: string; version: number } {
@@ -51,3 +51,13 @@ export function fixedNonce(r: Uint8Array): (length: number) => Uint8Array {
 }
 
 export const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/** Runs `run`, which must throw, and returns the error with its code and message. */
+export function refusal(run: () => unknown): { error: unknown; code: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    return { error, code: (error as { code: string }).code, message: (error as Error).message };
+  }
+  throw new Error('expected a refusal');
+}
