@@ -9,6 +9,7 @@ import { MAX_EPOCH_INDEX, MAX_EPOCH_SET_SIZE, MAX_SET_SIZE } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import type { EpochRoundInput } from '../src/index.js';
 import { validateEpochInput } from '../src/internal/epoch.js';
+import { thrown } from './harness.js';
 
 const base: EpochRoundInput = {
   id: new Uint8Array(32).fill(1),
@@ -24,13 +25,9 @@ const base: EpochRoundInput = {
 } as unknown as EpochRoundInput;
 
 function refusal(input: Partial<EpochRoundInput>): ValidationError {
-  try {
-    validateEpochInput({ ...base, ...input } as EpochRoundInput);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return error as ValidationError;
-  }
-  throw new Error('expected the epoch input to be refused');
+  const error = thrown(() => validateEpochInput({ ...base, ...input } as EpochRoundInput));
+  expect(error).toBeInstanceOf(ValidationError);
+  return error as ValidationError;
 }
 
 describe('epoch input counts at the ends of their ranges', () => {
