@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { emptyStats, inputAt, writeCorpus, type FuzzStats } from './internal/fuzz/runner.js';
-import { TARGET_NAMES, loadTargets, type TargetName } from './internal/fuzz/targets.js';
+import { TARGET_NAMES, closeTargets, loadTargets, type TargetName } from './internal/fuzz/targets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -125,6 +125,7 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () 
     process.stderr.write(`fuzz ${name}: ${stats.inputs} inputs in ${(stats.elapsedMs / 1000).toFixed(1)} s, ${stats.findings.length} findings\n`);
   }
 }));
+closeTargets(loaded);
 results.sort((a, b) => TARGET_NAMES.indexOf(a.target as TargetName) - TARGET_NAMES.indexOf(b.target as TargetName));
 
 const rows = results.map((s) => {

@@ -3,13 +3,14 @@
  * value or a typed error within 1 s; a short seeded run of every target finds nothing; and the
  * runner does report an untyped exception, a slow input and a non-canonical encoding it accepted.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@venn/errors';
 import { classify, fuzzTarget, inputAt, minimise } from '../src/internal/fuzz/runner.js';
-import { FuzzFinding, TARGET_NAMES, corpusFiles, loadTargets, type FuzzTarget, type TargetName } from '../src/internal/fuzz/targets.js';
+import { FuzzFinding, TARGET_NAMES, closeTargets, corpusFiles, loadTargets, type FuzzTarget, type TargetName } from '../src/internal/fuzz/targets.js';
 import { ensureBuilt } from '../../node/test/helpers/build.js';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), '../corpus');
@@ -20,6 +21,8 @@ beforeAll(async () => {
   ensureBuilt();
   targets = await loadTargets();
 }, 120_000);
+
+afterAll(() => closeTargets(targets));
 
 describe('fuzz corpus replay', () => {
   it('has a target for every decoder the issue names, each with valid seeds', async () => {
@@ -32,6 +35,29 @@ describe('fuzz corpus replay', () => {
       expect(outcomes.filter((o) => o.kind === 'finding'), target.name).toEqual([]);
     }
   });
+
+  it('leaves nothing in the temporary directory once its targets are closed', async () => {
+    // os.tmpdir() follows TMPDIR: the targets are built into an empty directory of this test's own.
+    const scratch = mkdtempSync(join(tmpdir(), 'venn-fuzz-tmp-'));
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    let loaded: Map<TargetName, FuzzTarget>;
+    try {
+      loaded = await loadTargets();
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+    }
+    try {
+      // The config target keeps one directory for its file while it is open.
+      expect(readdirSync(scratch).map((name) => name.replace(/-[^-]+$/, ''))).toEqual(['venn-fuzz-config']);
+      expect(() => loaded.get('config')!.run(new TextEncoder().encode('{"version":1,"id":"lab-a","listen":"127.0.0.1:7000"}'))).not.toThrow();
+      closeTargets(loaded);
+      expect(readdirSync(scratch)).toEqual([]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it.each([...TARGET_NAMES])('replays the corpus of %s to values or typed errors within 1 s', async (name) => {
     const target = targets.get(name)!;

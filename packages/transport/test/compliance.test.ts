@@ -1,6 +1,6 @@
 /** Session establishment and frame exchange over real sockets on 127.0.0.1. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -278,19 +278,24 @@ describe('wss', () => {
   it('runs the Venn handshake inside TLS with a configured certificate and key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'venn-tls-'));
     const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
-    const f = makeFederation(['lab-a', 'lab-b']);
-    const { server, sessions } = await serve(f, { tls: { certFile, keyFile } });
-    expect(server.url.startsWith('wss://')).toBe(true);
-    const client = await connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url, tls: { caFile: certFile } });
-    await until(() => sessions.length === 1);
-    await client.send(text('over tls'));
-    for await (const m of sessions[0]!) {
-      expect(new TextDecoder().decode(m)).toBe('over tls');
-      break;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+      const f = makeFederation(['lab-a', 'lab-b']);
+      const { server, sessions } = await serve(f, { tls: { certFile, keyFile } });
+      expect(server.url.startsWith('wss://')).toBe(true);
+      const client = await connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url, tls: { caFile: certFile } });
+      await until(() => sessions.length === 1);
+      await client.send(text('over tls'));
+      for await (const m of sessions[0]!) {
+        expect(new TextDecoder().decode(m)).toBe('over tls');
+        break;
+      }
+      await client.close();
+      // Without the CA the TLS layer refuses before any Venn message is sent.
+      await expect(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url })).rejects.toMatchObject({ code: 'tls-failed', reason: 'tls-failed' });
+    } finally {
+      // The directory holds a private key: it goes with the test.
+      rmSync(dir, { recursive: true, force: true });
     }
-    await client.close();
-    // Without the CA the TLS layer refuses before any Venn message is sent.
-    await expect(connect({ roster: f.roster, identity: f.identity('lab-a'), peerId: 'lab-b', purpose, url: server.url })).rejects.toMatchObject({ code: 'tls-failed', reason: 'tls-failed' });
   });
 });

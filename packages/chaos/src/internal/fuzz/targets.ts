@@ -47,6 +47,8 @@ export interface FuzzTarget {
   readonly generate?: (random: SeededRandom) => Uint8Array;
   /** Decodes one input: returns a value, or throws a VennError; anything else is a finding. */
   run(input: Uint8Array): unknown;
+  /** Releases what the target holds outside memory (the config target's directory). */
+  close?(): void;
 }
 
 const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
@@ -251,6 +253,9 @@ function configTarget(): FuzzTarget {
       writeFileSync(path, input);
       return loadConfig(dir);
     },
+    close() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -314,7 +319,7 @@ function listTarget(format: 'csv' | 'jsonl', all: readonly ListSeed[]): FuzzTarg
 export const TARGET_NAMES = ['wire', 'frame', 'handshake', 'round-record', 'tree-head', 'bundle', 'exported-log', 'roster', 'config', 'csv', 'jsonl'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
-/** Every target, seeds built. */
+/** Every target, seeds built. Callers close them (closeTargets) when done. */
 export async function loadTargets(): Promise<Map<TargetName, FuzzTarget>> {
   await cryptoReady();
   await transportReady();
@@ -325,6 +330,11 @@ export async function loadTargets(): Promise<Map<TargetName, FuzzTarget>> {
     listTarget('csv', lists), listTarget('jsonl', lists),
   ];
   return new Map(targets.map((t) => [t.name as TargetName, t]));
+}
+
+/** Closes every target of `targets` (removes the files they keep on disk). */
+export function closeTargets(targets: Map<TargetName, FuzzTarget>): void {
+  for (const target of targets.values()) target.close?.();
 }
 
 /** Corpus files of a target (minimised findings), replayed by the test suite. */

@@ -1,7 +1,7 @@
 /** One fuzz target in a worker thread: the index about to run is kept in shared memory for the hang watchdog. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { emptyStats, fuzzTarget } from './runner.js';
-import { loadTargets, type TargetName } from './targets.js';
+import { closeTargets, loadTargets, type TargetName } from './targets.js';
 
 interface Job {
   readonly target: TargetName;
@@ -14,7 +14,12 @@ interface Job {
 
 const job = workerData as Job;
 const index = new Int32Array(job.progress);
-const target = (await loadTargets()).get(job.target);
-if (target === undefined) throw new Error(`no fuzz target ${job.target}`);
-const stats = await fuzzTarget(target, { seed: job.seed, runs: job.runs, from: job.from, corpusDir: job.corpusDir, onInput: (i) => Atomics.store(index, 0, i) }, emptyStats(job.target));
-parentPort?.postMessage(stats);
+const targets = await loadTargets();
+try {
+  const target = targets.get(job.target);
+  if (target === undefined) throw new Error(`no fuzz target ${job.target}`);
+  const stats = await fuzzTarget(target, { seed: job.seed, runs: job.runs, from: job.from, corpusDir: job.corpusDir, onInput: (i) => Atomics.store(index, 0, i) }, emptyStats(job.target));
+  parentPort?.postMessage(stats);
+} finally {
+  closeTargets(targets);
+}
