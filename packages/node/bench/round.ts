@@ -1,7 +1,9 @@
 /**
  * bench:round — two daemons as separate processes on loopback run one full mutual round of
  * n × n elements (lists from venn synth, loaded with venn ingest); prints wall time, CPU time
- * and peak RSS per daemon, bytes on the wire, and the admin endpoint's latency during the round.
+ * and peak RSS per daemon, bytes on the wire, the admin endpoint's latency during the round, and
+ * each daemon's event-loop lag scraped about once a second (its maximum, the window it fell in,
+ * and how many windows exceeded 50 ms). The last line is the report as JSON.
  *
  *   npm run bench:round -- --n 100000 [--overlap 0.1] [--mode intersection|cardinality] [--profile DIR]
  *
@@ -40,6 +42,9 @@ const overlap = Number(values.overlap);
 const sampleMs = Number(values['sample-ms']);
 if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--n expected a positive integer, got ${values.n}`);
 if (!(overlap >= 0 && overlap <= 1)) throw new Error(`--overlap expected a fraction in [0, 1], got ${values.overlap}`);
+
+/** How often the event-loop lag is scraped during the round (prom-client resets its maximum at each scrape). */
+const LAG_WINDOW_MS = 1000;
 
 function run(args: string[]): string {
   const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -131,9 +136,21 @@ async function main(): Promise<void> {
     if (request.status !== 202) throw new Error(`round refused: ${JSON.stringify(request.body)}`);
     const roundId = request.body.roundId as string;
     const latencies: Record<string, number[]> = { 'lab-a': [], 'lab-b': [] };
+    // Event-loop lag per scrape window (about a second each): where in the round a stall happened.
+    const lagWindows: Record<string, Array<{ atSeconds: number; maxMs: number }>> = { 'lab-a': [], 'lab-b': [] };
+    const scrapeLag = async (id: (typeof ids)[number]): Promise<void> => {
+      const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
+      const maxMs = Number(/(?:^|\n)nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
+      lagWindows[id]!.push({ atSeconds: Number(((performance.now() - started) / 1000).toFixed(1)), maxMs: Number(maxMs.toFixed(1)) });
+    };
+    let lastScrape = performance.now();
     let finished: any;
     while (finished === undefined) {
       for (const id of ids) latencies[id]!.push((await admin(ports[id].admin, 'GET', '/healthz')).ms);
+      if (performance.now() - lastScrape >= LAG_WINDOW_MS) {
+        lastScrape = performance.now();
+        for (const id of ids) await scrapeLag(id);
+      }
       const status = await admin(ports['lab-a'].admin, 'GET', `/v1/rounds/${roundId}`, undefined, token);
       if (status.body.status !== 'running' && status.body.status !== 'scheduled') finished = status.body;
       else await new Promise((resolve) => setTimeout(resolve, sampleMs));
@@ -146,11 +163,16 @@ async function main(): Promise<void> {
     }
     const wallSeconds = (performance.now() - started) / 1000;
     const after = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
-    // The main thread's own stalls (event-loop delay), to tell them apart from CPU contention.
+    // The main thread's stalls (event-loop delay), the last window ending after both ends are committed.
+    for (const id of ids) await scrapeLag(id);
     const loopMaxMs: Record<string, number> = {};
+    const lagPeak: Record<string, { atSeconds: number; maxMs: number }> = {};
+    const lagWindowsOver50: Record<string, number> = {};
     for (const id of ids) {
-      const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
-      loopMaxMs[id] = Number(/(?:^|\n)nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
+      const windows = lagWindows[id]!;
+      lagPeak[id] = windows.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), windows[0]!);
+      loopMaxMs[id] = lagPeak[id]!.maxMs;
+      lagWindowsOver50[id] = windows.filter((w) => w.maxMs > 50).length;
     }
     for (const child of daemons) child.kill('SIGTERM');
     await Promise.all(daemons.map((child) => new Promise((resolve) => child.once('exit', resolve))));
@@ -181,6 +203,9 @@ async function main(): Promise<void> {
       rssGrowthBytesPerElement: Object.fromEntries(ids.map((id) => [id, Math.round(((after[id].peakRssMiB - before[id].rssMiB) * 1024 * 1024) / n)])),
       wire: { messages, payloadBytes: payload, bytesOnTheWire: wire },
       eventLoopLagMaxMs: loopMaxMs,
+      // Scrape windows (about 1 s) whose event-loop lag exceeded 50 ms, and how many windows there were.
+      eventLoopLagWindowsOver50Ms: lagWindowsOver50,
+      eventLoopLagWindows: Object.fromEntries(ids.map((id) => [id, lagWindows[id]!.length])),
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
         samples: latencies[id]!.length, p50: Number(percentile(latencies[id]!, 50).toFixed(1)), p99: Number(percentile(latencies[id]!, 99).toFixed(1)), max: Number(Math.max(...latencies[id]!).toFixed(1)),
       }])),
@@ -190,7 +215,8 @@ async function main(): Promise<void> {
     console.log(`  wall time         ${report.wallSeconds} s`);
     console.log(`  load average      ${(await import('node:os')).loadavg().map((v) => v.toFixed(2)).join(' ')} (2 cores)`);
     for (const id of ids) {
-      console.log(`  ${id}             event-loop lag max ${loopMaxMs[id]!.toFixed(1)} ms`);
+      const over = lagWindows[id]!.filter((w) => w.maxMs > 50).map((w) => `${w.maxMs} ms at +${w.atSeconds} s`);
+      console.log(`  ${id}             event-loop lag max ${loopMaxMs[id]!.toFixed(1)} ms (window ending +${lagPeak[id]!.atSeconds} s); ${over.length} of ${lagWindows[id]!.length} windows over 50 ms${over.length === 0 ? '' : `: ${over.slice(0, 5).join(', ')}`}`);
       console.log(`  ${id}             RSS ${report.rssBeforeMiB[id]} MiB before the round, peak ${report.peakRssMiB[id]} MiB: ${report.rssGrowthBytesPerElement[id]} bytes of growth per element`);
       console.log(`  ${id}             CPU ${report.cpuSeconds[id]} s, peak RSS ${report.peakRssMiB[id]} MiB, admin /healthz p50 ${report.adminLatencyMs[id]!.p50} ms, p99 ${report.adminLatencyMs[id]!.p99} ms, max ${report.adminLatencyMs[id]!.max} ms over ${report.adminLatencyMs[id]!.samples} samples`);
     }
