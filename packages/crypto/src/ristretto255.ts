@@ -168,12 +168,13 @@ export function scalarMult(k: Uint8Array, point: Uint8Array): Uint8Array {
  * k·P_i for packed points, same order, constant time in k. Two or more points go through the
  * batched SIMD module (wasm/ristretto.c), which decodes every point strictly before touching k;
  * a single point goes through libsodium, which is faster when there is nothing to pair it with.
- * Failures name their index, as a point-by-point loop would: the first refused point wins.
+ * Every P_i is checked as validatePackedPoints checks it, with the same errors: the first refused
+ * point wins and is named `${field}[i]`, so a caller need not validate the points beforehand.
  */
-export function scalarMultPacked(k: Uint8Array, points: Uint8Array): Uint8Array {
+export function scalarMultPacked(k: Uint8Array, points: Uint8Array, field = 'points'): Uint8Array {
   secretScalarArg(k, 'k');
-  const count = packedArg(points, 'points');
-  if (count < 2) return scalarMultPackedSodium(k, points, count);
+  const count = packedArg(points, field);
+  if (count < 2) return scalarMultPackedSodium(k, points, count, field);
   const out = new Uint8Array(points.length);
   for (let start = 0, n = 0; start < count; start += n) {
     n = Math.min(SCALARMULT_CHUNK_POINTS, count - start);
@@ -181,17 +182,17 @@ export function scalarMultPacked(k: Uint8Array, points: Uint8Array): Uint8Array 
     if (count - start - n === 1) n -= 1;
     const bytes = [start * POINT_BYTES, (start + n) * POINT_BYTES] as const;
     const refused = secretScalarMultChunk(k, points.subarray(...bytes), out.subarray(...bytes));
-    if (refused >= 0) throw pointError(points, (start + refused) * POINT_BYTES, `points[${start + refused}]`);
+    if (refused >= 0) throw pointError(points, (start + refused) * POINT_BYTES, `${field}[${start + refused}]`);
     for (let j = start; j < start + n; j++) {
       // Unreachable for 0 < k < L and non-identity inputs (prime order); checked as libsodium did.
-      if (isZero32(out, j * POINT_BYTES) === 1) throw pointError(points, j * POINT_BYTES, `points[${j}]`);
+      if (isZero32(out, j * POINT_BYTES) === 1) throw pointError(points, j * POINT_BYTES, `${field}[${j}]`);
     }
   }
   return out;
 }
 
 /** k·P_i through libsodium's scalarmult, point by point (used for fewer than two points). */
-function scalarMultPackedSodium(k: Uint8Array, points: Uint8Array, count: number): Uint8Array {
+function scalarMultPackedSodium(k: Uint8Array, points: Uint8Array, count: number, field: string): Uint8Array {
   const m = lib();
   const s = slots();
   const out = new Uint8Array(points.length);
@@ -200,7 +201,7 @@ function scalarMultPackedSodium(k: Uint8Array, points: Uint8Array, count: number
     for (let j = 0; j < count; j++) {
       m.HEAPU8.set(points.subarray(j * POINT_BYTES, (j + 1) * POINT_BYTES), s.point);
       if (m._crypto_scalarmult_ristretto255(s.out, s.scalar, s.point) !== 0) {
-        throw pointError(points, j * POINT_BYTES, `points[${j}]`);
+        throw pointError(points, j * POINT_BYTES, `${field}[${j}]`);
       }
       out.set(m.HEAPU8.subarray(s.out, s.out + POINT_BYTES), j * POINT_BYTES);
     }

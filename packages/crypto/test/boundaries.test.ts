@@ -185,6 +185,25 @@ describe('scalarMultPacked around the batch boundaries', () => {
     for (let i = 0; i < n; i++) expect(hex(out.subarray(32 * i, 32 * i + 32))).toBe(expected);
   });
 
+  // The round lets the evaluation be chunk check 5 (SPEC §4.5): same code, same message, same index.
+  it.each([
+    ['one point (libsodium)', 1, 0],
+    ['two points (batch module)', 2, 1],
+    ['258 points, the bad one in the second call', 258, 257],
+  ] as const)('with a field name, refuses %s exactly as validatePackedPoints does', (_label, n, at) => {
+    for (const bad of [new Uint8Array(32).fill(0xff), new Uint8Array(32)]) {
+      const list = Array.from({ length: n }, () => G);
+      list[at] = bad;
+      const points = concatBytes(...list);
+      const checked = refusal(() => validatePackedPoints(points, 'BLINDED[4]'));
+      const evaluated = refusal(() => scalarMultPacked(scalarOf(3), points, 'BLINDED[4]'));
+      expect(evaluated.error).toBeInstanceOf(CryptoError);
+      expect({ code: evaluated.code, message: evaluated.message }).toEqual({ code: checked.code, message: checked.message });
+      expect(evaluated.message).toContain(`"BLINDED[4][${at}]"`);
+    }
+    expect(refusal(() => scalarMultPacked(scalarOf(3), new Uint8Array(33), 'BLINDED[4]')).message).toMatch(/^"BLINDED\[4\]" expected/);
+  });
+
   it('a bad point right after a full 256-point call is named by its global index', () => {
     const list = Array.from({ length: 258 }, () => G);
     list[257] = new Uint8Array(32).fill(0xff);

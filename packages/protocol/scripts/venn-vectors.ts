@@ -743,6 +743,11 @@ function negativeCases(runs: ReadonlyArray<readonly Delivered[]>, rfc9496Invalid
   swapped.set(evaluated.points.subarray(0, 32), 32);
   add('EVALUATED check 7: two evaluations swapped', 'initiator', 'evaluated', 0, { ...evaluated, points: swapped }, 'bad-proof');
   add("EVALUATED check 7: the peer's chunk proof replayed as the sender's", 'initiator', 'evaluated', 0, { ...evaluated, proof: responderEvaluated.proof }, 'bad-proof');
+  // Check 5 comes first (SPEC §4.5): an invalid point is bad-point whatever else is wrong with the chunk.
+  const nonCanonical = new Uint8Array(32).fill(0xff);
+  add('EVALUATED check 5 before check 6: a non-canonical point and an empty pi', 'initiator', 'evaluated', 0, { ...withPoint(evaluated, nonCanonical, 2), proof: new Uint8Array(0) }, 'bad-point');
+  add('EVALUATED check 5 before check 7: the identity and a tampered pi', 'initiator', 'evaluated', 0, { ...withPoint(evaluated, new Uint8Array(32), 1), proof: tampered }, 'bad-point');
+  add('EVALUATED check 5 before check 7: a non-canonical point and an intact pi', 'initiator', 'evaluated', 0, withPoint(evaluated, nonCanonical, 0), 'bad-point');
   const multiEvaluated = frames(2, 'responder', 'evaluated').map((bytes) => decodeMessage(bytes) as Extract<Message, { kind: 'evaluated' }>);
   add('EVALUATED check 7: the proof of chunk 1 replayed at chunk 2', 'responder', 'evaluated', 2, { ...multiEvaluated[2]!, proof: multiEvaluated[1]!.proof }, 'bad-proof', { base: 2 });
 

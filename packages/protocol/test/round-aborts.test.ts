@@ -47,14 +47,22 @@ function rewrite(from: Role, kind: MessageKind, change: (message: Message, bytes
   };
 }
 
-/** Counts the work phases each side runs, to show refusals happen before any evaluation. */
-function phaseCounter(): { timer: <T>(phase: Phase, work: () => T) => T; counts: Map<Phase, number> } {
+/**
+ * Counts the work phases each side completes, to show refusals happen before any evaluation: a
+ * phase that throws (an evaluation refusing a chunk's invalid point before it uses the key) is
+ * not counted; `started` counts every call.
+ */
+function phaseCounter(): { timer: <T>(phase: Phase, work: () => T) => T; counts: Map<Phase, number>; started: Map<Phase, number> } {
   const counts = new Map<Phase, number>();
+  const started = new Map<Phase, number>();
   return {
     counts,
+    started,
     timer: (phase, work) => {
+      started.set(phase, (started.get(phase) ?? 0) + 1);
+      const value = work();
       counts.set(phase, (counts.get(phase) ?? 0) + 1);
-      return work();
+      return value;
     },
   };
 }
@@ -353,6 +361,35 @@ describe('abort reasons', () => {
       }),
     });
     expectAbort(initiator, responder, 'bad-point');
+  });
+
+  // In intersection mode the proof's verification decodes the EVALUATED points (check 5 folded
+  // into step 7); a chunk that fails check 5 is still refused as bad-point, whatever else is wrong.
+  describe('bad-point before bad-proof: an EVALUATED chunk with an invalid point', () => {
+    const invalidAt = (m: Message, index: number, fill: number): Uint8Array => {
+      const points = (m as { points: Uint8Array }).points.slice();
+      points.fill(fill, index * 32, index * 32 + 32);
+      return points;
+    };
+    it.each([
+      ['an intact pi', (m: Message) => ({ ...m, points: invalidAt(m, 3, 0xff) }), /^EVALUATED chunk 0: "EVALUATED\[0\]\[3\]" expected a canonical ristretto255 encoding/],
+      ['the identity and an intact pi', (m: Message) => ({ ...m, points: invalidAt(m, 5, 0) }), /^EVALUATED chunk 0: "EVALUATED\[0\]\[5\]" expected a non-identity ristretto255 element/],
+      ['a pi of the wrong length (step 6)', (m: Message) => ({ ...m, points: invalidAt(m, 3, 0xff), proof: new Uint8Array(0) }), /"EVALUATED\[0\]\[3\]"/],
+      ['a pi whose scalars are not canonical', (m: Message) => ({ ...m, points: invalidAt(m, 3, 0xff), proof: new Uint8Array(64).fill(0xff) }), /"EVALUATED\[0\]\[3\]"/],
+      ['a tampered pi', (m: Message) => ({ ...(decodeMessage(tamperedProof(m)[0]!) as Message), points: invalidAt(m, 0, 0xff) }), /"EVALUATED\[0\]\[0\]"/],
+    ] as const)('with %s', (_label, change, detail) => {
+      const { initiator, responder } = pair(setA, setB);
+      pump(initiator, responder, { intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage(change(m) as Message)]) });
+      expectAbort(responder, initiator, 'bad-point');
+      expect(responder.result?.status === 'aborted' && responder.result.detail).toMatch(detail);
+    });
+
+    it('an intact chunk whose pi was tampered with is bad-proof', () => {
+      const { initiator, responder } = pair(setA, setB);
+      pump(initiator, responder, { intercept: rewrite('initiator', 'evaluated', (m) => tamperedProof(m)) });
+      expectAbort(responder, initiator, 'bad-proof');
+      expect(responder.result?.status === 'aborted' && responder.result.detail).toMatch(/^the peer's proof of EVALUATED chunk 0 does not verify/);
+    });
   });
 
   it('bad-point: an OFFER whose K is the identity', () => {

@@ -540,7 +540,8 @@ describe('venn-negative.json (SPEC §4.5, §5.1, §9)', () => {
   it('covers all 29 RFC 9496 invalid encodings, the identity, every OFFER check and every abort reason a frame can cause', () => {
     expect(rfc9496.invalid_encodings).toHaveLength(29);
     expect(file.cases.filter((c) => c.name.includes('RFC 9496 invalid encoding'))).toHaveLength(29);
-    expect(file.cases.filter((c) => c.name.includes('identity') && c.abort === 'bad-point')).toHaveLength(3);
+    // In BLINDED, in EVALUATED (alone, and before a tampered pi) and as the OFFER's K.
+    expect(file.cases.filter((c) => c.name.includes('identity') && c.abort === 'bad-point')).toHaveLength(4);
     for (let check = 1; check <= 9; check++) expect(file.cases.some((c) => c.name.startsWith(`OFFER check ${check}:`))).toBe(true);
     for (let check = 1; check <= 5; check++) expect(file.cases.some((c) => c.name.startsWith(`BLINDED check ${check}:`))).toBe(true);
     for (let check = 1; check <= 7; check++) expect(file.cases.some((c) => c.name.startsWith(`EVALUATED check ${check}:`))).toBe(true);

@@ -99,8 +99,10 @@ export function generateChunkProof(key: Uint8Array, input: ChunkProofInput, rng:
 /**
  * SPEC §4.5 EVALUATED steps 6–7, §6.2: checks `proof` (the chunk's `pi`) over the verifier's
  * BLINDED chunk and the prover's EVALUATED chunk: its length first, then RFC 9497 VerifyProof.
- * All inputs are public. The points must already have passed the chunk checks of SPEC §4.5;
- * chunks of different lengths are a caller error (ValidationError).
+ * All inputs are public. VerifyProof decodes every point and refuses an invalid one, so a valid
+ * verdict implies the EVALUATED points pass chunk check 5; the round checks them on their own
+ * only after an invalid verdict, to report check 5 (bad-point) first. Chunks of different
+ * lengths are a caller error (ValidationError).
  */
 export function verifyChunkProof(input: ChunkProofInput & { readonly proof: Uint8Array }): ProofVerdict {
   const m = chunkPairs(input);

@@ -460,9 +460,12 @@ class VennRound implements Round {
     if (count !== expected) {
       throw new ProtocolError('count-mismatch', `${kind} chunk ${seq} carries ${count} points, expected ${expected}`);
     }
-    if (!validatePoints) return;
+    if (validatePoints) this.checkChunkPoints(kind, seq, points);
+  }
+
+  /** SPEC §4.5 chunk check 5 (§5.1 step 5): every point canonical and not the identity; the first refused one is named. */
+  private checkChunkPoints(kind: string, seq: number, points: Uint8Array): void {
     try {
-      // SPEC §5.1 step 5: canonical point checks come last, after size and schema.
       validatePackedPoints(points, `${kind}[${seq}]`);
     } catch (cause) {
       throw new ProtocolError('bad-point', `${kind} chunk ${seq}: ${(cause as Error).message}`, { cause });
@@ -471,14 +474,23 @@ class VennRound implements Round {
 
   private onBlinded(chunk: BlindedMessage, frame: Uint8Array): void {
     const offer = this.requirePeerOffer('BLINDED');
-    this.checkChunk('BLINDED', chunk.seq, this.peerBlindedChunks, offer.setSize, chunk.points);
+    this.checkChunk('BLINDED', chunk.seq, this.peerBlindedChunks, offer.setSize, chunk.points, false);
+    // SPEC §4.4: evaluations may be computed as chunks arrive; the release rule decides when they go.
+    // Check 5 is the evaluation itself: it decodes every point before the key is touched and refuses
+    // the first invalid one exactly as validatePackedPoints would, so the points are decoded once.
+    const key = this.requireKey();
+    let evaluated: Uint8Array;
+    try {
+      evaluated = this.time('evaluate', () => scalarMultPacked(key, chunk.points, `BLINDED[${chunk.seq}]`));
+    } catch (cause) {
+      if (cause instanceof CryptoError) throw new ProtocolError('bad-point', `BLINDED chunk ${chunk.seq}: ${cause.message}`, { cause });
+      throw cause;
+    }
     const at = chunk.seq * CHUNK_BYTES;
     this.peerBlinded.set(chunk.points, at);
     this.peerBlindedChunks++;
     this.transcript.absorb(this.peerRole, 'blinded', frame);
-    // SPEC §4.4: evaluations may be computed as chunks arrive; the release rule decides when they go.
-    const key = this.requireKey();
-    this.evaluations.set(this.time('evaluate', () => scalarMultPacked(key, chunk.points)), at);
+    this.evaluations.set(evaluated, at);
     if (this.epochBook !== undefined) {
       // SPEC §13.6 BLINDED checks 6–7, before anything of the round is released.
       const count = chunk.points.length / POINT_BYTES;
@@ -510,10 +522,15 @@ class VennRound implements Round {
     if (offer.epoch !== undefined && this.peerRemovedChunks !== pointChunkCount(offer.epoch.removals)) {
       throw new ProtocolError('unexpected-message', `EVALUATED arrived after ${this.peerRemovedChunks} of the peer's ${pointChunkCount(offer.epoch.removals)} REMOVED chunks`);
     }
-    this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.ownCount, chunk.points);
+    // In intersection mode check 5 is folded into step 7: verifying the chunk's proof decodes every
+    // point and fails on an invalid one, so the points are checked on their own only when the chunk
+    // fails step 6 or 7, and a chunk failing check 5 is still refused as bad-point, first.
+    const verified = this.mode === 'intersection';
+    this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.ownCount, chunk.points, !verified);
     // Step 6: the length the mode fixes, before any verification work.
     const expected = this.mode === 'intersection' ? PROOF_BYTES : 0;
     if (chunk.proof.length !== expected) {
+      if (verified) this.checkChunkPoints('EVALUATED', chunk.seq, chunk.points);
       throw new ProtocolError('bad-proof', `EVALUATED chunk ${chunk.seq} carries a pi of ${chunk.proof.length} bytes, expected ${expected} in ${this.mode} mode`);
     }
     if (this.mode === 'intersection') {
@@ -531,6 +548,7 @@ class VennRound implements Round {
         }),
       );
       if (!verdict.valid) {
+        this.checkChunkPoints('EVALUATED', chunk.seq, chunk.points);
         throw new ProtocolError('bad-proof', `the peer's proof of EVALUATED chunk ${chunk.seq} does not verify over this party's BLINDED chunk: ${verdict.detail}`);
       }
     }
