@@ -201,6 +201,28 @@ describe('store: the round state machine', () => {
     store.close();
   });
 
+  it('counts staged matches with their slices: a refused slice counts nothing, and the end checks the count kept', () => {
+    const store = Store.open(freshPath());
+    const list = store.ensureList('emails', 'email');
+    store.addItems(list.id, ['c1', 'c2', 'c3'].map((name) => ({ digest: sha(name), accountRef: name })));
+    const round = store.createRound({ ...base, roundId: sha('staged-count') });
+    store.markRunning(round.row, 3);
+    const staged = (): number => store.db.prepare('SELECT staged_matches FROM rounds WHERE id = ?').pluck().get(round.row) as number;
+    expect(staged()).toBe(0);
+    store.stageMatches(round.row, [{ digest: sha('c1') }]);
+    // A slice repeating a staged digest fails as a whole: neither its rows nor its count stay.
+    expect(() => store.stageMatches(round.row, [{ digest: sha('c2') }, { digest: sha('c1') }])).toThrow();
+    expect(store.matchCount(round.row)).toBe(1);
+    expect(staged()).toBe(1);
+    store.stageMatches(round.row, [{ digest: sha('c2') }, { digest: sha('c3') }]);
+    expect(staged()).toBe(3);
+    expect(store.matchCount(round.row)).toBe(3);
+    expect(() => store.finishRound(round.row, { status: 'completed', stagedMatches: 2 })).toThrow(expect.objectContaining({ code: 'store-changed', message: expect.stringContaining('expected 2 staged matches, found 3') }));
+    expect(store.finishRound(round.row, { status: 'completed', intersectionSize: 3, peerClaimedSize: 3, transcriptHash: sha('t'), stagedMatches: 3 }).status).toBe('completed');
+    expect(store.matches().map((m) => m.accountRef).sort()).toEqual(['c1', 'c2', 'c3']);
+    store.close();
+  });
+
   it('keeps matches staged before the end invisible until the attempt completes, and drops them when it does not', () => {
     const path = freshPath();
     const store = Store.open(path);

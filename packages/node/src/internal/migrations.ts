@@ -396,4 +396,14 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE rounds ADD COLUMN worker_cpu_ms REAL CHECK (worker_cpu_ms IS NULL OR worker_cpu_ms >= 0);
     `,
   },
+  {
+    version: 8,
+    description: 'how many matches were staged for a running attempt',
+    sql: `
+      -- node.md §2: raised in the transaction that writes each slice of staged matches, so the
+      -- transaction that ends the attempt checks the count it was told against this value instead
+      -- of counting up to 2^20 rows on the daemon's main thread.
+      ALTER TABLE rounds ADD COLUMN staged_matches INTEGER NOT NULL DEFAULT 0 CHECK (staged_matches >= 0);
+    `,
+  },
 ];

@@ -682,7 +682,9 @@ export class Store {
         // commit) never become visible.
         this.db.prepare('DELETE FROM matches WHERE round_row = ?').run(row);
       } else if (outcome.stagedMatches !== undefined) {
-        const present = this.matchCount(row);
+        // The count kept with the rows as they were staged (stageMatches): O(1), where counting
+        // the rows themselves reads every one of them on this thread.
+        const present = this.db.prepare('SELECT staged_matches FROM rounds WHERE id = ?').pluck().get(row) as number;
         if (present !== outcome.stagedMatches) throw new InternalError('store-changed', `round ${row}: expected ${outcome.stagedMatches} staged matches, found ${present}`);
       }
       if (outcome.matches !== undefined && outcome.matches.length > 0) {
@@ -714,6 +716,7 @@ export class Store {
       const status = this.db.prepare('SELECT status FROM rounds WHERE id = ?').pluck().get(row) as string | undefined;
       if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
       this.insertMatches(row, matches);
+      this.db.prepare('UPDATE rounds SET staged_matches = staged_matches + ? WHERE id = ?').run(matches.length, row);
     }).immediate();
   }
 
