@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../src/internal/checkpointer.js';
 import { createLogger } from '../src/internal/logger.js';
 import { Store } from '../src/internal/store.js';
+import { threadNice, threadsAt } from './helpers/threads.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'venn-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,6 +49,36 @@ describe('WAL checkpoints on their own thread (node.md §2)', () => {
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     store.close();
   });
+
+  it('runs at the round workers\' nice value (workerNice), leaving the main thread as it was, and still checkpoints', async () => {
+    const path = join(dir, 'nice.db');
+    const store = Store.open(path);
+    const { logger } = logged();
+    expect(threadNice().get(process.pid)).toBe(0);
+    expect(await threadsAt(6, 0)).toEqual([]);
+    const checkpointer = await Checkpointer.start(store, path, logger, 3_600_000, 6);
+    try {
+      expect(await threadsAt(6)).toHaveLength(1);
+      expect(threadNice().get(process.pid)).toBe(0);
+      write(store);
+      await checkpointer.checkpointNow();
+      expect(checkpointer.stats.lastCheckpointed).toBe(checkpointer.stats.lastLog);
+      expect(checkpointer.stats.lastLog).toBeGreaterThan(0);
+    } finally {
+      await checkpointer.close();
+      store.close();
+    }
+    // Nice 0 (the default) changes no thread.
+    const plain = Store.open(join(dir, 'plain.db'));
+    const unchanged = await Checkpointer.start(plain, join(dir, 'plain.db'), logger, 3_600_000);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([...threadNice().values()].every((value) => value === 0)).toBe(true);
+    } finally {
+      await unchanged.close();
+      plain.close();
+    }
+  }, 60_000);
 
   it('checkpoints on its interval without being asked', async () => {
     const path = join(dir, 'b.db');

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool, workerExecArgv } from '../src/internal/worker-pool.js';
 import { ensureBuilt } from './helpers/build.js';
+import { threadNice, threadsAt } from './helpers/threads.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
 
@@ -13,29 +13,6 @@ describe('workerExecArgv', () => {
     expect(workerExecArgv(['--conditions'])).toEqual(['--conditions']);
   });
 });
-
-/** The nice value of each thread of this process, by thread id (proc(5): field 19 of /proc/<pid>/task/<tid>/stat). */
-function threadNice(): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return out;
-}
-
-async function threadsAt(nice: number, timeoutMs = 20_000): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = [...threadNice()].filter(([, value]) => value === nice).map(([tid]) => tid);
-    if (found.length > 0 || Date.now() > deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('round worker priority (node.md §1 workerNice)', () => {
   it('lowers each round worker thread to the configured nice value and leaves the main thread as it was', async () => {

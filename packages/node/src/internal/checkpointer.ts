@@ -23,6 +23,11 @@ const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+// node.md §1 workerNice: on Linux setpriority(2) on pid 0 sets this thread's nice value alone, so
+// the copying and fsyncs of a checkpoint yield to the daemon's main thread like the round workers.
+if (process.platform === 'linux' && workerData.nice > 0) {
+  try { require('node:os').setPriority(0, Math.min(19, workerData.nice)); } catch (error) { /* not permitted here: the daemon's priority */ }
+}
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
@@ -84,11 +89,14 @@ export class Checkpointer {
 
   private constructor(private readonly store: Store, private readonly logger: Logger) {}
 
-  /** Starts the thread for the store at `path` and hands it the checkpoints; resolves once it opened the store. */
-  static async start(store: Store, path: string, logger: Logger, intervalMs = 1000): Promise<Checkpointer> {
+  /**
+   * Starts the thread for the store at `path` and hands it the checkpoints; resolves once it opened
+   * the store. `nice` (node.md §1 `workerNice`) lowers the thread's priority on Linux; 0 leaves it.
+   */
+  static async start(store: Store, path: string, logger: Logger, intervalMs = 1000, nice = 0): Promise<Checkpointer> {
     const checkpointer = new Checkpointer(store, logger);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs, listCountSql: LIST_COUNT_SQL } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver, intervalMs, listCountSql: LIST_COUNT_SQL, nice } });
     checkpointer.worker = worker;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);

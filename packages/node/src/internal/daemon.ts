@@ -234,7 +234,7 @@ export class Daemon implements AttemptHost {
     this.metrics.attachStore(this.store);
     this.metrics.knownPeers(this.roster.peers.map((m) => m.id));
     this.retention = startRetention({ store: this.store, now: this.now, timers: this.timers, logger, overrides: () => retentionOverrides(this.config) });
-    this.checkpointer = await Checkpointer.start(this.store, config.paths.store, logger.child({ component: 'checkpoint' })).catch(() => undefined);
+    this.checkpointer = await Checkpointer.start(this.store, config.paths.store, logger.child({ component: 'checkpoint' }), undefined, config.workerNice).catch(() => undefined);
     const checkpointer = this.checkpointer;
     if (checkpointer !== undefined) this.metrics.attachListCounter(() => checkpointer.countLists());
     this.tlsFingerprint = tlsFingerprint(config);
