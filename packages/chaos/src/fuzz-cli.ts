@@ -5,13 +5,12 @@
  * under a watchdog, so an input that never returns is reported (as a hang, with its input) instead
  * of stopping the run. Exit 0 iff no input crashed, hung, took over 1 s or broke a property.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { emptyStats, inputAt, writeCorpus, type FuzzStats } from './internal/fuzz/runner.js';
+import { emptyStats, inputAt, keepSlowest, writeCorpus, type FuzzStats } from './internal/fuzz/runner.js';
 import { TARGET_NAMES, closeTargets, loadTargets, type TargetName } from './internal/fuzz/targets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -120,9 +119,13 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () 
     const stats = await runTarget(name);
     results.push(stats);
     // The slowest input stays in the corpus: the test suite replays it, so a decoder that becomes slow on it fails there.
-    mkdirSync(join(values.corpus, name), { recursive: true });
-    if (stats.slowestIndex >= 0) writeFileSync(join(values.corpus, name, 'slowest.bin'), inputAt(loaded.get(name)!, seed, stats.slowestIndex), { flag: 'w' });
-    process.stderr.write(`fuzz ${name}: ${stats.inputs} inputs in ${(stats.elapsedMs / 1000).toFixed(1)} s, ${stats.findings.length} findings\n`);
+    // It replaces the stored one only when it is the slower of the two, timed now.
+    let slowest = '';
+    if (stats.slowestIndex >= 0) {
+      const kept = await keepSlowest(loaded.get(name)!, join(values.corpus, name, 'slowest.bin'), inputAt(loaded.get(name)!, seed, stats.slowestIndex));
+      slowest = `, slowest input ${kept.action}${kept.storedMs === null ? '' : ` (stored ${kept.storedMs.toFixed(2)} ms, this run's ${kept.candidateMs.toFixed(2)} ms)`}`;
+    }
+    process.stderr.write(`fuzz ${name}: ${stats.inputs} inputs in ${(stats.elapsedMs / 1000).toFixed(1)} s, ${stats.findings.length} findings${slowest}\n`);
   }
 }));
 closeTargets(loaded);

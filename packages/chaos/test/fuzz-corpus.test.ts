@@ -3,13 +3,13 @@
  * value or a typed error within 1 s; a short seeded run of every target finds nothing; and the
  * runner does report an untyped exception, a slow input and a non-canonical encoding it accepted.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@venn/errors';
-import { classify, fuzzTarget, inputAt, minimise } from '../src/internal/fuzz/runner.js';
+import { classify, fuzzTarget, inputAt, keepSlowest, minimise } from '../src/internal/fuzz/runner.js';
 import { FuzzFinding, TARGET_NAMES, closeTargets, corpusFiles, loadTargets, type FuzzTarget, type TargetName } from '../src/internal/fuzz/targets.js';
 import { ensureBuilt } from '../../node/test/helpers/build.js';
 
@@ -58,6 +58,40 @@ describe('fuzz corpus replay', () => {
       rmSync(scratch, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('replaces the stored slowest input only with one that is slower when both are timed now', async () => {
+    // A decoder whose time is the input's first byte in milliseconds.
+    const timed: FuzzTarget = {
+      name: 'timed', description: 'busy-waits input[0] ms', structure: 'binary', seeds: [Uint8Array.of(0)],
+      run(input) {
+        const until = performance.now() + (input[0] ?? 0);
+        while (performance.now() < until) { /* busy */ }
+        return input.length;
+      },
+    };
+    const scratch = mkdtempSync(join(tmpdir(), 'venn-fuzz-slowest-'));
+    try {
+      const path = join(scratch, 'timed', 'slowest.bin');
+      expect((await keepSlowest(timed, path, Uint8Array.of(8))).action).toBe('written');
+      expect([...readFileSync(path)]).toEqual([8]);
+      // Faster, equal, or slower by less than the margin: the stored input stays.
+      expect((await keepSlowest(timed, path, Uint8Array.of(1))).action).toBe('kept');
+      expect((await keepSlowest(timed, path, Uint8Array.of(8))).action).toBe('kept');
+      expect((await keepSlowest(timed, path, Uint8Array.of(8, 0))).action).toBe('kept');
+      expect([...readFileSync(path)]).toEqual([8]);
+      // Clearly slower: it replaces the stored one, and the times are reported.
+      const replaced = await keepSlowest(timed, path, Uint8Array.of(30));
+      expect(replaced.action).toBe('replaced');
+      expect(replaced.storedMs).toBeGreaterThanOrEqual(8);
+      expect(replaced.candidateMs).toBeGreaterThanOrEqual(30);
+      expect([...readFileSync(path)]).toEqual([30]);
+      // A stored file that is not an input of this decoder's speed is judged by timing too, not trusted.
+      writeFileSync(path, Uint8Array.of(0));
+      expect((await keepSlowest(timed, path, Uint8Array.of(5))).action).toBe('replaced');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 
   it.each([...TARGET_NAMES])('replays the corpus of %s to values or typed errors within 1 s', async (name) => {
     const target = targets.get(name)!;

@@ -5,8 +5,8 @@
  * written to the corpus directory that the test suite replays.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { VennError } from '@venn/errors';
 import { SeededRandom } from '../random.js';
 import { mutate } from './mutate.js';
@@ -97,6 +97,44 @@ export async function minimise(target: FuzzTarget, input: Uint8Array, finding: s
     }
   }
   return current;
+}
+
+/**
+ * Stores a run's slowest input at `path` (a target's `slowest.bin`, which the suite replays) unless
+ * the input already there is as slow. Both are timed now, in turn after a warm-up run of each (the
+ * least of `runs` runs each: a pause of the machine makes a run slower, never faster); the new one
+ * replaces the stored one only when it takes more than `margin` times as long and at least
+ * `minGainMs` longer. A run that found nothing slower leaves the file, tracked in the repository,
+ * as it was.
+ */
+export async function keepSlowest(
+  target: FuzzTarget, path: string, candidate: Uint8Array, options: { margin?: number; minGainMs?: number; runs?: number } = {},
+): Promise<{ action: 'written' | 'replaced' | 'kept'; storedMs: number | null; candidateMs: number }> {
+  const { margin = 1.25, minGainMs = 1, runs = 5 } = options;
+  let stored: Uint8Array | undefined;
+  try {
+    stored = new Uint8Array(readFileSync(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const inputs = stored === undefined ? [candidate] : [stored, candidate];
+  const best = inputs.map(() => Infinity);
+  for (const input of inputs) await classifyOnce(target, input);
+  for (let run = 0; run < runs; run++) {
+    for (let i = 0; i < inputs.length; i++) best[i] = Math.min(best[i]!, (await classifyOnce(target, inputs[i]!)).ms);
+  }
+  const candidateMs = best.at(-1)!;
+  if (stored === undefined) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, candidate);
+    return { action: 'written', storedMs: null, candidateMs };
+  }
+  const storedMs = best[0]!;
+  if (candidateMs > storedMs * margin && candidateMs - storedMs >= minGainMs && Buffer.compare(stored, candidate) !== 0) {
+    writeFileSync(path, candidate);
+    return { action: 'replaced', storedMs, candidateMs };
+  }
+  return { action: 'kept', storedMs, candidateMs };
 }
 
 export function writeCorpus(corpusDir: string, target: string, finding: string, input: Uint8Array): string {
