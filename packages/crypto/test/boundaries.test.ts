@@ -12,6 +12,7 @@ import { ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { CryptoError, ValidationError } from '@venn/errors';
 import {
+  decodePoint,
   expandMessageXmd,
   generateProof,
   hashToGroup,
@@ -318,6 +319,43 @@ describe('verifyProof on forged proofs whose commitments are the identity', () =
     const short = refusal(() => verifyProof(G, G, C, C, new Uint8Array(63), context));
     expect(short.error).toBeInstanceOf(ValidationError);
     expect(short.code).toBe('proof-length');
+  });
+});
+
+describe('proofs verified in any order', () => {
+  // The verifier computes both composites itself: nothing of the last proof generated or verified
+  // (the heap's M and Z slots) may stand in for them.
+  const context = encoder.encode('VENN-V1-order');
+  const rng = (): Uint8Array => new Uint8Array(64).fill(9);
+  const statement = (k: bigint, seeds: readonly bigint[]) => {
+    const C = concatBytes(...seeds.map((seed) => scalarBaseMult(scalarOf(seed))));
+    return { k: scalarOf(k), B: scalarBaseMult(scalarOf(k)), C, D: scalarMultPacked(scalarOf(k), C) };
+  };
+
+  it('a proof verifies after another statement\'s proof was generated, and only for its own statement', () => {
+    const one = statement(5n, [3n, 7n, 12n]);
+    const two = statement(6n, [4n, 8n]);
+    const proofOne = generateProof(one.k, G, one.B, one.C, one.D, context, rng);
+    const proofTwo = generateProof(two.k, G, two.B, two.C, two.D, context, rng);
+    expect(verifyProof(G, one.B, one.C, one.D, proofOne, context)).toBe(true);
+    expect(verifyProof(G, two.B, two.C, two.D, proofTwo, context)).toBe(true);
+    expect(verifyProof(G, one.B, one.C, one.D, proofOne, context)).toBe(true);
+    expect(verifyProof(G, one.B, one.C, one.D, proofTwo, context)).toBe(false);
+    // The same statement with one evaluation changed, right after the honest one verified.
+    const tampered = one.D.slice();
+    tampered.set(scalarBaseMult(scalarOf(99n)), 32);
+    expect(verifyProof(G, one.B, one.C, tampered, proofOne, context)).toBe(false);
+  });
+});
+
+describe('decodePoint', () => {
+  it('returns a copy: changing it leaves the input as it was', () => {
+    const input = scalarBaseMult(scalarOf(7n));
+    const before = hex(input);
+    const decoded = decodePoint(input, 'P');
+    expect(hex(decoded)).toBe(before);
+    decoded.fill(0);
+    expect(hex(input)).toBe(before);
   });
 });
 
