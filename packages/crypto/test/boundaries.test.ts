@@ -348,6 +348,25 @@ describe('proofs verified in any order', () => {
   });
 });
 
+describe('generateProof with a base A other than G', () => {
+  it('uses A itself when A merely starts like G (the generator shortcut compares every byte)', () => {
+    // The first multiple of G after G whose encoding begins with G's first byte.
+    let a = 2n;
+    while (scalarBaseMult(scalarOf(a))[0] !== G[0]) a++;
+    const A = scalarBaseMult(scalarOf(a));
+    expect(hex(A)).not.toBe(hex(G));
+    const k = scalarOf(13n);
+    const C = concatBytes(scalarBaseMult(scalarOf(5n)), scalarBaseMult(scalarOf(8n)));
+    const D = scalarMultPacked(k, C);
+    const B = scalarMult(k, A);
+    const context = encoder.encode('VENN-V1-base');
+    const proof = generateProof(k, A, B, C, D, context, () => new Uint8Array(64).fill(3));
+    expect(verifyProof(A, B, C, D, proof, context)).toBe(true);
+    // Proved for A, so not for G and k·G.
+    expect(verifyProof(G, scalarBaseMult(k), C, D, proof, context)).toBe(false);
+  });
+});
+
 describe('decodePoint', () => {
   it('returns a copy: changing it leaves the input as it was', () => {
     const input = scalarBaseMult(scalarOf(7n));
