@@ -448,8 +448,12 @@ class VennRound implements Round {
     this.returned = new Uint8Array(this.ownCount * POINT_BYTES);
   }
 
-  /** SPEC §4.5 chunk checks 1–5: chunk `seq` of a stream of `total` points must be the next one, of the fixed length, of valid points. */
-  private checkChunk(kind: string, seq: number, received: number, total: number, points: Uint8Array, validatePoints = true): void {
+  /**
+   * SPEC §4.5 chunk checks 1–4: chunk `seq` of a stream of `total` points must be the next one, of
+   * the fixed length. Check 5, valid points, is the caller's: checkChunkPoints, or a step that
+   * decodes every point anyway (the evaluation of a BLINDED chunk, the proof of an EVALUATED one).
+   */
+  private checkChunk(kind: string, seq: number, received: number, total: number, points: Uint8Array): void {
     if (seq < received) throw new ProtocolError('duplicate-chunk', `${kind} chunk ${seq} arrived twice`);
     if (seq >= pointChunkCount(total)) {
       throw new ProtocolError('count-mismatch', `${kind} chunk ${seq} exceeds the declared ${total} points`);
@@ -460,32 +464,31 @@ class VennRound implements Round {
     if (count !== expected) {
       throw new ProtocolError('count-mismatch', `${kind} chunk ${seq} carries ${count} points, expected ${expected}`);
     }
-    if (validatePoints) this.checkChunkPoints(kind, seq, points);
   }
 
   /** SPEC §4.5 chunk check 5 (§5.1 step 5): every point canonical and not the identity; the first refused one is named. */
   private checkChunkPoints(kind: string, seq: number, points: Uint8Array): void {
+    this.pointChecked(kind, seq, () => validatePackedPoints(points, `${kind}[${seq}]`));
+  }
+
+  /** Runs `work`, whose point refusals (CryptoError, naming `${kind}[${seq}][i]`) are check 5's bad-point. */
+  private pointChecked<T>(kind: string, seq: number, work: () => T): T {
     try {
-      validatePackedPoints(points, `${kind}[${seq}]`);
+      return work();
     } catch (cause) {
-      throw new ProtocolError('bad-point', `${kind} chunk ${seq}: ${(cause as Error).message}`, { cause });
+      if (cause instanceof CryptoError) throw new ProtocolError('bad-point', `${kind} chunk ${seq}: ${cause.message}`, { cause });
+      throw cause;
     }
   }
 
   private onBlinded(chunk: BlindedMessage, frame: Uint8Array): void {
     const offer = this.requirePeerOffer('BLINDED');
-    this.checkChunk('BLINDED', chunk.seq, this.peerBlindedChunks, offer.setSize, chunk.points, false);
+    this.checkChunk('BLINDED', chunk.seq, this.peerBlindedChunks, offer.setSize, chunk.points);
     // SPEC §4.4: evaluations may be computed as chunks arrive; the release rule decides when they go.
     // Check 5 is the evaluation itself: it decodes every point before the key is touched and refuses
     // the first invalid one exactly as validatePackedPoints would, so the points are decoded once.
     const key = this.requireKey();
-    let evaluated: Uint8Array;
-    try {
-      evaluated = this.time('evaluate', () => scalarMultPacked(key, chunk.points, `BLINDED[${chunk.seq}]`));
-    } catch (cause) {
-      if (cause instanceof CryptoError) throw new ProtocolError('bad-point', `BLINDED chunk ${chunk.seq}: ${cause.message}`, { cause });
-      throw cause;
-    }
+    const evaluated = this.pointChecked('BLINDED', chunk.seq, () => this.time('evaluate', () => scalarMultPacked(key, chunk.points, `BLINDED[${chunk.seq}]`)));
     const at = chunk.seq * CHUNK_BYTES;
     this.peerBlinded.set(chunk.points, at);
     this.peerBlindedChunks++;
@@ -507,7 +510,7 @@ class VennRound implements Round {
       throw new ProtocolError('unexpected-message', `REMOVED arrived after ${this.peerBlindedChunks} of the peer's ${pointChunkCount(offer.setSize)} BLINDED chunks`);
     }
     // Checks 1–4 as for BLINDED; the values are checked against T, which implies they are valid points.
-    this.checkChunk('REMOVED', chunk.seq, this.peerRemovedChunks, offer.epoch.removals, chunk.points, false);
+    this.checkChunk('REMOVED', chunk.seq, this.peerRemovedChunks, offer.epoch.removals, chunk.points);
     this.epochBook.acceptPeerRemovals(chunk.points, chunk.seq * MAX_CHUNK_POINTS, chunk.seq);
     this.peerRemovedChunks++;
     this.transcript.absorb(this.peerRole, 'removed', frame);
@@ -526,14 +529,15 @@ class VennRound implements Round {
     // point and fails on an invalid one, so the points are checked on their own only when the chunk
     // fails step 6 or 7, and a chunk failing check 5 is still refused as bad-point, first.
     const verified = this.mode === 'intersection';
-    this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.ownCount, chunk.points, !verified);
+    this.checkChunk('EVALUATED', chunk.seq, this.returnedChunks, this.ownCount, chunk.points);
+    if (!verified) this.checkChunkPoints('EVALUATED', chunk.seq, chunk.points);
     // Step 6: the length the mode fixes, before any verification work.
-    const expected = this.mode === 'intersection' ? PROOF_BYTES : 0;
+    const expected = verified ? PROOF_BYTES : 0;
     if (chunk.proof.length !== expected) {
       if (verified) this.checkChunkPoints('EVALUATED', chunk.seq, chunk.points);
       throw new ProtocolError('bad-proof', `EVALUATED chunk ${chunk.seq} carries a pi of ${chunk.proof.length} bytes, expected ${expected} in ${this.mode} mode`);
     }
-    if (this.mode === 'intersection') {
+    if (verified) {
       // Step 7: every chunk is checked on arrival, before this party releases anything more.
       const preTranscriptHash = this.requirePreHash();
       const verdict = this.time('verify', () =>
