@@ -123,7 +123,7 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () 
     let slowest = '';
     if (stats.slowestIndex >= 0) {
       const kept = await keepSlowest(loaded.get(name)!, join(values.corpus, name, 'slowest.bin'), inputAt(loaded.get(name)!, seed, stats.slowestIndex));
-      slowest = `, slowest input ${kept.action}${kept.storedMs === null ? '' : ` (stored ${kept.storedMs.toFixed(2)} ms, this run's ${kept.candidateMs.toFixed(2)} ms)`}`;
+      slowest = `, slowest input ${kept.action}${kept.storedMs === null || kept.candidateMs === null ? '' : ` (stored ${kept.storedMs.toFixed(2)} ms, this run's ${kept.candidateMs.toFixed(2)} ms)`}`;
     }
     process.stderr.write(`fuzz ${name}: ${stats.inputs} inputs in ${(stats.elapsedMs / 1000).toFixed(1)} s, ${stats.findings.length} findings${slowest}\n`);
   }

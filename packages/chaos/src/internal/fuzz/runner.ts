@@ -109,7 +109,7 @@ export async function minimise(target: FuzzTarget, input: Uint8Array, finding: s
  */
 export async function keepSlowest(
   target: FuzzTarget, path: string, candidate: Uint8Array, options: { margin?: number; minGainMs?: number; runs?: number } = {},
-): Promise<{ action: 'written' | 'replaced' | 'kept'; storedMs: number | null; candidateMs: number }> {
+): Promise<{ action: 'written' | 'replaced' | 'kept'; storedMs: number | null; candidateMs: number | null }> {
   const { margin = 1.25, minGainMs = 1, runs = 5 } = options;
   let stored: Uint8Array | undefined;
   try {
@@ -117,6 +117,8 @@ export async function keepSlowest(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  // The same input again: nothing to time or write.
+  if (stored !== undefined && Buffer.compare(stored, candidate) === 0) return { action: 'kept', storedMs: null, candidateMs: null };
   const inputs = stored === undefined ? [candidate] : [stored, candidate];
   const best = inputs.map(() => Infinity);
   for (const input of inputs) await classifyOnce(target, input);
@@ -130,7 +132,7 @@ export async function keepSlowest(
     return { action: 'written', storedMs: null, candidateMs };
   }
   const storedMs = best[0]!;
-  if (candidateMs > storedMs * margin && candidateMs - storedMs >= minGainMs && Buffer.compare(stored, candidate) !== 0) {
+  if (candidateMs > storedMs * margin && candidateMs - storedMs >= minGainMs) {
     writeFileSync(path, candidate);
     return { action: 'replaced', storedMs, candidateMs };
   }
