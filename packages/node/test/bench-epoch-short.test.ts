@@ -4,19 +4,14 @@
  * and its final JSON line reports exact matches after the incremental round, an incremental round
  * cheaper than the epoch start, and an asymmetric start of several rounds.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, repoRoot } from './helpers/build.js';
+import { ensureBenchBuilt, repoRoot } from './helpers/build.js';
 import { runScript, type CliResult } from './helpers/cli.js';
 
 const script = join(repoRoot, 'packages/node/bench/dist/epoch.js');
 
-beforeAll(() => {
-  ensureBuilt();
-  const built = spawnSync('npx', ['tsc', '-b', 'packages/node/bench'], { cwd: repoRoot, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`npx tsc -b packages/node/bench failed:\n${built.stdout}${built.stderr}`);
-}, 180_000);
+beforeAll(() => ensureBenchBuilt(), 180_000);
 
 function bench(args: string[]): Promise<CliResult> {
   return runScript(script, args);

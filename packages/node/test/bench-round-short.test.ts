@@ -3,19 +3,14 @@
  * round between two real daemons (child processes, SQLite files, loopback sockets) and its JSON
  * report holds the exact intersection, both sides' costs and the event-loop lag per window.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, repoRoot } from './helpers/build.js';
+import { ensureBenchBuilt, repoRoot } from './helpers/build.js';
 import { runScript } from './helpers/cli.js';
 
 const script = join(repoRoot, 'packages/node/bench/dist/round.js');
 
-beforeAll(() => {
-  ensureBuilt();
-  const built = spawnSync('npx', ['tsc', '-b', 'packages/node/bench'], { cwd: repoRoot, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`npx tsc -b packages/node/bench failed:\n${built.stdout}${built.stderr}`);
-}, 180_000);
+beforeAll(() => ensureBenchBuilt(), 180_000);
 
 describe('bench:round, short', () => {
   it('runs a 3,000 × 3,000 round to the expected intersection and reports costs and lag windows', async () => {

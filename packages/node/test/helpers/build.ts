@@ -36,6 +36,21 @@ export function buildCli(): void {
 
 export function ensureBuilt(): void {
   if (inject('vennCliBuilt')) return;
+  withBuildLock(buildCli);
+}
+
+/** ensureBuilt, then the benchmarks (`tsc -b packages/node/bench`), under the same lock as every build here. */
+export function ensureBenchBuilt(): void {
+  ensureBuilt();
+  withBuildLock(() => {
+    const args = [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'packages/node/bench'];
+    const result = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  });
+}
+
+/** Runs `build` holding a lock directory, so test files running at once never build the same output together. */
+function withBuildLock(build: () => void): void {
   const lock = join(tmpdir(), 'venn-node-build.lock');
   for (let waited = 0; ; waited += 100) {
     try {
@@ -49,7 +64,7 @@ export function ensureBuilt(): void {
     }
   }
   try {
-    buildCli();
+    build();
   } finally {
     rmdirSync(lock);
   }
