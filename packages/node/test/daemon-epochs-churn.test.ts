@@ -69,8 +69,9 @@ describe('incremental rounds under random churn between two daemons (property)',
   function epochMatches(id: string): string[] {
     const db = new Database(join(federation.node(id).dir, 'venn.db'), { readonly: true, fileMustExist: true });
     try {
-      return (db.prepare(`SELECT DISTINCT i.account_ref FROM epochs e JOIN epoch_own o ON o.epoch_row = e.id
-        JOIN epoch_peer p ON p.epoch_row = o.epoch_row AND p.value = o.value JOIN list_items i ON i.digest = o.digest
+      // The views: the state as the completed rounds left it, staged rows the worker has not settled yet counted by their rounds (node.md §10.4).
+      return (db.prepare(`SELECT DISTINCT i.account_ref FROM epochs e JOIN epoch_own_state o ON o.epoch_row = e.id
+        JOIN epoch_peer_state p ON p.epoch_row = o.epoch_row AND p.value = o.value JOIN list_items i ON i.digest = o.digest
         WHERE e.status = 'open' ORDER BY i.account_ref`).pluck().all() as string[]);
     } finally {
       db.close();

@@ -129,9 +129,8 @@ describe('an epoch that ends while its round runs', () => {
     const ownKey = manager.keys.create(epochId, systemRng);
     const epoch = manager.epochs.createEpoch({ epochId, peerId: 'lab-b', role: 'initiator', slotStart: 0, generation: 0, endsAt: Date.now() + DAY_MS, ownKey });
     manager.end(epoch, 'epoch-over');
-    const value = new Uint8Array(32).fill(9);
     const outcome = {
-      addedDigests: value, addedValues: value, removedDigests: new Uint8Array(0), peerAdded: value, peerRemoved: new Uint8Array(0), endedMatches: new Uint8Array(0),
+      additions: 1, removals: 0, peerAdditions: 1, peerRemovals: 0, endedMatches: 0,
       newMatches: 1, ownCount: 1, peerCount: 1, intersectionSize: 1, peerKey: ownKey, transcriptHash: new Uint8Array(64), peerCap: 10, peerEpochCap: 10, ownMore: false, peerMayHaveMore: false,
     };
     expect(() => manager.apply({ epoch, index: 0, roundId: epochId, kind: 'start' }, 1, outcome, 'mark')).not.toThrow();

@@ -324,7 +324,7 @@ export class EpochManager {
     };
   }
 
-  /** Applies a completed round's changes, inside the transaction that commits the round. */
+  /** Applies a completed round's changes, which its worker staged, inside the transaction that commits the round. */
   apply(plan: EpochRoundPlan, roundRow: number, outcome: EpochOutcome, listsMark: string): void {
     // An epoch that ended while its round ran (its slot ended, the peer superseded it) has no state
     // left to move: the round's matches and leaf are committed, the next round starts a new epoch.

@@ -1,10 +1,12 @@
 /**
  * Key epochs in the node's store (node.md §10.4): one row per epoch with a peer, the state each
  * round of it leaves (own digests with their doubly blinded values, the peer's values), and the
- * rounds that ran in it. State is written only when a round completed (SPEC §13.2), in the
- * transaction that commits the round; the round worker reads it through lookups, so a round
- * costs work in proportion to the changes, not to the epoch's size. No secret is ever stored here:
- * the epoch keys live in the key store (epoch-keys.ts).
+ * rounds that ran in it. State changes only when a round completed (SPEC §13.2): the round worker
+ * stages a completed round's changes, tagged with the round (stageRound), and the transaction that
+ * commits the round marks them applied (applyRound, a few rows whatever their number). The worker
+ * settles staged changes before it reads the state for the epoch's next round (settle), and reads
+ * it through lookups, so a round costs work in proportion to the changes, not to the epoch's size.
+ * No secret is ever stored here: the epoch keys live in the key store (epoch-keys.ts).
  */
 import type Database from 'better-sqlite3';
 import { InternalError } from '@venn/errors';
@@ -78,8 +80,8 @@ export interface EpochRoundInfo {
   readonly endedMatches: number | null;
 }
 
-/** What a completed round changed (SPEC §13.7), as the round worker reports it. */
-export interface EpochDelta {
+/** What a completed round changed (SPEC §13.7): the element changes the round worker stages (stageRound). */
+export interface EpochChanges {
   /** own additions, ascending, with the values the peer returned (32 bytes each, aligned) */
   readonly addedDigests: Uint8Array;
   readonly addedValues: Uint8Array;
@@ -87,6 +89,15 @@ export interface EpochDelta {
   readonly peerAdded: Uint8Array;
   readonly peerRemoved: Uint8Array;
   readonly endedMatches: Uint8Array;
+}
+
+/** What a completed round changed (SPEC §13.7), as the round worker reports it: counts and the epoch row's new values. */
+export interface EpochDelta {
+  readonly additions: number;
+  readonly removals: number;
+  readonly peerAdditions: number;
+  readonly peerRemovals: number;
+  readonly endedMatches: number;
   readonly newMatches: number;
   readonly ownCount: number;
   readonly peerCount: number;
@@ -198,32 +209,84 @@ export class EpochStore {
   }
 
   /**
-   * SPEC §13.2: what a completed round changed, written in the transaction that commits the
-   * round (Store.finishRound's `within`), so the state moves exactly when the round completed.
+   * node.md §10.4: the round worker, in its own connection, writes a completed round's changes
+   * before it reports the outcome: additions tagged `added_in`, removals tagged `removed_in`, the
+   * digests whose match ended. They do not count until applyRound marks the round applied. Returns
+   * false, writing nothing, when the epoch ended meanwhile (its state is gone) or the round was
+   * staged already.
+   */
+  stageRound(epochRow: number, roundRow: number, changes: EpochChanges): boolean {
+    return this.db.transaction(() => {
+      const status = this.db.prepare('SELECT status FROM epochs WHERE id = ?').pluck().get(epochRow) as EpochStatus | undefined;
+      if (status !== 'open') return false;
+      const round = this.db.prepare('SELECT staged, additions FROM epoch_rounds WHERE round_row = ? AND epoch_row = ?').get(roundRow, epochRow) as { staged: number; additions: number | null } | undefined;
+      if (round === undefined) throw new InternalError('epoch-round-not-found', `round row ${roundRow} is not a round of epoch row ${epochRow}`);
+      if (round.staged !== 0 || round.additions !== null) return false;
+      const insertOwn = this.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value, added_in) VALUES (?, ?, ?, ?)');
+      const removeOwn = this.db.prepare('UPDATE epoch_own SET removed_in = ? WHERE epoch_row = ? AND digest = ? AND removed_in IS NULL');
+      const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value, added_in) VALUES (?, ?, ?)');
+      const removePeer = this.db.prepare('UPDATE epoch_peer SET removed_in = ? WHERE epoch_row = ? AND value = ? AND removed_in IS NULL');
+      each(changes.removedDigests, (digest) => removeOwn.run(roundRow, epochRow, digest));
+      const values = Buffer.from(changes.addedValues.buffer, changes.addedValues.byteOffset, changes.addedValues.length);
+      let at = 0;
+      each(changes.addedDigests, (digest) => {
+        insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow);
+        at += 32;
+      });
+      each(changes.peerRemoved, (value) => removePeer.run(roundRow, epochRow, value));
+      each(changes.peerAdded, (value) => insertPeer.run(epochRow, value, roundRow));
+      const endMatch = this.db.prepare('INSERT OR IGNORE INTO epoch_match_ends (round_row, digest) VALUES (?, ?)');
+      each(changes.endedMatches, (digest) => endMatch.run(roundRow, digest));
+      this.db.prepare('UPDATE epoch_rounds SET staged = 1 WHERE round_row = ?').run(roundRow);
+      return true;
+    }).immediate();
+  }
+
+  /**
+   * SPEC §13.2: a completed round's changes take effect in the transaction that commits the round
+   * (Store.finishRound's `within`): its epoch_rounds row gets the counts, which marks the changes
+   * the worker staged applied, and the epoch row moves to the next index. A handful of rows,
+   * whatever the round carried.
    */
   applyRound(epochRow: number, roundRow: number, delta: EpochDelta): void {
     const epoch = this.epoch(epochRow);
     if (epoch.status !== 'open') throw new InternalError('epoch-not-open', `epoch row ${epochRow} is ${epoch.status}; a round of it cannot complete`);
-    const insertOwn = this.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value) VALUES (?, ?, ?)');
-    const deleteOwn = this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND digest = ?');
-    const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value) VALUES (?, ?)');
-    const deletePeer = this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND value = ?');
-    each(delta.removedDigests, (digest) => deleteOwn.run(epochRow, digest));
-    const values = Buffer.from(delta.addedValues.buffer, delta.addedValues.byteOffset, delta.addedValues.length);
-    let at = 0;
-    each(delta.addedDigests, (digest) => {
-      insertOwn.run(epochRow, digest, values.subarray(at, at + 32));
-      at += 32;
-    });
-    each(delta.peerRemoved, (value) => deletePeer.run(epochRow, value));
-    each(delta.peerAdded, (value) => insertPeer.run(epochRow, value));
-    const endMatch = this.db.prepare('INSERT OR IGNORE INTO epoch_match_ends (round_row, digest) VALUES (?, ?)');
-    each(delta.endedMatches, (digest) => endMatch.run(roundRow, digest));
+    const staged = this.db.prepare('SELECT staged FROM epoch_rounds WHERE round_row = ? AND epoch_row = ? AND additions IS NULL').pluck().get(roundRow, epochRow) as number | undefined;
+    if (staged !== 1) throw new InternalError('epoch-round-not-staged', `round row ${roundRow} of epoch row ${epochRow} has no staged changes to apply`);
     this.db.prepare(`UPDATE epochs SET next_index = next_index + 1, prev_hash = ?, own_count = ?, peer_count = ?, intersection = ?, peer_key = ?, peer_cap = ?, peer_ecap = ?,
       lists_mark = ?, own_more = ?, peer_more = ? WHERE id = ?`).run(Buffer.from(delta.transcriptHash), delta.ownCount, delta.peerCount, delta.intersectionSize, Buffer.from(delta.peerKey),
       delta.peerCap, delta.peerEpochCap, delta.listsMark, delta.ownMore ? 1 : 0, delta.peerMayHaveMore ? 1 : 0, epochRow);
     this.db.prepare(`UPDATE epoch_rounds SET additions = ?, removals = ?, peer_additions = ?, peer_removals = ?, new_matches = ?, ended_matches = ? WHERE round_row = ?`).run(
-      delta.addedDigests.length / 32, delta.removedDigests.length / 32, delta.peerAdded.length / 32, delta.peerRemoved.length / 32, delta.newMatches, delta.endedMatches.length / 32, roundRow);
+      delta.additions, delta.removals, delta.peerAdditions, delta.peerRemovals, delta.newMatches, delta.endedMatches, roundRow);
+  }
+
+  /**
+   * node.md §10.4: run by the round worker before it reads the epoch's state for a round. The
+   * changes of a staged round that was never applied (its attempt ended otherwise, or the node
+   * stopped before the end was committed) are undone; the removals of applied rounds are deleted.
+   * Afterwards every row of the epoch counts and none is tagged removed. An epoch has one round
+   * at a time (its round ids name the index), so a staged round that is still running here means
+   * the store is not what this node wrote: refused.
+   */
+  settle(epochRow: number): { discarded: number; removed: number } {
+    return this.db.transaction(() => {
+      const unapplied = this.db.prepare(`SELECT e.round_row AS row, r.status AS status FROM epoch_rounds e JOIN rounds r ON r.id = e.round_row
+        WHERE e.epoch_row = ? AND e.staged = 1 AND e.additions IS NULL`).all(epochRow) as Array<{ row: number; status: string }>;
+      for (const round of unapplied) {
+        if (round.status === 'scheduled' || round.status === 'running') {
+          throw new InternalError('epoch-round-pending', `round row ${round.row} of epoch row ${epochRow} staged changes and is still ${round.status}`);
+        }
+        this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND added_in = ?').run(epochRow, round.row);
+        this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND added_in = ?').run(epochRow, round.row);
+        this.db.prepare('UPDATE epoch_own SET removed_in = NULL WHERE epoch_row = ? AND removed_in = ?').run(epochRow, round.row);
+        this.db.prepare('UPDATE epoch_peer SET removed_in = NULL WHERE epoch_row = ? AND removed_in = ?').run(epochRow, round.row);
+        this.db.prepare('DELETE FROM epoch_match_ends WHERE round_row = ?').run(round.row);
+        this.db.prepare('UPDATE epoch_rounds SET staged = 0 WHERE round_row = ?').run(round.row);
+      }
+      const removed = this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND removed_in IS NOT NULL').run(epochRow).changes
+        + this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND removed_in IS NOT NULL').run(epochRow).changes;
+      return { discarded: unapplied.length, removed };
+    }).immediate();
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * The round worker's part of a key-epoch round (SPEC §13): this node's changes since the epoch's
- * last completed round, read from the store, the epoch state as batch lookups for the round, and
- * what a completed round reports back for the main thread to store (epoch-store.ts).
+ * last completed round, read from the store, the epoch state as batch lookups for the round, the
+ * changes a completed round stages in the store, and the counts it reports to the main thread,
+ * whose commit of the round applies them (epoch-store.ts).
  */
 import { wipe } from '@venn/crypto';
 import { MAX_SET_SIZE } from '@venn/wire';
 import type { CompletedResult, EpochRoundInput, OwnSet } from '@venn/protocol';
-import { EpochStateReader } from './epoch-store.js';
+import { EpochStateReader, EpochStore, type EpochChanges } from './epoch-store.js';
 import type { EpochJob, EpochOutcome } from './round-compute.js';
 import { Store } from './store.js';
 
@@ -19,8 +20,18 @@ export interface EpochRoundParts {
   close(): void;
 }
 
-/** Builds the own additions and the epoch input of one round from the job and the store. */
-export function epochRoundParts(storePath: string, job: EpochJob): EpochRoundParts {
+/**
+ * Builds the own additions and the epoch input of one round from the job and the store. The
+ * changes earlier rounds staged are settled first, in `writer` (the worker's own read-write
+ * connection), so the state read here is exactly what the epoch's completed rounds left.
+ */
+export function epochRoundParts(storePath: string, job: EpochJob, writer: Store): EpochRoundParts {
+  try {
+    new EpochStore(writer).settle(job.epochRow);
+  } catch (error) {
+    wipe(job.key);
+    throw error;
+  }
   const store = Store.open(storePath, { readonly: true });
   try {
     const reader = new EpochStateReader(store.db, job.epochRow);
@@ -69,8 +80,8 @@ export function epochRoundParts(storePath: string, job: EpochJob): EpochRoundPar
   }
 }
 
-/** What a completed epoch round changed, for the main thread (EpochStore.applyRound). */
-export function epochOutcomeOf(result: CompletedResult, more: boolean, offered: number): EpochOutcome {
+/** The element changes of a completed epoch round, which the worker stages (EpochStore.stageRound). */
+export function epochChangesOf(result: CompletedResult): EpochChanges {
   const epoch = result.epoch!;
   return {
     addedDigests: epoch.added.digests,
@@ -79,6 +90,18 @@ export function epochOutcomeOf(result: CompletedResult, more: boolean, offered: 
     peerAdded: epoch.peerAdded,
     peerRemoved: epoch.peerRemoved,
     endedMatches: epoch.endedMatches,
+  };
+}
+
+/** What a completed epoch round changed, for the main thread (EpochStore.applyRound): counts, not the elements. */
+export function epochOutcomeOf(result: CompletedResult, more: boolean, offered: number): EpochOutcome {
+  const epoch = result.epoch!;
+  return {
+    additions: epoch.added.digests.length / 32,
+    removals: epoch.removed.length / 32,
+    peerAdditions: epoch.peerAdded.length / 32,
+    peerRemovals: epoch.peerRemoved.length / 32,
+    endedMatches: epoch.endedMatches.length / 32,
     newMatches: epoch.newMatches.length / 32,
     ownCount: epoch.ownCount,
     peerCount: epoch.peerCount,

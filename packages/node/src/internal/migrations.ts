@@ -406,4 +406,30 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE rounds ADD COLUMN staged_matches INTEGER NOT NULL DEFAULT 0 CHECK (staged_matches >= 0);
     `,
   },
+  {
+    version: 9,
+    description: "a key epoch round's state changes staged by its worker",
+    sql: `
+      -- node.md §10.4: the round worker writes a completed round's changes to D_X and T_X, tagged
+      -- with the round (added_in, removed_in), before it reports the round's outcome; they count
+      -- once the transaction that commits the round marks it applied (epoch_rounds.additions), so
+      -- that transaction writes O(1) rows instead of up to 2^20 of each on the daemon's main thread.
+      ALTER TABLE epoch_own ADD COLUMN added_in INTEGER;
+      ALTER TABLE epoch_own ADD COLUMN removed_in INTEGER;
+      ALTER TABLE epoch_peer ADD COLUMN added_in INTEGER;
+      ALTER TABLE epoch_peer ADD COLUMN removed_in INTEGER;
+      ALTER TABLE epoch_rounds ADD COLUMN staged INTEGER NOT NULL DEFAULT 0 CHECK (staged IN (0, 1));
+      CREATE INDEX epoch_own_removed ON epoch_own (epoch_row, removed_in) WHERE removed_in IS NOT NULL;
+      CREATE INDEX epoch_peer_removed ON epoch_peer (epoch_row, removed_in) WHERE removed_in IS NOT NULL;
+      -- The state as the epoch's completed rounds left it, whether or not the worker has settled
+      -- the staged rows yet: a row counts once the round that added it was applied, and until the
+      -- round that removed it was.
+      CREATE VIEW epoch_own_state AS SELECT o.epoch_row, o.digest, o.value FROM epoch_own o
+        WHERE (o.added_in IS NULL OR EXISTS (SELECT 1 FROM epoch_rounds r WHERE r.round_row = o.added_in AND r.additions IS NOT NULL))
+          AND (o.removed_in IS NULL OR NOT EXISTS (SELECT 1 FROM epoch_rounds r WHERE r.round_row = o.removed_in AND r.additions IS NOT NULL));
+      CREATE VIEW epoch_peer_state AS SELECT p.epoch_row, p.value FROM epoch_peer p
+        WHERE (p.added_in IS NULL OR EXISTS (SELECT 1 FROM epoch_rounds r WHERE r.round_row = p.added_in AND r.additions IS NOT NULL))
+          AND (p.removed_in IS NULL OR NOT EXISTS (SELECT 1 FROM epoch_rounds r WHERE r.round_row = p.removed_in AND r.additions IS NOT NULL));
+    `,
+  },
 ];

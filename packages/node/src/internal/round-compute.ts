@@ -71,14 +71,17 @@ export interface EpochJob {
   readonly maxAdditions: number;
 }
 
-/** What a completed epoch round changed (epoch-store.ts EpochDelta), with whether more changes wait. */
+/**
+ * What a completed epoch round changed (epoch-store.ts EpochDelta), with whether more changes
+ * wait. The changes themselves are staged in the store by the worker (node.md §10.4); the main
+ * thread gets their counts.
+ */
 export interface EpochOutcome {
-  readonly addedDigests: Uint8Array;
-  readonly addedValues: Uint8Array;
-  readonly removedDigests: Uint8Array;
-  readonly peerAdded: Uint8Array;
-  readonly peerRemoved: Uint8Array;
-  readonly endedMatches: Uint8Array;
+  readonly additions: number;
+  readonly removals: number;
+  readonly peerAdditions: number;
+  readonly peerRemovals: number;
+  readonly endedMatches: number;
   readonly newMatches: number;
   readonly ownCount: number;
   readonly peerCount: number;

@@ -9,7 +9,8 @@ import { ProtocolError } from '@venn/errors';
 import { ready, wipe } from '@venn/crypto';
 import { MAX_SET_SIZE, decodeMessage, encodeMessage, type LogHead } from '@venn/wire';
 import { createRound, isAbortReason, type Outbound, type OwnSet, type Round, type RoundResult } from '@venn/protocol';
-import { epochOutcomeOf, epochRoundParts, type EpochRoundParts } from './epoch-worker.js';
+import { epochChangesOf, epochOutcomeOf, epochRoundParts, type EpochRoundParts } from './epoch-worker.js';
+import { EpochStore } from './epoch-store.js';
 import { frameInfoOf } from './frame-info.js';
 import type { ComputeJob, ComputeOutcome, FromWorker, LabelValues, RoundCost, ToWorker } from './round-compute.js';
 import { Store, type PackedMatches } from './store.js';
@@ -157,7 +158,8 @@ function outcomeOf(result: RoundResult, stagedMatches: number): ComputeOutcome {
 /**
  * The round's outcome once it has one, reported once; the worker then drops the round and its key.
  * A finished round's matches are written first, staged in this thread's connection (node.md §2),
- * so the main thread's commit of the end only checks their count. `last` are the frames the
+ * with a completed epoch round's state changes (§10.4), so the main thread's commit of the end
+ * only checks their count and marks them applied. `last` are the frames the
  * round's final step made it send (its FINISH): recorded after the matches, and only if the store
  * took them; if it refused, the attempt ends aborted (internal-error) and they are not sent.
  */
@@ -172,9 +174,14 @@ function takeOutcome(last: readonly Frame[] = []): { outcome: ComputeOutcome; la
   } else {
     try {
       if (recorder === undefined || job === undefined) throw new Error('the round has no store connection');
-      outcome = outcomeOf(result, recorder.stagePackedMatches(job.row, matchesOf(result)));
+      const staged = recorder.stagePackedMatches(job.row, matchesOf(result));
+      // node.md §10.4: a completed epoch round's changes are staged here too; the end applies them.
+      if (result.status === 'completed' && result.epoch !== undefined && job.epoch !== undefined) {
+        new EpochStore(recorder).stageRound(job.epoch.epochRow, job.row, epochChangesOf(result));
+      }
+      outcome = outcomeOf(result, staged);
     } catch (error) {
-      outcome = abortedOutcome('internal-error', `recording the round's matches failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200));
+      outcome = abortedOutcome('internal-error', `recording the round's matches and changes failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200));
       leaving = [];
     }
   }
@@ -242,7 +249,7 @@ function start(next: ComputeJob): void {
   peerOffer = undefined;
   phases = {};
   epochParts?.close();
-  epochParts = next.epoch === undefined ? undefined : epochRoundParts(next.storePath, next.epoch);
+  epochParts = next.epoch === undefined ? undefined : epochRoundParts(next.storePath, next.epoch, recorder);
   const ownSet = epochParts?.ownSet ?? ownSetOf(next);
   ownSetSize = ownSet.size;
   total = ownSet.size;

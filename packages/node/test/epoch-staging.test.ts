@@ -1,0 +1,176 @@
+/**
+ * node.md §10.4: a key epoch round's state changes are staged by its round worker and take effect
+ * in the transaction that commits the round, which writes a few rows whatever the round carried.
+ * Staged changes of an attempt that did not complete never count; settle() undoes them before
+ * the epoch's next round reads its state.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EpochStateReader, EpochStore, type EpochChanges, type EpochDelta } from '../src/internal/epoch-store.js';
+import { Store } from '../src/internal/store.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const sha = (text: string): Uint8Array => new Uint8Array(createHash('sha256').update(text).digest());
+const pack = (values: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(values.length * 32);
+  values.forEach((value, i) => out.set(value, i * 32));
+  return out;
+};
+const digests = (prefix: string, n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => sha(`${prefix}${i}`));
+const sorted = (values: Uint8Array[]): Uint8Array[] => [...values].sort((a, b) => Buffer.compare(a, b));
+const NONE = new Uint8Array(0);
+
+function open(): { store: Store; epochs: EpochStore; epochRow: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'venn-epoch-staging-'));
+  dirs.push(dir);
+  const store = Store.open(join(dir, 'venn.db'));
+  const epochs = new EpochStore(store);
+  const epoch = epochs.createEpoch({ epochId: sha('epoch'), peerId: 'lab-b', role: 'initiator', slotStart: 0, generation: 0, endsAt: Date.now() + 86_400_000, ownKey: sha('K') });
+  return { store, epochs, epochRow: epoch.row };
+}
+
+/** A running attempt recorded as round `index` of the epoch. */
+function attempt(store: Store, epochs: EpochStore, epochRow: number, index: number): number {
+  const round = store.createRound({ roundId: sha(`round ${index}`), peerId: 'lab-b', role: 'initiator', origin: 'scheduled', slot: null, mode: 'intersection' });
+  store.markRunning(round.row, 0);
+  epochs.recordEpochRound(round.row, epochRow, index, index === 0 ? 'start' : 'incremental');
+  return round.row;
+}
+
+function deltaOf(changes: EpochChanges, counts: { ownCount: number; peerCount: number }): EpochDelta {
+  return {
+    additions: changes.addedDigests.length / 32, removals: changes.removedDigests.length / 32, peerAdditions: changes.peerAdded.length / 32,
+    peerRemovals: changes.peerRemoved.length / 32, endedMatches: changes.endedMatches.length / 32, newMatches: 0, ...counts, intersectionSize: 0,
+    peerKey: sha('K_Y'), transcriptHash: new Uint8Array(64).fill(7), peerCap: 10, peerEpochCap: 10, ownMore: false, peerMayHaveMore: false, listsMark: 'mark',
+  };
+}
+
+/** Completes the attempt the way the daemon does: the round's end and the apply in one transaction. */
+function complete(store: Store, epochs: EpochStore, epochRow: number, row: number, delta: EpochDelta): number {
+  const totalChanges = store.db.prepare('SELECT total_changes()').pluck();
+  let applyWrites = 0;
+  store.finishRound(row, {
+    status: 'completed', intersectionSize: 0, peerClaimedSize: 0, transcriptHash: new Uint8Array(64), stagedMatches: 0,
+    within: () => {
+      const before = totalChanges.get() as number;
+      epochs.applyRound(epochRow, row, delta);
+      applyWrites = (totalChanges.get() as number) - before;
+    },
+  });
+  return applyWrites;
+}
+
+/** The epoch state as the next round reads it, once settled: own digests and peer values, hex. */
+function state(store: Store, epochRow: number): { own: string[]; peer: string[] } {
+  const own = (store.db.prepare('SELECT digest FROM epoch_own WHERE epoch_row = ? ORDER BY digest').pluck().all(epochRow) as Buffer[]).map((b) => b.toString('hex'));
+  const peer = (store.db.prepare('SELECT value FROM epoch_peer WHERE epoch_row = ? ORDER BY value').pluck().all(epochRow) as Buffer[]).map((b) => b.toString('hex'));
+  return { own, peer };
+}
+/** The same through the store's views (node.md §10.4), which count staged rows by their rounds without settling. */
+function view(store: Store, epochRow: number): { own: string[]; peer: string[] } {
+  const own = (store.db.prepare('SELECT digest FROM epoch_own_state WHERE epoch_row = ? ORDER BY digest').pluck().all(epochRow) as Buffer[]).map((b) => b.toString('hex'));
+  const peer = (store.db.prepare('SELECT value FROM epoch_peer_state WHERE epoch_row = ? ORDER BY value').pluck().all(epochRow) as Buffer[]).map((b) => b.toString('hex'));
+  return { own, peer };
+}
+const hexes = (values: Uint8Array[]): string[] => sorted(values).map((v) => Buffer.from(v).toString('hex'));
+
+describe('epoch state: staged by the worker, applied by the round end', () => {
+  it('applies a round of 20,000 additions each way with 2 row writes in the end transaction', () => {
+    const { store, epochs, epochRow } = open();
+    const row = attempt(store, epochs, epochRow, 0);
+    const own = sorted(digests('own', 20_000));
+    const peer = digests('peer', 20_000);
+    const changes: EpochChanges = { addedDigests: pack(own), addedValues: pack(digests('D', 20_000)), removedDigests: NONE, peerAdded: pack(peer), peerRemoved: NONE, endedMatches: NONE };
+    expect(epochs.stageRound(epochRow, row, changes)).toBe(true);
+    // The epoch row and the round's row; nothing proportional to the round.
+    expect(complete(store, epochs, epochRow, row, deltaOf(changes, { ownCount: 20_000, peerCount: 20_000 }))).toBe(2);
+    expect(epochs.settle(epochRow)).toEqual({ discarded: 0, removed: 0 });
+    expect(state(store, epochRow)).toEqual({ own: hexes(own), peer: hexes(peer) });
+    expect(epochs.epoch(epochRow)).toMatchObject({ nextIndex: 1, ownCount: 20_000, peerCount: 20_000 });
+    store.close();
+  });
+
+  it('undoes the staged changes of an attempt that ended without completing (the node stopped before its end was committed)', () => {
+    const { store, epochs, epochRow } = open();
+    const first = attempt(store, epochs, epochRow, 0);
+    const kept = sorted(digests('kept', 3));
+    const peerKept = digests('peer kept', 3);
+    const base: EpochChanges = { addedDigests: pack(kept), addedValues: pack(digests('Dk', 3)), removedDigests: NONE, peerAdded: pack(peerKept), peerRemoved: NONE, endedMatches: NONE };
+    epochs.stageRound(epochRow, first, base);
+    complete(store, epochs, epochRow, first, deltaOf(base, { ownCount: 3, peerCount: 3 }));
+    epochs.settle(epochRow);
+
+    // Round 1 stages additions and removals on both sides, then its attempt ends aborted.
+    const second = attempt(store, epochs, epochRow, 1);
+    const added = sorted(digests('lost', 4));
+    const changes: EpochChanges = {
+      addedDigests: pack(added), addedValues: pack(digests('Dl', 4)), removedDigests: pack([kept[0]!]),
+      peerAdded: pack(digests('peer lost', 2)), peerRemoved: pack([peerKept[1]!]), endedMatches: pack([kept[0]!]),
+    };
+    expect(epochs.stageRound(epochRow, second, changes)).toBe(true);
+    // Staged twice: refused, nothing written twice.
+    expect(epochs.stageRound(epochRow, second, changes)).toBe(false);
+    // While it runs, the next settle refuses: an epoch has one round at a time.
+    expect(() => epochs.settle(epochRow)).toThrow(expect.objectContaining({ code: 'epoch-round-pending' }) as Error);
+    // Staged, not applied: the state is still round 0's.
+    expect(view(store, epochRow)).toEqual({ own: hexes(kept), peer: hexes(peerKept) });
+    store.finishRound(second, { status: 'aborted', reason: 'daemon-restart', detail: 'the node restarted during the round' });
+
+    expect(epochs.settle(epochRow)).toEqual({ discarded: 1, removed: 0 });
+    expect(state(store, epochRow)).toEqual({ own: hexes(kept), peer: hexes(peerKept) });
+    expect(store.db.prepare('SELECT count(*) FROM epoch_own WHERE removed_in IS NOT NULL OR epoch_row <> ?').pluck().get(epochRow)).toBe(0);
+    expect(store.db.prepare('SELECT count(*) FROM epoch_match_ends WHERE round_row = ?').pluck().get(second)).toBe(0);
+    expect(epochs.epoch(epochRow)).toMatchObject({ nextIndex: 1, ownCount: 3, peerCount: 3 });
+    // Settled twice: nothing more to do.
+    expect(epochs.settle(epochRow)).toEqual({ discarded: 0, removed: 0 });
+
+    // The next attempt of round 1 may stage the same additions again and complete.
+    const third = attempt(store, epochs, epochRow, 1);
+    expect(epochs.stageRound(epochRow, third, changes)).toBe(true);
+    complete(store, epochs, epochRow, third, deltaOf(changes, { ownCount: 6, peerCount: 4 }));
+    const applied = view(store, epochRow);
+    expect(epochs.settle(epochRow)).toEqual({ discarded: 0, removed: 2 });
+    expect(view(store, epochRow)).toEqual(applied);
+    expect(state(store, epochRow)).toEqual(applied);
+    expect(state(store, epochRow)).toEqual({ own: hexes([...kept.slice(1), ...added]), peer: hexes([peerKept[0]!, peerKept[2]!, ...digests('peer lost', 2)]) });
+    expect(store.db.prepare('SELECT count(*) FROM epoch_match_ends WHERE round_row = ?').pluck().get(third)).toBe(1);
+    store.close();
+  });
+
+  it('has an applied round\'s removal gone from the state once settled', () => {
+    const { store, epochs, epochRow } = open();
+    const first = attempt(store, epochs, epochRow, 0);
+    const own = sorted(digests('own', 2));
+    const base: EpochChanges = { addedDigests: pack(own), addedValues: pack(digests('D', 2)), removedDigests: NONE, peerAdded: NONE, peerRemoved: NONE, endedMatches: NONE };
+    epochs.stageRound(epochRow, first, base);
+    complete(store, epochs, epochRow, first, deltaOf(base, { ownCount: 2, peerCount: 0 }));
+    const second = attempt(store, epochs, epochRow, 1);
+    const removal: EpochChanges = { ...base, addedDigests: NONE, addedValues: NONE, removedDigests: pack([own[0]!]) };
+    epochs.stageRound(epochRow, second, removal);
+    complete(store, epochs, epochRow, second, deltaOf(removal, { ownCount: 1, peerCount: 0 }));
+    const reader = new EpochStateReader(store.db, epochRow);
+    epochs.settle(epochRow);
+    expect([...reader.ownHasDigests(pack(own))]).toEqual([0, 1]);
+    store.close();
+  });
+
+  it('stages nothing for an epoch that ended while its round ran, and applies nothing unstaged', () => {
+    const { store, epochs, epochRow } = open();
+    const row = attempt(store, epochs, epochRow, 0);
+    const changes: EpochChanges = { addedDigests: pack([sha('a')]), addedValues: pack([sha('d')]), removedDigests: NONE, peerAdded: NONE, peerRemoved: NONE, endedMatches: NONE };
+    expect(() => epochs.applyRound(epochRow, row, deltaOf(changes, { ownCount: 1, peerCount: 0 }))).toThrow(expect.objectContaining({ code: 'epoch-round-not-staged' }) as Error);
+    expect(() => epochs.stageRound(epochRow, row + 1, changes)).toThrow(expect.objectContaining({ code: 'epoch-round-not-found' }) as Error);
+    epochs.endEpoch(epochRow, 'epoch-over');
+    expect(epochs.stageRound(epochRow, row, changes)).toBe(false);
+    expect(store.db.prepare('SELECT count(*) FROM epoch_own').pluck().get()).toBe(0);
+    expect(store.db.prepare('SELECT staged FROM epoch_rounds WHERE round_row = ?').pluck().get(row)).toBe(0);
+    store.close();
+  });
+});
