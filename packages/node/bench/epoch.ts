@@ -600,6 +600,39 @@ class Bench {
     return usage(this.lab(id).child!.pid!);
   }
 
+  /**
+   * Scrapes each daemon's event-loop lag about once a second until the returned stop() (prom-client
+   * resets its maximum at each scrape), so a main-thread stall is placed in the rounds measured.
+   * The first scrape, at once, only resets the maximum (a daemon's start-up is not a round's).
+   */
+  async watchLag(ids: readonly string[]): Promise<() => Promise<Record<string, LagFigures>>> {
+    const windows: Record<string, Array<{ atSeconds: number; maxMs: number }>> = Object.fromEntries(ids.map((id) => [id, []]));
+    const started = performance.now();
+    const scrape = async (id: string, keep: boolean): Promise<void> => {
+      const lab = this.lab(id);
+      const text = await (await fetch(`http://127.0.0.1:${lab.admin}/metrics`, { headers: { authorization: `Bearer ${lab.token}` } })).text();
+      const maxMs = Number(/(?:^|\n)nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
+      if (keep) windows[id]!.push({ atSeconds: round1((performance.now() - started) / 1000), maxMs: round1(maxMs) });
+    };
+    for (const id of ids) await scrape(id, false);
+    let stopping = false;
+    const loop = (async () => {
+      while (!stopping) {
+        await sleep(1000);
+        for (const id of ids) await scrape(id, true);
+      }
+    })();
+    return async () => {
+      stopping = true;
+      await loop;
+      return Object.fromEntries(ids.map((id) => {
+        const all = windows[id]!;
+        const peak = all.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), all[0] ?? { atSeconds: 0, maxMs: 0 });
+        return [id, { maxMs: peak.maxMs, atSeconds: peak.atSeconds, windows: all.length, over50: all.filter((w) => w.maxMs > 50).map((w) => `${w.maxMs} ms at +${w.atSeconds} s`) }];
+      }));
+    };
+  }
+
   resetPeak(id: string): boolean {
     return resetPeak(this.lab(id).child!.pid!);
   }
@@ -678,7 +711,18 @@ const abortedText = (aborted: EpochRoundRow[]): string => (aborted.length === 0 
 interface SideFigures {
   cpuSeconds: number;
   peakRssMiB: number;
+  /** the daemon's event-loop lag over the rounds measured, by one-second scrape window */
+  lag?: LagFigures;
 }
+
+interface LagFigures {
+  maxMs: number;
+  atSeconds: number;
+  windows: number;
+  over50: string[];
+}
+
+const lagText = (lag: LagFigures | undefined): string => (lag === undefined ? '' : `; event-loop lag max ${lag.maxMs} ms (window ending +${lag.atSeconds} s), ${lag.over50.length} of ${lag.windows} windows over 50 ms${lag.over50.length === 0 ? '' : `: ${lag.over50.slice(0, 5).join(', ')}`}`);
 
 /** Measures one pair's epoch start: the responder started first, then the initiator, until the epoch settled. */
 async function epochStart(bench: Bench, ids: [string, string], sizes: Record<string, number>): Promise<{
@@ -690,11 +734,13 @@ async function epochStart(bench: Bench, ids: [string, string], sizes: Record<str
   const before: Record<string, { cpuSeconds: number }> = {};
   before[responder] = await bench.start(responder);
   before[initiator] = await bench.start(initiator);
+  const stopLag = await bench.watchLag(ids);
   await bench.until('the epoch start', () => bench.settled(ids[0], ids[1], sizes));
+  const lag = await stopLag();
   const sides: Record<string, SideFigures> = {};
   for (const id of ids) {
     const after = bench.usage(id);
-    sides[id] = { cpuSeconds: round2(after.cpuSeconds - before[id]!.cpuSeconds), peakRssMiB: round1(after.peakRssMiB) };
+    sides[id] = { cpuSeconds: round2(after.cpuSeconds - before[id]!.cpuSeconds), peakRssMiB: round1(after.peakRssMiB), lag: lag[id]! };
   }
   const epoch = bench.lab(initiator).view!.openEpoch(responder)!;
   const attempts = bench.lab(initiator).view!.rounds(epoch.row);
@@ -861,7 +907,7 @@ async function churnScenario(root: string, opts: Options): Promise<Record<string
     const start = await epochStart(bench, ids, { 'lab-a': n, 'lab-b': n });
     const startOk = start.epoch.intersection === truthStart;
     console.log(`  epoch start       ${start.rounds.length} round(s) (${start.rounds.map((r) => `${r.kind} #${r.idx}`).join(', ')}${abortedText(start.aborted)}), wall ${start.wallSeconds} s, intersection ${fmt(start.epoch.intersection)} (expected ${fmt(truthStart)}), initiator ${start.initiator}`);
-    for (const id of ids) console.log(`  ${id}             epoch start CPU ${start.sides[id]!.cpuSeconds} s, peak RSS ${start.sides[id]!.peakRssMiB} MiB`);
+    for (const id of ids) console.log(`  ${id}             epoch start CPU ${start.sides[id]!.cpuSeconds} s, peak RSS ${start.sides[id]!.peakRssMiB} MiB${lagText(start.sides[id]!.lag)}`);
     console.log(`  load average      ${load()}`);
 
     const sizes = { 'lab-a': layoutSize(after['lab-a']), 'lab-b': layoutSize(after['lab-b']) };
@@ -927,7 +973,7 @@ async function asymmetricScenario(root: string, opts: Options): Promise<Record<s
     const startOk = start.epoch.intersection === truthStart && start.rounds.length === expectedRounds;
     const dbBytes = (id: string): number => ['venn.db', 'venn.db-wal'].reduce((sum, f) => sum + (existsSync(join(bench.lab(id).dir, f)) ? statSync(join(bench.lab(id).dir, f)).size : 0), 0);
     console.log(`  epoch start       ${start.rounds.length} round(s) (${start.rounds.map((r) => `${r.kind} #${r.idx}`).join(', ')}${abortedText(start.aborted)}; ceil(${fmt(large)} / ${fmt(Math.min(MAX_SET_SIZE, opts.roundCap))}) = ${expectedRounds}), wall ${start.wallSeconds} s, intersection ${fmt(start.epoch.intersection)} (expected ${fmt(truthStart)})`);
-    for (const id of ids) console.log(`  ${id.padEnd(6)}            epoch start CPU ${start.sides[id]!.cpuSeconds} s, peak RSS ${start.sides[id]!.peakRssMiB} MiB (target <= 1536 MiB), store ${(dbBytes(id) / 2 ** 20).toFixed(0)} MiB`);
+    for (const id of ids) console.log(`  ${id.padEnd(6)}            epoch start CPU ${start.sides[id]!.cpuSeconds} s, peak RSS ${start.sides[id]!.peakRssMiB} MiB (target <= 1536 MiB), store ${(dbBytes(id) / 2 ** 20).toFixed(0)} MiB${lagText(start.sides[id]!.lag)}`);
     console.log(`  load average      ${load()}`);
 
     const sizes = { small: layoutSize(after.small), large: layoutSize(after.large) };

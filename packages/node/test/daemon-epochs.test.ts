@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, parseRoster, rosterDigest } from '@venn/transport';
 import { Daemon } from '../src/internal/daemon.js';
@@ -15,7 +16,7 @@ import type { EpochRecord } from '../src/internal/epoch-store.js';
 import { scheduledInitiator } from '../src/internal/schedule.js';
 import { EpochKeyStore } from '../src/internal/epoch-keys.js';
 import { loadKeyFile } from '../src/internal/keyfile.js';
-import type { RoundRecord } from '../src/internal/store.js';
+import { Store, type RoundRecord } from '../src/internal/store.js';
 import { ensureBuilt } from './helpers/build.js';
 import { venn } from './helpers/cli.js';
 import { Federation, emails } from './helpers/federation.js';
@@ -210,14 +211,27 @@ describe('key epochs between two daemons', () => {
     expect(labs['lab-a']!.daemon.epochRoundInfo(a!.row)).toMatchObject({ index: 2 });
   }, 120_000);
 
+  /** Rows of the epoch's D_X and T_X in the lab's store (node.md §10.4: purged once it ended). */
+  function stateRows(id: string, epochRow: number): number {
+    const db = new Database(join(federation.node(id).dir, 'venn.db'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT (SELECT count(*) FROM epoch_own WHERE epoch_row = ?) + (SELECT count(*) FROM epoch_peer WHERE epoch_row = ?)').pluck().get(epochRow, epochRow) as number;
+    } finally {
+      db.close();
+    }
+  }
+
   it('starts a new epoch when a restart cannot resume (the key file is gone)', async () => {
     const dir = federation.node('lab-b').dir;
     const before = labs['lab-b']!.daemon.epochState('lab-a')!;
+    expect(stateRows('lab-b', before.row)).toBeGreaterThan(0);
     await labs['lab-b']!.daemon.stop();
     for (const file of readdirSync(join(dir, 'epoch-keys'))) unlinkSync(join(dir, 'epoch-keys', file));
     const next = finishedRounds(labs['lab-a']!.daemon);
     await start('lab-b');
     expect(labs['lab-b']!.logs.lines.some((line) => line.includes('key-unavailable'))).toBe(true);
+    // The epoch ended at start-up; the daemon deletes its state after it.
+    await until(() => stateRows('lab-b', before.row) === 0, 10_000);
     // lab-b's next step (at start) asks for a new epoch; the next completed round is its start.
     await next;
     const after = labs['lab-a']!.daemon.epochState('lab-b')!;
@@ -231,9 +245,11 @@ describe('key epochs between two daemons', () => {
   it('ends the epoch at its slot\'s end: the key erased, a new epoch started', async () => {
     const old = labs['lab-a']!.daemon.epochState('lab-b')!;
     ended = old;
+    expect(stateRows('lab-a', old.row)).toBeGreaterThan(0);
     const next = finishedRounds(labs['lab-a']!.daemon);
     time.jumpTo(old.endsAt + 1000);
     await next;
+    await until(() => stateRows('lab-a', old.row) === 0, 10_000);
     const fresh = labs['lab-a']!.daemon.epochState('lab-b')!;
     expect(fresh.slotStart).toBe(old.slotStart + 7 * 86_400);
     expect(readdirSync(join(federation.node('lab-a').dir, 'epoch-keys'))).toEqual([`${Buffer.from(fresh.epochId).toString('hex')}.key`]);
@@ -263,6 +279,19 @@ describe('key epochs between two daemons', () => {
       await expect(dial(epochRoundId(epochId(digest, slotStart, g, 'lab-a', 'lab-b'), 0))).rejects.toMatchObject({ code: 'epoch-mismatch', reason: 'purpose-refused' });
     }
     expect(labs['lab-a']!.daemon.epochState('lab-b')).toMatchObject({ row: open.row, status: 'open', nextIndex: open.nextIndex });
+
+    // The next round but one while lab-a still runs an attempt of the next round (lab-b committed
+    // that round's end and dialed on before lab-a committed its own): refused as in progress, the epoch stays open.
+    const store = Store.open(join(federation.node('lab-a').dir, 'venn.db'));
+    const pending = store.createRound({ roundId: epochRoundId(open.epochId, open.nextIndex), peerId: 'lab-b', role: 'responder', origin: 'scheduled', slot: null, mode: 'intersection' });
+    store.markRunning(pending.row, null);
+    try {
+      await expect(dial(epochRoundId(open.epochId, open.nextIndex + 1))).rejects.toMatchObject({ code: 'round-in-progress', reason: 'purpose-refused' });
+      expect(labs['lab-a']!.daemon.epochState('lab-b')).toMatchObject({ row: open.row, status: 'open', nextIndex: open.nextIndex });
+    } finally {
+      store.finishRound(pending.row, { status: 'aborted', reason: 'daemon-restart', detail: 'a stand-in for an attempt still ending' });
+      store.close();
+    }
 
     // A round ahead of the chain (as if lab-b had completed one lab-a did not): the chains diverged, the epoch ends, its key is erased.
     await expect(dial(epochRoundId(open.epochId, open.nextIndex + 1))).rejects.toMatchObject({ code: 'epoch-mismatch', reason: 'purpose-refused' });

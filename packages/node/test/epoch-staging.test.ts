@@ -174,3 +174,33 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
     store.close();
   });
 });
+
+describe('an ended epoch\'s state: deleted a slice at a time', () => {
+  it('ends at once, keeps the rows until purged, and purges only ended epochs, at most `limit` rows per call', () => {
+    const { store, epochs, epochRow } = open();
+    const row = attempt(store, epochs, epochRow, 0);
+    const changes: EpochChanges = { addedDigests: pack(sorted(digests('own', 7))), addedValues: pack(digests('D', 7)), removedDigests: NONE, peerAdded: pack(digests('peer', 5)), peerRemoved: NONE, endedMatches: NONE };
+    epochs.stageRound(epochRow, row, changes);
+    complete(store, epochs, epochRow, row, deltaOf(changes, { ownCount: 7, peerCount: 5 }));
+    const other = epochs.createEpoch({ epochId: sha('other'), peerId: 'lab-c', role: 'responder', slotStart: 0, generation: 0, endsAt: Date.now() + 86_400_000, ownKey: sha('K2') });
+    const otherRow = attempt(store, epochs, other.row, 0);
+    const otherChanges: EpochChanges = { ...changes, addedDigests: pack(sorted(digests('other', 3))), addedValues: pack(digests('D2', 3)), peerAdded: NONE };
+    epochs.stageRound(other.row, otherRow, otherChanges);
+    complete(store, epochs, other.row, otherRow, deltaOf(otherChanges, { ownCount: 3, peerCount: 0 }));
+
+    expect(epochs.purgeEnded(100)).toBe(0);
+    const totalChanges = store.db.prepare('SELECT total_changes()').pluck();
+    const before = totalChanges.get() as number;
+    epochs.endEpoch(epochRow, 'epoch-over');
+    expect((totalChanges.get() as number) - before).toBe(1);
+    expect(epochs.epoch(epochRow).status).toBe('ended');
+    const rows = (epoch: number): number => store.db.prepare('SELECT (SELECT count(*) FROM epoch_own WHERE epoch_row = ?) + (SELECT count(*) FROM epoch_peer WHERE epoch_row = ?)').pluck().get(epoch, epoch) as number;
+    expect(rows(epochRow)).toBe(12);
+    // 7 own rows then 5 peer rows, 5 at a time: 5, 5 (2 own + 3 peer), 2, then nothing.
+    expect([epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5)]).toEqual([5, 5, 2, 0]);
+    expect(rows(epochRow)).toBe(0);
+    // The open epoch keeps its state.
+    expect(rows(other.row)).toBe(3);
+    store.close();
+  });
+});

@@ -18,7 +18,7 @@ import { Attempt, abortAfterRestart, finishAttempt, isStorageFault, kebab, type 
 import { Checkpointer } from './checkpointer.js';
 import { epochRoundId } from './epoch-ids.js';
 import { EpochManager, type EpochAdmission, type EpochRoundPlan } from './epoch-manager.js';
-import type { EpochRecord, EpochRoundInfo, EpochRoundKind } from './epoch-store.js';
+import { EPOCH_SLICE, type EpochRecord, type EpochRoundInfo, type EpochRoundKind } from './epoch-store.js';
 import { startAdminServer, type AdminReply, type AdminServer } from './admin-server.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.js';
 import { hex } from './command.js';
@@ -142,6 +142,8 @@ export class Daemon implements AttemptHost {
   /** Key epochs (node.md §10): null until boot, and when the roster sets none they stay idle. */
   private epochs: EpochManager | undefined;
   private epochTimer: TimerHandle | undefined;
+  /** The next slice of ended epochs' state to delete (node.md §10.4), while some is left. */
+  private epochPurge: TimerHandle | undefined;
   /** Peers with an epoch round or a nudge in flight from this node. */
   private readonly epochBusy = new Set<string>();
   /** Peers whose epoch wants another look once the step in flight ends. */
@@ -228,7 +230,10 @@ export class Daemon implements AttemptHost {
     this.epochs = await EpochManager.open({
       store: this.store, logger, now: this.now, rng: this.rng, config: () => this.config, roster: () => this.roster,
     }, join(config.paths.dir, 'epoch-keys'), this.identity.secretKey);
+    this.epochs.onEnded = () => this.purgeEndedEpochs();
     this.epochs.boot();
+    // What a previous process left of ended epochs' state is purged too.
+    this.purgeEndedEpochs();
     this.metrics.attachTransport({ sessionsOpen: () => this.transportMetrics.sessionsOpen, closes: () => this.transportMetrics.snapshot().closes });
     this.metrics.attachPeers(() => this.peerReports());
     this.metrics.attachStore(this.store);
@@ -583,6 +588,29 @@ export class Daemon implements AttemptHost {
 
   // ---- key epochs (node.md §10) ---------------------------------------------------------------
 
+  /**
+   * node.md §10.4: the state of ended epochs is deleted EPOCH_SLICE rows per transaction, one
+   * slice per turn of the event loop, so an epoch of 2^20 elements ending (a peer can make it end,
+   * §10.5) never holds this thread for long. A slice the disk refuses is tried again later.
+   */
+  private purgeEndedEpochs(delayMs = 0): void {
+    if (this.stopping || this.epochPurge !== undefined || this.epochs === undefined) return;
+    this.epochPurge = this.timers.setTimeout(() => {
+      this.epochPurge = undefined;
+      if (this.stopping || this.epochs === undefined) return;
+      let deleted: number;
+      try {
+        deleted = this.epochs.epochs.purgeEnded(EPOCH_SLICE);
+      } catch (error) {
+        this.logger.error({ err: error }, 'deleting the state of ended key epochs failed; trying again in a minute');
+        this.purgeEndedEpochs(60_000);
+        return;
+      }
+      if (deleted >= EPOCH_SLICE) this.purgeEndedEpochs();
+      else if (deleted > 0) this.logger.info('the state of ended key epochs is deleted');
+    }, delayMs);
+  }
+
   /** node.md §10.3: epoch ticks fall every incrementalMinutes from the epoch slot's start. */
   private scheduleEpochTick(): void {
     if (this.stopping || this.epochs === undefined || !this.epochs.enabled) return;
@@ -927,6 +955,8 @@ export class Daemon implements AttemptHost {
       // node.md §6.1, §10.3: the key epochs' ticks follow the new roster (on, off, another interval).
       if (this.epochTimer !== undefined) this.timers.clearTimeout(this.epochTimer);
       this.epochTimer = undefined;
+      if (this.epochPurge !== undefined) this.timers.clearTimeout(this.epochPurge);
+      this.epochPurge = undefined;
       this.scheduleEpochTick();
       this.metrics.knownPeers(plan.roster.peers.map((m) => m.id));
     }
@@ -957,6 +987,8 @@ export class Daemon implements AttemptHost {
       this.scheduler?.stop();
       if (this.epochTimer !== undefined) this.timers.clearTimeout(this.epochTimer);
       this.epochTimer = undefined;
+      if (this.epochPurge !== undefined) this.timers.clearTimeout(this.epochPurge);
+      this.epochPurge = undefined;
       this.retention?.stop();
       for (const handle of this.retries) this.timers.clearTimeout(handle);
       this.retries.clear();

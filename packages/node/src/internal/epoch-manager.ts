@@ -71,6 +71,8 @@ export class EpochManager {
   private readonly lastNudgedRound = new Map<string, number>();
   /** peers whose nudge has a run scheduled */
   private readonly nudgeDue = new Set<string>();
+  /** Called once an epoch ended: its state waits to be purged (node.md §10.4); the daemon purges it a slice at a time. */
+  onEnded: (() => void) | undefined;
 
   private constructor(private readonly host: EpochManagerHost, readonly keys: EpochKeyStore) {
     this.epochs = new EpochStore(host.store, host.now);
@@ -135,6 +137,7 @@ export class EpochManager {
   end(epoch: EpochRecord, reason: string, detail?: string): void {
     this.epochs.endEpoch(epoch.row, reason);
     this.keys.erase(epoch.epochId);
+    this.onEnded?.();
     this.log.info({ peer: epoch.peerId, epoch: hex(epoch.epochId), reason, ...(detail === undefined ? {} : { detail }), rounds: epoch.nextIndex }, 'key epoch ended');
   }
 
@@ -221,6 +224,11 @@ export class EpochManager {
         return { kind: 'round', plan: this.plan(open) };
       }
       if (same(epochNudgeId(open.epochId, open.nextIndex))) return { kind: 'nudge', peerId, index: open.nextIndex };
+      // The next round but one while this node still ends the next one: the peer committed that
+      // round's end and dialed on before this node committed its own; the chains agree.
+      if (same(epochRoundId(open.epochId, open.nextIndex + 1)) && this.host.store.isActive(epochRoundId(open.epochId, open.nextIndex))) {
+        return { kind: 'refuse', code: 'round-in-progress', detail: `round ${open.nextIndex + 1} of the epoch; this node is still ending round ${open.nextIndex}` };
+      }
       // Another round of this epoch: the two sides' chains diverged (one completed a round the other did not).
       for (let index = Math.max(0, open.nextIndex - 2); index <= open.nextIndex + 2; index++) {
         if (index !== open.nextIndex && same(epochRoundId(open.epochId, index))) {

@@ -114,10 +114,30 @@ export interface EpochDelta {
 
 const ZERO_HASH = Buffer.alloc(64);
 
-function each(values: Uint8Array, visit: (value: Buffer) => void): void {
+/**
+ * Rows of ended epochs' state deleted per transaction (node.md §10.4): a few milliseconds of the
+ * daemon's main thread each.
+ */
+export const EPOCH_SLICE = 2000;
+
+function each(values: Uint8Array, visit: (value: Buffer, at: number) => void): void {
   const buffer = Buffer.from(values.buffer, values.byteOffset, values.length);
-  for (let at = 0; at < values.length; at += 32) visit(buffer.subarray(at, at + 32));
+  for (let at = 0; at < values.length; at += 32) visit(buffer.subarray(at, at + 32), at);
 }
+
+/** 32-byte values in byte order, as one packed array. */
+function sortedValues(values: Uint8Array): Uint8Array {
+  const list: Buffer[] = [];
+  each(values, (value) => list.push(value));
+  list.sort(Buffer.compare);
+  const out = new Uint8Array(values.length);
+  list.forEach((value, i) => out.set(value, i * 32));
+  return out;
+}
+
+/** SQLite page cache (KiB) of a connection while it stages, settles or purges an epoch's state. */
+const STATE_CACHE_KIB = 65536;
+
 
 export class EpochStore {
   private readonly db: Database.Database;
@@ -171,15 +191,28 @@ export class EpochStore {
   }
 
   /**
-   * Ends an epoch: marked ended with its reason and its state deleted (the key file is erased by
-   * the key store). Its rounds, matches and log leaves stay: they are history.
+   * Ends an epoch: marked ended with its reason (the key file is erased by the key store). Its
+   * state is no longer read and is deleted by purgeEnded, a slice at a time (node.md §10.4): in
+   * one transaction here, up to 2^20 rows each of D_X and T_X would hold the daemon's main thread
+   * for seconds, and a peer can make an epoch end (§10.5). Its rounds, matches and log leaves
+   * stay: they are history.
    */
   endEpoch(row: number, reason: string): void {
-    this.db.transaction(() => {
-      this.db.prepare("UPDATE epochs SET status = 'ended', end_reason = ?, ended_at = ? WHERE id = ? AND status = 'open'").run(reason.slice(0, 200), this.now(), row);
-      this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ?').run(row);
-      this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ?').run(row);
-    }).immediate();
+    this.db.prepare("UPDATE epochs SET status = 'ended', end_reason = ?, ended_at = ? WHERE id = ? AND status = 'open'").run(reason.slice(0, 200), this.now(), row);
+  }
+
+  /**
+   * Deletes up to `limit` rows of D_X and T_X of ended epochs, in one transaction; returns how
+   * many it deleted (fewer than `limit`: none is left).
+   */
+  purgeEnded(limit: number): number {
+    return this.withoutSync(() => this.db.transaction(() => {
+      const own = this.db.prepare(`DELETE FROM epoch_own WHERE (epoch_row, digest) IN (SELECT o.epoch_row, o.digest FROM epochs e JOIN epoch_own o ON o.epoch_row = e.id
+        WHERE e.status = 'ended' LIMIT ?)`).run(limit).changes;
+      if (own >= limit) return own;
+      return own + this.db.prepare(`DELETE FROM epoch_peer WHERE (epoch_row, value) IN (SELECT p.epoch_row, p.value FROM epochs e JOIN epoch_peer p ON p.epoch_row = e.id
+        WHERE e.status = 'ended' LIMIT ?)`).run(limit - own).changes;
+    }).immediate());
   }
 
   /** Marks an attempt as a round of an epoch (its row in `rounds` is created by Store.createRound). */
@@ -210,13 +243,16 @@ export class EpochStore {
 
   /**
    * node.md §10.4: the round worker, in its own connection, writes a completed round's changes
-   * before it reports the outcome: additions tagged `added_in`, removals tagged `removed_in`, the
-   * digests whose match ended. They do not count until applyRound marks the round applied. Returns
-   * false, writing nothing, when the epoch ended meanwhile (its state is gone) or the round was
-   * staged already.
+   * before it reports the outcome, in one transaction: additions tagged `added_in`, removals
+   * tagged `removed_in`, the digests whose match ended, and the round marked staged. They count
+   * only once applyRound marks the round applied. The commit is not fsynced: the transaction that
+   * commits the round (synchronous FULL, later in the same WAL) makes it durable with itself, and
+   * a crash before that leaves an unapplied round that settle() undoes. Returns false, writing
+   * nothing, when the epoch ended meanwhile (its rows are purged with it) or the round was staged
+   * already.
    */
   stageRound(epochRow: number, roundRow: number, changes: EpochChanges): boolean {
-    return this.db.transaction(() => {
+    return this.withoutSync(() => this.db.transaction((): boolean => {
       const status = this.db.prepare('SELECT status FROM epochs WHERE id = ?').pluck().get(epochRow) as EpochStatus | undefined;
       if (status !== 'open') return false;
       const round = this.db.prepare('SELECT staged, additions FROM epoch_rounds WHERE round_row = ? AND epoch_row = ?').get(roundRow, epochRow) as { staged: number; additions: number | null } | undefined;
@@ -226,20 +262,17 @@ export class EpochStore {
       const removeOwn = this.db.prepare('UPDATE epoch_own SET removed_in = ? WHERE epoch_row = ? AND digest = ? AND removed_in IS NULL');
       const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value, added_in) VALUES (?, ?, ?)');
       const removePeer = this.db.prepare('UPDATE epoch_peer SET removed_in = ? WHERE epoch_row = ? AND value = ? AND removed_in IS NULL');
-      each(changes.removedDigests, (digest) => removeOwn.run(roundRow, epochRow, digest));
-      const values = Buffer.from(changes.addedValues.buffer, changes.addedValues.byteOffset, changes.addedValues.length);
-      let at = 0;
-      each(changes.addedDigests, (digest) => {
-        insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow);
-        at += 32;
-      });
-      each(changes.peerRemoved, (value) => removePeer.run(roundRow, epochRow, value));
-      each(changes.peerAdded, (value) => insertPeer.run(epochRow, value, roundRow));
       const endMatch = this.db.prepare('INSERT OR IGNORE INTO epoch_match_ends (round_row, digest) VALUES (?, ?)');
+      const values = Buffer.from(changes.addedValues.buffer, changes.addedValues.byteOffset, changes.addedValues.length);
+      each(changes.removedDigests, (digest) => removeOwn.run(roundRow, epochRow, digest));
+      each(changes.addedDigests, (digest, at) => insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow));
+      each(changes.peerRemoved, (value) => removePeer.run(roundRow, epochRow, value));
+      // In byte order: the inserts then walk the primary key's B-tree from left to right.
+      each(sortedValues(changes.peerAdded), (value) => insertPeer.run(epochRow, value, roundRow));
       each(changes.endedMatches, (digest) => endMatch.run(roundRow, digest));
       this.db.prepare('UPDATE epoch_rounds SET staged = 1 WHERE round_row = ?').run(roundRow);
       return true;
-    }).immediate();
+    }).immediate());
   }
 
   /**
@@ -261,15 +294,15 @@ export class EpochStore {
   }
 
   /**
-   * node.md §10.4: run by the round worker before it reads the epoch's state for a round. The
-   * changes of a staged round that was never applied (its attempt ended otherwise, or the node
-   * stopped before the end was committed) are undone; the removals of applied rounds are deleted.
-   * Afterwards every row of the epoch counts and none is tagged removed. An epoch has one round
-   * at a time (its round ids name the index), so a staged round that is still running here means
-   * the store is not what this node wrote: refused.
+   * node.md §10.4: run by the round worker before it reads the epoch's state for a round, in one
+   * transaction. The changes of a staged round that was never applied (its attempt ended
+   * otherwise, or the node stopped before the end was committed) are undone; the removals of
+   * applied rounds are deleted. Afterwards every row of the epoch counts and none is tagged
+   * removed. An epoch has one round at a time (its round ids name the index), so a staged round
+   * that is still running here means the store is not what this node wrote: refused.
    */
   settle(epochRow: number): { discarded: number; removed: number } {
-    return this.db.transaction(() => {
+    return this.withoutSync(() => this.db.transaction(() => {
       const unapplied = this.db.prepare(`SELECT e.round_row AS row, r.status AS status FROM epoch_rounds e JOIN rounds r ON r.id = e.round_row
         WHERE e.epoch_row = ? AND e.staged = 1 AND e.additions IS NULL`).all(epochRow) as Array<{ row: number; status: string }>;
       for (const round of unapplied) {
@@ -286,7 +319,30 @@ export class EpochStore {
       const removed = this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND removed_in IS NOT NULL').run(epochRow).changes
         + this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND removed_in IS NOT NULL').run(epochRow).changes;
       return { discarded: unapplied.length, removed };
-    }).immediate();
+    }).immediate());
+  }
+
+  /**
+   * Runs `work` with this connection's commits neither fsynced (synchronous NORMAL in WAL mode:
+   * the WAL is synced at checkpoints) nor checkpointing (the daemon's checkpoint thread does that),
+   * then restores both. For rows whose loss in a power cut is harmless: staged and purged rows
+   * count only through a later FULL commit, which syncs the WAL up to and including them.
+   */
+  private withoutSync<T>(work: () => T): T {
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    const autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    const cache = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('wal_autocheckpoint = 0');
+    // The state's B-trees: 2^20 random keys touch pages far beyond SQLite's default 2 MiB cache.
+    this.db.pragma(`cache_size = ${-STATE_CACHE_KIB}`);
+    try {
+      return work();
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+      this.db.pragma(`cache_size = ${cache}`);
+    }
   }
 
   /**

@@ -411,9 +411,10 @@ export const migrations: readonly Migration[] = [
     description: "a key epoch round's state changes staged by its worker",
     sql: `
       -- node.md §10.4: the round worker writes a completed round's changes to D_X and T_X, tagged
-      -- with the round (added_in, removed_in), before it reports the round's outcome; they count
-      -- once the transaction that commits the round marks it applied (epoch_rounds.additions), so
-      -- that transaction writes O(1) rows instead of up to 2^20 of each on the daemon's main thread.
+      -- with the round (added_in, removed_in), before it reports the round's outcome
+      -- (epoch_rounds.staged); they count once the transaction that commits the round marks it
+      -- applied (epoch_rounds.additions), so that transaction writes O(1) rows instead of up to
+      -- 2^20 of each on the daemon's main thread.
       ALTER TABLE epoch_own ADD COLUMN added_in INTEGER;
       ALTER TABLE epoch_own ADD COLUMN removed_in INTEGER;
       ALTER TABLE epoch_peer ADD COLUMN added_in INTEGER;
