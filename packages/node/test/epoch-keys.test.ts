@@ -130,10 +130,10 @@ describe('an epoch that ends while its round runs', () => {
     const epoch = manager.epochs.createEpoch({ epochId, peerId: 'lab-b', role: 'initiator', slotStart: 0, generation: 0, endsAt: Date.now() + DAY_MS, ownKey });
     manager.end(epoch, 'epoch-over');
     const outcome = {
-      additions: 1, removals: 0, peerAdditions: 1, peerRemovals: 0, endedMatches: 0,
+      listsMark: 'mark', additions: 1, removals: 0, peerAdditions: 1, peerRemovals: 0, endedMatches: 0,
       newMatches: 1, ownCount: 1, peerCount: 1, intersectionSize: 1, peerKey: ownKey, transcriptHash: new Uint8Array(64), peerCap: 10, peerEpochCap: 10, ownMore: false, peerMayHaveMore: false,
     };
-    expect(() => manager.apply({ epoch, index: 0, roundId: epochId, kind: 'start' }, 1, outcome, 'mark')).not.toThrow();
+    expect(() => manager.apply({ epoch, index: 0, roundId: epochId, kind: 'start' }, 1, outcome)).not.toThrow();
     expect(manager.epochs.epoch(epoch.row)).toMatchObject({ status: 'ended', nextIndex: 0, ownCount: 0 });
     expect(store.db.prepare('SELECT count(*) FROM epoch_own').pluck().get()).toBe(0);
     expect(lines.join('')).toContain('a round of an epoch that ended meanwhile completed');

@@ -71,8 +71,6 @@ const LOCAL_REASONS = new Set(['shutdown', 'cancelled', 'internal-error', 'daemo
 export interface AttemptEpoch {
   readonly plan: EpochRoundPlan;
   readonly manager: EpochManager;
-  /** the lists' fingerprint when the attempt started (node.md §10.3) */
-  listsMark?: string;
 }
 
 /** How long a FINISH or ABORT may take to leave, and the session to close, before the end is committed anyway. */
@@ -231,7 +229,6 @@ export class Attempt {
     };
     if (this.epoch !== undefined) {
       // node.md §10.4: the key leaves the key store for this round only; the worker wipes its copy.
-      this.epoch.listsMark = this.epoch.manager.epochs.listsMark();
       const epochJob = this.epoch.manager.job(this.epoch.plan, peer);
       try {
         this.compute.start({ ...job, epoch: epochJob });
@@ -392,7 +389,7 @@ export function finishAttempt(host: AttemptHost, record: RoundRecord, outcome: C
       // SPEC §13.2: a key epoch's state moves only when a round completed, with the round's end.
       within: epoch === undefined || outcome.epoch === undefined || outcome.status !== 'completed'
         ? undefined
-        : (row) => epoch.manager.apply(epoch.plan, row.row, outcome.epoch!, epoch.listsMark ?? ''),
+        : (row) => epoch.manager.apply(epoch.plan, row.row, outcome.epoch!),
       logLeaf: (row) => encodeRoundRecord({
         roundId: row.roundId, attempt: row.attempt, rosterDigest: roster.digest, slot: row.slot, initiatorId, responderId,
         status: outcome.status, reason: outcome.status === 'disputed' ? 'size-mismatch' : '', transcriptHash: outcome.transcriptHash,

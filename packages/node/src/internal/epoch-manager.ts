@@ -71,6 +71,8 @@ export class EpochManager {
   private readonly lastNudgedRound = new Map<string, number>();
   /** peers whose nudge has a run scheduled */
   private readonly nudgeDue = new Set<string>();
+  /** The lists' fingerprint read once for a pass over every peer (withOneListsMark). */
+  private listsMarkOfPass: string | undefined;
   /** Called once an epoch ended: its state waits to be purged (node.md §10.4); the daemon purges it a slice at a time. */
   onEnded: (() => void) | undefined;
 
@@ -195,7 +197,7 @@ export class EpochManager {
       }
       return eager ? undefined : { kind: 'nudge', peer, purpose: epochNudgeId(id, 0), epochId: id, index: 0 };
     }
-    const changed = open.listsMark !== this.epochs.listsMark();
+    const changed = open.listsMark !== (this.listsMarkOfPass ?? this.epochs.listsMark());
     if (open.role === 'initiator') {
       const nudged = this.nudged.get(open.peerId) === open.nextIndex;
       this.nudged.delete(open.peerId);
@@ -203,6 +205,20 @@ export class EpochManager {
       return undefined;
     }
     return changed || open.ownMore ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex), epochId: open.epochId, index: open.nextIndex } : undefined;
+  }
+
+  /**
+   * Runs `pass` (synchronous: an interval's look at every peer) with the lists' fingerprint read
+   * once for all of them: it counts the list items, which at 2^20 of them takes the main thread
+   * tens of milliseconds per reading.
+   */
+  withOneListsMark<T>(pass: () => T): T {
+    this.listsMarkOfPass = this.enabled ? this.epochs.listsMark() : undefined;
+    try {
+      return pass();
+    } finally {
+      this.listsMarkOfPass = undefined;
+    }
   }
 
   /**
@@ -333,7 +349,7 @@ export class EpochManager {
   }
 
   /** Applies a completed round's changes, which its worker staged, inside the transaction that commits the round. */
-  apply(plan: EpochRoundPlan, roundRow: number, outcome: EpochOutcome, listsMark: string): void {
+  apply(plan: EpochRoundPlan, roundRow: number, outcome: EpochOutcome): void {
     // An epoch that ended while its round ran (its slot ended, the peer superseded it) has no state
     // left to move: the round's matches and leaf are committed, the next round starts a new epoch.
     const epoch = this.epochs.epoch(plan.epoch.row);
@@ -341,7 +357,7 @@ export class EpochManager {
       this.log.warn({ peer: epoch.peerId, epoch: hex(epoch.epochId), index: plan.index, endReason: epoch.endReason }, 'a round of an epoch that ended meanwhile completed; its changes are not kept');
       return;
     }
-    this.epochs.applyRound(plan.epoch.row, roundRow, { ...outcome, listsMark });
+    this.epochs.applyRound(plan.epoch.row, roundRow, outcome);
   }
 
   /**

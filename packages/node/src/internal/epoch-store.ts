@@ -108,7 +108,7 @@ export interface EpochDelta {
   readonly peerEpochCap: number;
   readonly ownMore: boolean;
   readonly peerMayHaveMore: boolean;
-  /** the lists' fingerprint when the round started */
+  /** the lists' fingerprint in the snapshot the round read its changes from */
   readonly listsMark: string;
 }
 
@@ -119,6 +119,12 @@ const ZERO_HASH = Buffer.alloc(64);
  * daemon's main thread each.
  */
 export const EPOCH_SLICE = 2000;
+
+/** node.md §10.3: the lists' fingerprint, a count and the latest ingest time of the list items. */
+function listsMarkOf(db: Database.Database): string {
+  const row = db.prepare('SELECT count(*) AS n, coalesce(max(seen_at), 0) AS seen FROM list_items').get() as { n: number; seen: number };
+  return `${row.n}:${row.seen}`;
+}
 
 function each(values: Uint8Array, visit: (value: Buffer, at: number) => void): void {
   const buffer = Buffer.from(values.buffer, values.byteOffset, values.length);
@@ -350,8 +356,7 @@ export class EpochStore {
    * removal, retention or drop, so an epoch runs a round only when something may have changed.
    */
   listsMark(): string {
-    const row = this.db.prepare('SELECT count(*) AS n, coalesce(max(seen_at), 0) AS seen FROM list_items').get() as { n: number; seen: number };
-    return `${row.n}:${row.seen}`;
+    return listsMarkOf(this.db);
   }
 
   /** Digests whose match ended in each round (SPEC §13.7), for `venn matches`. */
@@ -409,6 +414,11 @@ export class EpochStateReader {
       removedValues.set(removals[i]![1], i * 32);
     }
     return { additions: packed, more: additions.length > maxAdditions, removedDigests, removedValues, moreRemovals: removals.length > maxRemovals };
+  }
+
+  /** The lists' fingerprint (node.md §10.3), read in the same snapshot as changes() when called in its transaction. */
+  listsMark(): string {
+    return listsMarkOf(this.db);
   }
 
   peerHas(values: Uint8Array): Uint8Array {

@@ -16,6 +16,8 @@ export interface EpochRoundParts {
   readonly epoch: EpochRoundInput;
   /** whether more changes wait than this round carries (the epoch fills in further rounds) */
   readonly more: boolean;
+  /** the lists' fingerprint in the snapshot the changes were read from (node.md §10.3) */
+  readonly listsMark: string;
   /** closes the store connection and wipes the epoch key the job carried */
   close(): void;
 }
@@ -36,7 +38,8 @@ export function epochRoundParts(storePath: string, job: EpochJob, writer: Store)
   try {
     const reader = new EpochStateReader(store.db, job.epochRow);
     // One read transaction: additions and removals come from the same snapshot of the lists.
-    const changes = store.db.transaction(() => reader.changes(job.maxAdditions, MAX_SET_SIZE)).deferred();
+    // The lists' fingerprint too (node.md §10.3): it is what the epoch records the round carried.
+    const changes = store.db.transaction(() => ({ ...reader.changes(job.maxAdditions, MAX_SET_SIZE), listsMark: reader.listsMark() })).deferred();
     const additions = changes.additions;
     const digestAt = (index: number): Uint8Array => additions.subarray(index * 32, index * 32 + 32);
     const removals = changes.removedDigests.length / 32;
@@ -68,6 +71,7 @@ export function epochRoundParts(storePath: string, job: EpochJob, writer: Store)
       ownSet,
       epoch,
       more: changes.more || changes.moreRemovals,
+      listsMark: changes.listsMark,
       close: () => {
         store.close();
         wipe(job.key);
@@ -94,9 +98,10 @@ export function epochChangesOf(result: CompletedResult): EpochChanges {
 }
 
 /** What a completed epoch round changed, for the main thread (EpochStore.applyRound): counts, not the elements. */
-export function epochOutcomeOf(result: CompletedResult, more: boolean, offered: number): EpochOutcome {
+export function epochOutcomeOf(result: CompletedResult, more: boolean, offered: number, listsMark: string): EpochOutcome {
   const epoch = result.epoch!;
   return {
+    listsMark,
     additions: epoch.added.digests.length / 32,
     removals: epoch.removed.length / 32,
     peerAdditions: epoch.peerAdded.length / 32,

@@ -77,6 +77,8 @@ export interface EpochJob {
  * thread gets their counts.
  */
 export interface EpochOutcome {
+  /** the lists' fingerprint in the snapshot the round read its changes from (node.md §10.3) */
+  readonly listsMark: string;
   readonly additions: number;
   readonly removals: number;
   readonly peerAdditions: number;

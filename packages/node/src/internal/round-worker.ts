@@ -151,7 +151,7 @@ function outcomeOf(result: RoundResult, stagedMatches: number): ComputeOutcome {
     peerLogHead: logHeadOf(result.peerOffer.logHead),
     phases: { ...phases },
     cost: costNow(),
-    ...(result.epoch === undefined ? {} : { epoch: epochOutcomeOf(result, epochParts?.more ?? false, epochParts?.ownSet.size ?? 0) }),
+    ...(result.epoch === undefined ? {} : { epoch: epochOutcomeOf(result, epochParts?.more ?? false, epochParts?.ownSet.size ?? 0, epochParts?.listsMark ?? '') }),
   };
 }
 
