@@ -672,7 +672,8 @@ class Bench {
 
   /**
    * Whether the pair's epoch settled: open on both sides at the same index after round 0, each
-   * side's count equal to its list, nothing more waiting and no attempt running at either.
+   * side's count equal to its list, nothing more waiting on either side (neither its own changes
+   * nor what the peer may still add) and no attempt running at either.
    */
   settled(x: string, y: string, sizes: Record<string, number>): boolean {
     const ex = this.lab(x).view!.openEpoch(y);
@@ -682,7 +683,7 @@ class Bench {
       return false;
     }
     return ex.nextIndex >= 1 && ex.nextIndex === ey.nextIndex && ex.ownCount === sizes[x] && ey.ownCount === sizes[y] && ex.peerCount === sizes[y]
-      && ey.peerCount === sizes[x] && !ex.ownMore && !ey.ownMore && this.lab(x).view!.unfinished() === 0 && this.lab(y).view!.unfinished() === 0;
+      && ey.peerCount === sizes[x] && !ex.ownMore && !ey.ownMore && !ex.peerMore && !ey.peerMore && this.lab(x).view!.unfinished() === 0 && this.lab(y).view!.unfinished() === 0;
   }
 
   /** An epoch that ended (a broken round, node.md §10.6) ends the run: say why. */

@@ -71,8 +71,8 @@ export class EpochManager {
   private readonly lastNudgedRound = new Map<string, number>();
   /** peers whose nudge has a run scheduled */
   private readonly nudgeDue = new Set<string>();
-  /** The lists' fingerprint read once for a pass over every peer (withOneListsMark). */
-  private listsMarkOfPass: string | undefined;
+  /** In a pass over every peer (withOneListsMark): the lists' fingerprint once read, null before. */
+  private listsMarkOfPass: string | null | undefined;
   /** Called once an epoch ended: its state waits to be purged (node.md §10.4); the daemon purges it a slice at a time. */
   onEnded: (() => void) | undefined;
 
@@ -197,7 +197,7 @@ export class EpochManager {
       }
       return eager ? undefined : { kind: 'nudge', peer, purpose: epochNudgeId(id, 0), epochId: id, index: 0 };
     }
-    const changed = open.listsMark !== (this.listsMarkOfPass ?? this.epochs.listsMark());
+    const changed = open.listsMark !== this.listsMark();
     if (open.role === 'initiator') {
       const nudged = this.nudged.get(open.peerId) === open.nextIndex;
       this.nudged.delete(open.peerId);
@@ -213,12 +213,19 @@ export class EpochManager {
    * tens of milliseconds per reading.
    */
   withOneListsMark<T>(pass: () => T): T {
-    this.listsMarkOfPass = this.enabled ? this.epochs.listsMark() : undefined;
+    this.listsMarkOfPass = null;
     try {
       return pass();
     } finally {
       this.listsMarkOfPass = undefined;
     }
+  }
+
+  /** The lists' fingerprint: read at the first need of a pass (a pass whose peers all have a round under way reads nothing), else each time. */
+  private listsMark(): string {
+    if (this.listsMarkOfPass === undefined) return this.epochs.listsMark();
+    this.listsMarkOfPass ??= this.epochs.listsMark();
+    return this.listsMarkOfPass;
   }
 
   /**
