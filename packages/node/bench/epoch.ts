@@ -32,6 +32,7 @@ import { epochId, epochSlotStart, scheduledInitiator } from '@venn/node';
 import { parseRoster, rosterDigest } from '@venn/transport';
 import { MAX_EPOCH_SET_SIZE, MAX_SET_SIZE } from '@venn/wire';
 import { loopbackPort as freePort } from '@venn/node';
+import { lagFigures, lagLine, scrapeLagMaxMs, type LagFigures, type LagWindow } from './lag.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/cli.js');
@@ -606,30 +607,21 @@ class Bench {
    * The first scrape, at once, only resets the maximum (a daemon's start-up is not a round's).
    */
   async watchLag(ids: readonly string[]): Promise<() => Promise<Record<string, LagFigures>>> {
-    const windows: Record<string, Array<{ atSeconds: number; maxMs: number }>> = Object.fromEntries(ids.map((id) => [id, []]));
+    const windows: Record<string, LagWindow[]> = Object.fromEntries(ids.map((id) => [id, []]));
     const started = performance.now();
-    const scrape = async (id: string, keep: boolean): Promise<void> => {
-      const lab = this.lab(id);
-      const text = await (await fetch(`http://127.0.0.1:${lab.admin}/metrics`, { headers: { authorization: `Bearer ${lab.token}` } })).text();
-      const maxMs = Number(/(?:^|\n)nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
-      if (keep) windows[id]!.push({ atSeconds: round1((performance.now() - started) / 1000), maxMs: round1(maxMs) });
-    };
-    for (const id of ids) await scrape(id, false);
+    const scrape = async (id: string): Promise<number> => scrapeLagMaxMs(this.lab(id).admin, this.lab(id).token);
+    for (const id of ids) await scrape(id);
     let stopping = false;
     const loop = (async () => {
       while (!stopping) {
         await sleep(1000);
-        for (const id of ids) await scrape(id, true);
+        for (const id of ids) windows[id]!.push({ maxMs: round1(await scrape(id)), atSeconds: round1((performance.now() - started) / 1000) });
       }
     })();
     return async () => {
       stopping = true;
       await loop;
-      return Object.fromEntries(ids.map((id) => {
-        const all = windows[id]!;
-        const peak = all.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), all[0] ?? { atSeconds: 0, maxMs: 0 });
-        return [id, { maxMs: peak.maxMs, atSeconds: peak.atSeconds, windows: all.length, over50: all.filter((w) => w.maxMs > 50).map((w) => `${w.maxMs} ms at +${w.atSeconds} s`) }];
-      }));
+      return Object.fromEntries(ids.map((id) => [id, lagFigures(windows[id]!)]));
     };
   }
 
@@ -716,14 +708,8 @@ interface SideFigures {
   lag?: LagFigures;
 }
 
-interface LagFigures {
-  maxMs: number;
-  atSeconds: number;
-  windows: number;
-  over50: string[];
-}
 
-const lagText = (lag: LagFigures | undefined): string => (lag === undefined ? '' : `; event-loop lag max ${lag.maxMs} ms (window ending +${lag.atSeconds} s), ${lag.over50.length} of ${lag.windows} windows over 50 ms${lag.over50.length === 0 ? '' : `: ${lag.over50.slice(0, 5).join(', ')}`}`);
+const lagText = (lag: LagFigures | undefined): string => (lag === undefined ? '' : `; ${lagLine(lag)}`);
 
 /** Measures one pair's epoch start: the responder started first, then the initiator, until the epoch settled. */
 async function epochStart(bench: Bench, ids: [string, string], sizes: Record<string, number>): Promise<{

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Store } from '@venn/node';
+import { lagFigures, lagLine, scrapeLagMaxMs, type LagFigures, type LagWindow } from './lag.js';
 import { printProfile, summariseProfiles } from './profile.js';
 import { sealedFrameLength } from '@venn/transport';
 import { loopbackPort as freePort } from '@venn/node';
@@ -127,20 +128,18 @@ async function main(): Promise<void> {
     const before = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
     const tokens = Object.fromEntries(ids.map((id) => [id, readFileSync(join(root, id, 'admin.token'), 'utf8').trim()]));
     const token = tokens['lab-a'];
-    const bearer = (id: string): { authorization: string } => ({ authorization: `Bearer ${tokens[id]}` });
 
     // prom-client resets its event-loop histogram at each scrape: start measuring from here.
-    for (const id of ids) await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
+    for (const id of ids) await scrapeLagMaxMs(ports[id].admin, tokens[id]!);
     const started = performance.now();
     const request = await admin(ports['lab-a'].admin, 'POST', '/v1/rounds', { peer: 'lab-b', mode: values.mode }, token);
     if (request.status !== 202) throw new Error(`round refused: ${JSON.stringify(request.body)}`);
     const roundId = request.body.roundId as string;
     const latencies: Record<string, number[]> = { 'lab-a': [], 'lab-b': [] };
     // Event-loop lag per scrape window (about a second each): where in the round a stall happened.
-    const lagWindows: Record<string, Array<{ atSeconds: number; maxMs: number }>> = { 'lab-a': [], 'lab-b': [] };
+    const lagWindows: Record<string, LagWindow[]> = { 'lab-a': [], 'lab-b': [] };
     const scrapeLag = async (id: (typeof ids)[number]): Promise<void> => {
-      const text = await (await fetch(`http://127.0.0.1:${ports[id].admin}/metrics`, { headers: bearer(id) })).text();
-      const maxMs = Number(/(?:^|\n)nodejs_eventloop_lag_max_seconds\{[^}]*\} ([0-9.e+-]+)/.exec(text)?.[1] ?? 'NaN') * 1000;
+      const maxMs = await scrapeLagMaxMs(ports[id].admin, tokens[id]!);
       lagWindows[id]!.push({ atSeconds: Number(((performance.now() - started) / 1000).toFixed(1)), maxMs: Number(maxMs.toFixed(1)) });
     };
     let lastScrape = performance.now();
@@ -165,15 +164,7 @@ async function main(): Promise<void> {
     const after = { 'lab-a': usage(pids['lab-a']!), 'lab-b': usage(pids['lab-b']!) };
     // The main thread's stalls (event-loop delay), the last window ending after both ends are committed.
     for (const id of ids) await scrapeLag(id);
-    const loopMaxMs: Record<string, number> = {};
-    const lagPeak: Record<string, { atSeconds: number; maxMs: number }> = {};
-    const lagWindowsOver50: Record<string, number> = {};
-    for (const id of ids) {
-      const windows = lagWindows[id]!;
-      lagPeak[id] = windows.reduce((a, b) => (b.maxMs > a.maxMs ? b : a), windows[0]!);
-      loopMaxMs[id] = lagPeak[id]!.maxMs;
-      lagWindowsOver50[id] = windows.filter((w) => w.maxMs > 50).length;
-    }
+    const lag = Object.fromEntries(ids.map((id) => [id, lagFigures(lagWindows[id]!)])) as Record<(typeof ids)[number], LagFigures>;
     for (const child of daemons) child.kill('SIGTERM');
     await Promise.all(daemons.map((child) => new Promise((resolve) => child.once('exit', resolve))));
 
@@ -202,10 +193,10 @@ async function main(): Promise<void> {
       // Peak RSS over the RSS the idle daemon had before the round, per element of its own side.
       rssGrowthBytesPerElement: Object.fromEntries(ids.map((id) => [id, Math.round(((after[id].peakRssMiB - before[id].rssMiB) * 1024 * 1024) / n)])),
       wire: { messages, payloadBytes: payload, bytesOnTheWire: wire },
-      eventLoopLagMaxMs: loopMaxMs,
+      eventLoopLagMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxMs])),
       // Scrape windows (about 1 s) whose event-loop lag exceeded 50 ms, and how many windows there were.
-      eventLoopLagWindowsOver50Ms: lagWindowsOver50,
-      eventLoopLagWindows: Object.fromEntries(ids.map((id) => [id, lagWindows[id]!.length])),
+      eventLoopLagWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].over50.length])),
+      eventLoopLagWindows: Object.fromEntries(ids.map((id) => [id, lag[id].windows])),
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
         samples: latencies[id]!.length, p50: Number(percentile(latencies[id]!, 50).toFixed(1)), p99: Number(percentile(latencies[id]!, 99).toFixed(1)), max: Number(Math.max(...latencies[id]!).toFixed(1)),
       }])),
@@ -215,8 +206,7 @@ async function main(): Promise<void> {
     console.log(`  wall time         ${report.wallSeconds} s`);
     console.log(`  load average      ${(await import('node:os')).loadavg().map((v) => v.toFixed(2)).join(' ')} (2 cores)`);
     for (const id of ids) {
-      const over = lagWindows[id]!.filter((w) => w.maxMs > 50).map((w) => `${w.maxMs} ms at +${w.atSeconds} s`);
-      console.log(`  ${id}             event-loop lag max ${loopMaxMs[id]!.toFixed(1)} ms (window ending +${lagPeak[id]!.atSeconds} s); ${over.length} of ${lagWindows[id]!.length} windows over 50 ms${over.length === 0 ? '' : `: ${over.slice(0, 5).join(', ')}`}`);
+      console.log(`  ${id}             ${lagLine(lag[id])}`);
       console.log(`  ${id}             RSS ${report.rssBeforeMiB[id]} MiB before the round, peak ${report.peakRssMiB[id]} MiB: ${report.rssGrowthBytesPerElement[id]} bytes of growth per element`);
       console.log(`  ${id}             CPU ${report.cpuSeconds[id]} s, peak RSS ${report.peakRssMiB[id]} MiB, admin /healthz p50 ${report.adminLatencyMs[id]!.p50} ms, p99 ${report.adminLatencyMs[id]!.p99} ms, max ${report.adminLatencyMs[id]!.max} ms over ${report.adminLatencyMs[id]!.samples} samples`);
     }

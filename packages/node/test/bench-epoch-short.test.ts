@@ -17,7 +17,7 @@ function bench(args: string[]): Promise<CliResult> {
   return runScript(script, args);
 }
 
-interface Side { cpuSeconds: number; peakRssMiB: number }
+interface Side { cpuSeconds: number; peakRssMiB: number; lag?: { maxMs: number; atSeconds: number; windows: number; over50: string[] } }
 type Report = { ok: boolean; results: Array<Record<string, any>> };
 
 function report(stdout: string): Report {
@@ -52,9 +52,14 @@ describe('bench:epoch, short', () => {
       const start = c['start'].sides[id] as Side;
       const incremental = c['incremental'].sides[id] as Side;
       expect(start.cpuSeconds).toBeGreaterThan(0);
+      // The epoch start's event-loop lag, by scrape window: at least the window that closes once it settled.
+      expect(start.lag!.windows).toBeGreaterThanOrEqual(1);
+      expect(start.lag!.maxMs).toBeGreaterThan(0);
+      expect(start.lag!.over50.length).toBeLessThanOrEqual(start.lag!.windows);
       expect(incremental.cpuSeconds).toBeLessThan(start.cpuSeconds);
       expect(c['incremental'].cpuPercentOfStart[id]).toBeLessThan(100);
     }
+    expect(churn.stdout).toMatch(/lab-a {13}epoch start CPU [0-9.]+ s, peak RSS [0-9.]+ MiB; event-loop lag max [0-9.]+ ms \(window ending \+[0-9.]+ s\); \d+ of \d+ windows over 50 ms/);
     expect(churn.stdout).toMatch(/exactness {9}OK/);
     expect(churn.stdout).toMatch(/load average/);
 
