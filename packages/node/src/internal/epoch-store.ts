@@ -106,9 +106,11 @@ export interface EpochDelta {
   readonly transcriptHash: Uint8Array;
   readonly peerCap: number;
   readonly peerEpochCap: number;
+  /** this node has more changes than the round carried */
   readonly ownMore: boolean;
+  /** the peer added as many as this node's cap allowed: it may have more */
   readonly peerMayHaveMore: boolean;
-  /** the lists' fingerprint in the snapshot the round read its changes from */
+  /** the lists' fingerprint in the snapshot the round read its changes from (node.md §10.3) */
   readonly listsMark: string;
 }
 
@@ -143,7 +145,6 @@ function sortedValues(values: Uint8Array): Uint8Array {
 
 /** SQLite page cache (KiB) of a connection while it stages, settles or purges an epoch's state. */
 const STATE_CACHE_KIB = 65536;
-
 
 export class EpochStore {
   private readonly db: Database.Database;

@@ -5,6 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { LabelField, RoundMode } from './config.js';
+import type { EpochDelta } from './epoch-store.js';
 
 export interface LabelValues {
   readonly category?: string;
@@ -72,31 +73,11 @@ export interface EpochJob {
 }
 
 /**
- * What a completed epoch round changed (epoch-store.ts EpochDelta), with whether more changes
- * wait. The changes themselves are staged in the store by the worker (node.md §10.4); the main
- * thread gets their counts.
+ * What a completed epoch round changed, as its worker reports it to the main thread: the counts
+ * and the epoch row's new values (epoch-store.ts EpochDelta). The changes themselves are staged
+ * in the store by the worker (node.md §10.4).
  */
-export interface EpochOutcome {
-  /** the lists' fingerprint in the snapshot the round read its changes from (node.md §10.3) */
-  readonly listsMark: string;
-  readonly additions: number;
-  readonly removals: number;
-  readonly peerAdditions: number;
-  readonly peerRemovals: number;
-  readonly endedMatches: number;
-  readonly newMatches: number;
-  readonly ownCount: number;
-  readonly peerCount: number;
-  readonly intersectionSize: number;
-  readonly peerKey: Uint8Array;
-  readonly transcriptHash: Uint8Array;
-  readonly peerCap: number;
-  readonly peerEpochCap: number;
-  /** this node has more changes than the round carried */
-  readonly ownMore: boolean;
-  /** the peer added as many as this node's cap allowed: it may have more */
-  readonly peerMayHaveMore: boolean;
-}
+export type EpochOutcome = EpochDelta;
 
 export type ComputeOutcome =
   | {
