@@ -71,6 +71,11 @@ export class EpochManager {
   private readonly lastNudgedRound = new Map<string, number>();
   /** peers whose nudge has a run scheduled */
   private readonly nudgeDue = new Set<string>();
+  /**
+   * Peers this node refused the next round but one while it was still ending a round (node.md
+   * §10.5 item 3): once that end is committed it nudges them, so their round runs at once.
+   */
+  private readonly owedNudge = new Set<string>();
   /** In a pass over every peer (withOneListsMark): the lists' fingerprint once read, null before. */
   private listsMarkOfPass: string | null | undefined;
   /** Called once an epoch ended: its state waits to be purged (node.md §10.4); the daemon purges it a slice at a time. */
@@ -204,7 +209,8 @@ export class EpochManager {
       if (open.nextIndex === 0 || changed || open.ownMore || open.peerMore || nudged) return { kind: 'round', peer, plan: this.plan(open) };
       return undefined;
     }
-    return changed || open.ownMore ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex), epochId: open.epochId, index: open.nextIndex } : undefined;
+    const owed = this.owedNudge.delete(open.peerId);
+    return changed || open.ownMore || owed ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex), epochId: open.epochId, index: open.nextIndex } : undefined;
   }
 
   /**
@@ -250,6 +256,7 @@ export class EpochManager {
       // The next round but one while this node still ends the next one: the peer committed that
       // round's end and dialed on before this node committed its own; the chains agree.
       if (same(epochRoundId(open.epochId, open.nextIndex + 1)) && this.host.store.isActive(epochRoundId(open.epochId, open.nextIndex))) {
+        this.owedNudge.add(peerId);
         return { kind: 'refuse', code: 'round-in-progress', detail: `round ${open.nextIndex + 1} of the epoch; this node is still ending round ${open.nextIndex}` };
       }
       // Another round of this epoch: the two sides' chains diverged (one completed a round the other did not).
@@ -389,7 +396,8 @@ export class EpochManager {
       }
       return { eager: false };
     }
-    return { eager: epoch.ownMore || epoch.peerMore };
+    // A peer refused while this round ended waits for the nudge it is owed (node.md §10.5 item 3).
+    return { eager: epoch.ownMore || epoch.peerMore || (epoch.role === 'responder' && this.owedNudge.has(record.peerId)) };
   }
 
   /** An epoch round this node refused to dial (node.md §5.1): an epoch that cannot go on ends. */
