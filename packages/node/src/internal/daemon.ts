@@ -288,7 +288,7 @@ export class Daemon implements AttemptHost {
     });
     this.scheduler.start();
     // node.md §10.3: an epoch starts (or resumes its rounds) right away, then on every tick.
-    if (this.epochs.enabled) this.timers.setTimeout(() => { this.epochs?.withOneListsMark(() => { for (const peer of this.roster.peers) this.runEpochAction(peer, false); }); }, 0);
+    if (this.epochs.enabled) this.timers.setTimeout(() => { for (const peer of this.roster.peers) this.runEpochAction(peer, false); }, 0);
     this.scheduleEpochTick();
     this.checkCertificateDates();
     this.warnStaleLists();
@@ -619,7 +619,7 @@ export class Daemon implements AttemptHost {
     const next = Math.floor(now / interval) * interval + interval;
     this.epochTimer = this.timers.setTimeout(() => {
       this.epochTimer = undefined;
-      this.epochs?.withOneListsMark(() => { for (const peer of this.roster.peers) this.runEpochAction(peer, false); });
+      for (const peer of this.roster.peers) this.runEpochAction(peer, false);
       this.scheduleEpochTick();
     }, Math.max(0, next - now));
   }
@@ -651,7 +651,7 @@ export class Daemon implements AttemptHost {
       }
       peers = [peer];
     }
-    const looks = this.epochs.withOneListsMark(() => peers.map((peer) => ({ peer: peer.id, ...this.runEpochAction(peer, false) })));
+    const looks = peers.map((peer) => ({ peer: peer.id, ...this.runEpochAction(peer, false) }));
     this.logger.info({ looks }, 'key epochs looked at on request');
     return { status: 200, body: { looks } };
   }

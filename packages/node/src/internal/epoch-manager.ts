@@ -76,8 +76,6 @@ export class EpochManager {
    * §10.5 item 3): once that end is committed it nudges them, so their round runs at once.
    */
   private readonly owedNudge = new Set<string>();
-  /** In a pass over every peer (withOneListsMark): the lists' fingerprint once read, null before. */
-  private listsMarkOfPass: string | null | undefined;
   /** Called once an epoch ended: its state waits to be purged (node.md §10.4); the daemon purges it a slice at a time. */
   onEnded: (() => void) | undefined;
 
@@ -213,25 +211,9 @@ export class EpochManager {
     return changed || open.ownMore || owed ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex), epochId: open.epochId, index: open.nextIndex } : undefined;
   }
 
-  /**
-   * Runs `pass` (synchronous: an interval's look at every peer) with the lists' fingerprint read
-   * once for all of them: it counts the list items, which at 2^20 of them takes the main thread
-   * tens of milliseconds per reading.
-   */
-  withOneListsMark<T>(pass: () => T): T {
-    this.listsMarkOfPass = null;
-    try {
-      return pass();
-    } finally {
-      this.listsMarkOfPass = undefined;
-    }
-  }
-
-  /** The lists' fingerprint: read at the first need of a pass (a pass whose peers all have a round under way reads nothing), else each time. */
+  /** The lists' fingerprint (node.md §10.3): one row of the store. */
   private listsMark(): string {
-    if (this.listsMarkOfPass === undefined) return this.epochs.listsMark();
-    this.listsMarkOfPass ??= this.epochs.listsMark();
-    return this.listsMarkOfPass;
+    return this.epochs.listsMark();
   }
 
   /**

@@ -122,10 +122,14 @@ const ZERO_HASH = Buffer.alloc(64);
  */
 export const EPOCH_SLICE = 2000;
 
-/** node.md §10.3: the lists' fingerprint, a count and the latest ingest time of the list items. */
+/**
+ * node.md §10.3: the lists' fingerprint, the counter of changes to the list items (raised by a
+ * trigger on every insert, update and delete): one row, whatever the lists hold.
+ */
 function listsMarkOf(db: Database.Database): string {
-  const row = db.prepare('SELECT count(*) AS n, coalesce(max(seen_at), 0) AS seen FROM list_items').get() as { n: number; seen: number };
-  return `${row.n}:${row.seen}`;
+  const counter = db.prepare('SELECT counter FROM lists_changes WHERE id = 1').pluck().get() as number | undefined;
+  if (counter === undefined) throw new InternalError('lists-changes-missing', 'the store has no lists_changes row (schema version 10)');
+  return `c${counter}`;
 }
 
 function each(values: Uint8Array, visit: (value: Buffer, at: number) => void): void {
