@@ -217,7 +217,7 @@ export class EpochStore {
    * many it deleted (fewer than `limit`: none is left).
    */
   purgeEnded(limit: number): number {
-    return this.withoutSync(() => this.db.transaction(() => {
+    return this.bulk('normal', () => this.db.transaction(() => {
       const own = this.db.prepare(`DELETE FROM epoch_own WHERE (epoch_row, digest) IN (SELECT o.epoch_row, o.digest FROM epochs e JOIN epoch_own o ON o.epoch_row = e.id
         WHERE e.status = 'ended' LIMIT ?)`).run(limit).changes;
       if (own >= limit) return own;
@@ -256,14 +256,13 @@ export class EpochStore {
    * node.md §10.4: the round worker, in its own connection, writes a completed round's changes
    * before it reports the outcome, in one transaction: additions tagged `added_in`, removals
    * tagged `removed_in`, the digests whose match ended, and the round marked staged. They count
-   * only once applyRound marks the round applied. The commit is not fsynced: the transaction that
-   * commits the round (synchronous FULL, later in the same WAL) makes it durable with itself, and
-   * a crash before that leaves an unapplied round that settle() undoes. Returns false, writing
-   * nothing, when the epoch ended meanwhile (its rows are purged with it) or the round was staged
-   * already.
+   * only once applyRound marks the round applied; a crash before that leaves an unapplied round
+   * that settle() undoes. The commit is fsynced here, in the worker's thread (see bulk). Returns
+   * false, writing nothing, when the epoch ended meanwhile (its rows are purged with it) or the
+   * round was staged already.
    */
   stageRound(epochRow: number, roundRow: number, changes: EpochChanges): boolean {
-    return this.withoutSync(() => this.db.transaction((): boolean => {
+    return this.bulk('full', () => this.db.transaction((): boolean => {
       const status = this.db.prepare('SELECT status FROM epochs WHERE id = ?').pluck().get(epochRow) as EpochStatus | undefined;
       if (status !== 'open') return false;
       const round = this.db.prepare('SELECT staged, additions FROM epoch_rounds WHERE round_row = ? AND epoch_row = ?').get(roundRow, epochRow) as { staged: number; additions: number | null } | undefined;
@@ -313,7 +312,7 @@ export class EpochStore {
    * that is still running here means the store is not what this node wrote: refused.
    */
   settle(epochRow: number): { discarded: number; removed: number } {
-    return this.withoutSync(() => this.db.transaction(() => {
+    return this.bulk('full', () => this.db.transaction(() => {
       const unapplied = this.db.prepare(`SELECT e.round_row AS row, r.status AS status FROM epoch_rounds e JOIN rounds r ON r.id = e.round_row
         WHERE e.epoch_row = ? AND e.staged = 1 AND e.additions IS NULL`).all(epochRow) as Array<{ row: number; status: string }>;
       for (const round of unapplied) {
@@ -334,23 +333,26 @@ export class EpochStore {
   }
 
   /**
-   * Runs `work` with this connection's commits neither fsynced (synchronous NORMAL in WAL mode:
-   * the WAL is synced at checkpoints) nor checkpointing (the daemon's checkpoint thread does that),
-   * then restores both. For rows whose loss in a power cut is harmless: staged and purged rows
-   * count only through a later FULL commit, which syncs the WAL up to and including them.
+   * Runs `work` with this connection's automatic checkpoint off (the daemon's checkpoint thread
+   * checkpoints) and a state-sized page cache, then restores both. `synchronous`:
+   * - `'full'` for the round worker's transactions (stageRound, settle): the commit fsyncs the WAL
+   *   in the worker's thread. Left unsynced, those pages (hundreds of MB at 2^20) would be synced
+   *   by the next FULL commit of any connection, the daemon's main thread's end commit among them;
+   * - `'normal'` (not fsynced; the WAL is synced by the next FULL commit or checkpoint) for the
+   *   main thread's purge slices, rows whose loss in a power cut is harmless: a purge is resumed.
    */
-  private withoutSync<T>(work: () => T): T {
-    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+  private bulk<T>(synchronous: 'full' | 'normal', work: () => T): T {
+    const before = this.db.pragma('synchronous', { simple: true }) as number;
     const autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
     const cache = this.db.pragma('cache_size', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('wal_autocheckpoint = 0');
     // The state's B-trees: 2^20 random keys touch pages far beyond SQLite's default 2 MiB cache.
     this.db.pragma(`cache_size = ${-STATE_CACHE_KIB}`);
     try {
       return work();
     } finally {
-      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`synchronous = ${before}`);
       this.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
       this.db.pragma(`cache_size = ${cache}`);
     }
