@@ -262,6 +262,9 @@ export class EpochStore {
    * round was staged already.
    */
   stageRound(epochRow: number, roundRow: number, changes: EpochChanges): boolean {
+    // In byte order: the inserts then walk the primary key's B-tree from left to right. Sorted
+    // before the transaction begins, so the write lock is not held for the sort.
+    const peerAdded = sortedValues(changes.peerAdded);
     return this.bulk('full', () => this.db.transaction((): boolean => {
       const status = this.db.prepare('SELECT status FROM epochs WHERE id = ?').pluck().get(epochRow) as EpochStatus | undefined;
       if (status !== 'open') return false;
@@ -277,8 +280,7 @@ export class EpochStore {
       each(changes.removedDigests, (digest) => removeOwn.run(roundRow, epochRow, digest));
       each(changes.addedDigests, (digest, at) => insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow));
       each(changes.peerRemoved, (value) => removePeer.run(roundRow, epochRow, value));
-      // In byte order: the inserts then walk the primary key's B-tree from left to right.
-      each(sortedValues(changes.peerAdded), (value) => insertPeer.run(epochRow, value, roundRow));
+      each(peerAdded, (value) => insertPeer.run(epochRow, value, roundRow));
       each(changes.endedMatches, (digest) => endMatch.run(roundRow, digest));
       this.db.prepare('UPDATE epoch_rounds SET staged = 1 WHERE round_row = ?').run(roundRow);
       return true;
