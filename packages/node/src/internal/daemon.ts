@@ -14,6 +14,7 @@ import {
 } from '@venn/transport';
 import { MAX_FRAME_BYTES } from '@venn/wire';
 import { loadAdminToken } from './admin-client.js';
+import { RefusalLog } from './refusal-log.js';
 import { Attempt, abortAfterRestart, finishAttempt, isStorageFault, kebab, type AttemptEpoch, type AttemptHost } from './attempt.js';
 import { Checkpointer } from './checkpointer.js';
 import { epochRoundId } from './epoch-ids.js';
@@ -118,6 +119,8 @@ export class Daemon implements AttemptHost {
   private retention: Retention | undefined;
   /** node.md §2: WAL checkpoints run on their own thread, not inside the daemon's commits. */
   private checkpointer: Checkpointer | undefined;
+  /** node.md §5.4: refusals, recorded without waiting for the store's write lock. */
+  private readonly refusals: RefusalLog;
   private tlsFingerprint: TlsFingerprint = null;
   readonly now: () => number;
   readonly timers: Timers;
@@ -171,6 +174,7 @@ export class Daemon implements AttemptHost {
     this.random = options.random ?? (() => randomInt(0, 2 ** 32) / 2 ** 32);
     this.rng = options.rng ?? ((n) => new Uint8Array(randomBytes(n)));
     this.metrics = new NodeMetrics({ node: config.id });
+    this.refusals = new RefusalLog(store, this.timers, logger.child({ component: 'refusals' }), this.now);
     this.identifierRules = options.identifierRules ?? hygieneFor(config).rules;
     this.fixedRules = options.identifierRules !== undefined;
     this.pool = new WorkerPool(config.workers, undefined, config.workerNice);
@@ -514,7 +518,7 @@ export class Daemon implements AttemptHost {
     const refuse = (code: string, detail: string, peerDetail = detail): PurposeDecision => {
       this.metrics.roundRefusals.inc({ reason: code });
       this.logger.warn({ roundId: purpose.length === 32 ? hex(purpose) : null, peer: peerId, role: 'responder', reason: code, detail }, 'round refused');
-      if (this.store.db.open) this.store.recordRefusal(peerId, purpose, code, detail);
+      if (this.store.db.open) this.refusals.record(peerId, purpose, code, detail);
       return { accept: false, code, detail: peerDetail };
     };
     if (this.stopping) return refuse('shutting-down', 'the node is shutting down');
@@ -1003,6 +1007,7 @@ export class Daemon implements AttemptHost {
       await this.admin?.close().catch(() => undefined);
       await this.pool.close();
       if (this.store.db.open) this.signHeadIfBehind();
+      if (this.store.db.open) this.refusals.close();
       this.epochs?.close();
       await this.checkpointer?.close();
       this.store.close();

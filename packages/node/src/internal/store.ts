@@ -104,6 +104,17 @@ export interface RecordedFrame {
 
 export const DAY_MS = 86_400_000;
 
+/** Refusals of one (peer, round id, code), decided between firstAt and lastAt (node.md §5.4). */
+export interface RefusalWrite {
+  readonly peerId: string;
+  readonly roundId: Uint8Array;
+  readonly code: string;
+  readonly detail: string;
+  readonly count: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
 export interface ListItem {
   readonly digest: Uint8Array;
   readonly accountRef?: string | undefined;
@@ -634,11 +645,35 @@ export class Store {
 
   /** Records a refusal before any attempt; a repeat of (peer, id, code) only bumps its count. */
   recordRefusal(peerId: string, roundId: Uint8Array, code: string, detail: string): void {
-    const id = Buffer.from(roundId.subarray(0, 64));
     const now = this.now();
-    this.db.prepare(`INSERT INTO refusals (peer_id, round_id, code, detail, count, first_at, last_at) VALUES (?, ?, ?, ?, 1, ?, ?)
-      ON CONFLICT (peer_id, round_id, code) DO UPDATE SET count = count + 1, last_at = excluded.last_at, detail = excluded.detail`)
-      .run(peerId, id, code, detail.slice(0, 500), now, now);
+    this.recordRefusals([{ peerId, roundId, code, detail, count: 1, firstAt: now, lastAt: now }], { wait: true });
+  }
+
+  /**
+   * Records refusals (each possibly several of one key, merged) in one transaction. `wait` false:
+   * SQLITE_BUSY at once when another connection holds the write lock, instead of waiting up to
+   * the busy timeout (node.md §5.4: RefusalLog keeps them and tries again).
+   */
+  recordRefusals(entries: readonly RefusalWrite[], options: { wait: boolean }): void {
+    const upsert = this.db.prepare(`INSERT INTO refusals (peer_id, round_id, code, detail, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (peer_id, round_id, code) DO UPDATE SET count = count + excluded.count, first_at = min(first_at, excluded.first_at),
+        last_at = max(last_at, excluded.last_at), detail = CASE WHEN excluded.last_at >= last_at THEN excluded.detail ELSE detail END`);
+    const write = this.db.transaction(() => {
+      for (const entry of entries) {
+        upsert.run(entry.peerId, Buffer.from(entry.roundId.subarray(0, 64)), entry.code, entry.detail.slice(0, 500), entry.count, entry.firstAt, entry.lastAt);
+      }
+    });
+    if (options.wait) {
+      write.immediate();
+      return;
+    }
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      write.immediate();
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   refusals(filter: { peerId?: string | undefined; limit?: number | undefined } = {}): RefusalRecord[] {
