@@ -1,12 +1,13 @@
 /**
  * node.md §10.3: the lists' fingerprint that decides whether a key epoch has something to carry.
- * It is a counter raised by triggers on every change to a list item, so every path that changes
+ * It is a counter raised by every transaction that changes list items, so every path that changes
  * the lists (ingest, a re-ingest that moves seen_at, an aborted ingest, removal, drop, retention)
  * changes it, reading it is one row, and a change that keeps the count and the latest ingest time
- * (what the fingerprint was before schema version 10) is still seen.
+ * (what the fingerprint was before schema version 10) is still seen. The statements that write
+ * list items are pinned, so a new one is a decision.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,33 @@ describe('the lists fingerprint (node.md §10.3)', () => {
     const again = Store.open(path);
     expect(new EpochStore(again).listsMark()).toBe(mark);
     again.close();
+  });
+
+  it('is raised on every path that writes list items: the writing statements are exactly the ones covered above', () => {
+    const src = join(import.meta.dirname, '..', 'src');
+    const sites: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.name.endsWith('.ts') && entry.name !== 'migrations.ts') {
+          for (const match of readFileSync(path, 'utf8').matchAll(/(INSERT(?: OR \w+)? INTO|DELETE FROM|UPDATE) list_items\b/g)) {
+            sites.push(`${path.slice(src.length + 1)}: ${match[1]}`);
+          }
+        }
+      }
+    };
+    walk(src);
+    // Each of these runs in a transaction that calls Store.listsChanged() (the first test drives
+    // every one of them). A statement added here must do the same (node.md §10.3).
+    expect(sites.sort()).toEqual([
+      'internal/list-store.ts: DELETE FROM', // abortIngest
+      'internal/list-store.ts: DELETE FROM', // removeItems
+      'internal/list-store.ts: DELETE FROM', // dropList
+      'internal/list-store.ts: DELETE FROM', // expireItems
+      'internal/store.ts: INSERT OR IGNORE INTO', // addItems
+      'internal/store.ts: UPDATE', // addItems, a re-ingest
+    ]);
   });
 
   it('cannot be lowered, rewritten or deleted', () => {

@@ -123,8 +123,8 @@ const ZERO_HASH = Buffer.alloc(64);
 export const EPOCH_SLICE = 2000;
 
 /**
- * node.md §10.3: the lists' fingerprint, the counter of changes to the list items (raised by a
- * trigger on every insert, update and delete): one row, whatever the lists hold.
+ * node.md §10.3: the lists' fingerprint, the counter of changes to the list items (raised by
+ * every transaction that changes them, Store.listsChanged): one row, whatever the lists hold.
  */
 function listsMarkOf(db: Database.Database): string {
   const counter = db.prepare('SELECT counter FROM lists_changes WHERE id = 1').pluck().get() as number | undefined;

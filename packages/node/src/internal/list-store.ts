@@ -126,6 +126,7 @@ export function abortIngest(store: Store, ingestId: number): { removed: number; 
     if (ingest === undefined) return { removed: 0, listDropped: false };
     archiveMatched(store, 'i.ingest_id = ?', [ingestId]);
     const removed = store.db.prepare('DELETE FROM list_items WHERE ingest_id = ?').run(ingestId).changes;
+    if (removed > 0) store.listsChanged();
     store.db.prepare('DELETE FROM ingests WHERE id = ?').run(ingestId);
     const left = store.db.prepare('SELECT (SELECT count(*) FROM list_items WHERE list_id = ?) + (SELECT count(*) FROM ingests WHERE list_id = ?) AS n').get(ingest.list_id, ingest.list_id) as { n: number };
     let listDropped = false;
@@ -188,6 +189,7 @@ export function removeItems(store: Store, name: string, digests: readonly Uint8A
       if (changes > 0) digestsFound++;
     }
     store.db.prepare('UPDATE lists SET updated_at = ? WHERE id = ?').run(now, list.id);
+    if (removed > 0) store.listsChanged();
     return { removed, digestsFound };
   }).immediate();
 }
@@ -198,6 +200,7 @@ export function dropList(store: Store, name: string): { items: number; ingests: 
   return store.db.transaction(() => {
     archiveMatched(store, 'i.list_id = ?', [list.id]);
     const items = store.db.prepare('DELETE FROM list_items WHERE list_id = ?').run(list.id).changes;
+    if (items > 0) store.listsChanged();
     const ingests = store.db.prepare('DELETE FROM ingests WHERE list_id = ?').run(list.id).changes;
     store.db.prepare('DELETE FROM lists WHERE id = ?').run(list.id);
     return { items, ingests };
@@ -219,7 +222,9 @@ export function expireItems(store: Store, nowMs: number, overrides: RetentionOve
     const age = retention.basis === 'first_seen' ? 'coalesce(unixepoch(i.first_seen) * 1000, i.seen_at)' : 'i.seen_at';
     const removed = store.db.transaction(() => {
       archiveMatched(store, `i.list_id = ? AND ${age} < ?`, [row.id, cutoff]);
-      return store.db.prepare(`DELETE FROM list_items AS i WHERE i.list_id = ? AND ${age} < ?`).run(row.id, cutoff).changes;
+      const expired = store.db.prepare(`DELETE FROM list_items AS i WHERE i.list_id = ? AND ${age} < ?`).run(row.id, cutoff).changes;
+      if (expired > 0) store.listsChanged();
+      return expired;
     }).immediate();
     if (removed > 0) out.push({ list: row.name, removed });
   }

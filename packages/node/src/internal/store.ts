@@ -449,8 +449,17 @@ export class Store {
         else touch.run(now, listId, digest, item.accountRef ?? '');
       }
       this.db.prepare('UPDATE lists SET updated_at = ? WHERE id = ?').run(now, listId);
+      if (items.length > 0) this.listsChanged();
       return { inserted, duplicates: items.length - inserted };
     }).immediate();
+  }
+
+  /**
+   * node.md §10.3: raises the counter of changes to the list items (`lists_changes`). Every
+   * transaction that inserts, updates or deletes list items calls it, in that transaction.
+   */
+  listsChanged(): void {
+    this.db.prepare('UPDATE lists_changes SET counter = counter + 1 WHERE id = 1').run();
   }
 
   beginIngest(listId: number, source: string, sha256: string | null = null): number {
