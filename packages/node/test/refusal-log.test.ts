@@ -62,7 +62,8 @@ describe('refusal records (node.md §5.4)', () => {
     const { store, other, log } = open();
     store.db.pragma('busy_timeout = 200');
     const started = performance.now();
-    locked(other, () => expect(() => store.recordRefusal('lab-b', sha('next'), 'round-in-progress', 'still ending')).toThrow(/database is locked/));
+    const refusal = { peerId: 'lab-b', roundId: sha('next'), code: 'round-in-progress', detail: 'still ending', count: 1, firstAt: 0, lastAt: 0 };
+    locked(other, () => expect(() => store.recordRefusals([refusal], { wait: true })).toThrow(/database is locked/));
     expect(performance.now() - started).toBeGreaterThanOrEqual(150);
     expect(rows(store)).toEqual([]);
     log.close();

@@ -494,10 +494,12 @@ describe('store: abandonments, suspensions and refusals (node.md §5.3–§5.4)'
   it('records a refusal once per (peer, round id, code) with a count', () => {
     const time = clock();
     const store = Store.open(freshPath(), { now: time.now });
-    store.recordRefusal('lab-b', sha('r'), 'quota-exceeded', 'first');
+    const refuse = (roundId: Uint8Array, code: string, detail: string): void =>
+      store.recordRefusals([{ peerId: 'lab-b', roundId, code, detail, count: 1, firstAt: time.now(), lastAt: time.now() }], { wait: true });
+    refuse(sha('r'), 'quota-exceeded', 'first');
     time.advance(1000);
-    store.recordRefusal('lab-b', sha('r'), 'quota-exceeded', 'second');
-    store.recordRefusal('lab-b', new Uint8Array(5), 'round-mismatch', 'short id');
+    refuse(sha('r'), 'quota-exceeded', 'second');
+    refuse(new Uint8Array(5), 'round-mismatch', 'short id');
     const refusals = store.refusals({ peerId: 'lab-b' });
     expect(refusals).toHaveLength(2);
     expect(refusals.find((r) => r.code === 'quota-exceeded')).toMatchObject({ count: 2, detail: 'second', lastAt: time.now(), firstAt: time.now() - 1000 });

@@ -200,7 +200,7 @@ export class EpochManager {
       }
       return eager ? undefined : { kind: 'nudge', peer, purpose: epochNudgeId(id, 0), epochId: id, index: 0 };
     }
-    const changed = open.listsMark !== this.listsMark();
+    const changed = open.listsMark !== this.epochs.listsMark();
     if (open.role === 'initiator') {
       const nudged = this.nudged.get(open.peerId) === open.nextIndex;
       this.nudged.delete(open.peerId);
@@ -209,11 +209,6 @@ export class EpochManager {
     }
     const owed = this.owedNudge.delete(open.peerId);
     return changed || open.ownMore || owed ? { kind: 'nudge', peer, purpose: epochNudgeId(open.epochId, open.nextIndex), epochId: open.epochId, index: open.nextIndex } : undefined;
-  }
-
-  /** The lists' fingerprint (node.md §10.3): one row of the store. */
-  private listsMark(): string {
-    return this.epochs.listsMark();
   }
 
   /**

@@ -11,7 +11,7 @@
 import type { Logger } from './logger.js';
 import type { TimerHandle, Timers } from './clock.js';
 import { isStorageFault } from './attempt.js';
-import type { RefusalWrite, Store } from './store.js';
+import type { RefusalRecord, Store } from './store.js';
 
 /** Distinct (peer, round id, code) kept in memory at most; a peer dialing more ids than this meets a waiting write. */
 export const MAX_PENDING = 1000;
@@ -19,7 +19,7 @@ export const MAX_PENDING = 1000;
 export const RETRY_MS = 100;
 
 export class RefusalLog {
-  private readonly pending = new Map<string, RefusalWrite>();
+  private readonly pending = new Map<string, RefusalRecord>();
   private timer: TimerHandle | undefined;
   private reported = false;
 
@@ -34,7 +34,7 @@ export class RefusalLog {
 
   record(peerId: string, roundId: Uint8Array, code: string, detail: string): void {
     const at = this.now();
-    const entry: RefusalWrite = { peerId, roundId: roundId.slice(0, 64), code, detail: detail.slice(0, 500), count: 1, firstAt: at, lastAt: at };
+    const entry: RefusalRecord = { peerId, roundId: roundId.slice(0, 64), code, detail: detail.slice(0, 500), count: 1, firstAt: at, lastAt: at };
     const key = `${peerId}\n${Buffer.from(entry.roundId).toString('hex')}\n${code}`;
     const kept = this.pending.get(key);
     if (kept !== undefined) {
@@ -88,7 +88,7 @@ export class RefusalLog {
   }
 
   /** True when written; false when the lock was taken (or the disk refused) and the entries stay kept. */
-  private write(entries: readonly RefusalWrite[], wait: boolean): boolean {
+  private write(entries: readonly RefusalRecord[], wait: boolean): boolean {
     try {
       this.store.recordRefusals(entries, { wait });
       if (this.reported) this.logger.info({ refusals: entries.length }, 'kept refusals recorded');

@@ -85,6 +85,7 @@ export interface SuspensionRecord {
   readonly clearedBy: string | null;
 }
 
+/** Refusals of one (peer, round id, code), decided between firstAt and lastAt (node.md §5.4). */
 export interface RefusalRecord {
   readonly peerId: string;
   readonly roundId: Uint8Array;
@@ -103,17 +104,6 @@ export interface RecordedFrame {
 }
 
 export const DAY_MS = 86_400_000;
-
-/** Refusals of one (peer, round id, code), decided between firstAt and lastAt (node.md §5.4). */
-export interface RefusalWrite {
-  readonly peerId: string;
-  readonly roundId: Uint8Array;
-  readonly code: string;
-  readonly detail: string;
-  readonly count: number;
-  readonly firstAt: number;
-  readonly lastAt: number;
-}
 
 export interface ListItem {
   readonly digest: Uint8Array;
@@ -652,18 +642,13 @@ export class Store {
 
   // ---- refusals (node.md §5.4) ---------------------------------------------------------------
 
-  /** Records a refusal before any attempt; a repeat of (peer, id, code) only bumps its count. */
-  recordRefusal(peerId: string, roundId: Uint8Array, code: string, detail: string): void {
-    const now = this.now();
-    this.recordRefusals([{ peerId, roundId, code, detail, count: 1, firstAt: now, lastAt: now }], { wait: true });
-  }
-
   /**
-   * Records refusals (each possibly several of one key, merged) in one transaction. `wait` false:
+   * Records refusals before any attempt (each possibly several of one key, merged) in one
+   * transaction; a (peer, id, code) already stored adds its count. `wait` false:
    * SQLITE_BUSY at once when another connection holds the write lock, instead of waiting up to
    * the busy timeout (node.md §5.4: RefusalLog keeps them and tries again).
    */
-  recordRefusals(entries: readonly RefusalWrite[], options: { wait: boolean }): void {
+  recordRefusals(entries: readonly RefusalRecord[], options: { wait: boolean }): void {
     const upsert = this.db.prepare(`INSERT INTO refusals (peer_id, round_id, code, detail, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (peer_id, round_id, code) DO UPDATE SET count = count + excluded.count, first_at = min(first_at, excluded.first_at),
         last_at = max(last_at, excluded.last_at), detail = CASE WHEN excluded.last_at >= last_at THEN excluded.detail ELSE detail END`);
