@@ -24,7 +24,7 @@ import {
   scalarMultPacked,
 } from '../src/index.js';
 import { lib, slots } from '../src/internal/sodium.js';
-import { L, concatBytes, hex, refusal, scalarOf, scalarToBigint, unhex } from './vectors.js';
+import { L, concatBytes, heapPattern, hex, refusal, scalarOf, scalarToBigint, unhex } from './vectors.js';
 
 await ready();
 await sodium.ready;
@@ -170,26 +170,14 @@ describe('Ed25519 wipes the seed and the secret key', () => {
 });
 
 describe('AEAD and keyed BLAKE2b leave no plaintext on the heap', () => {
-  // xorshift32 bytes: no 64-byte window of one message occurs in another or in what other tests
-  // left on the heap (a linear pattern of i would, shifted), so a partial wipe is visible.
-  const message = (length: number, seed: number): Uint8Array => {
-    let state = (seed * 0x9e3779b1) >>> 0 || 1;
-    return Uint8Array.from({ length }, () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      state >>>= 0;
-      return state >>> 24;
-    });
-  };
   const windows = (bytes: Uint8Array): Uint8Array[] => [0, Math.floor(bytes.length / 2), bytes.length - 64].map((at) => bytes.subarray(at, at + 64));
   const key = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
   const nonce = new Uint8Array(24).fill(7);
 
   // The kept buffer (under 64 KiB), a grown one (up to 1 MiB) and a one-off allocation over 1 MiB.
   it.each([3000, 200_000, 1_500_000])('%i bytes: sealed, opened and hashed, then no window of the plaintext is left', (length) => {
-    const plaintext = message(length, length & 0xff);
-    const ad = message(100, 0x33);
+    const plaintext = heapPattern(length, length & 0xff);
+    const ad = heapPattern(100, 0x33);
     const sealed = aeadSeal(key, nonce, ad, plaintext);
     for (const window of windows(plaintext)) expect(onHeap(window)).toBe(false);
     expect(hex(aeadOpen(key, nonce, ad, sealed))).toBe(hex(plaintext));

@@ -23,7 +23,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { InternalError } from '@venn/errors';
 import { CHUNK_POINTS, MSG_BYTES, UNIFORM_BYTES, lib, ready, slots, wipeHeap, withHeapBytes } from '../src/internal/sodium.js';
 import type { Scratch, SodiumModule } from '../src/internal/sodium.js';
-import { hex } from './vectors.js';
+import { heapPattern, hex } from './vectors.js';
 
 type SodiumInternals = typeof import('../src/internal/sodium.js');
 
@@ -52,17 +52,6 @@ const roundUp16 = (n: number): number => Math.ceil(n / 16) * 16;
 /** Bytes the scratch region spans, from the documented slot sizes. */
 const SCRATCH_BYTES = slotSizes(slots()).reduce((sum, [, size]) => sum + roundUp16(size), 0);
 
-/** xorshift32 bytes: no 64-byte window repeats or occurs in what other code leaves on the heap. */
-function pattern(length: number, seed: number): Uint8Array {
-  let state = (seed * 0x9e3779b1) >>> 0 || 1;
-  return Uint8Array.from({ length }, () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state >>> 24;
-  });
-}
 
 /** Scans the whole libsodium memory for a byte string (a fresh view: growth replaces HEAPU8). */
 function onHeap(needle: Uint8Array): boolean {
@@ -197,7 +186,7 @@ describe('ready(): the scratch allocation', () => {
     expect(allZero(s.zpadState + s.stateBytes, base + size)).toBe(true);
     expect(allZero(s.zpadState, s.zpadState + s.stateBytes)).toBe(false);
     // Z_pad was absorbed from zeroed memory: expand_message_xmd matches an independent implementation.
-    const msg = pattern(300, 1);
+    const msg = heapPattern(300, 1);
     const dst = new TextEncoder().encode('VENN-V1-sodium-heap');
     expect(hex(index.expandMessageXmd(msg, dst, 96))).toBe(hex(expand_message_xmd(msg, dst, 96, sha512)));
     realFree(base - 4);
@@ -301,7 +290,7 @@ describe('withHeapBytes', () => {
   it(`up to ${MSG_BYTES} bytes: placed in the scratch message slot, no malloc`, () => {
     const allocator = trackAllocator();
     for (const length of [0, 1, MSG_BYTES - 1, MSG_BYTES]) {
-      const bytes = pattern(length, 10 + length);
+      const bytes = heapPattern(length, 10 + length);
       const seen = withHeapBytes(bytes, (ptr) => ({ ptr, held: raw.HEAPU8.slice(ptr, ptr + length) }));
       expect(seen.ptr).toBe(slots().msg);
       expect(hex(seen.held)).toBe(hex(bytes));
@@ -312,7 +301,7 @@ describe('withHeapBytes', () => {
 
   it(`over ${MSG_BYTES} bytes: a temporary allocation, zeroed before it is freed, also when use throws`, () => {
     const allocator = trackAllocator();
-    const bytes = pattern(MSG_BYTES + 1, 20);
+    const bytes = heapPattern(MSG_BYTES + 1, 20);
     const seen = withHeapBytes(bytes, (ptr) => ({ ptr, held: raw.HEAPU8.slice(ptr, ptr + bytes.length) }));
     expect(hex(seen.held)).toBe(hex(bytes));
     expect(allocator.mallocs).toEqual([{ size: MSG_BYTES + 1, ptr: seen.ptr }]);
@@ -321,7 +310,7 @@ describe('withHeapBytes', () => {
     expect(onHeap(bytes.subarray(2000, 2064))).toBe(false);
 
     const failure = new Error('use failed');
-    const big = pattern(10_000, 21);
+    const big = heapPattern(10_000, 21);
     let at = 0;
     expect(thrown(() => withHeapBytes(big, (ptr) => {
       at = ptr;
@@ -373,7 +362,7 @@ describe('withBulk: the kept region', () => {
     ];
     const left: Uint8Array[] = [];
     const ptrs = steps.map(({ size }, i) => mod.withBulk(size, (ptr) => {
-      const junk = pattern(size, 100 + i);
+      const junk = heapPattern(size, 100 + i);
       raw.HEAPU8.set(junk, ptr);
       left.push(junk);
       return ptr;
@@ -397,7 +386,7 @@ describe('withBulk: the kept region', () => {
     const kept = mod.withBulk(MIB, (ptr) => ptr);
     expect(allocator.mallocs).toEqual([{ size: MIB, ptr: kept }]);
 
-    const junk = pattern(MIB + 1, 7);
+    const junk = heapPattern(MIB + 1, 7);
     const once = mod.withBulk(MIB + 1, (ptr) => {
       raw.HEAPU8.set(junk, ptr);
       return ptr;
@@ -409,7 +398,7 @@ describe('withBulk: the kept region', () => {
 
     const failure = new Error('use failed');
     let at = 0;
-    const junk2 = pattern(2 * MIB, 8);
+    const junk2 = heapPattern(2 * MIB, 8);
     expect(thrown(() => mod.withBulk(2 * MIB, (ptr) => {
       at = ptr;
       raw.HEAPU8.set(junk2, ptr);

@@ -1,4 +1,4 @@
-/** Test helpers: reads RFC vectors from protocol-spec/vectors, converts hex, catches refusals. */
+/** Test helpers: reads RFC vectors from protocol-spec/vectors, converts hex, catches refusals, makes heap-scan bytes. */
 import { readFileSync } from 'node:fs';
 
 export function loadVectors<T>(file: string): T & { source: string; version: number } {
@@ -60,4 +60,20 @@ export function refusal(run: () => unknown): { error: unknown; code: string; mes
     return { error, code: (error as { code: string }).code, message: (error as Error).message };
   }
   throw new Error('expected a refusal');
+}
+
+/**
+ * Test bytes for scans of libsodium's heap: an xorshift32 stream, so that no 64-byte window of one
+ * message occurs in another or in what other tests left on the heap (a linear pattern of i would,
+ * shifted), and a partial wipe is visible.
+ */
+export function heapPattern(length: number, seed: number): Uint8Array {
+  let state = (seed * 0x9e3779b1) >>> 0 || 1;
+  return Uint8Array.from({ length }, () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state >>> 24;
+  });
 }
