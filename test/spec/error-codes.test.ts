@@ -69,7 +69,7 @@ const INTERNAL_ONLY: ReadonlySet<string> = new Set([
   'attempt-not-running', 'round-not-running', 'ristretto-module', 'invalid-chunk', 'invalid-chunk-count', 'invalid-streams',
   'epoch-not-found', 'epoch-not-open', 'key-store-closed',
   // a key epoch's staged state not what this node wrote (node.md §10.4)
-  'epoch-round-not-found', 'epoch-round-not-staged', 'epoch-round-pending', 'lists-changes-missing',
+  'epoch-round-not-found', 'epoch-round-not-staged', 'epoch-round-pending', 'lists-changes-missing', 'paced-write-stalled',
   // venn demo and venn synth checking themselves
   'demo-command', 'demo-daemon', 'demo-daemon-exited', 'demo-schedule', 'demo-slot-timeout', 'demo-step-failed',
   'synth-exhausted', 'synth-junk-accepted',

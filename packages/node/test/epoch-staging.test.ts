@@ -4,45 +4,17 @@
  * Staged changes of an attempt that did not complete never count; settle() undoes them before
  * the epoch's next round reads its state.
  */
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EpochStateReader, EpochStore, type EpochChanges, type EpochDelta } from '../src/internal/epoch-store.js';
-import { Store } from '../src/internal/store.js';
+import type { Store } from '../src/internal/store.js';
+import { NONE, epochAttempt, openEpochStore, pack, removeEpochStores, sha } from './helpers/epoch-state.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(removeEpochStores);
 
-const sha = (text: string): Uint8Array => new Uint8Array(createHash('sha256').update(text).digest());
-const pack = (values: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(values.length * 32);
-  values.forEach((value, i) => out.set(value, i * 32));
-  return out;
-};
+const open = openEpochStore;
+const attempt = epochAttempt;
 const digests = (prefix: string, n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => sha(`${prefix}${i}`));
 const sorted = (values: Uint8Array[]): Uint8Array[] => [...values].sort((a, b) => Buffer.compare(a, b));
-const NONE = new Uint8Array(0);
-
-function open(): { store: Store; epochs: EpochStore; epochRow: number } {
-  const dir = mkdtempSync(join(tmpdir(), 'venn-epoch-staging-'));
-  dirs.push(dir);
-  const store = Store.open(join(dir, 'venn.db'));
-  const epochs = new EpochStore(store);
-  const epoch = epochs.createEpoch({ epochId: sha('epoch'), peerId: 'lab-b', role: 'initiator', slotStart: 0, generation: 0, endsAt: Date.now() + 86_400_000, ownKey: sha('K') });
-  return { store, epochs, epochRow: epoch.row };
-}
-
-/** A running attempt recorded as round `index` of the epoch. */
-function attempt(store: Store, epochs: EpochStore, epochRow: number, index: number): number {
-  const round = store.createRound({ roundId: sha(`round ${index}`), peerId: 'lab-b', role: 'initiator', origin: 'scheduled', slot: null, mode: 'intersection' });
-  store.markRunning(round.row, 0);
-  epochs.recordEpochRound(round.row, epochRow, index, index === 0 ? 'start' : 'incremental');
-  return round.row;
-}
 
 function deltaOf(changes: EpochChanges, counts: { ownCount: number; peerCount: number }): EpochDelta {
   return {
@@ -88,7 +60,8 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
     const own = sorted(digests('own', 20_000));
     const peer = digests('peer', 20_000);
     const changes: EpochChanges = { addedDigests: pack(own), addedValues: pack(digests('D', 20_000)), removedDigests: NONE, peerAdded: pack(peer), peerRemoved: NONE, endedMatches: NONE };
-    expect(epochs.stageRound(epochRow, row, changes)).toBe(true);
+    // In fixed slices of 4,096 rows without pauses (write-pacing.test.ts tests the pacing).
+    expect(epochs.stageRound(epochRow, row, changes, { holdMs: 0, pauseMs: 0, firstRows: 4096, syncEveryMs: 1e9 })).toBe(true);
     // The epoch row and the round's row; nothing proportional to the round.
     expect(complete(store, epochs, epochRow, row, deltaOf(changes, { ownCount: 20_000, peerCount: 20_000 }))).toBe(2);
     expect(epochs.settle(epochRow)).toEqual({ discarded: 0, removed: 0 });

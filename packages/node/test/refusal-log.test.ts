@@ -1,9 +1,9 @@
 /**
- * node.md §5.4: refusals are recorded without waiting for the store's write lock. A round worker
- * staging a key epoch round holds that lock for seconds (node.md §10.4); a refusal decided
+ * node.md §5.4: refusals are recorded without waiting for the store's write lock. Another
+ * connection may hold that lock (a round worker's slices, node.md §10.4); a refusal decided
  * meanwhile (the peer dialing the next round early, or any peer dialing anything) must not hold the
  * daemon's main thread until the lock is free, and must not be lost either. These tests hold the
- * lock in a second real connection to the same SQLite file, as the worker does.
+ * lock in a second real connection to the same SQLite file.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +34,7 @@ function open(): { store: Store; other: Store; log: RefusalLog; clock: { now: nu
   return { store, other, log, clock };
 }
 
-/** Runs `work` while `other` holds the write lock, as a staging round worker does. */
+/** Runs `work` while `other` holds the write lock, as a round worker's slice does. */
 function locked<T>(other: Store, work: () => T): T {
   other.db.prepare('BEGIN IMMEDIATE').run();
   try {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@venn/errors';
 import { Store, utcDay } from '../src/internal/store.js';
 import { migrations } from '../src/internal/migrations.js';
+import type { WritePacing } from '../src/internal/write-pacing.js';
 import { ensureBuilt } from './helpers/build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'venn-store-'));
@@ -15,6 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sha = (text: string): Uint8Array => new Uint8Array(createHash('sha256').update(text).digest());
 let counter = 0;
+/** Fixed slices of 3 rows, no pause. */
+const SLICES_OF_3: WritePacing = { holdMs: 0, pauseMs: 0, firstRows: 3, syncEveryMs: 0 };
 const freshPath = (): string => join(dir, `store-${++counter}.db`);
 
 function clock(start = Date.UTC(2025, 0, 15, 12)): { now: () => number; advance: (ms: number) => void } {
@@ -187,10 +190,10 @@ describe('store: the round state machine', () => {
     store.markRunning(round.row, 7);
     const digests = new Uint8Array(7 * 32);
     names.forEach((name, i) => digests.set(sha(name), i * 32));
-    expect(() => store.stagePackedMatches(round.row, { digests: digests.subarray(0, 33), labels: new Map() }, 3)).toThrow(expect.objectContaining({ code: 'invalid-length' }));
+    expect(() => store.stagePackedMatches(round.row, { digests: digests.subarray(0, 33), labels: new Map() }, SLICES_OF_3)).toThrow(expect.objectContaining({ code: 'invalid-length' }));
     expect(store.matchCount(round.row)).toBe(0);
     // Slices of 3: 3 + 3 + 1 rows, each label on its own digest.
-    expect(store.stagePackedMatches(round.row, { digests, labels: new Map([[0, { category: 'zero' }], [6, { reason: 'six' }]]) }, 3)).toBe(7);
+    expect(store.stagePackedMatches(round.row, { digests, labels: new Map([[0, { category: 'zero' }], [6, { reason: 'six' }]]) }, SLICES_OF_3)).toBe(7);
     expect(store.matchCount(round.row)).toBe(7);
     store.finishRound(round.row, { status: 'completed', intersectionSize: 7, peerClaimedSize: 7, transcriptHash: sha('t'), stagedMatches: 7 });
     const byAccount = new Map(store.matches().map((m) => [m.accountRef, m.peerLabels]));

@@ -11,6 +11,7 @@
 import type Database from 'better-sqlite3';
 import { InternalError } from '@venn/errors';
 import type { RoundRole, Store } from './store.js';
+import { WORKER_PACING, writePaced, type WritePacing } from './write-pacing.js';
 
 export type EpochStatus = 'open' | 'ended';
 export type EpochRoundKind = 'start' | 'fill' | 'incremental';
@@ -130,6 +131,10 @@ function listsMarkOf(db: Database.Database): string {
   const counter = db.prepare('SELECT counter FROM lists_changes WHERE id = 1').pluck().get() as number | undefined;
   if (counter === undefined) throw new InternalError('lists-changes-missing', 'the store has no lists_changes row (schema version 10)');
   return `c${counter}`;
+}
+
+function bufferOf(values: Uint8Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.length);
 }
 
 function each(values: Uint8Array, visit: (value: Buffer, at: number) => void): void {
@@ -254,37 +259,59 @@ export class EpochStore {
 
   /**
    * node.md §10.4: the round worker, in its own connection, writes a completed round's changes
-   * before it reports the outcome, in one transaction: additions tagged `added_in`, removals
-   * tagged `removed_in`, the digests whose match ended, and the round marked staged. They count
-   * only once applyRound marks the round applied; a crash before that leaves an unapplied round
-   * that settle() undoes. The commit is fsynced here, in the worker's thread (see bulk). Returns
-   * false, writing nothing, when the epoch ended meanwhile (its rows are purged with it) or the
-   * round was staged already.
+   * before it reports the outcome: additions tagged `added_in`, removals tagged `removed_in`, the
+   * digests whose match ended. They count only once applyRound marks the round applied. They are
+   * written in paced slices (write-pacing.ts), so another connection's write waits milliseconds,
+   * not the seconds the whole of an epoch start takes; the first slice marks the round staged, so
+   * that a crash or a refusal part-way leaves a staged round that is never applied and that
+   * settle() undoes. Commits are fsynced in this thread (WritePacing.syncEveryMs). Returns false,
+   * writing no further slice, when the epoch ended meanwhile (its rows are purged with it) or the
+   * round was staged already (then nothing is written).
    */
-  stageRound(epochRow: number, roundRow: number, changes: EpochChanges): boolean {
+  stageRound(epochRow: number, roundRow: number, changes: EpochChanges, pacing: WritePacing = WORKER_PACING): boolean {
     // In byte order: the inserts then walk the primary key's B-tree from left to right. Sorted
-    // before the transaction begins, so the write lock is not held for the sort.
+    // before any transaction begins, so the write lock is not held for the sort.
     const peerAdded = sortedValues(changes.peerAdded);
-    return this.bulk('full', () => this.db.transaction((): boolean => {
-      const status = this.db.prepare('SELECT status FROM epochs WHERE id = ?').pluck().get(epochRow) as EpochStatus | undefined;
-      if (status !== 'open') return false;
-      const round = this.db.prepare('SELECT staged, additions FROM epoch_rounds WHERE round_row = ? AND epoch_row = ?').get(roundRow, epochRow) as { staged: number; additions: number | null } | undefined;
-      if (round === undefined) throw new InternalError('epoch-round-not-found', `round row ${roundRow} is not a round of epoch row ${epochRow}`);
-      if (round.staged !== 0 || round.additions !== null) return false;
-      const insertOwn = this.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value, added_in) VALUES (?, ?, ?, ?)');
-      const removeOwn = this.db.prepare('UPDATE epoch_own SET removed_in = ? WHERE epoch_row = ? AND digest = ? AND removed_in IS NULL');
-      const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value, added_in) VALUES (?, ?, ?)');
-      const removePeer = this.db.prepare('UPDATE epoch_peer SET removed_in = ? WHERE epoch_row = ? AND value = ? AND removed_in IS NULL');
-      const endMatch = this.db.prepare('INSERT OR IGNORE INTO epoch_match_ends (round_row, digest) VALUES (?, ?)');
-      const values = Buffer.from(changes.addedValues.buffer, changes.addedValues.byteOffset, changes.addedValues.length);
-      each(changes.removedDigests, (digest) => removeOwn.run(roundRow, epochRow, digest));
-      each(changes.addedDigests, (digest, at) => insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow));
-      each(changes.peerRemoved, (value) => removePeer.run(roundRow, epochRow, value));
-      each(peerAdded, (value) => insertPeer.run(epochRow, value, roundRow));
-      each(changes.endedMatches, (digest) => endMatch.run(roundRow, digest));
-      this.db.prepare('UPDATE epoch_rounds SET staged = 1 WHERE round_row = ?').run(roundRow);
-      return true;
-    }).immediate());
+    const values = Buffer.from(changes.addedValues.buffer, changes.addedValues.byteOffset, changes.addedValues.length);
+    const insertOwn = this.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value, added_in) VALUES (?, ?, ?, ?)');
+    const removeOwn = this.db.prepare('UPDATE epoch_own SET removed_in = ? WHERE epoch_row = ? AND digest = ? AND removed_in IS NULL');
+    const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value, added_in) VALUES (?, ?, ?)');
+    const removePeer = this.db.prepare('UPDATE epoch_peer SET removed_in = ? WHERE epoch_row = ? AND value = ? AND removed_in IS NULL');
+    const endMatch = this.db.prepare('INSERT OR IGNORE INTO epoch_match_ends (round_row, digest) VALUES (?, ?)');
+    const epochStatus = this.db.prepare('SELECT status FROM epochs WHERE id = ?').pluck();
+    // The batch, in this order: each part's 32-byte values and how one is written.
+    const parts: Array<{ readonly values: Buffer; readonly write: (value: Buffer, at: number) => void }> = [
+      { values: bufferOf(changes.removedDigests), write: (digest) => removeOwn.run(roundRow, epochRow, digest) },
+      { values: bufferOf(changes.addedDigests), write: (digest, at) => insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow) },
+      { values: bufferOf(changes.peerRemoved), write: (value) => removePeer.run(roundRow, epochRow, value) },
+      { values: bufferOf(peerAdded), write: (value) => insertPeer.run(epochRow, value, roundRow) },
+      { values: bufferOf(changes.endedMatches), write: (digest) => endMatch.run(roundRow, digest) },
+    ];
+    const total = parts.reduce((sum, part) => sum + part.values.length / 32, 0);
+    let part = 0;
+    let at = 0;
+    return this.bulk('full', () => writePaced(this.db, total, pacing, (first, rows) => {
+      if (epochStatus.get(epochRow) !== 'open') return null;
+      if (first) {
+        const round = this.db.prepare('SELECT staged, additions FROM epoch_rounds WHERE round_row = ? AND epoch_row = ?').get(roundRow, epochRow) as { staged: number; additions: number | null } | undefined;
+        if (round === undefined) throw new InternalError('epoch-round-not-found', `round row ${roundRow} is not a round of epoch row ${epochRow}`);
+        if (round.staged !== 0 || round.additions !== null) return null;
+        this.db.prepare('UPDATE epoch_rounds SET staged = 1 WHERE round_row = ?').run(roundRow);
+      }
+      let wrote = 0;
+      while (wrote < rows) {
+        const current = parts[part]!;
+        if (at >= current.values.length) {
+          part += 1;
+          at = 0;
+          continue;
+        }
+        current.write(current.values.subarray(at, at + 32), at);
+        at += 32;
+        wrote += 1;
+      }
+      return wrote;
+    }));
   }
 
   /**
@@ -337,9 +364,10 @@ export class EpochStore {
   /**
    * Runs `work` with this connection's automatic checkpoint off (the daemon's checkpoint thread
    * checkpoints) and a state-sized page cache, then restores both. `synchronous`:
-   * - `'full'` for the round worker's transactions (stageRound, settle): the commit fsyncs the WAL
-   *   in the worker's thread. Left unsynced, those pages (hundreds of MB at 2^20) would be synced
-   *   by the next FULL commit of any connection, the daemon's main thread's end commit among them;
+   * - `'full'` for the round worker's transactions (settle; stageRound's paced slices choose
+   *   FULL or NORMAL each, write-pacing.ts): the commit fsyncs the WAL in the worker's thread. Left
+   *   unsynced, those pages (hundreds of MB at 2^20) would be synced by the next FULL commit of any
+   *   connection, the daemon's main thread's end commit among them;
    * - `'normal'` (not fsynced; the WAL is synced by the next FULL commit or checkpoint) for the
    *   main thread's purge slices, rows whose loss in a power cut is harmless: a purge is resumed.
    */

@@ -1,9 +1,9 @@
 /**
  * node.md §5.4: the responder's record of refusals, written without waiting for the store's write
  * lock. A refusal is decided and answered on the daemon's main thread; the store may be locked by
- * another connection for seconds then (a round worker staging a key epoch round, node.md §10.4),
- * and a write that waited would hold the thread that serves every session and the admin
- * endpoint. So a refusal is written at once when the lock is free, and otherwise kept here,
+ * another connection then (a round worker's paced slices, node.md §10.4), and a write that
+ * waited would hold the thread that serves every session and the admin endpoint: a peer that
+ * dials many ids would stack those waits. So a refusal is written at once when the lock is free, and otherwise kept here,
  * merged by (peer, round id, code) and written within `retryMs` of the lock coming free. Nothing
  * is dropped: past MAX_PENDING distinct keys a refusal is written waiting for the lock, and
  * close() writes what is kept, waiting.

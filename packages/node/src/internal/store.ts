@@ -9,6 +9,7 @@ import { MerkleLog, type LogAppend, type LogStorage } from '@venn/audit';
 import { EnvironmentError, InternalError, ValidationError } from '@venn/errors';
 import { migrations, type Migration } from './migrations.js';
 import type { PeerPolicy, RoundMode } from './config.js';
+import { WORKER_PACING, writePaced, type WritePacing } from './write-pacing.js';
 
 export type RoundStatus = 'scheduled' | 'running' | 'completed' | 'aborted' | 'disputed';
 export type RoundRole = 'initiator' | 'responder';
@@ -132,9 +133,6 @@ export interface PackedMatches {
   readonly digests: Uint8Array;
   readonly labels: ReadonlyMap<number, NonNullable<MatchInput['peerLabels']>>;
 }
-
-/** Matches written per transaction when a round's matches are staged (stagePackedMatches). */
-export const MATCH_SLICE = 2000;
 
 /** One local identifier (list item) matched in one round. */
 export interface MatchRecord {
@@ -741,30 +739,36 @@ export class Store {
    * restart finds running, has its staged rows deleted with its end.
    */
   stageMatches(row: number, matches: readonly MatchInput[]): void {
-    this.db.transaction(() => {
-      const status = this.db.prepare('SELECT status FROM rounds WHERE id = ?').pluck().get(row) as string | undefined;
-      if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
-      this.insertMatches(row, matches);
-      this.db.prepare('UPDATE rounds SET staged_matches = staged_matches + ? WHERE id = ?').run(matches.length, row);
-    }).immediate();
+    this.db.transaction(() => this.stageMatchRows(row, matches)).immediate();
+  }
+
+  private stageMatchRows(row: number, matches: readonly MatchInput[]): void {
+    const status = this.db.prepare('SELECT status FROM rounds WHERE id = ?').pluck().get(row) as string | undefined;
+    if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
+    this.insertMatches(row, matches);
+    this.db.prepare('UPDATE rounds SET staged_matches = staged_matches + ? WHERE id = ?').run(matches.length, row);
   }
 
   /**
    * Stages a round's matches in the packed form the round engine produces (32 bytes per digest,
-   * the peer's labels by index), `slice` rows per transaction (stageMatches), so no transaction
-   * holds the write lock for long. Returns how many were written.
+   * the peer's labels by index), in paced slices (write-pacing.ts), so that no transaction holds
+   * the write lock for long and another connection's write gets in between two slices (node.md
+   * §2). Returns how many were written.
    */
-  stagePackedMatches(row: number, matches: PackedMatches, slice = MATCH_SLICE): number {
+  stagePackedMatches(row: number, matches: PackedMatches, pacing: WritePacing = WORKER_PACING): number {
     const count = matches.digests.length / 32;
     if (!Number.isInteger(count)) throw new ValidationError('invalid-length', `"matches.digests" expected a multiple of 32 bytes, got ${matches.digests.length}`);
-    for (let at = 0; at < count; at += slice) {
-      const rows: MatchInput[] = [];
-      for (let i = at; i < Math.min(count, at + slice); i++) {
+    let at = 0;
+    writePaced(this.db, count, pacing, (_first, rows) => {
+      const slice: MatchInput[] = [];
+      for (let i = at; i < at + rows; i++) {
         const peerLabels = matches.labels.get(i);
-        rows.push({ digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) });
+        slice.push({ digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) });
       }
-      this.stageMatches(row, rows);
-    }
+      this.stageMatchRows(row, slice);
+      at += rows;
+      return rows;
+    });
     return count;
   }
 
