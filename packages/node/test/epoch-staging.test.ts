@@ -4,9 +4,13 @@
  * Staged changes of an attempt that did not complete never count; settle() undoes them before
  * the epoch's next round reads its state.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EpochStateReader, EpochStore, type EpochChanges, type EpochDelta } from '../src/internal/epoch-store.js';
-import type { Store } from '../src/internal/store.js';
+import { migrations } from '../src/internal/migrations.js';
+import { Store } from '../src/internal/store.js';
 import { NONE, epochAttempt, openEpochStore, pack, removeEpochStores, sha } from './helpers/epoch-state.js';
 
 afterAll(removeEpochStores);
@@ -53,6 +57,14 @@ function view(store: Store, epochRow: number): { own: string[]; peer: string[] }
 }
 const hexes = (values: Uint8Array[]): string[] => sorted(values).map((v) => Buffer.from(v).toString('hex'));
 
+/** D_X as (value, digest) pairs, hex, from epoch_own and from epoch_own_values: the two must hold the same pairs (node.md §10.4). */
+function ownPairs(store: Store, epochRow: number): string[] {
+  return (store.db.prepare('SELECT hex(value) || hex(digest) FROM epoch_own WHERE epoch_row = ? ORDER BY 1').pluck().all(epochRow) as string[]);
+}
+function byValue(store: Store, epochRow: number): string[] {
+  return (store.db.prepare('SELECT hex(value) || hex(digest) FROM epoch_own_values WHERE epoch_row = ? ORDER BY 1').pluck().all(epochRow) as string[]);
+}
+
 describe('epoch state: staged by the worker, applied by the round end', () => {
   it('applies a round of 20,000 additions each way with 2 row writes in the end transaction', () => {
     const { store, epochs, epochRow } = open();
@@ -66,6 +78,8 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
     expect(complete(store, epochs, epochRow, row, deltaOf(changes, { ownCount: 20_000, peerCount: 20_000 }))).toBe(2);
     expect(epochs.settle(epochRow)).toEqual({ discarded: 0, removed: 0 });
     expect(state(store, epochRow)).toEqual({ own: hexes(own), peer: hexes(peer) });
+    expect(byValue(store, epochRow)).toEqual(ownPairs(store, epochRow));
+    expect(ownPairs(store, epochRow)).toHaveLength(20_000);
     expect(epochs.epoch(epochRow)).toMatchObject({ nextIndex: 1, ownCount: 20_000, peerCount: 20_000 });
     store.close();
   });
@@ -98,6 +112,8 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
 
     expect(epochs.settle(epochRow)).toEqual({ discarded: 1, removed: 0 });
     expect(state(store, epochRow)).toEqual({ own: hexes(kept), peer: hexes(peerKept) });
+    expect(byValue(store, epochRow)).toEqual(ownPairs(store, epochRow));
+    expect(ownPairs(store, epochRow)).toHaveLength(3);
     expect(store.db.prepare('SELECT count(*) FROM epoch_own WHERE removed_in IS NOT NULL OR epoch_row <> ?').pluck().get(epochRow)).toBe(0);
     expect(store.db.prepare('SELECT count(*) FROM epoch_match_ends WHERE round_row = ?').pluck().get(second)).toBe(0);
     expect(epochs.epoch(epochRow)).toMatchObject({ nextIndex: 1, ownCount: 3, peerCount: 3 });
@@ -110,6 +126,9 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
     complete(store, epochs, epochRow, third, deltaOf(changes, { ownCount: 6, peerCount: 4 }));
     const applied = view(store, epochRow);
     expect(epochs.settle(epochRow)).toEqual({ discarded: 0, removed: 2 });
+    // The removed own row is gone from the lookup by value too.
+    expect(byValue(store, epochRow)).toEqual(ownPairs(store, epochRow));
+    expect(ownPairs(store, epochRow)).toHaveLength(6);
     expect(view(store, epochRow)).toEqual(applied);
     expect(state(store, epochRow)).toEqual(applied);
     expect(state(store, epochRow)).toEqual({ own: hexes([...kept.slice(1), ...added]), peer: hexes([peerKept[0]!, peerKept[2]!, ...digests('peer lost', 2)]) });
@@ -131,6 +150,11 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
     const reader = new EpochStateReader(store.db, epochRow);
     epochs.settle(epochRow);
     expect([...reader.ownHasDigests(pack(own))]).toEqual([0, 1]);
+    // Looked up by value (the peer's removals and additions are values): the removed one is not found.
+    const values = digests('D', 2);
+    const owners = reader.ownWithValues(pack(values));
+    expect([...owners.found]).toEqual([0, 1]);
+    expect(Buffer.from(owners.digests.subarray(32, 64)).equals(Buffer.from(own[1]!))).toBe(true);
     store.close();
   });
 
@@ -145,6 +169,35 @@ describe('epoch state: staged by the worker, applied by the round end', () => {
     expect(store.db.prepare('SELECT count(*) FROM epoch_own').pluck().get()).toBe(0);
     expect(store.db.prepare('SELECT staged FROM epoch_rounds WHERE round_row = ?').pluck().get(row)).toBe(0);
     store.close();
+  });
+});
+
+describe('schema 11: the own values of a store from before it', () => {
+  it('are copied into epoch_own_values, and the index that took random inserts is gone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'venn-epoch-schema11-'));
+    try {
+      const path = join(dir, 'venn.db');
+      const old = Store.open(path, { migrations: migrations.filter((m) => m.version < 11) });
+      const oldEpochs = new EpochStore(old);
+      const epoch = oldEpochs.createEpoch({ epochId: sha('epoch'), peerId: 'lab-b', role: 'initiator', slotStart: 0, generation: 0, endsAt: Date.now() + 86_400_000, ownKey: sha('K') });
+      const own = sorted(digests('own', 5));
+      const insert = old.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value) VALUES (?, ?, ?)');
+      own.forEach((digest, i) => insert.run(epoch.row, digest, sha(`D${i}`)));
+      old.close();
+      const store = Store.open(path);
+      try {
+        expect(byValue(store, epoch.row)).toEqual(ownPairs(store, epoch.row));
+        expect(byValue(store, epoch.row)).toHaveLength(5);
+        expect(store.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'epoch_own_value'").pluck().get()).toBe(0);
+        const owners = new EpochStateReader(store.db, epoch.row).ownWithValues(pack([sha('D3'), sha('none')]));
+        expect([...owners.found]).toEqual([1, 0]);
+        expect(Buffer.from(owners.digests.subarray(0, 32)).equals(Buffer.from(own[3]!))).toBe(true);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -167,13 +220,15 @@ describe('an ended epoch\'s state: deleted a slice at a time', () => {
     epochs.endEpoch(epochRow, 'epoch-over');
     expect((totalChanges.get() as number) - before).toBe(1);
     expect(epochs.epoch(epochRow).status).toBe('ended');
-    const rows = (epoch: number): number => store.db.prepare('SELECT (SELECT count(*) FROM epoch_own WHERE epoch_row = ?) + (SELECT count(*) FROM epoch_peer WHERE epoch_row = ?)').pluck().get(epoch, epoch) as number;
-    expect(rows(epochRow)).toBe(12);
-    // 7 own rows then 5 peer rows, 5 at a time: 5, 5 (2 own + 3 peer), 2, then nothing.
-    expect([epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5)]).toEqual([5, 5, 2, 0]);
+    const rows = (epoch: number): number => store.db.prepare(`SELECT (SELECT count(*) FROM epoch_own WHERE epoch_row = ?) + (SELECT count(*) FROM epoch_own_values WHERE epoch_row = ?)
+      + (SELECT count(*) FROM epoch_peer WHERE epoch_row = ?)`).pluck().get(epoch, epoch, epoch) as number;
+    expect(rows(epochRow)).toBe(19);
+    // 7 own rows, their 7 rows by value, then 5 peer rows, 5 at a time: 5, 5 (2 own + 3 by value), 5 (4 by value + 1 peer), 4, then nothing.
+    expect([epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5), epochs.purgeEnded(5)]).toEqual([5, 5, 5, 4, 0]);
     expect(rows(epochRow)).toBe(0);
     // The open epoch keeps its state.
-    expect(rows(other.row)).toBe(3);
+    expect(rows(other.row)).toBe(6);
+    expect(byValue(store, other.row)).toEqual(ownPairs(store, other.row));
     store.close();
   });
 });

@@ -7,6 +7,7 @@
  * write lock for seconds, and every round start, end and signed head of the node's other peers
  * waited that long. Measured here with a real worker thread on a real SQLite file.
  */
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EpochChanges } from '../src/internal/epoch-store.js';
@@ -98,10 +99,11 @@ async function stageAgainstWrites(path: string, store: Store, epochRow: number, 
 
 describe('a round worker\'s large writes leave the write lock to the main thread (node.md §10.4)', () => {
   it('an epoch start staged in one transaction holds every other write for about as long as the staging; paced, a write waits milliseconds', async () => {
-    const n = 20_000;
+    const n = 60_000;
     const one = open();
     const before = await stageAgainstWrites(one.path, one.store, one.epochRow, attempt(one.store, one.epochs, one.epochRow, 0), n, ONE_TRANSACTION);
-    // The attack as it was: the first write after the worker began waited for nearly all of it.
+    // The attack as it was: the first write after the worker took the lock waited for nearly all
+    // of the staging (which also counts the sorts before it).
     expect(before.waits.length).toBeGreaterThan(0);
     expect(Math.max(...before.waits)).toBeGreaterThan(before.stageMs * 0.4);
     one.store.close();
@@ -110,31 +112,60 @@ describe('a round worker\'s large writes leave the write lock to the main thread
     const row = attempt(paced.store, paced.epochs, paced.epochRow, 0);
     const after = await stageAgainstWrites(paced.path, paced.store, paced.epochRow, row, n, WORKER_PACING);
     const worst = Math.max(...after.waits);
-    // Writes went on throughout the staging, each within tens of milliseconds (33 ms by design
-    // with slices on time, plus the write's own fsync), far below what one transaction cost.
+    // Writes went on throughout the staging (one every 20 ms was tried), the typical one within
+    // milliseconds, and the worst below what one transaction cost. By design a write waits at
+    // most 33 ms with slices on time, plus its own fsync; on a loaded machine a slice overruns
+    // when its thread waits for a core while it holds the lock, so the worst is bounded loosely.
     expect(after.waits.length).toBeGreaterThan(after.stageMs / 100);
-    expect(worst).toBeLessThan(200);
-    expect(worst).toBeLessThan(Math.max(...before.waits) / 3);
+    expect([...after.waits].sort((a, b) => a - b)[after.waits.length >> 1]).toBeLessThan(40);
+    expect(worst).toBeLessThan(Math.max(...before.waits) * 0.5);
     // And the batch is all there, staged.
     expect(paced.store.db.prepare('SELECT (SELECT count(*) FROM epoch_own) + (SELECT count(*) FROM epoch_peer)').pluck().get()).toBe(2 * n);
     expect(paced.store.db.prepare('SELECT staged FROM epoch_rounds WHERE round_row = ?').pluck().get(row)).toBe(1);
     paced.store.close();
   }, 60_000);
 
+  it('writes about the write-ahead log of one transaction: each table\'s rows go in in its key order', () => {
+    // An index whose inserts came in random order (epoch_own by value, before schema 11) made
+    // every short transaction rewrite most of its pages: ten times the log at 10^5 elements.
+    const walGrowth = (pacing: WritePacing): number => {
+      const { path, store, epochs, epochRow } = open();
+      const row = attempt(store, epochs, epochRow, 0);
+      const n = 20_000;
+      const own = Array.from({ length: n }, (_, i) => sha(`own ${i}`)).sort((a, b) => Buffer.compare(a, b));
+      const changes: EpochChanges = {
+        addedDigests: pack(own), addedValues: pack(own.map((_, i) => sha(`D ${i}`))), removedDigests: NONE,
+        peerAdded: pack(Array.from({ length: n }, (_, i) => sha(`peer ${i}`))), peerRemoved: NONE, endedMatches: NONE,
+      };
+      const before = statSync(`${path}-wal`).size;
+      expect(epochs.stageRound(epochRow, row, changes, pacing)).toBe(true);
+      const grown = statSync(`${path}-wal`).size - before;
+      store.close();
+      return grown;
+    };
+    const one = walGrowth(ONE_TRANSACTION);
+    const sliced = walGrowth({ holdMs: 0, pauseMs: 0, firstRows: 500, syncEveryMs: 1e9 });
+    expect(one).toBeGreaterThan(1_000_000);
+    // 120 slices of 500 rows, each rewriting the right edge of five B-trees; the random-order
+    // index rewrote some 300 of its pages in each, about fifteen times the log.
+    expect(sliced / one).toBeLessThan(2.5);
+  });
+
   it('a staging that fails part-way leaves a staged round whose rows never count and are undone by settle', () => {
     const { store, epochs, epochRow } = open();
     const row = attempt(store, epochs, epochRow, 0);
     // In byte order, as the worker stages them; the 11th repeats the 10th, so the slice that holds
-    // it (rows 11-15: 3 own rows come first) fails (UNIQUE) after two slices of 5 committed.
+    // it (rows 16-20: 3 own rows and their 3 rows by value come first) fails (UNIQUE) after three
+    // slices of 5 committed.
     const peer = Array.from({ length: 12 }, (_, i) => sha(`peer ${i}`)).sort((a, b) => Buffer.compare(a, b));
     peer[10] = peer[9]!;
     const own = Array.from({ length: 3 }, (_, i) => sha(`own ${i}`)).sort((a, b) => Buffer.compare(a, b));
     const changes: EpochChanges = { addedDigests: pack(own), addedValues: pack(own.map((d) => sha(`D ${Buffer.from(d).toString('hex')}`))), removedDigests: NONE, peerAdded: pack(peer), peerRemoved: NONE, endedMatches: NONE };
     const fives: WritePacing = { holdMs: 0, pauseMs: 0, firstRows: 5, syncEveryMs: 0 };
     expect(() => epochs.stageRound(epochRow, row, changes, fives)).toThrow(/UNIQUE/);
-    const rows = (): number => store.db.prepare('SELECT (SELECT count(*) FROM epoch_own) + (SELECT count(*) FROM epoch_peer)').pluck().get() as number;
-    // Two slices of 5 rows (3 own, then peer values) are on disk, and the round is marked staged.
-    expect(rows()).toBe(10);
+    const rows = (): number => store.db.prepare('SELECT (SELECT count(*) FROM epoch_own) + (SELECT count(*) FROM epoch_own_values) + (SELECT count(*) FROM epoch_peer)').pluck().get() as number;
+    // Three slices of 5 rows are on disk, and the round is marked staged.
+    expect(rows()).toBe(15);
     expect(store.db.prepare('SELECT staged FROM epoch_rounds WHERE round_row = ?').pluck().get(row)).toBe(1);
     // Nothing of it counts: the round was never applied.
     expect(store.db.prepare('SELECT (SELECT count(*) FROM epoch_own_state) + (SELECT count(*) FROM epoch_peer_state)').pluck().get()).toBe(0);

@@ -142,6 +142,18 @@ function each(values: Uint8Array, visit: (value: Buffer, at: number) => void): v
   for (let at = 0; at < values.length; at += 32) visit(buffer.subarray(at, at + 32), at);
 }
 
+/** The indexes of packed 32-byte values in the values' byte order. */
+function valueOrder(values: Uint8Array): Uint32Array {
+  const count = values.length / 32;
+  const buffer = bufferOf(values);
+  // The first four bytes order nearly every pair; the rest only ties.
+  const prefix = new Uint32Array(count);
+  for (let i = 0; i < count; i++) prefix[i] = buffer.readUInt32BE(i * 32);
+  const order = Array.from({ length: count }, (_, i) => i);
+  order.sort((a, b) => prefix[a]! - prefix[b]! || Buffer.compare(buffer.subarray(a * 32, a * 32 + 32), buffer.subarray(b * 32, b * 32 + 32)));
+  return Uint32Array.from(order);
+}
+
 /** 32-byte values in byte order, as one packed array. */
 function sortedValues(values: Uint8Array): Uint8Array {
   const list: Buffer[] = [];
@@ -218,16 +230,19 @@ export class EpochStore {
   }
 
   /**
-   * Deletes up to `limit` rows of D_X and T_X of ended epochs, in one transaction; returns how
-   * many it deleted (fewer than `limit`: none is left).
+   * Deletes up to `limit` rows of D_X (epoch_own, then epoch_own_values) and T_X of ended epochs,
+   * in one transaction; returns how many it deleted (fewer than `limit`: none is left).
    */
   purgeEnded(limit: number): number {
     return this.bulk('normal', () => this.db.transaction(() => {
       const own = this.db.prepare(`DELETE FROM epoch_own WHERE (epoch_row, digest) IN (SELECT o.epoch_row, o.digest FROM epochs e JOIN epoch_own o ON o.epoch_row = e.id
         WHERE e.status = 'ended' LIMIT ?)`).run(limit).changes;
       if (own >= limit) return own;
-      return own + this.db.prepare(`DELETE FROM epoch_peer WHERE (epoch_row, value) IN (SELECT p.epoch_row, p.value FROM epochs e JOIN epoch_peer p ON p.epoch_row = e.id
-        WHERE e.status = 'ended' LIMIT ?)`).run(limit - own).changes;
+      const values = this.db.prepare(`DELETE FROM epoch_own_values WHERE (epoch_row, value, digest) IN (SELECT v.epoch_row, v.value, v.digest FROM epochs e
+        JOIN epoch_own_values v ON v.epoch_row = e.id WHERE e.status = 'ended' LIMIT ?)`).run(limit - own).changes;
+      if (own + values >= limit) return own + values;
+      return own + values + this.db.prepare(`DELETE FROM epoch_peer WHERE (epoch_row, value) IN (SELECT p.epoch_row, p.value FROM epochs e JOIN epoch_peer p ON p.epoch_row = e.id
+        WHERE e.status = 'ended' LIMIT ?)`).run(limit - own - values).changes;
     }).immediate());
   }
 
@@ -259,7 +274,8 @@ export class EpochStore {
 
   /**
    * node.md §10.4: the round worker, in its own connection, writes a completed round's changes
-   * before it reports the outcome: additions tagged `added_in`, removals tagged `removed_in`, the
+   * before it reports the outcome: additions tagged `added_in` (own ones also into
+   * epoch_own_values, in value order), removals tagged `removed_in`, the
    * digests whose match ended. They count only once applyRound marks the round applied. They are
    * written in paced slices (write-pacing.ts), so another connection's write waits milliseconds,
    * not the seconds the whole of an epoch start takes; the first slice marks the round staged, so
@@ -272,8 +288,12 @@ export class EpochStore {
     // In byte order: the inserts then walk the primary key's B-tree from left to right. Sorted
     // before any transaction begins, so the write lock is not held for the sort.
     const peerAdded = sortedValues(changes.peerAdded);
-    const values = Buffer.from(changes.addedValues.buffer, changes.addedValues.byteOffset, changes.addedValues.length);
+    const values = bufferOf(changes.addedValues);
+    const addedDigests = bufferOf(changes.addedDigests);
+    // epoch_own_values is keyed by value: its rows go in in value order (the additions come in digest order).
+    const byValue = valueOrder(changes.addedValues);
     const insertOwn = this.db.prepare('INSERT INTO epoch_own (epoch_row, digest, value, added_in) VALUES (?, ?, ?, ?)');
+    const insertOwnValue = this.db.prepare('INSERT INTO epoch_own_values (epoch_row, value, digest) VALUES (?, ?, ?)');
     const removeOwn = this.db.prepare('UPDATE epoch_own SET removed_in = ? WHERE epoch_row = ? AND digest = ? AND removed_in IS NULL');
     const insertPeer = this.db.prepare('INSERT INTO epoch_peer (epoch_row, value, added_in) VALUES (?, ?, ?)');
     const removePeer = this.db.prepare('UPDATE epoch_peer SET removed_in = ? WHERE epoch_row = ? AND value = ? AND removed_in IS NULL');
@@ -282,7 +302,14 @@ export class EpochStore {
     // The batch, in this order: each part's 32-byte values and how one is written.
     const parts: Array<{ readonly values: Buffer; readonly write: (value: Buffer, at: number) => void }> = [
       { values: bufferOf(changes.removedDigests), write: (digest) => removeOwn.run(roundRow, epochRow, digest) },
-      { values: bufferOf(changes.addedDigests), write: (digest, at) => insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow) },
+      { values: addedDigests, write: (digest, at) => insertOwn.run(epochRow, digest, values.subarray(at, at + 32), roundRow) },
+      {
+        values: addedDigests,
+        write: (_digest, at) => {
+          const i = byValue[at / 32]! * 32;
+          insertOwnValue.run(epochRow, values.subarray(i, i + 32), addedDigests.subarray(i, i + 32));
+        },
+      },
       { values: bufferOf(changes.peerRemoved), write: (value) => removePeer.run(roundRow, epochRow, value) },
       { values: bufferOf(peerAdded), write: (value) => insertPeer.run(epochRow, value, roundRow) },
       { values: bufferOf(changes.endedMatches), write: (digest) => endMatch.run(roundRow, digest) },
@@ -348,6 +375,8 @@ export class EpochStore {
         if (round.status === 'scheduled' || round.status === 'running') {
           throw new InternalError('epoch-round-pending', `round row ${round.row} of epoch row ${epochRow} staged changes and is still ${round.status}`);
         }
+        this.db.prepare(`DELETE FROM epoch_own_values WHERE epoch_row = ? AND (value, digest) IN
+          (SELECT value, digest FROM epoch_own WHERE epoch_row = ? AND added_in = ?)`).run(epochRow, epochRow, round.row);
         this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND added_in = ?').run(epochRow, round.row);
         this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND added_in = ?').run(epochRow, round.row);
         this.db.prepare('UPDATE epoch_own SET removed_in = NULL WHERE epoch_row = ? AND removed_in = ?').run(epochRow, round.row);
@@ -355,6 +384,8 @@ export class EpochStore {
         this.db.prepare('DELETE FROM epoch_match_ends WHERE round_row = ?').run(round.row);
         this.db.prepare('UPDATE epoch_rounds SET staged = 0 WHERE round_row = ?').run(round.row);
       }
+      this.db.prepare(`DELETE FROM epoch_own_values WHERE epoch_row = ? AND (value, digest) IN
+        (SELECT value, digest FROM epoch_own WHERE epoch_row = ? AND removed_in IS NOT NULL)`).run(epochRow, epochRow);
       const removed = this.db.prepare('DELETE FROM epoch_own WHERE epoch_row = ? AND removed_in IS NOT NULL').run(epochRow).changes
         + this.db.prepare('DELETE FROM epoch_peer WHERE epoch_row = ? AND removed_in IS NOT NULL').run(epochRow).changes;
       return { discarded: unapplied.length, removed };
@@ -422,7 +453,7 @@ export class EpochStateReader {
 
   constructor(private readonly db: Database.Database, private readonly epochRow: number) {
     this.peerHasStatement = db.prepare('SELECT 1 FROM epoch_peer WHERE epoch_row = ? AND value = ?').pluck();
-    this.ownByValueStatement = db.prepare('SELECT digest FROM epoch_own WHERE epoch_row = ? AND value = ?').pluck();
+    this.ownByValueStatement = db.prepare('SELECT digest FROM epoch_own_values WHERE epoch_row = ? AND value = ?').pluck();
     this.ownHasStatement = db.prepare('SELECT 1 FROM epoch_own WHERE epoch_row = ? AND digest = ?').pluck();
     this.labelStatement = db.prepare('SELECT category, first_seen, reason FROM list_items WHERE digest = ? ORDER BY list_id LIMIT 1');
   }

@@ -449,4 +449,24 @@ export const migrations: readonly Migration[] = [
       CREATE TRIGGER lists_changes_kept BEFORE DELETE ON lists_changes BEGIN SELECT RAISE(ABORT, 'lists_changes is kept'); END;
     `,
   },
+  {
+    version: 11,
+    description: "a key epoch's own values in a table of their own",
+    sql: `
+      -- node.md §10.4: D_X looked up by value, as a table the round worker fills in value order.
+      -- An index on epoch_own (value) took the inserts in digest order, one random leaf page per
+      -- row, so a batch written in many short transactions (the paced slices) rewrote nearly every
+      -- page of the index in every slice: ten times the write-ahead log of one transaction at
+      -- 10^5 elements, and more the larger the epoch. Each table's inserts now follow its key.
+      -- The rows mirror epoch_own's: written, undone and deleted with them.
+      CREATE TABLE epoch_own_values (
+        epoch_row  INTEGER NOT NULL REFERENCES epochs(id),
+        value      BLOB    NOT NULL CHECK (length(value) = 32),
+        digest     BLOB    NOT NULL CHECK (length(digest) = 32),
+        PRIMARY KEY (epoch_row, value, digest)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO epoch_own_values (epoch_row, value, digest) SELECT epoch_row, value, digest FROM epoch_own;
+      DROP INDEX epoch_own_value;
+    `,
+  },
 ];

@@ -753,7 +753,10 @@ export class Store {
    * Stages a round's matches in the packed form the round engine produces (32 bytes per digest,
    * the peer's labels by index), in paced slices (write-pacing.ts), so that no transaction holds
    * the write lock for long and another connection's write gets in between two slices (node.md
-   * §2). Returns how many were written.
+   * §2). The round engine hands them over in ascending digest order (the own set's, SPEC §13.7's
+   * new matches), so each slice writes one contiguous run of the digest index, not pages all over
+   * it (a short transaction per slice rewrites every page it touches). Returns how many were
+   * written.
    */
   stagePackedMatches(row: number, matches: PackedMatches, pacing: WritePacing = WORKER_PACING): number {
     const count = matches.digests.length / 32;
