@@ -278,3 +278,13 @@ export function expectFrameFault(report: BundleReport, party: Role, detail: stri
   expect(report.failure).toMatchObject({ name: `messages-${party}`, status: 'fail', party, member: ids[party] });
   expect(report.failure!.detail).toBe(`${ids[party]} ${detail}`);
 }
+
+/** The error `action` throws, to assert its class, code and message; fails when it returns. */
+export function caught(action: () => unknown): Error & { code: string } {
+  try {
+    action();
+  } catch (error) {
+    return error as Error & { code: string };
+  }
+  throw new Error('expected the action to throw');
+}
