@@ -40,6 +40,7 @@ export class InternalError extends VennError {}
 /** Describes a value for error messages without echoing large or secret content. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (value instanceof Uint8Array) return `Uint8Array of length ${value.length}`;
   if (Array.isArray(value)) return `array of length ${value.length}`;
   if (typeof value === 'string') return value.length > 64 ? `string of length ${value.length}` : JSON.stringify(value);

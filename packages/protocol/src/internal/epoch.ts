@@ -127,7 +127,8 @@ export function validateEpochInput(epoch: EpochRoundInput): void {
     // SPEC §13.3: an epoch starts empty, with no chain link and no peer key yet.
     if (Buffer.compare(epoch.previousHash, ZERO_HASH) !== 0) invalidOption('epoch.previousHash', '64 zero bytes for index 0', 'other bytes');
     if (epoch.peerKey !== null) invalidOption('epoch.peerKey', 'null for index 0', epoch.peerKey);
-    if (epoch.ownCount !== 0 || epoch.peerCount !== 0) invalidOption('epoch.ownCount', '0 (and peerCount 0) for index 0', epoch.ownCount);
+    if (epoch.ownCount !== 0) invalidOption('epoch.ownCount', '0 for index 0', epoch.ownCount);
+    if (epoch.peerCount !== 0) invalidOption('epoch.peerCount', '0 for index 0', epoch.peerCount);
   } else {
     bytesOf(epoch.peerKey, POINT_BYTES, 'epoch.peerKey');
   }
