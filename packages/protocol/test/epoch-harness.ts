@@ -77,3 +77,17 @@ export function naiveIntersection(x: readonly Uint8Array[], y: readonly Uint8Arr
 }
 
 export type { EpochRoundResult };
+
+/** A valid epoch input for round 1 whose state is never loaded: the base of the input checks' tests. */
+export const unloadedEpochInput: EpochRoundInput = {
+  id: new Uint8Array(32).fill(1),
+  index: 1,
+  previousHash: new Uint8Array(64).fill(2),
+  key: new Uint8Array(32).fill(3),
+  peerKey: new Uint8Array(32).fill(4),
+  ownCount: 10,
+  peerCount: 10,
+  removals: 0,
+  maxPeerEpochSetSize: 100,
+  load: () => { throw new Error('not loaded in these tests'); },
+};

@@ -9,20 +9,10 @@ import { MAX_EPOCH_INDEX, MAX_EPOCH_SET_SIZE, MAX_SET_SIZE } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import type { EpochRoundInput } from '../src/index.js';
 import { validateEpochInput } from '../src/internal/epoch.js';
+import { unloadedEpochInput } from './epoch-harness.js';
 import { thrown } from './harness.js';
 
-const base: EpochRoundInput = {
-  id: new Uint8Array(32).fill(1),
-  index: 1,
-  previousHash: new Uint8Array(64).fill(2),
-  key: new Uint8Array(32).fill(3),
-  peerKey: new Uint8Array(32).fill(4),
-  ownCount: 10,
-  peerCount: 10,
-  removals: 0,
-  maxPeerEpochSetSize: 100,
-  load: () => { throw new Error('not loaded in these tests'); },
-} as unknown as EpochRoundInput;
+const base: EpochRoundInput = unloadedEpochInput;
 
 function refusal(input: Partial<EpochRoundInput>): ValidationError {
   const error = thrown(() => validateEpochInput({ ...base, ...input } as EpochRoundInput));
