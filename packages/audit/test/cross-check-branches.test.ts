@@ -332,6 +332,19 @@ describe('the holder\'s evidence that the other export is late enough (audit.md 
     expect(report.pending.map((issue) => `${issue.kind}:${issue.roundId}`)).toEqual([`missing-round:${Buffer.from(record(5).roundId).toString('hex')}`]);
   });
 
+  it('names an aborted attempt\'s reason in the missing round\'s detail', () => {
+    // lab-a logged round 3 as aborted (peer-abort); lab-b logged nothing of it.
+    const aborted = (leaf: RoundRecord): RoundRecord => ({
+      ...leaf, status: 'aborted', reason: 'peer-abort', transcriptHash: new Uint8Array(0), initiatorClaim: null, responderClaim: null, endedBy: 'responder',
+    });
+    const { a, b } = federation(6, { spacing: SPACING_20H, leafA: (n, leaf) => (n === 3 ? aborted(leaf) : leaf), leafB: (n, leaf) => (n === 3 ? null : leaf) });
+    const exported = b.exported();
+    const report = crossCheckLogs(a.exported(), { ...exported, leaves: exported.leaves.slice(0, 4), heads: [] }, roster);
+    const missing = report.issues.filter((issue) => issue.kind === 'missing-round');
+    expect(missing.map((issue) => issue.roundId)).toEqual([Buffer.from(record(3).roundId).toString('hex')]);
+    expect(missing[0]!.detail).toMatch(/^lab-a logged attempt 1 \(aborted, peer-abort\) at /);
+  });
+
   it('without that receipt\'s opening time the same round stays pending', () => {
     const { a, exportB } = lateHead();
     const exportA = { ...a.exported(), peerHeads: a.received.map((entry) => (entry.head.size === 4 ? { ...entry, opened: null } : entry)) };

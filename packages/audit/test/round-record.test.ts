@@ -266,6 +266,14 @@ describe('encoding refuses invalid records with ValidationError', () => {
     expect(() => encodeRoundRecord(input)).toThrow(ValidationError);
   });
 
+  it('names "reason" when it is neither empty nor a kebab-case code, before any check of the status', () => {
+    for (const reason of ['Bad Proof', 42, null, 'a'.repeat(64)]) {
+      expect(() => encodeRoundRecord({ ...completed, reason } as unknown as RoundRecord)).toThrow(
+        expect.objectContaining({ code: 'invalid-field', message: expect.stringContaining('"reason" expected empty or a kebab-case reason code') }) as Error,
+      );
+    }
+  });
+
   it('accepts the statuses in their valid shapes', () => {
     const aborted: RoundRecord = {
       ...completed,
