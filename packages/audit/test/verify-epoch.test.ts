@@ -29,13 +29,13 @@ interface EpochRun {
 }
 
 /** Plays rounds 0 … upTo − 1; `tweak(index)` may change a round's inputs or frames in flight. */
-function runEpoch(upTo: number, tweak: (index: number) => { epoch?: Partial<Record<Role, Partial<EpochRoundInput>>>; intercept?: (m: InFlight) => Uint8Array } = () => ({})): EpochRun {
+function runEpoch(upTo: number, tweak: (index: number) => { epoch?: Partial<Record<Role, Partial<EpochRoundInput>>>; intercept?: (m: InFlight) => Uint8Array } = () => ({}), roundLists = lists): EpochRun {
   const states = { initiator: new MapEpochState(epochId, 'audit/epoch/a'), responder: new MapEpochState(epochId, 'audit/epoch/b') };
   const played: PlayedRound[] = [];
   const bundles: TranscriptBundle[] = [];
   for (let index = 0; index < upTo; index++) {
     const changes = tweak(index);
-    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[index]![role].map(digest), changes.epoch?.[role]));
+    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(roundLists[index]![role].map(digest), changes.epoch?.[role]));
     const round = playRound({
       roundId: epochRoundId(epochId, index),
       elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
@@ -99,6 +99,18 @@ describe('an honest epoch', () => {
     expect(check(report, 'epoch-chain').detail).toMatch(/follows round 1/);
   });
 
+  it('a party that removes every element it held: removals equal to its count so far are a valid chain', () => {
+    const run = runEpoch(2, () => ({}), [
+      { initiator: ['x1', 'x2', 's1'], responder: ['s1', 'b1'] },
+      { initiator: ['y1'], responder: ['s1', 'b1', 'b2'] },
+    ]);
+    // The initiator held x1, x2 and s1 and removed all three: its own state is y1 alone.
+    expect(run.states.initiator.own.size).toBe(1);
+    const report = verifyTranscriptBundle(run.bundles[1]!, roster, { previous: [run.bundles[0]!] });
+    expect(report.failure).toBeNull();
+    expect(statusOf(report, 'epoch-chain')).toBe('pass');
+  });
+
   it('needs only round i − 1 for the chain; the intersection takes every earlier round', () => {
     const report = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[1]!] });
     expect(statusOf(report, 'epoch-chain')).toBe('pass');
@@ -132,6 +144,22 @@ describe('tampered incremental transcripts name the party at fault', () => {
     const report = verifyTranscriptBundle(run.bundles[2]!, roster, { previous: run.bundles.slice(0, 2) });
     expect(report.failure).toMatchObject({ name: 'epoch-chain', party: 'responder', member: 'lab-b' });
     expect(report.failure!.detail).toMatch(/acc/);
+  });
+
+  it('removals beyond what the sender held, with a count that adds up: the sender, from the chain', () => {
+    // lab-b held 2 elements after round 0; in round 1 it states 3 removals, and acc 2 + 1 − 3 = 0 to match.
+    const run = runEpoch(2, (index) => (index === 1 ? {
+      intercept: rewrite('responder', 'offer', (message) => {
+        const offer = message as Extract<Message, { kind: 'offer' }>;
+        return { ...offer, epoch: { ...offer.epoch!, removals: 3, accumulated: 0 } };
+      }),
+    } : {}), [
+      { initiator: ['x1', 'x2', 's1'], responder: ['s1', 'b1'] },
+      { initiator: ['y1'], responder: ['s1', 'b1', 'b2'] },
+    ]);
+    const report = verifyTranscriptBundle(run.bundles[1]!, roster, { previous: [run.bundles[0]!] });
+    expect(report.failure).toMatchObject({ name: 'epoch-chain', party: 'responder', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/acc 0 after 1 additions and 3 removals, from 2 in round 0/);
   });
 
   it('a wrong chain link that both parties signed: the party whose OFFER states it', () => {
