@@ -18,6 +18,16 @@ const sha = (text: string): Uint8Array => new Uint8Array(createHash('sha256').up
 let counter = 0;
 /** Fixed slices of 3 rows, no pause. */
 const SLICES_OF_3: WritePacing = { holdMs: 0, pauseMs: 0, firstRows: 3, syncEveryMs: 0 };
+/** Stages matches as one slice (one transaction), the way the round worker stages each slice. */
+function stageSlice(store: Store, row: number, matches: ReadonlyArray<{ digest: Uint8Array; peerLabels?: { category?: string } }>): number {
+  const digests = new Uint8Array(matches.length * 32);
+  const labels = new Map<number, { category?: string }>();
+  matches.forEach((match, i) => {
+    digests.set(match.digest, i * 32);
+    if (match.peerLabels !== undefined) labels.set(i, match.peerLabels);
+  });
+  return store.stagePackedMatches(row, { digests, labels }, { holdMs: 0, pauseMs: 0, firstRows: Math.max(1, matches.length), syncEveryMs: 0 });
+}
 const freshPath = (): string => join(dir, `store-${++counter}.db`);
 
 function clock(start = Date.UTC(2025, 0, 15, 12)): { now: () => number; advance: (ms: number) => void } {
@@ -212,12 +222,12 @@ describe('store: the round state machine', () => {
     store.markRunning(round.row, 3);
     const staged = (): number => store.db.prepare('SELECT staged_matches FROM rounds WHERE id = ?').pluck().get(round.row) as number;
     expect(staged()).toBe(0);
-    store.stageMatches(round.row, [{ digest: sha('c1') }]);
+    stageSlice(store, round.row, [{ digest: sha('c1') }]);
     // A slice repeating a staged digest fails as a whole: neither its rows nor its count stay.
-    expect(() => store.stageMatches(round.row, [{ digest: sha('c2') }, { digest: sha('c1') }])).toThrow();
+    expect(() => stageSlice(store, round.row, [{ digest: sha('c2') }, { digest: sha('c1') }])).toThrow();
     expect(store.matchCount(round.row)).toBe(1);
     expect(staged()).toBe(1);
-    store.stageMatches(round.row, [{ digest: sha('c2') }, { digest: sha('c3') }]);
+    stageSlice(store, round.row, [{ digest: sha('c2') }, { digest: sha('c3') }]);
     expect(staged()).toBe(3);
     expect(store.matchCount(round.row)).toBe(3);
     expect(() => store.finishRound(round.row, { status: 'completed', stagedMatches: 2 })).toThrow(expect.objectContaining({ code: 'store-changed', message: expect.stringContaining('expected 2 staged matches, found 3') }));
@@ -235,9 +245,9 @@ describe('store: the round state machine', () => {
 
     // Staged, then completed: visible only from the final status on.
     const done = store.createRound({ ...base, roundId: sha('staged-done') });
-    expect(() => store.stageMatches(done.row, [{ digest: sha('s1') }])).toThrow(expect.objectContaining({ code: 'round-not-running' }));
+    expect(() => stageSlice(store, done.row, [{ digest: sha('s1') }])).toThrow(expect.objectContaining({ code: 'round-not-running' }));
     store.markRunning(done.row, 4);
-    store.stageMatches(done.row, [{ digest: sha('s1') }, { digest: sha('s2'), peerLabels: { category: 'fraud' } }]);
+    stageSlice(store, done.row, [{ digest: sha('s1') }, { digest: sha('s2'), peerLabels: { category: 'fraud' } }]);
     expect(store.matchCount(done.row)).toBe(2);
     expect(visible()).toEqual([]);
     expect(store.matchedDigestAccounts().size).toBe(0);
@@ -248,19 +258,19 @@ describe('store: the round state machine', () => {
     store.finishRound(done.row, { status: 'completed', intersectionSize: 2, peerClaimedSize: 2, transcriptHash: sha('t'), stagedMatches: 2 });
     expect(visible()).toEqual(['s1', 's2']);
     expect(store.matches().find((m) => m.accountRef === 's2')?.peerLabels).toEqual({ category: 'fraud' });
-    expect(() => store.stageMatches(done.row, [{ digest: sha('s3') }])).toThrow(expect.objectContaining({ code: 'round-not-running' }));
+    expect(() => stageSlice(store, done.row, [{ digest: sha('s3') }])).toThrow(expect.objectContaining({ code: 'round-not-running' }));
 
     // Staged, then aborted: the rows go with the abort.
     const aborted = store.createRound({ ...base, roundId: sha('staged-aborted') });
     store.markRunning(aborted.row, 4);
-    store.stageMatches(aborted.row, [{ digest: sha('s3') }]);
+    stageSlice(store, aborted.row, [{ digest: sha('s3') }]);
     store.finishRound(aborted.row, { status: 'aborted', reason: 'connection-lost', detail: 'gone' });
     expect(store.matchCount(aborted.row)).toBe(0);
 
     // Staged, then the process died: the restart's abort drops them.
     const crashed = store.createRound({ ...base, roundId: sha('staged-crashed') });
     store.markRunning(crashed.row, 4);
-    store.stageMatches(crashed.row, [{ digest: sha('s4') }]);
+    stageSlice(store, crashed.row, [{ digest: sha('s4') }]);
     store.close();
     const reopened = Store.open(path);
     expect(reopened.matches().map((m) => m.accountRef).sort()).toEqual(['s1', 's2']);

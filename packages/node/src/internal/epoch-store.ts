@@ -138,7 +138,7 @@ function bufferOf(values: Uint8Array): Buffer {
 }
 
 function each(values: Uint8Array, visit: (value: Buffer, at: number) => void): void {
-  const buffer = Buffer.from(values.buffer, values.byteOffset, values.length);
+  const buffer = bufferOf(values);
   for (let at = 0; at < values.length; at += 32) visit(buffer.subarray(at, at + 32), at);
 }
 

@@ -3,8 +3,9 @@
  * lock. A refusal is decided and answered on the daemon's main thread; the store may be locked by
  * another connection then (a round worker's paced slices, node.md §10.4), and a write that
  * waited would hold the thread that serves every session and the admin endpoint: a peer that
- * dials many ids would stack those waits. So a refusal is written at once when the lock is free, and otherwise kept here,
- * merged by (peer, round id, code) and written within `retryMs` of the lock coming free. Nothing
+ * dials many ids would stack those waits. So a refusal is written at once when the lock is free,
+ * and otherwise kept here, merged by (peer, round id, code) and written within `retryMs` of the
+ * lock coming free. Nothing
  * is dropped: past MAX_PENDING distinct keys a refusal is written waiting for the lock, and
  * close() writes what is kept, waiting.
  */

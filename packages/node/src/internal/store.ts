@@ -179,7 +179,7 @@ export interface RoundOutcome {
   readonly abandoned?: boolean | undefined;
   readonly matches?: readonly MatchInput[] | undefined;
   /**
-   * How many matches `stageMatches` wrote for this attempt before its end (completed or
+   * How many matches `stagePackedMatches` wrote for this attempt before its end (completed or
    * disputed): checked against the rows present, which become visible with the final status.
    */
   readonly stagedMatches?: number | undefined;
@@ -709,7 +709,7 @@ export class Store {
         // commit) never become visible.
         this.db.prepare('DELETE FROM matches WHERE round_row = ?').run(row);
       } else if (outcome.stagedMatches !== undefined) {
-        // The count kept with the rows as they were staged (stageMatches): O(1), where counting
+        // The count kept with the rows as they were staged (stagePackedMatches): O(1), where counting
         // the rows themselves reads every one of them on this thread.
         const present = this.db.prepare('SELECT staged_matches FROM rounds WHERE id = ?').pluck().get(row) as number;
         if (present !== outcome.stagedMatches) throw new InternalError('store-changed', `round ${row}: expected ${outcome.stagedMatches} staged matches, found ${present}`);
@@ -733,16 +733,12 @@ export class Store {
   }
 
   /**
-   * Writes matches of a running attempt ahead of its end, in one short transaction per call, so
+   * One slice of a running attempt's matches, written ahead of its end (stagePackedMatches), so
    * the commit of a round with many matches does not hold the daemon's thread (node.md §2).
    * Readers count matches of completed rounds only; an attempt that ends otherwise, or that a
    * restart finds running, has its staged rows deleted with its end.
    */
-  stageMatches(row: number, matches: readonly MatchInput[]): void {
-    this.db.transaction(() => this.stageMatchRows(row, matches)).immediate();
-  }
-
-  private stageMatchRows(row: number, matches: readonly MatchInput[]): void {
+  private stageMatchSlice(row: number, matches: readonly MatchInput[]): void {
     const status = this.db.prepare('SELECT status FROM rounds WHERE id = ?').pluck().get(row) as string | undefined;
     if (status !== 'running') throw new InternalError('round-not-running', `round ${row}: matches are staged only while it runs, status is ${status ?? 'missing'}`);
     this.insertMatches(row, matches);
@@ -768,7 +764,7 @@ export class Store {
         const peerLabels = matches.labels.get(i);
         slice.push({ digest: matches.digests.subarray(i * 32, i * 32 + 32), ...(peerLabels === undefined ? {} : { peerLabels }) });
       }
-      this.stageMatchRows(row, slice);
+      this.stageMatchSlice(row, slice);
       at += rows;
       return rows;
     });
