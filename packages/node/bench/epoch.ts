@@ -32,7 +32,7 @@ import { epochId, epochSlotStart, scheduledInitiator } from '@venn/node';
 import { parseRoster, rosterDigest } from '@venn/transport';
 import { MAX_EPOCH_SET_SIZE, MAX_SET_SIZE } from '@venn/wire';
 import { loopbackPort as freePort } from '@venn/node';
-import { lagFigures, lagLine, scrapeLagMaxMs, type LagFigures, type LagWindow } from './lag.js';
+import { lagFigures, lagLine, lagWindow, scrapeMainThread, type LagFigures, type LagWindow } from './lag.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '../../dist/cli.js');
@@ -609,13 +609,13 @@ class Bench {
   async watchLag(ids: readonly string[]): Promise<() => Promise<Record<string, LagFigures>>> {
     const windows: Record<string, LagWindow[]> = Object.fromEntries(ids.map((id) => [id, []]));
     const started = performance.now();
-    const scrape = async (id: string): Promise<number> => scrapeLagMaxMs(this.lab(id).admin, this.lab(id).token);
+    const scrape = async (id: string) => scrapeMainThread(this.lab(id).admin, this.lab(id).token);
     for (const id of ids) await scrape(id);
     let stopping = false;
     const loop = (async () => {
       while (!stopping) {
         await sleep(1000);
-        for (const id of ids) windows[id]!.push({ maxMs: round1(await scrape(id)), atSeconds: round1((performance.now() - started) / 1000) });
+        for (const id of ids) windows[id]!.push(lagWindow(await scrape(id), (performance.now() - started) / 1000));
       }
     })();
     return async () => {

@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Store } from '@venn/node';
-import { lagFigures, lagLine, scrapeLagMaxMs, type LagFigures, type LagWindow } from './lag.js';
+import { lagFigures, lagLine, lagWindow, scrapeMainThread, type LagFigures, type LagWindow } from './lag.js';
 import { printProfile, summariseProfiles } from './profile.js';
 import { sealedFrameLength } from '@venn/transport';
 import { loopbackPort as freePort } from '@venn/node';
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     const token = tokens['lab-a'];
 
     // prom-client resets its event-loop histogram at each scrape: start measuring from here.
-    for (const id of ids) await scrapeLagMaxMs(ports[id].admin, tokens[id]!);
+    for (const id of ids) await scrapeMainThread(ports[id].admin, tokens[id]!);
     const started = performance.now();
     const request = await admin(ports['lab-a'].admin, 'POST', '/v1/rounds', { peer: 'lab-b', mode: values.mode }, token);
     if (request.status !== 202) throw new Error(`round refused: ${JSON.stringify(request.body)}`);
@@ -139,8 +139,8 @@ async function main(): Promise<void> {
     // Event-loop lag per scrape window (about a second each): where in the round a stall happened.
     const lagWindows: Record<string, LagWindow[]> = { 'lab-a': [], 'lab-b': [] };
     const scrapeLag = async (id: (typeof ids)[number]): Promise<void> => {
-      const maxMs = await scrapeLagMaxMs(ports[id].admin, tokens[id]!);
-      lagWindows[id]!.push({ atSeconds: Number(((performance.now() - started) / 1000).toFixed(1)), maxMs: Number(maxMs.toFixed(1)) });
+      const scrape = await scrapeMainThread(ports[id].admin, tokens[id]!);
+      lagWindows[id]!.push(lagWindow(scrape, (performance.now() - started) / 1000));
     };
     let lastScrape = performance.now();
     let finished: any;
@@ -197,6 +197,11 @@ async function main(): Promise<void> {
       // Scrape windows (about 1 s) whose event-loop lag exceeded 50 ms, and how many windows there were.
       eventLoopLagWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].over50.length])),
       eventLoopLagWindows: Object.fromEntries(ids.map((id) => [id, lag[id].windows])),
+      // What the lag is made of (Linux): the main thread's longest own work between two 10 ms
+      // readings, the windows where it exceeded 50 ms, and its longest wait for a CPU.
+      mainThreadWorkMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxRunMs])),
+      mainThreadWorkWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].runOver50])),
+      mainThreadWaitMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxWaitMs])),
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
         samples: latencies[id]!.length, p50: Number(percentile(latencies[id]!, 50).toFixed(1)), p99: Number(percentile(latencies[id]!, 99).toFixed(1)), max: Number(Math.max(...latencies[id]!).toFixed(1)),
       }])),

@@ -54,6 +54,19 @@ describe('a running node as monitoring sees it', () => {
     expect(gauges.filter((name) => name?.endsWith('_total'))).toEqual([]);
   });
 
+  it('tells the event-loop lag apart: the main thread\'s longest own work and its longest wait for a CPU, reset by each scrape', async () => {
+    const value = (text: string, name: string): number => Number(new RegExp(`^${name}\\{node="lab-a"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(metrics).toMatch(/^# TYPE venn_main_thread_run_max_seconds gauge$/m);
+    expect(metrics).toMatch(/^# TYPE venn_main_thread_wait_max_seconds gauge$/m);
+    // The daemon's start-up ran on its main thread before the first scrape (Linux: schedstat is there).
+    expect(value(metrics, 'venn_main_thread_run_max_seconds')).toBeGreaterThan(0);
+    expect(value(metrics, 'venn_main_thread_wait_max_seconds')).toBeGreaterThanOrEqual(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const idle = String((await a.admin('/metrics')).body);
+    // An idle node's main thread does nothing for long between two readings.
+    expect(value(idle, 'venn_main_thread_run_max_seconds')).toBeLessThan(0.05);
+  });
+
   it('has every refusal, rejected-connection and per-peer round series at 0 from the start, and list sizes', () => {
     for (const reason of ['quota-exceeded', 'round-replayed', 'not-initiator', 'round-in-progress', 'policy-mismatch']) {
       expect(metrics).toContain(`venn_round_refusals_total{reason="${reason}",node="lab-a"} 0`);

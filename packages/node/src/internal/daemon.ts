@@ -44,6 +44,7 @@ import { Scheduler } from './scheduler.js';
 import { openCheckedStore } from './store-integrity.js';
 import type { RoundOrigin, RoundRecord, Store } from './store.js';
 import { WorkerPool } from './worker-pool.js';
+import { MainThreadMonitor } from './main-thread-monitor.js';
 import type { DestinationStream } from 'pino';
 
 /**
@@ -113,6 +114,8 @@ export class Daemon implements AttemptHost {
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
+  /** What holds the main thread: its own work or a wait for a CPU (GET /metrics). */
+  private readonly mainThread = new MainThreadMonitor();
   roster: InstalledRoster;
   readonly identity: Identity;
   private lock: NodeLock | undefined;
@@ -242,6 +245,7 @@ export class Daemon implements AttemptHost {
     this.metrics.attachPeers(() => this.peerReports());
     this.metrics.attachStore(this.store);
     this.metrics.knownPeers(this.roster.peers.map((m) => m.id));
+    if (this.mainThread.start()) this.metrics.attachMainThread(this.mainThread);
     this.retention = startRetention({ store: this.store, now: this.now, timers: this.timers, logger, overrides: () => retentionOverrides(this.config) });
     this.checkpointer = await Checkpointer.start(this.store, config.paths.store, logger.child({ component: 'checkpoint' }), undefined, config.workerNice).catch(() => undefined);
     const checkpointer = this.checkpointer;
@@ -994,6 +998,7 @@ export class Daemon implements AttemptHost {
       if (this.epochPurge !== undefined) this.timers.clearTimeout(this.epochPurge);
       this.epochPurge = undefined;
       this.retention?.stop();
+      this.mainThread.stop();
       for (const handle of this.retries) this.timers.clearTimeout(handle);
       this.retries.clear();
       if (this.headRetry !== undefined) this.timers.clearTimeout(this.headRetry);

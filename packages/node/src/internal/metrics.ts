@@ -1,6 +1,7 @@
 /** The daemon's Prometheus metrics (prom-client), in a registry of its own. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LIST_COUNT_SQL, type ListCount } from './checkpointer.js';
+import type { MainThreadMonitor } from './main-thread-monitor.js';
 import { CLOSE_REASONS } from '@venn/transport';
 import type { Store } from './store.js';
 import { VERSION } from './version.js';
@@ -51,6 +52,7 @@ export class NodeMetrics {
   private store: Store | undefined;
   private listCounts: { at: number; rows: readonly ListCount[] } | undefined;
   private listCounter: (() => Promise<ListCount[] | undefined>) | undefined;
+  private mainThread: MainThreadMonitor | undefined;
 
   constructor(labels: { node: string }) {
     this.registry.setDefaultLabels(labels);
@@ -92,6 +94,18 @@ export class NodeMetrics {
     peerGauge('venn_evaluation_budget_remaining', 'Evaluations left for each peer in the rolling 24-hour budget', (p) => p.budget.left);
     peerGauge('venn_peer_abandonments_24h', 'Abandoned attempts by each peer in the last 24 hours', (p) => p.abandonments.last24h);
     peerGauge('venn_peer_suspended', '1 while the peer is suspended after too many abandonments, until an operator clears it', (p) => (p.abandonments.suspended ? 1 : 0));
+    // main-thread-monitor.ts: what the event-loop lag is made of, the thread's own work or its wait for a CPU.
+    const mainThreadGauge = (name: string, help: string, take: (monitor: MainThreadMonitor) => number): void => {
+      new Gauge({
+        name, help, registers: [this.registry],
+        collect() {
+          this.reset();
+          if (self.mainThread !== undefined) this.set(take(self.mainThread) / 1000);
+        },
+      });
+    };
+    mainThreadGauge('venn_main_thread_run_max_seconds', 'Longest CPU time the main thread ran between two 10 ms readings since the last scrape: its own work (Linux)', (m) => m.takeMaxRunMs());
+    mainThreadGauge('venn_main_thread_wait_max_seconds', 'Longest time the main thread waited, runnable, for a CPU between two 10 ms readings since the last scrape (Linux)', (m) => m.takeMaxWaitMs());
     new Gauge({
       name: 'venn_peers_connected', help: 'Authenticated peer sessions open', registers: [this.registry],
       collect() {
@@ -143,6 +157,11 @@ export class NodeMetrics {
   }
 
   /** Counts list items off the main thread (the checkpoint thread); without it the main thread counts. */
+  /** The main thread's run and wait maxima (main-thread-monitor.ts), read and reset at each scrape. */
+  attachMainThread(monitor: MainThreadMonitor): void {
+    this.mainThread = monitor;
+  }
+
   attachListCounter(count: () => Promise<ListCount[] | undefined>): void {
     this.listCounter = count;
   }

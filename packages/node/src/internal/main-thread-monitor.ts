@@ -1,0 +1,90 @@
+/**
+ * What held the daemon's main thread (node.md §7, GET /metrics). A timer every 10 ms reads the
+ * thread's /proc/thread-self/schedstat, whose first two fields are the nanoseconds the thread has
+ * run on a CPU and the nanoseconds it has waited, runnable, for one. Between two ticks:
+ * - the run time is the thread's own work since the previous tick. A task, or a run of tasks with
+ *   no timer phase between them, longer than the interval shows whole, plus at most one interval;
+ * - the wait is time in which the thread had work but the scheduler ran other threads.
+ * The event-loop lag prom-client reports (nodejs_eventloop_lag_*) is the lateness of a timer, so
+ * it counts both; these two tell them apart. The maxima reset when read, as a scrape reads them.
+ * Linux only: elsewhere `start` returns false and nothing is measured.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Cumulative milliseconds the thread has run on a CPU and waited for one. */
+export interface SchedTimes {
+  readonly runMs: number;
+  readonly waitMs: number;
+}
+
+/** The first two fields of a schedstat line ("<run ns> <wait ns> <timeslices>"), or null if they are not that. */
+export function parseSchedstat(text: string): SchedTimes | null {
+  const fields = text.trim().split(' ');
+  if (fields.length < 2 || !/^\d+$/.test(fields[0]!) || !/^\d+$/.test(fields[1]!)) return null;
+  return { runMs: Number(fields[0]) / 1e6, waitMs: Number(fields[1]) / 1e6 };
+}
+
+/** The calling thread's schedstat; a synchronous read runs on this thread, so thread-self is it. */
+const readOwnSchedstat = (): string => readFileSync('/proc/thread-self/schedstat', 'latin1');
+
+export const MONITOR_INTERVAL_MS = 10;
+
+export class MainThreadMonitor {
+  private last: SchedTimes | null = null;
+  private maxRun = 0;
+  private maxWait = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly read: () => string = readOwnSchedstat,
+    private readonly intervalMs = MONITOR_INTERVAL_MS,
+  ) {}
+
+  /** Starts ticking; false (and nothing measured) where the thread's schedstat cannot be read. */
+  start(): boolean {
+    if (this.timer !== undefined) return true;
+    this.last = this.sample();
+    if (this.last === null) return false;
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+    return true;
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One reading: folds the run and wait since the previous reading into the maxima. */
+  tick(): void {
+    const now = this.sample();
+    if (now === null) return;
+    if (this.last !== null) {
+      this.maxRun = Math.max(this.maxRun, now.runMs - this.last.runMs);
+      this.maxWait = Math.max(this.maxWait, now.waitMs - this.last.waitMs);
+    }
+    this.last = now;
+  }
+
+  /** The longest run of the thread between two readings since the last call (ms); resets it. */
+  takeMaxRunMs(): number {
+    const value = this.maxRun;
+    this.maxRun = 0;
+    return value;
+  }
+
+  /** The longest wait for a CPU between two readings since the last call (ms); resets it. */
+  takeMaxWaitMs(): number {
+    const value = this.maxWait;
+    this.maxWait = 0;
+    return value;
+  }
+
+  private sample(): SchedTimes | null {
+    try {
+      return parseSchedstat(this.read());
+    } catch {
+      return null;
+    }
+  }
+}
