@@ -198,10 +198,12 @@ async function main(): Promise<void> {
       eventLoopLagWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].over50.length])),
       eventLoopLagWindows: Object.fromEntries(ids.map((id) => [id, lag[id].windows])),
       // What the lag is made of (Linux): the main thread's longest own work between two 10 ms
-      // readings, the windows where it exceeded 50 ms, and its longest wait for a CPU.
+      // readings, the windows where it exceeded 50 ms, its longest wait for a CPU and longest
+      // time blocked in a system call.
       mainThreadWorkMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxRunMs])),
       mainThreadWorkWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].runOver50])),
       mainThreadWaitMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxWaitMs])),
+      mainThreadBlockedMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxBlockedMs])),
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {
         samples: latencies[id]!.length, p50: Number(percentile(latencies[id]!, 50).toFixed(1)), p99: Number(percentile(latencies[id]!, 99).toFixed(1)), max: Number(Math.max(...latencies[id]!).toFixed(1)),
       }])),

@@ -17,7 +17,7 @@ function bench(args: string[]): Promise<CliResult> {
   return runScript(script, args);
 }
 
-interface Side { cpuSeconds: number; peakRssMiB: number; lag?: { maxMs: number; atSeconds: number; windows: number; over50: string[]; maxRunMs: number | null; maxWaitMs: number | null; runOver50: number } }
+interface Side { cpuSeconds: number; peakRssMiB: number; lag?: { maxMs: number; atSeconds: number; windows: number; over50: string[]; maxRunMs: number | null; maxWaitMs: number | null; maxBlockedMs: number | null; runOver50: number } }
 type Report = { ok: boolean; results: Array<Record<string, any>> };
 
 function report(stdout: string): Report {
@@ -56,9 +56,10 @@ describe('bench:epoch, short', () => {
       expect(start.lag!.windows).toBeGreaterThanOrEqual(1);
       expect(start.lag!.maxMs).toBeGreaterThan(0);
       expect(start.lag!.over50.length).toBeLessThanOrEqual(start.lag!.windows);
-      // And what it is made of (Linux): the main thread's longest own work and wait for a CPU.
+      // And what it is made of (Linux): the main thread's longest own work, wait for a CPU and time blocked.
       expect(start.lag!.maxRunMs).toBeGreaterThan(0);
       expect(start.lag!.maxWaitMs).toBeGreaterThanOrEqual(0);
+      expect(start.lag!.maxBlockedMs).toBeGreaterThanOrEqual(0);
       expect(start.lag!.runOver50).toBeLessThanOrEqual(start.lag!.windows);
       expect(incremental.cpuSeconds).toBeLessThan(start.cpuSeconds);
       expect(c['incremental'].cpuPercentOfStart[id]).toBeLessThan(100);

@@ -1,20 +1,29 @@
 /**
  * main-thread-monitor.ts: the main thread's own work and its waits for a CPU, told apart from
  * Linux's schedstat. The readings are checked on fixed input, then on this real thread: a
- * synchronous busy stretch shows whole as work, an idle stretch does not, and CPU hogs in child
- * processes (more runnable threads than the machine has cores) show as waiting.
+ * synchronous busy stretch shows whole as work, an idle stretch does not, a sleep in a system call
+ * shows as blocked, and CPU hogs in child processes (more runnable threads than the machine has
+ * cores) show as waiting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MainThreadMonitor, parseSchedstat } from '../src/internal/main-thread-monitor.js';
+import { threadCpuMs } from '../src/internal/thread-cpu.js';
 
 function spin(ms: number): void {
   const until = performance.now() + ms;
   while (performance.now() < until) {
     // busy: this thread's own work
   }
+}
+
+/** Busy until this thread has had `ms` of CPU (on a loaded machine that takes longer in wall time). */
+function spinCpu(ms: number): void {
+  const start = threadCpuMs()!;
+  const deadline = performance.now() + 20_000;
+  while (threadCpuMs()! - start < ms && performance.now() < deadline) spin(1);
 }
 
 describe('parseSchedstat', () => {
@@ -48,6 +57,23 @@ describe('MainThreadMonitor on given readings', () => {
     monitor.stop();
   });
 
+  it('counts what is left of the time between two readings, after the interval, the run and the wait, as blocked', () => {
+    const lines = ['0 0 0', '2000000 1000000 1', '3000000 1000000 2', '63000000 1000000 3'];
+    const clock = [0, 13, 133, 205];
+    let next = 0;
+    let at = 0;
+    const monitor = new MainThreadMonitor(() => lines[next++]!, 10, () => clock[at++]!);
+    expect(monitor.start()).toBe(true);
+    monitor.tick(); // 13 ms: 10 of interval, 2 running, 1 waiting
+    expect(monitor.takeMaxBlockedMs()).toBe(0);
+    monitor.tick(); // 120 ms: 10 of interval, 1 running, 109 blocked
+    monitor.tick(); // 72 ms with 60 running: nothing blocked
+    expect(monitor.takeMaxBlockedMs()).toBe(109);
+    expect(monitor.takeMaxBlockedMs()).toBe(0);
+    expect(monitor.takeMaxRunMs()).toBe(60);
+    monitor.stop();
+  });
+
   it('does not start where schedstat cannot be read or parsed, and skips a bad reading', () => {
     expect(new MainThreadMonitor(() => { throw new Error('ENOENT'); }).start()).toBe(false);
     expect(new MainThreadMonitor(() => 'not a schedstat').start()).toBe(false);
@@ -74,10 +100,27 @@ describe.runIf(process.platform === 'linux')('MainThreadMonitor on this thread',
     try {
       await sleep(50);
       monitor.takeMaxRunMs();
-      spin(120);
+      spinCpu(120);
       await sleep(30);
       expect(monitor.takeMaxRunMs()).toBeGreaterThanOrEqual(100);
       await sleep(200);
+      expect(monitor.takeMaxRunMs()).toBeLessThan(50);
+    } finally {
+      monitor.stop();
+    }
+  });
+
+  it('shows a 120 ms sleep in a system call as blocked, not as work', async () => {
+    const monitor = new MainThreadMonitor();
+    expect(monitor.start()).toBe(true);
+    try {
+      await sleep(50);
+      monitor.takeMaxBlockedMs();
+      monitor.takeMaxRunMs();
+      // futex(2) with a timeout: the thread sleeps in the kernel, as in an fsync.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120);
+      await sleep(30);
+      expect(monitor.takeMaxBlockedMs()).toBeGreaterThanOrEqual(90);
       expect(monitor.takeMaxRunMs()).toBeLessThan(50);
     } finally {
       monitor.stop();

@@ -54,10 +54,12 @@ describe('a running node as monitoring sees it', () => {
     expect(gauges.filter((name) => name?.endsWith('_total'))).toEqual([]);
   });
 
-  it('tells the event-loop lag apart: the main thread\'s longest own work and its longest wait for a CPU, reset by each scrape', async () => {
+  it('tells the event-loop lag apart: the main thread\'s longest own work, wait for a CPU and time blocked, reset by each scrape', async () => {
     const value = (text: string, name: string): number => Number(new RegExp(`^${name}\\{node="lab-a"\\} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(metrics).toMatch(/^# TYPE venn_main_thread_run_max_seconds gauge$/m);
     expect(metrics).toMatch(/^# TYPE venn_main_thread_wait_max_seconds gauge$/m);
+    expect(metrics).toMatch(/^# TYPE venn_main_thread_blocked_max_seconds gauge$/m);
+    expect(value(metrics, 'venn_main_thread_blocked_max_seconds')).toBeGreaterThanOrEqual(0);
     // The daemon's start-up ran on its main thread before the first scrape (Linux: schedstat is there).
     expect(value(metrics, 'venn_main_thread_run_max_seconds')).toBeGreaterThan(0);
     expect(value(metrics, 'venn_main_thread_wait_max_seconds')).toBeGreaterThanOrEqual(0);

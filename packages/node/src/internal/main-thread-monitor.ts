@@ -5,8 +5,10 @@
  * - the run time is the thread's own work since the previous tick. A task, or a run of tasks with
  *   no timer phase between them, longer than the interval shows whole, plus at most one interval;
  * - the wait is time in which the thread had work but the scheduler ran other threads.
+ * - what is left of the time between two readings, after the interval itself, the run and the
+ *   wait, is time the thread was blocked: asleep in a system call (an fsync, a read from disk).
  * The event-loop lag prom-client reports (nodejs_eventloop_lag_*) is the lateness of a timer, so
- * it counts both; these two tell them apart. The maxima reset when read, as a scrape reads them.
+ * it counts all three; these tell them apart. The maxima reset when read, as a scrape reads them.
  * Linux only: elsewhere `start` returns false and nothing is measured.
  */
 import { readFileSync } from 'node:fs';
@@ -31,19 +33,23 @@ export const MONITOR_INTERVAL_MS = 10;
 
 export class MainThreadMonitor {
   private last: SchedTimes | null = null;
+  private lastAt = 0;
   private maxRun = 0;
   private maxWait = 0;
+  private maxBlocked = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly read: () => string = readOwnSchedstat,
     private readonly intervalMs = MONITOR_INTERVAL_MS,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Starts ticking; false (and nothing measured) where the thread's schedstat cannot be read. */
   start(): boolean {
     if (this.timer !== undefined) return true;
     this.last = this.sample();
+    this.lastAt = this.now();
     if (this.last === null) return false;
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
@@ -55,15 +61,20 @@ export class MainThreadMonitor {
     this.timer = undefined;
   }
 
-  /** One reading: folds the run and wait since the previous reading into the maxima. */
+  /** One reading: folds the run, wait and blocked time since the previous reading into the maxima. */
   tick(): void {
     const now = this.sample();
+    const at = this.now();
     if (now === null) return;
     if (this.last !== null) {
-      this.maxRun = Math.max(this.maxRun, now.runMs - this.last.runMs);
-      this.maxWait = Math.max(this.maxWait, now.waitMs - this.last.waitMs);
+      const run = now.runMs - this.last.runMs;
+      const wait = now.waitMs - this.last.waitMs;
+      this.maxRun = Math.max(this.maxRun, run);
+      this.maxWait = Math.max(this.maxWait, wait);
+      this.maxBlocked = Math.max(this.maxBlocked, at - this.lastAt - this.intervalMs - run - wait);
     }
     this.last = now;
+    this.lastAt = at;
   }
 
   /** The longest run of the thread between two readings since the last call (ms); resets it. */
@@ -77,6 +88,13 @@ export class MainThreadMonitor {
   takeMaxWaitMs(): number {
     const value = this.maxWait;
     this.maxWait = 0;
+    return value;
+  }
+
+  /** The longest time blocked in a system call between two readings since the last call (ms); resets it. */
+  takeMaxBlockedMs(): number {
+    const value = this.maxBlocked;
+    this.maxBlocked = 0;
     return value;
   }
 

@@ -106,6 +106,7 @@ export class NodeMetrics {
     };
     mainThreadGauge('venn_main_thread_run_max_seconds', 'Longest CPU time the main thread ran between two 10 ms readings since the last scrape: its own work (Linux)', (m) => m.takeMaxRunMs());
     mainThreadGauge('venn_main_thread_wait_max_seconds', 'Longest time the main thread waited, runnable, for a CPU between two 10 ms readings since the last scrape (Linux)', (m) => m.takeMaxWaitMs());
+    mainThreadGauge('venn_main_thread_blocked_max_seconds', 'Longest time the main thread was blocked in a system call (neither running nor waiting for a CPU) between two 10 ms readings since the last scrape (Linux)', (m) => m.takeMaxBlockedMs());
     new Gauge({
       name: 'venn_peers_connected', help: 'Authenticated peer sessions open', registers: [this.registry],
       collect() {
