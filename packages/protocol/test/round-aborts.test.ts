@@ -384,11 +384,50 @@ describe('abort reasons', () => {
       expect(responder.result?.status === 'aborted' && responder.result.detail).toMatch(detail);
     });
 
+    it('with an intact pi, the points are decoded by the verification alone: one verify started, then bad-point', () => {
+      const phases = phaseCounter();
+      const { initiator, responder } = pair(setA, setB, { responder: { phaseTimer: phases.timer } });
+      pump(initiator, responder, { intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage({ ...m, points: invalidAt(m, 3, 0xff) } as Message)]) });
+      expectAbort(responder, initiator, 'bad-point');
+      // Step 7 ran over the chunk (and failed) before check 5 was applied on its own.
+      expect(phases.started.get('verify')).toBe(1);
+      expect(phases.counts.get('verify')).toBe(1);
+    });
+
     it('an intact chunk whose pi was tampered with is bad-proof', () => {
       const { initiator, responder } = pair(setA, setB);
       pump(initiator, responder, { intercept: rewrite('initiator', 'evaluated', (m) => tamperedProof(m)) });
       expectAbort(responder, initiator, 'bad-proof');
       expect(responder.result?.status === 'aborted' && responder.result.detail).toMatch(/^the peer's proof of EVALUATED chunk 0 does not verify/);
+    });
+  });
+
+  // In cardinality mode no chunk proof decodes the points, so check 5 is applied to each chunk on arrival.
+  describe('bad-point: an EVALUATED chunk with an invalid point in cardinality mode', () => {
+    const withPoint = (m: Message, index: number, fill: number): Message => {
+      const points = (m as { points: Uint8Array }).points.slice();
+      points.fill(fill, index * 32, index * 32 + 32);
+      return { ...m, points } as Message;
+    };
+    it.each([
+      ['a non-canonical encoding', 3, 0xff, 'EVALUATED chunk 0: "EVALUATED[0][3]" expected a canonical ristretto255 encoding'],
+      ['the identity', 5, 0, 'EVALUATED chunk 0: "EVALUATED[0][5]" expected a non-identity ristretto255 element'],
+    ] as const)('%s is refused on arrival, before the PROOF', (_label, index, fill, detail) => {
+      const phases = phaseCounter();
+      const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' }, responder: { phaseTimer: phases.timer } });
+      const after: MessageKind[] = [];
+      pump(initiator, responder, {
+        intercept: rewrite('initiator', 'evaluated', (m) => [encodeMessage(withPoint(m, index, fill))]),
+        onDelivered: (to, frame, out) => {
+          if (to === 'responder' && decodeMessage(frame).kind === 'evaluated') after.push(...out.map((o) => o.kind));
+        },
+      });
+      expectAbort(responder, initiator, 'bad-point');
+      const result = responder.result;
+      expect(result?.status === 'aborted' && result.detail.startsWith(detail)).toBe(true);
+      expect(after).toEqual(['abort']);
+      expect(phases.started.get('verify')).toBeUndefined();
+      expect(result?.evaluationsReceived).toBe(0);
     });
   });
 
