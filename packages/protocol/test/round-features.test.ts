@@ -313,6 +313,37 @@ describe('audit view (SPEC §6, §7, §8)', () => {
     expect(verifySumProof({ ...input, proofTranscriptHash: transcript.proofHash('initiator') })).toMatchObject({ valid: false, fault: 'prover', code: 'bad-proof' });
   });
 
+  it('cardinality mode: the evaluations served and accepted are counted point by point, across chunks', () => {
+    // 4,097 initiator elements: two BLINDED chunks, so the responder's shuffled EVALUATED stream has two chunks.
+    const a = distinctDigests(4097);
+    const b = [a[0]!, a[4096]!, digest('b-only')];
+    const { initiator, responder } = pair(a, b, { both: { mode: 'cardinality' } });
+    pump(initiator, responder);
+    const r = completed(responder);
+    const i = completed(initiator);
+    expect(r.intersectionSize).toBe(2);
+    expect(i.intersectionSize).toBe(2);
+    expect([r.evaluationsSent, r.evaluationsReceived]).toEqual([4097, 3]);
+    expect([i.evaluationsSent, i.evaluationsReceived]).toEqual([3, 4097]);
+  });
+
+  it('cardinality mode: the sum proof is verified once, timed as the "verify" phase', () => {
+    const phases: string[] = [];
+    const timer = <T>(phase: string, work: () => T): T => {
+      phases.push(phase);
+      return work();
+    };
+    const { initiator, responder } = pair(['s1', 'a1'].map(digest), ['s1', 'b1', 'b2'].map(digest), {
+      both: { mode: 'cardinality' },
+      responder: { phaseTimer: timer },
+    });
+    pump(initiator, responder);
+    expect(completed(responder).intersectionSize).toBe(1);
+    expect(phases.filter((phase) => phase === 'verify')).toHaveLength(1);
+    expect(phases.filter((phase) => phase === 'prove')).toHaveLength(1);
+    expect(new Set(phases)).toEqual(new Set(['hash-to-group', 'blind', 'evaluate', 'prove', 'verify', 'match']));
+  });
+
   it('is deterministic for fixed seeds: the same inputs give the same transcript', () => {
     const run = () => {
       const { initiator, responder } = pair(['x', 'y'].map(digest), ['y', 'z'].map(digest));
