@@ -167,6 +167,25 @@ describe('a peer that removes what it never added', () => {
     expect(aborted(run.responder).reason).toBe('bad-removal');
   });
 
+  it('EVALUATED before the REMOVED stream it declared: unexpected-message, nothing accepted', () => {
+    const { a, b } = started();
+    // a drops element 0 and adds 9: its OFFER declares one removal; an EVALUATED chunk goes ahead of its REMOVED chunk.
+    const run = runEpochRound(a, b, { initiator: [...listA0.slice(1), pool(9)], responder: listB0 }, {
+      pump: {
+        intercept: (m) => {
+          if (m.from !== 'initiator' || m.kind !== 'removed') return [m.bytes];
+          const early = encodeMessage({ kind: 'evaluated', roundId: decodeMessage(m.bytes).roundId, seq: 0, points: GENERATOR, proof: new Uint8Array(64) });
+          return [early, m.bytes];
+        },
+      },
+    });
+    const result = aborted(run.responder);
+    expect(result.reason).toBe('unexpected-message');
+    expect(result.detail).toBe("EVALUATED arrived after 0 of the peer's 1 REMOVED chunks");
+    expect(result.evaluationsReceived).toBe(0);
+    expect(aborted(run.initiator).peerReason).toBe('unexpected-message');
+  });
+
   it('REMOVED in a round outside any epoch: unexpected-message', async () => {
     const { pair, pump } = await import('./harness.js');
     const rounds = pair(listA0, listB0);
