@@ -5,7 +5,7 @@
  * place that checks them, for the round and for auditors.
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { CryptoError, ValidationError } from '@venn/errors';
+import { CryptoError, InternalError, ValidationError } from '@venn/errors';
 import { randomScalar, ready, scalarBaseMult, scalarMultPacked, sumPacked, verifyProof } from '@venn/crypto';
 import {
   CHUNK_LABEL,
@@ -74,6 +74,38 @@ describe('context strings (SPEC §6.1)', () => {
     ['a 65-byte TH_proof', () => sumContextString(new Uint8Array(65))],
   ])('refuses %s', (_, call) => {
     expect(call).toThrow(/expected/);
+  });
+
+  // Each refusal by its code and its exact text, naming the argument.
+  it.each<[string, () => unknown, string, string]>([
+    ['a 63-byte TH_pre', () => chunkTranscriptHash('initiator', new Uint8Array(63), 0, new Uint8Array(32)), 'invalid-length', '"preTranscriptHash" expected 64 bytes, got length=63'],
+    ['chunk index 256', () => chunkTranscriptHash('initiator', new Uint8Array(64), 256, new Uint8Array(32)), 'invalid-chunk', '"index" expected an integer in 0..255, got 256'],
+    ['no points', () => chunkTranscriptHash('initiator', new Uint8Array(64), 0, new Uint8Array(0)), 'invalid-length', '"points" expected 1..4096 packed 32-byte points'],
+    ['points of 33 bytes', () => chunkTranscriptHash('initiator', new Uint8Array(64), 0, new Uint8Array(33)), 'invalid-length', '"points" expected 1..4096 packed 32-byte points'],
+    ['points of 31 bytes', () => chunkTranscriptHash('initiator', new Uint8Array(64), 0, new Uint8Array(31)), 'invalid-length', '"points" expected 1..4096 packed 32-byte points'],
+    ['4,097 points', () => chunkTranscriptHash('initiator', new Uint8Array(64), 0, new Uint8Array(32 * 4097)), 'invalid-length', '"points" expected 1..4096 packed 32-byte points'],
+    ['a 63-byte TH_chunk', () => chunkContextString(new Uint8Array(63), 0), 'invalid-length', '"chunkHash" expected 64 bytes, got length=63'],
+    ['a TH_chunk that is not bytes', () => chunkContextString('x'.repeat(64) as unknown as Uint8Array, 0), 'invalid-length', '"chunkHash" expected 64 bytes, got string'],
+    ['a negative chunk index', () => chunkContextString(new Uint8Array(64), -1), 'invalid-chunk', '"index" expected an integer in 0..255, got -1'],
+    ['a 65-byte TH_proof', () => sumContextString(new Uint8Array(65)), 'invalid-length', '"proofTranscriptHash" expected 64 bytes, got length=65'],
+  ])('refuses %s, by code and text', (_, call, code, message) => {
+    let error: unknown;
+    try {
+      call();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InternalError);
+    expect((error as InternalError).code).toBe(code);
+    expect((error as InternalError).message).toBe(message);
+  });
+
+  it('accepts a chunk of exactly 4,096 points and TH_chunk at the largest index', () => {
+    const pts = new Uint8Array(32 * MAX_CHUNK_POINTS).fill(7);
+    const pre = new Uint8Array(64).fill(3);
+    const chunkHash = chunkTranscriptHash('responder', pre, 255, pts);
+    expect(hex(chunkHash)).toBe(hex(sha512(Buffer.concat([Buffer.from('VENN-V02-CHUNK'), Uint8Array.of(2), pre, Uint8Array.of(0, 255), pts]))));
+    expect(hex(chunkContextString(chunkHash, 255))).toBe(hex(Buffer.concat([Buffer.from('VENN-V02-DLEQ-'), chunkHash, Uint8Array.of(0, 255)])));
   });
 });
 
