@@ -171,3 +171,22 @@ describe('policy: a bundle without frames', () => {
     expect(report.summary.mode).toBeNull();
   });
 });
+
+describe('roster: both parties the leaf names are members (audit.md §9.1 check 2)', () => {
+  it('a leaf naming a peer outside the roster, logged by a member under the right roster, is the exporter\'s fault', () => {
+    // lab-a logs its round with lab-b as lab-c: the roster digest matches and lab-a is a member.
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator', { leaf: { responderId: 'lab-c' } }), auditRoster());
+    expect(check(report, 'round-record').status).toBe('pass');
+    expect(report.valid).toBe(false);
+    expect(report.failure).toEqual({ name: 'roster', status: 'fail', party: 'exporter', member: 'lab-a', detail: 'the leaf names a lab that is not a roster member (lab-c)' });
+    expect(check(report, 'tree-head')).toMatchObject({ status: 'skip', detail: 'the round record or roster check failed' });
+  });
+
+  it('a leaf naming an initiator outside the roster, logged by the responder, is the exporter\'s fault too', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder', { leaf: { initiatorId: 'lab-z' } }), auditRoster());
+    expect(check(report, 'round-record').status).toBe('pass');
+    expect(report.failure).toEqual({ name: 'roster', status: 'fail', party: 'exporter', member: 'lab-b', detail: 'the leaf names a lab that is not a roster member (lab-z)' });
+  });
+});
