@@ -138,6 +138,25 @@ describe('BLINDED and EVALUATED chunks (SPEC §4.4, §4.5 chunk steps 1–6)', (
     expectFault(evaluatedShort, 'responder', 'frame 2: EVALUATED chunk 0 carries 4 points, expected 5 [count-mismatch]');
   });
 
+  it('a chunk carrying a point that does not decode, or the identity, names the chunk and the point', () => {
+    // Point 2 of the responder's BLINDED chunk 0 is not a canonical encoding.
+    const blinded = verifyTranscriptBundle(tampered(intersection, 'responder', (f) => {
+      const chunk = kind(f, 'blinded');
+      const points = chunk.points.slice();
+      points.fill(0xff, 2 * 32, 3 * 32);
+      return [f[0]!, { ...chunk, points }, ...f.slice(2)];
+    }), auditRoster());
+    expectFault(blinded, 'responder', 'frame 1: "blinded chunk 0[2]" expected a canonical ristretto255 encoding (RFC 9496 §4.3.1), got bytes that do not decode [non-canonical-point] [bad-point]');
+    // Point 0 of the responder's EVALUATED chunk 0 is the identity.
+    const evaluated = verifyTranscriptBundle(tampered(intersection, 'responder', (f) => {
+      const chunk = kind(f, 'evaluated');
+      const points = chunk.points.slice();
+      points.fill(0, 0, 32);
+      return [f[0]!, f[1]!, { ...chunk, points }, f[3]!];
+    }), auditRoster());
+    expectFault(evaluated, 'responder', 'frame 2: "evaluated chunk 0[0]" expected a non-identity ristretto255 element, got the identity [identity-element] [bad-point]');
+  });
+
   it('a chunk proof in cardinality mode', () => {
     const report = verifyTranscriptBundle(tampered(cardinality, 'responder', (f) => f.map((m) => (m.kind === 'evaluated' ? { ...m, proof: new Uint8Array(64).fill(3) } : m))), auditRoster());
     expectFault(report, 'responder', 'frame 2: EVALUATED chunk 0 carries a pi of 64 bytes, expected 0 in cardinality mode [bad-proof]');
