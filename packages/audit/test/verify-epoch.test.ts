@@ -9,8 +9,8 @@ import type { CompletedResult, EpochRoundInput, Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
-import { encodeTranscriptBundle, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
+import { decodeRoundRecord, encodeTranscriptBundle, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
+import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, hourlySchedule, initiatorEpochId, playRound, seededRng, type InFlight, type PlayedRound } from './round-harness.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
 /** An epoch id whose initiator is lab-a. */
@@ -115,6 +115,60 @@ describe('an honest epoch', () => {
     const report = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[1]!] });
     expect(statusOf(report, 'epoch-chain')).toBe('pass');
     expect(statusOf(report, 'intersection-size')).toBe('skip');
+  });
+});
+
+describe('the epoch check\'s pass detail', () => {
+  const epochHex = Buffer.from(epochId).toString('hex').slice(0, 16);
+
+  it('says the round id and initiator follow from the epoch id when the schedule gives epoch round ids', () => {
+    expect(check(verifyTranscriptBundle(honest.bundles[0]!, roster), 'epoch')).toEqual({
+      name: 'epoch', status: 'pass', party: null, member: null, detail: `round 0 of epoch ${epochHex}…, round id and initiator from the epoch id; acc 5 / 6, rem 0 / 0`,
+    });
+    // Round 1: lab-a removed s1 and a2 and added later and a3; lab-b removed s2 and added b3.
+    expect(check(verifyTranscriptBundle(honest.bundles[1]!, roster), 'epoch').detail).toBe(`round 1 of epoch ${epochHex}…, round id and initiator from the epoch id; acc 5 / 6, rem 2 / 1`);
+  });
+
+  it('says nothing of the round id when the schedule gives no epoch round ids', () => {
+    const report = verifyTranscriptBundle(honest.bundles[1]!, { ...roster, schedule: hourlySchedule });
+    expect(check(report, 'epoch')).toEqual({ name: 'epoch', status: 'pass', party: null, member: null, detail: `round 1 of epoch ${epochHex}…; acc 5 / 6, rem 2 / 1` });
+  });
+});
+
+describe('a previous bundle whose round did not complete cannot carry the chain (audit.md §9.1 check 11, §9.4)', () => {
+  /** Round 0's bundle with `party`'s frames edited; its leaf still records a completed round. */
+  const roundZero = (party: Role, edit: (frames: Message[]) => Message[]): TranscriptBundle => {
+    const bundle = honest.bundles[0]!;
+    const frames = edit(bundle[party].frames.map((frame) => decodeMessage(frame))).map((message) => encodeMessage(message));
+    return { ...bundle, [party]: { ...bundle[party], frames } };
+  };
+  const incomplete = { name: 'epoch-chain', status: 'fail', party: null, member: null, detail: 'round 0 of the epoch did not complete in the bundle given, so no round can follow it' };
+
+  it('the untouched round 0 carries the chain to round 1', () => {
+    const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [honest.bundles[0]!] });
+    expect(report.failure).toBeNull();
+    expect(check(report, 'epoch-chain').detail).toMatch(/^follows round 0: prev is its TH_final /);
+  });
+
+  it('without the responder\'s FINISH', () => {
+    const previous = roundZero('responder', (frames) => frames.filter((frame) => frame.kind !== 'finish'));
+    expect(decodeRoundRecord(previous.leaf).status).toBe('completed');
+    const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [previous] });
+    expect(report.failure).toEqual(incomplete);
+    expect(check(report, 'intersection-size').status).toBe('skip');
+  });
+
+  it('without the responder\'s OFFER', () => {
+    const previous = roundZero('responder', (frames) => frames.filter((frame) => frame.kind !== 'offer'));
+    const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [previous] });
+    expect(report.failure).toEqual(incomplete);
+  });
+
+  it('with a frame the responder sent after its FINISH (a violation of its frame walk)', () => {
+    const previous = roundZero('responder', (frames) => [...frames, frames.find((frame) => frame.kind === 'blinded')!]);
+    expect(verifyTranscriptBundle(previous, roster).failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+    const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [previous] });
+    expect(report.failure).toEqual(incomplete);
   });
 });
 
