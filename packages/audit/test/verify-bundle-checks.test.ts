@@ -189,4 +189,14 @@ describe('roster: both parties the leaf names are members (audit.md §9.1 check 
     expect(check(report, 'round-record').status).toBe('pass');
     expect(report.failure).toEqual({ name: 'roster', status: 'fail', party: 'exporter', member: 'lab-b', detail: 'the leaf names a lab that is not a roster member (lab-z)' });
   });
+
+  it('an exporter outside the roster and the round fails round-record only: the leaf\'s two parties are members', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const bundle = exportBundle(played, 'initiator');
+    const report = verifyTranscriptBundle({ ...bundle, exporter: 'lab-c' }, auditRoster());
+    expect(report.failure).toEqual({ name: 'round-record', status: 'fail', party: 'exporter', member: 'lab-c', detail: 'the exporter lab-c is neither party of the logged round (lab-a, lab-b)' });
+    const digestHex = Buffer.from(auditRoster().digest).toString('hex');
+    expect(check(report, 'roster')).toEqual({ name: 'roster', status: 'pass', party: null, member: null, detail: `roster ${digestHex}; lab-a and lab-b are members` });
+    expect(check(report, 'tree-head')).toMatchObject({ status: 'skip', detail: 'the round record or roster check failed' });
+  });
 });

@@ -309,7 +309,9 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
   if (!bytesEqual(record.rosterDigest, roster.digest)) {
     // Either the auditor holds another roster or the exporter logged a foreign one: the bundle cannot say which.
     checks.fail('roster', null, `the round ran under roster ${hex(record.rosterDigest)}, the given roster has digest ${hex(roster.digest)}`);
-  } else if (rosterMember(roster, record.initiatorId) === undefined || rosterMember(roster, record.responderId) === undefined || exporterMember === undefined) {
+  } else if (rosterMember(roster, record.initiatorId) === undefined || rosterMember(roster, record.responderId) === undefined) {
+    // audit.md §9.1 check 3 holds the leaf's two parties to the roster; an exporter that is neither
+    // party already failed round-record. Past both checks the exporter is a party, so a member.
     checks.fail('roster', 'exporter', `the leaf names a lab that is not a roster member (${[record.initiatorId, record.responderId].filter((id) => rosterMember(roster, id) === undefined).join(', ')})`);
   } else {
     checks.pass('roster', `roster ${hex(roster.digest)}; ${record.initiatorId} and ${record.responderId} are members`);
