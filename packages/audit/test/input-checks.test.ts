@@ -48,6 +48,55 @@ describe('non-negative safe integers', () => {
   });
 });
 
+describe('the Merkle log\'s refusals name the argument and its bound', () => {
+  /** The ValidationError `action` throws: its code and exact message. */
+  function refusal(action: () => unknown): { code: string; message: string } {
+    try {
+      action();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      return { code: (error as ValidationError).code, message: (error as ValidationError).message };
+    }
+    throw new Error('expected the call to throw');
+  }
+
+  const log = new MerkleLog(new MemoryLogStorage());
+  for (let i = 0; i < 3; i++) log.append(new TextEncoder().encode(`leaf ${i}`));
+
+  it('a leaf that is not bytes', () => {
+    expect(refusal(() => log.append('leaf 3' as unknown as Uint8Array))).toEqual({ code: 'invalid-type', message: '"leaf" expected Uint8Array, got "leaf 3"' });
+    expect(log.size).toBe(3);
+  });
+
+  it('an index at or past the size, for a leaf, its hash or its inclusion proof', () => {
+    expect(refusal(() => log.leaf(3))).toEqual({ code: 'out-of-range', message: '"index" expected < tree size 3, got 3' });
+    expect(refusal(() => log.leafHash(7))).toEqual({ code: 'out-of-range', message: '"index" expected < tree size 3, got 7' });
+    expect(refusal(() => log.inclusionProof(2, 2))).toEqual({ code: 'out-of-range', message: '"index" expected < tree size 2, got 2' });
+    expect(refusal(() => log.leafHash(-1))).toEqual({ code: 'invalid-integer', message: '"index" expected a non-negative safe integer, got number -1' });
+  });
+
+  it('a size past the log\'s, for a root, an inclusion proof or a consistency proof', () => {
+    expect(refusal(() => log.root(4))).toEqual({ code: 'out-of-range', message: '"size" expected <= log size 3, got 4' });
+    expect(refusal(() => log.inclusionProof(0, 4))).toEqual({ code: 'out-of-range', message: '"size" expected <= log size 3, got 4' });
+    expect(refusal(() => log.consistencyProof(1, 4))).toEqual({ code: 'out-of-range', message: '"second" expected <= log size 3, got 4' });
+  });
+
+  it('a timestamp that is not a non-negative safe integer', () => {
+    expect(refusal(() => log.treeHead(-5))).toEqual({ code: 'invalid-integer', message: '"timestamp" expected a non-negative safe integer, got number -5' });
+  });
+
+  it('a consistency proof from a first size that is not an integer, or past the second', () => {
+    expect(refusal(() => log.consistencyProof(0.5, 2))).toEqual({ code: 'invalid-integer', message: '"first" expected a non-negative safe integer, got number 0.5' });
+    expect(refusal(() => log.consistencyProof(3, 2))).toEqual({ code: 'out-of-range', message: '"first" expected <= second (2), got 3' });
+  });
+
+  it('a consistency proof between equal sizes, or from size 0, is empty', () => {
+    for (const size of [0, 1, 2, 3]) expect(log.consistencyProof(size, size)).toEqual([]);
+    expect(log.consistencyProof(0, 3)).toEqual([]);
+    expect(log.consistencyProof(2, 3).length).toBeGreaterThan(0);
+  });
+});
+
 describe('byte equality refuses a prefix', () => {
   it('an aborted leaf with an empty attempt hash, while the bundle holds frames, fails the transcript check', () => {
     const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
