@@ -133,6 +133,13 @@ describe('the epoch check\'s pass detail', () => {
     const report = verifyTranscriptBundle(honest.bundles[1]!, { ...roster, schedule: hourlySchedule });
     expect(check(report, 'epoch')).toEqual({ name: 'epoch', status: 'pass', party: null, member: null, detail: `round 1 of epoch ${epochHex}…; acc 5 / 6, rem 2 / 1` });
   });
+
+  it('shows a dash for the counts of a party that sent no OFFER', () => {
+    // Round 0 as a bundle holds it when lab-b never answered: lab-a's OFFER alone.
+    const bundle = honest.bundles[0]!;
+    const alone: TranscriptBundle = { ...bundle, responder: { ...bundle.responder, frames: [] } };
+    expect(check(verifyTranscriptBundle(alone, roster), 'epoch').detail).toBe(`round 0 of epoch ${epochHex}…, round id and initiator from the epoch id; acc 5 / —, rem 0 / —`);
+  });
 });
 
 describe('a previous bundle whose round did not complete cannot carry the chain (audit.md §9.1 check 11, §9.4)', () => {
