@@ -286,11 +286,15 @@ describe('abort reasons', () => {
     const big = Array.from({ length: 4097 }, (_, i) => digest(`big-${i}`));
     const { initiator, responder } = pair(setA, big);
     pump(initiator, responder, {
-      intercept: rewrite('responder', 'blinded', (m) => [
-        encodeMessage({ kind: 'evaluated', roundId: m.roundId, seq: 0, points: (m as { points: Uint8Array }).points.subarray(0, 32 * setA.length), proof: new Uint8Array(64) }),
-      ]),
+      // The responder's second and last BLINDED chunk is replaced by an EVALUATED chunk.
+      intercept: (m) => {
+        if (m.from !== 'responder' || m.kind !== 'blinded' || (decodeMessage(m.bytes) as { seq: number }).seq !== 1) return [m.bytes];
+        const { roundId, points } = decodeMessage(m.bytes) as { roundId: Uint8Array; points: Uint8Array };
+        return [encodeMessage({ kind: 'evaluated', roundId, seq: 0, points: points.subarray(0, 32 * setA.length), proof: new Uint8Array(64) })];
+      },
     });
     expectAbort(initiator, responder, 'unexpected-message');
+    expect(initiator.result?.status === 'aborted' && initiator.result.detail).toBe("EVALUATED arrived after 1 of the peer's 2 BLINDED chunks");
   });
 
   it('duplicate-chunk: the same BLINDED chunk twice', () => {
@@ -482,6 +486,7 @@ describe('abort reasons', () => {
     const { initiator, responder } = pair(setA, setB, { both: { mode: 'cardinality' } });
     pump(initiator, responder, { intercept: rewrite('initiator', 'proof', (m) => tamperedProof(m)) });
     expectAbort(responder, initiator, 'bad-proof');
+    expect(responder.result?.status === 'aborted' && responder.result.detail).toBe("the peer's sum proof does not verify over this party's blinded list: the sum proof does not verify");
   });
 
   it('bad-proof: an empty PROOF for a non-empty list (cardinality), refused before any verification work', () => {
@@ -551,6 +556,7 @@ describe('abort reasons', () => {
       }),
     });
     expectAbort(responder, initiator, 'bad-label');
+    expect(responder.result?.status === 'aborted' && responder.result.detail).toBe('LABELS entry repeats a key');
   });
 
   it('bad-signature: a FINISH that does not verify', () => {
