@@ -518,3 +518,41 @@ describe('an epoch responder within the initiator\'s epoch cap (SPEC §13.6)', (
     expect(result?.evaluationsSent).toBe(0);
   });
 });
+
+describe('an epoch round\'s copy of the key (SPEC §3.3) and the labels of its new matches (SPEC §13.7)', () => {
+  const labelled = { policy: { maxPeerSetSize: 100, evaluationAllowance: 100, modes: ['intersection' as const], labelFields: ['category' as const], semiHonestCardinality: false, allowIdentifierRulesMismatch: false } };
+
+  it('the copy of the epoch key is wiped as soon as the last EVALUATED chunk is sent, before the round ends', () => {
+    const a = new EpochParty('initiator', 'wipe-a');
+    const b = new EpochParty('responder', 'wipe-b');
+    // The key given to the round records the copy it takes, so the copy's bytes can be watched.
+    const key = a.key.slice();
+    const copies: Uint8Array[] = [];
+    Object.defineProperty(key, 'slice', {
+      value: (...args: [number?, number?]): Uint8Array => {
+        const copy = Uint8Array.prototype.slice.apply(key, args);
+        copies.push(copy);
+        return copy;
+      },
+    });
+    const seen: Array<{ sent: string[]; copy: string }> = [];
+    const run = runEpochRound(a, b, { initiator: [element('w', 1), element('w', 2)], responder: [element('w', 2), element('w', 3)] }, {
+      initiator: { epoch: { key } },
+      pump: {
+        onDelivered: (to, _frame, sent) => {
+          if (to === 'initiator') seen.push({ sent: sent.map((m) => m.kind), copy: hex(copies[0]!) });
+        },
+      },
+    });
+    expect(copies).toHaveLength(1);
+    const zero = hex(new Uint8Array(32));
+    // OFFER in, BLINDED out: the key still held. BLINDED in, the one EVALUATED chunk out: the copy is
+    // already zero, while the round still waits for the peer's EVALUATED chunk and FINISH.
+    expect(seen.map((s) => s.sent)).toEqual([['blinded'], ['evaluated'], ['finish'], []]);
+    expect(seen[0]!.copy).toBe(hex(a.key));
+    expect(seen[1]!.copy).toBe(zero);
+    expect(run.results.initiator?.status).toBe('completed');
+    expect(hex(key)).not.toBe(zero);
+  });
+
+});
