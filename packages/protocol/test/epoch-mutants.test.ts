@@ -555,4 +555,33 @@ describe('an epoch round\'s copy of the key (SPEC §3.3) and the labels of its n
     expect(hex(key)).not.toBe(zero);
   });
 
+  it('asks the state for the label of each new match that is an old element, once, by its digest', () => {
+    const a = new EpochParty('initiator', 'old-label-a');
+    const b = new EpochParty('responder', 'old-label-b');
+    const listA = [element('old', 1), element('old', 2)];
+    runEpochRound(a, b, { initiator: listA, responder: [element('old', 2)] }, { initiator: labelled, responder: labelled });
+    expect([...b.matches]).toEqual([hex(element('old', 2))]);
+    // b now adds element 1, an old element of a: a's state is asked for its label, and only for it.
+    const load = a.next(listA).epoch.load;
+    const asked: string[] = [];
+    const run = runEpochRound(a, b, { initiator: listA, responder: [element('old', 2), element('old', 1)] }, {
+      initiator: {
+        ...labelled,
+        epoch: {
+          load: () => ({
+            ...load(),
+            labelOf: (digest: Uint8Array) => {
+              asked.push(hex(digest));
+              return { category: 'distillation' };
+            },
+          }),
+        },
+      },
+      responder: labelled,
+    });
+    expect(run.results.initiator?.status).toBe('completed');
+    expect(asked).toEqual([hex(element('old', 1))]);
+    expect(b.labels.get(hex(element('old', 1)))).toEqual({ category: 'distillation' });
+    expect([...b.matches].sort()).toEqual([hex(element('old', 1)), hex(element('old', 2))].sort());
+  });
 });
