@@ -294,3 +294,49 @@ describe('encoding refuses invalid records with ValidationError', () => {
     expect(() => encodeRoundRecord(null as unknown as RoundRecord)).toThrow(ValidationError);
   });
 });
+
+describe('the refusals name the field and say what was expected', () => {
+  /** The ValidationError (encoding) or CodecError (decoding) `action` throws: its code and exact message. */
+  function refusal(action: () => unknown): { code: string; message: string } {
+    try {
+      action();
+    } catch (error) {
+      expect(error instanceof ValidationError || error instanceof CodecError).toBe(true);
+      return { code: (error as ValidationError).code, message: (error as ValidationError).message };
+    }
+    throw new Error('expected the call to throw');
+  }
+
+  it('a timestamp that is not a count of Unix milliseconds', () => {
+    expect(refusal(() => encodeRoundRecord({ ...completed, timestamp: -1 }))).toEqual({
+      code: 'invalid-field', message: '"timestamp" expected Unix milliseconds as a non-negative safe integer, got number -1',
+    });
+  });
+
+  it('an aborted round with an empty reason, whatever else it states', () => {
+    // endedBy is set, so the empty reason is the only fault the record has.
+    const aborted: RoundRecord = { ...completed, status: 'aborted', reason: '', initiatorClaim: null, responderClaim: null, endedBy: 'responder' };
+    expect(refusal(() => encodeRoundRecord(aborted))).toEqual({ code: 'inconsistent-record', message: '"reason" expected an abort reason code for an aborted round, got ""' });
+    // Without endedBy as well, the reason is still the one named.
+    expect(refusal(() => encodeRoundRecord({ ...aborted, endedBy: null }))).toEqual({ code: 'inconsistent-record', message: '"reason" expected an abort reason code for an aborted round, got ""' });
+    expect(decodeRoundRecord(encodeRoundRecord({ ...aborted, reason: 'peer-abort' }))).toMatchObject({ status: 'aborted', reason: 'peer-abort', endedBy: 'responder' });
+  });
+
+  it('an aborted round that names no party as having ended it', () => {
+    expect(refusal(() => encodeRoundRecord({ ...completed, status: 'aborted', reason: 'peer-abort', endedBy: null }))).toEqual({
+      code: 'inconsistent-record', message: '"endedBy" expected the party that ended an aborted round, got none',
+    });
+  });
+
+  it('a responder id outside the id pattern, on decoding', () => {
+    const bytes = encodeRoundRecord(completed);
+    // The responder id "lab-b" is the last but one field; its first byte made upper case.
+    const at = bytes.length - 1 - 5;
+    expect(String.fromCharCode(...bytes.subarray(at, at + 5))).toBe('lab-b');
+    const forged = bytes.slice();
+    forged[at] = 0x4c;
+    expect(refusal(() => decodeRoundRecord(forged))).toEqual({
+      code: 'invalid-field', message: 'round record "responderId" expected 1 to 63 characters a-z, 0-9 and "-", got "Lab-b"',
+    });
+  });
+});
