@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '@venn/errors';
 import { describe, expect, it } from 'vitest';
-import { MemoryLogStorage, MerkleLog, encodeExportedLog, signTreeHead, verifyTranscriptBundle } from '../src/index.js';
+import { MemoryLogStorage, MerkleLog, encodeExportedLog, signTreeHead, verifyConsistency, verifyInclusion, verifyTranscriptBundle } from '../src/index.js';
 import { auditRoster, digest, exportBundle, keys, playRound } from './round-harness.js';
 
 function expectCode(action: () => unknown, code: string): void {
@@ -94,6 +94,34 @@ describe('the Merkle log\'s refusals name the argument and its bound', () => {
     for (const size of [0, 1, 2, 3]) expect(log.consistencyProof(size, size)).toEqual([]);
     expect(log.consistencyProof(0, 3)).toEqual([]);
     expect(log.consistencyProof(2, 3).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the proof verifiers name the hash argument of the wrong length', () => {
+  const hash = new Uint8Array(32).fill(7);
+
+  it('an inclusion proof of a leaf hash one byte short', () => {
+    expect(verifyInclusion(hash, 0, 1, [], hash)).toBe(true);
+    let thrown: unknown;
+    try {
+      verifyInclusion(new Uint8Array(31), 0, 1, [], hash);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect(thrown).toMatchObject({ code: 'wrong-length', message: '"leafHash" expected Uint8Array of length 32, got length=31' });
+  });
+
+  it('a consistency proof to a second root one byte too long', () => {
+    expect(verifyConsistency(1, 1, hash, hash, [])).toBe(true);
+    let thrown: unknown;
+    try {
+      verifyConsistency(1, 1, hash, new Uint8Array(33), []);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect(thrown).toMatchObject({ code: 'wrong-length', message: '"secondRoot" expected Uint8Array of length 32, got length=33' });
   });
 });
 

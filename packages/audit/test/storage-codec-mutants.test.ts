@@ -88,6 +88,7 @@ describe('MemoryLogStorage', () => {
     const error = caught(() => storage.append({ index: 1, leaf: bytes(2), nodes: [node(0, 1, 0xa1), node(1, 1, 0xb1)] }));
     expect(error).toBeInstanceOf(InternalError);
     expect(error.code).toBe('append-conflict');
+    expect(error.message).toBe('subtree (level=1, index=1) is not the next one at its level (0)');
     expect(storage.size()).toBe(1);
     expect(caught(() => storage.leaf(1)).code).toBe('out-of-range');
     expect(caught(() => storage.node(0, 1)).code).toBe('missing-node');
