@@ -12,6 +12,7 @@ import {
   EXPORTED_LOG_VERSION,
   MAX_ROUND_RECORD_BYTES,
   MIN_EXPORTED_LEAF_BYTES,
+  SIGNED_TREE_HEAD_BYTES,
   decodeExportedLog,
   encodeExportedLog,
   encodeSignedTreeHead,
@@ -152,5 +153,40 @@ describe('own heads, leaves and the header', () => {
     const at = bytes.indexOf(0x91, bytes.indexOf(0xa6, 0)); // fixarray(1) of leaves follows its key
     const forged = Uint8Array.from([...bytes.subarray(0, at), 0xdd, 0x00, 0x10, 0x00, 0x00, ...bytes.subarray(at + 1)]);
     expect(caught(() => decodeExportedLog(forged)).code).toBe('truncated');
+  });
+
+  it('names the leaf it refuses: an oversize or malformed leaves[i]', () => {
+    const oversize = caught(() => decodeExportedLog(rawLog({ ...base, leaves: [leaf(70), leaf(MAX_ROUND_RECORD_BYTES + 1)] })));
+    expect(oversize).toBeInstanceOf(CodecError);
+    expect(oversize.code).toBe('wrong-length');
+    expect(oversize.message).toBe(`exported log "leaves[1]" expected at most ${MAX_ROUND_RECORD_BYTES} bytes, got length=${MAX_ROUND_RECORD_BYTES + 1}`);
+    // A leaf written as a string instead of bytes: the type byte of leaves[0] is refused.
+    const bytes = rawLog(base);
+    const at = bytes.indexOf(0x91, bytes.indexOf(0xa6, 0)) + 1; // the bin8 header of leaves[0]
+    expect(bytes[at]).toBe(0xc4);
+    const forged = bytes.slice();
+    forged[at] = 0xd9; // str8 of the same length
+    const malformed = caught(() => decodeExportedLog(forged));
+    expect(malformed).toBeInstanceOf(CodecError);
+    expect(malformed.code).toBe('wrong-type');
+    expect(malformed.message).toBe(`exported log "leaves[0]" expected bin, got msgpack type byte 0xd9 at offset ${at}`);
+  });
+
+  it('refuses a peer count the remaining bytes cannot hold at the count itself, by the size of the shortest entry', () => {
+    // The shortest entry: fixmap, "peer" and a one-character id, "head" and its bin8, "opened" nil, "leaf" nil.
+    const shortest = 1 + 5 + 2 + 5 + 2 + SIGNED_TREE_HEAD_BYTES + 7 + 1 + 5 + 1;
+    const log = { ...base, peerHeads: [peer('b', head(1, 10, 1)), peer('c', head(1, 10, 1))] };
+    const bytes = rawLog(log);
+    // Two shortest entries end the file: they decode.
+    const at = bytes.length - 2 * shortest - 1;
+    expect(bytes[at]).toBe(0x92);
+    expect(decodeExportedLog(bytes).peerHeads.map((p) => [p.peerId, p.opened, p.leafIndex])).toEqual([['b', null, null], ['c', null, null]]);
+    // A count of three over the same two entries cannot fit: refused at the header, before any entry.
+    const forged = bytes.slice();
+    forged[at] = 0x93;
+    const error = caught(() => decodeExportedLog(forged));
+    expect(error).toBeInstanceOf(CodecError);
+    expect(error.code).toBe('truncated');
+    expect(error.message).toBe(`exported log "peers" claims ${3 * shortest} bytes at offset ${at + 1}, but ${2 * shortest} remain`);
   });
 });
