@@ -8,7 +8,7 @@
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_CHECKS, verifyTranscriptBundle, type BundleReport } from '../src/index.js';
-import { auditRoster, digest, exportBundle, ids, playRound, type InFlight, type PlayedRound } from './round-harness.js';
+import { auditRoster, digest, exportBundle, hourlySchedule, ids, playRound, type InFlight, type PlayedRound } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -198,5 +198,22 @@ describe('roster: both parties the leaf names are members (audit.md §9.1 check 
     const digestHex = Buffer.from(auditRoster().digest).toString('hex');
     expect(check(report, 'roster')).toEqual({ name: 'roster', status: 'pass', party: null, member: null, detail: `roster ${digestHex}; lab-a and lab-b are members` });
     expect(check(report, 'tree-head')).toMatchObject({ status: 'skip', detail: 'the round record or roster check failed' });
+  });
+});
+
+describe('slot: a scheduled round (node.md §3–§4)', () => {
+  it('passes with the slot\'s instant when the round id and the initiator follow from the roster, the slot and the pair', () => {
+    // The first hourly slot from 2030-03-17T18:00Z whose round lab-a initiates: that one itself.
+    let slot = 1_900_000_800 - (1_900_000_800 % 3600);
+    while (hourlySchedule.scheduledInitiator(hourlySchedule.scheduledRoundId(slot, 'lab-a', 'lab-b'), 'lab-a', 'lab-b') !== 'lab-a') slot += 3600;
+    const played = playRound({ elements: { initiator: a, responder: b }, roundId: hourlySchedule.scheduledRoundId(slot, 'lab-a', 'lab-b') });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder', { leaf: { slot } }), auditRoster());
+    expectValid(report);
+    expect(check(report, 'slot')).toEqual({
+      name: 'slot', status: 'pass', party: null, member: null,
+      detail: 'scheduled slot 2030-03-17T18:00:00.000Z; round id and initiator follow from the roster',
+    });
+    expect(slot).toBe(1_900_000_800);
+    expect(report.summary.slot).toBe(slot);
   });
 });
