@@ -64,3 +64,42 @@ describe('a cardinality PROOF over BLINDED points that sum to the identity', () 
     expect(report.failure).toMatchObject({ name: 'transcript', party: 'exporter' });
   });
 });
+
+describe('an unfounded ABORT while the bundle already blames a party', () => {
+  const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
+  const bundle = exportBundle(honest, 'initiator');
+  /** `role`'s FINISH replaced by an ABORT bad-point; the other party's FINISH signature with one bit flipped. */
+  const report = (aborting: 'initiator' | 'responder') => {
+    const forger = aborting === 'initiator' ? 'responder' : 'initiator';
+    const edit = (role: 'initiator' | 'responder') => bundle[role].frames.map((frame) => {
+      const message = decodeMessage(frame);
+      if (message.kind !== 'finish') return frame;
+      if (role === aborting) return encodeMessage({ kind: 'abort', roundId: message.roundId, reason: 'bad-point', detail: '' });
+      return encodeMessage({ ...message, signature: message.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) });
+    });
+    const result = verifyTranscriptBundle({ ...bundle, [aborting]: { ...bundle[aborting], frames: edit(aborting) }, [forger]: { ...bundle[forger], frames: edit(forger) } }, auditRoster());
+    return { result, completed: result.checks.find((check) => check.name === 'completed')! };
+  };
+
+  it('the responder blamed for its FINISH signature: the initiator\'s ABORT is not held against it', () => {
+    const { result, completed } = report('initiator');
+    expect(result.checks.filter((check) => check.status === 'fail').map((check) => [check.name, check.party])).toEqual([
+      ['finish-responder', 'responder'], ['record-status', 'exporter'], ['completed', null],
+    ]);
+    expect(completed).toEqual({
+      name: 'completed', status: 'fail', party: null, member: null,
+      detail: 'the leaf logs the round completed, but the bundle holds no valid FINISH from lab-a (the initiator); lab-a sent ABORT bad-point',
+    });
+  });
+
+  it('the initiator blamed for its FINISH signature: the responder\'s ABORT is not held against it', () => {
+    const { result, completed } = report('responder');
+    expect(result.checks.filter((check) => check.status === 'fail').map((check) => [check.name, check.party])).toEqual([
+      ['finish-initiator', 'initiator'], ['record-status', 'exporter'], ['completed', null],
+    ]);
+    expect(completed).toEqual({
+      name: 'completed', status: 'fail', party: null, member: null,
+      detail: 'the leaf logs the round completed, but the bundle holds no valid FINISH from lab-b (the responder); lab-b sent ABORT bad-point',
+    });
+  });
+});
