@@ -4,6 +4,7 @@
  * every earlier round (the epoch's intersection). Tampered transcripts fail with the party at
  * fault named: a dropped addition, a broken chain link, an evaluation under another key.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { randomScalar, scalarBaseMult } from '@venn/crypto';
 import type { CompletedResult, EpochRoundInput, Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
@@ -265,5 +266,43 @@ describe('tampered incremental transcripts name the party at fault', () => {
     const run = runEpoch(1);
     const report = verifyTranscriptBundle(run.bundles[0]!, { ...roster, schedule: { ...roster.schedule, epochRoundId: (id, index) => epochRoundId(id, index + 1) } });
     expect(report.failure).toMatchObject({ name: 'epoch', party: 'initiator' });
+  });
+});
+
+describe('a bundle that lacks the initiator\'s epoch OFFER', () => {
+  it('is judged without a crash: the responder\'s OFFER alone places the round, and the summary has no epoch counts', () => {
+    // Round 0 as lab-b exports it, with none of lab-a's frames: as if lab-a never sent its OFFER.
+    const bundle = exportBundle(honest.played[0]!, 'responder');
+    const report = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, frames: [] } }, roster);
+    expect(report.valid).toBe(false);
+    expect(check(report, 'epoch')).toEqual({
+      name: 'epoch', status: 'pass', party: null, member: null,
+      detail: `round 0 of epoch ${Buffer.from(epochId).toString('hex').slice(0, 16)}…, round id and initiator from the epoch id; acc — / 6, rem — / 0`,
+    });
+    expect(report.summary.epoch).toBeNull();
+    // audit.md §9.1 checks 6–7: lab-b's EVALUATED chunks need lab-a's OFFER in the bundle.
+    expect(report.failure).toEqual({ name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b', detail: 'lab-b frame 2: EVALUATED without an OFFER from lab-a [unexpected-message]' });
+    expect(check(report, 'transcript')).toMatchObject({ status: 'skip', detail: 'no transcript: the initiator sent no OFFER' });
+    expect(check(report, 'epoch-chain')).toMatchObject({ status: 'pass', detail: "the epoch's start: the chain begins here" });
+  });
+});
+
+describe('an epoch round opened by the party that is not the epoch\'s initiator', () => {
+  it('fails the epoch check against the initiator, naming the epoch and its initiator [not-initiator]', () => {
+    // An epoch id whose initiator (node.md §4's rule on the epoch id) is lab-b, run with lab-a initiating.
+    let otherEpoch = sha256(new TextEncoder().encode('audit-test/epoch-of-lab-b/0'));
+    for (let i = 1; hourlySchedule.scheduledInitiator(otherEpoch, 'lab-a', 'lab-b') !== 'lab-b'; i++) otherEpoch = sha256(new TextEncoder().encode(`audit-test/epoch-of-lab-b/${i}`));
+    const states = { initiator: new MapEpochState(otherEpoch, 'audit/epoch-b/a'), responder: new MapEpochState(otherEpoch, 'audit/epoch-b/b') };
+    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[0]![role].map(digest)));
+    const played = playRound({
+      roundId: epochRoundId(otherEpoch, 0),
+      elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
+      epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
+    });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), roster);
+    expect(report.checks.filter((c) => c.status !== 'pass')).toEqual([{
+      name: 'epoch', status: 'fail', party: 'initiator', member: 'lab-a',
+      detail: `lab-a opened a round of epoch ${Buffer.from(otherEpoch).toString('hex').slice(0, 16)}…, whose initiator is lab-b [not-initiator]`,
+    }]);
   });
 });
