@@ -114,7 +114,7 @@ export class Daemon implements AttemptHost {
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics: NodeMetrics;
-  /** What holds the main thread: its own work or a wait for a CPU (GET /metrics). */
+  /** What holds the main thread: its own work, a wait for a CPU or a blocking system call (GET /metrics). */
   private readonly mainThread = new MainThreadMonitor();
   roster: InstalledRoster;
   readonly identity: Identity;

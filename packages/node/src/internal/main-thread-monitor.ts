@@ -4,9 +4,10 @@
  * run on a CPU and the nanoseconds it has waited, runnable, for one. Between two ticks:
  * - the run time is the thread's own work since the previous tick. A task, or a run of tasks with
  *   no timer phase between them, longer than the interval shows whole, plus at most one interval;
- * - the wait is time in which the thread had work but the scheduler ran other threads.
+ * - the wait is time in which the thread had work but the scheduler ran other threads;
  * - what is left of the time between two readings, after the interval itself, the run and the
  *   wait, is time the thread was blocked: asleep in a system call (an fsync, a read from disk).
+ *   Work done inside the interval is subtracted too, so this is a lower bound.
  * The event-loop lag prom-client reports (nodejs_eventloop_lag_*) is the lateness of a timer, so
  * it counts all three; these tell them apart. The maxima reset when read, as a scrape reads them.
  * Linux only: elsewhere `start` returns false and nothing is measured.

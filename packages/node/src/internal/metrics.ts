@@ -94,7 +94,7 @@ export class NodeMetrics {
     peerGauge('venn_evaluation_budget_remaining', 'Evaluations left for each peer in the rolling 24-hour budget', (p) => p.budget.left);
     peerGauge('venn_peer_abandonments_24h', 'Abandoned attempts by each peer in the last 24 hours', (p) => p.abandonments.last24h);
     peerGauge('venn_peer_suspended', '1 while the peer is suspended after too many abandonments, until an operator clears it', (p) => (p.abandonments.suspended ? 1 : 0));
-    // main-thread-monitor.ts: what the event-loop lag is made of, the thread's own work or its wait for a CPU.
+    // main-thread-monitor.ts: what the event-loop lag is made of: the thread's own work, its wait for a CPU, its time blocked.
     const mainThreadGauge = (name: string, help: string, take: (monitor: MainThreadMonitor) => number): void => {
       new Gauge({
         name, help, registers: [this.registry],
@@ -157,12 +157,12 @@ export class NodeMetrics {
     }
   }
 
-  /** Counts list items off the main thread (the checkpoint thread); without it the main thread counts. */
-  /** The main thread's run and wait maxima (main-thread-monitor.ts), read and reset at each scrape. */
+  /** The main thread's run, wait and blocked maxima (main-thread-monitor.ts), read and reset at each scrape. */
   attachMainThread(monitor: MainThreadMonitor): void {
     this.mainThread = monitor;
   }
 
+  /** Counts list items off the main thread (the checkpoint thread); without it the main thread counts. */
   attachListCounter(count: () => Promise<ListCount[] | undefined>): void {
     this.listCounter = count;
   }

@@ -5,9 +5,8 @@
  * waited would hold the thread that serves every session and the admin endpoint: a peer that
  * dials many ids would stack those waits. So a refusal is written at once when the lock is free,
  * and otherwise kept here, merged by (peer, round id, code) and written within `retryMs` of the
- * lock coming free. Nothing
- * is dropped: past MAX_PENDING distinct keys a refusal is written waiting for the lock, and
- * close() writes what is kept, waiting.
+ * lock coming free. Nothing is dropped: past MAX_PENDING distinct keys a refusal is written
+ * waiting for the lock, and close() writes what is kept, waiting.
  */
 import type { Logger } from './logger.js';
 import type { TimerHandle, Timers } from './clock.js';
