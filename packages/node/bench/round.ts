@@ -198,10 +198,13 @@ async function main(): Promise<void> {
       eventLoopLagWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].over50.length])),
       eventLoopLagWindows: Object.fromEntries(ids.map((id) => [id, lag[id].windows])),
       // What the lag is made of (Linux): the main thread's longest own work between two 10 ms
-      // readings, the windows where it exceeded 50 ms, its longest wait for a CPU and longest
-      // time blocked in a system call.
+      // readings, the windows where it exceeded 50 ms, the longest stall of its virtual CPU (time
+      // the host took the CPU away, charged to it as run and left out of the work) and the windows
+      // where that exceeded 50 ms, its longest wait for a CPU and longest time blocked in a system call.
       mainThreadWorkMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxRunMs])),
       mainThreadWorkWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].runOver50])),
+      mainThreadStallMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxStallMs])),
+      mainThreadStallWindowsOver50Ms: Object.fromEntries(ids.map((id) => [id, lag[id].stallOver50])),
       mainThreadWaitMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxWaitMs])),
       mainThreadBlockedMaxMs: Object.fromEntries(ids.map((id) => [id, lag[id].maxBlockedMs])),
       adminLatencyMs: Object.fromEntries(ids.map((id) => [id, {

@@ -17,7 +17,7 @@ function bench(args: string[]): Promise<CliResult> {
   return runScript(script, args);
 }
 
-interface Side { cpuSeconds: number; peakRssMiB: number; lag?: { maxMs: number; atSeconds: number; windows: number; over50: string[]; maxRunMs: number | null; maxWaitMs: number | null; maxBlockedMs: number | null; runOver50: number } }
+interface Side { cpuSeconds: number; peakRssMiB: number; lag?: { maxMs: number; atSeconds: number; windows: number; over50: string[]; maxRunMs: number | null; maxStallMs: number | null; maxWaitMs: number | null; maxBlockedMs: number | null; runOver50: number; stallOver50: number } }
 type Report = { ok: boolean; results: Array<Record<string, any>> };
 
 function report(stdout: string): Report {
@@ -61,6 +61,8 @@ describe('bench:epoch, short', () => {
       expect(start.lag!.maxWaitMs).toBeGreaterThanOrEqual(0);
       expect(start.lag!.maxBlockedMs).toBeGreaterThanOrEqual(0);
       expect(start.lag!.runOver50).toBeLessThanOrEqual(start.lag!.windows);
+      expect(start.lag!.maxStallMs).toBeGreaterThanOrEqual(0);
+      expect(start.lag!.stallOver50).toBeLessThanOrEqual(start.lag!.windows);
       expect(incremental.cpuSeconds).toBeLessThan(start.cpuSeconds);
       expect(c['incremental'].cpuPercentOfStart[id]).toBeLessThan(100);
     }

@@ -35,7 +35,10 @@ describe('bench:round, short', () => {
       expect(report['mainThreadWaitMaxMs'][id]).toBeGreaterThanOrEqual(0);
       expect(report['mainThreadBlockedMaxMs'][id]).toBeGreaterThanOrEqual(0);
       expect(report['mainThreadWorkWindowsOver50Ms'][id]).toBeLessThanOrEqual(report['eventLoopLagWindows'][id]);
+      // Stalls of the virtual CPU, charged to the thread as run and left out of its work.
+      expect(report['mainThreadStallMaxMs'][id]).toBeGreaterThanOrEqual(0);
+      expect(report['mainThreadStallWindowsOver50Ms'][id]).toBeLessThanOrEqual(report['eventLoopLagWindows'][id]);
     }
-    expect(result.stdout).toMatch(/lab-a {13}event-loop lag max [0-9.]+ ms \(window ending \+[0-9.]+ s\); \d+ of \d+ windows over 50 ms.*; main-thread work max [0-9.]+ ms \(\+[0-9.]+ s\), \d+ windows over 50 ms; longest wait for a CPU [0-9.]+ ms; longest blocked [0-9.]+ ms$/m);
+    expect(result.stdout).toMatch(/lab-a {13}event-loop lag max [0-9.]+ ms \(window ending \+[0-9.]+ s\); \d+ of \d+ windows over 50 ms.*; main-thread work max [0-9.]+ ms \(\+[0-9.]+ s\), \d+ windows over 50 ms; longest stall [0-9.]+ ms \(\d+ windows over 50 ms\); longest wait for a CPU [0-9.]+ ms; longest blocked [0-9.]+ ms$/m);
   }, 240_000);
 });

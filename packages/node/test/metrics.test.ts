@@ -58,6 +58,8 @@ describe('a running node as monitoring sees it', () => {
     const value = (text: string, name: string): number => Number(new RegExp(`^${name}\\{node="lab-a"\\} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(metrics).toMatch(/^# TYPE venn_main_thread_run_max_seconds gauge$/m);
     expect(metrics).toMatch(/^# TYPE venn_main_thread_wait_max_seconds gauge$/m);
+    expect(metrics).toMatch(/^# TYPE venn_main_thread_stall_max_seconds gauge$/m);
+    expect(value(metrics, 'venn_main_thread_stall_max_seconds')).toBeGreaterThanOrEqual(0);
     expect(metrics).toMatch(/^# TYPE venn_main_thread_blocked_max_seconds gauge$/m);
     expect(value(metrics, 'venn_main_thread_blocked_max_seconds')).toBeGreaterThanOrEqual(0);
     // The daemon's start-up ran on its main thread before the first scrape (Linux: schedstat is there).

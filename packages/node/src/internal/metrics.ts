@@ -94,7 +94,7 @@ export class NodeMetrics {
     peerGauge('venn_evaluation_budget_remaining', 'Evaluations left for each peer in the rolling 24-hour budget', (p) => p.budget.left);
     peerGauge('venn_peer_abandonments_24h', 'Abandoned attempts by each peer in the last 24 hours', (p) => p.abandonments.last24h);
     peerGauge('venn_peer_suspended', '1 while the peer is suspended after too many abandonments, until an operator clears it', (p) => (p.abandonments.suspended ? 1 : 0));
-    // main-thread-monitor.ts: what the event-loop lag is made of: the thread's own work, its wait for a CPU, its time blocked.
+    // main-thread-monitor.ts: what the event-loop lag is made of: the thread's own work, a stall of its virtual CPU, its wait for a CPU, its time blocked.
     const mainThreadGauge = (name: string, help: string, take: (monitor: MainThreadMonitor) => number): void => {
       new Gauge({
         name, help, registers: [this.registry],
@@ -104,7 +104,8 @@ export class NodeMetrics {
         },
       });
     };
-    mainThreadGauge('venn_main_thread_run_max_seconds', 'Longest CPU time the main thread ran between two 10 ms readings since the last scrape: its own work (Linux)', (m) => m.takeMaxRunMs());
+    mainThreadGauge('venn_main_thread_run_max_seconds', 'Longest CPU time the main thread ran between two 10 ms readings since the last scrape: its own work, stalls left out (Linux)', (m) => m.takeMaxRunMs());
+    mainThreadGauge('venn_main_thread_stall_max_seconds', 'Longest time the kernel charged the main thread as run between two 10 ms readings since the last scrape while its CPU accounted none: the virtual CPU was taken away by the host (Linux)', (m) => m.takeMaxStallMs());
     mainThreadGauge('venn_main_thread_wait_max_seconds', 'Longest time the main thread waited, runnable, for a CPU between two 10 ms readings since the last scrape (Linux)', (m) => m.takeMaxWaitMs());
     mainThreadGauge('venn_main_thread_blocked_max_seconds', 'Longest time the main thread was blocked in a system call (neither running nor waiting for a CPU) between two 10 ms readings since the last scrape (Linux)', (m) => m.takeMaxBlockedMs());
     new Gauge({
@@ -157,7 +158,7 @@ export class NodeMetrics {
     }
   }
 
-  /** The main thread's run, wait and blocked maxima (main-thread-monitor.ts), read and reset at each scrape. */
+  /** The main thread's run, stall, wait and blocked maxima (main-thread-monitor.ts), read and reset at each scrape. */
   attachMainThread(monitor: MainThreadMonitor): void {
     this.mainThread = monitor;
   }
