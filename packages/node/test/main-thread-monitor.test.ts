@@ -11,8 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { MainThreadMonitor, STALL_MIN_MS, parseCpuTimes, parseProcessor, parseSchedstat } from '../src/internal/main-thread-monitor.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MainThreadMonitor, ProcReader, STALL_MIN_MS, parseCpuTimes, parseProcessor, parseSchedstat } from '../src/internal/main-thread-monitor.js';
 import { threadCpuMs } from '../src/internal/thread-cpu.js';
 
 function spin(ms: number): void {
@@ -139,6 +141,39 @@ describe('parseProcessor', () => {
     const cpu = parseProcessor(readFileSync('/proc/thread-self/stat', 'latin1'));
     expect(cpu).not.toBeNull();
     expect(cpu!).toBeLessThan(availableParallelism());
+  });
+});
+
+describe('ProcReader', () => {
+  it('reads the file anew through one descriptor, and cuts a text longer than its buffer after the last whole line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'venn-procreader-'));
+    try {
+      const path = join(dir, 'f');
+      writeFileSync(path, 'one\ntwo\n');
+      const reader = new ProcReader(path, 10);
+      expect(reader.read()).toBe('one\ntwo\n');
+      writeFileSync(path, 'three\nfour\nfive\n');
+      expect(reader.read()).toBe('three\n');
+      reader.close();
+      writeFileSync(path, 'six\n');
+      expect(reader.read()).toBe('six\n');
+      reader.close();
+      reader.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('sees this thread\'s schedstat move between two reads of one descriptor', () => {
+    const reader = new ProcReader('/proc/thread-self/schedstat', 256);
+    try {
+      const before = parseSchedstat(reader.read())!;
+      spinCpu(30);
+      const after = parseSchedstat(reader.read())!;
+      expect(after.runMs - before.runMs).toBeGreaterThanOrEqual(25);
+    } finally {
+      reader.close();
+    }
   });
 });
 

@@ -20,7 +20,7 @@
  * it counts all four; these tell them apart. The maxima reset when read, as a scrape reads them.
  * Linux only: elsewhere `start` returns false and nothing is measured.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Cumulative milliseconds the thread has run on a CPU and waited for one. */
 export interface SchedTimes {
@@ -70,10 +70,33 @@ export function parseProcessor(text: string): number | null {
   return cpu > 4095 ? null : cpu;
 }
 
-/** The calling thread's schedstat; a synchronous read runs on this thread, so thread-self is it. */
-const readOwnSchedstat = (): string => readFileSync('/proc/thread-self/schedstat', 'latin1');
-const readCpuTimes = (): string => readFileSync('/proc/stat', 'latin1');
-const readOwnStat = (): string => readFileSync('/proc/thread-self/stat', 'latin1');
+/**
+ * A file read again and again through one open descriptor. For a /proc file a read at offset 0
+ * makes the kernel generate the text anew, so a reading costs no open and close (on this project's
+ * 2-core machine about 8 µs for /proc/stat instead of 45–75 µs with readFileSync). The descriptor
+ * is opened by the first read, on the calling thread: /proc/thread-self is then that thread.
+ */
+export class ProcReader {
+  private fd: number | undefined;
+  private readonly buffer: Buffer;
+
+  constructor(private readonly path: string, size = 65_536) {
+    this.buffer = Buffer.alloc(size);
+  }
+
+  /** The file's text; one longer than the buffer is cut after its last whole line. */
+  read(): string {
+    this.fd ??= openSync(this.path, 'r');
+    const length = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
+    const end = length === this.buffer.length ? this.buffer.lastIndexOf(10, length - 1) + 1 : length;
+    return this.buffer.toString('latin1', 0, end);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
 
 export const MONITOR_INTERVAL_MS = 10;
 /**
@@ -109,11 +132,19 @@ export class MainThreadMonitor {
   private readonly readProcessor: () => string;
   private readonly intervalMs: number;
   private readonly now: () => number;
+  /** The files this monitor opened itself, closed by stop(). */
+  private readonly opened: ProcReader[] = [];
 
   constructor(sources: MonitorSources = {}) {
-    this.read = sources.schedstat ?? readOwnSchedstat;
-    this.readCpuTimes = sources.cpuTimes === undefined ? readCpuTimes : sources.cpuTimes;
-    this.readProcessor = sources.processor ?? readOwnStat;
+    const own = (path: string, size?: number): (() => string) => {
+      const reader = new ProcReader(path, size);
+      this.opened.push(reader);
+      return () => reader.read();
+    };
+    // The calling thread's files: start() and tick() run on the thread measured, so thread-self is it.
+    this.read = sources.schedstat ?? own('/proc/thread-self/schedstat', 256);
+    this.readCpuTimes = sources.cpuTimes === undefined ? own('/proc/stat') : sources.cpuTimes;
+    this.readProcessor = sources.processor ?? own('/proc/thread-self/stat', 4096);
     this.intervalMs = sources.intervalMs ?? MONITOR_INTERVAL_MS;
     this.now = sources.now ?? (() => performance.now());
   }
@@ -124,7 +155,10 @@ export class MainThreadMonitor {
     this.last = this.sample();
     this.lastCpuTimes = this.sampleCpuTimes();
     this.lastAt = this.now();
-    if (this.last === null) return false;
+    if (this.last === null) {
+      this.stop();
+      return false;
+    }
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
     return true;
@@ -133,6 +167,7 @@ export class MainThreadMonitor {
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    for (const reader of this.opened) reader.close();
   }
 
   /** One reading: folds the run, stall, wait and blocked time since the previous reading into the maxima. */
