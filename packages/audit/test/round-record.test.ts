@@ -340,3 +340,58 @@ describe('the refusals name the field and say what was expected', () => {
     });
   });
 });
+
+describe('the decoder names the field it refuses, and the encoder refuses an id that is not a string', () => {
+  /** The CodecError or ValidationError `action` throws: its class, code and exact message. */
+  function refusal(action: () => unknown): { type: string; code: string; message: string } {
+    try {
+      action();
+    } catch (error) {
+      expect(error instanceof ValidationError || error instanceof CodecError).toBe(true);
+      return { type: (error as Error).constructor.name, code: (error as ValidationError).code, message: (error as ValidationError).message };
+    }
+    throw new Error('expected the call to throw');
+  }
+
+  // An aborted attempt that made no claim: both claim flags clear, so the claims are written as zero.
+  const aborted: RoundRecord = { ...completed, status: 'aborted', reason: 'peer-abort', initiatorClaim: null, responderClaim: null, endedBy: 'responder' };
+  /** version, roundId, rosterDigest, attempt, flags, slot, status: the initiator's claim starts here. */
+  const INITIATOR_CLAIM_AT = 1 + 32 + 32 + 4 + 1 + 8 + 1;
+
+  it('an absent initiator claim written as anything but zero is a second encoding, named as "initiatorClaim"', () => {
+    const bytes = encodeRoundRecord(aborted);
+    expect(hex(bytes.subarray(INITIATOR_CLAIM_AT, INITIATOR_CLAIM_AT + 16))).toBe('00'.repeat(16));
+    const forged = bytes.slice();
+    forged[INITIATOR_CLAIM_AT + 7] = 5;
+    expect(refusal(() => decodeRoundRecord(forged))).toEqual({
+      type: 'CodecError', code: 'non-canonical-encoding', message: 'round record "initiatorClaim" expected 0 when absent, got 5',
+    });
+    // The same byte in the responder's claim is named as the responder's.
+    const responder = bytes.slice();
+    responder[INITIATOR_CLAIM_AT + 15] = 5;
+    expect(refusal(() => decodeRoundRecord(responder))).toEqual({
+      type: 'CodecError', code: 'non-canonical-encoding', message: 'round record "responderClaim" expected 0 when absent, got 5',
+    });
+  });
+
+  it('an initiator id outside the id pattern, on decoding', () => {
+    const bytes = encodeRoundRecord(completed);
+    // The initiator id "lab-a" follows the 64-byte transcript hash; its first byte made upper case.
+    const at = bytes.length - 1 - 6 - 5;
+    expect(String.fromCharCode(...bytes.subarray(at, at + 5))).toBe('lab-a');
+    const forged = bytes.slice();
+    forged[at] = 0x4c;
+    expect(refusal(() => decodeRoundRecord(forged))).toEqual({
+      type: 'CodecError', code: 'invalid-field', message: 'round record "initiatorId" expected 1 to 63 characters a-z, 0-9 and "-", got "Lab-a"',
+    });
+  });
+
+  it('an initiator or responder id that is not a string, even one whose text would match the pattern', () => {
+    expect(refusal(() => encodeRoundRecord({ ...completed, initiatorId: 123 } as unknown as RoundRecord))).toEqual({
+      type: 'ValidationError', code: 'invalid-field', message: '"initiatorId" expected a roster member id (1 to 63 characters a-z, 0-9, "-"), got number 123',
+    });
+    expect(refusal(() => encodeRoundRecord({ ...completed, responderId: ['lab-b'] } as unknown as RoundRecord))).toMatchObject({
+      type: 'ValidationError', code: 'invalid-field', message: expect.stringMatching(/^"responderId" expected a roster member id \(1 to 63 characters a-z, 0-9, "-"\), got /),
+    });
+  });
+});
