@@ -13,7 +13,7 @@ import {
   encodeTranscriptBundle,
   type TranscriptBundle,
 } from '../src/index.js';
-import { digest, exportBundle, ids, keys, playRound, type PlayedRound } from './round-harness.js';
+import { caught, digest, exportBundle, ids, keys, playRound, type PlayedRound } from './round-harness.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const ascii = (text: string): number[] => [...new TextEncoder().encode(text)];
@@ -150,5 +150,47 @@ describe('encode / decode', () => {
   it('keeps the signed head, so a decoded bundle still verifies its head signature', async () => {
     const { verifyTreeHead } = await import('../src/index.js');
     expect(verifyTreeHead(decodeTranscriptBundle(validBytes).treeHead, ids.initiator, keys.initiator.publicKey)).toBe(true);
+  });
+});
+
+describe('buildTranscriptBundle: the frame bound, the refusals\' texts and copies of the recorded bytes', () => {
+  const base = { exporter: valid.exporter, leaf: valid.leaf, leafIndex: valid.leafIndex, treeHead: valid.treeHead, inclusionProof: valid.inclusionProof };
+  const offer = labelled.records.initiator.find((m) => m.direction === 'sent' && decodeMessage(m.bytes).kind === 'offer')!;
+
+  it(`keeps exactly ${MAX_BUNDLE_FRAMES} non-LABELS frames of one party; one more is refused, naming the party and the count`, () => {
+    const bundle = buildTranscriptBundle({ ...base, messages: Array.from({ length: MAX_BUNDLE_FRAMES }, () => offer) });
+    expect(bundle.initiator.frames).toHaveLength(MAX_BUNDLE_FRAMES);
+    expect(bundle.responder.frames).toHaveLength(0);
+    const error = caught(() => buildTranscriptBundle({ ...base, messages: Array.from({ length: MAX_BUNDLE_FRAMES + 1 }, () => offer) }));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.code).toBe('too-many-frames');
+    expect(error.message).toBe(`"messages" expected at most ${MAX_BUNDLE_FRAMES} non-LABELS frames from the initiator, got ${MAX_BUNDLE_FRAMES + 1}`);
+  });
+
+  it('a message with an unknown direction or without bytes is refused naming messages[i] and what it got', () => {
+    const direction = caught(() => buildTranscriptBundle({ ...base, messages: [offer, { direction: 'sideways', bytes: offer.bytes }] } as never));
+    expect(direction).toBeInstanceOf(ValidationError);
+    expect({ code: direction.code, message: direction.message }).toEqual({ code: 'invalid-field', message: '"messages[1].direction" expected "sent" or "received", got "sideways"' });
+    const bytes = caught(() => buildTranscriptBundle({ ...base, messages: [offer, { direction: 'sent', bytes: 'x' }] } as never));
+    expect(bytes).toBeInstanceOf(ValidationError);
+    expect({ code: bytes.code, message: bytes.message }).toEqual({ code: 'invalid-type', message: '"messages[1].bytes" expected Uint8Array, got "x"' });
+  });
+
+  it('copies each frame: changing the recorded bytes afterwards does not change the bundle', () => {
+    const messages = labelled.records.initiator.map((m) => ({ direction: m.direction, bytes: m.bytes.slice() }));
+    const bundle = buildTranscriptBundle({ ...base, messages });
+    const before = bundle.initiator.frames.map(hex);
+    expect(before).toEqual(valid.initiator.frames.map(hex));
+    for (const m of messages) m.bytes.fill(0);
+    expect(bundle.initiator.frames.map(hex)).toEqual(before);
+    expect(bundle.responder.frames.map(hex)).toEqual(valid.responder.frames.map(hex));
+  });
+
+  it('encodeTranscriptBundle refuses a bundle that is not an object as invalid-type, before any field', () => {
+    for (const [input, got] of [[5, 'number 5'], ['bundle', '"bundle"'], [null, 'null'], [undefined, 'undefined']] as const) {
+      const error = caught(() => encodeTranscriptBundle(input as unknown as TranscriptBundle));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect({ code: error.code, message: error.message }).toEqual({ code: 'invalid-type', message: `"bundle" expected an object, got ${got}` });
+    }
   });
 });
