@@ -126,7 +126,11 @@ describe('own heads, leaves and the header', () => {
     expect(caught(() => decodeExportedLog(rawLog({ ...base, logId: 'Lab-A' }))).code).toBe('invalid-field');
     expect(caught(() => decodeExportedLog(new Uint8Array(0))).code).toBe('empty');
     expect(caught(() => decodeExportedLog('log' as unknown as Uint8Array)).code).toBe('invalid-type');
-    expect(caught(() => encodeExportedLog(null as unknown as ExportedLog)).code).toBe('invalid-type');
+    for (const [input, got] of [[null, 'null'], [5, 'number 5'], ['log', '"log"']] as const) {
+      const error = caught(() => encodeExportedLog(input as unknown as ExportedLog));
+      expect(error).toBeInstanceOf(ValidationError);
+      expect({ code: error.code, message: error.message }).toEqual({ code: 'invalid-type', message: `"log" expected an object, got ${got}` });
+    }
     expect(caught(() => encodeExportedLog({ ...base, logId: 'Lab-A' })).code).toBe('invalid-field');
     expect(caught(() => encodeExportedLog({ ...base, heads: undefined as unknown as SignedTreeHead[] })).code).toBe('invalid-type');
     expect(caught(() => encodeExportedLog({ ...base, leaves: undefined as unknown as Uint8Array[] })).code).toBe('invalid-type');

@@ -67,6 +67,19 @@ describe('tree head signing input', () => {
       expect(() => treeHeadSigningInput(h as TreeHead, id as string), name).toThrow(ValidationError);
     }
   });
+
+  it('a head that is not an object is refused as invalid-type naming "head", before any of its fields', () => {
+    for (const [h, got] of [[5, 'number 5'], ['head', '"head"'], [null, 'null'], [undefined, 'undefined']] as const) {
+      let error: unknown;
+      try {
+        treeHeadSigningInput(h as unknown as TreeHead, 'lab-a');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect({ code: (error as ValidationError).code, message: (error as ValidationError).message }).toEqual({ code: 'invalid-type', message: `"head" expected an object, got ${got}` });
+    }
+  });
 });
 
 describe('tree head signatures', () => {
