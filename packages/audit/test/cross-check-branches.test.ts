@@ -448,3 +448,38 @@ describe('no evidence at all', () => {
   });
 });
 
+
+describe('times in details beyond what a Date can show', () => {
+  const roundHex = (n: number): string => Buffer.from(record(n).roundId).toString('hex');
+
+  it('a leaf time past the last instant a Date holds is shown in milliseconds; that last instant itself as its date', () => {
+    // Both times are safe integers a round record may carry; 8.64e15 ms is the last instant a Date holds.
+    const a = new Lab('lab-a', keys.initiator.secretKey);
+    a.append(encodeRoundRecord(record(0, { timestamp: 8.64e15 })));
+    a.append(encodeRoundRecord(record(1, { timestamp: 8.64e15 + 1 })));
+    a.append(encodeRoundRecord(record(2, { timestamp: Number.MAX_SAFE_INTEGER })));
+    const b = new Lab('lab-b', keys.responder.secretKey);
+    const report = crossCheckLogs(a.exported(), b.exported(), roster);
+    expect(report.issues).toEqual([]);
+    const tail = (n: number): string => `; lab-b's log has no leaf of round ${roundHex(n).slice(0, 16)}…; lab-a has no evidence yet that lab-b's export was taken more than 25.0 h after it`;
+    expect(report.pending).toEqual([
+      { kind: 'missing-round', lab: 'lab-b', roundId: roundHex(0), attempts: [1], detail: `lab-a logged attempt 1 (completed) at +275760-09-13T00:00:00.000Z${tail(0)}` },
+      { kind: 'missing-round', lab: 'lab-b', roundId: roundHex(1), attempts: [1], detail: `lab-a logged attempt 1 (completed) at 8640000000000001 ms${tail(1)}` },
+      { kind: 'missing-round', lab: 'lab-b', roundId: roundHex(2), attempts: [1], detail: `lab-a logged attempt 1 (completed) at ${Number.MAX_SAFE_INTEGER} ms${tail(2)}` },
+    ]);
+  });
+});
+
+describe('a transcript logged in more than one leaf', () => {
+  it('pairs leaf by leaf in log order when both labs logged it twice: no issue', () => {
+    // Both labs logged round 1's one transcript again as attempt 2.
+    const { a, b } = federation(2);
+    const again = encodeRoundRecord(record(1, { attempt: 2 }));
+    const exportA = a.exported();
+    const exportB = b.exported();
+    const report = crossCheckLogs({ ...exportA, leaves: [...exportA.leaves, again] }, { ...exportB, leaves: [...exportB.leaves, again] }, roster);
+    expect(report.issues).toEqual([]);
+    expect(report.consistent).toBe(true);
+    expect(report.matchedRounds).toBe(2);
+  });
+});
