@@ -172,11 +172,35 @@ describe('a previous bundle whose round did not complete cannot carry the chain 
     expect(report.failure).toEqual(incomplete);
   });
 
+  it('whose frames are whole but whose leaf logs the round aborted', () => {
+    // Round 0's frames as played, logged by lab-a as an attempt it ended on a timeout.
+    const previous = exportBundle(honest.played[0]!, 'initiator', {
+      leaf: { status: 'aborted', reason: 'timeout', initiatorClaim: null, responderClaim: null, endedBy: 'initiator' },
+    });
+    expect(decodeRoundRecord(previous.leaf).status).toBe('aborted');
+    expect(previous.initiator.frames.map((frame) => frame.length)).toEqual(honest.bundles[0]!.initiator.frames.map((frame) => frame.length));
+    const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [previous] });
+    expect(report.failure).toEqual(incomplete);
+    expect(check(report, 'intersection-size').status).toBe('skip');
+  });
+
   it('with a frame the responder sent after its FINISH (a violation of its frame walk)', () => {
     const previous = roundZero('responder', (frames) => [...frames, frames.find((frame) => frame.kind === 'blinded')!]);
     expect(verifyTranscriptBundle(previous, roster).failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
     const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [previous] });
     expect(report.failure).toEqual(incomplete);
+  });
+});
+
+describe('the chain without the round before', () => {
+  it('is skipped, saying the bundles given hold no round i − 1, or that none was given', () => {
+    // Round 0 is no link for round 2: the chain needs round 1.
+    const given = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[0]!] });
+    expect(check(given, 'epoch-chain')).toEqual({ name: 'epoch-chain', status: 'skip', party: null, member: null, detail: 'needs the bundle of round 1 of the epoch (none of the bundles given is)' });
+    const none = verifyTranscriptBundle(honest.bundles[2]!, roster);
+    expect(check(none, 'epoch-chain')).toEqual({ name: 'epoch-chain', status: 'skip', party: null, member: null, detail: 'needs the bundle of round 1 of the epoch (--previous)' });
+    const empty = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [] });
+    expect(check(empty, 'epoch-chain').detail).toBe('needs the bundle of round 1 of the epoch (--previous)');
   });
 });
 
