@@ -49,6 +49,26 @@ describe('an ABORT bad-point over BLINDED points that sum to the identity', () =
   });
 });
 
+describe('an ABORT bad-point against an empty BLINDED list', () => {
+  it('is unfounded: an empty list has nothing to prove (SPEC §6.3), so the party that aborted is at fault', () => {
+    // lab-b's set is empty; lab-a sends an ABORT bad-point where its empty PROOF was due.
+    const played = playRound({
+      elements: { initiator: a, responder: [] }, mode: 'cardinality',
+      intercept: (message) => (message.from === 'initiator' && message.kind === 'proof'
+        ? encodeMessage({ kind: 'abort', roundId: (decodeMessage(message.bytes) as Extract<Message, { kind: 'proof' }>).roundId, reason: 'bad-point', detail: '' })
+        : message.bytes),
+    });
+    expect(played.results.responder).toMatchObject({ status: 'aborted', peerReason: 'bad-point' });
+    const bundle = exportBundle(played, 'responder');
+    expect(bundle.initiator.frames.map((frame) => decodeMessage(frame).kind)).toEqual(['offer', 'blinded', 'abort']);
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(report.checks.filter((check) => check.status === 'fail')).toEqual([{
+      name: 'completed', status: 'fail', party: 'initiator', member: 'lab-a',
+      detail: 'the round was aborted: lab-b logged reason bad-point, ended by the initiator; lab-a sent ABORT bad-point; the bundle shows no bad-point by lab-b',
+    }]);
+  });
+});
+
 describe('a cardinality PROOF over BLINDED points that sum to the identity', () => {
   it('fails the proof check against the party whose points sum to no usable element: the prover should have aborted', () => {
     const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });

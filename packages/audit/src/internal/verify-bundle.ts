@@ -811,10 +811,12 @@ function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Rol
 
 /**
  * SPEC §6.3: in cardinality mode a prover aborts with bad-point when the peer's BLINDED points sum to
- * the identity, a cause the bundle shows although no proof was made.
+ * the identity, a cause the bundle shows although no proof was made. An empty list is no such cause:
+ * there is nothing to prove, and the prover sends an empty PROOF (SPEC §6.3, empty list).
  */
 function identitySum(peer: PartyView, code: string): boolean {
-  if (code !== 'bad-point' || peer.offer?.message.mode !== 'cardinality' || peer.blinded.length !== chunkCount(peer.offer.message.setSize)) return false;
+  if (code !== 'bad-point' || peer.offer?.message.mode !== 'cardinality' || peer.offer.message.setSize === 0) return false;
+  if (peer.blinded.length !== chunkCount(peer.offer.message.setSize)) return false;
   try {
     sumPacked(concatPoints(peer.blindedPoints));
     return false;
