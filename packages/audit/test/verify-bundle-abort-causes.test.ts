@@ -69,6 +69,51 @@ describe('an ABORT bad-point against an empty BLINDED list', () => {
   });
 });
 
+describe('an ABORT whose cause the bundle does not show, although the peer\'s points may sum to the identity', () => {
+  const played = { cardinality: playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' }), intersection: playRound({ elements: { initiator: a, responder: b } }) };
+
+  /**
+   * lab-a's OFFER and BLINDED chunk, then an ABORT with `reason`, logged by lab-a as the attempt it
+   * ended; lab-b's recorded frames of `kinds`, its BLINDED points made to cancel when `cancel`.
+   */
+  function completed(mode: 'cardinality' | 'intersection', reason: string, kinds: readonly Message['kind'][], cancel: boolean) {
+    const bundle = exportBundle(played[mode], 'initiator', { leaf: { status: 'aborted', reason, initiatorClaim: null, responderClaim: null, endedBy: 'initiator' } });
+    const initiator = bundle.initiator.frames.filter((frame) => ['offer', 'blinded'].includes(decodeMessage(frame).kind));
+    const abort = encodeMessage({ kind: 'abort', roundId: played[mode].roundId, reason, detail: '' });
+    const responder = bundle.responder.frames
+      .filter((frame) => kinds.includes(decodeMessage(frame).kind))
+      .map((frame) => (cancel ? cancellingBlinded({ from: 'responder', kind: decodeMessage(frame).kind, bytes: frame }) : frame));
+    const report = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, frames: [...initiator, abort] }, responder: { ...bundle.responder, frames: responder } }, auditRoster());
+    // No check blames a party: only the exporter's attempt hash, over the frames before the cut, differs.
+    expect(report.checks.filter((check) => check.status === 'fail' && check.name !== 'completed').map((check) => [check.name, check.party])).toEqual([['transcript', 'exporter']]);
+    return report.checks.find((check) => check.name === 'completed')!;
+  }
+  const unfounded = (reason: string) => ({
+    name: 'completed', status: 'fail', party: 'initiator', member: 'lab-a',
+    detail: `the round was aborted: lab-a logged reason ${reason}, ended by the initiator; lab-a sent ABORT ${reason}; the bundle shows no ${reason} by lab-b`,
+  });
+
+  it('bad-point over lab-b\'s cancelling points in cardinality mode is founded: no party is at fault', () => {
+    expect(completed('cardinality', 'bad-point', ['offer', 'blinded'], true)).toMatchObject({ party: null, member: null });
+  });
+
+  it('bad-proof over the same points blames the party that aborted: only bad-point names that cause', () => {
+    expect(completed('cardinality', 'bad-proof', ['offer', 'blinded'], true)).toEqual(unfounded('bad-proof'));
+  });
+
+  it('bad-point over the same points in intersection mode blames the party that aborted: the sum is a cause in cardinality mode only', () => {
+    expect(completed('intersection', 'bad-point', ['offer', 'blinded'], true)).toEqual(unfounded('bad-point'));
+  });
+
+  it('bad-point with lab-b\'s OFFER but none of its BLINDED chunks in the bundle blames the party that aborted', () => {
+    expect(completed('cardinality', 'bad-point', ['offer'], false)).toEqual(unfounded('bad-point'));
+  });
+
+  it('bad-point without lab-b\'s OFFER either blames the party that aborted', () => {
+    expect(completed('cardinality', 'bad-point', [], false)).toEqual(unfounded('bad-point'));
+  });
+});
+
 describe('a cardinality PROOF over BLINDED points that sum to the identity', () => {
   it('fails the proof check against the party whose points sum to no usable element: the prover should have aborted', () => {
     const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
