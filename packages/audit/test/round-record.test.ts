@@ -386,6 +386,30 @@ describe('the decoder names the field it refuses, and the encoder refuses an id 
     });
   });
 
+  it('a record cut short names the field it was reading: the flags, the initiator\'s evaluation count', () => {
+    const bytes = encodeRoundRecord(completed);
+    // version, roundId, rosterDigest, attempt: the flags byte is at offset 69.
+    expect(refusal(() => decodeRoundRecord(bytes.subarray(0, 69)))).toEqual({
+      type: 'CodecError', code: 'truncated', message: 'round record "flags" expected 1 more bytes at offset 69, got 0',
+    });
+    // ... flags, slot, status, two claims, timestamp, two set sizes: the initiator's evaluations at 111.
+    expect(refusal(() => decodeRoundRecord(bytes.subarray(0, 113)))).toEqual({
+      type: 'CodecError', code: 'truncated', message: 'round record "initiatorEvaluations" expected 4 more bytes at offset 111, got 2',
+    });
+  });
+
+  it('a reason outside the reason pattern, on decoding', () => {
+    const bytes = encodeRoundRecord(aborted);
+    // The reason "peer-abort" is the last field; its first byte made upper case.
+    const at = bytes.length - 10;
+    expect(String.fromCharCode(...bytes.subarray(at))).toBe('peer-abort');
+    const forged = bytes.slice();
+    forged[at] = 0x50;
+    expect(refusal(() => decodeRoundRecord(forged))).toEqual({
+      type: 'CodecError', code: 'invalid-field', message: 'round record "reason" expected empty or 1 to 63 characters a-z, 0-9 and "-", got "Peer-abort"',
+    });
+  });
+
   it('an initiator or responder id that is not a string, even one whose text would match the pattern', () => {
     expect(refusal(() => encodeRoundRecord({ ...completed, initiatorId: 123 } as unknown as RoundRecord))).toEqual({
       type: 'ValidationError', code: 'invalid-field', message: '"initiatorId" expected a roster member id (1 to 63 characters a-z, 0-9, "-"), got number 123',
