@@ -186,6 +186,25 @@ describe('buildTranscriptBundle: the frame bound, the refusals\' texts and copie
     expect(bundle.responder.frames.map(hex)).toEqual(valid.responder.frames.map(hex));
   });
 
+  it('an exporter outside the id pattern is refused naming "exporter" and what it got', () => {
+    const error = caught(() => buildTranscriptBundle({ ...base, exporter: 'Lab-A', messages: [offer] }));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect({ code: error.code, message: error.message }).toEqual({
+      code: 'invalid-field', message: '"exporter" expected a roster member id (1 to 63 characters a-z, 0-9, "-"), got "Lab-A"',
+    });
+  });
+
+  it(`decodeTranscriptBundle reads a file of exactly ${MAX_BUNDLE_BYTES} bytes and refuses one more as too-large, before reading it`, () => {
+    // One zeroed buffer; the decoder reads only the first byte of the largest file, a 0x00 where the map is due.
+    const bytes = new Uint8Array(MAX_BUNDLE_BYTES + 1);
+    const largest = caught(() => decodeTranscriptBundle(bytes.subarray(0, MAX_BUNDLE_BYTES)));
+    expect(largest).toBeInstanceOf(CodecError);
+    expect({ code: largest.code, message: largest.message }).toEqual({ code: 'wrong-type', message: 'transcript bundle "bundle" expected a map, got msgpack type byte 0x00 at offset 0' });
+    const over = caught(() => decodeTranscriptBundle(bytes));
+    expect(over).toBeInstanceOf(CodecError);
+    expect({ code: over.code, message: over.message }).toEqual({ code: 'too-large', message: `transcript bundle expected at most ${MAX_BUNDLE_BYTES} bytes, got length=${MAX_BUNDLE_BYTES + 1}` });
+  });
+
   it('encodeTranscriptBundle refuses a bundle that is not an object as invalid-type, before any field', () => {
     for (const [input, got] of [[5, 'number 5'], ['bundle', '"bundle"'], [null, 'null'], [undefined, 'undefined']] as const) {
       const error = caught(() => encodeTranscriptBundle(input as unknown as TranscriptBundle));
