@@ -2,11 +2,13 @@
  * RFC 9162 §2.1.4.2 consistency proofs at the edges Venn decides itself (audit.md §2.4): an older
  * tree larger than the newer one, equal sizes, and a proof with a hash beyond the last one the
  * algorithm needs. In each case the RFC loop alone could be satisfied by roots chosen to match,
- * so each verdict pins the check that refuses it before or during the loop.
+ * so each verdict pins the check that refuses it before or during the loop. Malformed arguments
+ * are refused with the argument named.
  */
 import { ready } from '@venn/crypto';
+import { ValidationError } from '@venn/errors';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MemoryLogStorage, MerkleLog, hashChildren, verifyConsistency } from '../src/index.js';
+import { MemoryLogStorage, MerkleLog, hashChildren, verifyConsistency, verifyInclusion } from '../src/index.js';
 
 const hash = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 let log: MerkleLog;
@@ -44,5 +46,28 @@ describe('verifyConsistency', () => {
     const c = hash(0x5c);
     expect(verifyConsistency(3, 8, hashChildren(c, log.root(3)), hashChildren(c, log.root(8)), [...proof, c])).toBe(false);
     expect(verifyConsistency(3, 8, log.root(3), log.root(8), [...proof, c])).toBe(false);
+  });
+});
+
+describe('malformed arguments of the proof verifiers', () => {
+  /** The ValidationError `action` throws: its code and exact message. */
+  function refusal(action: () => unknown): { code: string; message: string } {
+    try {
+      action();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      return { code: (error as ValidationError).code, message: (error as ValidationError).message };
+    }
+    throw new Error('expected the call to throw');
+  }
+
+  it('a second size that is not a count names "secondSize"', () => {
+    expect(refusal(() => verifyConsistency(0, -1, hash(1), hash(1), []))).toEqual({ code: 'invalid-integer', message: '"secondSize" expected a non-negative safe integer, got number -1' });
+  });
+
+  it('a proof that is not an array is invalid-type, naming "proof", for both verifiers', () => {
+    const expected = { code: 'invalid-type', message: '"proof" expected an array of hashes, got "hashes"' };
+    expect(refusal(() => verifyConsistency(1, 2, log.root(1), log.root(2), 'hashes' as unknown as Uint8Array[]))).toEqual(expected);
+    expect(refusal(() => verifyInclusion(hash(1), 0, 2, 'hashes' as unknown as Uint8Array[], log.root(2)))).toEqual(expected);
   });
 });
