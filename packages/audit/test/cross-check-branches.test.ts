@@ -482,4 +482,15 @@ describe('a transcript logged in more than one leaf', () => {
     expect(report.consistent).toBe(true);
     expect(report.matchedRounds).toBe(2);
   });
+
+  it('a second leaf of the transcript on one side only pairs with nothing: a completion the other lab holds no leaf of', () => {
+    const { a, b } = federation(2);
+    const exportA = a.exported();
+    const report = crossCheckLogs({ ...exportA, leaves: [...exportA.leaves, encodeRoundRecord(record(1, { attempt: 2 }))] }, b.exported(), roster);
+    const short = `${Buffer.from(record(1).roundId).toString('hex').slice(0, 16)}…`;
+    expect(report.issues).toEqual([{
+      kind: 'one-sided-completion', lab: null, roundId: Buffer.from(record(1).roundId).toString('hex'), attempts: [2],
+      detail: `lab-a recorded round ${short} attempt 2 completed with claims 1/1; lab-b recorded no completion of it: no leaf of that attempt`,
+    }]);
+  });
 });
