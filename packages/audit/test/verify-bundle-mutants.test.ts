@@ -7,7 +7,7 @@
  */
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_CHECKS, verifyTranscriptBundle, type BundleReport, type TranscriptBundle } from '../src/index.js';
+import { BUNDLE_CHECKS, emptyLabelsDigest, verifyTranscriptBundle, type BundleReport, type TranscriptBundle } from '../src/index.js';
 import { auditRoster, digest, exportBundle, playRound } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
@@ -146,6 +146,58 @@ describe('the exporter\'s account: roster digest, inclusion proof, logged claims
     expect(report.failure).toEqual({
       name: 'record-status', status: 'fail', party: 'exporter', member: 'lab-a',
       detail: 'the leaf logs the initiator\'s claim as 99, but lab-a\'s FINISH claims 3',
+    });
+  });
+});
+
+describe('LABELS, judged from the labels digests (audit.md §9.1 checks 6–7, SPEC §5.7)', () => {
+  it('a round whose two parties both sent LABELS verifies: each digest enters TH_final in its own stream\'s place', () => {
+    const played = playRound({
+      elements: { initiator: ['s1', 's2', 'a1'].map(digest), responder: ['s2', 'b1', 's1', 'b2'].map(digest) },
+      policy: { initiator: { labelFields: ['category', 'reason'] }, responder: { labelFields: ['category', 'first_seen', 'reason'] } },
+      labels: {
+        initiator: [{ category: 'distillation', reason: 'scripted prompts' }, undefined, undefined],
+        responder: [undefined, undefined, { category: 'card-testing', reason: 'shared card' }, undefined],
+      },
+    });
+    for (const exporter of ['initiator', 'responder'] as const) {
+      const bundle = exportBundle(played, exporter);
+      for (const role of ['initiator', 'responder'] as const) expect(hex(bundle[role].labelsDigest)).not.toBe(hex(emptyLabelsDigest(role)));
+      expectValid(verifyTranscriptBundle(bundle, auditRoster()));
+    }
+  });
+
+  it('a labels digest other than the empty stream\'s, with no field agreed, is that party\'s unexpected LABELS', () => {
+    const honest = exportBundle(playRound({ elements: { initiator: a, responder: b } }), 'initiator');
+    const report = verifyTranscriptBundle({ ...honest, responder: { ...honest.responder, labelsDigest: new Uint8Array(64).fill(0x11) } }, auditRoster());
+    expect(report.failure).toEqual({
+      name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b',
+      detail: 'lab-b sent LABELS although no label field was agreed [unexpected-message]',
+    });
+    expect(check(report, 'messages-initiator').status).toBe('pass');
+  });
+});
+
+describe('chunk proofs of a list longer than one chunk (SPEC §6.1)', () => {
+  it('counts the chunk proofs, and the points proven so far when the bundle holds only the first EVALUATED chunk', () => {
+    // 4097 points: one full chunk of 4096 and one of 1, the smallest list with two chunks.
+    const played = playRound({ elements: { initiator: ['s1', 'a1'].map(digest), responder: Array.from({ length: 4097 }, (_, i) => digest(`r${i}`)) } });
+    const bundle = exportBundle(played, 'initiator');
+    const whole = verifyTranscriptBundle(bundle, auditRoster());
+    expectValid(whole);
+    expect(check(whole, 'proof-initiator').detail).toBe('lab-a evaluated all 4097 points of lab-b with the key in its OFFER (2 chunk proofs, SPEC §6)');
+    // The initiator's frames up to its first EVALUATED chunk: the proofs it sent so far still verify.
+    const cut: Uint8Array[] = [];
+    for (const frame of bundle.initiator.frames) {
+      const message = decodeMessage(frame);
+      if (message.kind === 'evaluated' && message.seq > 0) break;
+      cut.push(frame);
+    }
+    expect(kinds(cut)).toBe('offer blinded evaluated(64)');
+    const partial = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, frames: cut } }, auditRoster());
+    expect(check(partial, 'proof-initiator')).toEqual({
+      name: 'proof-initiator', status: 'pass', party: null, member: null,
+      detail: 'lab-a evaluated 4096 of the 4097 points of lab-b with the key in its OFFER (1 chunk proof, SPEC §6)',
     });
   });
 });
