@@ -293,6 +293,44 @@ describe('tampered incremental transcripts name the party at fault', () => {
   });
 });
 
+describe('the epoch\'s intersection replayed over every round (SPEC §13.7)', () => {
+  it('names a party that added, in a later round, an element the epoch already held, when both stores let it through', () => {
+    // lab-b's store no longer knows it holds b1 and adds it again in round 1; lab-a's store does not
+    // recognise the value it already holds from lab-b. The round completes; only the replay shows it.
+    const replayEpochId = initiatorEpochId('audit-test/epoch-replay');
+    const states = { initiator: new MapEpochState(replayEpochId, 'audit/replay/a'), responder: new MapEpochState(replayEpochId, 'audit/replay/b') };
+    const rounds = [{ initiator: ['s1', 'a1'], responder: ['s1', 'b1'] }, { initiator: ['s1', 'a1', 'a2'], responder: ['s1', 'b1', 'b2'] }];
+    const bundles: TranscriptBundle[] = [];
+    for (const [index, list] of rounds.entries()) {
+      const [initiator, responder] = (['initiator', 'responder'] as const).map((role) => states[role].next(list[role].map(digest)));
+      /** The store's lookups with some replaced by ones that find nothing. */
+      const forgetful = (input: EpochRoundInput, lookups: Partial<ReturnType<EpochRoundInput['load']>>): EpochRoundInput => ({ ...input, load: () => ({ ...input.load(), ...lookups }) });
+      const nothing = (packed: Uint8Array): Uint8Array => new Uint8Array(packed.length / 32);
+      const epoch = index === 0 ? { initiator: initiator!.epoch, responder: responder!.epoch } : {
+        initiator: forgetful(initiator!.epoch, { peerHas: nothing }),
+        responder: forgetful(responder!.epoch, { ownHasDigests: nothing }),
+      };
+      const played = playRound({
+        roundId: epochRoundId(replayEpochId, index),
+        elements: { initiator: initiator!.additions, responder: index === 0 ? responder!.additions : [...responder!.additions, digest('b1')] },
+        epoch,
+      });
+      expect([played.results.initiator.status, played.results.responder.status]).toEqual(['completed', 'completed']);
+      bundles.push(exportBundle(played, 'initiator'));
+      if (index === 0) {
+        states.initiator.apply(played.results.initiator as CompletedResult);
+        states.responder.apply(played.results.responder as CompletedResult);
+      }
+    }
+    // Alone, and with the chain only, round 1 verifies as far as it can tell.
+    expect(verifyTranscriptBundle(bundles[1]!, roster).failure).toBeNull();
+    const report = verifyTranscriptBundle(bundles[1]!, roster, { previous: [bundles[0]!] });
+    expect(report.checks.filter((c) => c.status !== 'pass')).toEqual([{
+      name: 'intersection-size', status: 'fail', party: 'responder', member: 'lab-b', detail: 'lab-b added, in round 1, an element already in the epoch [duplicate-addition]',
+    }]);
+  });
+});
+
 describe('a bundle that lacks the initiator\'s epoch OFFER', () => {
   it('is judged without a crash: the responder\'s OFFER alone places the round, and the summary has no epoch counts', () => {
     // Round 0 as lab-b exports it, with none of lab-a's frames: as if lab-a never sent its OFFER.
