@@ -2,8 +2,9 @@
  * Bundle verifier branches the other verifier tests leave open, each on a real round with one thing
  * changed: a cardinality round against an empty set (a PROOF of 0 bytes), a frame in a bundle that
  * does not decode, cardinality mode outside a roster policy, a bundle under another roster digest
- * or with a broken inclusion proof, label fields in both OFFERs of a cardinality round, and a leaf
- * that logs a claim the FINISH does not make. Each test pins the check, the party and the detail.
+ * or with a broken inclusion proof, label fields in both OFFERs of a cardinality round, a leaf that
+ * logs a claim the FINISH does not make, LABELS judged from the labels digests, and the chunk proofs
+ * of a list longer than one chunk. Each test pins the check, the party and the detail.
  */
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
