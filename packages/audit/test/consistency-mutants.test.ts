@@ -6,9 +6,9 @@
  * are refused with the argument named.
  */
 import { ready } from '@venn/crypto';
-import { ValidationError } from '@venn/errors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLogStorage, MerkleLog, hashChildren, verifyConsistency, verifyInclusion } from '../src/index.js';
+import { refusal } from './round-harness.js';
 
 const hash = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
 let log: MerkleLog;
@@ -50,17 +50,6 @@ describe('verifyConsistency', () => {
 });
 
 describe('malformed arguments of the proof verifiers', () => {
-  /** The ValidationError `action` throws: its code and exact message. */
-  function refusal(action: () => unknown): { code: string; message: string } {
-    try {
-      action();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ValidationError);
-      return { code: (error as ValidationError).code, message: (error as ValidationError).message };
-    }
-    throw new Error('expected the call to throw');
-  }
-
   it('a second size that is not a count names "secondSize"', () => {
     expect(refusal(() => verifyConsistency(0, -1, hash(1), hash(1), []))).toEqual({ code: 'invalid-integer', message: '"secondSize" expected a non-negative safe integer, got number -1' });
   });

@@ -7,7 +7,7 @@
 import { ValidationError } from '@venn/errors';
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStorage, MerkleLog, encodeExportedLog, signTreeHead, verifyConsistency, verifyInclusion, verifyTranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, keys, playRound } from './round-harness.js';
+import { auditRoster, digest, exportBundle, keys, playRound, refusal } from './round-harness.js';
 
 function expectCode(action: () => unknown, code: string): void {
   let caught: unknown;
@@ -49,17 +49,6 @@ describe('non-negative safe integers', () => {
 });
 
 describe('the Merkle log\'s refusals name the argument and its bound', () => {
-  /** The ValidationError `action` throws: its code and exact message. */
-  function refusal(action: () => unknown): { code: string; message: string } {
-    try {
-      action();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ValidationError);
-      return { code: (error as ValidationError).code, message: (error as ValidationError).message };
-    }
-    throw new Error('expected the call to throw');
-  }
-
   const log = new MerkleLog(new MemoryLogStorage());
   for (let i = 0; i < 3; i++) log.append(new TextEncoder().encode(`leaf ${i}`));
 

@@ -5,6 +5,7 @@
  */
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ed25519KeyPairFromSeed, ready, type Rng } from '@venn/crypto';
+import { ValidationError } from '@venn/errors';
 import { expect } from 'vitest';
 import { createRound, ownSetFromDigests, type EpochRoundInput, type Role, type Round, type RoundOptions, type RoundResult } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type LabelField, type LabelValues, type Message, type MessageKind, type Mode } from '@venn/wire';
@@ -287,4 +288,14 @@ export function caught(action: () => unknown): Error & { code: string } {
     return error as Error & { code: string };
   }
   throw new Error('expected the action to throw');
+}
+
+/**
+ * The code and exact message of the error `action` throws, checked to be an instance of one of
+ * `classes` (a ValidationError unless given); fails when it returns.
+ */
+export function refusal(action: () => unknown, classes: readonly (abstract new (...args: never[]) => Error)[] = [ValidationError]): { code: string; message: string } {
+  const error = caught(action);
+  expect(classes.some((type) => error instanceof type), `${error.constructor.name}: ${error.message}`).toBe(true);
+  return { code: error.code, message: error.message };
 }

@@ -8,6 +8,7 @@ import {
   encodeRoundRecord,
   type RoundRecord,
 } from '../src/index.js';
+import { caught, refusal as refused } from './round-harness.js';
 
 const id = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/);
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
@@ -297,15 +298,7 @@ describe('encoding refuses invalid records with ValidationError', () => {
 
 describe('the refusals name the field and say what was expected', () => {
   /** The ValidationError (encoding) or CodecError (decoding) `action` throws: its code and exact message. */
-  function refusal(action: () => unknown): { code: string; message: string } {
-    try {
-      action();
-    } catch (error) {
-      expect(error instanceof ValidationError || error instanceof CodecError).toBe(true);
-      return { code: (error as ValidationError).code, message: (error as ValidationError).message };
-    }
-    throw new Error('expected the call to throw');
-  }
+  const refusal = (action: () => unknown): { code: string; message: string } => refused(action, [ValidationError, CodecError]);
 
   it('a timestamp that is not a count of Unix milliseconds', () => {
     expect(refusal(() => encodeRoundRecord({ ...completed, timestamp: -1 }))).toEqual({
@@ -344,13 +337,9 @@ describe('the refusals name the field and say what was expected', () => {
 describe('the decoder names the field it refuses, and the encoder refuses an id that is not a string', () => {
   /** The CodecError or ValidationError `action` throws: its class, code and exact message. */
   function refusal(action: () => unknown): { type: string; code: string; message: string } {
-    try {
-      action();
-    } catch (error) {
-      expect(error instanceof ValidationError || error instanceof CodecError).toBe(true);
-      return { type: (error as Error).constructor.name, code: (error as ValidationError).code, message: (error as ValidationError).message };
-    }
-    throw new Error('expected the call to throw');
+    const error = caught(action);
+    expect(error instanceof ValidationError || error instanceof CodecError, `${error.constructor.name}: ${error.message}`).toBe(true);
+    return { type: error.constructor.name, code: error.code, message: error.message };
   }
 
   // An aborted attempt that made no claim: both claim flags clear, so the claims are written as zero.
