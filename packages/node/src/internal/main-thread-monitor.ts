@@ -120,7 +120,8 @@ export interface MonitorSources {
 
 export class MainThreadMonitor {
   private last: SchedTimes | null = null;
-  private lastCpuTimes: Map<number, number> | null = null;
+  /** /proc/stat's text at the previous reading, parsed only when an interval is looked into. */
+  private lastCpuTimes: string | null = null;
   private lastAt = 0;
   private maxRun = 0;
   private maxWait = 0;
@@ -220,7 +221,9 @@ export class MainThreadMonitor {
   }
 
   /** The part of `run` its CPU did not account over `elapsed` ms (see the header); 0 if unknown. */
-  private stall(run: number, elapsed: number, before: Map<number, number> | null, after: Map<number, number> | null): number {
+  private stall(run: number, elapsed: number, beforeText: string | null, afterText: string | null): number {
+    const before = beforeText === null ? null : parseCpuTimes(beforeText);
+    const after = afterText === null ? null : parseCpuTimes(afterText);
     if (before === null || after === null) return 0;
     let cpu: number | null;
     try {
@@ -235,10 +238,10 @@ export class MainThreadMonitor {
     return missing >= STALL_MIN_MS ? Math.min(run, missing) : 0;
   }
 
-  private sampleCpuTimes(): Map<number, number> | null {
+  private sampleCpuTimes(): string | null {
     if (this.readCpuTimes === null) return null;
     try {
-      return parseCpuTimes(this.readCpuTimes());
+      return this.readCpuTimes();
     } catch {
       return null;
     }
