@@ -492,6 +492,10 @@ const unfoundedFrames = {
   responder: [...L.frames.responder.filter((f) => typeOf(f) < T.finish), abortFrame('bad-proof')],
 };
 const noFrames = { initiator: [], responder: [] };
+// lab-b answers lab-a's OFFER with its LABELS instead of its OFFER; lab-a aborts with unexpected-message.
+// No label field is agreed without both OFFERs (SPEC §5.7), so lab-b's LABELS are its own fault.
+const labelsFirstFrames = { initiator: [frameOf(L, 'initiator', T.offer), abortFrame('unexpected-message')], responder: [] };
+const labelsFirst = { initiator: emptyStream('initiator'), responder: L.labels.responder };
 const C = cardinality;
 const tamperedSum = flipLast(frameOf(C, 'initiator', T.proof)); // one bit of the PROOF's s
 const tamperedSumFrames = withFrame(C, 'initiator', T.proof, tamperedSum);
@@ -522,6 +526,7 @@ const verifierCases = [
   ['a refused OFFER: the responder sent only an ABORT', makeBundle(L, 'initiator', { frames: refusedFrames, labels: emptyLabels, leaf: refusedLeaf }), 'completed', 'undetermined'],
   ['a refused OFFER whose leaf misstates the initiator\'s set size', makeBundle(L, 'initiator', { frames: refusedFrames, labels: emptyLabels, leaf: { ...refusedLeaf, initiatorSetSize: 8 } }), 'transcript', 'exporter'],
   ['an ABORT bad-proof that the bundle does not bear out', makeBundle(L, 'initiator', { frames: unfoundedFrames, labels: emptyLabels, leaf: abortedLeaf(L, unfoundedFrames, emptyLabels, { reason: 'bad-proof', endedBy: 'responder' }) }), 'completed', 'responder'],
+  ['LABELS in place of the responder\'s OFFER; the initiator aborts with unexpected-message', makeBundle(L, 'initiator', { frames: labelsFirstFrames, labels: labelsFirst, leaf: abortedLeaf(L, labelsFirstFrames, labelsFirst, { reason: 'unexpected-message', endedBy: 'initiator' }) }), 'messages-responder', 'responder'],
   ['an attempt that never reached the peer: no frame', makeBundle(L, 'initiator', { frames: noFrames, labels: emptyLabels, leaf: abortedLeaf(L, noFrames, emptyLabels, { reason: 'peer-unreachable', endedBy: 'initiator' }) }), 'completed', 'undetermined'],
   ['cardinality mode: the initiator\'s PROOF with one bit flipped; the leaf logs the TH_final of the frames', makeBundle(C, 'responder', { frames: tamperedSumFrames }), 'proof-initiator', 'initiator'],
 ].map(([name, bytes, check, party]) => ({ name, encoding: hex(bytes), ...(check === null ? { valid: true } : { valid: false, check, party }) }));

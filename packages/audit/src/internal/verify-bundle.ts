@@ -343,9 +343,10 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     : [];
   for (const role of ROLES) {
     const party = parties[role];
-    if (party.violation !== null || offers.initiator === undefined || offers.responder === undefined) continue;
+    if (party.violation !== null) continue;
     const empty = bytesEqual(party.bundle.labelsDigest, emptyLabelsDigest(role));
-    // SPEC §5.7: LABELS flow iff at least one field is agreed, and then before FINISH.
+    // SPEC §5.7: LABELS flow iff at least one field is agreed, and then before FINISH. Fields are
+    // agreed only between two OFFERs: without both in the bundle none is, and no LABELS may flow.
     if (agreed.length === 0 && !empty) party.violation = 'sent LABELS although no label field was agreed [unexpected-message]';
     if (agreed.length > 0 && empty && party.finish !== undefined) party.violation = `sent FINISH without LABELS although label fields ${agreed.join(', ')} were agreed [unexpected-message]`;
   }
