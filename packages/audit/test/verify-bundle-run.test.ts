@@ -8,12 +8,12 @@
  * previous bundles of an epoch round, and errors that are not Venn errors. Each test pins the check,
  * the party and the detail the auditor reads.
  */
-import type { EpochRoundInput, Role } from '@venn/protocol';
+import { Transcript, type EpochRoundInput, type Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { BUNDLE_CHECKS, emptyLabelsDigest, encodeRoundRecord, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { Checks } from '../src/internal/verify-bundle.js';
+import { Checks, finalTranscriptHash } from '../src/internal/verify-bundle.js';
 import {
   auditRoster, digest, epochRoundId, epochSchedule, exportBundle, ids, initiatorEpochId, keys, leafRecord, playRound, tamperedBundle, type PlayedRound,
 } from './round-harness.js';
@@ -266,5 +266,21 @@ describe('the list of checks a verification builds', () => {
     expect(checks.failed('roster')).toBe(true);
     expect(checks.failed('round-record')).toBe(false);
     expect(checks.failed('bundle')).toBe(false);
+  });
+});
+
+describe('TH_final from a transcript and the two labels digests', () => {
+  it('is the plain round\'s (SPEC §7.3, ten streams) unless told the round is of a key epoch', () => {
+    const transcript = new Transcript();
+    for (const kind of ['offer', 'blinded', 'evaluated'] as const) {
+      for (const role of ['initiator', 'responder'] as const) {
+        for (const frame of honest[role].frames) if (decodeMessage(frame).kind === kind) transcript.absorb(role, kind, frame);
+      }
+    }
+    const labels = { initiator: honest.initiator.labelsDigest, responder: honest.responder.labelsDigest };
+    expect(played.results.initiator).toMatchObject({ status: 'completed' });
+    const logged = hex((played.results.initiator as { transcriptHash: Uint8Array }).transcriptHash);
+    expect(hex(finalTranscriptHash(transcript, labels))).toBe(logged);
+    expect(hex(finalTranscriptHash(transcript, labels, true))).not.toBe(logged);
   });
 });
