@@ -1,0 +1,124 @@
+/**
+ * The bundle verifier's proof, intersection-size and record-status checks (audit.md §9.1 checks
+ * 13–14, 17–18) on the bundles that reach their less travelled branches: a cardinality PROOF
+ * against an empty set whose owner's epoch OFFER announces REMOVED chunks the bundle lacks, a sum
+ * proof that does not verify, an incremental epoch round judged alone, and a round with only one
+ * FINISH message. Each test pins the check's status and detail, the report being what the auditor
+ * reads.
+ */
+import type { Role } from '@venn/protocol';
+import { decodeMessage, type Message } from '@venn/wire';
+import { describe, expect, it } from 'vitest';
+import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
+import { verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
+import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, tamperedBundle, wrongEvaluation } from './round-harness.js';
+
+const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
+const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
+const check = (report: BundleReport, name: string) => report.checks.find((entry) => entry.name === name)!;
+const kinds = (frames: readonly Uint8Array[]): string => frames.map((frame) => {
+  const message = decodeMessage(frame);
+  return 'proof' in message ? `${message.kind}(${message.proof.length})` : message.kind;
+}).join(' ');
+type Offer = Extract<Message, { kind: 'offer' }>;
+
+describe('proof: a cardinality PROOF against an empty set whose owner runs an epoch round (SPEC §13.5)', () => {
+  // lab-a proves its sum over lab-b's empty list: a PROOF of 0 bytes. lab-b's frames are replaced by
+  // an OFFER of an epoch round that announces `removals` REMOVED values, and nothing after it.
+  const played = playRound({ elements: { initiator: ['s1', 'a1'].map(digest), responder: [] }, mode: 'cardinality' });
+  const bundle = (removals: number): TranscriptBundle => tamperedBundle(played, 'responder', (frames) => {
+    const offer = frames.find((frame): frame is Offer => frame.kind === 'offer')!;
+    const epoch = { id: initiatorEpochId('audit-test/proof-sizes'), index: 0, previousHash: new Uint8Array(64), accumulated: 0, removals, epochCap: 1000 };
+    return [{ ...offer, mode: 'intersection', epoch }];
+  });
+
+  it('skips the prover\'s proof check while the bundle lacks part of the peer\'s REMOVED stream, which TH_pre binds', () => {
+    const tampered = bundle(1);
+    expect(kinds(tampered.initiator.frames)).toBe('offer blinded proof(0) finish');
+    expect(kinds(tampered.responder.frames)).toBe('offer');
+    const report = verifyTranscriptBundle(tampered, auditRoster());
+    // Both frame walks pass: lab-b simply stopped after its OFFER, lab-a owed no EVALUATED chunk.
+    expect(check(report, 'messages-initiator').status).toBe('pass');
+    expect(check(report, 'messages-responder').status).toBe('pass');
+    expect(check(report, 'proof-initiator')).toEqual({
+      name: 'proof-initiator', status: 'skip', party: null, member: null, detail: 'the bundle lacks part of a REMOVED stream the proofs bind',
+    });
+    expect(check(report, 'proof-responder')).toMatchObject({ status: 'skip', detail: 'lab-b sent no EVALUATED chunk' });
+  });
+
+  it('passes it as an empty proof over an empty set once the OFFER announces no REMOVED chunk', () => {
+    const report = verifyTranscriptBundle(bundle(0), auditRoster());
+    expect(check(report, 'proof-initiator')).toEqual({
+      name: 'proof-initiator', status: 'pass', party: null, member: null, detail: 'lab-b\'s set is empty: nothing to prove, and the proof is empty',
+    });
+  });
+});
+
+describe('proof: a cardinality sum proof that does not verify (SPEC §6.3)', () => {
+  it('fails the prover\'s proof check, naming the prover, the peer whose points it summed and the verifier\'s reason', () => {
+    // lab-b's first EVALUATED chunk has one point replaced in flight; its PROOF covers the points it computed.
+    const played = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality', intercept: wrongEvaluation('responder') });
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), auditRoster());
+    expect(check(report, 'proof-initiator').status).toBe('pass');
+    expect(check(report, 'proof-responder')).toEqual({
+      name: 'proof-responder', status: 'fail', party: 'responder', member: 'lab-b',
+      detail: 'lab-b\'s cardinality proof does not verify: the sum of its evaluations is not its committed key times the sum of lab-a\'s points (the sum proof does not verify) [bad-proof]',
+    });
+  });
+});
+
+describe('intersection-size: an incremental epoch round judged alone (audit.md §9.4)', () => {
+  it('is skipped, saying the epoch\'s intersection needs every earlier round, the first of them missing', () => {
+    const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
+    const epochId = initiatorEpochId('audit-test/proof-sizes/epoch');
+    const states = { initiator: new MapEpochState(epochId, 'audit/proof-sizes/a'), responder: new MapEpochState(epochId, 'audit/proof-sizes/b') };
+    const lists: ReadonlyArray<Record<Role, string[]>> = [
+      { initiator: ['s1', 's2', 'a1'], responder: ['s1', 's2', 'b1'] },
+      { initiator: ['s1', 's2', 'a1', 'a2'], responder: ['s2', 'b1', 'b2'] },
+    ];
+    const bundles = lists.map((list, index) => {
+      const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(list[role].map(digest)));
+      const played = playRound({
+        roundId: epochRoundId(epochId, index),
+        elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
+        epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
+      });
+      if (played.results.initiator.status !== 'completed' || played.results.responder.status !== 'completed') throw new Error(`epoch round ${index} did not complete`);
+      states.initiator.apply(played.results.initiator);
+      states.responder.apply(played.results.responder);
+      return exportBundle(played, 'initiator');
+    });
+    const alone = verifyTranscriptBundle(bundles[1]!, roster);
+    expect(alone.failure).toBeNull();
+    expect(check(alone, 'intersection-size')).toEqual({
+      name: 'intersection-size', status: 'skip', party: null, member: null,
+      detail: 'the epoch\'s intersection takes every earlier round of the epoch; round 0 is missing or incomplete',
+    });
+    // With round 0 the same check passes on the replayed intersection: s2 alone.
+    const replayed = verifyTranscriptBundle(bundles[1]!, roster, { previous: [bundles[0]!] });
+    expect(check(replayed, 'intersection-size')).toMatchObject({ status: 'pass', detail: 'recomputed 1 (initiator) and 1 (responder), as claimed in both FINISH messages' });
+  });
+});
+
+describe('intersection-size: a bundle with one FINISH message (audit.md §9.1 check 17)', () => {
+  const played = playRound({ elements: { initiator: a, responder: b } });
+  const withoutFinish = (party: Role): TranscriptBundle => tamperedBundle(played, party, (frames) => frames.filter((frame) => frame.kind !== 'finish'));
+
+  it('passes, naming the one party whose FINISH claims the recomputed size', () => {
+    for (const [missing, claimant] of [['responder', 'lab-a'], ['initiator', 'lab-b']] as const) {
+      const report = verifyTranscriptBundle(withoutFinish(missing), auditRoster());
+      expect(check(report, 'intersection-size')).toEqual({
+        name: 'intersection-size', status: 'pass', party: null, member: null,
+        detail: `recomputed 3 (initiator) and 3 (responder), as claimed in ${claimant}'s FINISH`,
+      });
+      // The leaf still logs both claims: the exporter's account, not the sizes, is what fails.
+      expect(report.failure).toMatchObject({ name: 'record-status', party: 'exporter' });
+    }
+  });
+
+  it('says both FINISH messages when the bundle holds both', () => {
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
+    expect(report.failure).toBeNull();
+    expect(check(report, 'intersection-size').detail).toBe('recomputed 3 (initiator) and 3 (responder), as claimed in both FINISH messages');
+  });
+});
