@@ -2,16 +2,18 @@
  * The bundle verifier's proof, intersection-size and record-status checks (audit.md §9.1 checks
  * 13–14, 17–18) on the bundles that reach their less travelled branches: a cardinality PROOF
  * against an empty set whose owner's epoch OFFER announces REMOVED chunks the bundle lacks, a sum
- * proof that does not verify, an incremental epoch round judged alone, and a round with only one
- * FINISH message. Each test pins the check's status and detail, the report being what the auditor
+ * proof that does not verify, an incremental epoch round judged alone, a round with only one
+ * FINISH message, and an epoch's start whose additions repeat one another, proven and signed by
+ * both parties. Each test pins the check's status and detail, the report being what the auditor
  * reads.
  */
-import type { Role } from '@venn/protocol';
-import { decodeMessage, type Message } from '@venn/wire';
+import { ed25519Sign } from '@venn/crypto';
+import { Transcript, finishSignatureInput, generateChunkProof, type Role } from '@venn/protocol';
+import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
-import { verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, tamperedBundle, wrongEvaluation } from './round-harness.js';
+import { verifyTranscriptBundle, type AuditRoster, type BundleReport, type RecordedMessage, type TranscriptBundle } from '../src/index.js';
+import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, keys, playRound, seededRng, tamperedBundle, wrongEvaluation } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -120,5 +122,89 @@ describe('intersection-size: a bundle with one FINISH message (audit.md §9.1 ch
     const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
     expect(report.failure).toBeNull();
     expect(check(report, 'intersection-size').detail).toBe('recomputed 3 (initiator) and 3 (responder), as claimed in both FINISH messages');
+  });
+});
+
+describe('intersection-size: an epoch\'s start whose additions repeat one another (SPEC §13.6 BLINDED check 7)', () => {
+  // Round 0 of an epoch, then rewritten as if lab-b had added s1 twice (its b2 BLINDED point replaced
+  // by its s1 point) and lab-a's implementation had let it through: lab-a evaluates the repeat (the
+  // same value as its evaluation of the s1 point), both prove their chunks under TH_pre of these
+  // frames, and both sign TH_final, lab-a its 2 matches, lab-b the 3 its repeated s1 gives it.
+  const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
+  const epochId = initiatorEpochId('audit-test/proof-sizes/repeat');
+  const states = { initiator: new MapEpochState(epochId, 'audit/repeat/a'), responder: new MapEpochState(epochId, 'audit/repeat/b') };
+  const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next((role === 'initiator' ? ['s1', 's2', 's3', 'a1'] : ['s1', 's2', 'b1', 'b2']).map(digest)));
+  const played = playRound({
+    roundId: epochRoundId(epochId, 0),
+    elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
+    epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
+  });
+
+  /** lab-a's record of the round with lab-b's repeat, re-proven and re-signed, and its leaf of a disputed round. */
+  function repeated(): TranscriptBundle {
+    const sender = (entry: RecordedMessage): Role => (entry.direction === 'sent' ? 'initiator' : 'responder');
+    const messages = played.records.initiator.map((entry) => ({ from: sender(entry), message: decodeMessage(entry.bytes) }));
+    const find = <K extends Message['kind']>(from: Role, kind: K) => messages.find((m) => m.from === from && m.message.kind === kind)!.message as Extract<Message, { kind: K }>;
+    const blinded = { initiator: find('initiator', 'blinded'), responder: find('responder', 'blinded') };
+    const evaluated = { initiator: find('initiator', 'evaluated'), responder: find('responder', 'evaluated') };
+    const point = (points: Uint8Array, i: number): Uint8Array => points.subarray(i * 32, i * 32 + 32);
+    const has = (points: Uint8Array, value: Uint8Array): boolean => Array.from({ length: points.length / 32 }, (_, i) => Buffer.compare(point(points, i), value) === 0).some(Boolean);
+    // lab-b's points whose evaluations by lab-a are matches (s1, s2) and one that is not.
+    const positions = Array.from({ length: 4 }, (_, i) => i);
+    const matched = positions.filter((i) => has(evaluated.responder.points, point(evaluated.initiator.points, i)));
+    const unmatched = positions.find((i) => !matched.includes(i))!;
+    expect(matched).toHaveLength(2);
+    const repeat = (points: Uint8Array): Uint8Array => {
+      const out = points.slice();
+      out.set(point(points, matched[0]!), unmatched * 32);
+      return out;
+    };
+    const offers = { initiator: find('initiator', 'offer'), responder: find('responder', 'offer') };
+    const frames: Record<Role, Message[]> = {
+      initiator: [offers.initiator, blinded.initiator, { ...evaluated.initiator, points: repeat(evaluated.initiator.points) }],
+      responder: [offers.responder, { ...blinded.responder, points: repeat(blinded.responder.points) }, evaluated.responder],
+    };
+    const bytesOf = (role: Role, kind: 'offer' | 'blinded' | 'evaluated') => encodeMessage(frames[role].find((m) => m.kind === kind)!);
+    const transcript = new Transcript();
+    for (const kind of ['offer', 'blinded'] as const) for (const role of ['initiator', 'responder'] as const) transcript.absorb(role, kind, bytesOf(role, kind));
+    const preTranscriptHash = transcript.epochPreHash();
+    for (const role of ['initiator', 'responder'] as const) {
+      const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
+      const own = frames[role][2] as Extract<Message, { kind: 'evaluated' }>;
+      const peerBlinded = frames[peer][1] as Extract<Message, { kind: 'blinded' }>;
+      const proof = generateChunkProof(states[role].key, { publicKey: offers[role].publicKey, prover: role, preTranscriptHash, index: 0, blinded: peerBlinded.points, evaluated: own.points }, seededRng(`repeat/${role}`));
+      frames[role][2] = { ...own, proof };
+    }
+    const final = new Transcript();
+    for (const kind of ['offer', 'blinded', 'evaluated'] as const) for (const role of ['initiator', 'responder'] as const) final.absorb(role, kind, bytesOf(role, kind));
+    const transcriptHash = final.epochFinalHash();
+    const claims: Record<Role, number> = { initiator: 2, responder: 3 };
+    for (const role of ['initiator', 'responder'] as const) {
+      const finish = find(role, 'finish');
+      frames[role].push({ ...finish, intersectionSize: claims[role], signature: ed25519Sign(keys[role].secretKey.slice(), finishSignatureInput(role, played.roundId, transcriptHash, claims[role])) });
+    }
+    const records: RecordedMessage[] = [];
+    for (let i = 0; i < 4; i++) {
+      records.push({ direction: 'sent', bytes: encodeMessage(frames.initiator[i]!) }, { direction: 'received', bytes: encodeMessage(frames.responder[i]!) });
+    }
+    return exportBundle({ ...played, records: { ...played.records, initiator: records } }, 'initiator', {
+      leaf: { status: 'disputed', reason: 'size-mismatch', transcriptHash, initiatorClaim: claims.initiator, responderClaim: claims.responder },
+    });
+  }
+
+  it('the honest epoch start verifies, its sizes counted over the round\'s own evaluations', () => {
+    const report = verifyTranscriptBundle(exportBundle(played, 'initiator'), roster);
+    expect(report.failure).toBeNull();
+    expect(check(report, 'intersection-size').detail).toBe('recomputed 2 (initiator) and 2 (responder), as claimed in both FINISH messages');
+  });
+
+  it('names the party whose additions repeat, as the replay of any later round of the epoch does', () => {
+    const bundle = repeated();
+    const report = verifyTranscriptBundle(bundle, roster);
+    // Everything else holds: the frames, the proofs over them, both signatures and the disputed leaf.
+    expect(report.checks.filter((entry) => entry.status !== 'pass')).toEqual([{
+      name: 'intersection-size', status: 'fail', party: 'responder', member: 'lab-b', detail: 'lab-b added, in round 0, an element already in the epoch [duplicate-addition]',
+    }]);
+    expect(report.valid).toBe(false);
   });
 });

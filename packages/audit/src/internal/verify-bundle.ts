@@ -732,9 +732,10 @@ function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: M
     return;
   }
   let recomputed: Record<Role, number>;
-  if (epoch !== undefined && epoch.index > 0) {
+  if (epoch !== undefined) {
     // SPEC §13.7: an incremental round's claim is the epoch's intersection, which takes every
-    // earlier round of the epoch to recompute.
+    // earlier round of the epoch to recompute. The epoch's start needs none, but is replayed all
+    // the same: its additions must not repeat one another either (SPEC §13.6 BLINDED check 7).
     const replayed = replayEpoch(parties, epoch.index, epoch.chain);
     if (typeof replayed === 'string') return checks.skip('intersection-size', replayed);
     if ('fault' in replayed) return checks.fail('intersection-size', replayed.fault, `${parties[replayed.fault].id} ${replayed.detail}`);
@@ -742,7 +743,7 @@ function checkSizes(checks: Checks, parties: Record<Role, PartyView>, summary: M
   } else {
     const evaluations = { initiator: concatPoints(parties.initiator.evaluatedPoints), responder: concatPoints(parties.responder.evaluatedPoints) };
     // SPEC §4.2 step 5: X's size counts X's own items (the peer's evaluations of X's list) found among
-    // the values X computed (its evaluations of the peer's list). An epoch's start is the same count.
+    // the values X computed (its evaluations of the peer's list).
     recomputed = {
       initiator: countMatches(evaluations.responder, evaluations.initiator),
       responder: countMatches(evaluations.initiator, evaluations.responder),
