@@ -644,6 +644,21 @@ const forgedLinks = (() => {
 })();
 const responderOtherLink = epochOffer(E1, 'responder', (offer, at) => offer.fill(0x5c, at.prev, at.prev + 64));
 const responderAccShort = epochOffer(E1, 'responder', (offer, at) => { offer[at.acc] -= 1; });
+/** audit.md §3 with SPEC §13.5: lab-a's leaf of an aborted epoch round, its attempt hash TH(0x07, {0..11}) over the recorded frames. */
+function epochAbortBundle(parts, frames, reason, endedBy) {
+  const leaf = { ...abortedLeaf(parts, frames, emptyLabels, { reason, endedBy }), transcriptHash: transcriptHash(0x07, epochDigests(frames, emptyLabels)) };
+  return makeBundle(parts, 'initiator', { frames, labels: emptyLabels, leaf });
+}
+/** `frame` (BLINDED) with its point `to` replaced by `point`. */
+const withPoint = (frame, to, point) => withBytes(frame, ptsRange(frame)[0] + 32 * to, point);
+const blindedPoint = (parts, role, i) => pointsOf(frameOf(parts, role, T.blinded)).slice(32 * i, 32 * i + 32);
+// lab-a's frames up to its last before EVALUATED, then its ABORT duplicate-addition (SPEC §13.6 BLINDED checks 6–7).
+const abortedAt = (parts) => [...parts.frames.initiator.filter((f) => [T.offer, T.blinded, REMOVED].includes(typeOf(f))), mp({ t: T.abort, rid: parts.roundId, code: 'duplicate-addition', msg: '' })];
+// Round 0: lab-b's BLINDED point 1 is its point 0 again (check 7); the same ABORT against lab-b's honest points.
+const repeatWithin = epochAbortBundle(E0, { initiator: abortedAt(E0), responder: [frameOf(E0, 'responder', T.offer), withPoint(frameOf(E0, 'responder', T.blinded), 1, blindedPoint(E0, 'responder', 0))] }, 'duplicate-addition', 'initiator');
+const unfoundedRepeat = epochAbortBundle(E0, { initiator: abortedAt(E0), responder: [frameOf(E0, 'responder', T.offer), frameOf(E0, 'responder', T.blinded)] }, 'duplicate-addition', 'initiator');
+// Round 1: lab-b's one addition is its round-0 point 0, an element already in the epoch (check 6).
+const addedAgain = epochAbortBundle(E1, { initiator: abortedAt(E1), responder: [frameOf(E1, 'responder', T.offer), withPoint(frameOf(E1, 'responder', T.blinded), 0, blindedPoint(E0, 'responder', 0))] }, 'duplicate-addition', 'initiator');
 const epochCases = [
   ['valid: the epoch start (round 0)', epochValid[0], [], null, null, []],
   ['valid: round 1 alone; its chain and the epoch\'s intersection are skipped', epochValid[1], [], null, null, ['epoch-chain', 'intersection-size']],
@@ -655,6 +670,10 @@ const epochCases = [
   ['round 1 with round 0: both OFFERs link to a prev other than round 0\'s TH_final', epochBundle(E1, forgedLinks), [0], 'epoch-chain', 'initiator'],
   ['round 1 alone: the two OFFERs name different previous rounds', epochBundle(E1, responderOtherLink), [], 'epoch-chain', 'responder'],
   ['round 1 with round 0: the responder\'s OFFER states acc one short of round 0\'s acc + n − rem', epochBundle(E1, responderAccShort), [0], 'epoch-chain', 'responder'],
+  ['round 0: the responder\'s BLINDED points 0 and 1 are equal; the initiator aborts with duplicate-addition', repeatWithin, [], 'completed', 'responder'],
+  ['round 0: the initiator aborts with duplicate-addition, although the responder\'s additions hold no repeat', unfoundedRepeat, [], 'completed', 'initiator'],
+  ['round 1 alone: the responder adds its round-0 BLINDED point 0 again; the initiator\'s ABORT duplicate-addition needs round 0', addedAgain, [], 'completed', 'undetermined'],
+  ['round 1 with round 0: the responder adds its round-0 BLINDED point 0 again; the initiator aborts with duplicate-addition', addedAgain, [0], 'completed', 'responder'],
 ].map(([name, bytes, previous, check, party, skipped]) => ({
   name, encoding: hex(bytes), previous, ...(check === null ? { valid: true, skipped } : { valid: false, check, party }),
 }));
@@ -664,7 +683,7 @@ const epochMember = (role) => {
 };
 bundleVectors.key_epoch = {
   spec: 'protocol-spec/audit.md §9.4',
-  note: 'Transcript bundles of the three rounds of venn-epoch.json (SPEC §13.10), each exported by lab-a as the bundles above are (its leaf a completed record whose transcript hash is the round\'s TH_final of SPEC §13.5, in a log of five leaves with a head signed with lab-a\'s identity seed from venn-epoch.json). bundles holds the valid bundle of rounds 0, 1 and 2. Verify each verifier_cases entry with this roster (its schedule as above; the round id of round i of an epoch and the epoch\'s initiator as node.md §10.2 gives them) and, as the bundles of earlier rounds of the epoch (audit.md §9.4, `venn audit verify --previous`), the bundles whose indices `previous` lists. A valid case passes every check but those in `skipped`, which are skipped; an invalid one fails first at `check` with `party` at fault.',
+  note: 'Transcript bundles of the three rounds of venn-epoch.json (SPEC §13.10), each exported by lab-a as the bundles above are (its leaf a completed record whose transcript hash is the round\'s TH_final of SPEC §13.5, in a log of five leaves with a head signed with lab-a\'s identity seed from venn-epoch.json). bundles holds the valid bundle of rounds 0, 1 and 2. Verify each verifier_cases entry with this roster (its schedule as above; the round id of round i of an epoch and the epoch\'s initiator as node.md §10.2 gives them) and, as the bundles of earlier rounds of the epoch (audit.md §9.4, `venn audit verify --previous`), the bundles whose indices `previous` lists. A valid case passes every check but those in `skipped`, which are skipped; an invalid one fails first at `check` with `party` at fault. The cases of an ABORT duplicate-addition (audit.md §9.4) carry lab-a\'s leaf of the aborted attempt instead, its attempt hash TH(0x07, {0..11}) over the recorded frames with both LABELS streams empty (SPEC §13.5).',
   roster: {
     digest: epochVectors.roster_digest,
     members: [epochMember('initiator'), epochMember('responder')],

@@ -31,7 +31,7 @@ import {
   type OfferMessage,
   type ProofMessage,
 } from '@venn/wire';
-import { epochChainCheck, epochCheck, replayEpoch, type EpochChainLink } from './verify-epoch.js';
+import { epochChainCheck, epochCheck, repeatedAddition, replayEpoch, type EpochChainLink } from './verify-epoch.js';
 import { checkRoster, rosterMember, type AuditRoster } from './audit-roster.js';
 import { decodeTranscriptBundle, emptyLabelsDigest, encodeTranscriptBundle, type BundleParty, type TranscriptBundle } from './bundle.js';
 import { bytesEqual } from './bytes.js';
@@ -133,8 +133,10 @@ const chunkCount = (total: number): number => Math.ceil(total / MAX_CHUNK_POINTS
 /**
  * ABORT codes that name a fault in the peer's frames (SPEC §9), which the bundle holds. An ABORT
  * with one of them while the bundle shows the peer did nothing of the kind is a fault of the party
- * that aborted. Other codes (timeout, cancelled, set-too-large against a cap the refusing party
- * never stated, node-level policy) cannot be checked and blame nobody.
+ * that aborted. `duplicate-addition` (SPEC §13.6) is judged apart, by repeatedAddition: it may
+ * take the bundles of the epoch's earlier rounds. Other codes (timeout, cancelled, set-too-large
+ * against a cap the refusing party never stated, node-level policy) cannot be checked and blame
+ * nobody.
  */
 const CHECKABLE_ABORTS = new Set(['duplicate-chunk', 'count-mismatch', 'bad-point', 'bad-proof', 'bad-signature', 'round-mismatch']);
 
@@ -429,7 +431,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
 
   checkSizes(checks, parties, summary, epoch === undefined ? undefined : { index: epoch.index, chain });
   checkRecordStatus(checks, record, parties);
-  checkCompleted(checks, record, parties);
+  checkCompleted(checks, record, parties, chain);
   return finish(checks, summary, null);
 }
 
@@ -782,7 +784,7 @@ function checkRecordStatus(checks: Checks, record: RoundRecord, parties: Record<
   checks.pass('record-status', `the leaf's status (${record.status}) and claims agree with the bundle`);
 }
 
-function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Role, PartyView>): void {
+function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Role, PartyView>, chain: readonly EpochChainLink[]): void {
   if (record.status !== 'aborted' && parties.initiator.finish !== undefined && parties.responder.finish !== undefined) {
     checks.pass('completed', `the round ${record.status === 'disputed' ? 'ended disputed' : 'completed'} with both FINISH messages`);
     return;
@@ -802,13 +804,27 @@ function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Rol
     how = `the leaf logs the round ${record.status}, but the bundle holds no valid FINISH from ${missing.join(', nor from ')}${sent.length === 0 ? '' : `; ${sent.join('; ')}`}`;
   }
   // An ABORT whose cause the bundle could show, while it shows nothing of the kind: the aborting
-  // party ended the round without the cause it named.
+  // party ended the round without the cause it named. A duplicate-addition ABORT whose cause the
+  // bundles show names the peer, whose frames pass every other check (SPEC §13.6 BLINDED checks
+  // 6–7 are the receiver's checks on the epoch, not rules of the sender's frames alone).
   const blamed = checks.list.some((check) => check.status === 'fail' && (check.party === 'initiator' || check.party === 'responder'));
-  const unfounded = aborts.find((role) => CHECKABLE_ABORTS.has(parties[role].abort!.reason) && !identitySum(parties[other(role)], parties[role].abort!.reason));
-  if (!blamed && unfounded !== undefined) {
-    return checks.fail('completed', unfounded, `${how}; the bundle shows no ${parties[unfounded].abort!.reason} by ${parties[other(unfounded)].id}`);
+  let unsettled: string | undefined;
+  if (!blamed) {
+    for (const role of aborts) {
+      const reason = parties[role].abort!.reason;
+      const peer = other(role);
+      const unfounded = `${how}; the bundle shows no ${reason} by ${parties[peer].id}`;
+      if (reason === 'duplicate-addition') {
+        const shown = repeatedAddition(parties, peer, chain);
+        if (shown === null) return checks.fail('completed', role, unfounded);
+        if (typeof shown !== 'string') return checks.fail('completed', peer, `${how}; ${parties[peer].id} ${shown.detail}`);
+        unsettled ??= shown;
+      } else if (CHECKABLE_ABORTS.has(reason) && !identitySum(parties[peer], reason)) {
+        return checks.fail('completed', role, unfounded);
+      }
+    }
   }
-  checks.fail('completed', null, how);
+  checks.fail('completed', null, unsettled === undefined ? how : `${how}; ${unsettled}`);
 }
 
 /**

@@ -115,6 +115,68 @@ export function epochChainCheck(checks: Checks, parties: Readonly<Record<Role, P
   checks.pass('epoch-chain', `follows round ${ep.index - 1}: prev is its TH_final ${hex(link.transcriptHash).slice(0, 16)}…, the same keys, counts that add up`);
 }
 
+/** The parties of rounds 0 … index − 1 of the epoch from the bundles given, or which round is missing or incomplete. */
+function earlierRounds(chain: readonly EpochChainLink[], id: Uint8Array, index: number): string | Array<Readonly<Record<Role, PartyView>>> {
+  const rounds: Array<Readonly<Record<Role, PartyView>>> = [];
+  for (let i = 0; i < index; i++) {
+    const link = findLink(chain, id, i);
+    if (link === undefined || !link.completed) return `round ${i} is missing or incomplete`;
+    rounds.push(link.parties);
+  }
+  return rounds;
+}
+
+/** A packed point as a map key (public values: a plain string is fine). */
+const key = (points: Uint8Array, i: number): string => Buffer.from(points.buffer, points.byteOffset + i * POINT_BYTES, POINT_BYTES).toString('latin1');
+const concat = (chunks: readonly Uint8Array[]): Uint8Array => Buffer.concat(chunks);
+
+/**
+ * SPEC §13.6 BLINDED checks 6–7 from the frames, for an ABORT duplicate-addition (audit.md §9.1
+ * check 19, §9.4): does `adder`'s BLINDED stream of this round, as far as the bundle holds it,
+ * repeat itself, or repeat an addition of an earlier round of the epoch whose value the peer still
+ * holds? The peer's evaluations under its one epoch key are equal iff the (canonical) points are,
+ * so a repeat within the round is two equal BLINDED points. For an earlier round, the peer's
+ * EVALUATED stream of that round gives each of `adder`'s BLINDED points its value; the peer holds
+ * it (T of SPEC §13.1) until `adder` removes it, and an element removed may be added again.
+ * Returns the repeat, null when the bundles show none (or the round is no round of an epoch), or
+ * why the earlier rounds are needed and not given.
+ */
+export function repeatedAddition(parties: Readonly<Record<Role, PartyView>>, adder: Role, chain: readonly EpochChainLink[]): string | { detail: string } | null {
+  const ep = epochOf(parties[adder]);
+  if (ep === undefined) return null;
+  const points = concat(parties[adder].blindedPoints);
+  const count = points.length / POINT_BYTES;
+  const first = new Map<string, number>();
+  for (let q = 0; q < count; q++) {
+    const p = first.get(key(points, q));
+    if (p !== undefined) return { detail: `repeated an addition within round ${ep.index}: point ${q} of its BLINDED stream is point ${p} again [duplicate-addition]` };
+    first.set(key(points, q), q);
+  }
+  if (ep.index === 0 || count === 0) return null;
+  const earlier = earlierRounds(chain, ep.id, ep.index);
+  if (typeof earlier === 'string') return `whether an addition of ${parties[adder].id} was already in the epoch takes every earlier round of the epoch; ${earlier}`;
+  const peer: Role = adder === 'initiator' ? 'responder' : 'initiator';
+  // adder's BLINDED point → the peer's evaluation of it and the round that added it; the values the peer holds.
+  const added = new Map<string, { value: string; round: number }>();
+  const held = new Set<string>();
+  for (const [round, views] of earlier.entries()) {
+    for (const removed of views[adder].removedPoints) for (let i = 0; i < removed.length / POINT_BYTES; i++) held.delete(key(removed, i));
+    const blinded = concat(views[adder].blindedPoints);
+    const evaluated = concat(views[peer].evaluatedPoints);
+    for (let i = 0; i < Math.min(blinded.length, evaluated.length) / POINT_BYTES; i++) {
+      added.set(key(blinded, i), { value: key(evaluated, i), round });
+      held.add(key(evaluated, i));
+    }
+  }
+  for (let q = 0; q < count; q++) {
+    const before = added.get(key(points, q));
+    if (before !== undefined && held.has(before.value)) {
+      return { detail: `added, in round ${ep.index}, an element already in the epoch: point ${q} of its BLINDED stream is its addition of round ${before.round} [duplicate-addition]` };
+    }
+  }
+  return null;
+}
+
 function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number): EpochChainLink | undefined {
   return chain.find((link) => {
     const ep = link.parties.initiator.offer?.message.epoch;
@@ -134,15 +196,10 @@ export function replayEpoch(
   chain: readonly EpochChainLink[],
 ): string | { fault: Role; detail: string } | Record<Role, number> {
   const ep = epochOf(parties.initiator) ?? epochOf(parties.responder)!;
-  const rounds: Array<Readonly<Record<Role, PartyView>>> = [];
-  for (let i = 0; i < index; i++) {
-    const link = findLink(chain, ep.id, i);
-    if (link === undefined || !link.completed) return `the epoch's intersection takes every earlier round of the epoch; round ${i} is missing or incomplete`;
-    rounds.push(link.parties);
-  }
-  rounds.push(parties);
+  const earlier = earlierRounds(chain, ep.id, index);
+  if (typeof earlier === 'string') return `the epoch's intersection takes every earlier round of the epoch; ${earlier}`;
+  const rounds = [...earlier, parties];
   const values: Record<Role, Set<string>> = { initiator: new Set(), responder: new Set() };
-  const key = (points: Uint8Array, i: number): string => Buffer.from(points.buffer, points.byteOffset + i * POINT_BYTES, POINT_BYTES).toString('latin1');
   for (const [round, views] of rounds.entries()) {
     for (const role of ROLES) {
       const peer: Role = role === 'initiator' ? 'responder' : 'initiator';
