@@ -659,6 +659,8 @@ const repeatWithin = epochAbortBundle(E0, { initiator: abortedAt(E0), responder:
 const unfoundedRepeat = epochAbortBundle(E0, { initiator: abortedAt(E0), responder: [frameOf(E0, 'responder', T.offer), frameOf(E0, 'responder', T.blinded)] }, 'duplicate-addition', 'initiator');
 // Round 1: lab-b's one addition is its round-0 point 0, an element already in the epoch (check 6).
 const addedAgain = epochAbortBundle(E1, { initiator: abortedAt(E1), responder: [frameOf(E1, 'responder', T.offer), withPoint(frameOf(E1, 'responder', T.blinded), 0, blindedPoint(E0, 'responder', 0))] }, 'duplicate-addition', 'initiator');
+// Round 0 with one bit of lab-b's FINISH signature flipped: no round both parties signed (audit.md §9.4), so no chain or replay rests on it.
+const unsignedStart = epochBundle(E0, withFrame(E0, 'responder', T.finish, flipLast(frameOf(E0, 'responder', T.finish))));
 const epochCases = [
   ['valid: the epoch start (round 0)', epochValid[0], [], null, null, []],
   ['valid: round 1 alone; its chain and the epoch\'s intersection are skipped', epochValid[1], [], null, null, ['epoch-chain', 'intersection-size']],
@@ -668,6 +670,9 @@ const epochCases = [
   ['round 1: the responder\'s OFFER names round 2 of the epoch', epochBundle(E1, otherRound), [], 'epoch', 'responder'],
   ['round 0: the initiator\'s OFFER of the epoch\'s start states a non-zero prev', epochBundle(E0, startWithLink), [], 'epoch', 'initiator'],
   ['round 1 with round 0: both OFFERs link to a prev other than round 0\'s TH_final', epochBundle(E1, forgedLinks), [0], 'epoch-chain', 'initiator'],
+  ['round 1 with round 0 whose responder FINISH signature has one bit flipped: round 0 is no completed round', epochValid[1], [3], 'epoch-chain', 'undetermined'],
+  ['round 2 with round 1, round 0 with a flipped FINISH signature, then the valid round 0: the signed one is taken', epochValid[2], [1, 3, 0], null, null, []],
+  ['round 2 with round 1 and only round 0 with a flipped FINISH signature: the epoch\'s intersection is skipped', epochValid[2], [1, 3], null, null, ['intersection-size']],
   ['round 1 alone: the two OFFERs name different previous rounds', epochBundle(E1, responderOtherLink), [], 'epoch-chain', 'responder'],
   ['round 1 with round 0: the responder\'s OFFER states acc one short of round 0\'s acc + n − rem', epochBundle(E1, responderAccShort), [0], 'epoch-chain', 'responder'],
   ['round 0: the responder\'s BLINDED points 0 and 1 are equal; the initiator aborts with duplicate-addition', repeatWithin, [], 'completed', 'responder'],
@@ -683,13 +688,13 @@ const epochMember = (role) => {
 };
 bundleVectors.key_epoch = {
   spec: 'protocol-spec/audit.md §9.4',
-  note: 'Transcript bundles of the three rounds of venn-epoch.json (SPEC §13.10), each exported by lab-a as the bundles above are (its leaf a completed record whose transcript hash is the round\'s TH_final of SPEC §13.5, in a log of five leaves with a head signed with lab-a\'s identity seed from venn-epoch.json). bundles holds the valid bundle of rounds 0, 1 and 2. Verify each verifier_cases entry with this roster (its schedule as above; the round id of round i of an epoch and the epoch\'s initiator as node.md §10.2 gives them) and, as the bundles of earlier rounds of the epoch (audit.md §9.4, `venn audit verify --previous`), the bundles whose indices `previous` lists. A valid case passes every check but those in `skipped`, which are skipped; an invalid one fails first at `check` with `party` at fault. The cases of an ABORT duplicate-addition (audit.md §9.4) carry lab-a\'s leaf of the aborted attempt instead, its attempt hash TH(0x07, {0..11}) over the recorded frames with both LABELS streams empty (SPEC §13.5).',
+  note: 'Transcript bundles of the three rounds of venn-epoch.json (SPEC §13.10), each exported by lab-a as the bundles above are (its leaf a completed record whose transcript hash is the round\'s TH_final of SPEC §13.5, in a log of five leaves with a head signed with lab-a\'s identity seed from venn-epoch.json). bundles holds the valid bundle of rounds 0, 1 and 2, and at index 3 round 0\'s bundle with the last bit of lab-b\'s FINISH signature flipped, which is no completed round of the epoch (audit.md §9.4). Verify each verifier_cases entry with this roster (its schedule as above; the round id of round i of an epoch and the epoch\'s initiator as node.md §10.2 gives them) and, as the bundles of earlier rounds of the epoch (audit.md §9.4, `venn audit verify --previous`), the bundles whose indices `previous` lists. A valid case passes every check but those in `skipped`, which are skipped; an invalid one fails first at `check` with `party` at fault. The cases of an ABORT duplicate-addition (audit.md §9.4) carry lab-a\'s leaf of the aborted attempt instead, its attempt hash TH(0x07, {0..11}) over the recorded frames with both LABELS streams empty (SPEC §13.5).',
   roster: {
     digest: epochVectors.roster_digest,
     members: [epochMember('initiator'), epochMember('responder')],
     schedule: { cron: '0 * * * *', timezone: 'UTC' },
   },
-  bundles: epochValid.map(hex),
+  bundles: [...epochValid, unsignedStart].map(hex),
   verifier_cases: epochCases,
 };
 

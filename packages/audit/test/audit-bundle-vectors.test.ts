@@ -112,10 +112,11 @@ describe('audit-bundle-v1 vectors', () => {
     }
   });
 
-  it('the key epoch\'s bundles are the valid bundles of its rounds 0, 1 and 2', () => {
+  it('the key epoch\'s bundles are the valid bundles of its rounds 0, 1 and 2, and round 0 with a FINISH signature that does not verify', () => {
     const { bundles, verifier_cases: cases } = vectors.key_epoch;
-    expect(bundles).toHaveLength(3);
-    for (const bundle of bundles) expect(cases.some((c) => c.valid && c.encoding === bundle)).toBe(true);
+    expect(bundles).toHaveLength(4);
+    for (const bundle of bundles.slice(0, 3)) expect(cases.some((c) => c.valid && c.encoding === bundle)).toBe(true);
+    expect(verifyTranscriptBundle(bytes(bundles[3]!), roster(vectors.key_epoch.roster)).failure).toMatchObject({ name: 'finish-responder', party: 'responder' });
   });
 
   it('some verifier case fails first at each check of audit.md §9.1', () => {

@@ -379,7 +379,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
   }
   const chain: EpochChainLink[] = epoch === undefined ? [] : (options.previous ?? []).flatMap((previous) => {
     try {
-      return [previousLink(previous)];
+      return [previousLink(previous, roster)];
     } catch (error) {
       if (error instanceof VennError) return [];
       throw error;
@@ -844,8 +844,14 @@ function identitySum(peer: PartyView, code: string): boolean {
   }
 }
 
-/** A previous bundle of the epoch as the chain needs it (audit.md §9.4). */
-function previousLink(input: Uint8Array | TranscriptBundle): EpochChainLink {
+/**
+ * A previous bundle of the epoch as the chain needs it (audit.md §9.4). It counts as a completed
+ * round only when both parties signed it: both FINISH signatures verify under the parties' roster
+ * keys over the TH_final recomputed from its frames. Nothing else of a previous bundle is trusted
+ * (its leaf and head are the exporter's word), and a bundle whose frames were altered, or whose
+ * parties are not roster members, is an incomplete round: no verdict rests on it.
+ */
+function previousLink(input: Uint8Array | TranscriptBundle, roster: AuditRoster): EpochChainLink {
   const bundle = decodeTranscriptBundle(input instanceof Uint8Array ? input : encodeTranscriptBundle(input));
   const record = decodeRoundRecord(bundle.leaf);
   const parties = { initiator: { ...decodeParty('initiator', bundle.initiator), id: record.initiatorId }, responder: { ...decodeParty('responder', bundle.responder), id: record.responderId } };
@@ -853,12 +859,19 @@ function previousLink(input: Uint8Array | TranscriptBundle): EpochChainLink {
   const transcript = new Transcript();
   const complete = ROLES.every((role) => parties[role].offer !== undefined && parties[role].finish !== undefined && parties[role].violation === null);
   let transcriptHash: Uint8Array | null = null;
+  let signed = false;
   if (complete) {
     for (const role of ROLES) transcript.absorb(role, 'offer', parties[role].offer!.bytes);
     for (const kind of ['blinded', 'evaluated', 'removed'] as const) for (const role of ROLES) for (const bytes of parties[role][kind]) transcript.absorb(role, kind, bytes);
-    transcriptHash = finalTranscriptHash(transcript, { initiator: bundle.initiator.labelsDigest, responder: bundle.responder.labelsDigest }, true);
+    const hash = finalTranscriptHash(transcript, { initiator: bundle.initiator.labelsDigest, responder: bundle.responder.labelsDigest }, true);
+    transcriptHash = hash;
+    signed = ROLES.every((role) => {
+      const member = rosterMember(roster, parties[role].id);
+      const finish = parties[role].finish!;
+      return member !== undefined && ed25519Verify(member.identityKey, finishSignatureInput(role, record.roundId, hash, finish.intersectionSize), finish.signature);
+    });
   }
-  return { record, parties, transcriptHash, completed: complete && record.status !== 'aborted' };
+  return { record, parties, transcriptHash, completed: complete && signed && record.status !== 'aborted' };
 }
 
 type MutableSummary = { -readonly [K in keyof BundleSummary]: BundleSummary[K] extends Readonly<Record<Role, infer V>> ? Record<Role, V> : BundleSummary[K] };

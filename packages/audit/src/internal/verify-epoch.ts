@@ -21,7 +21,7 @@ export interface EpochChainLink {
   readonly parties: Readonly<Record<Role, PartyView>>;
   /** TH_final recomputed from the bundle's frames; null if the bundle lacks a complete round */
   readonly transcriptHash: Uint8Array | null;
-  /** both FINISH messages, and the leaf not aborted */
+  /** both FINISH messages, both signatures verifying under the roster keys over transcriptHash, and the leaf not aborted */
   readonly completed: boolean;
 }
 
@@ -121,6 +121,11 @@ function earlierRounds(chain: readonly EpochChainLink[], id: Uint8Array, index: 
   for (let i = 0; i < index; i++) {
     const link = findLink(chain, id, i);
     if (link === undefined || !link.completed) return `round ${i} is missing or incomplete`;
+    // Each round follows the one before: both OFFERs' prev is its TH_final (SPEC §13.4).
+    const before = i === 0 ? undefined : findLink(chain, id, i - 1);
+    if (before !== undefined && !ROLES.every((role) => bytesEqual(link.parties[role].offer!.message.epoch!.previousHash, before.transcriptHash!))) {
+      return `round ${i} does not follow round ${i - 1} among the bundles given`;
+    }
     rounds.push(link.parties);
   }
   return rounds;
@@ -178,10 +183,14 @@ export function repeatedAddition(parties: Readonly<Record<Role, PartyView>>, add
 }
 
 function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number): EpochChainLink | undefined {
-  return chain.find((link) => {
-    const ep = link.parties.initiator.offer?.message.epoch;
-    return ep !== undefined && ep.index === index && bytesEqual(ep.id, id);
-  });
+  // Every OFFER the bundle holds must name the round (a completed round holds both); of several
+  // bundles of one round, one both parties signed is taken first, whatever the order the bundles
+  // were given in (audit.md §9.4).
+  const names = (link: EpochChainLink): boolean => {
+    const offers = ROLES.map((role) => link.parties[role].offer?.message).filter((offer) => offer !== undefined);
+    return offers.length > 0 && offers.every(({ epoch: ep }) => ep !== undefined && ep.index === index && bytesEqual(ep.id, id));
+  };
+  return chain.find((link) => link.completed && names(link)) ?? chain.find(names);
 }
 
 /**
