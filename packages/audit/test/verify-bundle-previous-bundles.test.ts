@@ -25,12 +25,12 @@ const lists: ReadonlyArray<Record<Role, string[]>> = [
 
 interface EpochRun { readonly played: PlayedRound[]; readonly bundles: TranscriptBundle[] }
 
-function runEpoch(upTo: number, intercept: (index: number) => ((m: InFlight) => Uint8Array) | undefined = () => undefined): EpochRun {
+function runEpoch(upTo: number, intercept: (index: number) => ((m: InFlight) => Uint8Array) | undefined = () => undefined, rounds = lists): EpochRun {
   const states = { initiator: new MapEpochState(epochId, 'audit/attack-review/a'), responder: new MapEpochState(epochId, 'audit/attack-review/b') };
   const played: PlayedRound[] = [];
   const bundles: TranscriptBundle[] = [];
   for (let index = 0; index < upTo; index++) {
-    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[index]![role].map(digest)));
+    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(rounds[index]![role].map(digest)));
     const edit = intercept(index);
     const round = playRound({
       roundId: epochRoundId(epochId, index),
@@ -201,5 +201,27 @@ describe('an aborted attempt of an earlier round, listed before the completed on
     // Every bundle of the epoch the auditor holds, the abandoned attempt first.
     const report = verifyTranscriptBundle(bundle, roster, { previous: [attempt0, ...genuine] });
     expect(completedCheck(report)).toMatchObject({ party: 'responder' });
+  });
+});
+
+describe('the rounds a replay takes follow one another', () => {
+  it('a round 0 both parties signed, of another run of the same epoch id, is passed over: round 1 does not follow it, and the epoch\'s intersection is skipped', () => {
+    const other = runEpoch(1, () => undefined, [{ initiator: ['s1', 'x1'], responder: ['s1', 'y1', 'y2'] }]);
+    // A round 0 of its own: both parties signed it, and it verifies.
+    expect(verifyTranscriptBundle(other.bundles[0]!, roster).failure).toBeNull();
+    expect(verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[1]!, honest.bundles[0]!] }).failure).toBeNull();
+    const report = verifyTranscriptBundle(honest.bundles[2]!, roster, { previous: [honest.bundles[1]!, other.bundles[0]!] });
+    expect(report.failure).toBeNull();
+    expect(report.checks.find((check) => check.name === 'epoch-chain')!.status).toBe('pass');
+    expect(report.checks.find((check) => check.name === 'intersection-size')).toMatchObject({
+      status: 'skip',
+      detail: "the epoch's intersection takes every earlier round of the epoch; round 1 does not follow round 0 among the bundles given",
+    });
+  });
+
+  it('a bundle that holds no OFFER is no round of the epoch: the chain is skipped, not failed', () => {
+    const none = { ...honest.bundles[0]!, initiator: { ...honest.bundles[0]!.initiator, frames: [] }, responder: { ...honest.bundles[0]!.responder, frames: [] } };
+    const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [none] });
+    expect(report.checks.find((check) => check.name === 'epoch-chain')).toMatchObject({ status: 'skip', party: null });
   });
 });
