@@ -243,4 +243,10 @@ describe('the previous bundles the chain looks round i − 1 up in', () => {
   it('a bundle whose OFFER is a plain one is no round of the epoch: the next bundle given is taken', () => {
     expect(runChain(round1(), [link({}, { initiator: { offer: { epoch: undefined } } }), link()])).toMatchObject({ status: 'pass' });
   });
+
+  it('a bundle that holds no OFFER at all is no round of the epoch: the chain is skipped', () => {
+    expect(runChain(round1(), [link({ completed: false }, { initiator: { offer: null }, responder: { offer: null } })])).toEqual({
+      name: 'epoch-chain', status: 'skip', party: null, member: null, detail: 'needs the bundle of round 0 of the epoch (none of the bundles given is)',
+    });
+  });
 });
