@@ -28,7 +28,7 @@ const point = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 const points = (...ns: number[]): Uint8Array => Buffer.concat(ns.map(point));
 
 interface ViewSpec {
-  offer?: { setSize?: number; epoch?: EpochOffer; publicKey?: Uint8Array } | null;
+  offer?: { setSize?: number; epoch?: EpochOffer | undefined; publicKey?: Uint8Array } | null;
   id?: string;
   evaluatedPoints?: Uint8Array[];
   removedPoints?: Uint8Array[];
@@ -46,7 +46,7 @@ function view(role: Role, spec: ViewSpec = {}): PartyView {
     ...(offer === undefined ? {} : { offer: offer as unknown as PartyView['offer'] }),
     blinded: [], blindedPoints: spec.blindedPoints ?? [], evaluated: [], evaluatedPoints: spec.evaluatedPoints ?? [], evaluatedProofs: [],
     removed: [], removedPoints: spec.removedPoints ?? [], violation: null,
-  };
+  } as PartyView;
 }
 
 const parties = (initiator: ViewSpec = {}, responder: ViewSpec = {}): Record<Role, PartyView> => ({ initiator: view('initiator', initiator), responder: view('responder', responder) });
