@@ -7,12 +7,12 @@
  * without the earlier rounds, an incremental round's ABORT that its own frames do not settle names
  * nobody.
  */
-import type { CompletedResult, Role } from '@venn/protocol';
+import type { Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster, type BundleCheck, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, type InFlight, type PlayedRound } from './round-harness.js';
+import { auditRoster, digest, epochSchedule, exportBundle, initiatorEpochId, playRound, type InFlight, type PlayedRound } from './round-harness.js';
+import { playEpoch, type EpochRun } from './epoch-run.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
 const epochId = initiatorEpochId('audit-test/duplicate-addition');
@@ -24,35 +24,8 @@ const lists: ReadonlyArray<Record<Role, string[]>> = [
   { initiator: ['s2', 's3', 'later', 'a3', 'both'], responder: ['s1', 's2', 's3', 'b2', 'later', 'b3', 'both'] },
 ];
 
-interface EpochRun {
-  readonly played: PlayedRound[];
-  readonly bundles: TranscriptBundle[];
-}
-
-/** Plays rounds 0 … upTo − 1 of one epoch; `intercept(index)` may change a round's frames in flight. */
-function runEpoch(upTo: number, intercept: (index: number) => ((m: InFlight) => Uint8Array) | undefined = () => undefined): EpochRun {
-  const states = { initiator: new MapEpochState(epochId, 'audit/duplicate-addition/a'), responder: new MapEpochState(epochId, 'audit/duplicate-addition/b') };
-  const played: PlayedRound[] = [];
-  const bundles: TranscriptBundle[] = [];
-  for (let index = 0; index < upTo; index++) {
-    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[index]![role].map(digest)));
-    const edit = intercept(index);
-    const round = playRound({
-      roundId: epochRoundId(epochId, index),
-      elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
-      epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
-      ...(edit === undefined ? {} : { intercept: edit }),
-    });
-    played.push(round);
-    // A party the peer left mid-round has no result: the peer, which saw the round end, exports it.
-    bundles.push(exportBundle(round, round.results.initiator === undefined ? 'responder' : 'initiator'));
-    if (round.results.initiator?.status === 'completed' && round.results.responder?.status === 'completed') {
-      states.initiator.apply(round.results.initiator as CompletedResult);
-      states.responder.apply(round.results.responder as CompletedResult);
-    }
-  }
-  return { played, bundles };
-}
+/** Plays rounds 0 … upTo − 1 of the test's epoch; `intercept(index)` may change a round's frames in flight. */
+const runEpoch = (upTo: number, intercept?: (index: number) => ((m: InFlight) => Uint8Array) | undefined): EpochRun => playEpoch(epochId, 'audit/duplicate-addition', lists, upTo, intercept);
 
 const point = (points: Uint8Array, i: number): Uint8Array => points.subarray(i * 32, i * 32 + 32);
 

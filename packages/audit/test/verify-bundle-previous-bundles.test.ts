@@ -7,12 +7,12 @@
  * `prev`). A forged, altered or abandoned earlier bundle then neither frames an honest party, nor
  * clears a guilty one, nor makes the verifier throw.
  */
-import type { CompletedResult, Role } from '@venn/protocol';
+import type { Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, type InFlight, type PlayedRound } from './round-harness.js';
+import { auditRoster, epochSchedule, exportBundle, initiatorEpochId, type InFlight } from './round-harness.js';
+import { playEpoch, type EpochRun } from './epoch-run.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
 const epochId = initiatorEpochId('audit-test/attack-review');
@@ -23,30 +23,7 @@ const lists: ReadonlyArray<Record<Role, string[]>> = [
   { initiator: ['s2', 's3', 'later', 'a3', 'both'], responder: ['s1', 's2', 's3', 'b2', 'later', 'b3', 'both'] },
 ];
 
-interface EpochRun { readonly played: PlayedRound[]; readonly bundles: TranscriptBundle[] }
-
-function runEpoch(upTo: number, intercept: (index: number) => ((m: InFlight) => Uint8Array) | undefined = () => undefined, rounds = lists): EpochRun {
-  const states = { initiator: new MapEpochState(epochId, 'audit/attack-review/a'), responder: new MapEpochState(epochId, 'audit/attack-review/b') };
-  const played: PlayedRound[] = [];
-  const bundles: TranscriptBundle[] = [];
-  for (let index = 0; index < upTo; index++) {
-    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(rounds[index]![role].map(digest)));
-    const edit = intercept(index);
-    const round = playRound({
-      roundId: epochRoundId(epochId, index),
-      elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
-      epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
-      ...(edit === undefined ? {} : { intercept: edit }),
-    });
-    played.push(round);
-    bundles.push(exportBundle(round, round.results.initiator === undefined ? 'responder' : 'initiator'));
-    if (round.results.initiator?.status === 'completed' && round.results.responder?.status === 'completed') {
-      states.initiator.apply(round.results.initiator as CompletedResult);
-      states.responder.apply(round.results.responder as CompletedResult);
-    }
-  }
-  return { played, bundles };
-}
+const runEpoch = (upTo: number, intercept?: (index: number) => ((m: InFlight) => Uint8Array) | undefined, rounds = lists): EpochRun => playEpoch(epochId, 'audit/attack-review', rounds, upTo, intercept);
 
 const point = (points: Uint8Array, i: number): Uint8Array => points.subarray(i * 32, i * 32 + 32);
 const count = (points: Uint8Array): number => points.length / 32;
