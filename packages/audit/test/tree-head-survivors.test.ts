@@ -75,6 +75,13 @@ describe('a wire form cut short names the field being read', () => {
     expect(decodeSignedTreeHead(wire).signature).toEqual(signed.signature);
   });
 
+  it('no bytes at all are cut inside "version"; a version other than 1 is refused with the one expected', () => {
+    expect(refusal(() => decodeSignedTreeHead(new Uint8Array(0)), [CodecError])).toEqual({ code: 'truncated', message: 'signed tree head "version" expected 1 more bytes at offset 0, got 0' });
+    const v2 = wire.slice();
+    v2[0] = 2;
+    expect(refusal(() => decodeSignedTreeHead(v2), [CodecError])).toEqual({ code: 'unsupported-version', message: 'signed tree head "version" expected 1, got 2' });
+  });
+
   it('a size or timestamp above 2^53 - 1 is refused by name', () => {
     const high = wire.slice();
     high.fill(0xff, 1, 9);
