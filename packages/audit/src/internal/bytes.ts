@@ -32,3 +32,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** The last instant an ECMAScript date holds, in ms (275760-09-13T00:00:00Z); timestamps up to 2^53 − 1 go past it. */
+export const LAST_DATE_MS = 8.64e15;
+
+/** A self-asserted timestamp for a report: ISO 8601 when a date holds it, else the number of ms. */
+export function isoTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= LAST_DATE_MS ? new Date(ms).toISOString() : `${ms} ms`;
+}

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '@venn/errors';
 import { checkRoster, rosterMember, type AuditRoster } from './audit-roster.js';
-import { bytesEqual } from './bytes.js';
+import { bytesEqual, isoTime } from './bytes.js';
 import { encodeExportedLog, type ExportedLog } from './exported-log.js';
 import { MerkleLog } from './log.js';
 import { decodeRoundRecord, type RoundRecord } from './round-record.js';
@@ -67,7 +67,6 @@ const CLOCK_MARGIN_MS = 3_600_000;
 export const SETTLE_WINDOW_MS = MAX_ROUND_TIMEOUT_MS + CLOCK_MARGIN_MS;
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-const iso = (ms: number): string => (Number.isFinite(ms) && ms <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
 const hours = (ms: number): string => `${(ms / 3_600_000).toFixed(1)} h`;
 
 interface LogView {
@@ -191,10 +190,10 @@ function gatherEvidence(owner: LogView, holder: LogView, held: readonly HeldHead
 function settledSince(evidence: Evidence, since: number, lag: number, owner: string, holder: string): string | null {
   const { coveredHead, pairedLeaf } = evidence;
   if (coveredHead !== null && coveredHead.opened! > since + lag) {
-    return `${holder} received ${owner}'s head of size ${coveredHead.head.size} in a session it opened at ${iso(coveredHead.opened!)}, ${hours(coveredHead.opened! - since)} later, and ${owner}'s export contains that head's tree`;
+    return `${holder} received ${owner}'s head of size ${coveredHead.head.size} in a session it opened at ${isoTime(coveredHead.opened!)}, ${hours(coveredHead.opened! - since)} later, and ${owner}'s export contains that head's tree`;
   }
   if (pairedLeaf !== null && pairedLeaf.timestamp > since + lag + MAX_ROUND_TIMEOUT_MS) {
-    return `${owner}'s export holds round ${hex(pairedLeaf.roundId).slice(0, 16)}…, whose attempt ${holder} ended at ${iso(pairedLeaf.timestamp)}, ${hours(pairedLeaf.timestamp - since)} later`;
+    return `${owner}'s export holds round ${hex(pairedLeaf.roundId).slice(0, 16)}…, whose attempt ${holder} ended at ${isoTime(pairedLeaf.timestamp)}, ${hours(pairedLeaf.timestamp - since)} later`;
   }
   return null;
 }
@@ -209,7 +208,7 @@ function checkHeldHeadsBeyondExport(owner: LogView, holder: LogView, held: reado
     if (head.size <= size) continue;
     if (ownLatest !== null && ownLatest >= head.timestamp) {
       // The owner's own signed heads say it exported after this head, with fewer leaves: the log shrank.
-      issues.push({ kind: 'split-view', lab: id, detail: `${from} received a head of ${id} of size ${head.size} (at ${iso(head.timestamp)}), larger than ${id}'s head signed at ${iso(ownLatest)} and its ${size} exported leaves` });
+      issues.push({ kind: 'split-view', lab: id, detail: `${from} received a head of ${id} of size ${head.size} (at ${isoTime(head.timestamp)}), larger than ${id}'s head signed at ${isoTime(ownLatest)} and its ${size} exported leaves` });
       continue;
     }
     // The owner signed this head before the holder logged the attempt that carried it; an export
@@ -276,7 +275,7 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
       const holder = views[present].export.logId;
       const lacking = views[absent].export.logId;
       for (const record of sides[present]) {
-        const base = `${holder} logged attempt ${record.attempt} (${record.status}${record.reason === '' ? '' : `, ${record.reason}`}) at ${iso(record.timestamp)}; ${lacking}'s log has no leaf of round ${roundId.slice(0, 16)}…`;
+        const base = `${holder} logged attempt ${record.attempt} (${record.status}${record.reason === '' ? '' : `, ${record.reason}`}) at ${isoTime(record.timestamp)}; ${lacking}'s log has no leaf of round ${roundId.slice(0, 16)}…`;
         // audit.md §10.2: missing unless the holder's own evidence shows the other export came late enough.
         const settled = settledSince(evidence[absent], record.timestamp, SETTLE_WINDOW_MS, lacking, holder);
         if (settled !== null) issues.push({ kind: 'missing-round', lab: lacking, roundId, attempts: [record.attempt], detail: `${base}, although ${settled}` });

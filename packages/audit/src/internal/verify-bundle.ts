@@ -34,7 +34,7 @@ import {
 import { epochChainCheck, epochCheck, repeatedAddition, replayEpoch, type EpochChainLink } from './verify-epoch.js';
 import { checkRoster, rosterMember, type AuditRoster } from './audit-roster.js';
 import { decodeTranscriptBundle, emptyLabelsDigest, encodeTranscriptBundle, type BundleParty, type TranscriptBundle } from './bundle.js';
-import { bytesEqual } from './bytes.js';
+import { LAST_DATE_MS, bytesEqual, isoTime } from './bytes.js';
 import { hashLeaf } from './hash.js';
 import { decodeRoundRecord, type RoundRecord } from './round-record.js';
 import { attemptAccounts } from './attempt-accounts.js';
@@ -325,7 +325,7 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
   summary.treeHead = { size: head.size, root: hex(head.root), timestamp: head.timestamp };
   summary.leafIndex = bundle.leafIndex;
   if (verifyTreeHead(head, bundle.exporter, exporterMember!.identityKey)) {
-    checks.pass('tree-head', `${bundle.exporter}'s head of size ${head.size} at ${new Date(head.timestamp).toISOString()} is signed by its roster key`);
+    checks.pass('tree-head', `${bundle.exporter}'s head of size ${head.size} at ${isoTime(head.timestamp)} is signed by its roster key`);
   } else {
     checks.fail('tree-head', 'exporter', `the tree head (size ${head.size}) is not signed by ${bundle.exporter}'s roster identity key`);
   }
@@ -665,6 +665,8 @@ function checkSlot(checks: Checks, record: RoundRecord, roster: AuditRoster): vo
     checks.pass('slot', 'ad-hoc round: not bound to a scheduled slot');
     return;
   }
+  // A slot is a u64 of seconds (audit.md §3); one a date cannot hold is no instant of any schedule.
+  if (record.slot * 1000 >= LAST_DATE_MS) return checks.fail('slot', 'exporter', `the leaf's slot ${record.slot} s is not before ${LAST_DATE_MS / 1000} s (${isoTime(LAST_DATE_MS)}), where the time a schedule can name ends`);
   const iso = new Date(record.slot * 1000).toISOString();
   // node.md §3–§4: a scheduled round's id and initiator follow from the roster, the slot and the pair.
   if (!roster.schedule.isSlot(record.slot)) return checks.fail('slot', 'exporter', `the leaf's slot ${iso} is not an instant of the roster schedule`);

@@ -78,6 +78,16 @@ export function encodedLogOf(store: Store, logId: string): Uint8Array {
   return encodeExportedLog(exportedLogOf(store, logId));
 }
 
+/** Whether `slot` (Unix seconds) is an instant of `cron`; one whose search runs past the dates croner handles is not. */
+function isCronInstant(cron: Cron, slot: number): boolean {
+  try {
+    return cron.nextRun(new Date(slot * 1000 - 1000))?.getTime() === slot * 1000;
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
+  }
+}
+
 /** The roster as the auditor's checks need it: keys, policies and the schedule of node.md §3–§4. */
 export function auditRosterOf(roster: Roster): AuditRoster {
   const digest = rosterDigest(roster);
@@ -91,7 +101,7 @@ export function auditRosterOf(roster: Roster): AuditRoster {
     })),
     schedule: {
       // A slot is an instant the cron matches: the first run after one second earlier is the slot itself.
-      isSlot: (slot) => Number.isSafeInteger(slot) && cron.nextRun(new Date(slot * 1000 - 1000))?.getTime() === slot * 1000,
+      isSlot: (slot) => Number.isSafeInteger(slot) && isCronInstant(cron, slot),
       scheduledRoundId: (slot, a, b) => scheduledRoundId(digest, slot, a, b),
       scheduledInitiator: (roundId, a, b) => scheduledInitiator(roundId, a, b),
       epochRoundId: (id, index) => epochRoundId(id, index),
