@@ -496,6 +496,15 @@ const noFrames = { initiator: [], responder: [] };
 // No label field is agreed without both OFFERs (SPEC §5.7), so lab-b's LABELS are its own fault.
 const labelsFirstFrames = { initiator: [frameOf(L, 'initiator', T.offer), abortFrame('unexpected-message')], responder: [] };
 const labelsFirst = { initiator: emptyStream('initiator'), responder: L.labels.responder };
+// lab-a aborts with duplicate-chunk once both EVALUATED streams are in, in place of its LABELS: after
+// lab-b's LABELS, which the bundle holds only as their digest, the bundle cannot show whether a
+// LABELS chunk caused it; before them, it shows no such fault, and lab-a is named.
+const labelsAbortFrames = {
+  initiator: [...L.frames.initiator.filter((f) => typeOf(f) < T.finish), abortFrame('duplicate-chunk')],
+  responder: L.frames.responder.filter((f) => typeOf(f) < T.finish),
+};
+const afterLabels = { initiator: emptyStream('initiator'), responder: L.labels.responder };
+const labelsAbortLeaf = (labels) => abortedLeaf(L, labelsAbortFrames, labels, { reason: 'duplicate-chunk', endedBy: 'initiator' });
 const C = cardinality;
 const tamperedSum = flipLast(frameOf(C, 'initiator', T.proof)); // one bit of the PROOF's s
 const tamperedSumFrames = withFrame(C, 'initiator', T.proof, tamperedSum);
@@ -527,6 +536,8 @@ const verifierCases = [
   ['a refused OFFER whose leaf misstates the initiator\'s set size', makeBundle(L, 'initiator', { frames: refusedFrames, labels: emptyLabels, leaf: { ...refusedLeaf, initiatorSetSize: 8 } }), 'transcript', 'exporter'],
   ['an ABORT bad-proof that the bundle does not bear out', makeBundle(L, 'initiator', { frames: unfoundedFrames, labels: emptyLabels, leaf: abortedLeaf(L, unfoundedFrames, emptyLabels, { reason: 'bad-proof', endedBy: 'responder' }) }), 'completed', 'responder'],
   ['LABELS in place of the responder\'s OFFER; the initiator aborts with unexpected-message', makeBundle(L, 'initiator', { frames: labelsFirstFrames, labels: labelsFirst, leaf: abortedLeaf(L, labelsFirstFrames, labelsFirst, { reason: 'unexpected-message', endedBy: 'initiator' }) }), 'messages-responder', 'responder'],
+  ['an ABORT duplicate-chunk after the responder\'s LABELS, which the bundle holds only as their digest', makeBundle(L, 'initiator', { frames: labelsAbortFrames, labels: afterLabels, leaf: labelsAbortLeaf(afterLabels) }), 'completed', 'undetermined'],
+  ['the same ABORT before the responder\'s LABELS: the bundle shows no duplicate chunk', makeBundle(L, 'initiator', { frames: labelsAbortFrames, labels: emptyLabels, leaf: labelsAbortLeaf(emptyLabels) }), 'completed', 'initiator'],
   ['an attempt that never reached the peer: no frame', makeBundle(L, 'initiator', { frames: noFrames, labels: emptyLabels, leaf: abortedLeaf(L, noFrames, emptyLabels, { reason: 'peer-unreachable', endedBy: 'initiator' }) }), 'completed', 'undetermined'],
   ['cardinality mode: the initiator\'s PROOF with one bit flipped; the leaf logs the TH_final of the frames', makeBundle(C, 'responder', { frames: tamperedSumFrames }), 'proof-initiator', 'initiator'],
 ].map(([name, bytes, check, party]) => ({ name, encoding: hex(bytes), ...(check === null ? { valid: true } : { valid: false, check, party }) }));

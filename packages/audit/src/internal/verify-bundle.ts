@@ -139,6 +139,8 @@ const chunkCount = (total: number): number => Math.ceil(total / MAX_CHUNK_POINTS
  * nobody.
  */
 const CHECKABLE_ABORTS = new Set(['duplicate-chunk', 'count-mismatch', 'bad-point', 'bad-proof', 'bad-signature', 'round-mismatch']);
+/** Of those, the causes a LABELS chunk can give (SPEC §4.5 step 2, LABELS): the bundle cannot show them once the peer sent LABELS. */
+const LABELS_ABORTS = new Set(['duplicate-chunk', 'round-mismatch']);
 
 /** What the verifier reconstructs of one party from its frames. */
 export interface PartyView {
@@ -821,6 +823,9 @@ function checkCompleted(checks: Checks, record: RoundRecord, parties: Record<Rol
         if (shown === null) return checks.fail('completed', role, unfounded);
         if (typeof shown !== 'string') return checks.fail('completed', peer, `${how}; ${parties[peer].id} ${shown.detail}`);
         unsettled ??= shown;
+      } else if (LABELS_ABORTS.has(reason) && !bytesEqual(parties[peer].bundle.labelsDigest, emptyLabelsDigest(peer))) {
+        // A LABELS chunk may cause it (SPEC §4.5), and the bundle holds LABELS only as a digest (audit.md §8.1).
+        unsettled ??= `${parties[peer].id} sent LABELS, which the bundle holds only as their digest: whether a LABELS chunk caused the ${reason} it cannot show`;
       } else if (CHECKABLE_ABORTS.has(reason) && !identitySum(parties[peer], reason)) {
         return checks.fail('completed', role, unfounded);
       }
