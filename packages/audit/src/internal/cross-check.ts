@@ -37,7 +37,7 @@ export interface CrossCheckLogSummary {
   readonly latestHead: { readonly size: number; readonly root: string; readonly timestamp: number } | null;
   /** Heads of the other lab's log that this lab received in OFFERs. */
   readonly peerHeadsOfOther: number;
-  /** Leaves of rounds between the two labs. */
+  /** Leaves of the round ids the two labs ran together (a leaf of either log names both), whatever member ids they name. */
   readonly sharedLeaves: number;
 }
 
@@ -232,9 +232,10 @@ const describeLeaf = (record: RoundRecord): string => `attempt ${record.attempt}
 const describeClaims = (record: RoundRecord): string => `claims ${record.initiatorClaim ?? '-'}/${record.responderClaim ?? '-'}`;
 
 /**
- * Cross-checks the exported logs of two labs against the roster. Rounds are matched by round id;
- * within a round id, attempts by transcript hash (attempt numbers are each node's own count, so an
- * attempt that never reached the peer shifts them). Call @venn/crypto's ready() first.
+ * Cross-checks the exported logs of two labs against the roster. Rounds are matched by round id
+ * (every leaf of a round id that either log records between the two, whatever ids it names);
+ * within a round id, attempts by transcript hash (attempt numbers are each node's own count, so
+ * an attempt that never reached the peer shifts them). Call @venn/crypto's ready() first.
  */
 export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRoster): CrossCheckReport {
   checkRoster(roster);
@@ -254,10 +255,17 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
   const evidence = [0, 1].map((i) => gatherEvidence(views[i]!, views[1 - i]!, heads[i]!.held, heads[i]!.ownLatest, pair)) as [Evidence, Evidence];
   for (const i of [0, 1] as const) checkHeldHeadsBeyondExport(views[i], views[1 - i]!, heads[i].held, heads[i].ownLatest, evidence[i], issues, pending);
 
+  // audit.md §10.2: the round ids the two ran together are those a leaf of either log records
+  // between the two. Every leaf of such a round id takes part, whatever member ids it names: a
+  // round id binds its pair (node.md §3, §10.2), so a leaf naming another lab under it is a
+  // record-mismatch, never a round the comparison may skip (and leave pending for ever).
+  const between = (record: RoundRecord): boolean => pair.has(record.initiatorId) && pair.has(record.responderId);
+  const pairRounds = new Set<string>();
+  for (const v of views) for (const record of v.records) if (record !== null && between(record)) pairRounds.add(hex(record.roundId));
   const shared = views.map((v) => {
     const byRound = new Map<string, RoundRecord[]>();
     for (const record of v.records) {
-      if (record === null || !pair.has(record.initiatorId) || !pair.has(record.responderId)) continue;
+      if (record === null || !pairRounds.has(hex(record.roundId))) continue;
       const key = hex(record.roundId);
       const list = byRound.get(key);
       if (list === undefined) byRound.set(key, [record]);
@@ -274,7 +282,8 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
       if (sides[present].length === 0 || sides[absent].length > 0) continue;
       const holder = views[present].export.logId;
       const lacking = views[absent].export.logId;
-      for (const record of sides[present]) {
+      // Only the holder's leaves of the round with the other lab: its leaves naming a third lab under that id are its own contradiction.
+      for (const record of sides[present].filter(between)) {
         const base = `${holder} logged attempt ${record.attempt} (${record.status}${record.reason === '' ? '' : `, ${record.reason}`}) at ${isoTime(record.timestamp)}; ${lacking}'s log has no leaf of round ${roundId.slice(0, 16)}…`;
         // audit.md §10.2: missing unless the holder's own evidence shows the other export came late enough.
         const settled = settledSince(evidence[absent], record.timestamp, SETTLE_WINDOW_MS, lacking, holder);
@@ -284,7 +293,8 @@ export function crossCheckLogs(a: ExportedLog, b: ExportedLog, roster: AuditRost
     }
     if (sides[0].length === 0 || sides[1].length === 0) continue;
     matchedRounds++;
-    // audit.md §3: both logs agree on the fields the two sides share.
+    // audit.md §3: both logs agree on the fields the two sides share, member ids included (§10.2:
+    // a record-mismatch names no lab, so logging the peer's round id with other ids frames nobody).
     const reference = sides[0][0]!;
     for (const record of [...sides[0], ...sides[1]]) {
       const differing = (['rosterDigest', 'slot', 'initiatorId', 'responderId'] as const).filter((field) => {
