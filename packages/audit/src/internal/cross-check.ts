@@ -229,6 +229,8 @@ function checkHeldHeadsBeyondExport(owner: LogView, holder: LogView, held: reado
 const MAX_LISTED_LEAVES = 8;
 const finishedStatus = (record: RoundRecord): boolean => record.status === 'completed' || record.status === 'disputed';
 const describeLeaf = (record: RoundRecord): string => `attempt ${record.attempt} ${record.status}${record.reason === '' ? '' : ` (${record.reason})`}`;
+/** The set sizes and evaluation counts of a leaf (audit.md §3): both leaves of a finished transcript state the same. */
+const COUNT_FIELDS = ['initiatorSetSize', 'responderSetSize', 'initiatorEvaluations', 'responderEvaluations'] as const;
 const describeClaims = (record: RoundRecord): string => `claims ${record.initiatorClaim ?? '-'}/${record.responderClaim ?? '-'}`;
 
 /**
@@ -355,6 +357,11 @@ function pairAttempts(roundId: string, sides: readonly [readonly RoundRecord[], 
     if ((x.initiatorClaim !== null && match.initiatorClaim !== null && x.initiatorClaim !== match.initiatorClaim)
       || (x.responderClaim !== null && match.responderClaim !== null && x.responderClaim !== match.responderClaim)) {
       issues.push({ kind: 'record-mismatch', lab: null, roundId, attempts: [x.attempt, match.attempt], detail: `the two logs record different FINISH claims for one transcript of round ${short}` });
+    }
+    const counts = COUNT_FIELDS.filter((field) => x[field] !== match[field]);
+    if (finishedStatus(x) && finishedStatus(match) && counts.length > 0) {
+      const both = counts.map((field) => `${field} ${String(x[field])} and ${String(match[field])}`).join(', ');
+      issues.push({ kind: 'record-mismatch', lab: null, roundId, attempts: [x.attempt, match.attempt], detail: `the two logs record different counts for one finished transcript of round ${short}: ${both}` });
     }
     if (finishedStatus(x) !== finishedStatus(match)) {
       const [done, other, doneLab, otherLab] = finishedStatus(x) ? [x, match, labs[0], labs[1]] : [match, x, labs[1], labs[0]];

@@ -194,6 +194,12 @@ function describeError(error: unknown): string {
 }
 
 /** TH(0x02, {0..9}) of SPEC §7.3 with the two LABELS stream digests given rather than hashed. */
+/** The leaf's set sizes and evaluation counts against what the frames give (audit.md §3, §9.1 check 12), each mismatch named. */
+function countMismatches(record: RoundRecord, accounts: ReturnType<typeof attemptAccounts>): string[] {
+  const fields = ['initiatorSetSize', 'responderSetSize', 'initiatorEvaluations', 'responderEvaluations'] as const;
+  return fields.filter((field) => record[field] !== accounts[field]).map((field) => `"${field}" is ${String(record[field])} in the leaf, ${String(accounts[field])} in the frames`);
+}
+
 /**
  * audit.md §3: an aborted attempt's leaf carries the attempt hash over the frames the exporter
  * recorded, the set sizes both OFFERs declared and the evaluations each party sent. All of it must
@@ -209,14 +215,7 @@ function checkAttemptRecord(checks: Checks, bundle: TranscriptBundle, record: Ro
     initiatorAskedFor: accounts.initiatorSetSize, initiatorReceived: accounts.responderEvaluations,
     responderAskedFor: accounts.responderSetSize, responderReceived: accounts.initiatorEvaluations, endedBy: record.endedBy,
   };
-  const mismatches: string[] = [];
-  const compare = (field: keyof Omit<typeof accounts, 'attemptHash'>): void => {
-    if (record[field] !== accounts[field]) mismatches.push(`"${field}" is ${String(record[field])} in the leaf, ${String(accounts[field])} in the frames`);
-  };
-  compare('initiatorSetSize');
-  compare('responderSetSize');
-  compare('initiatorEvaluations');
-  compare('responderEvaluations');
+  const mismatches = countMismatches(record, accounts);
   if (!bytesEqual(record.transcriptHash, accounts.attemptHash)) {
     mismatches.push(`the attempt hash recomputed from the frames (${hex(accounts.attemptHash).slice(0, 16) || 'none'}…) differs from the one logged (${hex(record.transcriptHash).slice(0, 16) || 'none'}…)`);
   }
@@ -406,10 +405,12 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
     checkAttemptRecord(checks, bundle, record, summary);
   } else if (finalHash === undefined) {
     checks.skip('transcript', `no transcript: ${parties.initiator.offer === undefined ? 'the initiator' : 'the responder'} sent no OFFER`);
-  } else if (bytesEqual(record.transcriptHash, finalHash)) {
-    checks.pass('transcript', `TH_final ${hex(finalHash).slice(0, 16)}… recomputed from the frames equals the logged transcript hash`);
-  } else {
+  } else if (!bytesEqual(record.transcriptHash, finalHash)) {
     checks.fail('transcript', 'exporter', `TH_final recomputed from the frames (${hex(finalHash).slice(0, 16)}…) differs from the hash ${bundle.exporter} logged (${hex(record.transcriptHash).slice(0, 16)}…)`);
+  } else {
+    const counts = countMismatches(record, attemptAccounts({ initiator: { frames: bundle.initiator.frames, labelsDigest: bundle.initiator.labelsDigest }, responder: { frames: bundle.responder.frames, labelsDigest: bundle.responder.labelsDigest } }));
+    if (counts.length > 0) checks.fail('transcript', 'exporter', `${bundle.exporter}'s leaf misstates the round: ${counts.join('; ')}`);
+    else checks.pass('transcript', `TH_final ${hex(finalHash).slice(0, 16)}… recomputed from the frames equals the logged transcript hash, and the leaf's set sizes and evaluation counts are the frames'`);
   }
 
   for (const role of ROLES) checkProof(checks, role, parties, transcript);
