@@ -3,7 +3,7 @@
  * export / head / prove / export-log read a node directory; verify / cross-check need only files and
  * the roster, so an auditor runs them without a node of its own.
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   MAX_BUNDLE_BYTES,
@@ -31,6 +31,7 @@ import type { CommandIo } from '../main.js';
 import { auditRosterOf, exportedLogOf, latestHead, loggedAttempt, signedHead, transcriptBundleOf } from '../internal/audit-files.js';
 import { UsageError, hex, integerOption, isoTime, parseCommand, stringOption, writeJson, type CommandSpec, type ParsedValues } from '../internal/command.js';
 import { loadConfig, type NodeConfig } from '../internal/config.js';
+import { readInputFile } from '../internal/input-file.js';
 import { readPublicKey } from '../internal/keyfile.js';
 import { dirOption } from '../internal/node-dir.js';
 import { readRosterFile } from '../internal/roster.js';
@@ -274,16 +275,9 @@ function exportLog(values: ParsedValues, io: CommandIo): number {
 
 // ---- auditor side: files and the roster ----------------------------------------------------------
 
+/** A bundle or exported log named on the command line: a regular file of at most `max` bytes (input-file.ts). */
 function readBounded(path: string, max: number, what: string): Uint8Array {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (cause) {
-    throw new ValidationError('file-unavailable', `"${what}" expected a readable file at ${path}, got ${(cause as NodeJS.ErrnoException).code ?? 'an error'}`, { cause });
-  }
-  // Refused before reading: a file larger than any valid one costs no memory.
-  if (size > max) throw new ValidationError('file-too-large', `"${what}" expected at most ${max} bytes, got ${size} at ${path}`);
-  return new Uint8Array(readFileSync(path));
+  return readInputFile(path, what, { code: 'file-unavailable', max });
 }
 
 function rosterOption(values: ParsedValues, spec: CommandSpec): AuditRoster {

@@ -1,8 +1,8 @@
 /** The roster installed in a node directory (by `venn roster use`), parsed by @venn/transport. */
-import { readFileSync } from 'node:fs';
 import { ValidationError } from '@venn/errors';
 import { findMember, parseRoster, rosterDigest, type Roster, type RosterMember } from '@venn/transport';
 import type { NodeConfig } from './config.js';
+import { readInputFile } from './input-file.js';
 
 export interface InstalledRoster {
   readonly roster: Roster;
@@ -13,13 +13,9 @@ export interface InstalledRoster {
 }
 
 export function readRosterFile(path: string, field = 'roster'): Roster {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ValidationError('roster-unavailable', `"${field}" expected a readable roster file at ${path}, got ${(cause as NodeJS.ErrnoException).code ?? 'an error'}`, { cause });
-  }
-  return parseRoster(text);
+  // A directory, a named pipe or a device is refused as roster-unavailable, never waited on (input-file.ts).
+  const bytes = readInputFile(path, field, { code: 'roster-unavailable', expected: 'a readable roster file' });
+  return parseRoster(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 /** Checks that this node is a member of `roster` under its own identity key. */
