@@ -60,6 +60,8 @@ describe('a malformed field is refused as invalid-field, named with what was exp
     ['a status outside the three', { status: 'done' }, '"status" expected one of completed, aborted, disputed, got "done"'],
     ['a status that is not a string', { status: 1 }, '"status" expected one of completed, aborted, disputed, got number 1'],
     ['a status named after an Object property', { status: 'toString' }, '"status" expected one of completed, aborted, disputed, got "toString"'],
+    // A key lookup would coerce it to "completed": the string test is what refuses it.
+    ['a status given as a one-item array of its name', { status: ['completed'] }, '"status" expected one of completed, aborted, disputed, got array of length 1'],
     ['a 65-byte transcript hash', { transcriptHash: new Uint8Array(65) }, '"transcriptHash" expected Uint8Array of at most 64 bytes, got Uint8Array of length 65'],
     ['a transcript hash given as an array', { transcriptHash: new Array(64).fill(0) }, '"transcriptHash" expected Uint8Array of at most 64 bytes, got array of length 64'],
     ['a negative initiator claim', { initiatorClaim: -1, responderClaim: -1 }, '"initiatorClaim" expected null or a non-negative safe integer, got number -1'],
