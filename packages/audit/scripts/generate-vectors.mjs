@@ -416,10 +416,12 @@ function abortedLeaf(parts, frames, labels, { reason, endedBy }) {
 }
 /**
  * The `pts` of a BLINDED or EVALUATED frame. Keys come in schema order (SPEC §5.4, §5.5): in BLINDED
- * `pts` is last; in EVALUATED it precedes "pi" (a2 70 69) and its 64-byte bin (c4 40 …).
+ * `pts` is last; in EVALUATED it precedes "pi" (a2 70 69) and its bin: 64 bytes (c4 40 …) in
+ * intersection mode, empty (c4 00) in cardinality mode.
  */
 function ptsRange(frame) {
-  const end = typeOf(frame) === T.evaluated ? frame.length - 3 - 2 - 64 : frame.length;
+  const emptyPi = Buffer.from(frame.slice(-5)).equals(Buffer.from('a27069c400', 'hex'));
+  const end = typeOf(frame) === T.evaluated ? frame.length - 3 - 2 - (emptyPi ? 0 : 64) : frame.length;
   const key = Buffer.from(frame).lastIndexOf(Buffer.from('a3707473', 'hex'), end);
   const header = frame[key + 4];
   const length = header === 0xc4 ? frame[key + 5] : (frame[key + 5] << 8) | frame[key + 6];
@@ -505,6 +507,14 @@ const labelsAbortFrames = {
 };
 const afterLabels = { initiator: emptyStream('initiator'), responder: L.labels.responder };
 const labelsAbortLeaf = (labels) => abortedLeaf(L, labelsAbortFrames, labels, { reason: 'duplicate-chunk', endedBy: 'initiator' });
+// audit.md §9.1, "A completed or disputed leaf": an exporter that records a peer frame breaking SPEC
+// §4.5 aborts the round. `peerFault` logs the aborted leaf it writes over the same frames, ended by
+// the exporter; the completed leaf over them is the exporter's account and names the exporter.
+const peerFault = (parts, exporter, change, reason) => {
+  const frames = change.frames ?? parts.frames;
+  const labels = change.labels ?? parts.labels;
+  return makeBundle(parts, exporter, { ...change, leaf: abortedLeaf(parts, frames, labels, { reason, endedBy: exporter }) });
+};
 const C = cardinality;
 const tamperedSum = flipLast(frameOf(C, 'initiator', T.proof)); // one bit of the PROOF's s
 const tamperedSumFrames = withFrame(C, 'initiator', T.proof, tamperedSum);
@@ -520,16 +530,20 @@ const verifierCases = [
   ['a leaf under another roster digest', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), rosterDigest: label('venn vector another roster') } }), 'roster', 'undetermined'],
   ['a head whose signature has one bit flipped', makeBundle(L, 'initiator', { file: { head: flipLast(exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds).head) } }), 'tree-head', 'exporter'],
   ['an inclusion proof with one bit flipped', makeBundle(L, 'initiator', { file: { inclusion: replace(exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds).inclusion, 0, flipLast(exporterLog('initiator', encodeRecord(completedLeaf(L)), L.seeds).inclusion[0])) } }), 'log-inclusion', 'exporter'],
-  ['the responder\'s BLINDED chunk carries the identity', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.blinded, identityBlinded) }), 'messages-responder', 'responder'],
-  ['the responder\'s EVALUATED chunk before its BLINDED chunk', makeBundle(L, 'initiator', { frames: { ...L.frames, responder: [L.frames.responder[0], L.frames.responder[2], L.frames.responder[1], L.frames.responder[3]] } }), 'messages-responder', 'responder'],
-  ['a frame of the initiator that did not decode', makeBundle(L, 'responder', { rejected: { initiator: sha512(Uint8Array.of(0xc1)), responder: null } }), 'messages-initiator', 'initiator'],
-  ['the responder sent FINISH without LABELS although fields were agreed', makeBundle(L, 'initiator', { labels: { ...L.labels, responder: emptyStream('responder') }, leaf: completedLeaf(L) }), 'messages-responder', 'responder'],
-  ['the responder\'s OFFER states a cap over its roster policy', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.offer, offerOverCap) }), 'policy', 'responder'],
+  ['the responder\'s BLINDED chunk carries the identity; the initiator aborts', peerFault(L, 'initiator', { frames: withFrame(L, 'responder', T.blinded, identityBlinded) }, 'bad-point'), 'messages-responder', 'responder'],
+  ['the responder\'s EVALUATED chunk before its BLINDED chunk; the initiator aborts', peerFault(L, 'initiator', { frames: { ...L.frames, responder: [L.frames.responder[0], L.frames.responder[2], L.frames.responder[1], L.frames.responder[3]] } }, 'unexpected-message'), 'messages-responder', 'responder'],
+  ['the responder\'s genuine EVALUATED chunk moved before its BLINDED chunk under the completed leaf: the order is the exporter\'s account', makeBundle(L, 'initiator', { frames: { ...L.frames, responder: [L.frames.responder[0], L.frames.responder[2], L.frames.responder[1], L.frames.responder[3]] }, leaf: completedLeaf(L) }), 'messages-responder', 'exporter'],
+  ['a frame of the initiator that did not decode; the responder aborts', peerFault(L, 'responder', { rejected: { initiator: sha512(Uint8Array.of(0xc1)), responder: null } }, 'malformed-message'), 'messages-initiator', 'initiator'],
+  ['a rejected digest on the initiator\'s side of a completed round both signed: no signature covers it', makeBundle(L, 'responder', { rejected: { initiator: sha512(Uint8Array.of(0xc1)), responder: null } }), 'messages-initiator', 'exporter'],
+  ['the responder sent FINISH without LABELS although fields were agreed; the initiator aborts', peerFault(L, 'initiator', { labels: { ...L.labels, responder: emptyStream('responder') } }, 'unexpected-message'), 'messages-responder', 'responder'],
+  ['the responder\'s OFFER states a cap over its roster policy; the initiator aborts', peerFault(L, 'initiator', { frames: withFrame(L, 'responder', T.offer, offerOverCap) }, 'policy-mismatch'), 'policy', 'responder'],
   ['a scheduled slot whose round id is not the leaf\'s', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), slot: 1767225600 } }), 'slot', 'exporter'],
   ['two evaluations of the responder swapped; the leaf logs the round\'s TH_final', makeBundle(L, 'initiator', { frames: swappedFrames, leaf: completedLeaf(L) }), 'transcript', 'exporter'],
-  ['two evaluations of the responder swapped; the leaf logs the TH_final of the frames', makeBundle(L, 'initiator', { frames: swappedFrames }), 'proof-responder', 'responder'],
-  ['the responder\'s FINISH signature with one bit flipped', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, flipLast(frameOf(L, 'responder', T.finish))) }), 'finish-responder', 'responder'],
-  ['the initiator\'s FINISH signature with one bit flipped, exported by the responder', makeBundle(L, 'responder', { frames: withFrame(L, 'initiator', T.finish, flipLast(frameOf(L, 'initiator', T.finish))) }), 'finish-initiator', 'initiator'],
+  ['two evaluations of the responder swapped; the initiator aborts with bad-proof', peerFault(L, 'initiator', { frames: swappedFrames }, 'bad-proof'), 'proof-responder', 'responder'],
+  ['two evaluations of the responder swapped under a completed leaf that logs the TH_final of the frames: lab-b signed no such frames', makeBundle(L, 'initiator', { frames: swappedFrames }), 'proof-responder', 'exporter'],
+  ['the responder\'s FINISH signature with one bit flipped; the initiator aborts with bad-signature', peerFault(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, flipLast(frameOf(L, 'responder', T.finish))) }, 'bad-signature'), 'finish-responder', 'responder'],
+  ['the responder\'s FINISH signature with one bit flipped under the completed leaf', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, flipLast(frameOf(L, 'responder', T.finish))) }), 'finish-responder', 'exporter'],
+  ['the initiator\'s FINISH signature with one bit flipped, exported by the responder, which aborts with bad-signature', peerFault(L, 'responder', { frames: withFrame(L, 'initiator', T.finish, flipLast(frameOf(L, 'initiator', T.finish))) }, 'bad-signature'), 'finish-initiator', 'initiator'],
   ['the responder signs a claim of 4 that its evaluations do not give; the leaf logs the round disputed', makeBundle(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, lyingFinish), leaf: completedLeaf(L, L.frames, L.labels, { claims: { initiator: 3, responder: 4 } }) }), 'intersection-size', 'responder'],
   ['a completed leaf that logs the responder\'s set size, and the evaluations served it, as 1', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), responderSetSize: 1, initiatorEvaluations: 1 } }), 'transcript', 'exporter'],
   ['a leaf that logs claims of 2', makeBundle(L, 'initiator', { leaf: completedLeaf(L, L.frames, L.labels, { claims: { initiator: 2, responder: 2 } }) }), 'record-status', 'exporter'],
@@ -540,7 +554,7 @@ const verifierCases = [
   ['an ABORT duplicate-chunk after the responder\'s LABELS, which the bundle holds only as their digest', makeBundle(L, 'initiator', { frames: labelsAbortFrames, labels: afterLabels, leaf: labelsAbortLeaf(afterLabels) }), 'completed', 'undetermined'],
   ['the same ABORT before the responder\'s LABELS: the bundle shows no duplicate chunk', makeBundle(L, 'initiator', { frames: labelsAbortFrames, labels: emptyLabels, leaf: labelsAbortLeaf(emptyLabels) }), 'completed', 'initiator'],
   ['an attempt that never reached the peer: no frame', makeBundle(L, 'initiator', { frames: noFrames, labels: emptyLabels, leaf: abortedLeaf(L, noFrames, emptyLabels, { reason: 'peer-unreachable', endedBy: 'initiator' }) }), 'completed', 'undetermined'],
-  ['cardinality mode: the initiator\'s PROOF with one bit flipped; the leaf logs the TH_final of the frames', makeBundle(C, 'responder', { frames: tamperedSumFrames }), 'proof-initiator', 'initiator'],
+  ['cardinality mode: the initiator\'s PROOF with one bit flipped; the responder aborts with bad-proof', peerFault(C, 'responder', { frames: tamperedSumFrames }, 'bad-proof'), 'proof-initiator', 'initiator'],
 ].map(([name, bytes, check, party]) => ({ name, encoding: hex(bytes), ...(check === null ? { valid: true } : { valid: false, check, party }) }));
 
 // audit.md §8.2: each invalid bundle breaks one decoding rule of the first valid bundle.
@@ -657,10 +671,12 @@ const forgedLinks = (() => {
 const responderOtherLink = epochOffer(E1, 'responder', (offer, at) => offer.fill(0x5c, at.prev, at.prev + 64));
 const responderAccShort = epochOffer(E1, 'responder', (offer, at) => { offer[at.acc] -= 1; });
 /** audit.md §3 with SPEC §13.5: lab-a's leaf of an aborted epoch round, its attempt hash TH(0x07, {0..11}) over the recorded frames. */
-function epochAbortBundle(parts, frames, reason, endedBy) {
-  const leaf = { ...abortedLeaf(parts, frames, emptyLabels, { reason, endedBy }), transcriptHash: transcriptHash(0x07, epochDigests(frames, emptyLabels)) };
-  return makeBundle(parts, 'initiator', { frames, labels: emptyLabels, leaf });
+function epochAbortBundle(parts, frames, reason, endedBy, labels = emptyLabels) {
+  const leaf = { ...abortedLeaf(parts, frames, labels, { reason, endedBy }), transcriptHash: transcriptHash(0x07, epochDigests(frames, labels)) };
+  return makeBundle(parts, 'initiator', { frames, labels, leaf });
 }
+/** lab-a's bundle of an epoch round whose responder frames break a rule: the aborted attempt it logs (audit.md §9.1, "A completed or disputed leaf"). */
+const epochPeerFault = (parts, frames, reason) => epochAbortBundle(parts, frames, reason, 'initiator', parts.labels);
 /** `frame` (BLINDED) with its point `to` replaced by `point`. */
 const withPoint = (frame, to, point) => withBytes(frame, ptsRange(frame)[0] + 32 * to, point);
 const blindedPoint = (parts, role, i) => pointsOf(frameOf(parts, role, T.blinded)).slice(32 * i, 32 * i + 32);
@@ -679,14 +695,15 @@ const epochCases = [
   ['valid: round 1 with round 0', epochValid[1], [0], null, null, []],
   ['valid: round 2 with rounds 1 and 0', epochValid[2], [1, 0], null, null, []],
   ['valid: round 2 with round 1 only; the epoch\'s intersection is skipped', epochValid[2], [1], null, null, ['intersection-size']],
-  ['round 1: the responder\'s OFFER names round 2 of the epoch', epochBundle(E1, otherRound), [], 'epoch', 'responder'],
+  ['round 1: the responder\'s OFFER names round 2 of the epoch; the initiator aborts', epochPeerFault(E1, otherRound, 'epoch-mismatch'), [], 'epoch', 'responder'],
+  ['round 1: the responder\'s OFFER names round 2 of the epoch, under the completed leaf: lab-b signed no such OFFER', epochBundle(E1, otherRound), [], 'epoch', 'exporter'],
   ['round 0: the initiator\'s OFFER of the epoch\'s start states a non-zero prev', epochBundle(E0, startWithLink), [], 'epoch', 'initiator'],
   ['round 1 with round 0: both OFFERs link to a prev other than round 0\'s TH_final', epochBundle(E1, forgedLinks), [0], 'epoch-chain', 'initiator'],
   ['round 1 with round 0 whose responder FINISH signature has one bit flipped: round 0 is no completed round', epochValid[1], [3], 'epoch-chain', 'undetermined'],
   ['round 2 with round 1, round 0 with a flipped FINISH signature, then the valid round 0: the signed one is taken', epochValid[2], [1, 3, 0], null, null, []],
   ['round 2 with round 1 and only round 0 with a flipped FINISH signature: the epoch\'s intersection is skipped', epochValid[2], [1, 3], null, null, ['intersection-size']],
-  ['round 1 alone: the two OFFERs name different previous rounds', epochBundle(E1, responderOtherLink), [], 'epoch-chain', 'responder'],
-  ['round 1 with round 0: the responder\'s OFFER states acc one short of round 0\'s acc + n − rem', epochBundle(E1, responderAccShort), [0], 'epoch-chain', 'responder'],
+  ['round 1 alone: the two OFFERs name different previous rounds; the initiator aborts', epochPeerFault(E1, responderOtherLink, 'epoch-mismatch'), [], 'epoch-chain', 'responder'],
+  ['round 1 with round 0: the responder\'s OFFER states acc one short of round 0\'s acc + n − rem; the initiator aborts', epochPeerFault(E1, responderAccShort, 'epoch-mismatch'), [0], 'epoch-chain', 'responder'],
   ['round 0: the responder\'s BLINDED points 0 and 1 are equal; the initiator aborts with duplicate-addition', repeatWithin, [], 'completed', 'responder'],
   ['round 0: the initiator aborts with duplicate-addition, although the responder\'s additions hold no repeat', unfoundedRepeat, [], 'completed', 'initiator'],
   ['round 1 alone: the responder adds its round-0 BLINDED point 0 again; the initiator\'s ABORT duplicate-addition needs round 0', addedAgain, [], 'completed', 'undetermined'],

@@ -116,7 +116,8 @@ describe('audit-bundle-v1 vectors', () => {
     const { bundles, verifier_cases: cases } = vectors.key_epoch;
     expect(bundles).toHaveLength(4);
     for (const bundle of bundles.slice(0, 3)) expect(cases.some((c) => c.valid && c.encoding === bundle)).toBe(true);
-    expect(verifyTranscriptBundle(bytes(bundles[3]!), roster(vectors.key_epoch.roster)).failure).toMatchObject({ name: 'finish-responder', party: 'responder' });
+    // Under lab-a's completed leaf a FINISH of lab-b's that does not verify is lab-a's account (audit.md §9.1, "A completed or disputed leaf").
+    expect(verifyTranscriptBundle(bytes(bundles[3]!), roster(vectors.key_epoch.roster)).failure).toMatchObject({ name: 'finish-responder', party: 'exporter', member: 'lab-a' });
   });
 
   it('some verifier case fails first at each check of audit.md §9.1', () => {

@@ -266,11 +266,40 @@ export function wrongEvaluation(from: 'initiator' | 'responder', index = 2): (me
   };
 }
 
-/** `party`'s frames as the initiator recorded them, replaced by `edit(frames)`: the initiator's bundle. */
+/**
+ * `bundle` (the initiator's, with the parties' parts as given) under the aborted leaf an honest
+ * initiator logs over what it recorded: an exporter that records a peer frame breaking SPEC §4.5
+ * aborts the round, and a completed leaf over such frames names the exporter (audit.md §9.1,
+ * "A completed or disputed leaf").
+ */
+export function abortedExport(played: PlayedRound, bundle: TranscriptBundle, reason = 'unexpected-message'): TranscriptBundle {
+  const { attemptHash, ...accounts } = attemptAccounts({
+    initiator: { frames: bundle.initiator.frames, labelsDigest: bundle.initiator.labelsDigest },
+    responder: { frames: bundle.responder.frames, labelsDigest: bundle.responder.labelsDigest },
+  });
+  const leaf = { status: 'aborted', reason, transcriptHash: attemptHash, initiatorClaim: null, responderClaim: null, endedBy: 'initiator' } as const;
+  let aborted: TranscriptBundle;
+  try {
+    aborted = exportBundle(played, 'initiator', { leaf: { ...leaf, ...accounts } });
+  } catch (error) {
+    // Counts no record can hold (more evaluations than the other set's size): the leaf keeps the
+    // honest round's, and check 12, after the frame walk, fails for the exporter.
+    if (!(error instanceof ValidationError)) throw error;
+    aborted = exportBundle(played, 'initiator', { leaf });
+  }
+  return { ...aborted, initiator: bundle.initiator, responder: bundle.responder };
+}
+
+/**
+ * `party`'s frames as the initiator recorded them, replaced by `edit(frames)`: the initiator's
+ * bundle; for the responder's frames (the exporter's peer), under the aborted leaf of
+ * `abortedExport`.
+ */
 export function tamperedBundle(played: PlayedRound, party: Role, edit: (frames: Message[]) => Message[]): TranscriptBundle {
   const honest = exportBundle(played, 'initiator');
   const frames = edit(honest[party].frames.map((frame) => decodeMessage(frame))).map((message) => encodeMessage(message));
-  return { ...honest, [party]: { ...honest[party], frames } };
+  const bundle = { ...honest, [party]: { ...honest[party], frames } };
+  return party === 'initiator' ? bundle : abortedExport(played, bundle);
 }
 
 /** The bundle report fails the frame walk of `party`, blaming it, with exactly `detail` after its id. */

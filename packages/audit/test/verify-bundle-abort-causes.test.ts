@@ -7,8 +7,8 @@
 import { scalarMult } from '@venn/crypto';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { verifyTranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, playRound, type InFlight } from './round-harness.js';
+import { verifyTranscriptBundle, type TranscriptBundle } from '../src/index.js';
+import { abortedExport, auditRoster, digest, exportBundle, playRound, tamperedBundle, type InFlight } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -35,17 +35,20 @@ describe('an ABORT bad-point over BLINDED points that sum to the identity', () =
   });
 
   it('is unfounded when the points sum to a usable element: the party that aborted is at fault', () => {
-    const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
-    const bundle = exportBundle(honest, 'responder');
-    // The initiator's FINISH replaced by an ABORT bad-point, as the responder recorded it.
-    const frames = bundle.initiator.frames.map((frame) => {
-      const message = decodeMessage(frame);
-      return message.kind === 'finish' ? encodeMessage({ kind: 'abort', roundId: message.roundId, reason: 'bad-point', detail: '' }) : frame;
+    // The initiator's FINISH replaced in flight by an ABORT bad-point: the responder records it and
+    // logs the attempt aborted, as an honest exporter does (audit.md §3).
+    const played = playRound({
+      elements: { initiator: a, responder: b }, mode: 'cardinality',
+      intercept: (message) => (message.from === 'initiator' && message.kind === 'finish'
+        ? encodeMessage({ kind: 'abort', roundId: decodeMessage(message.bytes).roundId, reason: 'bad-point', detail: '' })
+        : message.bytes),
     });
-    const report = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, frames } }, auditRoster());
+    expect(played.results.responder).toMatchObject({ status: 'aborted', peerReason: 'bad-point' });
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder'), auditRoster());
     const completed = report.checks.find((check) => check.name === 'completed')!;
     expect(completed).toMatchObject({ status: 'fail', party: 'initiator', member: 'lab-a' });
-    expect(completed.detail).toMatch(/; the bundle shows no bad-point by lab-b$/);
+    expect(completed.detail).toBe('the round was aborted: lab-b logged reason bad-point, ended by the initiator; lab-a sent ABORT bad-point; the bundle shows no bad-point by lab-b');
+    expect(report.checks.filter((check) => check.status === 'fail').map((check) => check.name)).toEqual(['completed']);
   });
 });
 
@@ -117,24 +120,31 @@ describe('an ABORT whose cause the bundle does not show, although the peer\'s po
 describe('a cardinality PROOF over BLINDED points that sum to the identity', () => {
   it('fails the proof check against the party whose points sum to no usable element: the prover should have aborted', () => {
     const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
-    const bundle = exportBundle(honest, 'initiator');
-    const frames = bundle.responder.frames.map((frame) => {
-      const message = decodeMessage(frame);
-      return message.kind === 'blinded' ? cancellingBlinded({ from: 'responder', kind: 'blinded', bytes: frame }) : frame;
-    });
-    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
+    // lab-b's BLINDED chunk made to cancel in lab-a's record, logged as the attempt lab-a aborted
+    // (tamperedBundle): under a completed leaf a frame of lab-b's that no FINISH signature covers is
+    // lab-a's account (audit.md §9.1, "A completed or disputed leaf").
+    const bundle = tamperedBundle(honest, 'responder', (frames) => frames.map((message) => (message.kind === 'blinded'
+      ? decodeMessage(cancellingBlinded({ from: 'responder', kind: 'blinded', bytes: encodeMessage(message) }))
+      : message)));
+    const report = verifyTranscriptBundle(bundle, auditRoster());
     const proof = report.checks.find((check) => check.name === 'proof-initiator')!;
     expect(proof).toMatchObject({ status: 'fail', party: 'responder', member: 'lab-b' });
     expect(proof.detail).toMatch(/^lab-b's BLINDED points sum to no usable element \(.+\); lab-a should have aborted \[bad-point\]$/);
-    expect(report.failure).toMatchObject({ name: 'transcript', party: 'exporter' });
+    // The attempt hash lab-a logged is the frames' (check 12 passes): the proof check is the verdict.
+    expect(report.checks.find((check) => check.name === 'transcript')!.status).toBe('pass');
+    expect(report.failure).toEqual(proof);
   });
 });
 
 describe('an unfounded ABORT while the bundle already blames a party', () => {
   const honest = playRound({ elements: { initiator: a, responder: b }, mode: 'cardinality' });
   const bundle = exportBundle(honest, 'initiator');
-  /** `role`'s FINISH replaced by an ABORT bad-point; the other party's FINISH signature with one bit flipped. */
-  const report = (aborting: 'initiator' | 'responder') => {
+  /**
+   * lab-a's bundle, `role`'s FINISH replaced by an ABORT bad-point and the other party's FINISH
+   * signature with one bit flipped; under lab-a's completed leaf, or, `aborted`, under the aborted
+   * leaf lab-a logs over those frames (abortedExport, reason bad-point).
+   */
+  const report = (aborting: 'initiator' | 'responder', aborted = false) => {
     const forger = aborting === 'initiator' ? 'responder' : 'initiator';
     const edit = (role: 'initiator' | 'responder') => bundle[role].frames.map((frame) => {
       const message = decodeMessage(frame);
@@ -142,22 +152,28 @@ describe('an unfounded ABORT while the bundle already blames a party', () => {
       if (role === aborting) return encodeMessage({ kind: 'abort', roundId: message.roundId, reason: 'bad-point', detail: '' });
       return encodeMessage({ ...message, signature: message.signature.map((x, i) => (i === 0 ? x ^ 1 : x)) });
     });
-    const result = verifyTranscriptBundle({ ...bundle, [aborting]: { ...bundle[aborting], frames: edit(aborting) }, [forger]: { ...bundle[forger], frames: edit(forger) } }, auditRoster());
+    const edited: TranscriptBundle = { ...bundle, [aborting]: { ...bundle[aborting], frames: edit(aborting) }, [forger]: { ...bundle[forger], frames: edit(forger) } };
+    const result = verifyTranscriptBundle(aborted ? abortedExport(honest, edited, 'bad-point') : edited, auditRoster());
     return { result, completed: result.checks.find((check) => check.name === 'completed')! };
   };
 
   it('the responder blamed for its FINISH signature: the initiator\'s ABORT is not held against it', () => {
-    const { result, completed } = report('initiator');
+    // lab-a sent the ABORT, so the leaf it logs is the aborted attempt (audit.md §3): under a
+    // completed leaf lab-b's FINISH that does not verify would be lab-a's account (audit.md §9.1,
+    // "A completed or disputed leaf"), not lab-b's fault.
+    const { result, completed } = report('initiator', true);
     expect(result.checks.filter((check) => check.status === 'fail').map((check) => [check.name, check.party])).toEqual([
-      ['finish-responder', 'responder'], ['record-status', 'exporter'], ['completed', null],
+      ['finish-responder', 'responder'], ['completed', null],
     ]);
     expect(completed).toEqual({
       name: 'completed', status: 'fail', party: null, member: null,
-      detail: 'the leaf logs the round completed, but the bundle holds no valid FINISH from lab-a (the initiator); lab-a sent ABORT bad-point',
+      detail: 'the round was aborted: lab-a logged reason bad-point, ended by the initiator; lab-a sent ABORT bad-point',
     });
   });
 
   it('the initiator blamed for its FINISH signature: the responder\'s ABORT is not held against it', () => {
+    // The FINISH that fails is lab-a's own: under its completed leaf it stays lab-a's (audit.md §9.1,
+    // "A completed or disputed leaf" moves only the peer's failures).
     const { result, completed } = report('responder');
     expect(result.checks.filter((check) => check.status === 'fail').map((check) => [check.name, check.party])).toEqual([
       ['finish-initiator', 'initiator'], ['record-status', 'exporter'], ['completed', null],

@@ -7,8 +7,8 @@
  */
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_CHECKS, verifyTranscriptBundle, type BundleReport } from '../src/index.js';
-import { auditRoster, digest, exportBundle, hourlySchedule, ids, playRound, type InFlight, type PlayedRound } from './round-harness.js';
+import { BUNDLE_CHECKS, decodeRoundRecord, verifyTranscriptBundle, type BundleReport } from '../src/index.js';
+import { abortedExport, auditRoster, digest, exportBundle, hourlySchedule, ids, playRound, type InFlight, type PlayedRound } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -47,8 +47,19 @@ describe('policy: the responder\'s set within the initiator\'s cap (SPEC §4.5 O
   it('a responder set one over the initiator\'s stated cap is the responder\'s fault, from either bundle', () => {
     // The OFFERs state: the initiator's cap is 5, and the responder put its 6 elements into the round anyway.
     const played = offersOnly(playRound({ elements: { initiator: a, responder: b } }), 'initiator', (offer) => ({ ...offer, maxPeerSetSize: 5 }));
+    // lab-a refuses lab-b's OFFER (step 6) and logs the attempt aborted, as an honest exporter does
+    // (audit.md §3): under a completed leaf of lab-a's, lab-b's OFFER, which no FINISH signature
+    // covers, would be lab-a's account (audit.md §9.1, "A completed or disputed leaf"). lab-b's
+    // completed leaf is its own account of its own fault.
+    const refused = exportBundle(played, 'initiator');
+    const abort = encodeMessage({ kind: 'abort', roundId: played.roundId, reason: 'set-too-large', detail: '' });
+    const bundles = {
+      initiator: abortedExport(played, { ...refused, initiator: { ...refused.initiator, frames: [...refused.initiator.frames, abort] } }, 'set-too-large'),
+      responder: exportBundle(played, 'responder'),
+    };
+    expect(decodeRoundRecord(bundles.initiator.leaf)).toMatchObject({ status: 'aborted', reason: 'set-too-large', endedBy: 'initiator' });
     for (const exporter of ['initiator', 'responder'] as const) {
-      const report = verifyTranscriptBundle(exportBundle(played, exporter), auditRoster());
+      const report = verifyTranscriptBundle(bundles[exporter], auditRoster());
       expect(report.valid).toBe(false);
       expect(report.failure).toMatchObject({ name: 'policy', status: 'fail', party: 'responder', member: 'lab-b' });
       expect(report.failure!.detail).toBe('lab-b put 6 elements into the round, over lab-a\'s cap of 5 [set-too-large]');

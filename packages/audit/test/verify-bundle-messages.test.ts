@@ -7,7 +7,7 @@
 import { decodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { decodeRoundRecord, verifyTranscriptBundle, type BundleReport } from '../src/index.js';
-import { auditRoster, digest, expectFrameFault as expectFault, exportBundle, playRound, tamperedBundle as tampered } from './round-harness.js';
+import { abortedExport, auditRoster, digest, expectFrameFault as expectFault, exportBundle, playRound, tamperedBundle as tampered } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -102,9 +102,18 @@ describe('BLINDED and EVALUATED chunks (SPEC §4.4, §4.5 chunk steps 1–6)', (
 
   it('an EVALUATED chunk without the peer\'s whole BLINDED list', () => {
     // The initiator's BLINDED chunk is missing: its own walk fails first, and the responder's evaluations answer nothing.
-    const report = verifyTranscriptBundle(tampered(intersection, 'initiator', (f) => f.filter((m) => m.kind !== 'blinded')), auditRoster());
+    // Under an aborted leaf: in a completed one, a walk fault of the peer's is the exporter's (the next test).
+    const report = verifyTranscriptBundle(abortedExport(intersection, tampered(intersection, 'initiator', (f) => f.filter((m) => m.kind !== 'blinded'))), auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator' });
     expect(check(report, 'messages-responder')).toMatchObject({ status: 'fail', party: 'responder', member: 'lab-b', detail: 'lab-b frame 2: EVALUATED chunk 0 without the whole BLINDED list of lab-a it answers [unexpected-message]' });
+  });
+
+  it('the same frames under the completed leaf: the responder\'s walk fault is the exporter\'s, whose own BLINDED chunk is missing (audit.md §9.1)', () => {
+    const report = verifyTranscriptBundle(tampered(intersection, 'initiator', (f) => f.filter((m) => m.kind !== 'blinded')), auditRoster());
+    expect(check(report, 'messages-responder')).toEqual({
+      name: 'messages-responder', status: 'fail', party: 'exporter', member: 'lab-a',
+      detail: 'the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a\'s account; an exporter that finished the round had checked them (lab-b frame 2: EVALUATED chunk 0 without the whole BLINDED list of lab-a it answers [unexpected-message])',
+    });
   });
 
   it('a repeated sequence number', () => {
@@ -199,7 +208,8 @@ describe('frames the exporter could not decode', () => {
   it('a rejected frame\'s digest blames its sender, after frames that break no rule', () => {
     const honest = exportBundle(intersection, 'initiator');
     const rejected = new Uint8Array(64).fill(0xab);
-    const report = verifyTranscriptBundle({ ...honest, responder: { ...honest.responder, rejectedFrameDigest: rejected } }, auditRoster());
+    // Under the aborted leaf an honest exporter logs (a frame that does not decode aborts the round, SPEC §5.1).
+    const report = verifyTranscriptBundle(abortedExport(intersection, { ...honest, responder: { ...honest.responder, rejectedFrameDigest: rejected } }, 'malformed-message'), auditRoster());
     expectFault(report, 'responder', 'sent a frame that does not decode as a Venn message (SHA-512 abababababababab…, as the exporter recorded it) [malformed-message]');
   });
 });

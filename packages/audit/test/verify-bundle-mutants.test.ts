@@ -9,7 +9,7 @@
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_CHECKS, emptyLabelsDigest, verifyTranscriptBundle, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, playRound } from './round-harness.js';
+import { abortedExport, auditRoster, digest, exportBundle, playRound } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -63,7 +63,8 @@ describe('a frame in the bundle that does not decode as a Venn message', () => {
   const honest = exportBundle(played, 'initiator');
 
   it('is the sender\'s malformed-message, naming the frame and the decoder\'s code, after the frames before it', () => {
-    const bundle: TranscriptBundle = { ...honest, responder: { ...honest.responder, frames: [...honest.responder.frames, Uint8Array.of(0xc1)] } };
+    // Under the aborted leaf an honest exporter logs: a frame that does not decode aborts the round (SPEC §5.1).
+    const bundle = abortedExport(played, { ...honest, responder: { ...honest.responder, frames: [...honest.responder.frames, Uint8Array.of(0xc1)] } }, 'malformed-message');
     const report = verifyTranscriptBundle(bundle, auditRoster());
     expect(report.failure).toEqual({
       name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b',
@@ -75,7 +76,7 @@ describe('a frame in the bundle that does not decode as a Venn message', () => {
 
   it('hides every frame after it: the sender\'s later frames, its FINISH included, are not seen', () => {
     const frames = honest.initiator.frames;
-    const bundle: TranscriptBundle = { ...honest, initiator: { ...honest.initiator, frames: [frames[0]!, Uint8Array.of(0xc1), ...frames.slice(1)] } };
+    const bundle = abortedExport(played, { ...honest, initiator: { ...honest.initiator, frames: [frames[0]!, Uint8Array.of(0xc1), ...frames.slice(1)] } });
     const report = verifyTranscriptBundle(bundle, auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'initiator', member: 'lab-a' });
     expect(report.failure!.detail).toBe('lab-a frame 1 does not decode: msgpack type 0xc1 at offset 0 is not allowed in a Venn message [forbidden-type → malformed-message]');
@@ -169,8 +170,10 @@ describe('LABELS, judged from the labels digests (audit.md §9.1 checks 6–7, S
   });
 
   it('a labels digest other than the empty stream\'s, with no field agreed, is that party\'s unexpected LABELS', () => {
-    const honest = exportBundle(playRound({ elements: { initiator: a, responder: b } }), 'initiator');
-    const report = verifyTranscriptBundle({ ...honest, responder: { ...honest.responder, labelsDigest: new Uint8Array(64).fill(0x11) } }, auditRoster());
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const honest = exportBundle(played, 'initiator');
+    // Under an aborted leaf: in a completed one, lab-b's FINISH signature no longer verifies and the fault is the exporter's (audit.md §9.1).
+    const report = verifyTranscriptBundle(abortedExport(played, { ...honest, responder: { ...honest.responder, labelsDigest: new Uint8Array(64).fill(0x11) } }), auditRoster());
     expect(report.failure).toEqual({
       name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b',
       detail: 'lab-b sent LABELS although no label field was agreed [unexpected-message]',

@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
 import {
+  abortedExport,
   adHocRoundId, auditRoster, digest, epochRoundId, epochSchedule, expectFrameFault as expectFault, exportBundle, hourlySchedule, initiatorEpochId, playRound,
   tamperedBundle as tampered, type PlayedRound,
 } from './round-harness.js';
@@ -35,7 +36,8 @@ function edited(played: PlayedRound, edit: Partial<Record<Role, (frames: Message
     const change = edit[party];
     return change === undefined ? honest[party].frames : change(honest[party].frames.map((frame) => decodeMessage(frame))).map((message) => encodeMessage(message));
   };
-  return { ...honest, initiator: { ...honest.initiator, frames: frames('initiator') }, responder: { ...honest.responder, frames: frames('responder') } };
+  // Under the aborted leaf an honest initiator logs over such frames (a completed leaf over them is the exporter's fault, audit.md §9.1).
+  return abortedExport(played, { ...honest, initiator: { ...honest.initiator, frames: frames('initiator') }, responder: { ...honest.responder, frames: frames('responder') } });
 }
 
 describe('OFFER key K (SPEC §4.5 OFFER step 7)', () => {

@@ -104,7 +104,15 @@ describe('intersection-size: an incremental epoch round judged alone (audit.md �
 
 describe('intersection-size: a bundle with one FINISH message (audit.md §9.1 check 17)', () => {
   const played = playRound({ elements: { initiator: a, responder: b } });
-  const withoutFinish = (party: Role): TranscriptBundle => tamperedBundle(played, party, (frames) => frames.filter((frame) => frame.kind !== 'finish'));
+  /**
+   * lab-a's bundle under its completed leaf, `party`'s FINISH left out: a completed leaf with one
+   * FINISH is the scenario, so the leaf keeps both claims (tamperedBundle would log the aborted
+   * attempt over lab-b's edited frames, which logs none).
+   */
+  const withoutFinish = (party: Role): TranscriptBundle => {
+    const honest = exportBundle(played, 'initiator');
+    return { ...honest, [party]: { ...honest[party], frames: honest[party].frames.filter((frame) => decodeMessage(frame).kind !== 'finish') } };
+  };
 
   it('passes, naming the one party whose FINISH claims the recomputed size', () => {
     for (const [missing, claimant] of [['responder', 'lab-a'], ['initiator', 'lab-b']] as const) {
@@ -114,7 +122,9 @@ describe('intersection-size: a bundle with one FINISH message (audit.md §9.1 ch
         detail: `recomputed 3 (initiator) and 3 (responder), as claimed in ${claimant}'s FINISH`,
       });
       // The leaf still logs both claims: the exporter's account, not the sizes, is what fails.
-      expect(report.failure).toMatchObject({ name: 'record-status', party: 'exporter' });
+      expect(report.failure).toMatchObject({ name: 'record-status', party: 'exporter', member: 'lab-a' });
+      // No check names a party of the round, so audit.md §9.1, "A completed or disputed leaf", moves nothing to the exporter.
+      expect(report.checks.filter((entry) => entry.status === 'fail').map((entry) => [entry.name, entry.party])).toEqual([['record-status', 'exporter'], ['completed', null]]);
     }
   });
 

@@ -12,7 +12,7 @@ import { Transcript, type EpochRoundInput, type Role } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
-import { BUNDLE_CHECKS, emptyLabelsDigest, encodeRoundRecord, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
+import { BUNDLE_CHECKS, attemptAccounts, emptyLabelsDigest, encodeRoundRecord, verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
 import { Checks, finalTranscriptHash } from '../src/internal/verify-bundle.js';
 import {
   auditRoster, digest, epochRoundId, epochSchedule, exportBundle, ids, initiatorEpochId, keys, leafRecord, playRound, tamperedBundle, type PlayedRound,
@@ -100,8 +100,15 @@ describe('a FINISH with no transcript hash to check it against', () => {
     const bundle = tamperedBundle(played, 'responder', (frames) => frames.map((m) => (m.kind === 'offer' ? { ...m, rosterDigest: new Uint8Array(32).fill(0xee) } : m)));
     const report = verifyTranscriptBundle(bundle, auditRoster());
     expect(check(report, 'messages-initiator').status).toBe('pass');
-    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
-    expect(check(report, 'transcript')).toMatchObject({ status: 'skip', detail: 'no transcript: the responder sent no OFFER' });
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
+    // tamperedBundle logs the attempt lab-a aborted over lab-b's frames (under a completed leaf
+    // they would be lab-a's account, audit.md §9.1, "A completed or disputed leaf"): check 12 is
+    // then the attempt hash, which needs no OFFER, and no TH_final is recomputed.
+    expect(report.summary.transcriptHash).toBeNull();
+    expect(check(report, 'transcript')).toEqual({
+      name: 'transcript', status: 'pass', party: null, member: null,
+      detail: 'attempt hash 55d8d386e878db62… recomputed from the frames equals the logged one; the initiator asked for 5 evaluations and received 5, the responder asked for 6 evaluations and received 6; ended by the initiator',
+    });
     expect(check(report, 'finish-initiator')).toEqual({ name: 'finish-initiator', status: 'skip', party: null, member: null, detail: 'no transcript hash to check the signature against' });
     expect(check(report, 'finish-responder')).toEqual({ name: 'finish-responder', status: 'skip', party: null, member: null, detail: 'lab-b sent no FINISH' });
   });
@@ -160,9 +167,19 @@ describe('LABELS judged from the labels digests (audit.md §9.1 checks 6–7, SP
       elements: { initiator: a, responder: b },
       policy: { initiator: { labelFields: ['category', 'reason'] }, responder: { labelFields: ['category', 'first_seen', 'reason'] } },
     });
-    const bundle = exportBundle(labelled, 'responder');
-    expect(hex(bundle.initiator.labelsDigest)).not.toBe(hex(emptyLabelsDigest('initiator')));
-    const report = verifyTranscriptBundle({ ...bundle, initiator: { ...bundle.initiator, labelsDigest: emptyLabelsDigest('initiator') } }, auditRoster());
+    const honestBundle = exportBundle(labelled, 'responder');
+    expect(hex(honestBundle.initiator.labelsDigest)).not.toBe(hex(emptyLabelsDigest('initiator')));
+    // lab-a's FINISH came without LABELS: lab-b, the exporter, refuses it and logs the attempt
+    // aborted over what it recorded (audit.md §3). Under a completed leaf of lab-b's, lab-a's
+    // frames, which no FINISH signature then covers, would be lab-b's account (audit.md §9.1, "A
+    // completed or disputed leaf").
+    const initiator = { ...honestBundle.initiator, labelsDigest: emptyLabelsDigest('initiator') };
+    const { attemptHash, ...accounts } = attemptAccounts({ initiator, responder: honestBundle.responder });
+    const aborted = exportBundle(labelled, 'responder', {
+      leaf: { status: 'aborted', reason: 'unexpected-message', transcriptHash: attemptHash, initiatorClaim: null, responderClaim: null, endedBy: 'responder', ...accounts },
+    });
+    const report = verifyTranscriptBundle({ ...aborted, initiator }, auditRoster());
+    expect(check(report, 'transcript').status).toBe('pass');
     expect(report.failure).toEqual({
       name: 'messages-initiator', status: 'fail', party: 'initiator', member: 'lab-a',
       detail: 'lab-a sent FINISH without LABELS although label fields category, reason were agreed [unexpected-message]',

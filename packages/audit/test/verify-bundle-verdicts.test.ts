@@ -84,17 +84,20 @@ describe('verdicts', () => {
     ]);
   });
 
-  it("frames that break a rule: both proof checks are skipped and the completed check names the failed messages check", () => {
+  it("frames that break a rule under a completed leaf: the exporter answers for them, both proof checks are skipped and the completed check names the failed messages check", () => {
+    // lab-a logs the round completed, yet no FINISH of lab-b's verifies: lab-b's frames are lab-a's
+    // account, and a broken order is what lab-a had checked on receipt (audit.md §9.1, "A completed
+    // or disputed leaf"). The completed check quotes the messages check as the report gives it.
     const report = verifyTranscriptBundle(edit(honestBundle, 'responder', (f) => [...f.slice(0, 3), f[1]!, f[3]!]), auditRoster());
     expect(report.valid).toBe(false);
     expect(report.checks.filter((check) => check.status !== 'pass')).toEqual([
-      {"name": "messages-responder", "status": "fail", "party": "responder", "member": "lab-b", "detail": "lab-b frame 3: BLINDED chunk 0 after an EVALUATED chunk [unexpected-message]"},
+      {"name": "messages-responder", "status": "fail", "party": "exporter", "member": "lab-a", "detail": "the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; an exporter that finished the round had checked them (lab-b frame 3: BLINDED chunk 0 after an EVALUATED chunk [unexpected-message])"},
       {"name": "proof-initiator", "status": "skip", "party": null, "member": null, "detail": "the messages the proof covers failed their own checks"},
       {"name": "proof-responder", "status": "skip", "party": null, "member": null, "detail": "the messages the proof covers failed their own checks"},
       {"name": "finish-responder", "status": "skip", "party": null, "member": null, "detail": "lab-b sent no FINISH"},
       {"name": "intersection-size", "status": "skip", "party": null, "member": null, "detail": "the bundle lacks a complete EVALUATED stream from each party"},
       {"name": "record-status", "status": "fail", "party": "exporter", "member": "lab-a", "detail": "the leaf logs the responder's claim as 3, but the bundle holds no valid FINISH from lab-b"},
-      {"name": "completed", "status": "fail", "party": null, "member": null, "detail": "the leaf logs the round completed, but the bundle holds no valid FINISH from lab-b (the responder), whose frames failed check \"messages-responder\": lab-b frame 3: BLINDED chunk 0 after an EVALUATED chunk [unexpected-message]"},
+      {"name": "completed", "status": "fail", "party": null, "member": null, "detail": "the leaf logs the round completed, but the bundle holds no valid FINISH from lab-b (the responder), whose frames failed check \"messages-responder\": the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; an exporter that finished the round had checked them (lab-b frame 3: BLINDED chunk 0 after an EVALUATED chunk [unexpected-message])"},
     ]);
   });
 

@@ -311,12 +311,19 @@ describe('claims, policy and the exporter', () => {
     expect(report.failure).toMatchObject({ name: 'roster', party: null });
   });
 
-  it('a bundle with a frame left out fails: the transcript no longer matches the signatures', () => {
+  it('a bundle with a frame left out fails: the transcript no longer matches the signatures, and under the completed leaf the gap is the exporter\'s', () => {
     const played = playRound({ elements: { initiator: a, responder: b } });
     const bundle = exportBundle(played, 'initiator');
     const frames = bundle.responder.frames.filter((frame) => decodeMessage(frame).kind !== 'evaluated');
     const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
-    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+    // lab-a logs the round completed: it had every frame of lab-b's, and no FINISH of lab-b's
+    // verifies over what is left, so the gap is lab-a's account (audit.md §9.1, "A completed or
+    // disputed leaf").
+    expect(report.failure).toEqual({
+      name: 'messages-responder', status: 'fail', party: 'exporter', member: 'lab-a',
+      detail: 'the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a\'s account; an exporter that finished the round had checked them (lab-b frame 2: FINISH before its last BLINDED and EVALUATED chunks (0 of 1 EVALUATED) [unexpected-message])',
+    });
+    expect(status(report)).toMatchObject({ transcript: 'fail', 'finish-initiator': 'fail', 'finish-responder': 'skip' });
   });
 });
 
@@ -324,7 +331,7 @@ describe('what the report says about a corrupt completed bundle', () => {
   const played = playRound({ elements: { initiator: a, responder: b } });
   const detail = (report: BundleReport, name: string): string => report.checks.find((check) => check.name === name)!.detail;
 
-  it('a FINISH frame that no longer decodes: the completed check names the check and frame that hid it, and says nothing of an ABORT', () => {
+  it('a FINISH frame that no longer decodes: the exporter of the completed leaf is at fault, the completed check names the check and frame that hid it, and says nothing of an ABORT', () => {
     const bundle = exportBundle(played, 'initiator');
     const frames = bundle.responder.frames.map((frame) => {
       if (decodeMessage(frame).kind !== 'finish') return frame;
@@ -333,10 +340,12 @@ describe('what the report says about a corrupt completed bundle', () => {
       return corrupt;
     });
     const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
-    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
-    expect(report.failure!.detail).toMatch(/^lab-b frame 3 does not decode: .+ → malformed-message\]$/);
+    // The leaf logs the round completed, so lab-b's frames, whose FINISH no longer verifies, are
+    // lab-a's account (audit.md §9.1, "A completed or disputed leaf"): the exporter is at fault.
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'exporter', member: 'lab-a' });
+    expect(report.failure!.detail).toMatch(/^the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; an exporter that finished the round had checked them \(lab-b frame 3 does not decode: .+ → malformed-message\]\)$/);
     const completed = detail(report, 'completed');
-    expect(completed).toMatch(/^the leaf logs the round completed, but the bundle holds no valid FINISH from lab-b \(the responder\), whose frames failed check "messages-responder": lab-b frame 3 does not decode/);
+    expect(completed).toMatch(/^the leaf logs the round completed, but the bundle holds no valid FINISH from lab-b \(the responder\), whose frames failed check "messages-responder": the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; an exporter that finished the round had checked them \(lab-b frame 3 does not decode/);
     expect(completed).not.toMatch(/ABORT|aborted/);
     expect(detail(report, 'record-status')).toBe("the leaf logs the responder's claim as 3, but the bundle holds no valid FINISH from lab-b");
   });

@@ -9,7 +9,7 @@ import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster, type BundleReport, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, epochRoundId, epochSchedule, expectFrameFault as expectFault, exportBundle, initiatorEpochId, playRound, tamperedBundle } from './round-harness.js';
+import { abortedExport, auditRoster, digest, epochRoundId, epochSchedule, expectFrameFault as expectFault, exportBundle, initiatorEpochId, playRound, tamperedBundle } from './round-harness.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
 const epochId = initiatorEpochId('audit-test/epoch-frames');
@@ -78,13 +78,12 @@ describe('OFFER of an epoch round (SPEC §13.1)', () => {
 describe('REMOVED (SPEC §13.4, §13.6)', () => {
   it('in a round outside any epoch', () => {
     const plain = playRound({ elements: { initiator: ['s1', 'a1'].map(digest), responder: ['s1', 'b1'].map(digest) } });
-    const honest = exportBundle(plain, 'initiator');
     const removed = { ...kind(exportBundle(incremental, 'initiator').responder.frames.map((frame) => decodeMessage(frame)), 'removed') };
-    const frames = honest.responder.frames.map((frame) => decodeMessage(frame));
-    const roundId = kind(frames, 'offer').roundId;
-    const edited = [frames[0]!, frames[1]!, { ...removed, roundId } as Removed, ...frames.slice(2)].map((message) => encodeMessage(message));
-    const report = verifyTranscriptBundle({ ...honest, responder: { ...honest.responder, frames: edited } }, auditRoster());
-    expect(check(report, 'messages-responder')).toMatchObject({ status: 'fail', party: 'responder', detail: 'lab-b frame 2: REMOVED in a round outside any epoch [unexpected-message]' });
+    // lab-b's REMOVED chunk in lab-a's record of a plain round, under the aborted leaf lab-a logs
+    // over it (tamperedBundle; under a completed leaf it would be lab-a's account, audit.md §9.1,
+    // "A completed or disputed leaf").
+    const report = verifyTranscriptBundle(tamperedBundle(plain, 'responder', (frames) => [frames[0]!, frames[1]!, { ...removed, roundId: plain.roundId } as Removed, ...frames.slice(2)]), auditRoster());
+    expect(check(report, 'messages-responder')).toMatchObject({ status: 'fail', party: 'responder', member: 'lab-b', detail: 'lab-b frame 2: REMOVED in a round outside any epoch [unexpected-message]' });
   });
 
   it('before the sender\'s whole BLINDED list', () => {
@@ -174,9 +173,11 @@ describe('EVALUATED in an epoch round (SPEC §13.6)', () => {
 
   it('without the peer\'s whole REMOVED stream', () => {
     // lab-a's record lacks its REMOVED chunk: lab-a is at fault for its own evaluations, and lab-b's
-    // evaluations answer a REMOVED stream that the transcript does not hold.
-    const report = verifyTranscriptBundle(tampered('initiator', (f) => without(f, 'removed')), roster);
+    // evaluations answer a REMOVED stream that the transcript does not hold. lab-a logs the attempt
+    // aborted (abortedExport): under its completed leaf lab-b's frames, which no FINISH signature
+    // covers, would be lab-a's account (audit.md §9.1, "A completed or disputed leaf").
+    const report = verifyTranscriptBundle(abortedExport(incremental, tampered('initiator', (f) => without(f, 'removed'))), roster);
     expectFault(report, 'initiator', 'frame 2: EVALUATED chunk 0 before its own last REMOVED chunk [unexpected-message]');
-    expect(check(report, 'messages-responder')).toMatchObject({ status: 'fail', party: 'responder', detail: 'lab-b frame 3: EVALUATED chunk 0 without the whole REMOVED stream of lab-a [unexpected-message]' });
+    expect(check(report, 'messages-responder')).toMatchObject({ status: 'fail', party: 'responder', member: 'lab-b', detail: 'lab-b frame 3: EVALUATED chunk 0 without the whole REMOVED stream of lab-a [unexpected-message]' });
   });
 });

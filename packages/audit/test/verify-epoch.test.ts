@@ -184,9 +184,15 @@ describe('a previous bundle whose round did not complete cannot carry the chain 
     expect(check(report, 'intersection-size').status).toBe('skip');
   });
 
-  it('with a frame the responder sent after its FINISH (a violation of its frame walk)', () => {
+  it('with a frame the responder sent after its FINISH (a violation of its frame walk, lab-a\'s account under its completed leaf)', () => {
     const previous = roundZero('responder', (frames) => [...frames, frames.find((frame) => frame.kind === 'blinded')!]);
-    expect(verifyTranscriptBundle(previous, roster).failure).toMatchObject({ name: 'messages-responder', party: 'responder' });
+    // lab-a logs round 0 completed: lab-b's FINISH verifies, but it covers lab-b's streams, not the
+    // order and presence of its frames, so a frame after it is lab-a's account (audit.md §9.1, "A
+    // completed or disputed leaf").
+    expect(verifyTranscriptBundle(previous, roster).failure).toEqual({
+      name: 'messages-responder', status: 'fail', party: 'exporter', member: 'lab-a',
+      detail: 'the leaf logs the round completed, but lab-b\'s FINISH signature covers its streams, not this: the order and presence of its frames are lab-a\'s account; an exporter that finished the round had checked them (lab-b frame 4: sent BLINDED after its FINISH [unexpected-message])',
+    });
     const report = verifyTranscriptBundle(honest.bundles[1]!, roster, { previous: [previous] });
     expect(report.failure).toEqual(incomplete);
   });

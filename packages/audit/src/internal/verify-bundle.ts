@@ -339,6 +339,8 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
 
   // ---- the round as the two parties' frames show it -----------------------------------------
   for (const role of ROLES) checkPartyMessages(parties[role], parties[other(role)], record);
+  // Which party's frames break the walk itself (order, presence, counts), as against the label rule below.
+  const walkFault = { initiator: parties.initiator.violation !== null, responder: parties.responder.violation !== null };
   const offers = { initiator: parties.initiator.offer?.message, responder: parties.responder.offer?.message };
   const mode = offers.initiator?.mode ?? offers.responder?.mode;
   const agreed: LabelField[] = offers.initiator !== undefined && offers.responder !== undefined && mode === 'intersection'
@@ -434,8 +436,37 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
 
   checkSizes(checks, parties, summary, epoch === undefined ? undefined : { index: epoch.index, chain });
   checkRecordStatus(checks, record, parties);
+  // Before check 19, which quotes a failed frame walk and holds an ABORT against its sender only
+  // when no earlier check blames a party; again after it, for check 19's own failure.
+  attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault);
   checkCompleted(checks, record, parties, chain);
+  attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault);
   return finish(checks, summary, null);
+}
+
+/**
+ * audit.md §9.1, "A completed or disputed leaf". The exporter logged the round finished: it
+ * checked each of its peer's frames on receipt (SPEC §4.5) and verified the peer's FINISH before
+ * it did, and only the peer's FINISH signature makes the peer's frames more than the exporter's
+ * account (§8.4). A failure that names the peer stands only when that signature verifies over the
+ * recomputed TH_final and the failure lies in what TH_final covers; a fault in the frame walk
+ * (the order of the streams, a frame the walk did not absorb, an ABORT, the rejected digest) lies
+ * outside it. Every other failure naming the peer names the exporter.
+ */
+function attributeFinishedRound(checks: Checks, record: RoundRecord, exporter: string, parties: Record<Role, PartyView>, walkFault: Record<Role, boolean>): void {
+  if (record.status === 'aborted') return;
+  const peer = other(exporter === record.initiatorId ? 'initiator' : 'responder');
+  const peerId = parties[peer].id;
+  const signed = checks.list.some((check) => check.name === `finish-${peer}` && check.status === 'pass');
+  for (const [i, check] of checks.list.entries()) {
+    if (check.party !== peer) continue; // only a failing check names a party
+    const walk = check.name === `messages-${peer}` && walkFault[peer];
+    if (signed && !walk) continue;
+    const why = signed
+      ? `${peerId}'s FINISH signature covers its streams, not this: the order and presence of its frames are ${exporter}'s account`
+      : `no FINISH signature of ${peerId} verifies over the recomputed TH_final, so its frames are ${exporter}'s account`;
+    checks.list[i] = { ...check, party: 'exporter', member: exporter, detail: `the leaf logs the round ${record.status}, but ${why}; an exporter that finished the round had checked them (${check.detail})` };
+  }
 }
 
 export function decodeParty(role: Role, party: BundleParty): PartyView {
