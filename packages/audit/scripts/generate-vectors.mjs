@@ -483,6 +483,23 @@ const lyingFinish = (() => {
   const input = cat(te.encode('VENN-V02-FINISH'), u8(ROLE_BYTE.responder), L.roundId, fromHex(L.round.th_final), u32(4));
   return withBytes(withBytes(finish, sizeAt, [4]), finish.length - 64, ed25519.sign(input, L.seeds.responder));
 })();
+// lab-b's EVALUATED chunk with its pi emptied (the cardinality-mode form), as lab-b itself sends it:
+// both FINISH messages re-signed, each with its signer's seed, over TH_final of the frames as they
+// are (every frame in its stream), so lab-b's signature covers the chunk (audit.md §9.1, "A completed
+// or disputed leaf": a fault of the walk in streams the peer signed names the peer).
+const signedEmptyPi = (() => {
+  const evaluated = frameOf(L, 'responder', T.evaluated);
+  const piAt = evaluated.length - 64 - 2; // … a2 70 69 | c4 40 | 64 bytes
+  const frames = withFrame(L, 'responder', T.evaluated, cat(evaluated.slice(0, piAt), Uint8Array.of(0xc4, 0x00)));
+  const th = transcriptHash(0x02, streamDigests(frames, L.labels));
+  const resign = (role) => {
+    const finish = frameOf({ frames }, role, T.finish);
+    const input = cat(te.encode('VENN-V02-FINISH'), u8(ROLE_BYTE[role]), L.roundId, th, u32(L.claims[role]));
+    return withBytes(finish, finish.length - 64, ed25519.sign(input, L.seeds[role]));
+  };
+  const signed = withFrame({ frames }, 'responder', T.finish, resign('responder'));
+  return withFrame({ frames: signed }, 'initiator', T.finish, resign('initiator'));
+})();
 const abortFrame = (code) => mp({ t: T.abort, rid: L.roundId, code, msg: '' });
 const emptyLabels = { initiator: emptyStream('initiator'), responder: emptyStream('responder') };
 // A refusal: lab-b refuses lab-a's OFFER with ABORT budget-exceeded, before its own OFFER (SPEC §4.4–§4.5).
@@ -539,6 +556,7 @@ const verifierCases = [
   ['the responder\'s OFFER states a cap over its roster policy; the initiator aborts', peerFault(L, 'initiator', { frames: withFrame(L, 'responder', T.offer, offerOverCap) }, 'policy-mismatch'), 'policy', 'responder'],
   ['a scheduled slot whose round id is not the leaf\'s', makeBundle(L, 'initiator', { leaf: { ...completedLeaf(L), slot: 1767225600 } }), 'slot', 'exporter'],
   ['two evaluations of the responder swapped; the leaf logs the round\'s TH_final', makeBundle(L, 'initiator', { frames: swappedFrames, leaf: completedLeaf(L) }), 'transcript', 'exporter'],
+  ['the responder signed an EVALUATED chunk with an empty pi, and the initiator logged the round completed: the responder, whose signature covers the chunk', makeBundle(L, 'initiator', { frames: signedEmptyPi }), 'messages-responder', 'responder'],
   ['two evaluations of the responder swapped; the initiator aborts with bad-proof', peerFault(L, 'initiator', { frames: swappedFrames }, 'bad-proof'), 'proof-responder', 'responder'],
   ['two evaluations of the responder swapped under a completed leaf that logs the TH_final of the frames: lab-b signed no such frames', makeBundle(L, 'initiator', { frames: swappedFrames }), 'proof-responder', 'exporter'],
   ['the responder\'s FINISH signature with one bit flipped; the initiator aborts with bad-signature', peerFault(L, 'initiator', { frames: withFrame(L, 'responder', T.finish, flipLast(frameOf(L, 'responder', T.finish))) }, 'bad-signature'), 'finish-responder', 'responder'],
@@ -698,7 +716,7 @@ const epochCases = [
   ['round 1: the responder\'s OFFER names round 2 of the epoch; the initiator aborts', epochPeerFault(E1, otherRound, 'epoch-mismatch'), [], 'epoch', 'responder'],
   ['round 1: the responder\'s OFFER names round 2 of the epoch, under the completed leaf: lab-b signed no such OFFER', epochBundle(E1, otherRound), [], 'epoch', 'exporter'],
   ['round 0: the initiator\'s OFFER of the epoch\'s start states a non-zero prev', epochBundle(E0, startWithLink), [], 'epoch', 'initiator'],
-  ['round 1 with round 0: both OFFERs link to a prev other than round 0\'s TH_final', epochBundle(E1, forgedLinks), [0], 'epoch-chain', 'initiator'],
+  ['round 1 with round 0, both OFFERs altered to link to a prev other than round 0\'s TH_final: the chain is skipped (another attempt of round 0 may be the one both completed), and the altered OFFERs fail lab-a\'s chunk proofs', epochBundle(E1, forgedLinks), [0], 'proof-initiator', 'initiator'],
   ['round 1 with round 0 whose responder FINISH signature has one bit flipped: round 0 is no completed round', epochValid[1], [3], 'epoch-chain', 'undetermined'],
   ['round 2 with round 1, round 0 with a flipped FINISH signature, then the valid round 0: the signed one is taken', epochValid[2], [1, 3, 0], null, null, []],
   ['round 2 with round 1 and only round 0 with a flipped FINISH signature: the epoch\'s intersection is skipped', epochValid[2], [1, 3], null, null, ['intersection-size']],

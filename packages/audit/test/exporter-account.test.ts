@@ -9,7 +9,7 @@
  * that signed what the bundle shows is still named, whichever lab exported it.
  */
 import { ed25519Sign } from '@venn/crypto';
-import { finishSignatureInput, type Role } from '@venn/protocol';
+import { Transcript, finishSignatureInput, type Role, type TranscriptKind } from '@venn/protocol';
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStorage, MerkleLog, buildTranscriptBundle, encodeRoundRecord, signTreeHead, verifyTranscriptBundle, type RoundRecord, type TranscriptBundle } from '../src/index.js';
@@ -268,5 +268,125 @@ describe('a peer that signed what the bundle shows is still named (audit.md §9.
     const [offer, blinded, evaluated, ...rest] = exportBundle(played, 'initiator').responder.frames;
     const report = verifyTranscriptBundle(tamperedBundle(played, 'responder', () => [offer!, evaluated!, blinded!, ...rest].map((frame) => decodeMessage(frame))), auditRoster());
     expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
+  });
+});
+
+describe('a peer that signed frames its walk refuses is named, not the exporter (audit.md §9.1, "A completed or disputed leaf")', () => {
+  type Entry = PlayedRound['records']['initiator'][number];
+
+  /**
+   * The round with lab-b's EVALUATED chunk (as lab-b sent it) replaced by `change`, both FINISH
+   * messages then signed over TH_final of the frames AS SENT (SPEC §7.3, computed here over every
+   * frame, since the verifier absorbs only frames that pass its walk), and lab-a's completed leaf
+   * logging that TH_final. lab-b is the cheat; lab-a a careless exporter that completed anyway (it
+   * signs only its own FINISH and head; lab-b's key signs only lab-b's FINISH).
+   */
+  function signedAsSent(change: (chunk: Extract<Message, { kind: 'evaluated' }>) => Extract<Message, { kind: 'evaluated' }>) {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const byB = (owner: Role, entry: Entry): boolean => (owner === 'responder') === (entry.direction === 'sent');
+    const alter = (owner: Role) => (entry: Entry): Entry => {
+      const message = decodeMessage(entry.bytes);
+      if (!byB(owner, entry) || message.kind !== 'evaluated') return entry;
+      return { ...entry, bytes: encodeMessage(change(message)) };
+    };
+    const records = { initiator: played.records.initiator.map(alter('initiator')), responder: played.records.responder.map(alter('responder')) };
+    // TH_final over lab-b's frames as it sent them (its sent record) and lab-a's as lab-a sent them.
+    const transcript = new Transcript();
+    for (const [role, entries] of [['initiator', records.initiator], ['responder', records.responder]] as const) {
+      for (const entry of entries) {
+        if (entry.direction !== 'sent') continue;
+        const message = decodeMessage(entry.bytes);
+        if (message.kind === 'finish' || message.kind === 'abort') continue;
+        transcript.absorb(role, message.kind as TranscriptKind, entry.bytes);
+      }
+    }
+    const th = transcript.finalHash();
+    const resign = (owner: Role) => (entry: Entry): Entry => {
+      const message = decodeMessage(entry.bytes);
+      if (message.kind !== 'finish') return entry;
+      const signer: Role = entry.direction === 'sent' ? owner : owner === 'initiator' ? 'responder' : 'initiator';
+      return { ...entry, bytes: encodeMessage({ ...message, signature: ed25519Sign(keys[signer].secretKey, finishSignatureInput(signer, played.roundId, th, message.intersectionSize)) }) };
+    };
+    const signed = { initiator: records.initiator.map(resign('initiator')), responder: records.responder.map(resign('responder')) };
+    return { th, bundle: exportBundle({ ...played, records: signed }, 'initiator', { leaf: { transcriptHash: th } }) };
+  }
+  const wrongPoint = (chunk: Extract<Message, { kind: 'evaluated' }>): Uint8Array => {
+    const points = chunk.points.slice();
+    points.set(chunk.points.subarray(0, 32), 2 * 32); // another valid point: a wrong evaluation
+    return points;
+  };
+
+  it('control: unchanged, the TH_final computed here is the round\'s own and the bundle verifies', () => {
+    const { th, bundle } = signedAsSent((chunk) => chunk);
+    expect(verifyTranscriptBundle(bundle, auditRoster()).failure).toBeNull();
+    expect(Buffer.from(th).toString('hex')).toBe(verifyTranscriptBundle(bundle, auditRoster()).summary.transcriptHash);
+  });
+
+  it('control: lab-b signs a wrong evaluation with a 64-byte proof that does not verify, and is named (as §9.1 says)', () => {
+    const { bundle } = signedAsSent((chunk) => ({ ...chunk, points: wrongPoint(chunk), proof: new Uint8Array(64).fill(3) }));
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(report.checks.filter((check) => check.name.startsWith('finish-')).map((check) => check.status)).toEqual(['pass', 'pass']);
+    expect(report.failure).toMatchObject({ name: 'proof-responder', party: 'responder', member: 'lab-b' });
+  });
+
+  // audit.md §9.1, "A completed or disputed leaf": a fault of the peer's frame walk stands when the
+  // peer's first FINISH verifies over TH_final of every frame that decodes and the walk over its
+  // stream frames alone, in stream order, still breaks a rule. lab-b sends a wrong evaluation with
+  // no proof (an empty `pi`, which the codec accepts) or an identity point, and signs TH_final over
+  // it. The walk stops at that chunk and does not absorb it, so the verifier's own TH_final is not
+  // the one lab-b signed: before the rule looked at every frame, the fault went to lab-a, and a peer
+  // that serves wrong evaluations was better off sending no proof than a wrong one.
+  it('lab-b signs a wrong evaluation with an empty pi: messages-responder names lab-b', () => {
+    const { bundle } = signedAsSent((chunk) => ({ ...chunk, points: wrongPoint(chunk), proof: new Uint8Array(0) }));
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(report.failure).toEqual({
+      name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b',
+      detail: 'lab-b frame 2: EVALUATED chunk 0 carries a pi of 0 bytes, expected 64 in intersection mode [bad-proof]',
+    });
+  });
+
+  it('lab-b signs an identity point in place of an evaluation: messages-responder names lab-b', () => {
+    const { bundle } = signedAsSent((chunk) => {
+      const points = chunk.points.slice();
+      points.fill(0, 0, 32);
+      return { ...chunk, points };
+    });
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/^lab-b frame 2: .*\[bad-point\]$/);
+  });
+
+  it('the same signed chunk with lab-b\'s frames reordered by lab-a: lab-b is named for the rule its streams break, in stream order', () => {
+    const { bundle } = signedAsSent((chunk) => ({ ...chunk, points: wrongPoint(chunk), proof: new Uint8Array(0) }));
+    const [offer, blinded, evaluated, ...rest] = bundle.responder.frames;
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames: [offer!, evaluated!, blinded!, ...rest] } }, auditRoster());
+    expect(report.failure).toEqual({
+      name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b',
+      detail: 'lab-b frame 2: EVALUATED chunk 0 carries a pi of 0 bytes, expected 64 in intersection mode [bad-proof] (its stream frames in stream order, as its FINISH signature covers them)',
+    });
+  });
+
+  it('lab-a empties the pi of lab-b\'s genuine EVALUATED chunk: the rule it breaks is in no stream lab-b signed, lab-a is named', () => {
+    const { bundle } = signedAsSent((chunk) => chunk);
+    const frames = bundle.responder.frames.map((frame) => {
+      const message = decodeMessage(frame);
+      return message.kind === 'evaluated' ? encodeMessage({ ...message, proof: new Uint8Array(0) }) : frame;
+    });
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames } }, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'exporter', member: 'lab-a' });
+    expect(report.failure!.detail).toMatch(/^the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; .*\[bad-proof\]\)$/);
+  });
+
+  it('lab-a repeats lab-b\'s genuine FINISH, or changes the round id in it: no signature covers either, lab-a is named', () => {
+    const { bundle } = signedAsSent((chunk) => chunk);
+    const finish = bundle.responder.frames.at(-1)!;
+    const twice = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames: [...bundle.responder.frames, finish] } }, auditRoster());
+    expect(twice.failure).toMatchObject({ name: 'messages-responder', party: 'exporter', member: 'lab-a' });
+    expect(twice.failure!.detail).toMatch(/\(lab-b frame 4: sent FINISH after its FINISH \[unexpected-message\]\)$/);
+    const message = decodeMessage(finish) as Extract<Message, { kind: 'finish' }>;
+    const renamed = encodeMessage({ ...message, roundId: new Uint8Array(32).fill(2) });
+    const other = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames: [...bundle.responder.frames.slice(0, -1), renamed] } }, auditRoster());
+    expect(other.failure).toMatchObject({ name: 'messages-responder', party: 'exporter', member: 'lab-a' });
+    expect(other.failure!.detail).toMatch(/\[round-mismatch\]\)$/);
   });
 });

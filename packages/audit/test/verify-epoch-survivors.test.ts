@@ -197,10 +197,18 @@ describe('the epoch-chain check (audit.md §9.4)', () => {
     expect(runChain(broken, [link()])).toMatchObject({ status: 'fail', party: 'responder', detail: "lab-b's OFFER states acc 4 after 1 additions and 1 removals, from 3 in round 0 [epoch-mismatch]" });
   });
 
-  it('names the party whose prev is not round 0\'s TH_final, showing both', () => {
+  it('names the responder when the two OFFERs name different previous rounds, with round 0 given', () => {
     const p = round1({ offer: { setSize: 1, epoch: next({ previousHash: new Uint8Array(64).fill(0x4d) }) } });
     expect(runChain(p, [link()])).toEqual({
-      name: 'epoch-chain', status: 'fail', party: 'initiator', member: 'lab-a', detail: `lab-a's OFFER links to ${'4d'.repeat(8)}…, not to TH_final ${'e0'.repeat(8)}… of round 0 [epoch-mismatch]`,
+      name: 'epoch-chain', status: 'fail', party: 'responder', member: 'lab-b', detail: 'the two OFFERs name different previous rounds; lab-b answered a link it had to refuse [epoch-mismatch]',
+    });
+  });
+
+  it('skips, naming both TH_final values, when the one OFFER given links to another attempt of round 0 (audit.md §9.4)', () => {
+    const p = round1({ offer: { setSize: 1, epoch: next({ previousHash: new Uint8Array(64).fill(0x4d) }) } }, { offer: null });
+    expect(runChain(p, [link()])).toEqual({
+      name: 'epoch-chain', status: 'skip', party: null, member: null,
+      detail: `needs the attempt of round 0 the OFFERs link to (TH_final ${'4d'.repeat(8)}…); the one given has TH_final ${'e0'.repeat(8)}…, another attempt or another account of that round`,
     });
   });
 

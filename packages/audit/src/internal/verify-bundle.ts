@@ -17,6 +17,7 @@ import {
   verifySumProof,
   type ProofVerdict,
   type Role,
+  type TranscriptKind,
 } from '@venn/protocol';
 import {
   MAX_CHUNK_POINTS,
@@ -438,9 +439,10 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
   checkRecordStatus(checks, record, parties);
   // Before check 19, which quotes a failed frame walk and holds an ABORT against its sender only
   // when no earlier check blames a party; again after it, for check 19's own failure.
-  attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault);
+  const signedWalk = (peer: Role): string | null => signedWalkFault(bundle, parties, peer, record, roster, epoch !== undefined);
+  attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault, signedWalk);
   checkCompleted(checks, record, parties, chain);
-  attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault);
+  attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault, signedWalk);
   return finish(checks, summary, null);
 }
 
@@ -448,12 +450,12 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
  * audit.md §9.1, "A completed or disputed leaf". The exporter logged the round finished: it
  * checked each of its peer's frames on receipt (SPEC §4.5) and verified the peer's FINISH before
  * it did, and only the peer's FINISH signature makes the peer's frames more than the exporter's
- * account (§8.4). A failure that names the peer stands only when that signature verifies over the
- * recomputed TH_final and the failure lies in what TH_final covers; a fault in the frame walk
- * (the order of the streams, a frame the walk did not absorb, an ABORT, the rejected digest) lies
- * outside it. Every other failure naming the peer names the exporter.
+ * account (§8.4). A failure that names the peer stands only when that signature covers what the
+ * failure rests on: for a fault of the frame walk, `signedWalk` (the walk over the streams the
+ * peer signed); for any other, the signature over the recomputed TH_final (check 15 or 16).
+ * Every other failure naming the peer names the exporter.
  */
-function attributeFinishedRound(checks: Checks, record: RoundRecord, exporter: string, parties: Record<Role, PartyView>, walkFault: Record<Role, boolean>): void {
+function attributeFinishedRound(checks: Checks, record: RoundRecord, exporter: string, parties: Record<Role, PartyView>, walkFault: Record<Role, boolean>, signedWalk: (peer: Role) => string | null): void {
   if (record.status === 'aborted') return;
   const peer = other(exporter === record.initiatorId ? 'initiator' : 'responder');
   const peerId = parties[peer].id;
@@ -461,12 +463,57 @@ function attributeFinishedRound(checks: Checks, record: RoundRecord, exporter: s
   for (const [i, check] of checks.list.entries()) {
     if (check.party !== peer) continue; // only a failing check names a party
     const walk = check.name === `messages-${peer}` && walkFault[peer];
-    if (signed && !walk) continue;
+    if (walk) {
+      const fault = signedWalk(peer);
+      if (fault !== null) {
+        // The peer signed streams that break this rule, whatever order the bundle gives them in.
+        if (fault !== parties[peer].violation) checks.list[i] = { ...check, detail: `${peerId} ${fault} (its stream frames in stream order, as its FINISH signature covers them)` };
+        continue;
+      }
+    } else if (signed) {
+      continue;
+    }
     const why = signed
       ? `${peerId}'s FINISH signature covers its streams, not this: the order and presence of its frames are ${exporter}'s account`
       : `no FINISH signature of ${peerId} verifies over the recomputed TH_final, so its frames are ${exporter}'s account`;
     checks.list[i] = { ...check, party: 'exporter', member: exporter, detail: `the leaf logs the round ${record.status}, but ${why}; an exporter that finished the round had checked them (${check.detail})` };
   }
+}
+
+const STREAM_RANK: Readonly<Partial<Record<Message['kind'], number>>> = { offer: 0, blinded: 1, removed: 2, evaluated: 3, proof: 4 };
+
+/**
+ * audit.md §9.1, "A completed or disputed leaf", for a fault of `peer`'s frame walk: the rule its
+ * signed streams break, or null. They are signed when the peer's first FINISH frame verifies under
+ * its roster key over TH_final computed from every frame of both parties that decodes, each in its
+ * stream in bundle order (not only the frames the walk absorbed before it stopped). The walk is
+ * then run again over the peer's stream frames alone (OFFER, BLINDED, REMOVED, EVALUATED, PROOF),
+ * in stream order, without FINISH, ABORT, undecodable frames or the rejected digest, which no
+ * signature covers: a rule that walk still breaks is one the peer signed.
+ */
+function signedWalkFault(bundle: TranscriptBundle, parties: Record<Role, PartyView>, peer: Role, record: RoundRecord, roster: AuditRoster, epoch: boolean): string | null {
+  const decodable = (role: Role): Array<{ message: Message; bytes: Uint8Array }> => bundle[role].frames.flatMap((bytes) => {
+    try {
+      return [{ message: decodeMessage(bytes), bytes }];
+    } catch (error) {
+      if (error instanceof CodecError) return [];
+      throw error;
+    }
+  });
+  const frames = { initiator: decodable('initiator'), responder: decodable('responder') };
+  const transcript = new Transcript();
+  for (const role of ROLES) {
+    for (const { message, bytes } of frames[role]) if (STREAM_RANK[message.kind] !== undefined) transcript.absorb(role, message.kind as TranscriptKind, bytes);
+  }
+  const finish = frames[peer].find(({ message }) => message.kind === 'finish')?.message as FinishMessage | undefined;
+  if (finish === undefined) return null;
+  const hash = finalTranscriptHash(transcript, { initiator: bundle.initiator.labelsDigest, responder: bundle.responder.labelsDigest }, epoch);
+  const key = rosterMember(roster, parties[peer].id)!.identityKey;
+  if (!ed25519Verify(key, finishSignatureInput(peer, record.roundId, hash, finish.intersectionSize), finish.signature)) return null;
+  const streams = frames[peer].filter(({ message }) => STREAM_RANK[message.kind] !== undefined).sort((x, y) => STREAM_RANK[x.message.kind]! - STREAM_RANK[y.message.kind]!);
+  const view: PartyView = { ...decodeParty(peer, { frames: streams.map(({ bytes }) => bytes), labelsDigest: bundle[peer].labelsDigest, rejectedFrameDigest: null }), id: parties[peer].id };
+  checkPartyMessages(view, parties[other(peer)], record);
+  return view.violation;
 }
 
 export function decodeParty(role: Role, party: BundleParty): PartyView {

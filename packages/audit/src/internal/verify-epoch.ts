@@ -74,24 +74,36 @@ export function epochCheck(checks: Checks, record: RoundRecord, parties: Readonl
 }
 
 /**
- * audit.md §9.4 check `epoch-chain`: round i against round i − 1 of the same epoch: the same
- * parties in the same roles, each OFFER's `prev` = the recomputed TH_final of round i − 1, each
- * party's key unchanged, and `acc` = the previous `acc` + `n` − `rem`. A broken link or a changed
- * key is the fault of the party whose OFFER states it.
+ * audit.md §9.4 check `epoch-chain`: round i against round i − 1 of the same epoch. Two OFFERs
+ * with different `prev` are the responder's fault (it had to refuse). Otherwise the attempt of
+ * round i − 1 whose recomputed TH_final both name is looked for among the completed bundles given
+ * (another attempt both signed is no evidence: a party may withhold its FINISH and sign later);
+ * against it, the same parties in the same roles, each party's key unchanged and `acc` = the
+ * previous `acc` + `n` − `rem`. A changed key or a count that does not add up is the fault of the
+ * party whose OFFER states it.
  */
 export function epochChainCheck(checks: Checks, parties: Readonly<Record<Role, PartyView>>, ep: EpochOffer | undefined, chain: readonly EpochChainLink[], given: boolean): void {
   if (ep === undefined) return checks.pass('epoch-chain', 'a plain round: no chain');
   if (ep.index === 0) return checks.pass('epoch-chain', "the epoch's start: the chain begins here");
-  const link = findLink(chain, ep.id, ep.index - 1);
+  // Two OFFERs that name different previous rounds: the responder had to refuse the initiator's
+  // link (SPEC §13.6), with or without the previous round's bundle.
+  const eps = ROLES.map((role) => epochOf(parties[role]));
+  if (eps[0] !== undefined && eps[1] !== undefined && !bytesEqual(eps[0].previousHash, eps[1].previousHash)) {
+    return checks.fail('epoch-chain', 'responder', `the two OFFERs name different previous rounds; ${parties.responder.id} answered a link it had to refuse [epoch-mismatch]`);
+  }
+  // `ep` is one of these two OFFERs' (its caller takes it from them), so one at least is there.
+  const prev = (eps[0] ?? eps[1])!.previousHash;
+  const link = findLink(chain, ep.id, ep.index - 1, prev);
   if (link === undefined) {
-    const eps = ROLES.map((role) => epochOf(parties[role]));
-    // Without the previous round the two links can still be compared with each other.
-    if (eps[0] !== undefined && eps[1] !== undefined && !bytesEqual(eps[0].previousHash, eps[1].previousHash)) {
-      return checks.fail('epoch-chain', 'responder', `the two OFFERs name different previous rounds; ${parties.responder.id} answered a link it had to refuse [epoch-mismatch]`);
-    }
     return checks.skip('epoch-chain', `needs the bundle of round ${ep.index - 1} of the epoch${given ? ' (none of the bundles given is)' : ' (--previous)'}`);
   }
   if (!link.completed || link.transcriptHash === null) return checks.fail('epoch-chain', null, `round ${ep.index - 1} of the epoch did not complete in the bundle given, so no round can follow it`);
+  if (!bytesEqual(prev, link.transcriptHash)) {
+    // Both parties signing an attempt does not make it the attempt both completed: a party that
+    // withholds its FINISH can sign one later (audit.md §9.4). The link is judged against the
+    // attempt it names, not against another one.
+    return checks.skip('epoch-chain', `needs the attempt of round ${ep.index - 1} the OFFERs link to (TH_final ${hex(prev).slice(0, 16)}…); the one given has TH_final ${hex(link.transcriptHash).slice(0, 16)}…, another attempt or another account of that round`);
+  }
   for (const role of ROLES) {
     if (link.parties[role].id !== parties[role].id) return checks.fail('epoch-chain', null, `round ${ep.index - 1} ran between other parties or roles (${link.parties.initiator.id} → ${link.parties.responder.id})`);
   }
@@ -101,9 +113,6 @@ export function epochChainCheck(checks: Checks, parties: Readonly<Record<Role, P
     const before = link.parties[role].offer!.message;
     if (offer === undefined || own === undefined) continue;
     const id = parties[role].id;
-    if (!bytesEqual(own.previousHash, link.transcriptHash)) {
-      return checks.fail('epoch-chain', role, `${id}'s OFFER links to ${hex(own.previousHash).slice(0, 16)}…, not to TH_final ${hex(link.transcriptHash).slice(0, 16)}… of round ${ep.index - 1} [epoch-mismatch]`);
-    }
     if (!bytesEqual(offer.publicKey, before.publicKey)) {
       return checks.fail('epoch-chain', role, `${id}'s OFFER carries another key K than in round ${ep.index - 1} of the epoch: one key per epoch (SPEC §13.1) [epoch-mismatch]`);
     }
@@ -182,15 +191,17 @@ export function repeatedAddition(parties: Readonly<Record<Role, PartyView>>, add
   return null;
 }
 
-function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number): EpochChainLink | undefined {
+function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number, transcriptHash?: Uint8Array): EpochChainLink | undefined {
   // Every OFFER the bundle holds must name the round (a completed round holds both); of several
   // bundles of one round, one both parties signed is taken first, whatever the order the bundles
-  // were given in (audit.md §9.4).
+  // were given in, and of those the one whose TH_final is `transcriptHash` (audit.md §9.4).
   const names = (link: EpochChainLink): boolean => {
     const offers = ROLES.map((role) => link.parties[role].offer?.message).filter((offer) => offer !== undefined);
     return offers.length > 0 && offers.every(({ epoch: ep }) => ep !== undefined && ep.index === index && bytesEqual(ep.id, id));
   };
-  return chain.find((link) => link.completed && names(link)) ?? chain.find(names);
+  const signed = (link: EpochChainLink): boolean => link.completed && names(link);
+  const linked = transcriptHash === undefined ? undefined : chain.find((link) => signed(link) && link.transcriptHash !== null && bytesEqual(link.transcriptHash, transcriptHash));
+  return linked ?? chain.find(signed) ?? chain.find(names);
 }
 
 /**
