@@ -377,6 +377,25 @@ describe('a peer that signed frames its walk refuses is named, not the exporter 
     expect(report.failure!.detail).toMatch(/^the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; .*\[bad-proof\]\)$/);
   });
 
+  it('lab-b, exporting as responder, puts a frame that does not decode before its own BLINDED chunk: lab-a\'s genuine EVALUATED chunk still answers it, lab-b is named', () => {
+    // TH_final over every frame that decodes is the genuine one, so lab-a's signature verifies; the
+    // walk over lab-a's stream frames must then see lab-b's frames as they entered TH_final too.
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const bundle = exportBundle(played, 'responder');
+    const [offer, ...rest] = bundle.responder.frames;
+    const report = verifyTranscriptBundle({ ...bundle, responder: { ...bundle.responder, frames: [offer!, Uint8Array.of(0xc1), ...rest] } }, auditRoster());
+    expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'exporter', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/\(lab-a frame 2: EVALUATED chunk 0 without the whole BLINDED list of lab-b it answers \[unexpected-message\]\)$/);
+  });
+
+  it('lab-b, exporting as responder, logs the round under another roster digest (the auditor holding that roster): lab-a\'s signed OFFER names the roster both OFFERs name, lab-b is named', () => {
+    const played = playRound({ elements: { initiator: a, responder: b } });
+    const other = new Uint8Array(32).fill(0xd2);
+    const report = verifyTranscriptBundle(exportBundle(played, 'responder', { leaf: { rosterDigest: other } }), auditRoster({}, other));
+    expect(report.failure).toMatchObject({ name: 'messages-initiator', party: 'exporter', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/\[roster-mismatch\]\)$/);
+  });
+
   it('lab-a repeats lab-b\'s genuine FINISH, or changes the round id in it: no signature covers either, lab-a is named', () => {
     const { bundle } = signedAsSent((chunk) => chunk);
     const finish = bundle.responder.frames.at(-1)!;

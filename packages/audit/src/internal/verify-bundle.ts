@@ -500,7 +500,7 @@ function signedWalkFault(bundle: TranscriptBundle, parties: Record<Role, PartyVi
       throw error;
     }
   });
-  const frames = { initiator: decodable('initiator'), responder: decodable('responder') };
+  const frames: Record<Role, Array<{ message: Message; bytes: Uint8Array }>> = { initiator: decodable('initiator'), responder: decodable('responder') };
   const transcript = new Transcript();
   for (const role of ROLES) {
     for (const { message, bytes } of frames[role]) if (STREAM_RANK[message.kind] !== undefined) transcript.absorb(role, message.kind as TranscriptKind, bytes);
@@ -512,7 +512,12 @@ function signedWalkFault(bundle: TranscriptBundle, parties: Record<Role, PartyVi
   if (!ed25519Verify(key, finishSignatureInput(peer, record.roundId, hash, finish.intersectionSize), finish.signature)) return null;
   const streams = frames[peer].filter(({ message }) => STREAM_RANK[message.kind] !== undefined).sort((x, y) => STREAM_RANK[x.message.kind]! - STREAM_RANK[y.message.kind]!);
   const view: PartyView = { ...decodeParty(peer, { frames: streams.map(({ bytes }) => bytes), labelsDigest: bundle[peer].labelsDigest, rejectedFrameDigest: null }), id: parties[peer].id };
-  checkPartyMessages(view, parties[other(peer)], record);
+  // Against what the peer saw and signed: the exporter's frames as they entered TH_final (not cut
+  // at a frame that does not decode), and the roster its OFFER names rather than the leaf's, which
+  // is the exporter's word alone.
+  const own = other(peer);
+  const ownOffer = frames[own].find(({ message }) => message.kind === 'offer')?.message as OfferMessage | undefined;
+  checkPartyMessages(view, { ...parties[own], messages: frames[own] }, ownOffer === undefined ? record : { ...record, rosterDigest: ownOffer.rosterDigest });
   return view.violation;
 }
 
