@@ -239,6 +239,22 @@ describe('the epoch replay (SPEC §13.7)', () => {
     const bad = parties({ offer: { epoch: next() } }, { offer: { epoch: next() }, removedPoints: [points(2, 9)] });
     expect(replayEpoch(bad, 1, [zero])).toEqual({ fault: 'responder', detail: 'removed, in round 1, a value it never added [bad-removal]' });
   });
+
+  it('takes the round 0 whose TH_final both OFFERs name, and no other (audit.md §9.4)', () => {
+    const zero = link({}, { initiator: { evaluatedPoints: [points(1, 2, 3)] }, responder: { evaluatedPoints: [points(4, 5, 6)] } });
+    const other = link({ transcriptHash: new Uint8Array(64).fill(0xe1) }, { initiator: { evaluatedPoints: [points(7)] }, responder: { evaluatedPoints: [points(7)] } });
+    const round = parties({ offer: { setSize: 0, epoch: next() }, evaluatedPoints: [points(7)] }, { offer: { epoch: next() }, removedPoints: [point(2)] });
+    // `other` alone: another attempt of round 0, not the one round 1 links to.
+    expect(replayEpoch(round, 1, [other])).toBe("the epoch's intersection takes every earlier round of the epoch; round 1 does not follow round 0 among the bundles given");
+    // Given first, `other` is passed over for the one linked to (its values would make lab-a's 7 a repeat).
+    expect(replayEpoch(round, 1, [other, zero])).toEqual({ initiator: 0, responder: 0 });
+  });
+
+  it('is skipped when the two OFFERs of the round name different previous rounds', () => {
+    const zero = link({}, { initiator: { evaluatedPoints: [points(1, 2, 3)] }, responder: { evaluatedPoints: [points(4, 5, 6)] } });
+    const round = parties({ offer: { epoch: next() } }, { offer: { epoch: next({ previousHash: new Uint8Array(64).fill(0x4d) }) } });
+    expect(replayEpoch(round, 1, [zero])).toBe("the epoch's intersection takes every earlier round of the epoch; the OFFERs of round 1 name different previous rounds");
+  });
 });
 
 describe('the previous bundles the chain looks round i − 1 up in', () => {

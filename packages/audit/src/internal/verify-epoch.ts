@@ -124,18 +124,30 @@ export function epochChainCheck(checks: Checks, parties: Readonly<Record<Role, P
   checks.pass('epoch-chain', `follows round ${ep.index - 1}: prev is its TH_final ${hex(link.transcriptHash).slice(0, 16)}…, the same keys, counts that add up`);
 }
 
-/** The parties of rounds 0 … index − 1 of the epoch from the bundles given, or which round is missing or incomplete. */
-function earlierRounds(chain: readonly EpochChainLink[], id: Uint8Array, index: number): string | Array<Readonly<Record<Role, PartyView>>> {
+/** The `prev` the OFFERs of a round name, or undefined when its two OFFERs name different ones. */
+function linkedPrevious(parties: Readonly<Record<Role, PartyView>>): Uint8Array | undefined {
+  const prevs = ROLES.flatMap((role) => epochOf(parties[role])?.previousHash ?? []);
+  return prevs.every((prev) => bytesEqual(prev, prevs[0]!)) ? prevs[0] : undefined;
+}
+
+/**
+ * The parties of rounds 0 … index − 1 of the epoch from the bundles given, or which round is
+ * missing, incomplete or not linked. Walked back from `parties`, the round being verified: each
+ * round taken is the completed bundle whose TH_final the round after it names as `prev` (audit.md
+ * §9.4: a bundle both parties signed need not be the attempt both completed).
+ */
+function earlierRounds(parties: Readonly<Record<Role, PartyView>>, id: Uint8Array, index: number, chain: readonly EpochChainLink[]): string | Array<Readonly<Record<Role, PartyView>>> {
   const rounds: Array<Readonly<Record<Role, PartyView>>> = [];
-  for (let i = 0; i < index; i++) {
-    const link = findLink(chain, id, i);
-    if (link === undefined || !link.completed) return `round ${i} is missing or incomplete`;
+  let after = parties;
+  for (let j = index - 1; j >= 0; j--) {
+    const prev = linkedPrevious(after);
+    if (prev === undefined) return `the OFFERs of round ${j + 1} name different previous rounds`;
+    const link = findLink(chain, id, j, prev);
+    if (link === undefined || !link.completed) return `round ${j} is missing or incomplete`;
     // Each round follows the one before: both OFFERs' prev is its TH_final (SPEC §13.4).
-    const before = i === 0 ? undefined : findLink(chain, id, i - 1);
-    if (before !== undefined && !ROLES.every((role) => bytesEqual(link.parties[role].offer!.message.epoch!.previousHash, before.transcriptHash!))) {
-      return `round ${i} does not follow round ${i - 1} among the bundles given`;
-    }
-    rounds.push(link.parties);
+    if (!bytesEqual(prev, link.transcriptHash!)) return `round ${j + 1} does not follow round ${j} among the bundles given`;
+    rounds.unshift(link.parties);
+    after = link.parties;
   }
   return rounds;
 }
@@ -167,7 +179,7 @@ export function repeatedAddition(parties: Readonly<Record<Role, PartyView>>, add
     first.set(key(points, q), q);
   }
   if (ep.index === 0 || count === 0) return null;
-  const earlier = earlierRounds(chain, ep.id, ep.index);
+  const earlier = earlierRounds(parties, ep.id, ep.index, chain);
   if (typeof earlier === 'string') return `whether an addition of ${parties[adder].id} was already in the epoch takes every earlier round of the epoch; ${earlier}`;
   const peer: Role = adder === 'initiator' ? 'responder' : 'initiator';
   // adder's BLINDED point → the peer's evaluation of it and the round that added it; the values the peer holds.
@@ -216,7 +228,7 @@ export function replayEpoch(
   chain: readonly EpochChainLink[],
 ): string | { fault: Role; detail: string } | Record<Role, number> {
   const ep = epochOf(parties.initiator) ?? epochOf(parties.responder)!;
-  const earlier = earlierRounds(chain, ep.id, index);
+  const earlier = earlierRounds(parties, ep.id, index, chain);
   if (typeof earlier === 'string') return `the epoch's intersection takes every earlier round of the epoch; ${earlier}`;
   const rounds = [...earlier, parties];
   const values: Record<Role, Set<string>> = { initiator: new Set(), responder: new Set() };
