@@ -13,7 +13,8 @@ import { Transcript, finishSignatureInput, type Role, type TranscriptKind } from
 import { decodeMessage, encodeMessage, type Message } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
 import { MemoryLogStorage, MerkleLog, buildTranscriptBundle, encodeRoundRecord, signTreeHead, verifyTranscriptBundle, type RoundRecord, type TranscriptBundle } from '../src/index.js';
-import { auditRoster, digest, exportBundle, hourlySchedule, keys, leafRecord, playRound, tamperedBundle, type PlayedRound } from './round-harness.js';
+import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
+import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, hourlySchedule, initiatorEpochId, keys, leafRecord, playRound, tamperedBundle, type PlayedRound } from './round-harness.js';
 
 const a = ['s1', 's2', 's3', 'a1', 'a2'].map(digest);
 const b = ['b1', 's3', 'b2', 's1', 's2', 'b3'].map(digest);
@@ -281,15 +282,22 @@ describe('a peer that signed frames its walk refuses is named, not the exporter 
    * logging that TH_final. lab-b is the cheat; lab-a a careless exporter that completed anyway (it
    * signs only its own FINISH and head; lab-b's key signs only lab-b's FINISH).
    */
-  function signedAsSent(change: (chunk: Extract<Message, { kind: 'evaluated' }>) => Extract<Message, { kind: 'evaluated' }>) {
-    const played = playRound({ elements: { initiator: a, responder: b } });
+  function signedAsSent(
+    change: (chunk: Extract<Message, { kind: 'evaluated' }>) => Extract<Message, { kind: 'evaluated' }>,
+    options: { played?: PlayedRound; keep?: (owner: Role, entry: Entry) => boolean; exporter?: Role; epoch?: boolean } = {},
+  ) {
+    const played = options.played ?? playRound({ elements: { initiator: a, responder: b } });
+    const keep = options.keep ?? (() => true);
     const byB = (owner: Role, entry: Entry): boolean => (owner === 'responder') === (entry.direction === 'sent');
     const alter = (owner: Role) => (entry: Entry): Entry => {
       const message = decodeMessage(entry.bytes);
       if (!byB(owner, entry) || message.kind !== 'evaluated') return entry;
       return { ...entry, bytes: encodeMessage(change(message)) };
     };
-    const records = { initiator: played.records.initiator.map(alter('initiator')), responder: played.records.responder.map(alter('responder')) };
+    const records = {
+      initiator: played.records.initiator.filter((entry) => keep('initiator', entry)).map(alter('initiator')),
+      responder: played.records.responder.filter((entry) => keep('responder', entry)).map(alter('responder')),
+    };
     // TH_final over lab-b's frames as it sent them (its sent record) and lab-a's as lab-a sent them.
     const transcript = new Transcript();
     for (const [role, entries] of [['initiator', records.initiator], ['responder', records.responder]] as const) {
@@ -300,7 +308,7 @@ describe('a peer that signed frames its walk refuses is named, not the exporter 
         transcript.absorb(role, message.kind as TranscriptKind, entry.bytes);
       }
     }
-    const th = transcript.finalHash();
+    const th = options.epoch === true ? transcript.epochFinalHash() : transcript.finalHash();
     const resign = (owner: Role) => (entry: Entry): Entry => {
       const message = decodeMessage(entry.bytes);
       if (message.kind !== 'finish') return entry;
@@ -308,7 +316,7 @@ describe('a peer that signed frames its walk refuses is named, not the exporter 
       return { ...entry, bytes: encodeMessage({ ...message, signature: ed25519Sign(keys[signer].secretKey, finishSignatureInput(signer, played.roundId, th, message.intersectionSize)) }) };
     };
     const signed = { initiator: records.initiator.map(resign('initiator')), responder: records.responder.map(resign('responder')) };
-    return { th, bundle: exportBundle({ ...played, records: signed }, 'initiator', { leaf: { transcriptHash: th } }) };
+    return { th, bundle: exportBundle({ ...played, records: signed }, options.exporter ?? 'initiator', { leaf: { transcriptHash: th } }) };
   }
   const wrongPoint = (chunk: Extract<Message, { kind: 'evaluated' }>): Uint8Array => {
     const points = chunk.points.slice();
@@ -363,6 +371,42 @@ describe('a peer that signed frames its walk refuses is named, not the exporter 
     expect(report.failure).toEqual({
       name: 'messages-responder', status: 'fail', party: 'responder', member: 'lab-b',
       detail: 'lab-b frame 2: EVALUATED chunk 0 carries a pi of 0 bytes, expected 64 in intersection mode [bad-proof] (its stream frames in stream order, as its FINISH signature covers them)',
+    });
+  });
+
+  it('in a round of a key epoch too: lab-b\'s signed EVALUATED chunk with an empty pi names lab-b (TH_final of SPEC §13.5)', () => {
+    const epochId = initiatorEpochId('exporter-account/epoch-signed-walk');
+    const inputs = (['initiator', 'responder'] as const).map((role, i) => new MapEpochState(epochId, `exporter-account/${role}`).next([a, b][i]!));
+    const played = playRound({
+      roundId: epochRoundId(epochId, 0),
+      elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
+      epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
+    });
+    const { bundle } = signedAsSent((chunk) => ({ ...chunk, proof: new Uint8Array(0) }), { played, epoch: true });
+    const report = verifyTranscriptBundle(bundle, { ...auditRoster(), schedule: epochSchedule });
+    expect(report.failure).toMatchObject({ name: 'messages-responder', party: 'responder', member: 'lab-b' });
+    expect(report.failure!.detail).toMatch(/carries a pi of 0 bytes, expected 64 in intersection mode \[bad-proof\]$/);
+  });
+
+  it('lab-b signed a transcript without lab-a\'s OFFER: its EVALUATED chunk answers no OFFER, and lab-b is named for it', () => {
+    const withoutOffer = (owner: Role, entry: Entry): boolean => !((owner === 'initiator') === (entry.direction === 'sent') && decodeMessage(entry.bytes).kind === 'offer');
+    const { bundle } = signedAsSent((chunk) => chunk, { keep: withoutOffer });
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(report.checks.find((check) => check.name === 'messages-responder')).toMatchObject({ status: 'fail', party: 'responder', member: 'lab-b' });
+    expect(report.checks.find((check) => check.name === 'messages-responder')!.detail).toMatch(/without an OFFER from lab-a \[unexpected-message\]/);
+  });
+
+  it('lab-a, the initiator, signed a FINISH without LABELS although fields were agreed, and lab-b exports: the label rule names lab-a', () => {
+    const played = playRound({
+      elements: { initiator: a, responder: b },
+      policy: { initiator: { labelFields: ['category', 'reason'] }, responder: { labelFields: ['category', 'reason'] } },
+    });
+    const byA = (owner: Role, entry: Entry): boolean => (owner === 'initiator') === (entry.direction === 'sent');
+    const { bundle } = signedAsSent((chunk) => chunk, { played, exporter: 'responder', keep: (owner, entry) => !(byA(owner, entry) && decodeMessage(entry.bytes).kind === 'labels') });
+    const report = verifyTranscriptBundle(bundle, auditRoster());
+    expect(report.failure).toEqual({
+      name: 'messages-initiator', status: 'fail', party: 'initiator', member: 'lab-a',
+      detail: 'lab-a sent FINISH without LABELS although label fields category, reason were agreed [unexpected-message]',
     });
   });
 

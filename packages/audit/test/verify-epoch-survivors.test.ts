@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditRoster } from '../src/index.js';
 import type { RoundRecord } from '../src/internal/round-record.js';
 import { Checks, type PartyView } from '../src/internal/verify-bundle.js';
-import { epochChainCheck, epochCheck, replayEpoch, type EpochChainLink } from '../src/internal/verify-epoch.js';
+import { epochChainCheck, epochCheck, repeatedAddition, replayEpoch, type EpochChainLink } from '../src/internal/verify-epoch.js';
 import { auditRoster, epochRoundId, epochSchedule, initiatorEpochId } from './round-harness.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
@@ -248,6 +248,13 @@ describe('the epoch replay (SPEC §13.7)', () => {
     expect(replayEpoch(round, 1, [other])).toBe("the epoch's intersection takes every earlier round of the epoch; round 1 does not follow round 0 among the bundles given");
     // Given first, `other` is passed over for the one linked to (its values would make lab-a's 7 a repeat).
     expect(replayEpoch(round, 1, [other, zero])).toEqual({ initiator: 0, responder: 0 });
+  });
+
+  it('a duplicate-addition judgement of a round whose peer OFFER the bundle lacks looks round 0 up by the adder\'s link', () => {
+    // The adder's one point is a point it added in round 0, whose value lab-b still holds.
+    const zero = link({}, { initiator: { blindedPoints: [points(1)] }, responder: { evaluatedPoints: [points(9)] } });
+    const round = parties({ offer: { epoch: next() }, blindedPoints: [points(1)] }, { offer: null });
+    expect(repeatedAddition(round, 'initiator', [zero])).toMatchObject({ detail: expect.stringMatching(/\[duplicate-addition\]$/) });
   });
 
   it('is skipped when the two OFFERs of the round name different previous rounds', () => {

@@ -203,7 +203,7 @@ export function repeatedAddition(parties: Readonly<Record<Role, PartyView>>, add
   return null;
 }
 
-function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number, transcriptHash?: Uint8Array): EpochChainLink | undefined {
+function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: number, transcriptHash: Uint8Array): EpochChainLink | undefined {
   // Every OFFER the bundle holds must name the round (a completed round holds both); of several
   // bundles of one round, one both parties signed is taken first, whatever the order the bundles
   // were given in, and of those the one whose TH_final is `transcriptHash` (audit.md §9.4).
@@ -212,7 +212,7 @@ function findLink(chain: readonly EpochChainLink[], id: Uint8Array, index: numbe
     return offers.length > 0 && offers.every(({ epoch: ep }) => ep !== undefined && ep.index === index && bytesEqual(ep.id, id));
   };
   const signed = (link: EpochChainLink): boolean => link.completed && names(link);
-  const linked = transcriptHash === undefined ? undefined : chain.find((link) => signed(link) && link.transcriptHash !== null && bytesEqual(link.transcriptHash, transcriptHash));
+  const linked = chain.find((link) => signed(link) && link.transcriptHash !== null && bytesEqual(link.transcriptHash, transcriptHash));
   return linked ?? chain.find(signed) ?? chain.find(names);
 }
 
