@@ -230,7 +230,10 @@ describe('--json on every command that prints data, run for real', () => {
     expect(checks).toContain('messages-initiator');
     expect(checks).toContain('messages-responder');
     expect(verdicts.some((verdict) => /party at fault: initiator \(lab-a\): lab-a frame \d+: "(blinded|evaluated) chunk \d+\[\d+\]" expected a canonical ristretto255 encoding/.test(verdict))).toBe(true);
-    expect(verdicts.some((verdict) => /party at fault: responder \(lab-b\): lab-b frame \d+: /.test(verdict))).toBe(true);
+    // lab-b's frames under lab-a's completed leaf: a flipped bit there is lab-a's account, not lab-b's
+    // fault (audit.md §9.1, "A completed or disputed leaf"), and the detail says why.
+    expect(verdicts.some((verdict) => /party at fault: exporter \(lab-a\): the leaf logs the round completed, but no FINISH signature of lab-b verifies over the recomputed TH_final, so its frames are lab-a's account; an exporter that finished the round had checked them \(lab-b frame \d+: /.test(verdict))).toBe(true);
+    expect(verdicts.some((verdict) => /party at fault: responder \(lab-b\)/.test(verdict))).toBe(false);
   }, 120_000);
 
   it('venn matches --json is --format json', async () => {
