@@ -439,7 +439,9 @@ export function verifyTranscriptBundle(input: Uint8Array | TranscriptBundle, ros
   checkRecordStatus(checks, record, parties);
   // Before check 19, which quotes a failed frame walk and holds an ABORT against its sender only
   // when no earlier check blames a party; again after it, for check 19's own failure.
-  const signedWalk = (peer: Role): string | null => signedWalkFault(bundle, parties, peer, record, roster, epoch !== undefined);
+  // Computed once: both passes ask it of the same peer.
+  let signedWalkResult: { fault: string | null } | undefined;
+  const signedWalk = (peer: Role): string | null => (signedWalkResult ??= { fault: signedWalkFault(bundle, parties, peer, record, roster, epoch !== undefined) }).fault;
   attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault, signedWalk);
   checkCompleted(checks, record, parties, chain);
   attributeFinishedRound(checks, record, bundle.exporter, parties, walkFault, signedWalk);
