@@ -85,14 +85,13 @@ export function epochCheck(checks: Checks, record: RoundRecord, parties: Readonl
 export function epochChainCheck(checks: Checks, parties: Readonly<Record<Role, PartyView>>, ep: EpochOffer | undefined, chain: readonly EpochChainLink[], given: boolean): void {
   if (ep === undefined) return checks.pass('epoch-chain', 'a plain round: no chain');
   if (ep.index === 0) return checks.pass('epoch-chain', "the epoch's start: the chain begins here");
-  // Two OFFERs that name different previous rounds: the responder had to refuse the initiator's
+  // `ep` is one of the two OFFERs' (its caller takes it from them), so `prev` is undefined only for
+  // two OFFERs that name different previous rounds: the responder had to refuse the initiator's
   // link (SPEC §13.6), with or without the previous round's bundle.
-  const eps = ROLES.map((role) => epochOf(parties[role]));
-  if (eps[0] !== undefined && eps[1] !== undefined && !bytesEqual(eps[0].previousHash, eps[1].previousHash)) {
+  const prev = linkedPrevious(parties);
+  if (prev === undefined) {
     return checks.fail('epoch-chain', 'responder', `the two OFFERs name different previous rounds; ${parties.responder.id} answered a link it had to refuse [epoch-mismatch]`);
   }
-  // `ep` is one of these two OFFERs' (its caller takes it from them), so one at least is there.
-  const prev = (eps[0] ?? eps[1])!.previousHash;
   const link = findLink(chain, ep.id, ep.index - 1, prev);
   if (link === undefined) {
     return checks.skip('epoch-chain', `needs the bundle of round ${ep.index - 1} of the epoch${given ? ' (none of the bundles given is)' : ' (--previous)'}`);
