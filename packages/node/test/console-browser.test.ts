@@ -324,6 +324,8 @@ describe('analyst console in Chromium', () => {
     await page.click('button:has-text("Run cross-check")');
     await page.waitForSelector('#cross-check-result');
     expect(await page.textContent('#cross-check-result')).toMatch(/lab-b's log is consistent with this node's: 2 rounds in both logs/);
+    // The table reloads after the result is shown; its row carries the badge once the reload lands.
+    await page.waitForSelector('tr[data-peer="lab-b"] .badge');
     expect(await page.textContent('tr[data-peer="lab-b"]')).toContain('consistent');
     // Junk in place of a log: a typed refusal, nothing stored.
     const junk = join(federation.root, 'junk.log');

