@@ -3,7 +3,7 @@
  * boundaries and with stale scratch contents:
  * - fromUniformBytesBatch (RFC 9496 §4.3.4, 256 blocks per module call) against noble for counts
  *   around one and two chunks, each right after a larger call with other data left in the
- *   module's message and output areas, and on a fresh module whose memory has to grow;
+ *   module's message and output areas, and on a fresh module;
  * - hashToGroupMany over three module calls with message lengths that differ between calls;
  * - the batched module's layout as batchModuleMemory reports it (packed after the stack);
  * - multiScalarMult / MsmBatch against noble for sizes below and above earlier batches, and the
@@ -40,7 +40,8 @@ afterEach(() => {
 });
 
 describe('fromUniformBytesBatch (256 blocks per module call) equals noble', () => {
-  // First in this file: the module instance is fresh, so the message area has to grow for a full chunk.
+  // First in this file: the module instance is fresh. (Its first memory already holds the message
+  // area of a full chunk of blocks, 16 KiB, so only hashToGroupMany's longer messages make it grow.)
   it('on first use: one full chunk and one more block', () => {
     const uniform = uniformBlocks('first', HASH_CHUNK_MESSAGES + 1);
     expect(hex(fromUniformBytesBatch(uniform))).toBe(nobleFromUniform(uniform));
