@@ -5,15 +5,11 @@
  * writer's size check).
  */
 import { CodecError, InternalError, ValidationError, VennError } from '@venn/errors';
-import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type Message } from '../src/index.js';
 import { writeCanonical, type WireValue } from '../src/internal/write.js';
-import { bytes, roundId, samples } from './fixtures.js';
+import { bytes, fromHex, pack, roundId, samples, validBlinded, validEvaluated, validOffer } from './fixtures.js';
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
-const pack = (value: unknown): Uint8Array => new Uint8Array(packr.pack(value));
-const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
 
 function thrown(run: () => unknown): unknown {
   try {
@@ -32,23 +28,6 @@ function expectCodecError(input: unknown, code: string, message: string): CodecE
   return error as CodecError;
 }
 
-const validBlinded = { t: 2, rid: roundId, seq: 0, pts: bytes(64, 7) };
-const validEvaluated = { t: 3, rid: roundId, seq: 0, pts: bytes(64, 7), pi: bytes(64, 8) };
-const validOffer = {
-  t: 1,
-  v: 2,
-  rid: roundId,
-  rd: bytes(32, 2),
-  from: 'lab-a',
-  to: 'lab-b',
-  mode: 'intersection',
-  n: 3,
-  cap: 10,
-  lf: [],
-  idr: 'venn-identifiers/1',
-  K: bytes(32, 3),
-  head: null,
-};
 const validEpoch = { id: bytes(32, 1), i: 1, prev: bytes(64, 4), acc: 3, rem: 0, ecap: 10 };
 const validEntry = { k: bytes(32, 1), cat: 'x' };
 const without = (record: Record<string, unknown>, key: string): Record<string, unknown> => {

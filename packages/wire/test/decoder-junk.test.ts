@@ -2,13 +2,9 @@
 import { CodecError } from '@venn/errors';
 import { MAX_FRAME_BYTES, decodeMessage, encodeMessage } from '@venn/wire';
 import fc from 'fast-check';
-import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { bytes, roundId, samples } from './fixtures.js';
+import { bytes, fromHex, pack, roundId, samples, validBlinded, validEvaluated, validOffer } from './fixtures.js';
 
-const packr = new Packr({ useRecords: false, variableMapSize: true });
-const pack = (value: unknown): Uint8Array => new Uint8Array(packr.pack(value));
-const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
 const frameOf = (name: string): Uint8Array => encodeMessage(samples[name]!);
 
 function codeOf(input: unknown): string {
@@ -21,23 +17,6 @@ function codeOf(input: unknown): string {
   throw new Error('decodeMessage accepted the input');
 }
 
-const validBlinded = { t: 2, rid: roundId, seq: 0, pts: bytes(64, 7) };
-const validEvaluated = { t: 3, rid: roundId, seq: 0, pts: bytes(64, 7), pi: bytes(64, 8) };
-const validOffer = {
-  t: 1,
-  v: 2,
-  rid: roundId,
-  rd: bytes(32, 2),
-  from: 'lab-a',
-  to: 'lab-b',
-  mode: 'intersection',
-  n: 3,
-  cap: 10,
-  lf: [],
-  idr: 'venn-identifiers/1',
-  K: bytes(32, 3),
-  head: null,
-};
 const without = (record: Record<string, unknown>, key: string) => {
   const copy = { ...record };
   delete copy[key];

@@ -1,5 +1,6 @@
 /** Sample messages shared by the wire tests: one of each kind, at realistic sizes. */
 import { MAX_CHUNK_POINTS, MAX_LABEL_ENTRIES, type Message } from '@venn/wire';
+import { Packr } from 'msgpackr';
 
 export function bytes(length: number, fill: number): Uint8Array {
   return new Uint8Array(length).fill(fill);
@@ -90,4 +91,30 @@ export const samples: Record<string, Message> = {
   finish: { kind: 'finish', roundId, intersectionSize: 1234, signature: bytes(64, 0x99) },
   finishEpoch: { kind: 'finish', roundId, intersectionSize: 16_777_216, signature: bytes(64, 0x9a) },
   abort: { kind: 'abort', roundId, reason: 'set-too-large', detail: 'peer set 70000 exceeds cap 65536' },
+};
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+/** msgpack without the canonical writer's rules: frames built field by field, for the codec to judge. */
+export const pack = (value: unknown): Uint8Array => new Uint8Array(packr.pack(value));
+
+export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
+
+/** Valid messages as the raw wire maps (SPEC §5 keys), to change one field at a time. */
+export const validBlinded = { t: 2, rid: roundId, seq: 0, pts: bytes(64, 7) };
+export const validEvaluated = { t: 3, rid: roundId, seq: 0, pts: bytes(64, 7), pi: bytes(64, 8) };
+export const validOffer = {
+  t: 1,
+  v: 2,
+  rid: roundId,
+  rd: bytes(32, 2),
+  from: 'lab-a',
+  to: 'lab-b',
+  mode: 'intersection',
+  n: 3,
+  cap: 10,
+  lf: [],
+  idr: 'venn-identifiers/1',
+  K: bytes(32, 3),
+  head: null,
 };
