@@ -7,12 +7,12 @@
  * addition behind it. Each test failed on that verifier.
  */
 import { ed25519Sign } from '@venn/crypto';
-import { finishSignatureInput, type CompletedResult, type Role, type RoundResult } from '@venn/protocol';
+import { finishSignatureInput, type CompletedResult, type RoundResult } from '@venn/protocol';
 import { decodeMessage, encodeMessage } from '@venn/wire';
 import { describe, expect, it } from 'vitest';
-import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster } from '../src/index.js';
-import { auditRoster, digest, keys, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, type InFlight, type PlayedRound } from './round-harness.js';
+import { epochPlayer } from './epoch-run.js';
+import { auditRoster, keys, epochSchedule, exportBundle, initiatorEpochId, type PlayedRound } from './round-harness.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
 
@@ -30,21 +30,7 @@ function withheldEpoch(tag: string, lists = {
   attempt2: { initiator: ['s1', 's2', 'a1', 'a2'], responder: ['s1', 'b1', 's2'] },
   round2: { initiator: ['s1', 's2', 'a2', 'a3'], responder: ['s1', 'b1', 's2', 'a3'] },
 }) {
-  const epochId = initiatorEpochId(tag);
-  const states = { initiator: new MapEpochState(epochId, `${tag}/a`), responder: new MapEpochState(epochId, `${tag}/b`) };
-  const play = (index: number, lists: Record<Role, string[]>): PlayedRound => {
-    const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[role].map(digest)));
-    return playRound({
-      roundId: epochRoundId(epochId, index),
-      elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
-      epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
-    });
-  };
-  const apply = (round: PlayedRound): void => {
-    expect(round.results.initiator.status).toBe('completed');
-    states.initiator.apply(round.results.initiator as CompletedResult);
-    states.responder.apply(round.results.responder as CompletedResult);
-  };
+  const { play, apply } = epochPlayer(initiatorEpochId(tag), tag);
   const round0 = play(0, lists.round0);
   apply(round0);
   // Attempt 1: the attacker adds a2, which the victim holds; attempt 2 (the one both completed) does not.
@@ -155,22 +141,7 @@ describe('a repeated addition cannot hide behind a withheld attempt at check 19 
   // parties signed is not necessarily the attempt both completed").
   it('X aborts duplicate-addition on Y re-adding y1; with Y\'s withheld attempt of round 1 handed in first, check 19 still names Y', () => {
     const epochId = initiatorEpochId('epoch-replay-attempts/duplicate-addition');
-    const tag = 'epoch-replay-attempts/duplicate-addition';
-    const states = { initiator: new MapEpochState(epochId, `${tag}/a`), responder: new MapEpochState(epochId, `${tag}/b`) };
-    const play = (index: number, lists: Record<Role, string[]>, intercept?: (message: InFlight) => Uint8Array): PlayedRound => {
-      const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[role].map(digest)));
-      return playRound({
-        roundId: epochRoundId(epochId, index),
-        elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
-        epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
-        ...(intercept === undefined ? {} : { intercept }),
-      });
-    };
-    const apply = (round: PlayedRound): void => {
-      expect(round.results.initiator.status).toBe('completed');
-      states.initiator.apply(round.results.initiator as CompletedResult);
-      states.responder.apply(round.results.responder as CompletedResult);
-    };
+    const { play, apply } = epochPlayer(epochId, 'epoch-replay-attempts/duplicate-addition');
     const round0 = play(0, { initiator: ['s1', 'y0'], responder: ['s1', 'x1'] });
     apply(round0);
     const attempt1 = play(1, { initiator: ['s1', 'y0', 'z1'], responder: ['s1', 'x1'] });

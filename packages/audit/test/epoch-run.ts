@@ -1,5 +1,6 @@
 /** Rounds of one key epoch played between the harness's two labs, for the tests of previous bundles (audit.md §9.4). */
 import type { CompletedResult, Role } from '@venn/protocol';
+import { expect } from 'vitest';
 import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import type { TranscriptBundle } from '../src/index.js';
 import { digest, epochRoundId, exportBundle, playRound, type InFlight, type PlayedRound } from './round-harness.js';
@@ -42,4 +43,33 @@ export function playEpoch(
     }
   }
   return { played, bundles };
+}
+
+/**
+ * The two labs' epoch states for epoch `epochId` (seeded from `seed`), round by round:
+ * `play(index, lists)` plays round `index` (or another attempt of it) over the lists' digests,
+ * with `intercept` changing frames in flight, and applies nothing; `apply(round)` applies a round
+ * both completed to both states.
+ */
+export function epochPlayer(epochId: Uint8Array, seed: string): {
+  play: (index: number, lists: Record<Role, string[]>, intercept?: (message: InFlight) => Uint8Array) => PlayedRound;
+  apply: (round: PlayedRound) => void;
+} {
+  const states = { initiator: new MapEpochState(epochId, `${seed}/a`), responder: new MapEpochState(epochId, `${seed}/b`) };
+  return {
+    play: (index, lists, intercept) => {
+      const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[role].map(digest)));
+      return playRound({
+        roundId: epochRoundId(epochId, index),
+        elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
+        epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
+        ...(intercept === undefined ? {} : { intercept }),
+      });
+    },
+    apply: (round) => {
+      expect(round.results.initiator.status).toBe('completed');
+      states.initiator.apply(round.results.initiator as CompletedResult);
+      states.responder.apply(round.results.responder as CompletedResult);
+    },
+  };
 }

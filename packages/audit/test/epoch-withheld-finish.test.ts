@@ -4,11 +4,10 @@
  * party may withhold its FINISH and sign the attempt later. Before this rule a member could get its
  * honest peer named at `epoch-chain` by handing in such an attempt as the previous round.
  */
-import { type CompletedResult, type Role } from '@venn/protocol';
 import { describe, expect, it } from 'vitest';
-import { MapEpochState } from '../../protocol/scripts/epoch-state.js';
 import { verifyTranscriptBundle, type AuditRoster } from '../src/index.js';
-import { auditRoster, digest, epochRoundId, epochSchedule, exportBundle, initiatorEpochId, playRound, type PlayedRound } from './round-harness.js';
+import { epochPlayer } from './epoch-run.js';
+import { auditRoster, epochSchedule, exportBundle, initiatorEpochId } from './round-harness.js';
 
 const roster: AuditRoster = { ...auditRoster(), schedule: epochSchedule };
 
@@ -51,20 +50,7 @@ describe('a withheld FINISH turns an abandoned attempt of round i − 1 into a s
   // bundle of round 1 is not the round its own round-2 OFFER links to) is what the evidence allows.
   it('the exporter (responder) hands in a round-1 attempt it never finished: the honest initiator is not named, the chain is skipped', () => {
     const epochId = initiatorEpochId('attack-review/withheld-finish');
-    const states = { initiator: new MapEpochState(epochId, 'attack/a'), responder: new MapEpochState(epochId, 'attack/b') };
-    const play = (index: number, lists: Record<Role, string[]>): PlayedRound => {
-      const inputs = (['initiator', 'responder'] as const).map((role) => states[role].next(lists[role].map(digest)));
-      return playRound({
-        roundId: epochRoundId(epochId, index),
-        elements: { initiator: inputs[0]!.additions, responder: inputs[1]!.additions },
-        epoch: { initiator: inputs[0]!.epoch, responder: inputs[1]!.epoch },
-      });
-    };
-    const apply = (round: PlayedRound): void => {
-      expect(round.results.initiator.status).toBe('completed');
-      states.initiator.apply(round.results.initiator as CompletedResult);
-      states.responder.apply(round.results.responder as CompletedResult);
-    };
+    const { play, apply } = epochPlayer(epochId, 'attack');
     const round0 = play(0, { initiator: ['s1', 's2', 'a1'], responder: ['s1', 'b1'] });
     apply(round0);
     // Attempt 1 of round 1: the attacker adds an element it drops again before attempt 2. Neither
